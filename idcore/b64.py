@@ -1,0 +1,86 @@
+"""Strict base64url (RFC 4648 Section 5, no padding) and strict JSON, as JOSE requires.
+
+RFC 7515 Section 2 defines Base64url Encoding without padding. We refuse every input that
+is not the unique canonical encoding of its bytes: characters outside the URL-safe
+alphabet, padding, a length of 1 mod 4, and non-zero unused bits in the last character.
+Otherwise two different strings would carry the same bytes, and a signature or digest
+check over one string would "verify" a tampered twin.
+
+JSON (RFC 8259 Section 4) leaves duplicate member names undefined; RFC 7515 Section 5.2
+and RFC 9901 Section 7.1 require rejecting them, so :func:`json_loads` does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from typing import Any
+
+from idcore.errors import IdcoreError, Reason
+
+__all__ = ["b64u_decode", "b64u_encode", "json_dumps", "json_loads"]
+
+_B64U_RE = re.compile(r"[A-Za-z0-9_-]*")
+# Index of each alphabet character, to check the unused low bits of the last character.
+_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+_VALUE = {c: i for i, c in enumerate(_ALPHABET)}
+
+
+def b64u_encode(data: bytes) -> str:
+    """Encode bytes as unpadded base64url text."""
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64u_decode(text: str | bytes) -> bytes:
+    """Decode canonical unpadded base64url, refusing every non-canonical form.
+
+    Raises :class:`IdcoreError` with :attr:`Reason.BAD_BASE64`.
+    """
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("ascii")
+        except UnicodeDecodeError:
+            raise IdcoreError(Reason.BAD_BASE64, "non-ASCII base64url") from None
+    n = len(text)
+    rem = n % 4
+    if rem == 1 or _B64U_RE.fullmatch(text) is None:
+        raise IdcoreError(Reason.BAD_BASE64, "not canonical base64url")
+    if rem:
+        # The last character carries 6 bits of which only 2 (rem=2) or 4 (rem=3) are data.
+        unused_mask = 0b1111 if rem == 2 else 0b11
+        if _VALUE[text[-1]] & unused_mask:
+            raise IdcoreError(Reason.BAD_BASE64, "non-zero padding bits in base64url")
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-n % 4))
+    except (binascii.Error, ValueError):  # pragma: no cover - excluded by the checks above
+        raise IdcoreError(Reason.BAD_BASE64, "invalid base64url") from None
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        names = [k for k, _ in pairs]
+        dup = next(k for k in names if names.count(k) > 1)
+        raise IdcoreError(Reason.DUPLICATE_MEMBER, f"duplicate JSON member name {dup!r}")
+    return obj
+
+
+def _no_constants(name: str) -> Any:
+    raise IdcoreError(Reason.MALFORMED, f"non-standard JSON constant {name}")
+
+
+def json_loads(data: str | bytes) -> Any:
+    """Parse RFC 8259 JSON, refusing duplicate member names, NaN/Infinity and bad UTF-8."""
+    try:
+        return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except IdcoreError:
+        raise
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError
+        raise IdcoreError(Reason.MALFORMED, f"invalid JSON: {exc.__class__.__name__}") from None
+
+
+def json_dumps(value: Any) -> bytes:
+    """Serialise compactly as UTF-8 (no ASCII escaping, no spaces)."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

@@ -1,0 +1,236 @@
+"""Compact JWS (RFC 7515) signing and verification with an explicit algorithm allow-list.
+
+Every verification names the algorithms it accepts and the ``typ`` it expects; the
+algorithm is never taken from the token alone (RFC 8725 Sections 3.1 and 3.11). Refused
+outright: ``alg: none`` and MAC algorithms (never in :data:`SUPPORTED_ALGS`), unknown
+``crit`` parameters (RFC 7515 Section 4.1.11), a ``jwk`` header with private members,
+duplicate JSON member names (RFC 7515 Section 5.2), non-canonical base64url, and inputs
+over a size limit.
+
+ECDSA signatures use the fixed-size ``R || S`` form of RFC 7518 Section 3.4.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
+
+from idcore.b64 import b64u_decode, b64u_encode, json_dumps, json_loads
+from idcore.errors import IdcoreError, JoseError, Reason
+from idcore.jwk import PRIVATE_MEMBERS, PublicKey, public_jwk
+from idcore.ports import Signer
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "SUPPORTED_ALGS",
+    "KeySigner",
+    "ParsedJws",
+    "ecdsa_der_to_raw",
+    "normalize_typ",
+    "parse_compact",
+    "sign_compact",
+    "verify_compact",
+    "verify_parsed",
+    "verify_signature",
+]
+
+#: The only algorithms idcore can ever verify. Callers narrow this per call.
+SUPPORTED_ALGS = frozenset({"ES256", "ES384", "EdDSA", "Ed25519"})
+DEFAULT_MAX_BYTES = 256 * 1024
+
+_EC_ALGS: dict[str, tuple[str, int, ec.EllipticCurveSignatureAlgorithm]] = {
+    "ES256": ("secp256r1", 32, ec.ECDSA(hashes.SHA256())),
+    "ES384": ("secp384r1", 48, ec.ECDSA(hashes.SHA384())),
+}
+
+
+def normalize_typ(typ: str) -> str:
+    """Normalise a ``typ`` media type: case-insensitive, ``application/`` prefix optional (RFC 7515 4.1.9)."""
+    typ = typ.lower()
+    return typ[len("application/") :] if typ.startswith("application/") else typ
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedJws:
+    """A compact JWS split and decoded, but not yet verified."""
+
+    header: dict[str, Any]
+    payload: bytes
+    signing_input: bytes
+    signature: bytes
+
+    def claims(self) -> dict[str, Any]:
+        """Decode the payload as a JSON object (strict)."""
+        value = json_loads(self.payload)
+        if not isinstance(value, dict):
+            raise JoseError(Reason.MALFORMED, "JWS payload is not a JSON object")
+        return value
+
+
+def parse_compact(token: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedJws:
+    """Split a compact JWS and decode header, payload and signature; no signature check."""
+    if not isinstance(token, str):
+        raise JoseError(Reason.MALFORMED, "JWS is not a string")
+    if len(token) > max_bytes:
+        raise JoseError(Reason.TOO_LARGE, f"JWS longer than {max_bytes} bytes")
+    parts = token.split(".")
+    if len(parts) != 3:
+        raise JoseError(Reason.MALFORMED, "compact JWS must have three parts")
+    h64, p64, s64 = parts
+    try:
+        header = json_loads(b64u_decode(h64))
+        payload = b64u_decode(p64)
+        signature = b64u_decode(s64)
+    except IdcoreError as exc:
+        raise JoseError(exc.reason, f"JWS: {exc.detail}") from None
+    if not isinstance(header, dict):
+        raise JoseError(Reason.MALFORMED, "JWS header is not a JSON object")
+    return ParsedJws(header, payload, f"{h64}.{p64}".encode("ascii"), signature)
+
+
+def _check_header(
+    header: Mapping[str, Any],
+    algorithms: Collection[str],
+    typ: str | Collection[str] | None,
+    understood_crit: Collection[str],
+) -> str:
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in SUPPORTED_ALGS or alg not in algorithms:
+        raise JoseError(Reason.ALG_NOT_ALLOWED, f"alg {alg!r} not allowed")
+    if typ is not None:
+        got = header.get("typ")
+        wanted = {normalize_typ(typ)} if isinstance(typ, str) else {normalize_typ(t) for t in typ}
+        if not isinstance(got, str) or normalize_typ(got) not in wanted:
+            raise JoseError(Reason.TYP_MISMATCH, f"typ {got!r} not in {sorted(wanted)}")
+    if "crit" in header:
+        crit = header["crit"]
+        if (
+            not isinstance(crit, list)
+            or not crit
+            or not all(isinstance(c, str) and c in understood_crit and c in header for c in crit)
+        ):
+            raise JoseError(Reason.UNKNOWN_CRIT, "crit names a parameter we do not understand")
+    jwk = header.get("jwk")
+    if jwk is not None and (not isinstance(jwk, dict) or PRIVATE_MEMBERS.intersection(jwk)):
+        raise JoseError(Reason.PRIVATE_KEY_IN_HEADER, "jwk header carries private key members")
+    if header.get("b64", True) is not True:
+        raise JoseError(Reason.MALFORMED, "unencoded payloads are not supported")
+    return alg
+
+
+def verify_signature(alg: str, key: PublicKey, signing_input: bytes, signature: bytes) -> None:
+    """Verify one JWS signature value; raise ``bad_signature`` or ``bad_key``."""
+    if alg in _EC_ALGS:
+        curve_name, size, algorithm = _EC_ALGS[alg]
+        if not isinstance(key, ec.EllipticCurvePublicKey) or key.curve.name != curve_name:
+            raise JoseError(Reason.BAD_KEY, f"key does not fit {alg}")
+        if len(signature) != 2 * size:
+            raise JoseError(Reason.BAD_SIGNATURE, "ECDSA signature has the wrong length")
+        der = encode_dss_signature(
+            int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
+        )
+        try:
+            key.verify(der, signing_input, algorithm)
+        except InvalidSignature:
+            raise JoseError(Reason.BAD_SIGNATURE, "signature does not verify") from None
+        return
+    if alg in ("EdDSA", "Ed25519"):
+        if not isinstance(key, ed25519.Ed25519PublicKey):
+            raise JoseError(Reason.BAD_KEY, f"key does not fit {alg}")
+        try:
+            key.verify(signature, signing_input)
+        except InvalidSignature:
+            raise JoseError(Reason.BAD_SIGNATURE, "signature does not verify") from None
+        return
+    raise JoseError(Reason.ALG_NOT_ALLOWED, f"alg {alg!r} not supported")  # pragma: no cover
+
+
+def verify_parsed(
+    jws: ParsedJws,
+    key: PublicKey,
+    *,
+    algorithms: Collection[str],
+    typ: str | Collection[str] | None,
+    understood_crit: Collection[str] = (),
+) -> dict[str, Any]:
+    """Check header policy and signature of a parsed JWS; return its JSON payload.
+
+    ``typ=None`` means the caller explicitly accepts any ``typ`` (generic SD-JWT, RFC 9901
+    leaves ``typ`` to the application); every profile in Lintas passes a value.
+    """
+    alg = _check_header(jws.header, algorithms, typ, understood_crit)
+    verify_signature(alg, key, jws.signing_input, jws.signature)
+    return jws.claims()
+
+
+def verify_compact(
+    token: str,
+    key: PublicKey,
+    *,
+    algorithms: Collection[str],
+    typ: str | Collection[str] | None,
+    understood_crit: Collection[str] = (),
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Verify a compact JWS; return ``(header, payload)``. Raises :class:`JoseError`."""
+    jws = parse_compact(token, max_bytes=max_bytes)
+    return jws.header, verify_parsed(
+        jws, key, algorithms=algorithms, typ=typ, understood_crit=understood_crit
+    )
+
+
+def ecdsa_der_to_raw(der: bytes, size: int) -> bytes:
+    """Convert a DER ECDSA signature to the JWS ``R || S`` form (RFC 7518 Section 3.4)."""
+    r, s = decode_dss_signature(der)
+    return r.to_bytes(size, "big") + s.to_bytes(size, "big")
+
+
+class KeySigner:
+    """A :class:`~idcore.ports.Signer` over an in-memory ``cryptography`` private key."""
+
+    def __init__(self, key: ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey) -> None:
+        self._key = key
+        if isinstance(key, ec.EllipticCurvePrivateKey):
+            algs = {"secp256r1": "ES256", "secp384r1": "ES384"}
+            if key.curve.name not in algs:
+                raise JoseError(Reason.BAD_KEY, f"unsupported curve {key.curve.name}")
+            self._alg = algs[key.curve.name]
+        else:
+            self._alg = "EdDSA"
+        self._jwk = public_jwk(key)
+
+    @property
+    def alg(self) -> str:
+        """The JWS algorithm of this key."""
+        return self._alg
+
+    @property
+    def public_jwk(self) -> Mapping[str, Any]:
+        """The public JWK."""
+        return self._jwk
+
+    @property
+    def private_key(self) -> ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey:
+        """The underlying private key (for key stores and tests)."""
+        return self._key
+
+    def sign(self, signing_input: bytes) -> bytes:
+        """Sign and return the JWS signature value."""
+        if isinstance(self._key, ec.EllipticCurvePrivateKey):
+            _, size, algorithm = _EC_ALGS[self._alg]
+            return ecdsa_der_to_raw(self._key.sign(signing_input, algorithm), size)
+        return self._key.sign(signing_input)
+
+
+def sign_compact(header: Mapping[str, Any], payload: Mapping[str, Any] | bytes, signer: Signer) -> str:
+    """Produce a compact JWS. ``alg`` is set from the signer; other header members are the caller's."""
+    full_header = {"alg": signer.alg, **{k: v for k, v in header.items() if k != "alg"}}
+    body = payload if isinstance(payload, bytes) else json_dumps(payload)
+    signing_input = f"{b64u_encode(json_dumps(full_header))}.{b64u_encode(body)}"
+    return f"{signing_input}.{b64u_encode(signer.sign(signing_input.encode('ascii')))}"

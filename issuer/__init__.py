@@ -1,0 +1,1 @@
+"""issuer service (see its issue); an empty shell until then."""

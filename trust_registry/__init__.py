@@ -1,0 +1,1 @@
+"""trust_registry service (see its issue); an empty shell until then."""

@@ -1,0 +1,1 @@
+"""verifier service (see its issue); an empty shell until then."""

@@ -1,0 +1,1 @@
+"""wallet_demo service (see its issue); an empty shell until then."""
