@@ -90,6 +90,8 @@ class VerifiedSdJwt:
     disclosures: tuple[Disclosure, ...]
     kb_payload: dict[str, Any] | None = None
     issuer_jwt_payload: dict[str, Any] = field(default_factory=dict)
+    #: For each Disclosure, the claim path it revealed in ``payload`` (same order).
+    disclosure_paths: tuple[tuple[str | int, ...], ...] = ()
 
 
 class _Processor:
@@ -308,4 +310,4 @@ def verify_sd_jwt(
     if options.key_binding is not None:
         sd_alg = issuer_claims.get("_sd_alg", "sha-256")
         kb_payload = _verify_key_binding(parts, payload, sd_alg, options.key_binding, options)
-    return VerifiedSdJwt(jws.header, payload, processed.disclosures, kb_payload, issuer_claims)
+    return VerifiedSdJwt(jws.header, payload, processed.disclosures, kb_payload, issuer_claims, processed.paths)
