@@ -1,0 +1,65 @@
+"""Trust decisions for Lintas verifiers: the signed ASEAN trust list and how to use it.
+
+* :mod:`idcore.trust.model` — the list (ETSI TS 119 602 style) and its strict JSON form;
+* :mod:`idcore.trust.signed` — signing and pinned verification of the list JWS;
+* :mod:`idcore.trust.decision` — the indexed snapshot and :func:`is_authorised`;
+* :mod:`idcore.trust.cache` — the verifier-side cache (pin, rollback, staleness);
+* :mod:`idcore.trust.anchors` — national anchors and issuer certificate chains;
+* :mod:`idcore.trust.vct` — shared credential type and service type identifiers.
+
+The network never enters here: fetching is a port (``fetch() -> bytes``).
+"""
+
+from idcore.trust.cache import CacheStatus, TrustListCache
+from idcore.trust.decision import Decision, TrustSnapshot, is_authorised, require_authorised
+from idcore.trust.model import (
+    CountryEntry,
+    IssuerEntry,
+    IssuerStatus,
+    SchemeOperator,
+    StatusChange,
+    TrustList,
+    check_identifier,
+)
+from idcore.trust.signed import (
+    TRUST_LIST_TYP,
+    TrustListPin,
+    VerifiedTrustList,
+    certificate_sha256_hex,
+    sign_trust_list,
+    verify_trust_list,
+)
+from idcore.trust.vct import (
+    ASEAN_COUNTRIES,
+    SERVICE_LEGAL_PERSON_ISSUANCE,
+    SERVICE_PID_ISSUANCE,
+    VCT_BUSINESS_REGISTRATION,
+    VCT_PID,
+)
+
+__all__ = [
+    "ASEAN_COUNTRIES",
+    "SERVICE_LEGAL_PERSON_ISSUANCE",
+    "SERVICE_PID_ISSUANCE",
+    "TRUST_LIST_TYP",
+    "VCT_BUSINESS_REGISTRATION",
+    "VCT_PID",
+    "CacheStatus",
+    "CountryEntry",
+    "Decision",
+    "IssuerEntry",
+    "IssuerStatus",
+    "SchemeOperator",
+    "StatusChange",
+    "TrustList",
+    "TrustListCache",
+    "TrustListPin",
+    "TrustSnapshot",
+    "VerifiedTrustList",
+    "certificate_sha256_hex",
+    "check_identifier",
+    "is_authorised",
+    "require_authorised",
+    "sign_trust_list",
+    "verify_trust_list",
+]
