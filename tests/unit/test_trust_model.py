@@ -165,25 +165,29 @@ def test_judged_at_issuance_and_now(snapshot: TrustSnapshot, issued_at: int, now
     assert decision.authorised is (reason is None)
     assert decision.reason is reason
     assert decision.sequence_number == 7
-    assert decision.issuer is not None and decision.country == "SG"
+    assert decision.issuer is not None
+    assert decision.country == "SG"
 
 
 def test_wrong_vct_is_not_authorised(snapshot: TrustSnapshot) -> None:
     assert is_authorised(snapshot, ISSUER, VCT_PID, 150, 160).authorised
     decision = is_authorised(snapshot, ISSUER, VCT_BUSINESS_REGISTRATION, 150, 160)
-    assert not decision.authorised and decision.reason is Reason.NOT_AUTHORISED
+    assert not decision.authorised
+    assert decision.reason is Reason.NOT_AUTHORISED
 
 
 def test_unknown_issuer_is_untrusted(snapshot: TrustSnapshot) -> None:
     assert is_authorised(snapshot, ISSUER, VCT_PID, 150, 160).authorised
     decision = is_authorised(snapshot, ISSUER + "/", VCT_PID, 150, 160)
-    assert not decision.authorised and decision.reason is Reason.UNTRUSTED_ISSUER
+    assert not decision.authorised
+    assert decision.reason is Reason.UNTRUSTED_ISSUER
     assert decision.country is None
 
 
 def test_empty_snapshot_trusts_nobody() -> None:
     decision = is_authorised(TrustSnapshot.empty(), ISSUER, VCT_PID, 150, 160)
-    assert not decision.authorised and decision.reason is Reason.UNTRUSTED_ISSUER
+    assert not decision.authorised
+    assert decision.reason is Reason.UNTRUSTED_ISSUER
 
 
 def test_list_without_countries_trusts_nobody() -> None:
