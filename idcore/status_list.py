@@ -173,11 +173,8 @@ class StatusList:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, StatusList):
             return NotImplemented
-        return (self._bits, self._bytes, self.aggregation_uri) == (
-            other._bits,
-            other._bytes,
-            other.aggregation_uri,
-        )
+        same_content = self._bits == other._bits and self._bytes == other._bytes
+        return same_content and self.aggregation_uri == other.aggregation_uri
 
     __hash__ = None  # type: ignore[assignment]  # mutable
 
@@ -259,7 +256,8 @@ class VerifiedStatusList:
 
     def refresh_after(self, resolved_at: int) -> int | None:
         """When a cached copy resolved at ``resolved_at`` should be refetched (``ttl``/``exp``)."""
-        candidates = [t for t in (self.exp, None if self.ttl is None else resolved_at + self.ttl) if t]
+        by_ttl = None if self.ttl is None else resolved_at + self.ttl
+        candidates = [t for t in (self.exp, by_ttl) if t is not None]
         return min(candidates) if candidates else None
 
 
@@ -314,8 +312,10 @@ def verify_status_list_token(
     except IdcoreError as exc:
         raise _token_error(exc) from None
     sub = claims.get("sub")
+    if sub is None or "status_list" not in claims:
+        raise StatusListError(Reason.MISSING_CLAIM, "status list token lacks sub or status_list")
     if not isinstance(sub, str):
-        raise StatusListError(Reason.MISSING_CLAIM, "status list token has no sub")
+        raise StatusListError(Reason.MALFORMED, "status list token sub is not a string")
     if sub != expected_sub:
         raise StatusListError(Reason.STATUS_URI_MISMATCH, "status list token sub differs from the uri")
     iat, exp = _check_times(claims, clock.now(), max_skew)
@@ -324,8 +324,6 @@ def verify_status_list_token(
         raise StatusListError(Reason.MALFORMED, "status list token ttl is not a positive integer")
     if iss is not None and not isinstance(iss, str):
         raise StatusListError(Reason.MALFORMED, "status list token iss is not a string")
-    if "status_list" not in claims:
-        raise StatusListError(Reason.MISSING_CLAIM, "status list token has no status_list")
     status_list = StatusList.decode(claims["status_list"], max_decompressed_bytes=max_decompressed_bytes)
     return VerifiedStatusList(jws.header, claims, status_list, sub, iat, exp, ttl, iss)
 
