@@ -71,6 +71,8 @@ def test_expected_match(path: Path) -> None:
         for match in got.matches:
             if "selected_claim_set" in want:
                 assert list(match.claim_set or ()) == want["selected_claim_set"]
+            else:
+                assert match.claim_set is None
             if "selected_claim_paths" in want:
                 assert [list(p) for p in match.claim_paths] == want["selected_claim_paths"]
     if "credential_sets" in expected:
