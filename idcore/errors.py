@@ -87,6 +87,17 @@ class Reason(StrEnum):
     # keys
     KEY_NOT_FOUND = "key_not_found"
     KEY_STORE = "key_store"
+    # OpenID4VP transactions and relying-party policy (verifier)
+    SESSION_UNKNOWN = "session_unknown"
+    SESSION_EXPIRED = "session_expired"
+    SESSION_USED = "session_used"
+    STATE_MISMATCH = "state_mismatch"
+    DECRYPTION_FAILED = "decryption_failed"
+    WALLET_ERROR = "wallet_error"
+    COUNTRY_NOT_ACCEPTED = "country_not_accepted"
+    CREDENTIAL_TOO_OLD = "credential_too_old"
+    ASSURANCE_TOO_LOW = "assurance_too_low"
+    POLICY_NOT_MET = "policy_not_met"
 
 
 class IdcoreError(Exception):
