@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
@@ -63,6 +63,7 @@ _ALLOWED_SIG_OIDS = frozenset(
     {SignatureAlgorithmOID.ECDSA_WITH_SHA256, SignatureAlgorithmOID.ECDSA_WITH_SHA384, SignatureAlgorithmOID.ED25519}
 )
 _EC_CURVES = frozenset({"secp256r1", "secp384r1"})
+_DECODE_ERRORS = (ValueError, x509.DuplicateExtension, UnsupportedAlgorithm)
 # Critical extensions this validator understands; any other critical extension fails the chain
 # (RFC 5280 Section 4.2: "MUST reject the certificate if it encounters a critical extension it
 # does not recognize").
@@ -242,9 +243,12 @@ def parse_x5c(x5c: Sequence[str]) -> list[x509.Certificate]:
         if base64.b64encode(der).decode("ascii") != entry:
             raise X509Error(Reason.MALFORMED, "x5c entry is not canonical base64")
         try:
-            certificates.append(x509.load_der_x509_certificate(der))
-        except ValueError:
-            raise X509Error(Reason.MALFORMED, "x5c entry is not a DER X.509 certificate") from None
+            cert = x509.load_der_x509_certificate(der)
+            # Decode the lazily parsed parts now, so junk is refused here as malformed.
+            _ = (cert.subject, cert.issuer, list(cert.extensions))
+        except _DECODE_ERRORS:
+            raise X509Error(Reason.MALFORMED, "x5c entry is not a well-formed DER X.509 certificate") from None
+        certificates.append(cert)
     return certificates
 
 
@@ -299,7 +303,10 @@ def certificate_sha256(cert: x509.Certificate) -> bytes:
 
 def is_self_signed(cert: x509.Certificate) -> bool:
     """Whether ``cert`` names itself as issuer and its own key verifies its signature."""
-    return cert.issuer == cert.subject and _signature_ok(cert, cert.public_key())
+    try:
+        return cert.issuer == cert.subject and _signature_ok(cert, cert.public_key())
+    except _DECODE_ERRORS:
+        return False
 
 
 # ---- validation -------------------------------------------------------------------------
@@ -360,8 +367,6 @@ def _extension(cert: x509.Certificate, kind: type[x509.ExtensionType]) -> x509.E
         return cert.extensions.get_extension_for_class(kind).value
     except x509.ExtensionNotFound:
         return None
-    except ValueError:  # duplicate or undecodable extension
-        raise X509Error(Reason.CHAIN_INVALID, "certificate has malformed extensions") from None
 
 
 def _check_ca(cert: x509.Certificate, cas_below: int) -> None:
@@ -389,11 +394,7 @@ def _check_leaf(cert: x509.Certificate) -> None:
 
 
 def _check_critical(cert: x509.Certificate) -> None:
-    try:
-        extensions = list(cert.extensions)
-    except ValueError:
-        raise X509Error(Reason.CHAIN_INVALID, "certificate has malformed extensions") from None
-    for extension in extensions:
+    for extension in cert.extensions:
         if extension.critical and extension.oid not in _HANDLED_CRITICAL:
             raise X509Error(Reason.CHAIN_INVALID, f"unhandled critical extension {extension.oid.dotted_string}")
 
@@ -407,7 +408,8 @@ def validate_chain(
     Raises :class:`X509Error`: ``untrusted_issuer`` (no anchors, or no anchor reached),
     ``chain_invalid`` (bad signature, broken names, issuer not a CA, pathlen, unknown critical
     extension, too long), ``cert_expired`` / ``cert_not_yet_valid`` (any certificate, the anchor
-    included), ``cert_usage`` (KeyUsage, or a CA certificate as leaf). ``at`` must be timezone-aware.
+    included), ``cert_usage`` (KeyUsage, or a CA certificate as leaf), ``malformed`` (empty chain,
+    undecodable certificate fields). ``at`` must be timezone-aware.
     """
     if at.tzinfo is None:
         raise ValueError("validate_chain needs a timezone-aware datetime")
@@ -418,6 +420,14 @@ def validate_chain(
         raise X509Error(Reason.MALFORMED, "empty certificate chain")
     if len(certs) > MAX_CHAIN_LENGTH:
         raise X509Error(Reason.CHAIN_INVALID, f"chain longer than {MAX_CHAIN_LENGTH}")
+    try:
+        return _validate(certs, anchors, at)
+    except _DECODE_ERRORS:
+        # cryptography decodes names, keys and extensions lazily; a bad one must not become a 500.
+        raise X509Error(Reason.MALFORMED, "a certificate has an undecodable field") from None
+
+
+def _validate(certs: list[x509.Certificate], anchors: Sequence[x509.Certificate], at: datetime) -> x509.Certificate:
     _check_links(certs)
     path, anchor = _find_anchor(certs, anchors)
     full = [*path, anchor]

@@ -8,6 +8,7 @@ import sys
 import textwrap
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,27 @@ def test_bad_key_ids_refused(store_factory: StoreFactory, bad_id: str) -> None:
 def test_good_key_ids_accepted() -> None:
     for good in ["a", "issuer-2025.v1_ES256", "x" * 64]:
         assert check_key_id(good) == good
+
+
+def test_concurrent_use(store_factory: StoreFactory) -> None:
+    """Threads signing and racing get_or_create on one id all see one key and valid signatures."""
+    store, kid = store_factory(), _kid()
+
+    def work(n: int) -> tuple[dict[str, object], bytes, bytes]:
+        signer = store.get_or_create(kid)
+        message = f"message-{n}".encode()
+        return dict(signer.public_jwk), message, signer.sign(message)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(work, range(32)))
+    jwks = {tuple(sorted(jwk.items())) for jwk, _, _ in results}  # type: ignore[misc]
+    assert len(jwks) == 1
+    key = store.public_key(kid)
+    for _, message, signature in results:
+        verify_signature("ES256", key, message, signature)
+    _, message, signature = results[0]
+    with pytest.raises(JoseError):
+        verify_signature("ES256", key, message + b"!", signature)
 
 
 # ---- file store specifics -------------------------------------------------------------

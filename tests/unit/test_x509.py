@@ -375,3 +375,31 @@ def test_pem_and_hash(pki: Pki) -> None:
     digest = certificate_sha256(pki.leaf)
     assert digest == hashlib.sha256(pki.leaf.public_bytes(serialization.Encoding.DER)).digest()
     assert digest != certificate_sha256(pki.root)
+
+
+def _mutants(cert: x509.Certificate) -> dict[str, x509.Certificate]:
+    """DER edits that parse but leave a field undecodable (found only when the field is read)."""
+    der = cert.public_bytes(serialization.Encoding.DER)
+    aki_oid, ski_oid = bytes.fromhex("0603551d23"), bytes.fromhex("0603551d0e")
+    point = cert.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    assert der.count(aki_oid) == 1
+    assert der.count(point) == 1
+    return {
+        "duplicate-extension": x509.load_der_x509_certificate(der.replace(aki_oid, ski_oid)),
+        "point-off-curve": x509.load_der_x509_certificate(der.replace(point, point[:-1] + bytes([point[-1] ^ 1]))),
+    }
+
+
+def test_undecodable_fields_are_x509_errors(pki: Pki) -> None:
+    for name, mutant in _mutants(pki.leaf).items():
+        for chain, anchors in (([mutant], [pki.root]), ([mutant, pki.root], [pki.root]), ([pki.leaf], [mutant]),
+                               ([pki.leaf, mutant], [pki.root]), ([mutant], [mutant])):
+            with pytest.raises(X509Error):
+                validate_chain(chain, anchors, NOW)
+        assert not is_self_signed(mutant), name
+    duplicate = _mutants(pki.leaf)["duplicate-extension"]
+    with pytest.raises(X509Error) as err:
+        parse_x5c(x5c_from_certificates([duplicate]))
+    assert err.value.reason is Reason.MALFORMED
+    assert parse_x5c(x5c_from_certificates([pki.leaf])) == [pki.leaf]
+    assert validate_chain([pki.leaf], [pki.root], NOW) == pki.leaf
