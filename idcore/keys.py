@@ -51,6 +51,14 @@ _ALG_BY_CURVE = {"secp256r1": "ES256", "secp384r1": "ES384"}
 _ALG_BY_JWK_CRV = {"P-256": "ES256", "P-384": "ES384"}
 
 
+def _check_bytes(data: object, passphrase: object) -> None:
+    # cryptography reports a str here as a TypeError that reads like a passphrase problem.
+    if not isinstance(data, bytes):
+        raise KeyStoreError(Reason.MALFORMED, "PEM data must be bytes")
+    if passphrase is not None and not isinstance(passphrase, bytes):
+        raise KeyStoreError(Reason.MALFORMED, "passphrase must be bytes")
+
+
 def generate_private_key(alg: str = "ES256") -> PrivateKey:
     """Generate a fresh private key for ``alg``: ES256 → P-256, ES384 → P-384, EdDSA → Ed25519."""
     if alg in _EC_CURVES:
@@ -75,6 +83,7 @@ def alg_for_key(key: PrivateKey | PublicKey) -> str:
 def private_key_to_pem(key: PrivateKey, passphrase: bytes | None = None) -> bytes:
     """Serialise a private key as PKCS#8 PEM, encrypted with the best available scheme if a passphrase is given."""
     alg_for_key(key)  # refuse unsupported key types before writing anything
+    _check_bytes(b"", passphrase)
     if passphrase is None:
         encryption: serialization.KeySerializationEncryption = serialization.NoEncryption()
     elif not passphrase:
@@ -91,6 +100,7 @@ def private_key_from_pem(data: bytes, passphrase: bytes | None = None) -> Privat
     A passphrase given for an unencrypted key is refused too: a store that expects encrypted
     keys must not silently accept a plaintext one.
     """
+    _check_bytes(data, passphrase)
     try:
         key = serialization.load_pem_private_key(data, password=passphrase)
     except TypeError:
@@ -116,6 +126,7 @@ def public_key_to_pem(key: PublicKey | PrivateKey) -> bytes:
 
 def public_key_from_pem(data: bytes) -> PublicKey:
     """Load a SubjectPublicKeyInfo PEM public key of a supported type."""
+    _check_bytes(data, None)
     try:
         key = serialization.load_pem_public_key(data)
     except (ValueError, UnsupportedAlgorithm):

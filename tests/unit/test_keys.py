@@ -117,9 +117,9 @@ def test_unsupported_key_types_refused(make: object) -> None:
         public_key_from_pem(_spki(key))
     assert err.value.reason is Reason.BAD_KEY
     with pytest.raises(KeyStoreError):
-        alg_for_key(key)  # type: ignore[arg-type]
+        alg_for_key(key)
     with pytest.raises(KeyStoreError):
-        private_key_to_pem(key)  # type: ignore[arg-type]
+        private_key_to_pem(key)
 
 
 @pytest.mark.parametrize("junk", [b"", b"not a pem", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"])
@@ -184,3 +184,18 @@ def test_private_jwk_malformed_refused() -> None:
     with pytest.raises(KeyStoreError):
         private_key_from_jwk("not a dict")  # type: ignore[arg-type]
     assert public_jwk(private_key_from_jwk(jwk)) == public_jwk(private_key_from_jwk(dict(jwk)))
+
+
+def test_wrong_argument_types_are_key_store_errors() -> None:
+    key = generate_private_key()
+    pem = private_key_to_pem(key, b"pw")
+    for call in (
+        lambda: private_key_from_pem(pem.decode(), b"pw"),  # type: ignore[arg-type]
+        lambda: private_key_from_pem(pem, "pw"),  # type: ignore[arg-type]
+        lambda: public_key_from_pem(public_key_to_pem(key).decode()),  # type: ignore[arg-type]
+        lambda: private_key_to_pem(key, "pw"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(KeyStoreError) as err:
+            call()
+        assert err.value.reason is Reason.MALFORMED
+    assert public_jwk(private_key_from_pem(pem, b"pw")) == public_jwk(key)

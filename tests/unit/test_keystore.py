@@ -160,7 +160,7 @@ def test_concurrent_use(store_factory: StoreFactory) -> None:
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(work, range(32)))
-    jwks = {tuple(sorted(jwk.items())) for jwk, _, _ in results}  # type: ignore[misc]
+    jwks = {tuple(sorted(jwk.items())) for jwk, _, _ in results}
     assert len(jwks) == 1
     key = store.public_key(kid)
     for _, message, signature in results:

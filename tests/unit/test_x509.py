@@ -100,7 +100,7 @@ def _custom(issuer_key: PrivateKey | rsa.RSAPrivateKey, issuer_name: x509.Name, 
     for extension, critical in extra:
         builder = builder.add_extension(extension, critical=critical)
     algorithm = None if not isinstance(issuer_key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) else hashes.SHA256()
-    return builder.sign(issuer_key, algorithm)  # type: ignore[arg-type]
+    return builder.sign(issuer_key, algorithm)
 
 
 def _tampered(cert: x509.Certificate) -> x509.Certificate:
