@@ -84,8 +84,9 @@ _HANDLED_CRITICAL = frozenset(
 def _name(common_name: str, country: str, organization: str) -> x509.Name:
     if len(country) != 2 or not country.isascii() or not country.isalpha() or not country.isupper():
         raise X509Error(Reason.MALFORMED, "country must be an ISO 3166-1 alpha-2 code such as 'SG'")
-    if not common_name or not organization:
-        raise X509Error(Reason.MALFORMED, "common name and organization must not be empty")
+    # RFC 5280 Appendix A upper bounds: ub-common-name and ub-organization-name are 64.
+    if not 1 <= len(common_name) <= 64 or not 1 <= len(organization) <= 64:
+        raise X509Error(Reason.MALFORMED, "common name and organization must be 1 to 64 characters")
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, country),
@@ -210,8 +211,11 @@ def create_issuer_certificate(
         not_before, not_after, serial_number,
     )  # fmt: skip
     builder = _profile(builder, ca=False, path_length=None)
-    names: list[x509.GeneralName] = [x509.UniformResourceIdentifier(u) for u in san_uris]
-    names += [x509.DNSName(d) for d in san_dns]
+    try:
+        names: list[x509.GeneralName] = [x509.UniformResourceIdentifier(u) for u in san_uris]
+        names += [x509.DNSName(d) for d in san_dns]
+    except ValueError:
+        raise X509Error(Reason.MALFORMED, "SAN URIs and DNS names must be ASCII (IDNA A-labels)") from None
     if names:
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     return _sign(builder, ca_key)

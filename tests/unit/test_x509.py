@@ -155,6 +155,14 @@ def test_builder_refusals(pki: Pki) -> None:
                        not_before=ROOT_FROM, not_after=ROOT_TO)
     with pytest.raises(X509Error, match="later"):
         _root(key, not_before=ROOT_TO, not_after=ROOT_FROM)
+    with pytest.raises(X509Error, match="64"):
+        _root(key, name="x" * 65)
+    assert _root(key, name="x" * 64).subject.rfc4514_string().startswith("CN=" + "x" * 64)
+    for bad_san in ({"san_uris": ["https://é.example"]}, {"san_dns": ["é.example"]}):
+        with pytest.raises(X509Error) as err:
+            create_issuer_certificate(pki.root_key, pki.root, key.public_key(), common_name="L", country="SG",
+                                      organization="O", not_before=LEAF_FROM, not_after=LEAF_TO, **bad_san)
+        assert err.value.reason is Reason.MALFORMED
     with pytest.raises(X509Error) as err:  # ca_key that is not the CA certificate's key
         _leaf(generate_private_key(), pki.root)
     assert err.value.reason is Reason.BAD_KEY
