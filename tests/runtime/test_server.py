@@ -1,0 +1,124 @@
+"""Running a service for real: uvicorn in a subprocess, JSON log lines, problem answers over a socket."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lintas.server import configure_logging
+from lintas.testing import free_port
+
+APP_MODULE = textwrap.dedent(
+    """
+    import logging
+    import sys
+
+    from fastapi import FastAPI
+
+    from lintas.problem import install_error_handlers
+    from lintas.server import run
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+
+    @app.get("/hello")
+    def hello() -> dict[str, bool]:
+        logging.getLogger("demo").info("greeting %s", "you", extra={"who": "test"})
+        return {"ok": True}
+
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("kaboom-internal")
+
+
+    if __name__ == "__main__":
+        run(app, "127.0.0.1", int(sys.argv[1]))
+    """
+)
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    authlib_level = logging.getLogger("authlib").level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.getLogger("authlib").setLevel(authlib_level)
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_configure_logging_writes_one_json_object_per_line() -> None:
+    out = io.StringIO()
+    configure_logging("DEBUG", stream=out)
+    configure_logging("DEBUG", stream=out)  # idempotent: still one handler
+    log = logging.getLogger("lintas.test")
+    log.info("issued %d credentials", 3, extra={"issuer": "id.example"})
+    try:
+        raise ValueError("bad input")
+    except ValueError:
+        log.exception("failed")
+    # authlib logs access tokens at DEBUG: held back even at DEBUG.
+    logging.getLogger("authlib.oauth2.rfc6749.grants.client_credentials").debug("Issue token eyJsecret")
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    assert first["message"] == "issued 3 credentials"
+    assert (first["level"], first["logger"], first["issuer"]) == ("INFO", "lintas.test", "id.example")
+    assert first["time"].endswith("+00:00")
+    assert second["exc_type"] == "ValueError"
+    assert "Traceback" in second["exc"]
+    assert "eyJsecret" not in out.getvalue()
+
+
+def _wait_until_up(base_url: str, proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "server exited early"
+        try:
+            httpx.get(f"{base_url}/hello", timeout=0.5)
+            return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError("server did not come up")
+
+
+def test_run_serves_with_json_logs_and_problem_answers(tmp_path: Path) -> None:
+    (tmp_path / "demo_app.py").write_text(APP_MODULE)
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(
+        [sys.executable, str(tmp_path / "demo_app.py"), str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        _wait_until_up(base_url, proc)
+        hello = httpx.get(f"{base_url}/hello")
+        boom = httpx.get(f"{base_url}/boom")
+    finally:
+        proc.terminate()
+        _, stderr = proc.communicate(timeout=15)
+    assert hello.json() == {"ok": True}
+    assert "server" not in hello.headers
+    assert boom.status_code == 500
+    assert boom.headers["content-type"] == "application/problem+json"
+    assert "kaboom" not in boom.text
+    assert "Traceback" not in boom.text
+    records = [json.loads(line) for line in stderr.splitlines() if line.strip()]  # every line is JSON
+    assert any(r.get("who") == "test" and r["message"] == "greeting you" for r in records)
+    assert any(r["logger"] == "uvicorn.access" and "/hello" in r["message"] for r in records)
+    errors = [r for r in records if r["level"] == "ERROR" and "kaboom-internal" in r.get("exc", "")]
+    assert len(errors) == 1  # logged once, with its traceback, only in the log
