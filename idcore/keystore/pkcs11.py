@@ -55,6 +55,7 @@ _CURVES = {
 _CURVE_BY_PARAMS = {encode_named_curve_parameters(c.curve_name): c for c in _CURVES.values()}
 _EC_CLASSES = {"secp256r1": ec.SECP256R1, "secp384r1": ec.SECP384R1}
 
+
 @dataclass(slots=True)
 class _TokenSession:
     session: pkcs11.Session

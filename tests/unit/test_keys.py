@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, rsa
@@ -199,3 +201,16 @@ def test_wrong_argument_types_are_key_store_errors() -> None:
             call()
         assert err.value.reason is Reason.MALFORMED
     assert public_jwk(private_key_from_pem(pem, b"pw")) == public_jwk(key)
+
+
+@pytest.mark.parametrize(
+    "module", ["idcore.keys", "idcore.keystore", "idcore.keystore.file", "idcore.keystore.pkcs11", "idcore.x509"]
+)
+def test_public_api_is_listed_and_exists(module: str) -> None:
+    imported = importlib.import_module(module)
+    assert imported.__all__
+    assert sorted(imported.__all__) == sorted(set(imported.__all__))
+    for name in imported.__all__:
+        assert getattr(imported, name) is not None
+    with pytest.raises(AttributeError):
+        getattr(imported, "not_a_public_name")  # noqa: B009

@@ -322,3 +322,16 @@ def test_pkcs11_wrong_pin_in_fresh_process(softhsm_token: SoftHsmToken) -> None:
         check=True, timeout=60, cwd=Path(__file__).resolve().parents[2],
     )
     assert child.stdout.split("\n")[:2] == ["key_store False", "ok"]
+
+
+def test_ec_point_forms() -> None:
+    """CKA_EC_POINT arrives DER-wrapped (SoftHSM2, the standard) or raw (some tokens); junk is refused."""
+    from idcore.keystore.pkcs11 import _unwrap_ec_point
+
+    raw = b"\x04" + bytes(range(64))
+    assert _unwrap_ec_point(b"\x04\x41" + raw, 32) == raw
+    assert _unwrap_ec_point(raw, 32) == raw
+    for junk in (b"\x04\x40" + raw, b"\x03\x41" + raw, raw[:-1], b"\x02" + raw[1:], b""):
+        with pytest.raises(KeyStoreError) as err:
+            _unwrap_ec_point(junk, 32)
+        assert err.value.reason is Reason.BAD_KEY
