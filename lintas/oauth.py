@@ -46,6 +46,8 @@ from lintas.problem import OAuthHTTPException
 __all__ = [
     "ACCESS_TOKEN_TYP",
     "ClientCredentialsServer",
+    "InsufficientScopeError",
+    "InvalidTokenError",
     "OAuthClient",
     "TokenClaims",
     "hash_secret",

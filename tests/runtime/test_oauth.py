@@ -12,11 +12,13 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import Depends, FastAPI
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from idcore.b64 import b64u_decode, b64u_encode, json_dumps
 from idcore.jose import KeySigner, parse_compact, sign_compact
 from idcore.ports import FixedClock
-from lintas.oauth import ClientCredentialsServer, OAuthClient, TokenClaims, hash_secret
+from lintas.oauth import ClientCredentialsServer, InvalidTokenError, OAuthClient, TokenClaims, hash_secret
 from lintas.problem import install_error_handlers
 from lintas.testing import UvicornServer
 
@@ -297,3 +299,36 @@ def test_over_a_real_socket(setup: Setup) -> None:
         token = response.json()["access_token"]
         assert http.get("/read", headers={"Authorization": f"Bearer {token}"}).json()["client_id"] == READER[0]
         assert http.get("/read", headers={"Authorization": f"Bearer {token}x"}).status_code == 401
+
+
+_FUZZ = Setup()
+_names = st.sampled_from(["grant_type", "scope", "client_id", "client_secret", "x"])
+_values = st.one_of(
+    st.sampled_from(["client_credentials", WRITER[0], WRITER[1], "registry:read"]), st.text(max_size=30)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    form=st.lists(st.tuples(_names, _values), max_size=6),
+    authorization=st.one_of(st.none(), st.text(max_size=40), st.sampled_from([basic(*WRITER)["Authorization"]])),
+)
+def test_token_endpoint_core_always_answers_in_oauth_form(
+    form: list[tuple[str, str]], authorization: str | None
+) -> None:
+    headers = {} if authorization is None else {"authorization": authorization}
+    status, body, out_headers = _FUZZ.server.token_response(headers, form)
+    assert out_headers["Cache-Control"] == "no-store"
+    if status == 200:
+        assert set(body) == {"access_token", "token_type", "expires_in", "scope"}
+    else:
+        assert status in (400, 401)
+        assert body["error"] in {"invalid_request", "invalid_client", "unsupported_grant_type", "invalid_scope"}
+        assert ("WWW-Authenticate" in out_headers) == (status == 401)
+
+
+@settings(max_examples=300, deadline=None)
+@given(token=st.text(max_size=200))
+def test_verify_token_rejects_arbitrary_strings_with_invalid_token(token: str) -> None:
+    with pytest.raises(InvalidTokenError):
+        _FUZZ.server.verify_token(token)
