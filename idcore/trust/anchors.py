@@ -15,15 +15,20 @@ one country can therefore never be vouched for by another country's root.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from idcore.errors import Reason, X509Error
+from idcore.errors import Reason, TrustError, X509Error
+from idcore.trust.decision import TrustSnapshot
+from idcore.trust.model import IssuerEntry
+from idcore.x509 import san_uris, validate_chain
 
-__all__ = ["check_anchor_certificate"]
+__all__ = ["IssuerMatch", "check_anchor_certificate", "find_issuer_for_certificate"]
 
 _CURVES = frozenset({"secp256r1", "secp384r1"})
 
@@ -62,3 +67,37 @@ def check_anchor_certificate(cert: x509.Certificate, now: int) -> None:
         cert.verify_directly_issued_by(cert)
     except (ValueError, TypeError, InvalidSignature):
         raise X509Error(Reason.CHAIN_INVALID, "anchor's self-signature does not verify") from None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerMatch:
+    """An issuer certificate chain tied to a listed issuer and its country's anchors."""
+
+    issuer: IssuerEntry
+    leaf: x509.Certificate
+
+    @property
+    def country(self) -> str:
+        """The issuer's country (ISO 3166-1 alpha-2)."""
+        return self.issuer.country
+
+
+def find_issuer_for_certificate(
+    snapshot: TrustSnapshot, issuer_id: str, chain: Sequence[x509.Certificate], at: int
+) -> IssuerMatch:
+    """Tie ``iss`` and its ``x5c`` chain (leaf first, anchor excluded) to a listed issuer.
+
+    Raises :class:`TrustError` ``untrusted_issuer`` (not listed, or its country has no
+    anchors), ``issuer_mismatch`` (the leaf does not name ``iss``), or the
+    :class:`X509Error` of the chain validation against that country's anchors at ``at``.
+    """
+    issuer = snapshot.issuer(issuer_id)
+    if issuer is None:
+        raise TrustError(Reason.UNTRUSTED_ISSUER, f"{issuer_id} is not in trust list {snapshot.sequence_number}")
+    anchors = snapshot.anchors(issuer.country)
+    if not anchors:
+        raise TrustError(Reason.UNTRUSTED_ISSUER, f"{issuer.country} lists no trust anchor")
+    leaf = validate_chain(list(chain), list(anchors), datetime.fromtimestamp(at, UTC))
+    if issuer_id not in san_uris(leaf):
+        raise TrustError(Reason.ISSUER_MISMATCH, f"certificate does not name {issuer_id}")
+    return IssuerMatch(issuer, leaf)

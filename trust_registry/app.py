@@ -1,0 +1,67 @@
+"""The trust registry service: ``create_app(settings, *, store=None, clock=None)``.
+
+Nothing runs at import. The factory loads (or on first start generates) the registry's keys
+and the governance clients, opens the store (embedded SQLite under the data directory, or
+Redis when ``REDIS_URL`` is set) and publishes the seeded list if the store is empty.
+OpenAPI docs are at ``/docs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from idcore.ports import Clock, SystemClock
+from lintas.kv import KeyValueStore, open_store
+from lintas.oauth import ClientCredentialsServer
+from lintas.problem import install_error_handlers
+from trust_registry.clients import ensure_clients
+from trust_registry.pki import ensure_registry_keys
+from trust_registry.routes import governance, public, query
+from trust_registry.service import RegistryService
+from trust_registry.settings import RegistrySettings
+
+__all__ = ["create_app"]
+
+STORE_NAMESPACE = "registry"
+
+
+def create_app(
+    settings: RegistrySettings, *, store: KeyValueStore | None = None, clock: Clock | None = None
+) -> FastAPI:
+    """Build the registry app; a ``store`` passed in stays the caller's to close."""
+    clock = clock or SystemClock()
+    data_dir = settings.data_dir
+    keys = ensure_registry_keys(
+        data_dir, now=clock.now(), days=settings.certificate_days, public_url=settings.public_url.rstrip("/")
+    )
+    owns_store = store is None
+    kv = store if store is not None else open_store(settings.redis_url, data_dir, STORE_NAMESPACE)
+    service = RegistryService(settings, kv, clock, keys)
+    service.bootstrap()
+    oauth = ClientCredentialsServer(
+        clients=ensure_clients(data_dir), signer=keys.oauth_signer, issuer=settings.public_url,
+        clock=clock, token_ttl=settings.token_ttl,
+    )  # fmt: skip
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_store:
+            kv.close()
+
+    app = FastAPI(
+        title="Lintas trust registry",
+        version="1",
+        description="The signed ASEAN list of national identity issuers (issue #3).",
+        lifespan=lifespan,
+    )
+    app.state.registry = service
+    install_error_handlers(app)
+    app.include_router(public.router)
+    app.include_router(query.router)
+    app.include_router(oauth.router(), tags=["oauth"])
+    app.include_router(governance.governance_router(oauth))
+    return app

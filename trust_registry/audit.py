@@ -1,0 +1,97 @@
+"""Checking the audit log: hash chain, record signatures and the signatures of past lists.
+
+For every sequence number ``n`` from 1 to the stored ``seq`` (see :mod:`trust_registry.ledger`):
+
+* record ``n`` is a JWS (``lintas-audit+jwt``, ES256) signed by the pinned list certificate,
+  whose ``sequence`` is ``n`` and whose ``prev_hash`` is the SHA-256 of stored record ``n-1``
+  (64 zeros for the first);
+* list ``n`` verifies against the same pin, has sequence number ``n``, its SHA-256 equals
+  the record's ``list_sha256`` and its ``audit_prev_hash`` equals the record's ``prev_hash``;
+* no record or list exists beyond ``seq``.
+
+Changing, removing or reordering any stored record or list is therefore detected; so is a
+record whose content was rewritten and re-hashed, because its signature no longer verifies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from idcore.errors import IdcoreError
+from idcore.jose import verify_compact
+from idcore.trust.signed import TrustListPin, certificate_sha256_hex, verify_trust_list
+from lintas.kv import KeyValueStore
+from trust_registry.ledger import AUDIT_TYP, GENESIS_HASH, SEQ_KEY, list_key, log_key, sha256_hex
+
+__all__ = ["AuditReport", "verify_audit_log"]
+
+
+@dataclass
+class AuditReport:
+    """The outcome: how many records were checked and every problem found."""
+
+    records: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when the chain and every signature check out."""
+        return not self.problems
+
+
+def _check_record(raw: bytes, seq: int, prev_hash: str, key: ec.EllipticCurvePublicKey) -> dict[str, object]:
+    _, payload = verify_compact(raw.decode("ascii"), key, algorithms=["ES256"], typ=AUDIT_TYP, max_bytes=len(raw))
+    if payload.get("sequence") != seq:
+        raise ValueError(f"record {seq}: says it is record {payload.get('sequence')}")
+    if payload.get("prev_hash") != prev_hash:
+        raise ValueError(f"record {seq}: prev_hash does not match record {seq - 1}")
+    return payload
+
+
+def _check_list(raw: bytes | None, seq: int, record: dict[str, object], pin: TrustListPin) -> None:
+    if raw is None:
+        raise ValueError(f"list {seq} is missing")
+    verified = verify_trust_list(raw, pin)
+    if verified.trust_list.sequence_number != seq:
+        raise ValueError(f"list {seq}: carries sequence number {verified.trust_list.sequence_number}")
+    if sha256_hex(raw) != record.get("list_sha256"):
+        raise ValueError(f"list {seq}: hash differs from the one in its audit record")
+    if verified.trust_list.audit_prev_hash != record.get("prev_hash"):
+        raise ValueError(f"list {seq}: audit_prev_hash differs from its record's prev_hash")
+
+
+def _extra_keys(store: KeyValueStore, last: int) -> list[str]:
+    allowed = {list_key(n) for n in range(1, last + 1)} | {log_key(n) for n in range(1, last + 1)}
+    found = store.scan_prefix("list:") + store.scan_prefix("log:")
+    return [k for k in found if k not in allowed]
+
+
+def verify_audit_log(store: KeyValueStore, signing_cert: x509.Certificate) -> AuditReport:
+    """Walk the whole log and every past list; collect problems instead of stopping at the first."""
+    report = AuditReport()
+    pin = TrustListPin(certificate_sha256=certificate_sha256_hex(signing_cert))
+    key = signing_cert.public_key()
+    if not isinstance(key, ec.EllipticCurvePublicKey):
+        report.problems.append("the signing certificate does not hold an EC key")
+        return report
+    raw_seq = store.get(SEQ_KEY)
+    last = int(raw_seq) if raw_seq is not None and raw_seq.isdigit() else 0
+    if raw_seq is not None and not raw_seq.isdigit():
+        report.problems.append("the stored sequence number is not a number")
+    prev_hash = GENESIS_HASH
+    for seq in range(1, last + 1):
+        raw = store.get(log_key(seq))
+        try:
+            if raw is None:
+                raise ValueError(f"record {seq} is missing")
+            record = _check_record(raw, seq, prev_hash, key)
+            _check_list(store.get(list_key(seq)), seq, record, pin)
+        except (ValueError, IdcoreError, UnicodeDecodeError) as exc:
+            report.problems.append(str(exc) if isinstance(exc, ValueError) else f"seq {seq}: {exc}")
+        report.records += 1
+        prev_hash = sha256_hex(raw) if raw is not None else "missing"
+    report.problems.extend(f"unexpected entry {k} beyond sequence {last}" for k in _extra_keys(store, last))
+    return report

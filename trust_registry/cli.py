@@ -1,0 +1,82 @@
+"""``lintas registry``: run the trust registry, or check its audit log.
+
+* ``lintas registry --host 127.0.0.1 --port PORT --data DIR [--redis-url URL] [--development]``
+* ``lintas registry audit-verify --data DIR [--redis-url URL]`` — exit 0 when the hash chain,
+  every record signature and every past list signature check out, 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["register"]
+
+
+def _settings(args: argparse.Namespace, **extra: Any) -> Any:
+    from trust_registry.settings import RegistrySettings
+
+    values: dict[str, Any] = {"data_dir": Path(args.data), **extra}
+    if args.redis_url:
+        values["redis_url"] = args.redis_url
+    return RegistrySettings(**values)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from lintas.server import run
+    from trust_registry.app import create_app
+
+    extra: dict[str, Any] = {"development": True} if args.development else {}
+    if args.public_url:
+        extra["public_url"] = args.public_url
+    try:
+        settings = _settings(args, **extra)
+    except ValidationError as exc:
+        print(f"invalid configuration: {exc}", file=sys.stderr)
+        return 2
+    run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def _audit_verify(args: argparse.Namespace) -> int:
+    from idcore.x509 import certificate_from_pem
+    from lintas.kv import open_store
+    from trust_registry.app import STORE_NAMESPACE
+    from trust_registry.audit import verify_audit_log
+
+    settings = _settings(args)
+    cert_path = settings.data_dir / "registry" / "signing-cert.pem"
+    if not cert_path.exists():
+        print(f"no registry signing certificate at {cert_path}", file=sys.stderr)
+        return 2
+    store = open_store(settings.redis_url, settings.data_dir, STORE_NAMESPACE)
+    try:
+        report = verify_audit_log(store, certificate_from_pem(cert_path.read_bytes()))
+    finally:
+        store.close()
+    for line in report.problems:
+        print(f"problem: {line}")
+    print(f"{'ok' if report.ok else 'FAILED'}: {report.records} records checked")
+    return 0 if report.ok else 1
+
+
+def register(subparsers: Any) -> None:
+    """Add ``registry`` (and ``registry audit-verify``) to the ``lintas`` command line."""
+    parser = subparsers.add_parser("registry", help="run the ASEAN trust registry")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8100)
+    parser.add_argument("--data", default="data/registry", help="data directory (keys, embedded store)")
+    parser.add_argument("--redis-url", default=None, help="Redis URL (default: $REDIS_URL, else embedded store)")
+    parser.add_argument("--public-url", default=None, help="the registry's public URL (scheme operator id)")
+    parser.add_argument("--development", action="store_true", help="accept http://127.0.0.1 identifiers")
+    parser.add_argument("--log-level", default="info")
+    parser.set_defaults(handler=_serve)
+    sub = parser.add_subparsers(dest="registry_command", metavar="SUBCOMMAND")
+    audit = sub.add_parser("audit-verify", help="check the audit hash chain and past list signatures")
+    audit.add_argument("--data", required=True)
+    audit.add_argument("--redis-url", default=None)
+    audit.set_defaults(handler=_audit_verify)

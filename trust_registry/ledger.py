@@ -1,0 +1,212 @@
+"""The registry's durable state: sequence number, signed lists and the hash-chained audit log.
+
+Storage layout on a :class:`lintas.kv.KeyValueStore` (namespace ``registry``):
+
+* ``seq`` — the current sequence number (ASCII decimal); absent before the first list;
+* ``list:<n>`` — the signed list number ``n`` (compact JWS, ``lintas-trust-list+jwt``);
+* ``log:<n>`` — the audit record of the change that produced list ``n``: a compact JWS
+  (``lintas-audit+jwt``) signed with the list key, whose payload holds ``sequence``,
+  ``prev_hash`` (SHA-256 of the stored record ``n-1``; 64 zeros for the first), ``time``,
+  ``actor``, ``action``, ``payload`` and ``list_sha256`` (SHA-256 of ``list:<n>``).
+
+``<n>`` is zero-padded to 12 digits so key order is sequence order. List ``n`` also carries
+``audit_prev_hash`` = the record's ``prev_hash``, so list and log vouch for each other.
+
+Every change is one :meth:`KeyValueStore.atomic_write` guarded on ``seq``: the list, the
+record and the new sequence number appear together or not at all. On a conflict (another
+replica won) the change is re-applied to the newer list and tried again. ETSI TS 119 602
+requires the sequence number to grow by one per issued list; this is what keeps it gap-free.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from cryptography import x509
+
+from idcore.jose import parse_compact, sign_compact
+from idcore.ports import Clock, Signer
+from idcore.trust.decision import TrustSnapshot
+from idcore.trust.model import TrustList
+from idcore.trust.signed import sign_trust_list
+from lintas.kv import KeyValueStore
+
+__all__ = [
+    "AUDIT_TYP",
+    "GENESIS_HASH",
+    "Change",
+    "Ledger",
+    "LedgerConflict",
+    "Published",
+    "list_key",
+    "log_key",
+    "sha256_hex",
+]
+
+AUDIT_TYP = "lintas-audit+jwt"
+GENESIS_HASH = "0" * 64
+SEQ_KEY = "seq"
+_MAX_ATTEMPTS = 200
+
+
+def list_key(seq: int) -> str:
+    """Store key of list ``seq``."""
+    return f"list:{seq:012d}"
+
+
+def log_key(seq: int) -> str:
+    """Store key of audit record ``seq``."""
+    return f"log:{seq:012d}"
+
+
+def sha256_hex(data: bytes | str) -> str:
+    """Hex SHA-256 of bytes or of an ASCII string."""
+    return hashlib.sha256(data.encode("ascii") if isinstance(data, str) else data).hexdigest()
+
+
+class LedgerConflict(Exception):
+    """A change lost the race for the sequence number too many times (the caller answers 503)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """One published list: its number, signed form, parsed form and index."""
+
+    sequence_number: int
+    token: str
+    trust_list: TrustList
+    snapshot: TrustSnapshot
+
+    @property
+    def etag(self) -> str:
+        """A strong HTTP entity tag for the signed list."""
+        return f'"{self.sequence_number}-{sha256_hex(self.token)[:32]}"'
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What a governance function produced: the new list content and what to log about it."""
+
+    trust_list: TrustList
+    action: str
+    payload: dict[str, Any]
+
+
+class Ledger:
+    """Reads and appends lists and audit records; one instance per process and store."""
+
+    def __init__(
+        self,
+        store: KeyValueStore,
+        signer: Signer,
+        chain: Sequence[x509.Certificate],
+        clock: Clock,
+        *,
+        list_validity: int,
+    ) -> None:
+        """Remember the collaborators; nothing is read here."""
+        self._store = store
+        self._signer = signer
+        self._chain = list(chain)
+        self._clock = clock
+        self._validity = list_validity
+        self._lock = threading.Lock()  # serialises this process; atomic_write serialises replicas
+        self._cached: Published | None = None
+
+    def sequence(self) -> int:
+        """The current sequence number (0 before the first list)."""
+        raw = self._store.get(SEQ_KEY)
+        return int(raw) if raw is not None else 0
+
+    def published(self, seq: int) -> Published | None:
+        """List ``seq`` as published (``None`` if there is no such list)."""
+        cached = self._cached
+        if cached is not None and cached.sequence_number == seq:
+            return cached
+        raw = self._store.get(list_key(seq)) if seq > 0 else None
+        if raw is None:
+            return None
+        token = raw.decode("ascii")
+        trust_list = TrustList.from_json(parse_compact(token, max_bytes=len(token)).claims())
+        return Published(seq, token, trust_list, TrustSnapshot(trust_list))
+
+    def current(self) -> Published | None:
+        """The newest list, read through a one-entry cache keyed by the stored sequence number."""
+        found = self.published(self.sequence())
+        if found is not None:
+            self._cached = found
+        return found
+
+    def record(self, seq: int) -> bytes | None:
+        """The stored audit record ``seq`` (a compact JWS), if any."""
+        return self._store.get(log_key(seq)) if seq > 0 else None
+
+    def append(
+        self,
+        actor: str,
+        build: Callable[[TrustList | None], Change | None],
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> Published:
+        """Apply ``build`` to the newest list and publish the result with its audit record.
+
+        ``build`` may raise (nothing is written) or return ``None`` (no change needed; the
+        current list is returned). Retries on a lost race; raises :class:`LedgerConflict`
+        after too many.
+        """
+        with self._lock:
+            for attempt in range(_MAX_ATTEMPTS):
+                published = self._try_append(actor, build)
+                if published is not None:
+                    self._cached = published
+                    return published
+                # Another replica appended first: back off a little, then rebuild on its list.
+                sleep(random.uniform(0, min(0.05, 0.002 * (attempt + 1))))  # noqa: S311 - jitter only
+        raise LedgerConflict("could not append after repeated conflicts")
+
+    def _try_append(self, actor: str, build: Callable[[TrustList | None], Change | None]) -> Published | None:
+        raw_seq = self._store.get(SEQ_KEY)
+        seq = int(raw_seq) if raw_seq is not None else 0
+        current = self.published(seq)
+        change = build(current.trust_list if current is not None else None)
+        if change is None:
+            if current is None:
+                raise ValueError("nothing to publish on an empty ledger")
+            return current
+        prev = self.record(seq)
+        prev_hash = sha256_hex(prev) if prev is not None else GENESIS_HASH
+        now = self._clock.now()
+        new_seq = seq + 1
+        trust_list = replace(
+            change.trust_list,
+            sequence_number=new_seq,
+            issued_at=now,
+            next_update=now + self._validity,
+            audit_prev_hash=prev_hash,
+        )
+        token = sign_trust_list(trust_list, self._signer, self._chain)
+        record = self._sign_record(
+            {
+                "sequence": new_seq,
+                "prev_hash": prev_hash,
+                "time": now,
+                "actor": actor,
+                "action": change.action,
+                "payload": change.payload,
+                "list_sha256": sha256_hex(token),
+            }
+        )
+        writes = {SEQ_KEY: str(new_seq).encode(), list_key(new_seq): token.encode(), log_key(new_seq): record.encode()}
+        if not self._store.atomic_write(SEQ_KEY, raw_seq, writes):
+            return None
+        return Published(new_seq, token, trust_list, TrustSnapshot(trust_list))
+
+    def _sign_record(self, record: dict[str, Any]) -> str:
+        # Records are verified with the same pinned certificate as the lists (audit-verify).
+        return sign_compact({"typ": AUDIT_TYP}, record, self._signer)

@@ -1,0 +1,164 @@
+"""Keys and certificates the registry generates into its data directory on first start.
+
+Layout (private keys are PKCS#8 PEM files, mode 0600, written by
+:class:`idcore.keystore.FileKeyStore`; nothing here is ever committed)::
+
+    <data>/registry/keys/registry-ca.pem      the registry's own root key
+    <data>/registry/keys/list-signing.pem     signs every trust list and audit record
+    <data>/registry/keys/oauth.pem            signs governance access tokens (RFC 9068)
+    <data>/registry/registry-ca.pem           root certificate of the registry
+    <data>/registry/signing-cert.pem          the list-signing certificate (``x5c`` of each list)
+    <data>/registry/pin.txt                   hex SHA-256 of signing-cert.pem's DER (verifiers pin it)
+    <data>/countries/<cc>/keys/root.pem       national root key (demo: the registry holds it)
+    <data>/countries/<cc>/root-cert.pem       national root certificate (the listed anchor)
+    <data>/issuers/<slug>/document-signer.pem the issuer's document-signer key (FileKeyStore id
+                                              "document-signer" in that directory)
+    <data>/issuers/<slug>/certificate.pem     its certificate, SAN URI = the issuer identifier
+    <data>/issuers/<slug>/chain.pem           certificate.pem followed by the national root
+    <data>/issuers/<slug>/issuer.json         identifier, country, vcts, names
+
+The issuer service loads ``FileKeyStore(<data>/issuers/<slug>).signer("document-signer")``
+and puts ``certificate.pem`` (without the root, HAIP Section "Issuer identification and key
+resolution") into the ``x5c`` of its credentials.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+
+from idcore.jose import KeySigner
+from idcore.keystore import FileKeyStore
+from idcore.trust.signed import certificate_sha256_hex
+from idcore.x509 import (
+    certificate_from_pem,
+    certificate_to_pem,
+    certificates_from_pem,
+    create_issuer_certificate,
+    create_root_ca,
+)
+
+__all__ = ["IssuerMaterial", "RegistryKeys", "ensure_country_root", "ensure_issuer", "ensure_registry_keys"]
+
+# The ASEAN Secretariat sits in Jakarta; an X.509 Name needs some country.
+_REGISTRY_COUNTRY = "ID"
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write atomically, so a crash never leaves half a certificate behind."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _validity(now: int, days: int) -> tuple[datetime, datetime]:
+    start = datetime.fromtimestamp(now, UTC) - timedelta(hours=1)  # tolerate small clock skew
+    return start, start + timedelta(days=days)
+
+
+def _signing_key(signer: KeySigner) -> Any:
+    return signer.private_key
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryKeys:
+    """The registry's signers and the ``x5c`` chain of its lists."""
+
+    list_signer: KeySigner
+    oauth_signer: KeySigner
+    signing_cert: x509.Certificate
+    ca_cert: x509.Certificate
+
+    @property
+    def pin(self) -> str:
+        """Hex SHA-256 of the signing certificate: what verifiers pin."""
+        return certificate_sha256_hex(self.signing_cert)
+
+
+def ensure_registry_keys(data_dir: Path, *, now: int, days: int, public_url: str) -> RegistryKeys:
+    """Load the registry's keys and certificates, creating them on first start."""
+    base = data_dir / "registry"
+    keys = FileKeyStore(base / "keys")
+    ca_signer = keys.get_or_create("registry-ca")
+    list_signer = keys.get_or_create("list-signing")
+    oauth_signer = keys.get_or_create("oauth")
+    ca_path, cert_path = base / "registry-ca.pem", base / "signing-cert.pem"
+    if not ca_path.exists() or not cert_path.exists():
+        not_before, not_after = _validity(now, days)
+        ca_cert = create_root_ca(
+            _signing_key(ca_signer), common_name="Lintas Trust Registry Root (demo)", country=_REGISTRY_COUNTRY,
+            organization="Lintas ASEAN Identity Trust Scheme", not_before=not_before, not_after=not_after,
+        )  # fmt: skip
+        signing_cert = create_issuer_certificate(
+            _signing_key(ca_signer), ca_cert, list_signer.private_key.public_key(),
+            common_name="Lintas Trust List Signer", country=_REGISTRY_COUNTRY,
+            organization="Lintas ASEAN Identity Trust Scheme", not_before=not_before, not_after=not_after,
+            san_uris=[public_url],
+        )  # fmt: skip
+        _write(ca_path, certificate_to_pem(ca_cert))
+        _write(cert_path, certificate_to_pem(signing_cert))
+    ca_cert = certificate_from_pem(ca_path.read_bytes())
+    signing_cert = certificate_from_pem(cert_path.read_bytes())
+    result = RegistryKeys(list_signer, oauth_signer, signing_cert, ca_cert)
+    _write(base / "pin.txt", (result.pin + "\n").encode())
+    return result
+
+
+def ensure_country_root(
+    data_dir: Path, code: str, *, common_name: str, organization: str, now: int, days: int
+) -> tuple[KeySigner, x509.Certificate]:
+    """Load or create the national root key and certificate of ``code``."""
+    base = data_dir / "countries" / code.lower()
+    signer = FileKeyStore(base / "keys").get_or_create("root")
+    path = base / "root-cert.pem"
+    if not path.exists():
+        not_before, not_after = _validity(now, days)
+        cert = create_root_ca(
+            _signing_key(signer), common_name=common_name, country=code, organization=organization,
+            not_before=not_before, not_after=not_after,
+        )  # fmt: skip
+        _write(path, certificate_to_pem(cert))
+    return signer, certificate_from_pem(path.read_bytes())
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerMaterial:
+    """Where a seeded issuer's key lives and its certificate chain (leaf, national root)."""
+
+    directory: Path
+    chain: list[x509.Certificate]
+
+
+def ensure_issuer(
+    data_dir: Path,
+    slug: str,
+    *,
+    issuer: dict[str, Any],
+    root: tuple[KeySigner, x509.Certificate],
+    now: int,
+    days: int,
+) -> IssuerMaterial:
+    """Load or create a seeded issuer's document-signer key and certificate under its national root."""
+    base = data_dir / "issuers" / slug
+    signer = FileKeyStore(base).get_or_create("document-signer")
+    chain_path = base / "chain.pem"
+    if not chain_path.exists():
+        root_signer, root_cert = root
+        not_before, not_after = _validity(now, days)
+        org = root_cert.subject.get_attributes_for_oid(x509.oid.NameOID.ORGANIZATION_NAME)[0].value
+        leaf = create_issuer_certificate(
+            _signing_key(root_signer), root_cert, signer.private_key.public_key(),
+            common_name=str(issuer["names"]["en"])[:64], country=issuer["country"], organization=str(org),
+            not_before=not_before, not_after=not_after, san_uris=[issuer["id"]],
+        )  # fmt: skip
+        _write(base / "certificate.pem", certificate_to_pem(leaf))
+        _write(base / "issuer.json", json.dumps(issuer, ensure_ascii=False, indent=2).encode())
+        _write(chain_path, certificate_to_pem(leaf) + certificate_to_pem(root_cert))
+    return IssuerMaterial(base, certificates_from_pem(chain_path.read_bytes()))

@@ -1,0 +1,1 @@
+"""HTTP routes of the trust registry: one module per resource, thin over the service."""

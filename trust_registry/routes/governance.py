@@ -1,0 +1,212 @@
+"""Governance API (issue #3, point 4): issuers and anchors, behind OAuth 2 bearer tokens.
+
+Tokens come from the registry's own token endpoint (client credentials, RFC 6749 Section
+4.4). Scope ``registry:write`` may change any country; ``registry:write:<CC>`` only ``CC``.
+A token without a governance scope, or for another country, gets 403 ``insufficient_scope``
+(RFC 6750 Section 3.1). Refused changes answer problem+json and write nothing.
+"""
+
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+
+from idcore.trust.model import TrustList
+from idcore.trust.vct import ASEAN_COUNTRIES
+from lintas.oauth import ClientCredentialsServer, TokenClaims
+from lintas.problem import OAuthHTTPException, problem
+from trust_registry import changes
+from trust_registry.clients import can_write, country_scope, may_govern
+from trust_registry.deps import Service
+from trust_registry.service import Build, RegistryService
+
+__all__ = ["governance_router"]
+
+_COUNTRY = Path(pattern=r"^[A-Za-z]{2}$", description="ISO 3166-1 alpha-2 code of a member state")
+_SHA256 = Field(pattern=r"^[0-9a-fA-F]{64}$")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class IssuerIn(_Body):
+    """A new issuer (status starts as ``granted`` from now)."""
+
+    id: str = Field(max_length=2048, description="https URL identifying the issuer (its `iss`)")
+    names: dict[str, str] = Field(description="names by language tag; `en` and a local language")
+    service_types: list[str]
+    vcts: list[str]
+    assurance_level: str
+
+
+class IssuerUpdate(_Body):
+    """Fields to replace on an existing issuer."""
+
+    issuer_id: str = Field(max_length=2048)
+    names: dict[str, str] | None = None
+    service_types: list[str] | None = None
+    vcts: list[str] | None = None
+    assurance_level: str | None = None
+
+
+class StatusIn(_Body):
+    """Which issuer to suspend, withdraw or reinstate, and why."""
+
+    issuer_id: str = Field(max_length=2048)
+    note: str = Field(default="", max_length=500)
+
+
+class AnchorIn(_Body):
+    """A national root certificate, PEM or base64 DER."""
+
+    certificate: str = Field(max_length=65536)
+
+
+class AnchorRotateIn(_Body):
+    """Replace the anchor with SHA-256 ``old_sha256`` by ``certificate``."""
+
+    old_sha256: str = _SHA256
+    certificate: str = Field(max_length=65536)
+
+
+def _forbid(country: str) -> OAuthHTTPException:
+    scope = country_scope(country)
+    challenge = f'Bearer error="insufficient_scope", scope="{scope}"'
+    return OAuthHTTPException(403, "insufficient_scope", f"The token may not change {country}.",
+                              {"WWW-Authenticate": challenge})  # fmt: skip
+
+
+def _unknown_country(cc: str) -> JSONResponse:
+    return problem(404, "Unknown country", f"{cc!r} is not an ASEAN member state code (ISO 3166-1 alpha-2)")
+
+
+def _run(service: RegistryService, claims: TokenClaims, action: str, build: Build) -> JSONResponse:
+    try:
+        result = service.change(claims.client_id, action, build)
+    except changes.ChangeError as exc:
+        return problem(exc.status, exc.title, exc.detail)
+    status = 201 if action == "create_issuer" else 200
+    return JSONResponse(result.body, status_code=status)
+
+
+def _issuer_country(service: RegistryService, issuer_id: str) -> str:
+    entry = service.current().trust_list.issuer(issuer_id)
+    if entry is None:
+        raise changes.ChangeError(404, "Unknown issuer", f"{issuer_id!r} is not in the list")
+    return entry.country
+
+
+def governance_router(oauth: ClientCredentialsServer) -> APIRouter:
+    """Build the governance routes, protected by ``oauth``'s bearer check."""
+    router = APIRouter(prefix="/v1/governance", tags=["governance"])
+    Claims = Annotated[TokenClaims, Depends(oauth.require(may_govern))]
+
+    @router.post("/countries/{cc}/issuers", status_code=201, response_model=None)
+    def create_issuer(service: Service, claims: Claims, body: IssuerIn, cc: Annotated[str, _COUNTRY]) -> JSONResponse:
+        """Add an issuer to country ``cc``."""
+        if cc not in ASEAN_COUNTRIES:
+            return _unknown_country(cc)
+        if not can_write(claims.scopes, cc):
+            raise _forbid(cc)
+        dev = service.settings.development
+
+        def build(current: TrustList, now: int) -> tuple[TrustList, dict[str, Any], dict[str, Any]]:
+            new, entry = changes.create_issuer(current, cc, body.model_dump(), now, development=dev)
+            return new, {"country": cc, "issuer": entry.to_json()}, {"issuer": entry.to_json()}
+
+        return _run(service, claims, "create_issuer", build)
+
+    @router.patch("/issuers", response_model=None)
+    def update_issuer(service: Service, claims: Claims, body: IssuerUpdate) -> JSONResponse:
+        """Change an issuer's names, service types, vcts or assurance level."""
+        return _issuer_action(service, claims, body.issuer_id, "update_issuer", body.model_dump())
+
+    @router.post("/issuers/suspend", response_model=None)
+    def suspend_issuer(service: Service, claims: Claims, body: StatusIn) -> JSONResponse:
+        """Suspend from now: credentials issued while suspended are rejected."""
+        return _issuer_action(service, claims, body.issuer_id, "suspend", {"note": body.note})
+
+    @router.post("/issuers/reinstate", response_model=None)
+    def reinstate_issuer(service: Service, claims: Claims, body: StatusIn) -> JSONResponse:
+        """End a suspension from now."""
+        return _issuer_action(service, claims, body.issuer_id, "reinstate", {"note": body.note})
+
+    @router.post("/issuers/withdraw", response_model=None)
+    def withdraw_issuer(service: Service, claims: Claims, body: StatusIn) -> JSONResponse:
+        """Withdraw for good: everything from this issuer is rejected from now on."""
+        return _issuer_action(service, claims, body.issuer_id, "withdraw", {"note": body.note})
+
+    @router.post("/countries/{cc}/anchors", status_code=201, response_model=None)
+    def add_anchor(service: Service, claims: Claims, body: AnchorIn, cc: Annotated[str, _COUNTRY]) -> JSONResponse:
+        """Add a national root certificate (a valid, self-signed CA certificate)."""
+        return _anchor_action(service, claims, cc, "add_anchor", None, body.certificate)
+
+    @router.post("/countries/{cc}/anchors/rotate", response_model=None)
+    def rotate_anchor(
+        service: Service, claims: Claims, body: AnchorRotateIn, cc: Annotated[str, _COUNTRY]
+    ) -> JSONResponse:
+        """Replace one root by another in a single change."""
+        return _anchor_action(service, claims, cc, "rotate_anchor", body.old_sha256, body.certificate)
+
+    @router.delete("/countries/{cc}/anchors/{sha256}", response_model=None)
+    def remove_anchor(
+        service: Service, claims: Claims, cc: Annotated[str, _COUNTRY],
+        sha256: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$")],
+    ) -> JSONResponse:  # fmt: skip
+        """Remove a national root by the SHA-256 of its DER."""
+        return _anchor_action(service, claims, cc, "remove_anchor", sha256, None)
+
+    return router
+
+
+def _issuer_action(
+    service: RegistryService, claims: TokenClaims, issuer_id: str, action: str, body: dict[str, Any]
+) -> JSONResponse:
+    """Shared path of update/suspend/withdraw/reinstate: scope check on the issuer's country."""
+    try:
+        country = _issuer_country(service, issuer_id)
+    except changes.ChangeError as exc:
+        return problem(exc.status, exc.title, exc.detail)
+    if not can_write(claims.scopes, country):
+        raise _forbid(country)
+    dev = service.settings.development
+
+    def build(current: TrustList, now: int) -> tuple[TrustList, dict[str, Any], dict[str, Any]]:
+        if action == "update_issuer":
+            new, entry = changes.update_issuer(current, issuer_id, body, development=dev)
+            return new, {"issuer": entry.to_json()}, {"issuer": entry.to_json()}
+        new, entry = changes.set_status(current, issuer_id, action, now)
+        return new, {"issuer_id": issuer_id, "note": body.get("note", "")}, {"issuer": entry.to_json()}
+
+    return _run(service, claims, action, build)
+
+
+def _anchor_action(
+    service: RegistryService, claims: TokenClaims, cc: str, action: str, sha256: str | None, pem: str | None
+) -> JSONResponse:
+    """Shared path of add/rotate/remove anchor."""
+    if cc not in ASEAN_COUNTRIES:
+        return _unknown_country(cc)
+    if not can_write(claims.scopes, cc):
+        raise _forbid(cc)
+    try:
+        cert = changes.parse_certificate(pem) if pem is not None else None
+    except changes.ChangeError as exc:
+        return problem(exc.status, exc.title, exc.detail)
+
+    def build(current: TrustList, now: int) -> tuple[TrustList, dict[str, Any], dict[str, Any]]:
+        if action == "remove_anchor":
+            assert sha256 is not None  # noqa: S101 - the route always passes it
+            return changes.remove_anchor(current, cc, sha256), {"country": cc, "sha256": sha256.lower()}, {}
+        assert cert is not None  # noqa: S101 - the route always passes it
+        if action == "rotate_anchor":
+            assert sha256 is not None  # noqa: S101
+            new, digest = changes.rotate_anchor(current, cc, sha256, cert, now)
+            return new, {"country": cc, "old_sha256": sha256.lower(), "sha256": digest}, {"sha256": digest}
+        new, digest = changes.add_anchor(current, cc, cert, now)
+        return new, {"country": cc, "sha256": digest}, {"sha256": digest}
+
+    return _run(service, claims, action, build)

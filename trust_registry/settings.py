@@ -1,0 +1,72 @@
+"""Configuration of the trust registry (pydantic-settings, environment prefix ``LINTAS_REGISTRY_``).
+
+``REDIS_URL`` is honoured as well as ``LINTAS_REGISTRY_REDIS_URL``: set, the registry keeps
+its state in Redis; unset, in the embedded store under the data directory. Outside
+development every identifier (the registry's own URL, issuer identifiers) must be https;
+with ``development`` on, ``http://127.0.0.1`` / ``localhost`` URLs are accepted for the demo.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Self
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from idcore.errors import TrustError
+from idcore.trust.model import check_identifier
+from idcore.trust.vct import ASEAN_COUNTRIES
+
+__all__ = ["DEFAULT_SEED", "RegistrySettings"]
+
+DEFAULT_SEED = Path(__file__).parent / "seed" / "asean.json"
+
+
+class RegistrySettings(BaseSettings):
+    """Everything the registry needs to start; passed to :func:`trust_registry.app.create_app`."""
+
+    model_config = SettingsConfigDict(env_prefix="LINTAS_REGISTRY_", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Path("data/registry")
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("redis_url", "LINTAS_REGISTRY_REDIS_URL", "REDIS_URL")
+    )
+    #: The registry's public URL: the scheme operator identifier and the OAuth token issuer.
+    public_url: str = "https://registry.lintas.asean.example"
+    #: Accept loopback http identifiers (local demo only).
+    development: bool = False
+    #: Replaces ``{issuer_base}`` in the seed's issuer identifiers.
+    issuer_base: str = "https://issuers.lintas.asean.example"
+    #: Per-country ``{issuer_base}`` (country code -> base URL), for issuers on different hosts.
+    issuer_bases: dict[str, str] = Field(default_factory=dict)
+    #: Full overrides of seeded issuer identifiers by seed slug (e.g. ``{"sg-pid": "https://..."}``).
+    issuer_overrides: dict[str, str] = Field(default_factory=dict)
+    seed_file: Path = DEFAULT_SEED
+    #: Seconds from a list's issue to its ``next_update``; the registry re-issues at half-life.
+    list_validity: int = Field(default=86400, ge=120)
+    #: Upper bound of ``Cache-Control: max-age`` so suspensions reach verifiers quickly.
+    max_cache_age: int = Field(default=300, ge=0)
+    #: Validity in days of the certificates generated on first start.
+    certificate_days: int = Field(default=3 * 365, ge=1)
+    token_ttl: int = Field(default=600, ge=30)
+
+    @model_validator(mode="after")
+    def _identifiers_are_https(self) -> Self:
+        urls = [self.public_url, self.issuer_base, *self.issuer_bases.values(), *self.issuer_overrides.values()]
+        for url in urls:
+            try:
+                check_identifier(url.rstrip("/"), allow_loopback_http=self.development)
+            except TrustError as exc:
+                raise ValueError(exc.detail) from None
+        unknown = set(self.issuer_bases) - ASEAN_COUNTRIES
+        if unknown:
+            raise ValueError(f"issuer_bases names unknown countries {sorted(unknown)}")
+        return self
+
+    def issuer_id(self, slug: str, template: str, country: str) -> str:
+        """The identifier of a seeded issuer: an override, or the template with its base filled in."""
+        if slug in self.issuer_overrides:
+            return self.issuer_overrides[slug]
+        base = self.issuer_bases.get(country, self.issuer_base).rstrip("/")
+        return template.replace("{issuer_base}", base)
