@@ -1,4 +1,4 @@
-"""Key-value port for the services, with an embedded SQLite adapter and a Redis adapter.
+"""Key-value port for the services; adapters in :mod:`lintas.kv_sqlite` (embedded) and :mod:`lintas.kv_redis`.
 
 Services keep nonces, sessions, transaction codes, counters and logs here. Both adapters give
 the same semantics, so one behavioural test suite runs on both (``tests/conftest.py``):

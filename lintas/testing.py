@@ -80,7 +80,9 @@ class RedisServer:
     ``unix_path`` / ``unix_url`` (a unix socket in the temp dir), ``dir``.
     """
 
-    def __init__(self, *, port: int | None = None, appendonly: bool = False, executable: str = "redis-server"):
+    def __init__(
+        self, *, port: int | None = None, appendonly: bool = False, executable: str = "redis-server"
+    ) -> None:
         found = shutil.which(executable)
         if found is None:
             raise RuntimeError(f"{executable} not found on PATH")

@@ -123,6 +123,20 @@ def test_redis_down_is_unavailable_fast_and_recovers_on_same_port(tmp_path: Path
             store.close()
 
 
+def test_redis_restart_between_calls_is_invisible_to_the_caller(tmp_path: Path) -> None:
+    # The pooled socket died with the old server; redis-py notices on checkout and reconnects.
+    with RedisServer() as server:
+        store = open_store(server.url, tmp_path, "svc")
+        try:
+            store.set("a", b"1")
+            server.stop()
+            server.start()
+            assert store.get("a") is None  # no persistence, but no StoreUnavailable either
+            assert store.set_if_absent("a", b"2") is True
+        finally:
+            store.close()
+
+
 def test_redis_with_appendonly_keeps_data_across_restart(tmp_path: Path) -> None:
     with RedisServer(appendonly=True) as server:
         store = open_store(server.url, tmp_path, "svc")

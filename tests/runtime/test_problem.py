@@ -14,6 +14,7 @@ from pydantic import BaseModel
 
 from lintas.kv import open_store
 from lintas.problem import PROBLEM_JSON, install_error_handlers, oauth_error, problem
+from lintas.testing import RedisServer
 
 pytestmark = pytest.mark.anyio
 
@@ -128,3 +129,25 @@ def test_problem_and_oauth_error_helpers() -> None:
     assert error.body == b'{"error":"invalid_request","error_description":"missing grant_type"}'
     assert error.headers["cache-control"] == "no-store"
     assert oauth_error(400, "invalid_scope").body == b'{"error":"invalid_scope"}'
+
+
+async def test_redis_outage_is_503_and_recovery_is_200(tmp_path: Path) -> None:
+    with RedisServer() as server:
+        store = open_store(server.url, tmp_path, "svc", timeout=1.0)
+        app = FastAPI()
+        install_error_handlers(app)
+
+        @app.get("/count")
+        def count() -> dict[str, int]:
+            return {"n": store.incr("hits")}
+
+        transport = httpx.ASGITransport(app=app)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+                assert (await client.get("/count")).json() == {"n": 1}
+                server.stop()
+                assert_problem(await client.get("/count"), 503)
+                server.start()
+                assert (await client.get("/count")).json() == {"n": 1}
+        finally:
+            store.close()
