@@ -192,17 +192,20 @@ class ClientCredentialsServer:
         params: dict[str, str] = {}
         for name, value in form:
             if name in params:  # RFC 6749 Section 3.2: parameters MUST NOT repeat
-                return self._error(InvalidRequestError(f"Parameter '{name}' is repeated."))
+                # A static description: authlib refuses descriptions with characters users may send.
+                return self._error(InvalidRequestError("A parameter is repeated."))
             params[name] = value
         if not params.get("grant_type"):
             return self._error(InvalidRequestError("Missing 'grant_type' parameter."))
-        authorization = headers.get("authorization")
+        # Header names are case-insensitive; a plain dict from another framework works too.
+        authorization = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
         if authorization is not None:
             if "client_secret" in params:  # Section 2.3: one authentication method only
                 return self._error(InvalidRequestError("More than one client authentication method."))
             if not _well_formed_basic(authorization):
                 return self._error(InvalidClientError(status_code=401))
-        request = _FormRequest(self.token_endpoint, headers, params)
+        auth_header = {} if authorization is None else {"Authorization": authorization}
+        request = _FormRequest(self.token_endpoint, auth_header, params)
         status, body, out_headers = self._authlib.create_token_response(request)
         if body.get("error") == "invalid_client":
             # Same answer for unknown client and wrong secret; 401 with a Basic challenge (Section 5.2).
