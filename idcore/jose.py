@@ -13,7 +13,7 @@ ECDSA signatures use the fixed-size ``R || S`` form of RFC 7518 Section 3.4.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -56,21 +56,26 @@ def normalize_typ(typ: str) -> str:
     return typ[len("application/") :] if typ.startswith("application/") else typ
 
 
-@dataclass(frozen=True, slots=True)
 class ParsedJws:
     """A compact JWS split and decoded, but not yet verified."""
 
-    header: dict[str, Any]
-    payload: bytes
-    signing_input: bytes
-    signature: bytes
+    __slots__ = ("_claims", "header", "payload", "signature", "signing_input")
+
+    def __init__(self, header: dict[str, Any], payload: bytes, signing_input: bytes, signature: bytes) -> None:
+        self.header = header
+        self.payload = payload
+        self.signing_input = signing_input
+        self.signature = signature
+        self._claims: dict[str, Any] | None = None
 
     def claims(self) -> dict[str, Any]:
-        """Decode the payload as a JSON object (strict)."""
-        value = json_loads(self.payload)
-        if not isinstance(value, dict):
-            raise JoseError(Reason.MALFORMED, "JWS payload is not a JSON object")
-        return value
+        """Decode the payload as a JSON object (strict); decoded once, then reused."""
+        if self._claims is None:
+            value = json_loads(self.payload)
+            if not isinstance(value, dict):
+                raise JoseError(Reason.MALFORMED, "JWS payload is not a JSON object")
+            self._claims = value
+        return self._claims
 
 
 def parse_compact(token: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedJws:
@@ -84,14 +89,28 @@ def parse_compact(token: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedJw
         raise JoseError(Reason.MALFORMED, "compact JWS must have three parts")
     h64, p64, s64 = parts
     try:
-        header = json_loads(b64u_decode(h64))
+        header = dict(_decode_header(h64))
         payload = b64u_decode(p64)
         signature = b64u_decode(s64)
     except IdcoreError as exc:
         raise JoseError(exc.reason, f"JWS: {exc.detail}") from None
+    return ParsedJws(header, payload, f"{h64}.{p64}".encode("ascii"), signature)
+
+
+@lru_cache(maxsize=512)
+def _decode_header(h64: str) -> dict[str, Any]:
+    """Decode a protected header. Cached: an issuer's header (with its ``x5c`` chain) repeats
+    across every credential it signs, and decoding is a measured part of the verify hot path.
+    Callers get a shallow copy from :func:`parse_compact`; failures are never cached."""
+    header = json_loads(b64u_decode(h64))
     if not isinstance(header, dict):
         raise JoseError(Reason.MALFORMED, "JWS header is not a JSON object")
-    return ParsedJws(header, payload, f"{h64}.{p64}".encode("ascii"), signature)
+    return header
+
+
+@lru_cache(maxsize=64)
+def _wanted_typs(typ: str | tuple[str, ...]) -> frozenset[str]:
+    return frozenset({normalize_typ(typ)} if isinstance(typ, str) else {normalize_typ(t) for t in typ})
 
 
 def _check_header(
@@ -105,7 +124,7 @@ def _check_header(
         raise JoseError(Reason.ALG_NOT_ALLOWED, f"alg {alg!r} not allowed")
     if typ is not None:
         got = header.get("typ")
-        wanted = {normalize_typ(typ)} if isinstance(typ, str) else {normalize_typ(t) for t in typ}
+        wanted = _wanted_typs(typ if isinstance(typ, str) else tuple(typ))
         if not isinstance(got, str) or normalize_typ(got) not in wanted:
             raise JoseError(Reason.TYP_MISMATCH, f"typ {got!r} not in {sorted(wanted)}")
     if "crit" in header:

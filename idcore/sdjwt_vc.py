@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -44,6 +44,8 @@ __all__ = [
 
 TYP = "dc+sd-jwt"
 LEGACY_TYP = "vc+sd-jwt"
+_TYPS = (TYP,)
+_LEGACY_TYPS = (TYP, LEGACY_TYP)
 NEVER_DISCLOSABLE = frozenset({"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "aka_vcts", "status"})
 
 
@@ -123,16 +125,8 @@ def verify_sd_jwt_vc(
     ``options.typ`` is overridden by the profile's ``typ``; Key Binding still follows
     ``options.key_binding`` (the Verifier's policy).
     """
-    typs = (TYP, LEGACY_TYP) if accept_legacy_typ else (TYP,)
-    profile = VerifyOptions(
-        clock=options.clock,
-        typ=typs,
-        algorithms=options.algorithms,
-        key_binding=options.key_binding,
-        max_skew=options.max_skew,
-        sd_algs=options.sd_algs,
-        max_bytes=options.max_bytes,
-    )
+    typs = _LEGACY_TYPS if accept_legacy_typ else _TYPS
+    profile = options if options.typ == typs else replace(options, typ=typs)
     verified = verify_sd_jwt(presentation, issuer_key, profile)
     for path in verified.disclosure_paths:
         if path and path[0] in NEVER_DISCLOSABLE:

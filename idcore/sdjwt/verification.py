@@ -127,14 +127,15 @@ class _Processor:
             return self.array(node, path)
         return node
 
-    def obj(self, node: dict[str, Any], path: tuple[str | int, ...]) -> dict[str, Any]:
+    def obj(self, node: Mapping[str, Any], path: tuple[str | int, ...]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for name, val in node.items():
             if name == "_sd":
                 continue
             if name == "...":
                 raise SdJwtError(Reason.RESERVED_CLAIM_NAME, "'...' used outside an array element")
-            out[name] = self.value(val, (*path, name))
+            # Scalars need no descent (and no path tuple): a measured saving on the hot path.
+            out[name] = self.value(val, (*path, name)) if isinstance(val, dict | list) else val
         digests = node.get("_sd", [])
         if not isinstance(digests, list):
             raise SdJwtError(Reason.MALFORMED, "_sd is not an array of digests")
@@ -150,7 +151,8 @@ class _Processor:
             if claim in out:
                 raise SdJwtError(Reason.CLAIM_NAME_COLLISION, f"claim {claim!r} already exists at its level")
             self.paths[-1] = (*path, claim)
-            out[claim] = self.value(disclosure.value, (*path, claim))
+            value = disclosure.value
+            out[claim] = self.value(value, (*path, claim)) if isinstance(value, dict | list) else value
         return out
 
     def array(self, node: list[Any], path: tuple[str | int, ...]) -> list[Any]:
@@ -165,8 +167,10 @@ class _Processor:
                 if disclosure.name is not None:
                     raise SdJwtError(Reason.MALFORMED_DISCLOSURE, "property disclosure used as array element")
                 out.append(self.value(disclosure.value, (*path, len(out))))
-            else:
+            elif isinstance(element, dict | list):
                 out.append(self.value(element, (*path, len(out))))
+            else:
+                out.append(element)
         return out
 
 
@@ -194,8 +198,9 @@ def process_payload(
             raise SdJwtError(Reason.DUPLICATE_DISCLOSURE, "the same disclosure was sent twice")
         by_digest[dg] = encoded
     processor = _Processor(by_digest)
-    top = {k: v for k, v in payload.items() if k != "_sd_alg"}
-    processed = processor.obj(top, ())
+    processed = processor.obj(payload, ())
+    if "_sd_alg" in payload:
+        del processed["_sd_alg"]  # Section 7.1 step 3.6 (only the top-level one)
     if len(processor.used) != len(by_digest):
         raise SdJwtError(Reason.UNREFERENCED_DISCLOSURE, "a disclosure is not referenced by any digest")
     return ProcessedPayload(processed, tuple(processor.used), tuple(processor.paths))
@@ -278,10 +283,11 @@ def _check_kb_claims(
         raise SdJwtError(Reason.AUD_MISMATCH, "KB-JWT aud does not match")
     if not _same(kb.get("sd_hash"), digest(parts.sd_jwt, sd_alg)):
         raise SdJwtError(Reason.SD_HASH_MISMATCH, "KB-JWT sd_hash does not match the presentation")
-    try:
-        check_time_claims({k: kb.get(k) for k in ("exp", "nbf")}, now, options.max_skew)
-    except SdJwtError as exc:
-        raise SdJwtError(exc.reason, f"KB-JWT: {exc.detail}") from None
+    if "exp" in kb or "nbf" in kb:
+        try:
+            check_time_claims({k: kb.get(k) for k in ("exp", "nbf")}, now, options.max_skew)
+        except SdJwtError as exc:
+            raise SdJwtError(exc.reason, f"KB-JWT: {exc.detail}") from None
     return kb
 
 
