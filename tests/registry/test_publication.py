@@ -13,11 +13,11 @@ from idcore.trust.vct import ASEAN_COUNTRIES
 from .helpers import SG_PID, Registry
 
 
-def test_trust_list_is_a_pinned_jws_with_all_countries(registry: Registry) -> None:
-    response = registry.http.get("/v1/trust-list")
+def test_trust_list_is_a_pinned_jws_with_all_countries(shared: Registry) -> None:
+    response = shared.http.get("/v1/trust-list")
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/jwt"
-    trust_list = verify_trust_list(response.content, registry.pin).trust_list
+    trust_list = verify_trust_list(response.content, shared.pin).trust_list
     assert trust_list.sequence_number == 1
     assert {c.code for c in trust_list.countries} == ASEAN_COUNTRIES
     assert all(c.anchors and c.issuers for c in trust_list.countries)
@@ -27,22 +27,22 @@ def test_trust_list_is_a_pinned_jws_with_all_countries(registry: Registry) -> No
         assert {v for i in country.issuers for v in i.vcts} == {VCT_PID, VCT_BUSINESS_REGISTRATION}
 
 
-def test_trust_list_does_not_verify_under_another_pin(registry: Registry) -> None:
-    response = registry.http.get("/v1/trust-list")
-    assert verify_trust_list(response.content, registry.pin)
+def test_trust_list_does_not_verify_under_another_pin(shared: Registry) -> None:
+    response = shared.http.get("/v1/trust-list")
+    assert verify_trust_list(response.content, shared.pin)
     with pytest.raises(TrustError) as info:
         verify_trust_list(response.content, TrustListPin(certificate_sha256="00" * 32))
     assert info.value.reason is Reason.TRUST_LIST_INVALID
 
 
-def test_etag_and_if_none_match(registry: Registry) -> None:
-    first = registry.http.get("/v1/trust-list")
+def test_etag_and_if_none_match(shared: Registry) -> None:
+    first = shared.http.get("/v1/trust-list")
     etag = first.headers["etag"]
-    assert first.headers["cache-control"] == f"public, max-age={registry.settings.max_cache_age}"
-    again = registry.http.get("/v1/trust-list", headers={"If-None-Match": etag})
+    assert first.headers["cache-control"] == f"public, max-age={shared.settings.max_cache_age}"
+    again = shared.http.get("/v1/trust-list", headers={"If-None-Match": etag})
     assert again.status_code == 304
     assert again.content == b""
-    other = registry.http.get("/v1/trust-list", headers={"If-None-Match": '"1-deadbeef"'})
+    other = shared.http.get("/v1/trust-list", headers={"If-None-Match": '"1-deadbeef"'})
     assert other.status_code == 200
     assert other.content == first.content
 
@@ -73,42 +73,42 @@ def test_past_lists_by_sequence(registry: Registry) -> None:
     assert registry.http.get("/v1/trust-list/abc").status_code == 400
 
 
-def test_country_views(registry: Registry) -> None:
-    summary = registry.http.get("/v1/countries").json()
+def test_country_views(shared: Registry) -> None:
+    summary = shared.http.get("/v1/countries").json()
     assert len(summary["countries"]) == 11
-    sg = registry.http.get("/v1/countries/SG").json()
+    sg = shared.http.get("/v1/countries/SG").json()
     assert sg["names"]["zh"] == "新加坡"
     assert len(sg["anchors"][0]["sha256"]) == 64
     assert sg["anchors"][0]["certificate"].startswith("-----BEGIN CERTIFICATE-----")
     assert {i["status"] for i in sg["issuers"]} == {"granted"}
-    th = registry.http.get("/v1/countries/TH").json()
+    th = shared.http.get("/v1/countries/TH").json()
     assert th["names"]["th"] == "ประเทศไทย"
 
 
 @pytest.mark.parametrize("code", ["XX", "sg", "SGP", "US"])
-def test_unknown_country_is_404_problem(registry: Registry, code: str) -> None:
-    assert registry.http.get("/v1/countries/SG").status_code == 200
-    response = registry.http.get(f"/v1/countries/{code}")
+def test_unknown_country_is_404_problem(shared: Registry, code: str) -> None:
+    assert shared.http.get("/v1/countries/SG").status_code == 200
+    response = shared.http.get(f"/v1/countries/{code}")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/problem+json"
 
 
 @pytest.mark.parametrize("form", ["raw", "encoded"])
-def test_issuer_view(registry: Registry, form: str) -> None:
+def test_issuer_view(shared: Registry, form: str) -> None:
     path = SG_PID if form == "raw" else quote(SG_PID, safe="")
-    body = registry.http.get(f"/v1/issuers/{path}").json()
+    body = shared.http.get(f"/v1/issuers/{path}").json()
     assert body["id"] == SG_PID
     assert body["country"] == "SG"
     assert body["status"] == "granted"
-    missing = registry.http.get(f"/v1/issuers/{quote(SG_PID + '/x', safe='')}")
+    missing = shared.http.get(f"/v1/issuers/{quote(SG_PID + '/x', safe='')}")
     assert missing.status_code == 404
     assert missing.json()["title"] == "Unknown issuer"
 
 
-def test_health_docs_and_registry_certificate(registry: Registry) -> None:
-    assert registry.http.get("/healthz").json() == {"status": "ok", "sequence_number": 1}
-    assert registry.http.get("/docs").status_code == 200
-    openapi = registry.http.get("/openapi.json").json()
+def test_health_docs_and_registry_certificate(shared: Registry) -> None:
+    assert shared.http.get("/healthz").json() == {"status": "ok", "sequence_number": 1}
+    assert shared.http.get("/docs").status_code == 200
+    openapi = shared.http.get("/openapi.json").json()
     assert "/v1/authorization" in openapi["paths"]
     assert "/v1/governance/issuers/suspend" in openapi["paths"]
-    assert registry.http.get("/v1/registry-certificate").json()["sha256"] == registry.pin.certificate_sha256
+    assert shared.http.get("/v1/registry-certificate").json()["sha256"] == shared.pin.certificate_sha256

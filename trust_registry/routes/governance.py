@@ -88,7 +88,7 @@ def _run(service: RegistryService, claims: TokenClaims, action: str, build: Buil
         result = service.change(claims.client_id, action, build)
     except changes.ChangeError as exc:
         return problem(exc.status, exc.title, exc.detail)
-    status = 201 if action == "create_issuer" else 200
+    status = 201 if action in ("create_issuer", "add_anchor") else 200
     return JSONResponse(result.body, status_code=status)
 
 
