@@ -1,0 +1,137 @@
+"""Authorization Responses: OpenID4VP 1.0 Sections 8.1, 8.2, 8.3.1 and 8.5.
+
+* ``direct_post`` (8.2): form fields ``vp_token`` (a JSON-encoded object), ``state``; or an error
+  response with ``error``, ``error_description``, ``state``.
+* ``direct_post.jwt`` (8.3.1): one form field ``response`` holding a JWE (8.3) whose payload carries
+  the response parameters as top-level members; ``vp_token`` is then an object, not a string.
+* ``vp_token`` (8.1): keys are Credential Query ids, each value a non-empty array of
+  Presentations; for ``dc+sd-jwt`` a Presentation is a string (compact) — the JWS JSON form is an
+  object (RFC 9901 Section 8) and is accepted too.
+
+Parsing only checks shape; every cryptographic check happens in the Verifier's pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from idcore.b64 import json_loads
+from idcore.errors import IdcoreError, Reason
+from idcore.oid4vp.errors import INVALID_REQUEST, SPEC_ERRORS, AuthorizationError
+from idcore.oid4vp.jwe import decrypt_compact
+
+__all__ = [
+    "MAX_FORM_BYTES",
+    "MAX_PRESENTATIONS",
+    "AuthorizationResponse",
+    "Presentation",
+    "decrypt_response",
+    "parse_form",
+    "parse_response_params",
+]
+
+MAX_FORM_BYTES = 1024 * 1024
+MAX_PRESENTATIONS = 16
+_MAX_QUERY_ID = 128
+
+Presentation = str | dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationResponse:
+    """A parsed response: either ``vp_token`` or ``error`` is set; ``state`` as sent."""
+
+    state: str | None
+    vp_token: dict[str, list[Presentation]] | None = None
+    error: str | None = None
+    error_description: str | None = None
+
+
+def _bad(detail: str, reason: Reason = Reason.MALFORMED) -> AuthorizationError:
+    return AuthorizationError(INVALID_REQUEST, reason, detail)
+
+
+def parse_form(body: bytes) -> dict[str, str]:
+    """Parse ``application/x-www-form-urlencoded`` UTF-8; refuse oversize, malformed or repeated fields."""
+    if len(body) > MAX_FORM_BYTES:
+        raise _bad("response body too large", Reason.TOO_LARGE)
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(body), max_num_fields=32)
+    except (UnicodeDecodeError, ValueError):
+        raise _bad("body is not a UTF-8 form") from None
+    form = dict(pairs)
+    if len(form) != len(pairs):
+        raise _bad("a form parameter is repeated", Reason.DUPLICATE_MEMBER)
+    return form
+
+
+def _presentation(value: Any) -> Presentation:
+    if isinstance(value, str) and value:
+        return value
+    if isinstance(value, dict):
+        return value
+    raise _bad("a Presentation must be a non-empty string or a JSON object")
+
+
+def _vp_token(value: Any) -> dict[str, list[Presentation]]:
+    if isinstance(value, str):
+        try:
+            value = json_loads(value)
+        except IdcoreError as exc:
+            raise _bad(f"vp_token: {exc.detail}", exc.reason) from None
+    if not isinstance(value, dict) or not value:
+        raise _bad("vp_token must be a non-empty JSON object keyed by credential query id")
+    token: dict[str, list[Presentation]] = {}
+    count = 0
+    for query_id, presentations in value.items():
+        if not query_id or len(query_id) > _MAX_QUERY_ID:
+            raise _bad("vp_token key is not a credential query id")
+        if not isinstance(presentations, list) or not presentations:
+            raise _bad("each vp_token entry must be a non-empty array")
+        count += len(presentations)
+        if count > MAX_PRESENTATIONS:
+            raise _bad("too many presentations", Reason.TOO_LARGE)
+        token[query_id] = [_presentation(p) for p in presentations]
+    return token
+
+
+def _optional_str(params: Mapping[str, Any], name: str) -> str | None:
+    value = params.get(name)
+    if value is not None and not isinstance(value, str):
+        raise _bad(f"{name} must be a string")
+    return value
+
+
+def parse_response_params(params: Mapping[str, Any]) -> AuthorizationResponse:
+    """Read ``vp_token``/``state`` or ``error``/``error_description``/``state`` (8.1, 8.2, 8.5)."""
+    state = _optional_str(params, "state")
+    error = _optional_str(params, "error")
+    if error is not None:
+        if "vp_token" in params:
+            raise _bad("a response carries either vp_token or error")
+        if error not in SPEC_ERRORS:
+            error = "unknown_error"  # never reflect arbitrary strings to the relying party
+        description = _optional_str(params, "error_description")
+        return AuthorizationResponse(state, error=error, error_description=(description or "")[:256] or None)
+    if "vp_token" not in params:
+        raise _bad("response without vp_token or error")
+    return AuthorizationResponse(state, vp_token=_vp_token(params["vp_token"]))
+
+
+def decrypt_response(
+    jwe: str, private_key: ec.EllipticCurvePrivateKey, *, kid: str, encs: tuple[str, ...] = ("A128GCM", "A256GCM")
+) -> AuthorizationResponse:
+    """Decrypt a ``direct_post.jwt`` ``response`` (8.3.1) and parse its payload's parameters."""
+    _, plaintext = decrypt_compact(jwe, private_key, encs=encs, expected_kid=kid)
+    try:
+        payload = json_loads(plaintext)
+    except IdcoreError as exc:
+        raise _bad(f"encrypted response payload: {exc.detail}", exc.reason) from None
+    if not isinstance(payload, dict):
+        raise _bad("encrypted response payload is not a JSON object")
+    return parse_response_params(payload)

@@ -1,0 +1,207 @@
+"""The verifier service: ``create_app(settings, ...)`` wires store, keys, trust, pipeline and routes.
+
+Nothing runs at import. Ports can be injected for tests and benchmarks: ``store`` (a
+:class:`lintas.kv.KeyValueStore`), ``clock``, ``random``, ``trust`` (a
+:class:`idcore.trust.TrustListCache` or a callable returning a :class:`idcore.trust.TrustSnapshot`)
+and ``http`` (the :class:`httpx.Client` used for the registry, status lists and webhooks).
+Without a configured registry the verifier trusts nobody.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+
+from idcore.errors import IdcoreError
+from idcore.jose import sign_compact
+from idcore.oid4vp import AuthorizationError
+from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
+from idcore.trust import TrustListCache, TrustListPin, TrustSnapshot
+from idcore.x509 import certificate_to_pem
+from lintas.kv import KeyValueStore, StoreUnavailable, open_store
+from lintas.oauth import ClientCredentialsServer, OAuthClient, hash_secret
+from lintas.problem import install_error_handlers, oauth_error, problem
+from verifier.keys import VerifierKeys, ensure_client_secrets, ensure_verifier_keys
+from verifier.metrics import VerifierMetrics
+from verifier.pipeline import Pipeline
+from verifier.policy import ConfigError, RelyingParty, load_config
+from verifier.responses import ResponseHandler
+from verifier.routes_rp import rp_router
+from verifier.routes_wallet import wallet_router
+from verifier.settings import VerifierSettings
+from verifier.status import HttpStatusFetcher, StatusChecker
+from verifier.store import TransactionStore
+from verifier.transactions import TransactionService
+
+__all__ = ["SCOPE", "create_app"]
+
+SCOPE = "verifier"
+log = logging.getLogger("lintas.verifier")
+Trust = TrustListCache | Callable[[], TrustSnapshot]
+
+
+def _trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.Client, clock: Clock) -> Trust:
+    if trust is not None:
+        return trust
+    if settings.registry_url is None or settings.registry_pin_sha256 is None:
+        log.warning("no trust registry configured: every issuer is untrusted")
+        return TrustSnapshot.empty
+    url = f"{settings.registry_url.rstrip('/')}/v1/trust-list"
+
+    def fetch() -> bytes:
+        response = http.get(url, headers={"Accept": "application/jwt"})
+        response.raise_for_status()
+        return response.content
+
+    return TrustListCache(
+        fetch=fetch, pin=TrustListPin(certificate_sha256=settings.registry_pin_sha256), clock=clock,
+        max_staleness=settings.trust_max_staleness,
+    )  # fmt: skip
+
+
+def _webhook(http: httpx.Client, keys: VerifierKeys, clock: Clock, base_url: str) -> Callable[..., None]:
+    def send(rp: RelyingParty | None, tid: str, record: dict[str, Any]) -> None:
+        if rp is None or rp.webhook_url is None:
+            return
+        claims = {"iss": base_url, "aud": rp.client_id, "iat": clock.now(), "transaction_id": tid,
+                  "status": record["status"]}  # fmt: skip
+        if "reason" in record:
+            claims["reason"] = record["reason"]
+        token = sign_compact({"typ": "lintas-webhook+jwt"}, claims, keys.oauth_signer)
+        url = rp.webhook_url
+
+        def post() -> None:
+            try:
+                http.post(url, content=token, headers={"Content-Type": "application/jwt"}, timeout=5.0)
+            except httpx.HTTPError as exc:
+                log.warning("webhook failed", extra={"transaction_id": tid, "error": type(exc).__name__})
+
+        threading.Thread(target=post, name="webhook", daemon=True).start()
+
+    return send
+
+
+def _install_handlers(app: FastAPI) -> None:
+    install_error_handlers(app)
+
+    async def on_config(request: Request, exc: Exception) -> Response:
+        return problem(400, "Bad Request", str(exc))
+
+    async def on_oid4vp(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AuthorizationError)  # noqa: S101
+        return oauth_error(400, exc.error, "invalid request")
+
+    async def on_idcore(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, IdcoreError)  # noqa: S101
+        return problem(400, "Bad Request", "invalid input", reason=exc.reason.value)
+
+    app.add_exception_handler(ConfigError, on_config)
+    app.add_exception_handler(AuthorizationError, on_oid4vp)
+    app.add_exception_handler(IdcoreError, on_idcore)
+
+
+def create_app(
+    settings: VerifierSettings,
+    *,
+    store: KeyValueStore | None = None,
+    clock: Clock | None = None,
+    random: RandomSource | None = None,
+    trust: Trust | None = None,
+    http: httpx.Client | None = None,
+) -> FastAPI:
+    """Build the verifier app; keys and client secrets are created in the data directory on first start."""
+    clock = clock or SystemClock()
+    random = random or SystemRandom()
+    http = http or httpx.Client(timeout=settings.status_timeout, follow_redirects=False)
+    kv = store or open_store(settings.redis_url, settings.data_dir, "verifier")
+    config = load_config(settings.config_file)
+    keys = ensure_verifier_keys(settings.data_dir, dns_name=settings.dns_name, public_url=settings.base_url,
+                                now=clock.now(), days=settings.certificate_days)  # fmt: skip
+    secrets = ensure_client_secrets(settings.data_dir, config.relying_parties)
+    oauth = ClientCredentialsServer(
+        clients=[OAuthClient(cid, hash_secret(s), frozenset({SCOPE})) for cid, s in secrets.items()],
+        signer=keys.oauth_signer, issuer=settings.base_url, clock=clock, token_ttl=settings.token_ttl,
+    )  # fmt: skip
+    source = _trust_source(settings, trust, http, clock)
+    snapshot = source.snapshot if isinstance(source, TrustListCache) else source
+    metrics = VerifierMetrics()
+    tx_store = TransactionStore(kv, settings.transaction_ttl, settings.result_ttl)
+    status = StatusChecker(HttpStatusFetcher(timeout=settings.status_timeout, max_bytes=settings.status_max_bytes,
+                                             client=http), clock, default_ttl=settings.status_default_ttl,
+                           max_skew=settings.max_skew)  # fmt: skip
+    pipeline = Pipeline(trust=snapshot, status=status, clock=clock, max_skew=settings.max_skew,
+                        kb_max_age=settings.kb_max_age, allow_insecure_loopback=settings.development)  # fmt: skip
+    service = TransactionService(settings, tx_store, keys, clock, random)
+    handler = ResponseHandler(
+        tx_store, pipeline, clock, random, config.relying_parties, metrics.outcome,
+        _webhook(http, keys, clock, settings.base_url), settings.base_url, metrics.pipeline.observe,
+    )  # fmt: skip
+
+    def rate_limit(client_id: str) -> None:
+        now = clock.now()
+        if tx_store.hit(client_id, now // 60) > settings.rate_limit_per_minute:
+            raise _RateLimited()
+
+    app = FastAPI(title="Lintas verifier (OpenID4VP 1.0)", version="1.0")
+    app.state.settings, app.state.pipeline, app.state.keys, app.state.store = settings, pipeline, keys, tx_store
+    app.state.trust = source
+    _install_handlers(app)
+
+    async def on_rate(request: Request, exc: Exception) -> Response:
+        return problem(429, "Too Many Requests", "rate limit exceeded", headers={"Retry-After": "60"})
+
+    app.add_exception_handler(_RateLimited, on_rate)
+    app.middleware("http")(metrics.middleware)
+    app.include_router(oauth.router())
+    app.include_router(rp_router(
+        config=config, store=tx_store, service=service, pipeline=pipeline, auth=oauth.require(SCOPE),
+        rate_limit=rate_limit, default_prefix=settings.client_id_prefix, development=settings.development,
+    ))  # fmt: skip
+    app.include_router(wallet_router(service, tx_store, handler))
+    _ops_routes(app, tx_store, source, keys, metrics)
+    return app
+
+
+class _RateLimited(Exception):
+    """A relying party exceeded its per-minute budget."""
+
+
+def _ops_routes(
+    app: FastAPI, store: TransactionStore, trust: Trust, keys: VerifierKeys, metrics: VerifierMetrics
+) -> None:
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    def readyz() -> Response:
+        checks: dict[str, str] = {}
+        try:
+            store.ping()
+            checks["store"] = "ok"
+        except StoreUnavailable:
+            checks["store"] = "unavailable"
+        if isinstance(trust, TrustListCache):
+            try:
+                trust.snapshot()  # refreshes when due, so readiness reflects the registry now
+            except IdcoreError:
+                pass
+            state = trust.status()
+            checks["registry"] = "ok" if state.sequence_number and not state.stale else "unavailable"
+        if not all(v == "ok" for v in checks.values()):
+            return problem(503, "Service Unavailable", "not ready", checks=checks)
+        return JSONResponse({"status": "ready", "checks": checks})
+
+    @app.get("/metrics", tags=["operations"])
+    def metrics_route() -> Response:
+        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @app.get("/.well-known/lintas/rp-ca.pem", tags=["operations"], summary="Demo relying-party CA (pin it)")
+    def rp_ca() -> Response:
+        return Response(certificate_to_pem(keys.rp_ca_cert), media_type="application/x-pem-file")

@@ -1,0 +1,236 @@
+"""Relying parties and their verification policies (the configuration file), and the policy check.
+
+A policy names what a relying party asks for and what it accepts: a DCQL query (OpenID4VP 1.0
+Section 6; written in full or as a shorthand list of credential types and claim paths), the
+purpose shown to the user, accepted issuing countries, maximum credential age, whether holder
+binding is required, a minimum issuer assurance level and claims that must be ``true`` (age).
+
+:func:`check_policy` is the pipeline's last check: the wallet is never trusted to have applied
+any of it (Section 14.9).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from idcore.dcql import DcqlQuery, parse_query
+from idcore.errors import IdcoreError, Reason
+from idcore.trust.vct import ASEAN_COUNTRIES, ASSURANCE_LEVELS
+
+__all__ = [
+    "ConfigError",
+    "Policy",
+    "PolicyViolation",
+    "RelyingParty",
+    "VerifiedCredentialView",
+    "VerifierConfig",
+    "check_policy",
+    "load_config",
+    "policy_from_json",
+    "policy_from_request",
+]
+
+_MAX_AGE_LIMIT = 20 * 365 * 86400
+
+
+class ConfigError(ValueError):
+    """The relying-party configuration (or an ad-hoc request) is invalid."""
+
+
+class PolicyViolation(IdcoreError):
+    """A verified presentation does not meet the relying party's policy."""
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """One verification policy; ``dcql`` is the raw query sent to wallets, ``query`` its parsed form."""
+
+    name: str
+    purpose: str
+    dcql: dict[str, Any]
+    query: DcqlQuery
+    accepted_countries: frozenset[str] = ASEAN_COUNTRIES
+    max_credential_age: int | None = None
+    require_holder_binding: bool = True
+    min_assurance: str | None = None
+    require_true: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON form, stored with each transaction so every replica judges the same way."""
+        return {
+            "name": self.name,
+            "purpose": self.purpose,
+            "dcql_query": self.dcql,
+            "accepted_countries": sorted(self.accepted_countries),
+            "max_credential_age": self.max_credential_age,
+            "require_holder_binding": self.require_holder_binding,
+            "min_assurance_level": self.min_assurance,
+            "require_true": list(self.require_true),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class RelyingParty:
+    """A relying party: OAuth client id, display name, country, allowed policies, redirect and webhook."""
+
+    client_id: str
+    name: str
+    country: str
+    policies: tuple[str, ...]
+    redirect_uri: str | None = None
+    webhook_url: str | None = None
+    allow_custom_queries: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class VerifierConfig:
+    """All relying parties and policies of one verifier."""
+
+    policies: Mapping[str, Policy]
+    relying_parties: Mapping[str, RelyingParty] = field(default_factory=dict)
+
+    def policy_for(self, rp: RelyingParty, name: str) -> Policy:
+        """The named policy if this relying party may use it; :class:`ConfigError` otherwise."""
+        if name not in rp.policies or name not in self.policies:
+            raise ConfigError(f"policy {name!r} is not available to this relying party")
+        return self.policies[name]
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedCredentialView:
+    """What the policy check needs to know about one verified credential."""
+
+    query_id: str
+    vct: str
+    issuer: str
+    country: str
+    assurance_level: str
+    iat: int
+    claims: Mapping[str, Any]
+
+
+def _shorthand_dcql(credentials: Sequence[Any]) -> dict[str, Any]:
+    queries = []
+    for item in credentials:
+        if not isinstance(item, Mapping) or not isinstance(item.get("claims"), list):
+            raise ConfigError("each credential needs an id, vct_values and a list of claim paths")
+        queries.append(
+            {
+                "id": item.get("id"),
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": item.get("vct_values")},
+                "claims": [{"path": list(p) if isinstance(p, list) else [p]} for p in item["claims"]],
+            }
+        )
+    return {"credentials": queries}
+
+
+def _countries(raw: Any) -> frozenset[str]:
+    if raw is None:
+        return ASEAN_COUNTRIES
+    if not isinstance(raw, list) or not raw or not ASEAN_COUNTRIES.issuperset(raw):
+        raise ConfigError("accepted_countries must be a non-empty list of ASEAN country codes")
+    return frozenset(raw)
+
+
+def _optional_int(raw: Any, name: str, upper: int) -> int | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 < raw <= upper:
+        raise ConfigError(f"{name} must be a positive integer of at most {upper}")
+    return raw
+
+
+def _parse_policy(name: str, raw: Any) -> Policy:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"policy {name!r} must be an object")
+    if ("dcql_query" in raw) == ("credentials" in raw):
+        raise ConfigError(f"policy {name!r} needs exactly one of dcql_query and credentials")
+    dcql = raw["dcql_query"] if "dcql_query" in raw else _shorthand_dcql(raw["credentials"])
+    try:
+        query = parse_query(dcql)
+    except IdcoreError as exc:
+        raise ConfigError(f"policy {name!r}: invalid DCQL query ({exc.detail})") from None
+    purpose = raw.get("purpose", "")
+    binding = raw.get("require_holder_binding", True)
+    level = raw.get("min_assurance_level")
+    require_true = raw.get("require_true", [])
+    if not isinstance(purpose, str) or len(purpose) > 300 or not isinstance(binding, bool):
+        raise ConfigError(f"policy {name!r}: purpose must be a short string, require_holder_binding a boolean")
+    if level is not None and level not in ASSURANCE_LEVELS:
+        raise ConfigError(f"policy {name!r}: unknown assurance level")
+    if not isinstance(require_true, list) or not all(isinstance(c, str) and c for c in require_true):
+        raise ConfigError(f"policy {name!r}: require_true must list claim names")
+    return Policy(
+        name, purpose, json.loads(json.dumps(dcql)), query, _countries(raw.get("accepted_countries")),
+        _optional_int(raw.get("max_credential_age"), "max_credential_age", _MAX_AGE_LIMIT),
+        binding, level, tuple(require_true),
+    )  # fmt: skip
+
+
+def policy_from_request(body: Mapping[str, Any]) -> Policy:
+    """An ad-hoc policy from a relying party's explicit request (same rules as the file)."""
+    return _parse_policy("custom", {k: v for k, v in body.items() if k != "policy"})
+
+
+def policy_from_json(raw: Mapping[str, Any]) -> Policy:
+    """Rebuild a policy stored with a transaction (:meth:`Policy.to_json`)."""
+    return _parse_policy(str(raw.get("name", "custom")), {k: v for k, v in raw.items() if k != "name"})
+
+
+def _parse_rp(client_id: str, raw: Any, policies: Mapping[str, Policy]) -> RelyingParty:
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"relying party {client_id!r} must be an object")
+    names = raw.get("policies", [])
+    if not isinstance(names, list) or not all(n in policies for n in names):
+        raise ConfigError(f"relying party {client_id!r} names unknown policies")
+    country = raw.get("country")
+    if country not in ASEAN_COUNTRIES:
+        raise ConfigError(f"relying party {client_id!r} needs an ASEAN country")
+    for key in ("redirect_uri", "webhook_url"):
+        if raw.get(key) is not None and not str(raw[key]).startswith(("https://", "http://")):
+            raise ConfigError(f"relying party {client_id!r}: {key} must be an http(s) URL")
+    return RelyingParty(
+        client_id, str(raw.get("name", client_id)), str(country), tuple(names),
+        raw.get("redirect_uri"), raw.get("webhook_url"), bool(raw.get("allow_custom_queries", True)),
+    )  # fmt: skip
+
+
+def load_config(path: Path) -> VerifierConfig:
+    """Read and validate the configuration file; :class:`ConfigError` names the first problem."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("policies"), Mapping):
+        raise ConfigError("the configuration needs a 'policies' object")
+    policies = {name: _parse_policy(name, p) for name, p in raw["policies"].items()}
+    rps = raw.get("relying_parties", {})
+    if not isinstance(rps, Mapping):
+        raise ConfigError("'relying_parties' must be an object")
+    parties = {cid: _parse_rp(cid, rp, policies) for cid, rp in rps.items()}
+    return VerifierConfig(policies, parties)
+
+
+def _violation(reason: Reason, detail: str) -> PolicyViolation:
+    return PolicyViolation(reason, detail)
+
+
+def check_policy(policy: Policy, credentials: Sequence[VerifiedCredentialView], now: int) -> None:
+    """Raise :class:`PolicyViolation` unless every credential meets the policy (countries, age, level, claims)."""
+    for cred in credentials:
+        if cred.country not in policy.accepted_countries:
+            raise _violation(Reason.COUNTRY_NOT_ACCEPTED, f"issuing country {cred.country} not accepted")
+        if policy.max_credential_age is not None and now - cred.iat > policy.max_credential_age:
+            raise _violation(Reason.CREDENTIAL_TOO_OLD, "credential older than the policy allows")
+        if policy.min_assurance is not None and (
+            ASSURANCE_LEVELS.index(cred.assurance_level) < ASSURANCE_LEVELS.index(policy.min_assurance)
+        ):
+            raise _violation(Reason.ASSURANCE_TOO_LOW, "issuer assurance level below the policy's minimum")
+    for claim in policy.require_true:
+        if not any(c.claims.get(claim) is True for c in credentials):
+            raise _violation(Reason.POLICY_NOT_MET, f"claim {claim} is not true")

@@ -1,0 +1,172 @@
+"""The Response URI: accepting a wallet's ``direct_post`` / ``direct_post.jwt`` answer exactly once.
+
+OpenID4VP 1.0 Section 8.2 (200 + JSON, optional ``redirect_uri`` carrying a fresh ``response_code``),
+8.3.1 (the ``response`` JWE, decrypted with the transaction's ephemeral key, found by ``kid``),
+8.5 (wallet error responses), 13.3 (response code reference design) and 14.1 (nonces used once).
+
+The pipeline's first checks live here: ``session`` (known, unexpired, not yet answered — claimed
+with an atomic ``consume`` so that of N concurrent posts exactly one proceeds) and ``decryption``.
+The wallet is told only ``invalid_request``; the relying party sees the check and reason code.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from idcore.b64 import b64u_decode, b64u_encode, json_loads
+from idcore.errors import IdcoreError, Reason
+from idcore.keys import private_key_from_jwk
+from idcore.oid4vp import AuthorizationError, AuthorizationResponse, JweError, decrypt_response, parse_response_params
+from idcore.ports import Clock, RandomSource
+from verifier.pipeline import Check, CheckedCredential, Expectation, Pipeline, Rejection
+from verifier.policy import RelyingParty, policy_from_json
+from verifier.store import FLOW_SAME, TransactionStore
+
+__all__ = ["ResponseHandler", "WalletAnswer"]
+
+log = logging.getLogger("lintas.verifier")
+
+
+@dataclass(frozen=True, slots=True)
+class WalletAnswer:
+    """What the Response URI sends back: HTTP status and JSON body."""
+
+    status: int
+    body: dict[str, Any]
+
+
+_INVALID = WalletAnswer(400, {"error": "invalid_request", "error_description": "invalid response"})
+
+
+def _jwe_kid(jwe: str) -> str | None:
+    try:
+        header = json_loads(b64u_decode(jwe.split(".", 1)[0]))
+    except (IdcoreError, IndexError):
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) and len(kid) < 128 else None
+
+
+@dataclass
+class ResponseHandler:
+    """Runs session → decryption → pipeline and records the outcome."""
+
+    store: TransactionStore
+    pipeline: Pipeline
+    clock: Clock
+    random: RandomSource
+    relying_parties: Mapping[str, RelyingParty]
+    on_outcome: Callable[[str, str, str], None]
+    on_complete: Callable[[RelyingParty | None, str, dict[str, Any]], None]
+    base_url: str
+    pipeline_timer: Callable[[float], None] = lambda _: None
+
+    def _locate(self, form: Mapping[str, str]) -> str | None:
+        if "response" in form:
+            kid = _jwe_kid(form["response"])
+            return self.store.by_kid(kid) if kid else None
+        state = form.get("state")
+        request = self.store.request(state) if state else None
+        return str(request["tx"]) if request else None
+
+    def handle(self, form: Mapping[str, str]) -> WalletAnswer:
+        """Process one posted response; exceptions other than StoreUnavailable never escape."""
+        tid = self._locate(form)
+        tx = self.store.transaction(tid) if tid else None
+        if tx is None:
+            self.on_outcome("rejected", Check.SESSION.value, Reason.SESSION_UNKNOWN.value)
+            log.info("response for an unknown transaction", extra={"check": "session", "reason": "session_unknown"})
+            return _INVALID
+        if self.clock.now() >= tx["expires"]:
+            self.on_outcome("rejected", Check.SESSION.value, Reason.SESSION_EXPIRED.value)
+            return _INVALID
+        if not self.store.claim(tx["id"]):
+            self.on_outcome("rejected", Check.SESSION.value, Reason.SESSION_USED.value)
+            log.info("response replayed", extra={"transaction_id": tx["id"], "check": "session"})
+            return _INVALID
+        flow = "cross"
+        try:
+            response = self._open(tx, form)
+            flow = self._flow(tx, response)
+            credentials = self._verify(tx, response)
+        except Rejection as rejection:
+            return self._finish(tx, flow, rejected=rejection)
+        return self._finish(tx, flow, credentials=credentials)
+
+    def _open(self, tx: dict[str, Any], form: Mapping[str, str]) -> AuthorizationResponse:
+        encrypted = tx["response_mode"] == "direct_post.jwt"
+        try:
+            if "response" in form:
+                if not encrypted:
+                    raise Rejection(Check.DECRYPTION, Reason.MALFORMED, "encrypted response not requested")
+                key = private_key_from_jwk(tx["enc_key"])
+                return decrypt_response(form["response"], key, kid=tx["enc_kid"])  # type: ignore[arg-type]
+            response = parse_response_params(form)
+        except JweError as exc:
+            raise Rejection(Check.DECRYPTION, Reason.DECRYPTION_FAILED, exc.detail) from None
+        except AuthorizationError as exc:
+            raise Rejection(Check.PARSING, exc.reason, exc.detail) from None
+        if encrypted and response.error is None:
+            # Section 8.3.1: only error responses may come unencrypted.
+            raise Rejection(Check.DECRYPTION, Reason.DECRYPTION_FAILED, "response was not encrypted")
+        return response
+
+    @staticmethod
+    def _flow(tx: dict[str, Any], response: AuthorizationResponse) -> str:
+        for flow, rid in tx["requests"].items():
+            if response.state == rid:
+                return str(flow)
+        raise Rejection(Check.SESSION, Reason.STATE_MISMATCH, "state names another request")
+
+    def _verify(self, tx: dict[str, Any], response: AuthorizationResponse) -> list[CheckedCredential]:
+        if response.error is not None:
+            raise Rejection(Check.PARSING, Reason.WALLET_ERROR, response.error)
+        if not self.store.consume_nonce(tx["nonce"]):
+            raise Rejection(Check.SESSION, Reason.SESSION_USED, "nonce already used")
+        policy = policy_from_json(tx["policy"])
+        expect = Expectation(policy.query, policy, tx["nonce"], tx["client_id"])
+        start = time.perf_counter()
+        try:
+            assert response.vp_token is not None  # noqa: S101 - parse_response_params guarantees it
+            return self.pipeline.verify(response.vp_token, expect)
+        finally:
+            self.pipeline_timer(time.perf_counter() - start)
+
+    def _finish(
+        self,
+        tx: dict[str, Any],
+        flow: str,
+        *,
+        credentials: list[CheckedCredential] | None = None,
+        rejected: Rejection | None = None,
+    ) -> WalletAnswer:
+        now = self.clock.now()
+        status = "verified" if rejected is None else "rejected"
+        record: dict[str, Any] = {"status": status, "updated": now, "flow": flow}
+        if rejected is not None:
+            record |= {"check": rejected.check.value, "reason": rejected.reason.value}
+            if rejected.reason is Reason.WALLET_ERROR:
+                record["wallet_error"] = rejected.detail
+            # The detail names what failed (never claims or keys); the wallet never sees it.
+            log.info("presentation rejected", extra={"transaction_id": tx["id"], **record, "detail": rejected.detail})
+            self.on_outcome("rejected", rejected.check.value, rejected.reason.value)
+        else:
+            record["credentials"] = [c.to_json() for c in credentials or []]
+            log.info("presentation verified", extra={"transaction_id": tx["id"], "count": len(record["credentials"])})
+            self.on_outcome("verified", "", "")
+        body: dict[str, Any] = {}
+        if flow == FLOW_SAME:
+            code = b64u_encode(self.random.token_bytes(16))
+            self.store.save_response_code(tx["id"], code)
+            rp = self.relying_parties.get(tx["rp"])
+            target = rp.redirect_uri if rp and rp.redirect_uri else f"{self.base_url}/v1/presentations/done"
+            body["redirect_uri"] = f"{target}#transaction_id={tx['id']}&response_code={code}"
+        self.store.set_status(tx["id"], record)
+        self.on_complete(self.relying_parties.get(tx["rp"]), tx["id"], record)
+        if rejected is not None and rejected.reason is not Reason.WALLET_ERROR:
+            return WalletAnswer(400, {**_INVALID.body, **body})
+        return WalletAnswer(200, body)

@@ -1,0 +1,85 @@
+"""Configuration of the verifier (pydantic-settings, environment prefix ``LINTAS_VERIFIER_``).
+
+``REDIS_URL`` is honoured as well as ``LINTAS_VERIFIER_REDIS_URL``: set, sessions, nonces, request
+objects, results and rate-limit counters live in Redis and replicas share them; unset, in the
+embedded store under the data directory (the one-machine demo). Outside ``development`` the
+public URL must be https and unsigned (``redirect_uri``) requests and plain-http status lists
+on loopback are refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Self
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["DEFAULT_CONFIG", "VerifierSettings"]
+
+DEFAULT_CONFIG = Path(__file__).parent / "demo_config.json"
+
+
+class VerifierSettings(BaseSettings):
+    """Everything the verifier needs to start; passed to :func:`verifier.app.create_app`."""
+
+    model_config = SettingsConfigDict(env_prefix="LINTAS_VERIFIER_", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Path("data/verifier")
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("redis_url", "LINTAS_VERIFIER_REDIS_URL", "REDIS_URL")
+    )
+    #: Base URL wallets and relying parties use; its host is the ``x509_san_dns`` name.
+    public_url: str = "http://localhost:8400"
+    #: Relying parties and policies (JSON); the demo file by default.
+    config_file: Path = DEFAULT_CONFIG
+    #: Demo conveniences: http on loopback, unsigned ``redirect_uri`` requests.
+    development: bool = True
+    #: Trust registry: ``GET {registry_url}/v1/trust-list`` pinned to this certificate SHA-256 (hex).
+    registry_url: str | None = None
+    registry_pin_sha256: str | None = None
+    #: Keep the last good trust list this long past its ``next_update`` when the registry is down.
+    trust_max_staleness: int = Field(default=3600, ge=0)
+    #: Default client identifier prefix for new requests (``x509_hash`` is HAIP's).
+    client_id_prefix: str = "x509_hash"
+    wallet_scheme: str = "openid4vp"
+    #: Seconds a transaction waits for its response; results are kept ``result_ttl`` more.
+    transaction_ttl: int = Field(default=600, ge=30)
+    result_ttl: int = Field(default=3600, ge=60)
+    request_object_lifetime: int = Field(default=300, ge=30)
+    #: Accepted age of a KB-JWT ``iat`` and the clock skew tolerated everywhere.
+    kb_max_age: int = Field(default=300, ge=10)
+    max_skew: int = Field(default=60, ge=0, le=600)
+    status_timeout: float = Field(default=3.0, gt=0, le=30)
+    status_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    status_default_ttl: int = Field(default=300, ge=0)
+    #: Relying-party API requests per client per minute (shared across replicas through the store).
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+    token_ttl: int = Field(default=600, ge=30)
+    certificate_days: int = Field(default=365, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        parts = urlsplit(self.public_url)
+        if parts.scheme not in ("https", "http") or not parts.hostname or parts.path not in ("", "/"):
+            raise ValueError("public_url must be an absolute base URL without a path")
+        if parts.scheme == "http" and not (self.development and parts.hostname in ("localhost", "127.0.0.1")):
+            raise ValueError("public_url must be https outside development on loopback")
+        if self.client_id_prefix not in ("x509_hash", "x509_san_dns", "redirect_uri"):
+            raise ValueError("client_id_prefix must be x509_hash, x509_san_dns or redirect_uri")
+        if self.client_id_prefix == "redirect_uri" and not self.development:
+            raise ValueError("unsigned redirect_uri requests are for development only")
+        if (self.registry_url is None) != (self.registry_pin_sha256 is None):
+            raise ValueError("registry_url and registry_pin_sha256 go together")
+        return self
+
+    @property
+    def base_url(self) -> str:
+        """``public_url`` without a trailing slash."""
+        return self.public_url.rstrip("/")
+
+    @property
+    def dns_name(self) -> str:
+        """The host of ``public_url``: the access certificate's dNSName and ``x509_san_dns`` value."""
+        return urlsplit(self.public_url).hostname or "localhost"

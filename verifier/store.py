@@ -1,0 +1,120 @@
+"""Transaction state in the shared key-value store (Redis in production, SQLite for the demo).
+
+Every verifier replica reads and writes only here, so any replica can serve any step of a flow
+(OpenID4VP 1.0 Section 13.3 reference design: transaction id, request id as ``state``,
+``response_code``). Keys, all with TTLs:
+
+* ``tx:<id>`` — the transaction (relying party, policy, nonce, response mode, ephemeral key);
+* ``req:<request id>`` — request id (= ``state``) to transaction and flow (cross / same device);
+* ``kid:<kid>`` — the ``direct_post.jwt`` key id to its transaction;
+* ``open:<id>`` — present while a response may still be accepted; consumed atomically by the
+  first response, so of any number of concurrent posts exactly one proceeds;
+* ``nonce:<nonce>`` — set-if-absent at creation (no nonce is ever issued twice), consumed on use;
+* ``status:<id>`` — pending / fetched / verified / rejected plus the result;
+* ``code:<id>`` — the same-device ``response_code``;
+* ``rl:<client>:<minute>`` — rate-limit counters.
+
+A store failure raises :class:`lintas.kv.StoreUnavailable`; the app answers 503 and nothing is
+accepted, because acceptance is the successful ``consume`` followed by a successful result write.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from lintas.kv import KeyValueStore
+
+__all__ = ["FLOW_CROSS", "FLOW_SAME", "TERMINAL", "TransactionStore"]
+
+FLOW_CROSS = "cross"
+FLOW_SAME = "same"
+TERMINAL = frozenset({"verified", "rejected"})
+
+
+def _dump(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode("utf-8")
+
+
+def _load(raw: bytes | None) -> Any:
+    return None if raw is None else json.loads(raw)
+
+
+@dataclass
+class TransactionStore:
+    """Typed access to the verifier's keys; ``ttl`` bounds the open phase, ``result_ttl`` the rest."""
+
+    kv: KeyValueStore
+    ttl: int
+    result_ttl: int
+
+    def create(self, tx: dict[str, Any], request_ids: dict[str, str], kid: str | None) -> bool:
+        """Store a new transaction; ``False`` if its nonce was ever issued before (caller retries)."""
+        tid = tx["id"]
+        if not self.kv.set_if_absent(f"nonce:{tx['nonce']}", tid.encode(), self.ttl):
+            return False
+        keep = self.ttl + self.result_ttl
+        self.kv.set(f"tx:{tid}", _dump(tx), keep)
+        for flow, rid in request_ids.items():
+            self.kv.set(f"req:{rid}", _dump({"tx": tid, "flow": flow}), self.ttl)
+        if kid is not None:
+            self.kv.set(f"kid:{kid}", tid.encode(), self.ttl)
+        self.set_status(tid, {"status": "pending", "updated": tx["created"]})
+        self.kv.set(f"open:{tid}", b"1", self.ttl)
+        return True
+
+    def transaction(self, tid: str) -> dict[str, Any] | None:
+        """The transaction record, or ``None``."""
+        value = _load(self.kv.get(f"tx:{tid}"))
+        return value if isinstance(value, dict) else None
+
+    def request(self, rid: str) -> dict[str, Any] | None:
+        """``{"tx", "flow"}`` for a live request id (= ``state``)."""
+        value = _load(self.kv.get(f"req:{rid}"))
+        return value if isinstance(value, dict) else None
+
+    def by_kid(self, kid: str) -> str | None:
+        """The transaction whose ephemeral encryption key has this ``kid``."""
+        raw = self.kv.get(f"kid:{kid}")
+        return raw.decode() if raw is not None else None
+
+    def claim(self, tid: str) -> bool:
+        """Atomically take the right to answer this transaction; true for exactly one caller."""
+        return self.kv.consume(f"open:{tid}") is not None
+
+    def consume_nonce(self, nonce: str) -> bool:
+        """Use the transaction nonce once (Section 14.1); a second use finds nothing."""
+        return self.kv.consume(f"nonce:{nonce}") is not None
+
+    def status(self, tid: str) -> dict[str, Any] | None:
+        """The current status record."""
+        value = _load(self.kv.get(f"status:{tid}"))
+        return value if isinstance(value, dict) else None
+
+    def set_status(self, tid: str, record: dict[str, Any]) -> None:
+        """Replace the status record (kept for the result retention time)."""
+        self.kv.set(f"status:{tid}", _dump(record), self.ttl + self.result_ttl)
+
+    def mark_fetched(self, tid: str, now: int) -> None:
+        """Record that a wallet fetched the request object, unless already answered."""
+        current = self.status(tid)
+        if current is None or current.get("status") == "pending":
+            self.set_status(tid, {"status": "fetched", "updated": now})
+
+    def save_response_code(self, tid: str, code: str) -> None:
+        """Remember the same-device ``response_code``."""
+        self.kv.set(f"code:{tid}", code.encode(), self.result_ttl)
+
+    def response_code(self, tid: str) -> str | None:
+        """The same-device ``response_code`` of a transaction."""
+        raw = self.kv.get(f"code:{tid}")
+        return raw.decode() if raw is not None else None
+
+    def hit(self, client_id: str, minute: int) -> int:
+        """Count one relying-party API request in this minute; return the count."""
+        return self.kv.incr(f"rl:{client_id}:{minute}", 120)
+
+    def ping(self) -> None:
+        """Raise :class:`lintas.kv.StoreUnavailable` if the store does not answer."""
+        self.kv.ping()
