@@ -34,6 +34,7 @@ _CURVES: dict[str, tuple[ec.EllipticCurve, int]] = {
     "P-256": (ec.SECP256R1(), 32),
     "P-384": (ec.SECP384R1(), 48),
 }
+_P256 = ec.SECP256R1()
 _CURVE_NAMES = {"secp256r1": "P-256", "secp384r1": "P-384"}
 
 
@@ -52,6 +53,10 @@ def public_key_from_jwk(jwk: Mapping[str, Any]) -> PublicKey:
         raise JoseError(Reason.PRIVATE_KEY_IN_HEADER, "JWK carries private key members")
     kty = jwk.get("kty")
     try:
+        if kty == "EC" and jwk.get("crv") == "P-256":  # the hot path: every KB-JWT verification
+            x, y = jwk.get("x"), jwk.get("y")
+            if x.__class__ is str and y.__class__ is str and len(x) == 43 and len(y) == 43:
+                return ec.EllipticCurvePublicKey.from_encoded_point(_P256, b"\x04" + b64u_decode(x) + b64u_decode(y))
         if kty == "EC":
             crv = _member(jwk, "crv")
             if crv not in _CURVES:

@@ -18,6 +18,7 @@ __all__ = [
     "HASH_ALGS",
     "RESERVED_NAMES",
     "Disclosure",
+    "decode_disclosure",
     "digest",
     "hash_function",
     "make_array_disclosure",
@@ -71,17 +72,31 @@ class Disclosure(NamedTuple):
     @classmethod
     def decode(cls, encoded: str) -> Disclosure:
         """Decode and shape-check a Disclosure string; raise ``malformed_disclosure``."""
-        try:
-            content = json_loads(b64u_decode(encoded))
-        except IdcoreError as exc:
-            raise SdJwtError(Reason.MALFORMED_DISCLOSURE, f"disclosure: {exc.detail}") from None
-        if not isinstance(content, list) or len(content) not in (2, 3) or not isinstance(content[0], str):
-            raise SdJwtError(Reason.MALFORMED_DISCLOSURE, "disclosure is not [salt, (name,) value]")
-        if len(content) == 2:
-            return cls(encoded, content[0], None, content[1])
+        return decode_disclosure(encoded)
+
+
+_new_disclosure = tuple.__new__
+
+
+def decode_disclosure(encoded: str) -> Disclosure:
+    """Decode and shape-check a Disclosure string; raise ``malformed_disclosure``.
+
+    A module function building the tuple directly: it runs once per Disclosure per verification.
+    """
+    try:
+        content = json_loads(b64u_decode(encoded))
+    except IdcoreError as exc:
+        raise SdJwtError(Reason.MALFORMED_DISCLOSURE, f"disclosure: {exc.detail}") from None
+    if content.__class__ is not list or not isinstance(content[0] if content else None, str):
+        raise SdJwtError(Reason.MALFORMED_DISCLOSURE, "disclosure is not [salt, (name,) value]")
+    size = len(content)
+    if size == 3:
         if not isinstance(content[1], str):
             raise SdJwtError(Reason.MALFORMED_DISCLOSURE, "disclosure claim name is not a string")
-        return cls(encoded, content[0], content[1], content[2])
+        return _new_disclosure(Disclosure, (encoded, content[0], content[1], content[2]))
+    if size == 2:
+        return _new_disclosure(Disclosure, (encoded, content[0], None, content[1]))
+    raise SdJwtError(Reason.MALFORMED_DISCLOSURE, "disclosure is not [salt, (name,) value]")
 
 
 def make_property_disclosure(salt: str, name: str, value: Any) -> Disclosure:

@@ -21,7 +21,7 @@ DEFAULT_MAX_BYTES = 512 * 1024
 MAX_DISCLOSURES = 512
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SdJwtParts:
     """A split SD-JWT or SD-JWT+KB (nothing verified yet).
 
