@@ -1,0 +1,106 @@
+"""The issuer service: ``create_app(settings)`` builds one national issuer process.
+
+Nothing runs at import. The factory loads the country's tenants from the registry seed, their
+keys and certificates (:mod:`issuer.keys`), opens the store (embedded SQLite, or Redis when
+``REDIS_URL`` is set), and mounts the routers. Tests pass their own ``store``, ``clock`` and
+``random``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
+from issuer.authz import TenantAuthorizationServer, WalletClient
+from issuer.catalog import CountryInfo, TenantSpec, load_country
+from issuer.clients import ensure_clients
+from issuer.keys import load_oauth_signer, load_tenant_keys
+from issuer.routes.credential import credential_router
+from issuer.routes.metadata import metadata_router
+from issuer.routes.oauth import oauth_router
+from issuer.routes.offers import offers_router
+from issuer.routes.status import status_router
+from issuer.service import IssuerService
+from issuer.settings import IssuerSettings
+from issuer.storage import IssuerRecords, StatusLists
+from issuer.subjects import load_subjects
+from issuer.tenant import CONFIGURATIONS, Tenant
+from issuer.tokens import AccessTokens
+from lintas.kv import KeyValueStore, open_store
+from lintas.oauth import ClientCredentialsServer
+from lintas.problem import install_error_handlers
+
+__all__ = ["build_service", "create_app"]
+
+
+def _tenant(
+    settings: IssuerSettings, country: CountryInfo, spec: TenantSpec, records: IssuerRecords,
+    tokens: AccessTokens, random: RandomSource,
+) -> Tenant:  # fmt: skip
+    clients = {
+        client_id: WalletClient(client_id, uris, allow_loopback=settings.development)
+        for client_id, uris in settings.wallet_clients.items()
+    }
+    configuration_id, scope, _ = CONFIGURATIONS[spec.kind]
+    authz = TenantAuthorizationServer(
+        identifier=spec.identifier, slug=spec.slug, scopes={scope: configuration_id}, clients=clients,
+        records=records, tokens=tokens, random=random, tx_code_attempts=settings.tx_code_attempts,
+    )  # fmt: skip
+    keys = load_tenant_keys(settings, country, spec)
+    return Tenant(spec, country, keys, authz, settings.batch_size, settings.require_par)
+
+
+def build_service(settings: IssuerSettings, store: KeyValueStore, clock: Clock, random: RandomSource) -> IssuerService:
+    """Assemble the service (tenants, keys, subjects, storage) without any HTTP."""
+    country = load_country(settings)
+    records = IssuerRecords(store)
+    tokens = AccessTokens(load_oauth_signer(settings), clock, random, settings.access_token_ttl)
+    tenants = [_tenant(settings, country, spec, records, tokens, random) for spec in country.tenants]
+    return IssuerService(
+        settings, tenants=tenants, subjects=load_subjects(settings.subjects_file, settings.country), records=records,
+        status_lists=StatusLists(store, settings.status_list_size), tokens=tokens, clock=clock, random=random,
+    )  # fmt: skip
+
+
+def create_app(
+    settings: IssuerSettings,
+    *,
+    store: KeyValueStore | None = None,
+    clock: Clock | None = None,
+    random: RandomSource | None = None,
+) -> FastAPI:
+    """Build the FastAPI app of one national issuer process."""
+    clock = clock or SystemClock()
+    random = random or SystemRandom()
+    owns_store = store is None
+    kv = store or open_store(settings.redis_url, settings.data_dir, f"issuer-{settings.country.lower()}")
+    service = build_service(settings, kv, clock, random)
+    oauth = ClientCredentialsServer(
+        clients=ensure_clients(settings.data_dir, settings.country), signer=service.tokens.signer,
+        issuer=settings.public_url, clock=clock, token_ttl=settings.access_token_ttl, random=random,
+    )  # fmt: skip
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_store:
+            kv.close()
+
+    app = FastAPI(
+        title=f"Lintas national issuer ({settings.country})",
+        description="SD-JWT VC issuance over OpenID4VCI 1.0 (PID and business registration).",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(metadata_router(service))
+    app.include_router(oauth.router(), tags=["operator"])
+    app.include_router(oauth_router(service))
+    app.include_router(credential_router(service))
+    app.include_router(offers_router(service, oauth))
+    app.include_router(status_router(service, oauth))
+    app.state.service = service
+    return app

@@ -1,0 +1,127 @@
+"""Signing keys and X.509 document-signer certificates of the Credential Issuers in one process.
+
+Layout shared with the trust registry (``trust_registry/pki.py``), so an issuer given the
+registry's data directory signs with the key and certificate the registry listed::
+
+    <data>/issuers/<slug>/document-signer.pem   the document-signer key (FileKeyStore id)
+    <data>/issuers/<slug>/certificate.pem       its certificate (SAN URI = issuer identifier)
+    <data>/issuers/<slug>/chain.pem             certificate.pem followed by the national root
+    <data>/countries/<cc>/root-cert.pem         the national root (trust anchor)
+    <data>/countries/<cc>/keys/root.pem         the national root key (demo only)
+    <data>/issuer-keys/oauth.pem                signs this process's access tokens
+
+With ``key_backend = "pkcs11"`` the document-signer key lives in a PKCS#11 token (SoftHSM2)
+under the label ``<slug>-document-signer``. When no certificate matches the key and
+``generate_pki`` is on (standalone runs, tests), the national root (created if absent) issues
+one. HAIP Section 6.1.1: the ``x5c`` of every credential and status list carries the chain
+without the trust anchor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from idcore.jwk import public_key_from_jwk
+from idcore.keystore import FileKeyStore, Pkcs11KeyStore
+from idcore.ports import Signer
+from idcore.x509 import (
+    certificate_to_pem,
+    certificates_from_pem,
+    create_issuer_certificate,
+    create_root_ca,
+    is_self_signed,
+    x5c_from_certificates,
+)
+from issuer.catalog import CountryInfo, TenantSpec
+from issuer.settings import IssuerSettings
+
+__all__ = ["TenantKeys", "load_oauth_signer", "load_tenant_keys"]
+
+
+@dataclass(frozen=True)
+class TenantKeys:
+    """A tenant's document signer and its certificate chain (leaf first, anchor last if present)."""
+
+    signer: Signer
+    chain: list[x509.Certificate]
+
+    @property
+    def x5c(self) -> list[str]:
+        """The ``x5c`` header value: the chain without a self-signed trust anchor."""
+        return x5c_from_certificates([c for c in self.chain if not is_self_signed(c)])
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _spki(key: Any) -> bytes:
+    return bytes(key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo))
+
+
+def _signer(settings: IssuerSettings, tenant: TenantSpec) -> Signer:
+    if settings.key_backend == "pkcs11":
+        store = Pkcs11KeyStore(settings.pkcs11_library, settings.pkcs11_token_label, settings.pkcs11_user_pin)
+        return store.get_or_create(f"{tenant.slug}-document-signer")
+    return FileKeyStore(settings.data_dir / "issuers" / tenant.slug).get_or_create("document-signer")
+
+
+def _root(settings: IssuerSettings, country: CountryInfo, now: datetime) -> tuple[Any, x509.Certificate]:
+    base = settings.data_dir / "countries" / country.code.lower()
+    root_signer = FileKeyStore(base / "keys").get_or_create("root")
+    path = base / "root-cert.pem"
+    if not path.exists():
+        cert = create_root_ca(
+            root_signer.private_key, common_name=country.root_common_name, country=country.code,
+            organization=country.root_organization, not_before=now - timedelta(hours=1),
+            not_after=now + timedelta(days=settings.certificate_days * 2),
+        )  # fmt: skip
+        _write(path, certificate_to_pem(cert))
+    return root_signer.private_key, certificates_from_pem(path.read_bytes())[0]
+
+
+def _issue_certificate(
+    settings: IssuerSettings, country: CountryInfo, tenant: TenantSpec, signer: Signer
+) -> list[x509.Certificate]:
+    now = datetime.now(UTC)
+    root_key, root_cert = _root(settings, country, now)
+    leaf = create_issuer_certificate(
+        root_key, root_cert, public_key_from_jwk(signer.public_jwk), common_name=tenant.names["en"][:64],
+        country=country.code, organization=country.root_organization[:64], not_before=now - timedelta(hours=1),
+        not_after=now + timedelta(days=settings.certificate_days), san_uris=[tenant.identifier],
+    )  # fmt: skip
+    base = settings.data_dir / "issuers" / tenant.slug
+    _write(base / "certificate.pem", certificate_to_pem(leaf))
+    _write(base / "chain.pem", certificate_to_pem(leaf) + certificate_to_pem(root_cert))
+    info = {"id": tenant.identifier, "country": country.code, "vcts": list(tenant.vcts), "names": tenant.names}
+    _write(base / "issuer.json", json.dumps(info, ensure_ascii=False, indent=2).encode())
+    return [leaf, root_cert]
+
+
+def load_tenant_keys(settings: IssuerSettings, country: CountryInfo, tenant: TenantSpec) -> TenantKeys:
+    """Load the tenant's signer and chain; issue a certificate if none matches (``generate_pki``)."""
+    signer = _signer(settings, tenant)
+    chain_path = settings.data_dir / "issuers" / tenant.slug / "chain.pem"
+    chain = certificates_from_pem(chain_path.read_bytes()) if chain_path.is_file() else []
+    key_spki = _spki(public_key_from_jwk(signer.public_jwk))
+    if not chain or _spki(chain[0].public_key()) != key_spki:
+        if not settings.generate_pki:
+            raise ValueError(f"no certificate for the {tenant.slug} document-signer key in {chain_path.parent}")
+        chain = _issue_certificate(settings, country, tenant, signer)
+    return TenantKeys(signer, chain)
+
+
+def load_oauth_signer(settings: IssuerSettings) -> Signer:
+    """The key that signs this process's access tokens (never the document signer)."""
+    return FileKeyStore(settings.data_dir / "issuer-keys" / settings.country.lower()).get_or_create("oauth")

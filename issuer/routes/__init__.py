@@ -1,0 +1,1 @@
+"""HTTP routes of the issuer, one module per resource; each builds its router from the service."""

@@ -1,0 +1,59 @@
+"""Published documents: Credential Issuer Metadata, Authorization Server Metadata, type metadata.
+
+* ``/.well-known/openid-credential-issuer<path>`` (OpenID4VCI 1.0 Section 12.2.2: the well-known
+  string inserted between host and path of the identifier), ``application/json``.
+* ``/.well-known/oauth-authorization-server<path>`` (RFC 8414 Section 3.1).
+* SD-JWT VC Type Metadata at the path of each ``vct`` URL (draft-ietf-oauth-sd-jwt-vc
+  Section 6.3.1), served as the exact bytes whose digest is ``vct#integrity``.
+* ``/healthz``: the store answers.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, Response
+
+from issuer.service import IssuerService
+from issuer.tenant import Tenant
+
+__all__ = ["metadata_router"]
+
+
+def _add_tenant_routes(router: APIRouter, tenant: Tenant) -> None:
+    path = tenant.spec.path
+
+    @router.get(f"/.well-known/openid-credential-issuer{path}", summary="Credential Issuer Metadata", tags=["metadata"])
+    async def issuer_metadata() -> JSONResponse:
+        return JSONResponse(tenant.issuer_metadata())
+
+    @router.get(f"/.well-known/oauth-authorization-server{path}", summary="OAuth AS Metadata", tags=["metadata"])
+    async def as_metadata() -> JSONResponse:
+        return JSONResponse(tenant.as_metadata())
+
+
+def _add_type_route(router: APIRouter, vct_path: str, document: bytes) -> None:
+    @router.get(vct_path, summary=f"SD-JWT VC type metadata {vct_path}", tags=["metadata"])
+    async def type_metadata() -> Response:
+        return Response(document, media_type="application/json")
+
+
+def metadata_router(service: IssuerService) -> APIRouter:
+    """Metadata routes of every tenant, type metadata and health."""
+    router = APIRouter()
+    served: set[str] = set()
+    for tenant in service.tenants:
+        _add_tenant_routes(router, tenant)
+        vct_path = urlsplit(tenant.ctype.vct).path
+        if vct_path in served:
+            continue
+        served.add(vct_path)
+        _add_type_route(router, vct_path, tenant.type_metadata)
+
+    @router.get("/healthz", tags=["health"])
+    async def healthz() -> JSONResponse:
+        service.records.store.ping()
+        return JSONResponse({"status": "ok", "country": service.settings.country})
+
+    return router

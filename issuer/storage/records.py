@@ -1,0 +1,91 @@
+"""JSON records of the issuance flows, kept in the key-value store with their lifetimes.
+
+Bearer secrets (pre-authorized codes, authorization codes, PAR request URIs, ``c_nonce`` values)
+are stored under the SHA-256 of their value, so a copy of the store does not hand out working
+codes. Single use is :meth:`KeyValueStore.consume` (atomic get-and-delete): of two concurrent
+redemptions exactly one wins (OpenID4VCI 1.0 Section 4.1.1 "short lived and single use",
+Section 13.2 replay prevention).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from lintas.kv import KeyValueStore
+
+__all__ = ["IssuerRecords", "secret_key"]
+
+
+def secret_key(kind: str, value: str) -> str:
+    """The store key of a bearer secret: its kind and the SHA-256 hex of its value."""
+    return f"{kind}:{hashlib.sha256(value.encode('utf-8')).hexdigest()}"
+
+
+def _dump(record: dict[str, Any]) -> bytes:
+    return json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _load(raw: bytes | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    value = json.loads(raw)
+    return value if isinstance(value, dict) else None
+
+
+class IssuerRecords:
+    """Typed-enough access to the issuer's records; every method is one or two store calls."""
+
+    def __init__(self, store: KeyValueStore) -> None:
+        self.store = store
+
+    # --- generic -------------------------------------------------------------------------
+    def put(self, key: str, record: dict[str, Any], ttl: int | None = None) -> None:
+        """Store a JSON record."""
+        self.store.set(key, _dump(record), ttl)
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        """Read a JSON record (``None`` if absent or expired)."""
+        return _load(self.store.get(key))
+
+    def take(self, key: str) -> dict[str, Any] | None:
+        """Atomically read and delete a JSON record (single use)."""
+        return _load(self.store.consume(key))
+
+    # --- secrets -------------------------------------------------------------------------
+    def put_secret(self, kind: str, value: str, record: dict[str, Any], ttl: int) -> None:
+        """Store a record under a bearer secret (hashed key) with a lifetime."""
+        self.put(secret_key(kind, value), record, ttl)
+
+    def peek_secret(self, kind: str, value: str) -> dict[str, Any] | None:
+        """Read the record of a bearer secret without using it up."""
+        return self.get(secret_key(kind, value))
+
+    def take_secret(self, kind: str, value: str) -> dict[str, Any] | None:
+        """Use up a bearer secret: its record, or ``None`` if unknown, expired or already used."""
+        return self.take(secret_key(kind, value))
+
+    def count_failure(self, kind: str, value: str, ttl: int) -> int:
+        """Count one failed attempt against a secret; return the attempts so far."""
+        return self.store.incr(secret_key(f"{kind}-fail", value), ttl)
+
+    def forget_secret(self, kind: str, value: str) -> None:
+        """Invalidate a secret (too many failed attempts)."""
+        self.store.delete(secret_key(kind, value))
+
+    # --- issued credentials ------------------------------------------------------------
+    def save_credential(self, credential_id: str, record: dict[str, Any]) -> None:
+        """Index an issued credential (no TTL: status changes must stay possible)."""
+        self.put(f"cred:{credential_id}", record)
+        self.store.set(f"subject-cred:{record['subject_id']}:{credential_id}", b"1")
+
+    def credential(self, credential_id: str) -> dict[str, Any] | None:
+        """The index record of a credential."""
+        return self.get(f"cred:{credential_id}")
+
+    def credentials_of(self, subject_id: str) -> list[dict[str, Any]]:
+        """Index records of every credential issued to ``subject_id`` (admin listing)."""
+        prefix = f"subject-cred:{subject_id}:"
+        records = (self.credential(key[len(prefix) :]) for key in self.store.scan_prefix(prefix))
+        return [r for r in records if r is not None]

@@ -1,0 +1,96 @@
+"""A Credential Issuer served by this process, with everything it publishes.
+
+Builds, per tenant: the credential configuration (OpenID4VCI 1.0 Appendix A.3.2), Credential
+Issuer Metadata (Section 12.2.4) whose ``credential_issuer`` equals the identifier the
+well-known URL is derived from (Section 12.2.2), Authorization Server metadata (RFC 8414), and
+the SD-JWT VC Type Metadata bytes with their ``vct#integrity`` (SD-JWT VC Section 7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from idcore.oid4vci.metadata import (
+    CredentialType,
+    authorization_server_metadata,
+    credential_configuration,
+    integrity,
+    issuer_metadata,
+    sd_paths,
+    type_metadata_bytes,
+)
+from issuer.authz import TenantAuthorizationServer
+from issuer.catalog import CountryInfo, TenantSpec
+from issuer.keys import TenantKeys
+from issuer.types_business import BUSINESS_TYPE
+from issuer.types_pid import PID_TYPE
+
+__all__ = ["CONFIGURATIONS", "PROOF_ALGS", "Tenant", "credential_type_for"]
+
+#: Key proof and DPoP algorithms accepted from wallets (HAIP: ES256).
+PROOF_ALGS = ("ES256",)
+#: kind -> (credential configuration id, scope, type)
+CONFIGURATIONS: dict[str, tuple[str, str, CredentialType]] = {
+    "pid": ("asean_pid_sd_jwt", "asean_pid", PID_TYPE),
+    "business": ("asean_business_registration_sd_jwt", "asean_business_registration", BUSINESS_TYPE),
+}
+
+
+def credential_type_for(kind: str) -> CredentialType:
+    """The SD-JWT VC type a tenant of ``kind`` issues."""
+    return CONFIGURATIONS[kind][2]
+
+
+@dataclass
+class Tenant:
+    """One Credential Issuer: identity, keys, published documents and its Authorization Server."""
+
+    spec: TenantSpec
+    country: CountryInfo
+    keys: TenantKeys
+    authz: TenantAuthorizationServer
+    batch_size: int
+    require_par: bool
+    configuration_id: str = ""
+    scope: str = ""
+    ctype: CredentialType = PID_TYPE
+    type_metadata: bytes = b""
+    vct_integrity: str = ""
+    sd_paths: list[Any] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.configuration_id, self.scope, self.ctype = CONFIGURATIONS[self.spec.kind]
+        self.type_metadata = type_metadata_bytes(self.ctype)
+        self.vct_integrity = integrity(self.type_metadata)
+        self.sd_paths = sd_paths(self.ctype)
+
+    @property
+    def identifier(self) -> str:
+        """The Credential Issuer Identifier (also ``iss`` of its credentials and its AS issuer)."""
+        return self.spec.identifier
+
+    def url(self, suffix: str) -> str:
+        """An absolute URL under the identifier."""
+        return f"{self.identifier}{suffix}"
+
+    def status_list_uri(self, list_id: str) -> str:
+        """The ``uri`` of a status list (its token's ``sub``)."""
+        return self.url(f"/status-lists/{list_id}")
+
+    def issuer_metadata(self) -> dict[str, Any]:
+        """Credential Issuer Metadata (Section 12.2.4)."""
+        configuration = credential_configuration(
+            self.ctype, scope=self.scope, signing_algs=[self.keys.signer.alg], proof_algs=PROOF_ALGS
+        )
+        display = [{"name": name, "locale": locale} for locale, name in self.spec.names.items()]
+        return issuer_metadata(
+            self.identifier, configurations={self.configuration_id: configuration}, display=display,
+            batch_size=self.batch_size, authorization_servers=[self.identifier],
+        )  # fmt: skip
+
+    def as_metadata(self) -> dict[str, Any]:
+        """OAuth Authorization Server Metadata (RFC 8414)."""
+        return authorization_server_metadata(
+            self.identifier, scopes=[self.scope], dpop_algs=PROOF_ALGS, require_par=self.require_par
+        )
