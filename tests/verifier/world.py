@@ -70,6 +70,10 @@ class Issuer:
 class World:
     """The PKI, the signed trust list and a status list per issuer."""
 
+    #: Indices preset in every issuer's status list: 0x01 revoked and 0x02 suspended.
+    REVOKED_IDX = 5
+    SUSPENDED_IDX = 6
+
     def __init__(self, status_base: str) -> None:
         self.status_base = status_base
         self.roots: dict[str, tuple[ec.EllipticCurvePrivateKey, x509.Certificate]] = {}
@@ -94,6 +98,9 @@ class World:
         # An issuer with a valid SG certificate that the registry does not list.
         self.rogue = self._issuer("rogue", "SG", (VCT_PID,), "high")
         self.status_lists: dict[str, StatusList] = {slug: StatusList(2, 128) for slug in self.issuers}
+        for status_list in self.status_lists.values():
+            status_list.set(self.REVOKED_IDX, 1)
+            status_list.set(self.SUSPENDED_IDX, 2)
         self.registry_key = _key()
         nb, na = _validity()
         self.registry_cert = create_root_ca(self.registry_key, common_name="registry", country="ID",
