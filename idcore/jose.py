@@ -71,7 +71,10 @@ class ParsedJws:
     def claims(self) -> dict[str, Any]:
         """Decode the payload as a JSON object (strict); decoded once, then reused."""
         if self._claims is None:
-            value = json_loads(self.payload)
+            try:
+                value = json_loads(self.payload)
+            except IdcoreError as exc:
+                raise JoseError(exc.reason, f"JWS payload: {exc.detail}") from None
             if not isinstance(value, dict):
                 raise JoseError(Reason.MALFORMED, "JWS payload is not a JSON object")
             self._claims = value

@@ -104,9 +104,8 @@ def issue_sd_jwt_vc(
     clash = [k for k, v in registered.items() if v is not None and k in claims]
     if clash:
         raise SdJwtError(Reason.CLAIM_NAME_COLLISION, f"set {clash} through the keyword arguments only")
-    body: dict[str, Any] = mark_disclosable(claims, sd_paths)
-    _refuse_sd_in_registered(body)
-    payload = {k: v for k, v in registered.items() if v is not None} | body
+    payload = mark_disclosable({k: v for k, v in registered.items() if v is not None} | dict(claims), sd_paths)
+    _refuse_sd_in_registered(payload)
     return issue_sd_jwt(
         payload, signer, random=random, header={**(header or {}), "typ": TYP}, decoys=decoys
     )
