@@ -139,7 +139,7 @@ class IssuerService:
         if authorization_code:
             state = self.token()
             self.records.put_secret(f"issuer-state:{tenant.spec.slug}", state, grant, ttl=ttl)
-        description = {"input_mode": "numeric", "length": len(pin), "description": "PIN sent to you by SMS"}
+        description = {"input_mode": "numeric", "length": len(pin or ""), "description": "PIN sent to you by SMS"}
         offer = build_credential_offer(
             tenant.identifier, [configuration_id], pre_authorized_code=code,
             tx_code=description if pin else None, issuer_state=state,

@@ -53,7 +53,7 @@ class IssuerSettings(BaseSettings):
     require_par: bool = True
     batch_size: int = Field(default=10, ge=1, le=100)
     credential_validity_days: int = Field(default=365, ge=1)
-    pre_authorized_code_ttl: int = Field(default=600, ge=30)
+    pre_authorized_code_ttl: int = Field(default=600, ge=1)
     tx_code_length: int = Field(default=6, ge=4, le=10)
     tx_code_attempts: int = Field(default=3, ge=1, le=10)
     access_token_ttl: int = Field(default=600, ge=30)

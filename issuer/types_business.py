@@ -2,7 +2,8 @@
 
 SD-JWT VC Type Metadata (draft-ietf-oauth-sd-jwt-vc Section 6) for
 ``idcore.trust.vct.VCT_BUSINESS_REGISTRATION``. ``country`` is never selectively disclosable
-(verifiers need it for trust decisions); every other claim is.
+(verifiers need it for trust decisions); every other claim is. The company's status is
+``registration_status``: ``status`` is the registered claim of the Token Status List.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ _LABELS: dict[str, tuple[str, ...]] = {
                 "Quốc gia đăng ký", "注册国家", "Bansa ng rehistro", "País de registo"),
     "legal_form": ("Legal form", "Bentuk undang-undang", "Bentuk badan hukum", "ประเภทนิติบุคคล",
                    "Loại hình doanh nghiệp", "法律形式", "Uri ng negosyo", "Forma jurídica"),
-    "status": ("Status", "Status", "Status", "สถานะ", "Tình trạng", "状态", "Katayuan", "Estado"),
+    "registration_status": ("Registration status", "Status pendaftaran", "Status registrasi", "สถานะการจดทะเบียน",
+                            "Tình trạng đăng ký", "注册状态", "Katayuan ng rehistro", "Estado do registo"),
     "registration_date": ("Registration date", "Tarikh pendaftaran", "Tanggal pendaftaran", "วันที่จดทะเบียน",
                           "Ngày đăng ký", "注册日期", "Petsa ng rehistro", "Data de registo"),
     "registered_address": ("Registered address", "Alamat berdaftar", "Alamat terdaftar", "ที่อยู่จดทะเบียน",
@@ -38,7 +40,9 @@ _LABELS: dict[str, tuple[str, ...]] = {
                                    "Mga awtorisadong kinatawan", "Representantes autorizados"),
 }  # fmt: skip
 
-_MANDATORY = frozenset({"legal_name", "registration_number", "country", "legal_form", "status", "registration_date"})
+_MANDATORY = frozenset(
+    {"legal_name", "registration_number", "country", "legal_form", "registration_status", "registration_date"}
+)
 _NEVER_SD = frozenset({"country"})
 
 

@@ -103,7 +103,8 @@ def make_harness(tmp_path: Path) -> Iterator[Any]:
     built: list[tuple[Harness, KeyValueStore]] = []
 
     def build(**overrides: Any) -> Harness:
-        settings = make_settings(tmp_path / "data", **overrides)
+        data_dir = overrides.pop("data_dir", tmp_path / "data")
+        settings = make_settings(data_dir, **overrides)
         store = open_store(None, tmp_path / "kv", f"issuer-{len(built)}")
         built.append((Harness(settings, store), store))
         return built[-1][0]
