@@ -39,14 +39,15 @@ from verifier.status import HttpStatusFetcher, StatusChecker
 from verifier.store import TransactionStore
 from verifier.transactions import TransactionService
 
-__all__ = ["SCOPE", "create_app"]
+__all__ = ["SCOPE", "build_pipeline", "create_app", "trust_source"]
 
 SCOPE = "verifier"
 log = logging.getLogger("lintas.verifier")
 Trust = TrustListCache | Callable[[], TrustSnapshot]
 
 
-def _trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.Client, clock: Clock) -> Trust:
+def trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.Client, clock: Clock) -> Trust:
+    """The injected trust source, else a pinned cache of the configured registry, else trust nobody."""
     if trust is not None:
         return trust
     if settings.registry_url is None or settings.registry_pin_sha256 is None:
@@ -63,6 +64,16 @@ def _trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.C
         fetch=fetch, pin=TrustListPin(certificate_sha256=settings.registry_pin_sha256), clock=clock,
         max_staleness=settings.trust_max_staleness,
     )  # fmt: skip
+
+
+def build_pipeline(
+    settings: VerifierSettings, *, clock: Clock, trust: Callable[[], TrustSnapshot], http: httpx.Client
+) -> Pipeline:
+    """The validation pipeline as configured (also used by ``lintas verify`` and the benchmarks)."""
+    fetcher = HttpStatusFetcher(timeout=settings.status_timeout, max_bytes=settings.status_max_bytes, client=http)
+    status = StatusChecker(fetcher, clock, default_ttl=settings.status_default_ttl, max_skew=settings.max_skew)
+    return Pipeline(trust=trust, status=status, clock=clock, max_skew=settings.max_skew,
+                    kb_max_age=settings.kb_max_age, allow_insecure_loopback=settings.development)  # fmt: skip
 
 
 def _webhook(http: httpx.Client, keys: VerifierKeys, clock: Clock, base_url: str) -> Callable[..., None]:
@@ -128,15 +139,11 @@ def create_app(
         clients=[OAuthClient(cid, hash_secret(s), frozenset({SCOPE})) for cid, s in secrets.items()],
         signer=keys.oauth_signer, issuer=settings.base_url, clock=clock, token_ttl=settings.token_ttl,
     )  # fmt: skip
-    source = _trust_source(settings, trust, http, clock)
+    source = trust_source(settings, trust, http, clock)
     snapshot = source.snapshot if isinstance(source, TrustListCache) else source
     metrics = VerifierMetrics()
     tx_store = TransactionStore(kv, settings.transaction_ttl, settings.result_ttl)
-    status = StatusChecker(HttpStatusFetcher(timeout=settings.status_timeout, max_bytes=settings.status_max_bytes,
-                                             client=http), clock, default_ttl=settings.status_default_ttl,
-                           max_skew=settings.max_skew)  # fmt: skip
-    pipeline = Pipeline(trust=snapshot, status=status, clock=clock, max_skew=settings.max_skew,
-                        kb_max_age=settings.kb_max_age, allow_insecure_loopback=settings.development)  # fmt: skip
+    pipeline = build_pipeline(settings, clock=clock, trust=snapshot, http=http)
     service = TransactionService(settings, tx_store, keys, clock, random)
     handler = ResponseHandler(
         tx_store, pipeline, clock, random, config.relying_parties, metrics.outcome,

@@ -176,8 +176,12 @@ class World:
 
 
 def status_app(world: World) -> FastAPI:
-    """An issuer-like status list server (``statuslist+jwt``) over real HTTP."""
+    """An issuer-like status list server (``statuslist+jwt``) that also publishes the trust list."""
     app = FastAPI()
+
+    @app.get("/v1/trust-list")
+    def trust_list() -> Response:
+        return Response(world.token, media_type="application/jwt")
 
     @app.get("/status/{slug}")
     def status(slug: str) -> Response:
