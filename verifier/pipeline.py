@@ -35,7 +35,7 @@ from idcore.sdjwt import (
 from idcore.sdjwt_vc import NEVER_DISCLOSABLE, TYP
 from idcore.status_list import parse_status_reference
 from idcore.trust import TrustSnapshot, is_authorised
-from verifier.issuers import IssuerKeyResolver
+from verifier.issuers import ChainCache, IssuerKeyResolver
 from verifier.policy import Policy, VerifiedCredentialView, check_policy
 from verifier.status import StatusChecker
 
@@ -151,6 +151,7 @@ class Pipeline:
         self._kb_max_age = kb_max_age
         self._loopback = allow_insecure_loopback
         self._metadata_fetch = metadata_fetch
+        self._chains = ChainCache()
 
     def verify(self, vp_token: Mapping[str, Sequence[Any]], expect: Expectation) -> list[CheckedCredential]:
         """Run every check on a ``vp_token``; return the verified credentials or raise :class:`Rejection`."""
@@ -201,7 +202,7 @@ class Pipeline:
                     raise SdJwtError(Reason.KB_INVALID, "holder binding needs a nonce and an audience")
                 kb_policy = KeyBindingPolicy(expect.nonce, expect.aud, max_age=self._kb_max_age)
             options = VerifyOptions(clock=self._clock, typ=(TYP,), key_binding=kb_policy, max_skew=self._max_skew)
-            resolver = IssuerKeyResolver(snapshot, now, self._metadata_fetch)
+            resolver = IssuerKeyResolver(snapshot, now, self._metadata_fetch, self._chains)
 
             def resolve(header: Mapping[str, Any], claims: Mapping[str, Any]) -> Any:
                 run.stage = Check.ISSUER_SIGNATURE
