@@ -8,7 +8,7 @@ Redirects are not followed: a verifier talks to the registry URL it was configur
 
 Example::
 
-    fetcher = TrustListFetcher("https://registry.example")
+    fetcher = TrustListFetcher("https://registry.example")   # close() it when done
     cache = TrustListCache(fetch=fetcher, pin=TrustListPin(certificate_sha256=PIN), clock=SystemClock())
 """
 
@@ -18,11 +18,9 @@ import threading
 
 import httpx
 
-from idcore.ports import Clock
-from idcore.trust.cache import TrustListCache
-from idcore.trust.signed import MAX_TRUST_LIST_BYTES, TrustListPin
+from idcore.trust.signed import MAX_TRUST_LIST_BYTES
 
-__all__ = ["FetchError", "TrustListFetcher", "registry_cache"]
+__all__ = ["FetchError", "TrustListFetcher"]
 
 
 class FetchError(Exception):
@@ -91,7 +89,9 @@ class TrustListFetcher:
         if self._client is not None:
             self._client.close()
 
+    def __enter__(self) -> TrustListFetcher:
+        return self
 
-def registry_cache(base_url: str, pin: TrustListPin, clock: Clock, **cache_options: int) -> TrustListCache:
-    """A :class:`TrustListCache` fed by a :class:`TrustListFetcher` for ``base_url``."""
-    return TrustListCache(fetch=TrustListFetcher(base_url), pin=pin, clock=clock, **cache_options)
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
