@@ -20,11 +20,13 @@ from idcore.errors import IdcoreError, Reason
 
 __all__ = ["b64u_decode", "b64u_encode", "json_dumps", "json_loads"]
 
-_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
+_PADDING = (b"", b"", b"==", b"=")
 _TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 # Index of each alphabet character, to check the unused low bits of the last character.
 _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-_VALUE = {ord(c): i for i, c in enumerate(_ALPHABET)}
+# Value of each alphabet character by byte (0 for other bytes, which decoding refuses anyway).
+_LOW_BITS = bytes(_ALPHABET.index(chr(b)) if chr(b) in _ALPHABET else 0 for b in range(256))
 
 
 def b64u_encode(data: bytes) -> str:
@@ -35,8 +37,10 @@ def b64u_encode(data: bytes) -> str:
 def b64u_decode(text: str | bytes) -> bytes:
     """Decode canonical unpadded base64url, refusing every non-canonical form.
 
-    Raises :class:`IdcoreError` with :attr:`Reason.BAD_BASE64`. This is on the verifier's hot
-    path (every JWS part and Disclosure), hence binascii rather than :mod:`base64` wrappers.
+    Raises :class:`IdcoreError` with :attr:`Reason.BAD_BASE64`. This runs for every JWS part
+    and Disclosure a verifier sees, so it is one translate plus one strict binascii call:
+    the table maps the URL-safe alphabet to the standard one and '+', '/' and '=' (members
+    of other alphabets) to '!', which strict decoding refuses with everything else.
     """
     if isinstance(text, str):
         try:
@@ -45,17 +49,13 @@ def b64u_decode(text: str | bytes) -> bytes:
             raise IdcoreError(Reason.BAD_BASE64, "non-ASCII base64url") from None
     else:
         raw = text
-    rem = len(raw) % 4
-    # '+', '/' and '=' belong to other alphabets; strict a2b_base64 below refuses everything else.
-    if rem == 1 or b"+" in raw or b"/" in raw or b"=" in raw:
-        raise IdcoreError(Reason.BAD_BASE64, "not canonical base64url")
+    rem = len(raw) & 3
     if rem:
         # The last character carries 6 bits of which only 2 (rem=2) or 4 (rem=3) are data.
-        if _VALUE.get(raw[-1], 0) & (0b1111 if rem == 2 else 0b11):
-            raise IdcoreError(Reason.BAD_BASE64, "non-zero padding bits in base64url")
-        raw += b"=" * (4 - rem)
+        if rem == 1 or _LOW_BITS[raw[-1]] & (0b1111 if rem == 2 else 0b11):
+            raise IdcoreError(Reason.BAD_BASE64, "not canonical base64url")
     try:
-        return binascii.a2b_base64(raw.translate(_TO_STANDARD), strict_mode=True)
+        return binascii.a2b_base64(raw.translate(_TO_STANDARD) + _PADDING[rem], strict_mode=True)
     except (binascii.Error, ValueError):
         raise IdcoreError(Reason.BAD_BASE64, "not canonical base64url") from None
 
