@@ -44,7 +44,14 @@ from idcore.x509 import (
     create_root_ca,
 )
 
-__all__ = ["IssuerMaterial", "RegistryKeys", "ensure_country_root", "ensure_issuer", "ensure_registry_keys"]
+__all__ = [
+    "IssuerMaterial",
+    "RegistryKeys",
+    "ensure_country_root",
+    "ensure_issuer",
+    "ensure_registry_keys",
+    "issuer_material_dir",
+]
 
 # The ASEAN Secretariat sits in Jakarta; an X.509 Name needs some country.
 _REGISTRY_COUNTRY = "ID"
@@ -162,3 +169,11 @@ def ensure_issuer(
         _write(base / "issuer.json", json.dumps(issuer, ensure_ascii=False, indent=2).encode())
         _write(chain_path, certificate_to_pem(leaf) + certificate_to_pem(root_cert))
     return IssuerMaterial(base, certificates_from_pem(chain_path.read_bytes()))
+
+
+def issuer_material_dir(data_dir: Path, issuer_id: str) -> Path | None:
+    """The ``<data>/issuers/<slug>`` directory holding ``issuer_id``'s key and chain, if seeded here."""
+    for meta in sorted((data_dir / "issuers").glob("*/issuer.json")):
+        if json.loads(meta.read_text(encoding="utf-8")).get("id") == issuer_id:
+            return meta.parent
+    return None

@@ -29,9 +29,8 @@ class RegistrySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LINTAS_REGISTRY_", extra="ignore", populate_by_name=True)
 
     data_dir: Path = Path("data/registry")
-    redis_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("redis_url", "LINTAS_REGISTRY_REDIS_URL", "REDIS_URL")
-    )
+    # The service-specific variable wins over the shared ``REDIS_URL``; ``redis_url=`` works as a keyword.
+    redis_url: str | None = Field(default=None, validation_alias=AliasChoices("LINTAS_REGISTRY_REDIS_URL", "REDIS_URL"))
     #: The registry's public URL: the scheme operator identifier and the OAuth token issuer.
     public_url: str = "https://registry.lintas.asean.example"
     #: Accept loopback http identifiers (local demo only).
