@@ -150,9 +150,9 @@ def create_app(
         _webhook(http, keys, clock, settings.base_url), settings.base_url, metrics.pipeline.observe,
     )  # fmt: skip
 
-    def rate_limit(client_id: str) -> None:
-        now = clock.now()
-        if tx_store.hit(client_id, now // 60) > settings.rate_limit_per_minute:
+    def rate_limit(rp: RelyingParty) -> None:
+        limit = rp.rate_limit_per_minute or settings.rate_limit_per_minute
+        if tx_store.hit(rp.client_id, clock.now() // 60) > limit:
             raise _RateLimited()
 
     app = FastAPI(title="Lintas verifier (OpenID4VP 1.0)", version="1.0")

@@ -84,6 +84,8 @@ class RelyingParty:
     redirect_uri: str | None = None
     webhook_url: str | None = None
     allow_custom_queries: bool = True
+    #: Requests per minute for this relying party; ``None`` uses the verifier-wide setting.
+    rate_limit_per_minute: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +199,7 @@ def _parse_rp(client_id: str, raw: Any, policies: Mapping[str, Policy]) -> Relyi
     return RelyingParty(
         client_id, str(raw.get("name", client_id)), str(country), tuple(names),
         raw.get("redirect_uri"), raw.get("webhook_url"), bool(raw.get("allow_custom_queries", True)),
+        _optional_int(raw.get("rate_limit_per_minute"), "rate_limit_per_minute", 1_000_000),
     )  # fmt: skip
 
 

@@ -90,7 +90,7 @@ def rp_router(
     service: TransactionService,
     pipeline: Pipeline,
     auth: Callable[..., TokenClaims],
-    rate_limit: Callable[[str], None],
+    rate_limit: Callable[[RelyingParty], None],
     default_prefix: str,
     development: bool,
 ) -> APIRouter:
@@ -101,7 +101,7 @@ def rp_router(
         rp = config.relying_parties.get(claims.client_id)
         if rp is None:
             raise ConfigError("unknown relying party")
-        rate_limit(rp.client_id)
+        rate_limit(rp)
         return rp
 
     def own(rp: RelyingParty, tid: str) -> dict[str, Any] | None:
