@@ -47,7 +47,7 @@ def _split_compact(text: str) -> SdJwtParts:
     disclosures = tuple(parts[1:-1])
     if len(disclosures) > MAX_DISCLOSURES:
         raise SdJwtError(Reason.TOO_LARGE, "too many disclosures")
-    if any(not d for d in disclosures):
+    if "" in disclosures:
         raise SdJwtError(Reason.MALFORMED, "empty disclosure between '~' separators")
     kb = parts[-1] or None
     return SdJwtParts((parts[0],), disclosures, kb, text[: len(text) - len(parts[-1])])
@@ -104,7 +104,8 @@ def parse_presentation(
     if isinstance(presentation, str):
         if len(presentation) > max_bytes:
             raise SdJwtError(Reason.TOO_LARGE, f"presentation longer than {max_bytes} bytes")
-        if not presentation.lstrip().startswith("{"):
+        first = presentation[:1]
+        if first != "{" and not first.isspace():  # no lstrip(): it would copy the whole string
             return _split_compact(presentation)
         try:
             presentation = json_loads(presentation)

@@ -149,11 +149,19 @@ class _Processor:
             return out
         if digests.__class__ is not list:
             raise SdJwtError(Reason.MALFORMED, "_sd is not an array of digests")
-        take = self.take
+        seen, by_digest = self.seen, self.by_digest
         for dg in digests:
-            disclosure = take(dg, path)
-            if disclosure is None:
-                continue
+            # take() inlined for the common case of decoys and undisclosed claims
+            if dg.__class__ is not str:
+                raise SdJwtError(Reason.MALFORMED, "digest is not a string")
+            if dg in seen:
+                raise SdJwtError(Reason.DUPLICATE_DIGEST, "a digest appears more than once")
+            seen.add(dg)
+            encoded = by_digest.get(dg)
+            if encoded is None:
+                continue  # a decoy, or a claim the Holder did not disclose
+            disclosure = decode_disclosure(encoded)
+            self.used.append(disclosure)
             claim = disclosure.name
             if claim is None:
                 raise SdJwtError(Reason.MALFORMED_DISCLOSURE, "array-element disclosure referenced from _sd")
@@ -161,7 +169,8 @@ class _Processor:
                 raise SdJwtError(Reason.RESERVED_CLAIM_NAME, f"disclosure claim name {claim!r} is reserved")
             if claim in out:
                 raise SdJwtError(Reason.CLAIM_NAME_COLLISION, f"claim {claim!r} already exists at its level")
-            self.paths[-1] = claim_path = (*path, claim)
+            claim_path = (*path, claim)
+            self.paths.append(claim_path)
             value = disclosure.value
             cls = value.__class__
             out[claim] = self.value(value, claim_path) if cls is dict or cls is list else value
