@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -129,8 +130,13 @@ def create_app(
     """Build the verifier app; keys and client secrets are created in the data directory on first start."""
     clock = clock or SystemClock()
     random = random or SystemRandom()
-    http = http or httpx.Client(timeout=settings.status_timeout, follow_redirects=False)
+    owned: list[Any] = []  # what this app opened itself and must close on shutdown
+    if http is None:
+        http = httpx.Client(timeout=settings.status_timeout, follow_redirects=False)
+        owned.append(http)
     kv = store or open_store(settings.redis_url, settings.data_dir, "verifier")
+    if store is None:
+        owned.append(kv)
     config = load_config(settings.config_file)
     keys = ensure_verifier_keys(settings.data_dir, dns_name=settings.dns_name, public_url=settings.base_url,
                                 now=clock.now(), days=settings.certificate_days)  # fmt: skip
@@ -155,7 +161,13 @@ def create_app(
         if tx_store.hit(rp.client_id, clock.now() // 60) > limit:
             raise _RateLimited()
 
-    app = FastAPI(title="Lintas verifier (OpenID4VP 1.0)", version="1.0")
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        for resource in owned:
+            resource.close()
+
+    app = FastAPI(title="Lintas verifier (OpenID4VP 1.0)", version="1.0", lifespan=lifespan)
     app.state.settings, app.state.pipeline, app.state.keys, app.state.store = settings, pipeline, keys, tx_store
     app.state.trust = source
     _install_handlers(app)

@@ -7,6 +7,8 @@ procurement portal. Each positive flow has a tampered twin that is rejected.
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from tests.verifier.conftest import RunningVerifier
@@ -41,18 +43,25 @@ def test_sg_citizen_at_my_bank_cross_device(
 
 
 def test_tampered_kb_jwt_is_rejected_at_holder_binding(
-    verifier: RunningVerifier, wallet: ScriptedWallet, world: World
+    verifier: RunningVerifier, wallet: ScriptedWallet, world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
     created = verifier.create("my-bank", policy="pid-onboarding")
     request = wallet.fetch(created["request_link"])
     credential = world.issue("sg-pid", PID_CLAIMS, dict(wallet.holder.public_jwk), idx=1)
     presentation = _flip_last(wallet.present(request, credential))
-    response = wallet.post(request, wallet.response_form(request, {"pid": [presentation]}))
+    with caplog.at_level(logging.INFO, logger="lintas.verifier"):
+        response = wallet.post(request, wallet.response_form(request, {"pid": [presentation]}))
     assert response.status_code == 400
-    assert response.json()["error"] == "invalid_request"
+    # The wallet learns only the spec's error code.
+    assert response.json() == {"error": "invalid_request", "error_description": "invalid response"}
     result = verifier.status("my-bank", created["transaction_id"])
     assert (result["status"], result["check"]) == ("rejected", "holder_binding")
     assert "credentials" not in result
+    # The log names the transaction and the failing check, never the credential.
+    (record,) = [r for r in caplog.records if r.getMessage() == "presentation rejected"]
+    assert (record.transaction_id, record.check) == (created["transaction_id"], "holder_binding")  # type: ignore[attr-defined]
+    assert presentation.split("~")[0] not in caplog.text
+    assert "Wei Ling" not in caplog.text
 
 
 def test_vn_business_at_th_procurement_same_device(
