@@ -194,17 +194,18 @@ class IssuerService:
             raise Oid4vciError(CREDENTIAL_REQUEST_DENIED, Reason.NOT_AUTHORISED, "no such subject")
         proofs = self._check_proofs(tenant, access, request)
         notification_id = self.token(16)
-        credentials, ids = [], []
+        credentials, records = [], []
         for proof in proofs:
-            credential_id = self.token(16)
-            credentials.append({"credential": self._issue_one(tenant, subject, proof, credential_id, notification_id)})
-            ids.append(credential_id)
-        self.records.put(f"notification:{tenant.spec.slug}:{notification_id}", {"credential_ids": ids}, 30 * _DAY)
+            credential, record = self._issue_one(tenant, subject, proof, notification_id)
+            credentials.append({"credential": credential})
+            records.append(record)
+        self.records.save_issuance(f"notification:{tenant.spec.slug}:{notification_id}", records)
         return {"credentials": credentials, "notification_id": notification_id}
 
     def _issue_one(
-        self, tenant: Tenant, subject: Any, proof: KeyProof, credential_id: str, notification_id: str
-    ) -> str:
+        self, tenant: Tenant, subject: Any, proof: KeyProof, notification_id: str
+    ) -> tuple[str, dict[str, Any]]:
+        credential_id = self.token(16)
         now = self.clock.now()
         list_id, idx = self.status_lists.allocate(tenant.spec.slug, credential_id, self.random)
         exp = now + self.settings.credential_validity_days * _DAY
@@ -220,8 +221,7 @@ class IssuerService:
             "configuration_id": tenant.configuration_id, "status_list": list_id, "idx": idx, "status": "valid",
             "iat": now, "exp": exp, "holder_jkt": proof.thumbprint, "notification_id": notification_id,
         }  # fmt: skip
-        self.records.save_credential(credential_id, record)
-        return issued.serialize()
+        return issued.serialize(), record
 
     def notify(self, tenant: Tenant, notification: NotificationRequest) -> None:
         """Record a wallet's notification (idempotent, Section 11)."""
@@ -230,7 +230,7 @@ class IssuerService:
         if record is None:
             raise Oid4vciError(INVALID_NOTIFICATION_ID, Reason.MALFORMED, "unknown notification_id")
         record["event"] = notification.event
-        self.records.put(key, record, 30 * _DAY)
+        self.records.put(key, record)
 
     # --- status ----------------------------------------------------------------------------
     def status_list_token(self, tenant: Tenant, list_id: str) -> str | None:

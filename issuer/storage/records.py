@@ -75,10 +75,17 @@ class IssuerRecords:
         self.store.delete(secret_key(kind, value))
 
     # --- issued credentials ------------------------------------------------------------
-    def save_credential(self, credential_id: str, record: dict[str, Any]) -> None:
-        """Index an issued credential (no TTL: status changes must stay possible)."""
-        self.put(f"cred:{credential_id}", record)
-        self.store.set(f"subject-cred:{record['subject_id']}:{credential_id}", b"1")
+    def save_issuance(self, notification_key: str, credentials: list[dict[str, Any]]) -> None:
+        """Index the credentials of one Credential Response and its notification record, in one transaction.
+
+        No TTL: status changes must stay possible for the credentials' lifetime.
+        """
+        writes = {notification_key: _dump({"credential_ids": [c["credential_id"] for c in credentials]})}
+        for record in credentials:
+            writes[f"cred:{record['credential_id']}"] = _dump(record)
+            writes[f"subject-cred:{record['subject_id']}:{record['credential_id']}"] = b"1"
+        if not self.store.atomic_write(notification_key, None, writes):
+            raise RuntimeError("notification id collision")  # 128 random bits: never in practice
 
     def credential(self, credential_id: str) -> dict[str, Any] | None:
         """The index record of a credential."""
