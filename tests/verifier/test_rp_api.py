@@ -235,3 +235,33 @@ def test_config_file_errors_are_clear(tmp_path: Path) -> None:
     bad.write_text(json.dumps({"policies": {}, "relying_parties": {"rp": {"country": "FR"}}}))
     with pytest.raises(ConfigError):
         load_config(bad)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"policy": 123},
+        {"policy": "age-check", "response_mode": ["direct_post"]},
+        {"policy": "age-check", "response_mode": "fragment"},
+        {"policy": "age-check", "client_id_prefix": "did"},
+        {"dcql_query": "not an object"},
+        {"dcql_query": {"credentials": [{"id": "x", "format": "dc+sd-jwt"}]}, "accepted_countries": "SG"},
+        {"dcql_query": {"credentials": [{"id": "x", "format": "dc+sd-jwt"}]}, "max_credential_age": -5},
+        {"dcql_query": {"credentials": [{"id": "x", "format": "dc+sd-jwt"}]}, "min_assurance_level": "ultra"},
+        {"credentials": [{"id": "x", "vct_values": [VCT_PID], "claims": [[1.5]]}]},
+        {},
+    ],
+)
+def test_bad_presentation_requests_get_problem_json(rp_verifier: RunningVerifier, body: dict[str, Any]) -> None:
+    headers = {"Authorization": f"Bearer {rp_verifier.token('my-bank')}"}
+    response = rp_verifier.http.post(f"{rp_verifier.url}/v1/presentations", json=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+@pytest.mark.parametrize("query", ["wait=abc", "wait=-5", "wait=1e9", "response_code=%ff"])
+def test_bad_status_queries_never_500(rp_verifier: RunningVerifier, query: str) -> None:
+    created = rp_verifier.create("my-bank", policy="age-check")
+    headers = {"Authorization": f"Bearer {rp_verifier.token('my-bank')}"}
+    url = f"{rp_verifier.url}/v1/presentations/{created['transaction_id']}?{query}"
+    assert rp_verifier.http.get(url, headers=headers).status_code in (200, 400)
