@@ -25,7 +25,9 @@ from trust_registry.service import RegistryService
 from trust_registry.settings import DEFAULT_SEED, RegistrySettings
 
 # Assembled, so that this file does not contain what it looks for.
-PEM_PRIVATE_MARKERS = [b"-----BEGIN " + kind + b"-----" for kind in (b"PRIVATE KEY", b"EC PRIVATE KEY", b"ENCRYPTED PRIVATE KEY")]
+PEM_PRIVATE_MARKERS = [
+    b"-----BEGIN " + kind + b"-----" for kind in (b"PRIVATE KEY", b"EC PRIVATE KEY", b"ENCRYPTED PRIVATE KEY")
+]
 LOCAL_SCRIPTS = {"TH": "ประเทศไทย", "VN": "Việt Nam", "KH": "កម្ពុជា", "LA": "ລາວ", "MM": "မြန်မာ"}
 
 
