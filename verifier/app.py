@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -19,7 +19,8 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from idcore.errors import IdcoreError
+from idcore.b64 import json_loads
+from idcore.errors import IdcoreError, Reason, TrustError
 from idcore.jose import sign_compact
 from idcore.oid4vp import AuthorizationError
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
@@ -73,8 +74,32 @@ def build_pipeline(
     """The validation pipeline as configured (also used by ``lintas verify`` and the benchmarks)."""
     fetcher = HttpStatusFetcher(timeout=settings.status_timeout, max_bytes=settings.status_max_bytes, client=http)
     status = StatusChecker(fetcher, clock, default_ttl=settings.status_default_ttl, max_skew=settings.max_skew)
+    metadata = _metadata_fetcher(http, settings.metadata_max_bytes) if settings.issuer_metadata else None
     return Pipeline(trust=trust, status=status, clock=clock, max_skew=settings.max_skew,
-                    kb_max_age=settings.kb_max_age, allow_insecure_loopback=settings.development)  # fmt: skip
+                    kb_max_age=settings.kb_max_age, allow_insecure_loopback=settings.development,
+                    metadata_fetch=metadata)  # fmt: skip
+
+
+def _metadata_fetcher(http: httpx.Client, max_bytes: int) -> Callable[[str], Mapping[str, Any]]:
+    """GET a JWT VC Issuer Metadata document or JWKS: https only, no redirects, bounded size."""
+
+    def fetch(url: str) -> Mapping[str, Any]:
+        if not url.startswith("https://"):
+            raise TrustError(Reason.UNTRUSTED_ISSUER, "issuer metadata must be fetched over https")
+        with http.stream("GET", url, headers={"Accept": "application/json"}) as response:
+            if response.status_code != 200:
+                raise TrustError(Reason.UNTRUSTED_ISSUER, f"issuer metadata answered {response.status_code}")
+            body = b""
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    raise TrustError(Reason.UNTRUSTED_ISSUER, "issuer metadata too large")
+        value = json_loads(body)
+        if not isinstance(value, dict):
+            raise TrustError(Reason.UNTRUSTED_ISSUER, "issuer metadata is not a JSON object")
+        return value
+
+    return fetch
 
 
 def _webhook(http: httpx.Client, keys: VerifierKeys, clock: Clock, base_url: str) -> Callable[..., None]:

@@ -56,6 +56,9 @@ class VerifierSettings(BaseSettings):
     status_default_ttl: int = Field(default=300, ge=0)
     #: Relying-party API requests per client per minute (shared across replicas through the store).
     rate_limit_per_minute: int = Field(default=600, ge=1)
+    #: Also accept issuer keys from JWT VC Issuer Metadata (https only) when a credential has no ``x5c``.
+    issuer_metadata: bool = False
+    metadata_max_bytes: int = Field(default=256 * 1024, ge=1024)
     token_ttl: int = Field(default=600, ge=30)
     certificate_days: int = Field(default=365, ge=1)
 

@@ -191,3 +191,27 @@ def test_stale_trust_list_fails_closed(world: World, clock: FixedClock) -> None:
         clock.advance(-60 * 86400)
         fetch.close()
     assert (info.value.check, info.value.reason.value) == (Check.REGISTRY, "trust_list_stale")
+
+
+def _metadata_pipeline(world: World, clock: FixedClock, documents: dict[str, Any]) -> Pipeline:
+    status = StatusChecker(lambda url: world.status_token(url.rsplit("/", 1)[1]).encode(), clock)
+    return Pipeline(trust=world.trust_cache(clock).snapshot, status=status, clock=clock,
+                    allow_insecure_loopback=True, metadata_fetch=documents.__getitem__)  # fmt: skip
+
+
+def test_issuer_key_from_jwt_vc_issuer_metadata(world: World, clock: FixedClock, pipeline: Pipeline) -> None:
+    issuer = world.issuers["my-pid"]
+    url = "https://my-pid.issuers.lintas.test/.well-known/jwt-vc-issuer"
+    credential = pid(world, "my-pid", header={"kid": "k1"})
+    right = {url: {"issuer": issuer.issuer_id, "jwks": {"keys": [dict(issuer.signer.public_jwk, kid="k1")]}}}
+    (cred,) = run(_metadata_pipeline(world, clock, right), present(credential))
+    assert cred.country == "MY"
+    # Twins: metadata naming another key; and a verifier without metadata resolution (x5c only).
+    other = KeySigner(_key())
+    wrong = {url: {"issuer": issuer.issuer_id, "jwks": {"keys": [dict(other.public_jwk, kid="k1")]}}}
+    with pytest.raises(Rejection) as info:
+        run(_metadata_pipeline(world, clock, wrong), present(credential))
+    assert (info.value.check, info.value.reason.value) == (Check.ISSUER_SIGNATURE, "bad_signature")
+    with pytest.raises(Rejection) as info:
+        run(pipeline, present(credential))
+    assert (info.value.check, info.value.reason.value) == (Check.ISSUER_SIGNATURE, "untrusted_issuer")

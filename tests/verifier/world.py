@@ -163,6 +163,7 @@ class World:
         iat: int = T0 - 86400,
         exp: int | None = T0 + 365 * 86400,
         issuer: Issuer | None = None,
+        header: dict[str, Any] | None = None,
     ) -> str:
         """Issue an SD-JWT VC from ``slug`` (every top-level claim selectively disclosable)."""
         who = issuer or self.issuers[slug]
@@ -170,7 +171,7 @@ class World:
         issued = issue_sd_jwt_vc(
             claims, who.signer, vct=vct or who.vcts[0], random=RANDOM, iss=who.issuer_id, iat=iat, exp=exp,
             holder_jwk=holder_jwk, status=status, sd_paths=[[name] for name in claims],
-            header={"x5c": x5c_from_certificates(who.chain)},
+            header=header if header is not None else {"x5c": x5c_from_certificates(who.chain)},
         )  # fmt: skip
         return issued.serialize()
 
