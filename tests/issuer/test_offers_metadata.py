@@ -140,3 +140,19 @@ def test_business_type_metadata_and_health(harness: Harness) -> None:
     assert document["vct"] == VCT_BUSINESS_REGISTRATION
     assert harness.client.get("/healthz").json()["status"] == "ok"
     assert harness.client.get("/docs").status_code == 200
+
+
+def test_cors_for_browser_wallets(harness: Harness) -> None:
+    origin = {"Origin": "http://127.0.0.1:8200"}
+    metadata = harness.client.get(well_known(harness.pid, "openid-credential-issuer"), headers=origin)
+    assert metadata.headers["access-control-allow-origin"] == "*"
+    preflight = harness.client.options(f"{harness.pid}/credential", headers={
+        **origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,dpop"})
+    assert preflight.status_code == 200
+    assert "dpop" in preflight.headers["access-control-allow-headers"].lower()
+    assert "access-control-allow-credentials" not in preflight.headers
+    nonce = harness.client.post(f"{harness.pid}/nonce", headers=origin)
+    assert "dpop-nonce" in nonce.headers["access-control-expose-headers"].lower()
+    refused = harness.client.options(f"{harness.pid}/credential", headers={
+        **origin, "Access-Control-Request-Method": "DELETE"})
+    assert refused.status_code == 400
