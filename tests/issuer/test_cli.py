@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from lintas.cli import build_parser, main
+from lintas.testing import free_port
 
 
 def test_issuer_command_is_registered_with_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -28,3 +34,34 @@ def test_unknown_country_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[s
 def test_public_http_url_off_loopback_exits_2(tmp_path: Path) -> None:
     code = main(["issuer", "--country", "SG", "--host", "0.0.0.0", "--data", str(tmp_path)])  # noqa: S104
     assert code == 2
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> dict[str, object]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the issuer process exited"
+        try:
+            return dict(httpx.get(url, timeout=1).json())
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise AssertionError("issuer did not become healthy")
+
+
+@pytest.mark.parametrize("backend", ["embedded", "redis"])
+def test_lintas_issuer_serves_on_both_stores(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL" and not k.startswith("LINTAS_ISSUER_")}
+    if backend == "redis":
+        env["REDIS_URL"] = request.getfixturevalue("redis_server").url
+    lintas = str(Path(sys.executable).with_name("lintas"))
+    args = [lintas, "issuer", "--country", "VN", "--port", str(port), "--data", str(tmp_path), "--log-level", "warning"]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        health = _wait_healthy(f"http://127.0.0.1:{port}/healthz", proc)
+        assert health == {"status": "ok", "country": "VN"}
+        metadata = httpx.get(f"http://127.0.0.1:{port}/.well-known/openid-credential-issuer/vn/business").json()
+        assert metadata["credential_issuer"] == f"http://127.0.0.1:{port}/vn/business"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert (tmp_path / "issuer-vn.sqlite3").exists() == (backend == "embedded")
