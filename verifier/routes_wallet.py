@@ -54,7 +54,7 @@ def _request_object(service: TransactionService, store: TransactionStore, rid: s
     if not _wallet_metadata_ok(form.get("wallet_metadata")):
         return oauth_error(400, "vp_formats_not_supported", "this verifier accepts dc+sd-jwt only")
     token = service.request_object(tx, rid, wallet_nonce)
-    store.mark_fetched(tx["id"], service.clock.now())
+    store.mark_fetched(tx["id"])
     return Response(token, media_type=_JAR, headers=_NO_STORE)
 
 

@@ -10,7 +10,8 @@ Every verifier replica reads and writes only here, so any replica can serve any 
 * ``open:<id>`` — present while a response may still be accepted; consumed atomically by the
   first response, so of any number of concurrent posts exactly one proceeds;
 * ``nonce:<nonce>`` — set-if-absent at creation (no nonce is ever issued twice), consumed on use;
-* ``status:<id>`` — pending / fetched / verified / rejected plus the result;
+* ``status:<id>`` — pending / verified / rejected plus the result; ``fetched:<id>`` marks a
+  fetched request object (kept apart so that it can never overwrite a result);
 * ``code:<id>`` — the same-device ``response_code``;
 * ``rl:<client>:<minute>`` — rate-limit counters.
 
@@ -88,19 +89,25 @@ class TransactionStore:
         return self.kv.consume(f"nonce:{nonce}") is not None
 
     def status(self, tid: str) -> dict[str, Any] | None:
-        """The current status record."""
+        """The current status record; an open transaction whose request was fetched reads ``fetched``."""
         value = _load(self.kv.get(f"status:{tid}"))
-        return value if isinstance(value, dict) else None
+        if not isinstance(value, dict):
+            return None
+        if value.get("status") == "pending" and self.kv.get(f"fetched:{tid}") is not None:
+            return {**value, "status": "fetched"}
+        return value
 
     def set_status(self, tid: str, record: dict[str, Any]) -> None:
         """Replace the status record (kept for the result retention time)."""
         self.kv.set(f"status:{tid}", _dump(record), self.ttl + self.result_ttl)
 
-    def mark_fetched(self, tid: str, now: int) -> None:
-        """Record that a wallet fetched the request object, unless already answered."""
-        current = self.status(tid)
-        if current is None or current.get("status") == "pending":
-            self.set_status(tid, {"status": "fetched", "updated": now})
+    def mark_fetched(self, tid: str) -> None:
+        """Record that a wallet fetched the request object.
+
+        A separate key, never a rewrite of the status record: a fetch racing with the response
+        must not overwrite a final result.
+        """
+        self.kv.set(f"fetched:{tid}", b"1", self.ttl)
 
     def save_response_code(self, tid: str, code: str) -> None:
         """Remember the same-device ``response_code``."""
