@@ -15,7 +15,7 @@ from fastapi import FastAPI
 
 from idcore.ports import Clock, SystemClock
 from lintas.kv import KeyValueStore, open_store
-from lintas.oauth import ClientCredentialsServer
+from lintas.oauth import ClientCredentialsServer, OAuthClient
 from lintas.problem import install_error_handlers
 from trust_registry.clients import ensure_clients
 from trust_registry.pki import ensure_registry_keys
@@ -26,6 +26,12 @@ from trust_registry.settings import RegistrySettings
 __all__ = ["create_app"]
 
 STORE_NAMESPACE = "registry"
+
+
+def _clients(settings: RegistrySettings) -> list[OAuthClient]:
+    if settings.governance_clients is None:
+        return ensure_clients(settings.data_dir)
+    return [OAuthClient(c.client_id, c.secret_sha256, frozenset(c.scopes)) for c in settings.governance_clients]
 
 
 def create_app(
@@ -42,7 +48,7 @@ def create_app(
     service = RegistryService(settings, kv, clock, keys)
     service.bootstrap()
     oauth = ClientCredentialsServer(
-        clients=ensure_clients(data_dir), signer=keys.oauth_signer, issuer=settings.public_url,
+        clients=_clients(settings), signer=keys.oauth_signer, issuer=settings.public_url,
         clock=clock, token_ttl=settings.token_ttl,
     )  # fmt: skip
 

@@ -44,6 +44,7 @@ __all__ = [
     "Ledger",
     "LedgerConflict",
     "Published",
+    "list_etag",
     "list_key",
     "log_key",
     "sha256_hex",
@@ -70,6 +71,11 @@ def sha256_hex(data: bytes | str) -> str:
     return hashlib.sha256(data.encode("ascii") if isinstance(data, str) else data).hexdigest()
 
 
+def list_etag(seq: int, token: str) -> str:
+    """The strong HTTP entity tag of signed list ``seq``."""
+    return f'"{seq}-{sha256_hex(token)[:32]}"'
+
+
 class LedgerConflict(Exception):
     """A change lost the race for the sequence number too many times (the caller answers 503)."""
 
@@ -86,7 +92,7 @@ class Published:
     @property
     def etag(self) -> str:
         """A strong HTTP entity tag for the signed list."""
-        return f'"{self.sequence_number}-{sha256_hex(self.token)[:32]}"'
+        return list_etag(self.sequence_number, self.token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +141,11 @@ class Ledger:
         token = raw.decode("ascii")
         trust_list = TrustList.from_json(parse_compact(token, max_bytes=len(token)).claims())
         return Published(seq, token, trust_list, TrustSnapshot(trust_list))
+
+    def token(self, seq: int) -> str | None:
+        """The signed list ``seq`` as stored, without parsing it (past lists are served as-is)."""
+        raw = self._store.get(list_key(seq)) if seq > 0 else None
+        return raw.decode("ascii") if raw is not None else None
 
     def current(self) -> Published | None:
         """The newest list, read through a one-entry cache keyed by the stored sequence number."""

@@ -11,16 +11,33 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Self
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from idcore.errors import TrustError
 from idcore.trust.model import check_identifier
 from idcore.trust.vct import ASEAN_COUNTRIES
 
-__all__ = ["DEFAULT_SEED", "RegistrySettings"]
+__all__ = ["DEFAULT_SEED", "GovernanceClient", "RegistrySettings"]
 
 DEFAULT_SEED = Path(__file__).parent / "seed" / "asean.json"
+
+
+class GovernanceClient(BaseModel):
+    """A governance OAuth client given in configuration (only the SHA-256 of its secret)."""
+
+    client_id: str = Field(pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    secret_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    scopes: list[str] = Field(min_length=1)
+
+    @field_validator("scopes")
+    @classmethod
+    def _governance_scopes_only(cls, scopes: list[str]) -> list[str]:
+        for scope in scopes:
+            code = scope.removeprefix("registry:write:")
+            if scope != "registry:write" and (code == scope or code not in ASEAN_COUNTRIES):
+                raise ValueError(f"unknown scope {scope!r}: use registry:write or registry:write:<CC>")
+        return scopes
 
 
 class RegistrySettings(BaseSettings):
@@ -49,6 +66,8 @@ class RegistrySettings(BaseSettings):
     #: Validity in days of the certificates generated on first start.
     certificate_days: int = Field(default=3 * 365, ge=1)
     token_ttl: int = Field(default=600, ge=30)
+    #: Governance clients; when unset, a demo set is generated into ``<data>/governance-clients.json``.
+    governance_clients: list[GovernanceClient] | None = None
 
     @model_validator(mode="after")
     def _identifiers_are_https(self) -> Self:

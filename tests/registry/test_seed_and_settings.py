@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import stat
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -18,11 +19,14 @@ from idcore.trust.decision import is_authorised
 from idcore.trust.vct import ASEAN_COUNTRIES
 from idcore.x509 import certificates_from_pem
 from lintas.kv import open_store
+from lintas.oauth import hash_secret
 from trust_registry.app import create_app
 from trust_registry.pki import issuer_material_dir
 from trust_registry.seed import load_seed
 from trust_registry.service import RegistryService
 from trust_registry.settings import DEFAULT_SEED, RegistrySettings
+
+from .helpers import make_settings, start_registry
 
 # Assembled, so that this file does not contain what it looks for.
 PEM_PRIVATE_MARKERS = [
@@ -141,3 +145,30 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     assert settings.issuer_id("sg-pid", "{issuer_base}/sg", "SG") == "https://issuers.example/sg"
     monkeypatch.setenv("LINTAS_REGISTRY_REDIS_URL", "redis://127.0.0.1:6391/0")
     assert RegistrySettings().redis_url == "redis://127.0.0.1:6391/0"
+
+
+def test_governance_clients_from_settings(tmp_path: Path) -> None:
+    client = {"client_id": "ops-th", "secret_sha256": hash_secret("s3cret-value"), "scopes": ["registry:write:TH"]}
+    settings = make_settings(tmp_path / "data", governance_clients=[client])
+    store = open_store(None, tmp_path, "registry")
+    registry = start_registry(settings, store, FixedClock(int(time.time())))
+    try:
+        token = registry.http.post("/oauth/token", data={"grant_type": "client_credentials"},
+                                   auth=("ops-th", "s3cret-value"))  # fmt: skip
+        assert token.status_code == 200
+        assert token.json()["scope"] == "registry:write:TH"
+        wrong = registry.http.post("/oauth/token", data={"grant_type": "client_credentials"},
+                                   auth=("ops-th", "s3cret-valuf"))  # fmt: skip
+        assert wrong.status_code == 401
+        assert not (tmp_path / "data" / "governance-clients.json").exists()
+    finally:
+        registry.http.close()
+        registry.server.stop()
+        store.close()
+
+
+@pytest.mark.parametrize("scopes", [["registry:read"], ["registry:write:XX"], ["registry:write:"], []])
+def test_governance_client_scopes_are_checked(scopes: list[str], tmp_path: Path) -> None:
+    client = {"client_id": "ops", "secret_sha256": "ab" * 32, "scopes": scopes}
+    with pytest.raises(ValidationError):
+        RegistrySettings(data_dir=tmp_path, governance_clients=[client])

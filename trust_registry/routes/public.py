@@ -23,7 +23,7 @@ from idcore.x509 import certificate_to_pem
 from lintas.problem import problem
 from trust_registry.changes import anchor_sha256
 from trust_registry.deps import Service
-from trust_registry.ledger import Published, sha256_hex
+from trust_registry.ledger import list_etag, sha256_hex
 
 __all__ = ["router"]
 
@@ -38,11 +38,12 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
-def _list_response(published: Published, if_none_match: str | None, cache_control: str) -> Response:
-    headers = {"ETag": published.etag, "Cache-Control": cache_control}
-    if _matches(if_none_match, published.etag):
+def _list_response(seq: int, token: str, if_none_match: str | None, cache_control: str) -> Response:
+    etag = list_etag(seq, token)
+    headers = {"ETag": etag, "Cache-Control": cache_control}
+    if _matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
-    return Response(published.token, media_type=JWT_MEDIA_TYPE, headers=headers)
+    return Response(token, media_type=JWT_MEDIA_TYPE, headers=headers)
 
 
 @router.get("/v1/trust-list", response_class=Response, responses={200: {"content": {JWT_MEDIA_TYPE: {}}}})
@@ -51,7 +52,7 @@ def trust_list(service: Service, if_none_match: Annotated[str | None, Header()] 
     published = service.current()
     remaining = published.trust_list.next_update - service.clock.now()
     max_age = max(0, min(remaining, service.settings.max_cache_age))
-    return _list_response(published, if_none_match, f"public, max-age={max_age}")
+    return _list_response(published.sequence_number, published.token, if_none_match, f"public, max-age={max_age}")
 
 
 @router.get("/v1/trust-list/{sequence}", response_class=Response, responses={200: {"content": {JWT_MEDIA_TYPE: {}}}})
@@ -61,10 +62,10 @@ def past_trust_list(
     if_none_match: Annotated[str | None, Header()] = None,
 ) -> Response:
     """A list by its sequence number; published lists never change, so they cache for good."""
-    published = service.ledger.published(sequence)
-    if published is None:
+    token = service.ledger.token(sequence)
+    if token is None:
         return problem(404, "Unknown list", f"no list has sequence number {sequence}")
-    return _list_response(published, if_none_match, "public, max-age=31536000, immutable")
+    return _list_response(sequence, token, if_none_match, "public, max-age=31536000, immutable")
 
 
 def _anchor_view(der_b64: str) -> dict[str, Any]:
