@@ -215,3 +215,38 @@ def test_issuer_key_from_jwt_vc_issuer_metadata(world: World, clock: FixedClock,
     with pytest.raises(Rejection) as info:
         run(pipeline, present(credential))
     assert (info.value.check, info.value.reason.value) == (Check.ISSUER_SIGNATURE, "untrusted_issuer")
+
+
+def _query_policy(raw: dict[str, Any]) -> Policy:
+    return with_policy(dcql=raw, query=parse_query(raw), require_true=(), min_assurance=None)
+
+
+def test_credential_sets_and_claim_sets(pipeline: Pipeline, world: World) -> None:
+    raw = {
+        "credentials": [
+            {"id": "pid", "format": "dc+sd-jwt", "meta": {"vct_values": ["https://lintas.asean.example/vct/pid/v1"]},
+             "claims": [{"id": "a", "path": ["given_name"]}, {"id": "b", "path": ["family_name"]},
+                        {"id": "c", "path": ["document_number"]}],
+             "claim_sets": [["a", "b"], ["c"]]},
+            {"id": "business", "format": "dc+sd-jwt",
+             "meta": {"vct_values": [VCT_BUSINESS_REGISTRATION]}, "claims": [{"path": ["legal_name"]}]},
+        ],
+        "credential_sets": [{"options": [["pid"], ["business"]]}],
+    }  # fmt: skip
+    policy = _query_policy(raw)
+    expect = Expectation(policy.query, policy, NONCE, AUD)
+    holder = HolderCredential.parse(pid(world))
+
+    def only(paths: list[list[str]]) -> str:
+        return holder.present(holder.select(paths), signer=HOLDER, aud=AUD, nonce=NONCE, iat=T0)
+
+    # The second claim set alone satisfies the pid query, which alone satisfies the credential set.
+    (cred,) = pipeline.verify({"pid": [only([["document_number"]])]}, expect)
+    assert cred.claims["document_number"] == PID_CLAIMS["document_number"]
+    assert pipeline.verify({"pid": [only([["given_name"], ["family_name"]])]}, expect)
+    # Twins: half of a claim set, and a credential for a query outside any option, are refused.
+    for vp_token in ({"pid": [only([["given_name"]])]}, {"pid": [only([["given_name"], ["family_name"]])],
+                                                         "other": [only([["given_name"]])]}):  # fmt: skip
+        with pytest.raises(Rejection) as info:
+            pipeline.verify(vp_token, expect)
+        assert info.value.check is Check.DCQL
