@@ -1,0 +1,127 @@
+"""The whole Lintas stack on loopback for the browser tests: registry, issuers, verifier, wallet.
+
+Every service is the real app from its package, built by its ``create_app`` and served by
+uvicorn in a thread (:class:`lintas.testing.UvicornServer`) on a free 127.0.0.1 port, all
+sharing one temporary data directory the way ``lintas demo`` lays it out: the registry
+generates the national roots and the issuers' document-signer keys, the issuers load them, the
+verifier pins the registry's list-signing certificate.
+
+Browser wallets call issuers, registry and verifier from another origin, so the three are
+served behind :func:`wallet_demo.cors.allow_origins` (a deployment concern, like TLS).
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from issuer.app import create_app as issuer_app
+from issuer.settings import IssuerSettings
+from lintas.testing import UvicornServer, free_port
+from trust_registry.app import create_app as registry_app
+from trust_registry.settings import RegistrySettings
+from verifier.app import create_app as verifier_app
+from verifier.settings import DEFAULT_CONFIG, VerifierSettings
+from wallet_demo.app import create_app as wallet_app
+from wallet_demo.cors import allow_origins
+from wallet_demo.settings import WalletSettings
+
+__all__ = ["Stack", "start_stack"]
+
+LOOPBACK = "127.0.0.1"
+#: Relying-party page of each verifier client in the wallet demo (same-device redirect target).
+RP_PAGES = {"my-bank": "my-bank", "th-procurement": "th-procurement", "age-check": "age-check"}
+
+
+@dataclass
+class Stack:
+    """Base URLs and data of a running stack."""
+
+    data: Path
+    registry: str
+    issuers: dict[str, str]
+    verifier: str
+    wallet: str
+    exits: ExitStack = field(default_factory=ExitStack)
+
+    def issuer_secret(self, country: str, client_id: str) -> str:
+        """An operator client secret of a national issuer (generated into the data directory)."""
+        doc = json.loads((self.data / f"issuer-{country.lower()}-clients.json").read_text())
+        return str(doc[client_id]["secret"])
+
+    def issuer_token(self, country: str, client_id: str) -> str:
+        """A client-credentials token for an issuer's ``operator`` or ``admin`` client."""
+        answer = httpx.post(f"{self.issuers[country]}/oauth/token", data={"grant_type": "client_credentials"},
+                            auth=(client_id, self.issuer_secret(country, client_id)), timeout=10)  # fmt: skip
+        answer.raise_for_status()
+        return str(answer.json()["access_token"])
+
+    def offer(self, country: str, subject_id: str, configuration_id: str) -> dict[str, Any]:
+        """Create a Credential Offer through the issuer's operator API."""
+        body = {"subject_id": subject_id, "credential_configuration_id": configuration_id}
+        answer = httpx.post(f"{self.issuers[country]}/v1/offers", json=body, timeout=10,
+                            headers={"Authorization": f"Bearer {self.issuer_token(country, 'operator')}"})  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+    def set_status(self, country: str, subject_id: str, action: str) -> list[str]:
+        """Apply ``action`` (revoke/suspend/reinstate) to every credential of a subject; return their ids."""
+        headers = {"Authorization": f"Bearer {self.issuer_token(country, 'admin')}"}
+        base = self.issuers[country]
+        listed = httpx.get(f"{base}/v1/credentials", params={"subject_id": subject_id}, headers=headers, timeout=10)
+        listed.raise_for_status()
+        ids = [c["credential_id"] for c in listed.json()["credentials"] if c["status"] != "revoked"]
+        for cid in ids:
+            answer = httpx.post(f"{base}/v1/credentials/{cid}/{action}", headers=headers, timeout=10)
+            assert answer.status_code == 200, answer.text
+        return ids
+
+
+def _serve(exits: ExitStack, app: Any, port: int, origin: str) -> str:
+    server = exits.enter_context(UvicornServer(allow_origins(app, [origin]), port=port))
+    return server.base_url
+
+
+def _verifier_config(path: Path, wallet: str) -> Path:
+    config = json.loads(DEFAULT_CONFIG.read_text())
+    for client_id, page in RP_PAGES.items():
+        config["relying_parties"][client_id]["redirect_uri"] = f"{wallet}/rp/{page}"
+    path.write_text(json.dumps(config))
+    return path
+
+
+def start_stack(data: Path, countries: tuple[str, ...] = ("SG", "VN")) -> Stack:
+    """Start registry, one issuer process per country, verifier and wallet; ``stack.exits.close()`` stops them."""
+    ports = {name: free_port() for name in ("registry", "verifier", "wallet", *countries)}
+    wallet = f"http://{LOOPBACK}:{ports['wallet']}"
+    issuers = {cc: f"http://{LOOPBACK}:{ports[cc]}" for cc in countries}
+    registry = f"http://{LOOPBACK}:{ports['registry']}"
+    verifier = f"http://localhost:{ports['verifier']}"  # x509_san_dns:localhost, as in the demo
+    exits = ExitStack()
+    try:
+        reg = RegistrySettings(data_dir=data, public_url=registry, development=True, issuer_bases=issuers)
+        _serve(exits, registry_app(reg), ports["registry"], wallet)
+        for cc in countries:
+            # A one-second status list TTL lets a revocation reach the verifier within the test.
+            settings = IssuerSettings(country=cc, public_url=issuers[cc], data_dir=data, development=True,
+                                      generate_pki=False, status_list_ttl=1)  # fmt: skip
+            _serve(exits, issuer_app(settings), ports[cc], wallet)
+        pin = (data / "registry" / "pin.txt").read_text().strip()
+        ver = VerifierSettings(
+            data_dir=data / "verifier", public_url=verifier, development=True, registry_url=registry,
+            registry_pin_sha256=pin, config_file=_verifier_config(data / "verifier-config.json", wallet),
+        )  # fmt: skip
+        exits.enter_context(UvicornServer(allow_origins(verifier_app(ver), [wallet]), port=ports["verifier"]))
+        settings = WalletSettings(
+            public_url=wallet, data_dir=data, verifier_url=verifier, registry_url=registry, issuers=issuers,
+        )  # fmt: skip
+        exits.enter_context(UvicornServer(wallet_app(settings), port=ports["wallet"]))
+    except BaseException:
+        exits.close()
+        raise
+    return Stack(data, registry, issuers, verifier, wallet, exits)

@@ -1,0 +1,180 @@
+"""The wallet demo service: ``create_app(settings)`` serves the browser wallet and the RP demo.
+
+Nothing runs at import. Pages are static HTML + ES modules (``static/``), no build step; the
+wallet's routes (``/``, ``/receive``, ``/present``, ``/callback``, ...) all serve the same page,
+which routes on ``location.pathname`` — so ``/receive?offer=...`` and ``/present?request_uri=...``
+work as same-origin link handlers for ``openid-credential-offer://`` and ``openid4vp://`` links.
+
+JSON API for the pages: ``/config.json`` (pinned relying-party CA, service URLs, personas,
+countries), ``POST /api/demo/offers`` (demo issuance desk) and ``/rp/api/...`` (demo relying
+parties). A strict Content-Security-Policy allows scripts from this origin only.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from lintas.problem import install_error_handlers, problem
+from wallet_demo.catalog import load_countries, load_personas
+from wallet_demo.desk import IssuanceDesk
+from wallet_demo.relying_party import SCENARIOS, RelyingPartyError, VerifierClient
+from wallet_demo.settings import WalletSettings
+
+__all__ = ["WALLET_ROUTES", "create_app"]
+
+STATIC = Path(__file__).parent / "static"
+#: Client-side routes of the wallet page.
+WALLET_ROUTES = ("/", "/receive", "/present", "/callback", "/history", "/credential", "/personas", "/settings")
+_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; "
+    "connect-src 'self' http: https:; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+class OfferRequest(BaseModel):
+    """The persona to issue to and the grant the user picked."""
+
+    persona_id: str = Field(min_length=1, max_length=128)
+    grant: Literal["pre-authorized_code", "authorization_code"] = "pre-authorized_code"
+
+
+def _pinned_anchors(path: Path) -> list[str]:
+    """The relying-party CA certificates (standard base64 DER) the wallet accepts request signers under."""
+    if not path.is_file():
+        return []
+    return [
+        base64.b64encode(cert.public_bytes(Encoding.DER)).decode("ascii")
+        for cert in x509.load_pem_x509_certificates(path.read_bytes())
+    ]
+
+
+def _security_headers(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers["Content-Security-Policy"] = _CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        # Offer links, request URIs and response codes travel in URLs: never leak them onward.
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+
+def _page_routes(app: FastAPI) -> None:
+    index, rp_page = STATIC / "index.html", STATIC / "rp.html"
+
+    async def wallet_page() -> FileResponse:
+        return FileResponse(index, headers={"Cache-Control": "no-store"})
+
+    for route in WALLET_ROUTES:
+        app.add_api_route(route, wallet_page, methods=["GET"], include_in_schema=False)
+    app.add_api_route("/credential/{credential_id}", wallet_page, methods=["GET"], include_in_schema=False)
+
+    @app.get("/rp", include_in_schema=False)
+    @app.get("/rp/{slug}", include_in_schema=False)
+    async def relying_party_page(slug: str = "") -> Response:
+        if slug and slug not in SCENARIOS:
+            return problem(404, "Not Found", "no such relying-party demo")
+        return FileResponse(rp_page, headers={"Cache-Control": "no-store"})
+
+
+def _config(settings: WalletSettings) -> dict[str, Any]:
+    return {
+        "wallet_url": settings.public_url,
+        "verifier_url": settings.verifier_url,
+        "registry_url": settings.registry_url,
+        "issuers": settings.issuers,
+        "rp_anchors": _pinned_anchors(settings.ca_file),
+        "countries": load_countries(settings.countries_file),
+        "personas": [p.to_json() for p in load_personas(settings.subjects_file)],
+    }
+
+
+def _api_routes(app: FastAPI, settings: WalletSettings, desk: IssuanceDesk, verifier: VerifierClient | None) -> None:
+    personas = {p.id: p for p in load_personas(settings.subjects_file)}
+
+    @app.get("/config.json", tags=["wallet"], summary="Wallet configuration (no secrets)")
+    def config() -> JSONResponse:
+        return JSONResponse(_config(settings), headers={"Cache-Control": "no-store"})
+
+    @app.post("/api/demo/offers", tags=["demo"], summary="Demo issuance desk: an offer for a persona")
+    async def demo_offer(body: OfferRequest) -> Response:
+        persona = personas.get(body.persona_id)
+        if persona is None:
+            return problem(404, "Not Found", "no such persona")
+        try:
+            created = await run_in_threadpool(desk.offer, persona, body.grant)
+        except RelyingPartyError as exc:
+            return problem(502, "Bad Gateway", str(exc))
+        return JSONResponse(created, status_code=201, headers={"Cache-Control": "no-store"})
+
+    @app.get("/rp/api/scenarios", tags=["relying party demo"])
+    def scenarios() -> dict[str, Any]:
+        return {"scenarios": [s.to_json() for s in SCENARIOS.values()]}
+
+    @app.post("/rp/api/{slug}/transactions", tags=["relying party demo"], status_code=201)
+    async def start(slug: str) -> Response:
+        scenario = SCENARIOS.get(slug)
+        if scenario is None or verifier is None:
+            return problem(404, "Not Found", "no such relying-party demo or no verifier configured")
+        try:
+            view = await run_in_threadpool(verifier.create, scenario)
+        except RelyingPartyError as exc:
+            return problem(502, "Bad Gateway", str(exc))
+        keep = ("transaction_id", "status", "expires_at", "request_link", "same_device_link", "client_id")
+        body = {k: view.get(k) for k in keep} | {"qr_svg_url": view.get("qr_code", {}).get("svg_url")}
+        return JSONResponse(body, status_code=201, headers={"Cache-Control": "no-store"})
+
+    @app.get("/rp/api/{slug}/transactions/{tid}", tags=["relying party demo"])
+    async def status(slug: str, tid: str, wait: int = 0, response_code: str | None = None) -> Response:
+        scenario = SCENARIOS.get(slug)
+        if scenario is None or verifier is None or len(tid) > 128 or len(response_code or "") > 256:
+            return problem(404, "Not Found", "no such transaction")
+        try:
+            view = await run_in_threadpool(
+                verifier.status, scenario, tid, wait=max(0, min(wait, 20)), response_code=response_code
+            )
+        except RelyingPartyError as exc:
+            return problem(502, "Bad Gateway", str(exc))
+        return JSONResponse(view, headers={"Cache-Control": "no-store"})
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+
+def create_app(settings: WalletSettings) -> FastAPI:
+    """Build the wallet demo app."""
+    desk = IssuanceDesk(settings.issuers, settings.data_dir, settings.http_timeout)
+    verifier = (
+        VerifierClient(settings.verifier_url, settings.clients_file, settings.http_timeout)
+        if settings.verifier_url
+        else None
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        desk.close()
+        if verifier is not None:
+            verifier.close()
+
+    app = FastAPI(title="Lintas wallet demo", version="0.1.0", lifespan=lifespan,
+                  description="Browser wallet (OpenID4VCI 1.0, OpenID4VP 1.0, SD-JWT VC) and relying-party demo.")
+    install_error_handlers(app)
+    _security_headers(app)
+    _page_routes(app)
+    _api_routes(app, settings, desk, verifier)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return app

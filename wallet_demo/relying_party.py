@@ -1,0 +1,123 @@
+"""The relying-party demo: three services calling the verifier's relying-party API.
+
+OpenID4VP 1.0 is spoken by the verifier; these demo back ends only use its API (issue #5):
+``POST /v1/presentations`` with OAuth 2.0 client credentials (RFC 6749 Section 4.4) and
+``GET /v1/presentations/{id}`` (long-poll ``wait``; ``response_code`` for same-device results,
+OpenID4VP 1.0 Section 13.3). Client secrets come from the verifier's ``rp-clients.json`` in the
+demo data directory and never leave this process.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+__all__ = ["SCENARIOS", "RelyingPartyError", "Scenario", "VerifierClient"]
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """One demo relying party and what it asks for."""
+
+    slug: str
+    client_id: str
+    policy: str
+    response_mode: str
+    title: str
+    country: str
+    intro: str
+
+    def to_json(self) -> dict[str, str]:
+        """The page's view."""
+        return {"slug": self.slug, "title": self.title, "country": self.country, "intro": self.intro,
+                "policy": self.policy, "response_mode": self.response_mode}  # fmt: skip
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.slug: s
+    for s in (
+        Scenario("my-bank", "my-bank", "pid-onboarding", "direct_post", "Bank Rakyat Contoh: open an account",
+                 "MY", "A Malaysian bank onboards a customer from another ASEAN member state with their "
+                 "national person-ID credential: name, date of birth, nationality and proof of age."),
+        Scenario("th-procurement", "th-procurement", "business-registration", "direct_post.jwt",
+                 "Thai Government e-Procurement: register a foreign supplier", "TH",
+                 "A Thai procurement portal registers a supplier from another member state with its "
+                 "business registration credential."),
+        Scenario("age-check", "age-check", "age-check", "direct_post.jwt", "Cross-border age check", "SG",
+                 "A service checks that the visitor is 18 or older, and learns nothing else."),
+    )
+}
+
+
+class RelyingPartyError(Exception):
+    """The verifier could not be reached or refused the call (shown as a clear message)."""
+
+
+class VerifierClient:
+    """Calls the verifier as the demo relying parties, caching their access tokens."""
+
+    def __init__(self, base_url: str, clients_file: Path, timeout: float) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.clients_file = clients_file
+        self.http = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._tokens: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the HTTP client."""
+        self.http.close()
+
+    def _secret(self, client_id: str) -> str:
+        try:
+            secrets = json.loads(self.clients_file.read_text(encoding="utf-8"))
+            return str(secrets[client_id])
+        except (OSError, ValueError, KeyError):
+            raise RelyingPartyError(f"no client secret for {client_id} in {self.clients_file.name}") from None
+
+    def _token(self, client_id: str) -> str:
+        with self._lock:
+            cached = self._tokens.get(client_id)
+            if cached and cached[1] > time.monotonic():
+                return cached[0]
+        answer = self._call("POST", "/oauth/token", data={"grant_type": "client_credentials"},
+                            auth=(client_id, self._secret(client_id)))  # fmt: skip
+        token = str(answer["access_token"])
+        lifetime = float(answer.get("expires_in", 60))
+        with self._lock:
+            self._tokens[client_id] = (token, time.monotonic() + max(lifetime - 30, 5))
+        return token
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = self.http.request(method, f"{self.base_url}{path}", **kwargs)
+        except httpx.HTTPError as exc:
+            raise RelyingPartyError(f"the verifier is unreachable ({type(exc).__name__})") from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code >= 400 or not isinstance(body, dict):
+            detail = body.get("detail") or body.get("error_description") if isinstance(body, dict) else None
+            raise RelyingPartyError(f"the verifier answered {response.status_code}: {detail or 'no details'}")
+        return body
+
+    def create(self, scenario: Scenario) -> dict[str, Any]:
+        """Start a presentation transaction for ``scenario``."""
+        body = {"policy": scenario.policy, "response_mode": scenario.response_mode}
+        headers = {"Authorization": f"Bearer {self._token(scenario.client_id)}"}
+        return self._call("POST", "/v1/presentations", json=body, headers=headers)
+
+    def status(self, scenario: Scenario, tid: str, *, wait: int, response_code: str | None) -> dict[str, Any]:
+        """The transaction's status (waiting up to ``wait`` seconds for a change)."""
+        params: dict[str, Any] = {"wait": wait}
+        if response_code:
+            params["response_code"] = response_code
+        headers = {"Authorization": f"Bearer {self._token(scenario.client_id)}"}
+        return self._call("GET", f"/v1/presentations/{tid}", params=params, headers=headers,
+                          timeout=wait + 10)  # fmt: skip

@@ -1,0 +1,77 @@
+// DCQL on the wallet's side (OpenID4VP 1.0 Section 6): which stored credentials answer which
+// Credential Query (format `dc+sd-jwt`, `meta.vct_values`, claims paths and `values`), which
+// claims are required and which optional (`claim_sets`: any one option suffices, the first is
+// preferred), and which Credential Queries to answer (`credential_sets`, Section 6.2).
+import { claimAt } from "./sdjwt.js";
+import { WalletError } from "./util.js";
+
+function claimOk(claims, spec) {
+  const value = claimAt(claims, spec.path);
+  if (value === undefined) return false;
+  if (!Array.isArray(spec.values)) return true;
+  const found = Array.isArray(value) && spec.path.includes(null) ? value : [value];
+  return found.some((v) => spec.values.includes(v));
+}
+
+function validQuery(query) {
+  if (!query || !Array.isArray(query.credentials) || !query.credentials.length) {
+    throw new WalletError("bad_request", "The request has no credential query.");
+  }
+  for (const cq of query.credentials) {
+    if (typeof cq.id !== "string" || typeof cq.format !== "string") throw new WalletError("bad_request", "A credential query is malformed.");
+    for (const c of cq.claims || []) {
+      if (!Array.isArray(c.path) || !c.path.length) throw new WalletError("bad_request", "A claims path is malformed.");
+    }
+  }
+}
+
+/** How `credential` (a stored wallet credential with decoded claims) answers credential query `cq`; null if it cannot. */
+export function matchCredential(cq, credential) {
+  if (cq.format !== "dc+sd-jwt" || credential.format !== "dc+sd-jwt") return null;
+  const vcts = cq.meta?.vct_values;
+  if (Array.isArray(vcts) && !vcts.includes(credential.claims.vct)) return null;
+  const specs = cq.claims || [];
+  if (!specs.length) return { required: [], optional: [], options: [[]] };
+  const byId = new Map(specs.map((c, i) => [c.id ?? `#${i}`, c]));
+  const sets = Array.isArray(cq.claim_sets) && cq.claim_sets.length ? cq.claim_sets : [[...byId.keys()]];
+  const options = sets.filter((set) => set.every((id) => byId.has(id) && claimOk(credential.claims, byId.get(id))));
+  if (!options.length) return null;
+  const required = [...byId.keys()].filter((id) => options.every((o) => o.includes(id)));
+  const optional = [...new Set(options.flat())].filter((id) => !required.includes(id));
+  const spec = (id) => ({ id, path: byId.get(id).path, preferred: options[0].includes(id) });
+  return { required: required.map(spec), optional: optional.map(spec), options };
+}
+
+/** Pick what to present: [{query, credential, match}] for the Credential Queries to answer. */
+export function planPresentation(query, credentials) {
+  validQuery(query);
+  const candidates = new Map();
+  for (const cq of query.credentials) {
+    const found = [];
+    for (const credential of credentials) {
+      const match = matchCredential(cq, credential);
+      if (match) found.push({ credential, match });
+    }
+    candidates.set(cq.id, { query: cq, found });
+  }
+  const sets = Array.isArray(query.credential_sets) ? query.credential_sets : [{ options: [query.credentials.map((c) => c.id)], required: true }];
+  const answer = [];
+  for (const set of sets) {
+    const option = (set.options || []).find((ids) => ids.every((id) => candidates.get(id)?.found.length));
+    if (!option) {
+      if (set.required !== false) return { satisfiable: false, answer: [], candidates };
+      continue;
+    }
+    for (const id of option) if (!answer.some((a) => a.query.id === id)) answer.push({ query: candidates.get(id).query, ...candidates.get(id).found[0], all: candidates.get(id).found });
+  }
+  return { satisfiable: answer.length > 0, answer, candidates };
+}
+
+/** The claims paths to disclose given the user's choice of optional claim ids; throws if no option is met. */
+export function chosenPaths(match, optionalChosen) {
+  const ids = new Set([...match.required.map((c) => c.id), ...optionalChosen]);
+  if (!match.options.some((o) => o.every((id) => ids.has(id)))) {
+    throw new WalletError("incomplete", "Choose the claims of at least one of the combinations the verifier accepts.");
+  }
+  return [...match.required, ...match.optional.filter((c) => ids.has(c.id))].map((c) => c.path);
+}

@@ -1,0 +1,99 @@
+// What a credential card shows besides its claims: SD-JWT VC Type Metadata (draft-ietf-oauth-
+// sd-jwt-vc Section 6, integrity per Section 7 as W3C SRI `sha256-<base64>`), the live status
+// from its Token Status List (draft-ietf-oauth-status-list: `statuslist+jwt`, zlib-compressed
+// `lst`, `bits` per entry; 0 valid, 1 invalid, 2 suspended) and whether the trust registry lists
+// its issuer (issue #3's JSON view).
+import { parseCertificate } from "./der.js";
+import { importVerifySpki, verifyJws } from "./jose.js";
+import { WalletError, b64Decode, b64uDecode, equalBytes, fetchChecked, fetchJson, nowSeconds, sha256 } from "./util.js";
+
+const STATUS_NAMES = { 0: "valid", 1: "revoked", 2: "suspended" };
+
+function sri(bytes) {
+  return sha256(bytes).then((d) => `sha256-${btoa(String.fromCharCode(...d))}`);
+}
+
+/** Type metadata for `vct`, fetched from the issuer's host at the vct path, else the vct URL; checked against `integrity`. */
+export async function fetchTypeMetadata(vct, issuer, integrity) {
+  const candidates = [];
+  try {
+    candidates.push(new URL(new URL(vct).pathname, issuer).href);
+  } catch {
+    /* not an URL: only the vct itself can be tried */
+  }
+  candidates.push(vct);
+  for (const url of candidates) {
+    let response;
+    try {
+      response = await fetchChecked(url, { timeout: 5000 }, "the type metadata");
+    } catch {
+      continue;
+    }
+    if (!response.ok) continue;
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (integrity && (await sri(bytes)) !== integrity) {
+      throw new WalletError("bad_metadata", "The credential type description does not match its integrity value.");
+    }
+    const doc = JSON.parse(new TextDecoder().decode(bytes));
+    if (doc.vct !== vct) throw new WalletError("bad_metadata", "The credential type description is for another type.");
+    return doc;
+  }
+  return null;
+}
+
+/** Labels of a claim path by locale, from type metadata. */
+export function claimLabels(typeMetadata, path) {
+  const key = JSON.stringify(path);
+  const claim = (typeMetadata?.claims || []).find((c) => JSON.stringify(c.path) === key);
+  const out = {};
+  for (const d of claim?.display || []) out[d.locale || d.lang] = d.label || d.name;
+  return out;
+}
+
+export function typeNames(typeMetadata) {
+  const out = {};
+  for (const d of typeMetadata?.display || []) out[d.locale || d.lang] = d.name;
+  return out;
+}
+
+async function inflate(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
+/** The credential's current status: "valid", "suspended", "revoked", or "unknown" with a reason. */
+export async function checkStatus(credential) {
+  const ref = credential.payload?.status?.status_list;
+  if (!ref) return { status: "valid", detail: "no status list" };
+  try {
+    const response = await fetchChecked(ref.uri, { headers: { Accept: "application/statuslist+jwt" }, timeout: 8000 }, "the status list");
+    if (!response.ok) throw new WalletError("status", `status list answered ${response.status}`);
+    const token = await response.text();
+    const [headerPart] = token.split(".");
+    const header = JSON.parse(new TextDecoder().decode(b64uDecode(headerPart)));
+    const signer = parseCertificate(b64Decode(header.x5c?.[0] || ""));
+    // The list must come from the document signer that signed the credential.
+    if (!equalBytes(signer.der, b64Decode(credential.header.x5c[0]))) throw new WalletError("status", "status list signed by another key");
+    const { payload } = await verifyJws(token, await importVerifySpki(signer.spki), { typ: "statuslist+jwt" });
+    if (payload.sub !== ref.uri || (payload.exp && payload.exp < nowSeconds())) throw new WalletError("status", "status list is stale or for another list");
+    const { bits, lst } = payload.status_list;
+    const data = await inflate(b64uDecode(lst));
+    const offset = ref.idx * bits;
+    if (![1, 2, 4, 8].includes(bits) || offset >= data.length * 8) throw new WalletError("status", "index outside the list");
+    const value = (data[offset >> 3] >> (offset & 7)) & ((1 << bits) - 1);
+    return { status: STATUS_NAMES[value] || "invalid", detail: "" };
+  } catch (err) {
+    return { status: "unknown", detail: err.message };
+  }
+}
+
+/** How the trust registry lists `issuer`: {listed, status, country, names}. */
+export async function registryEntry(registryUrl, issuer) {
+  if (!registryUrl) return { listed: false, status: "no registry configured" };
+  try {
+    const entry = await fetchJson(`${registryUrl}/v1/issuers/${encodeURIComponent(issuer)}`, {}, "the trust registry");
+    return { listed: entry.status === "granted", status: entry.status, country: entry.country, names: entry.names || {} };
+  } catch (err) {
+    return { listed: false, status: err.code === "unreachable" ? "registry unreachable" : "not listed" };
+  }
+}

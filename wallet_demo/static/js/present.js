@@ -1,0 +1,111 @@
+// The present flow: open or paste an `openid4vp://` request, check it, show who asks, why and
+// exactly which claims (optional ones as checkboxes), then sign the KB-JWT and answer.
+import { chosenPaths, planPresentation } from "./dcql.js";
+import { checkStatus, claimLabels, typeNames } from "./meta.js";
+import { decodeSdJwt, present } from "./sdjwt.js";
+import { addHistory, all, get } from "./store.js";
+import { alertBox, busy, countryTag, getConfig, h, issuerName, labelled, show, statusBadge } from "./ui.js";
+import { fetchRequestObject, parseRequestLink, sendDecline, sendResponse, verifyRequest } from "./vp.js";
+import { nowSeconds } from "./util.js";
+
+function claimRow(credential, spec, required) {
+  const labels = claimLabels(credential.typeMetadata, spec.path);
+  const id = `claim-${spec.id.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+  const box = h("input", { type: "checkbox", id, value: spec.id, checked: required || spec.preferred, disabled: required, "data-optional": required ? null : "true" });
+  return h("label", { for: id }, box, h("span", {}, labelled(labels, credential.country, spec.path.join(" › "))), required ? h("span", { class: "hint" }, "(required)") : h("span", { class: "hint" }, "(optional)"));
+}
+
+async function answerPanel(item) {
+  const credential = item.credential;
+  const names = typeNames(credential.typeMetadata);
+  const status = await checkStatus(credential);
+  const fieldset = h("fieldset", { "data-query": item.query.id },
+    h("legend", {}, `${names.en || credential.payload.vct} from ${issuerName(credential)}`),
+    h("p", {}, countryTag(credential.country), " ", statusBadge(status.status)),
+    item.match.required.map((c) => claimRow(credential, c, true)),
+    item.match.optional.map((c) => claimRow(credential, c, false)));
+  if (status.status === "revoked" || status.status === "suspended") {
+    fieldset.append(h("div", { class: "warning", role: "note" }, `This credential has been ${status.status} by its issuer; the verifier will refuse it.`));
+  }
+  return { fieldset, status };
+}
+
+async function share(request, plan, panels, out) {
+  const vpToken = {};
+  const shared = [];
+  for (const [i, item] of plan.answer.entries()) {
+    const optional = [...panels[i].fieldset.querySelectorAll("input[data-optional]:checked")].map((b) => b.value);
+    const paths = chosenPaths(item.match, optional);
+    const key = await get("keys", item.credential.keyId);
+    const decoded = await decodeSdJwt(item.credential.raw);
+    const { presentation } = await present(decoded, paths, { nonce: request.claims.nonce, aud: request.claims.client_id, key: key.privateKey, iat: nowSeconds() });
+    vpToken[item.query.id] = [presentation];
+    shared.push(...paths.map((p) => p.join(".")));
+  }
+  const result = await sendResponse(request, vpToken);
+  await addHistory({ kind: "presentation", verifier: request.verifier.name, country: request.verifier.country, claims: shared, accepted: result.ok });
+  if (result.ok && result.redirectUri) {
+    location.assign(result.redirectUri);
+    return;
+  }
+  const revoked = panels.some((p) => p.status.status === "revoked" || p.status.status === "suspended");
+  out.replaceChildren(result.ok
+    ? h("div", { class: "notice", role: "status", "data-testid": "sent" }, `Shared with ${request.verifier.name}. The verifier accepted your response.`)
+    : alertBox(`The verifier refused the presentation.${revoked ? " Your credential has been revoked or suspended by its issuer." : ""}`, "Not accepted"),
+    result.redirectUri ? h("a", { class: "button secondary", href: result.redirectUri }, "Return to the service") : null);
+}
+
+async function showRequest(linkText, out) {
+  const config = await getConfig();
+  let request;
+  try {
+    const link = parseRequestLink(linkText);
+    const { token, walletNonce } = await fetchRequestObject(link);
+    request = await verifyRequest(token, link, walletNonce, config.rp_anchors);
+  } catch (err) {
+    await addHistory({ kind: "refused", reason: err.message });
+    out.replaceChildren(alertBox(err.message, "Request refused"));
+    return;
+  }
+  const credentials = (await all("credentials")).filter((c) => c.format === "dc+sd-jwt");
+  const plan = planPresentation(request.claims.dcql_query, credentials);
+  const who = h("section", { class: "panel", "aria-labelledby": "who", "data-testid": "request" },
+    h("h2", { id: "who" }, "Who asks"),
+    h("p", { "data-testid": "verifier-name" }, h("strong", {}, request.verifier.name), " · ", countryTag(request.verifier.country)),
+    h("p", { class: "hint" }, `Client identifier: ${request.verifier.clientId}`),
+    h("h2", {}, "Why"), h("p", { "data-testid": "purpose" }, request.claims.purpose || "No purpose given."));
+  if (!plan.satisfiable) {
+    out.replaceChildren(who, alertBox("You have no credential that answers this request.", "Cannot answer"));
+    return;
+  }
+  const panels = await Promise.all(plan.answer.map(answerPanel));
+  const errors = h("div", { "aria-live": "polite" });
+  const shareButton = h("button", { type: "submit" }, "Share");
+  const decline = h("button", { type: "button", class: "secondary" }, "Decline");
+  const formEl = h("form", { "aria-labelledby": "what" }, h("h2", { id: "what" }, "What will be shared"), panels.map((p) => p.fieldset), shareButton, decline);
+  formEl.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    busy(shareButton, share(request, plan, panels, errors).catch((err) => errors.replaceChildren(alertBox(err.message, "Not sent"))));
+  });
+  decline.addEventListener("click", () => busy(decline, (async () => {
+    await sendDecline(request);
+    await addHistory({ kind: "declined", verifier: request.verifier.name, country: request.verifier.country });
+    errors.replaceChildren(h("div", { class: "notice", role: "status" }, "You declined. Nothing was shared."));
+  })().catch((err) => errors.replaceChildren(alertBox(err.message, "Not sent")))));
+  out.replaceChildren(who, formEl, errors);
+}
+
+export async function presentPage(params) {
+  const initial = params.has("request_uri") || params.has("client_id") ? `openid4vp://?${params}` : params.get("request") || "";
+  const out = h("div", { id: "request-area" });
+  const area = h("textarea", { id: "request-link", rows: 3, "aria-describedby": "request-hint" }, initial);
+  const button = h("button", { type: "submit" }, "Continue");
+  const formEl = h("form", {}, h("label", { for: "request-link" }, "Presentation request link"),
+    h("p", { id: "request-hint", class: "hint" }, "Paste an openid4vp:// link shown by the service, or scan its QR code."), area, button);
+  formEl.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    busy(button, showRequest(area.value, out));
+  });
+  show("Present a credential", formEl, out);
+  if (initial) busy(button, showRequest(initial, out));
+}
