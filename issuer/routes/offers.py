@@ -6,6 +6,7 @@
   ``tx_code`` (delivered out of band, Section 13.6) and QR code URLs.
 * ``GET <tenant>/offers/{id}``: the offer by reference, ``application/json``.
 * ``GET <tenant>/offers/{id}/qr.png`` and ``qr.svg``: the by-reference link as a QR code.
+* ``GET /operator``: the operator's demo page, which calls ``POST /v1/offers`` from the browser.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from typing import Literal
 
 import segno
 from fastapi import APIRouter, Depends
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from idcore.oid4vci.messages import credential_offer_uri
+from issuer.operator_page import operator_page
 from issuer.routes._http import NO_STORE
 from issuer.service import IssuerService, OfferError
 from issuer.tenant import Tenant
@@ -101,6 +103,10 @@ def offers_router(service: IssuerService, oauth: ClientCredentialsServer) -> API
         except OfferError as exc:
             return problem(exc.status, exc.title, exc.detail)
         return JSONResponse(_offer_answer(created), status_code=201, headers=NO_STORE)
+
+    @router.get("/operator", response_class=HTMLResponse, summary="Operator demo page", tags=["operator"])
+    async def operator() -> HTMLResponse:
+        return HTMLResponse(operator_page(service))
 
     for tenant in service.tenants:
         _add_tenant_routes(router, tenant, service)
