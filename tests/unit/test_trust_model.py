@@ -6,6 +6,8 @@ import copy
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from idcore.errors import Reason, TrustError
 from idcore.trust import (
@@ -209,3 +211,45 @@ def test_status_at_matches_history() -> None:
     assert issuer.status_at(99) is None
     assert issuer.status_at(250) is IssuerStatus.SUSPENDED
     assert issuer.current_status is IssuerStatus.WITHDRAWN
+
+
+# --- the indexed decision agrees with the plain reading of the rules ---------------------------
+
+_STATUS = st.sampled_from(["granted", "suspended"])
+
+
+@st.composite
+def histories(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Valid histories: granted first, non-decreasing times, optionally ending in a withdrawal."""
+    times = sorted(draw(st.lists(st.integers(0, 1000), min_size=1, max_size=8)))
+    statuses = ["granted", *draw(st.lists(_STATUS, min_size=len(times) - 1, max_size=len(times) - 1))]
+    if draw(st.booleans()):
+        statuses[-1] = "withdrawn" if len(statuses) > 1 else statuses[-1]
+    return [{"status": s, "since": t} for s, t in zip(statuses, times, strict=True)]
+
+
+def reference(history: list[dict[str, Any]], issued_at: int, now: int) -> Reason | None:
+    """The rules as the issue states them, evaluated naively."""
+
+    def status_at(t: int) -> str | None:
+        current = None
+        for change in history:
+            if change["since"] <= t:
+                current = change["status"]
+        return current
+
+    at_issue, at_now = status_at(issued_at), status_at(now)
+    if at_issue is None or at_now is None:
+        return Reason.NOT_AUTHORISED
+    if at_now == "withdrawn" or at_issue == "withdrawn":
+        return Reason.ISSUER_WITHDRAWN
+    return Reason.ISSUER_SUSPENDED if at_issue == "suspended" else None
+
+
+@settings(max_examples=300, deadline=None)
+@given(history=histories(), issued_at=st.integers(-5, 1005), delay=st.integers(0, 500))
+def test_decision_matches_reference(history: list[dict[str, Any]], issued_at: int, delay: int) -> None:
+    snap = TrustSnapshot(TrustList.from_json(list_json(history)))
+    decision = is_authorised(snap, ISSUER, VCT_PID, issued_at, issued_at + delay)
+    assert decision.reason is reference(history, issued_at, issued_at + delay)
+    assert decision.authorised is (decision.reason is None)
