@@ -6,12 +6,13 @@
   authlib has no PAR endpoint; the pushed parameters are validated by authlib's authorization
   code grant before a single-use ``request_uri`` is returned.
 * Authorization Endpoint (RFC 6749 Section 4.1.1 with RFC 9126 Section 4): shows the demo login,
-  then authlib issues the code and redirects.
+  then authlib issues the code and redirects; the response carries ``iss`` (RFC 9207).
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from authlib.oauth2.base import OAuth2Error  # type: ignore[import-untyped]
 from fastapi import APIRouter, Request
@@ -34,10 +35,13 @@ def _dpop_error(failure: DpopFailure) -> JSONResponse:
     return json_error(400, failure.error, failure.description, headers)
 
 
-def _authlib_response(result: tuple[int, Any, dict[str, str]]) -> Response:
+def _authlib_response(result: tuple[int, Any, dict[str, str]], iss: str | None = None) -> Response:
     status, body, headers = result
     if status == 302:
-        return RedirectResponse(headers["Location"], status_code=302, headers=NO_STORE)
+        location = headers["Location"]
+        if iss is not None:  # RFC 9207: the authorization response names its issuer (mix-up defence)
+            location += ("&" if "?" in location else "?") + urlencode({"iss": iss})
+        return RedirectResponse(location, status_code=302, headers=NO_STORE)
     return JSONResponse(body, status_code=status, headers={**NO_STORE, **{k: v for k, v in headers.items()
                                                                             if k.lower() != "content-type"}})
 
@@ -114,7 +118,7 @@ def _add_authorize_routes(router: APIRouter, tenant: Tenant, service: IssuerServ
             return HTMLResponse(error_page(exc.error, exc.description), status_code=400)
         except OAuth2Error as err:
             if err.redirect_uri:
-                return _authlib_response(err())
+                return _authlib_response(err(), tenant.identifier)
             return HTMLResponse(error_page(err.error, err.description or ""), status_code=400)
         txn = service.token()
         service.records.put_secret(f"authz-txn:{tenant.spec.slug}", txn, params, ttl=600)
@@ -137,7 +141,8 @@ def _add_authorize_routes(router: APIRouter, tenant: Tenant, service: IssuerServ
         oauth_request = FormRequest("GET", tenant.url("/authorize"), {}, {k: str(v) for k, v in params.items()})
         grant_user = _chosen_subject(tenant, service, form, params)
         grant = tenant.authz.get_authorization_grant(oauth_request)
-        return _authlib_response(tenant.authz.create_authorization_response(oauth_request, grant_user, grant))
+        response = tenant.authz.create_authorization_response(oauth_request, grant_user, grant)
+        return _authlib_response(response, tenant.identifier)
 
 
 def _chosen_subject(

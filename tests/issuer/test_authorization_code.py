@@ -139,6 +139,7 @@ def test_denied_login_redirects_with_access_denied(harness: Harness) -> None:
     query = parse_qs(urlsplit(answer.headers["location"]).query)
     assert query["error"] == ["access_denied"]
     assert query["state"] == ["s1"]
+    assert query["iss"] == [harness.pid]
 
 
 def test_issuer_state_binds_the_offer_to_its_subject(harness: Harness) -> None:

@@ -156,6 +156,8 @@ class ScriptedWallet:
         assert login.status_code == 302, login.text
         location = parse_qs(urlsplit(login.headers["location"]).query)
         assert location["state"] == ["st-1"]
+        if location.get("iss") != [identifier]:  # RFC 9207 mix-up defence
+            raise ValueError("authorization response from another issuer")
         form = {"grant_type": "authorization_code", "code": location["code"][0], "redirect_uri": self.redirect_uri,
                 "client_id": self.client_id, "code_verifier": verifier}
         return self._post(meta["token_endpoint"], data=form)
