@@ -27,6 +27,7 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Any:
 def _serve(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from lintas.kv import StoreUnavailable
     from lintas.server import run
     from trust_registry.app import create_app
 
@@ -38,13 +39,18 @@ def _serve(args: argparse.Namespace) -> int:
     except ValidationError as exc:
         print(f"invalid configuration: {exc}", file=sys.stderr)
         return 2
-    run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    try:
+        app = create_app(settings)
+    except (ValueError, OSError, StoreUnavailable) as exc:  # bad seed file, unwritable data dir, store down
+        print(f"cannot start the registry: {exc}", file=sys.stderr)
+        return 2
+    run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 
 def _audit_verify(args: argparse.Namespace) -> int:
     from idcore.x509 import certificate_from_pem
-    from lintas.kv import open_store
+    from lintas.kv import StoreUnavailable, open_store
     from trust_registry.app import STORE_NAMESPACE
     from trust_registry.audit import verify_audit_log
 
@@ -53,11 +59,15 @@ def _audit_verify(args: argparse.Namespace) -> int:
     if not cert_path.exists():
         print(f"no registry signing certificate at {cert_path}", file=sys.stderr)
         return 2
-    store = open_store(settings.redis_url, settings.data_dir, STORE_NAMESPACE)
     try:
-        report = verify_audit_log(store, certificate_from_pem(cert_path.read_bytes()))
-    finally:
-        store.close()
+        store = open_store(settings.redis_url, settings.data_dir, STORE_NAMESPACE)
+        try:
+            report = verify_audit_log(store, certificate_from_pem(cert_path.read_bytes()))
+        finally:
+            store.close()
+    except StoreUnavailable as exc:
+        print(f"store unavailable: {exc}", file=sys.stderr)
+        return 2
     for line in report.problems:
         print(f"problem: {line}")
     print(f"{'ok' if report.ok else 'FAILED'}: {report.records} records checked")

@@ -16,9 +16,11 @@ from idcore.ports import FixedClock
 from idcore.x509 import certificate_from_pem
 from lintas.cli import main
 from lintas.kv import KeyValueStore, open_store
+from lintas.testing import free_port
 from trust_registry.app import STORE_NAMESPACE
 from trust_registry.audit import verify_audit_log
 from trust_registry.ledger import AUDIT_TYP, GENESIS_HASH, list_key, log_key, sha256_hex
+from trust_registry.pki import ensure_registry_keys
 
 from .helpers import MY_PID, SG_PID, Registry, make_settings, start_registry
 
@@ -171,3 +173,13 @@ def test_cli_audit_verify(
         for key in store.scan_prefix(""):
             store.delete(key)
         store.close()
+
+
+def test_cli_audit_verify_without_registry_or_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["registry", "audit-verify", "--data", str(tmp_path)]) == 2
+    assert "no registry signing certificate" in capsys.readouterr().err
+    data_dir = tmp_path / "data"
+    ensure_registry_keys(data_dir, now=1_800_000_000, days=30, public_url="https://registry.example")
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    assert main(["registry", "audit-verify", "--data", str(data_dir), "--redis-url", dead]) == 2
+    assert "store unavailable" in capsys.readouterr().err
