@@ -67,7 +67,7 @@ def _prepare(base: str, world: Any, n: int) -> list[tuple[str, dict[str, str]]]:
         token = http.post(f"{base}/oauth/token", data={"grant_type": "client_credentials"},
                           auth=("my-bank", secret)).json()["access_token"]  # fmt: skip
         anchors = [certificate_from_pem(http.get(f"{base}/.well-known/lintas/rp-ca.pem").content)]
-        wallet = ScriptedWallet(http, anchors, SystemClock(), KeySigner(world_module._key()))
+        wallet = ScriptedWallet(http, anchors, SystemClock(), KeySigner(world_module.new_key()))
         now = int(time.time())
         credential = world.issue("sg-pid", dict(world_module.PID_CLAIMS), dict(wallet.holder.public_jwk),
                                  iat=now - 3600, exp=now + 86400)  # fmt: skip

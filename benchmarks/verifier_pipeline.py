@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from idcore.jose import KeySigner
 from idcore.ports import FixedClock
 from idcore.sdjwt import HolderCredential, KeyBindingPolicy, VerifyOptions, verify_sd_jwt
-from tests.verifier.world import PID_CLAIMS, T0, World, _key
+from tests.verifier.world import PID_CLAIMS, T0, World, new_key
 from verifier.pipeline import Expectation, Pipeline
 from verifier.policy import load_config
 from verifier.settings import DEFAULT_CONFIG
@@ -56,7 +56,7 @@ def main() -> int:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core, like the core benchmark
     world = World("http://127.0.0.1:9")  # status lists are served in-process below
     clock = FixedClock(T0)
-    holder_key = KeySigner(_key())
+    holder_key = KeySigner(new_key())
     issuer = world.issuers["sg-pid"]
     holder = HolderCredential.parse(world.issue("sg-pid", dict(PID_CLAIMS), dict(holder_key.public_jwk)))
     wanted = [["given_name"], ["family_name"], ["birthdate"], ["nationality"], ["age_over_18"]]

@@ -23,7 +23,7 @@ from idcore.ports import FixedClock
 from lintas.kv import open_store
 from lintas.testing import RedisServer, UvicornServer, free_port
 from tests.verifier.wallet_client import ScriptedWallet
-from tests.verifier.world import T0, World, _key, status_app
+from tests.verifier.world import T0, World, new_key, status_app
 from verifier.app import create_app
 from verifier.settings import VerifierSettings
 
@@ -108,4 +108,4 @@ def wallet(verifier: RunningVerifier, clock: FixedClock) -> ScriptedWallet:
     from idcore.x509 import certificate_from_pem
 
     pem = verifier.http.get(f"{verifier.url}/.well-known/lintas/rp-ca.pem").content
-    return ScriptedWallet(verifier.http, [certificate_from_pem(pem)], clock, KeySigner(_key()))
+    return ScriptedWallet(verifier.http, [certificate_from_pem(pem)], clock, KeySigner(new_key()))

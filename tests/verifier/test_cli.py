@@ -16,13 +16,13 @@ from idcore.sdjwt import HolderCredential
 from idcore.trust import certificate_sha256_hex
 from lintas.cli import main
 from lintas.testing import free_port
-from tests.verifier.world import PID_CLAIMS, T0, World, _key
+from tests.verifier.world import PID_CLAIMS, T0, World, new_key
 
 AUD = "x509_san_dns:verifier.example"
 
 
 def _presentation(world: World, nonce: str) -> str:
-    holder_key = KeySigner(_key())
+    holder_key = KeySigner(new_key())
     holder = HolderCredential.parse(world.issue("sg-pid", PID_CLAIMS, dict(holder_key.public_jwk)))
     return holder.present(holder.select([["age_over_18"]]), signer=holder_key, aud=AUD, nonce=nonce, iat=T0)
 

@@ -17,7 +17,7 @@ from idcore.jose import KeySigner
 from idcore.ports import FixedClock
 from idcore.sdjwt import HolderCredential
 from idcore.trust.vct import VCT_BUSINESS_REGISTRATION
-from tests.verifier.world import PID_CLAIMS, T0, World, _key
+from tests.verifier.world import PID_CLAIMS, T0, World, new_key
 from verifier.pipeline import Check, Expectation, Pipeline, Rejection
 from verifier.policy import Policy, load_config
 from verifier.settings import DEFAULT_CONFIG
@@ -25,7 +25,7 @@ from verifier.status import HttpStatusFetcher, StatusChecker
 
 AUD = "x509_hash:abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ"
 NONCE = "n-0S6_WzA2Mj"
-HOLDER = KeySigner(_key())
+HOLDER = KeySigner(new_key())
 POLICIES = load_config(DEFAULT_CONFIG).policies
 
 
@@ -108,7 +108,7 @@ CASES: dict[str, tuple[Callable[[World], str], Check, str]] = {
         lambda w: present(pid(w), aud=AUD.split(":", 1)[1]), Check.HOLDER_BINDING, "aud_mismatch"),
     "stale_kb_jwt": (lambda w: present(pid(w), iat=T0 - 3600), Check.HOLDER_BINDING, "iat_out_of_window"),
     "kb_by_another_key": (
-        lambda w: present(pid(w), signer=KeySigner(_key())), Check.HOLDER_BINDING, "bad_signature"),
+        lambda w: present(pid(w), signer=KeySigner(new_key())), Check.HOLDER_BINDING, "bad_signature"),
     "kb_missing": (_without_kb, Check.HOLDER_BINDING, "kb_missing"),
 }  # fmt: skip
 
@@ -116,7 +116,7 @@ CASES: dict[str, tuple[Callable[[World], str], Check, str]] = {
 def _forge(world: World) -> str:
     # Signed by a fresh key while naming the listed issuer's certificate chain.
     original = world.issuers["sg-pid"]
-    imposter = type(original)(**{**original.__dict__, "signer": KeySigner(_key())})
+    imposter = type(original)(**{**original.__dict__, "signer": KeySigner(new_key())})
     return present(world.issue("sg-pid", dict(PID_CLAIMS), dict(HOLDER.public_jwk), issuer=imposter))
 
 
@@ -207,7 +207,7 @@ def test_issuer_key_from_jwt_vc_issuer_metadata(world: World, clock: FixedClock,
     (cred,) = run(_metadata_pipeline(world, clock, right), present(credential))
     assert cred.country == "MY"
     # Twins: metadata naming another key; and a verifier without metadata resolution (x5c only).
-    other = KeySigner(_key())
+    other = KeySigner(new_key())
     wrong = {url: {"issuer": issuer.issuer_id, "jwks": {"keys": [dict(other.public_jwk, kid="k1")]}}}
     with pytest.raises(Rejection) as info:
         run(_metadata_pipeline(world, clock, wrong), present(credential))

@@ -18,7 +18,7 @@ from idcore.x509 import certificate_from_pem
 from lintas.kv import open_store
 from lintas.testing import RedisServer, UvicornServer, free_port
 from tests.verifier.wallet_client import ScriptedWallet
-from tests.verifier.world import PID_CLAIMS, World, _key
+from tests.verifier.world import PID_CLAIMS, World, new_key
 from verifier.app import create_app
 from verifier.settings import VerifierSettings
 
@@ -42,7 +42,7 @@ def test_flow_alternating_between_two_replicas(
             # Created on A, the request object fetched from B, the response posted to A, the result read on B.
             created = http.post(f"{base_a}/v1/presentations", json={"policy": "age-check"}, headers=headers).json()
             anchors = [certificate_from_pem(http.get(f"{base_b}/.well-known/lintas/rp-ca.pem").content)]
-            wallet = ScriptedWallet(http, anchors, clock, KeySigner(_key()))
+            wallet = ScriptedWallet(http, anchors, clock, KeySigner(new_key()))
             request = wallet.fetch(created["request_link"].replace(str(port_a), str(port_b)))
             credential = world.issue("sg-pid", PID_CLAIMS, dict(wallet.holder.public_jwk))
             form = wallet.response_form(request, {"pid": [wallet.present(request, credential)]})

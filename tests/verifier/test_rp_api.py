@@ -24,7 +24,7 @@ from idcore.trust.vct import VCT_PID
 from lintas.testing import RedisServer, UvicornServer
 from tests.verifier.conftest import RunningVerifier, start_verifier
 from tests.verifier.wallet_client import AuthorizationRequest, ScriptedWallet
-from tests.verifier.world import PID_CLAIMS, World, _key
+from tests.verifier.world import PID_CLAIMS, World, new_key
 from verifier.settings import DEFAULT_CONFIG
 
 
@@ -71,7 +71,7 @@ def rp_wallet(rp_verifier: RunningVerifier, clock: FixedClock) -> ScriptedWallet
     from idcore.x509 import certificate_from_pem
 
     pem = rp_verifier.http.get(f"{rp_verifier.url}/.well-known/lintas/rp-ca.pem").content
-    return ScriptedWallet(rp_verifier.http, [certificate_from_pem(pem)], clock, KeySigner(_key()))
+    return ScriptedWallet(rp_verifier.http, [certificate_from_pem(pem)], clock, KeySigner(new_key()))
 
 
 def _answer(wallet: ScriptedWallet, world: World, request: AuthorizationRequest) -> httpx.Response:
@@ -168,7 +168,7 @@ def test_expired_transaction(rp_verifier: RunningVerifier, rp_wallet: ScriptedWa
 def test_offline_verify_endpoint(rp_verifier: RunningVerifier, world: World, clock: FixedClock) -> None:
     from idcore.sdjwt import HolderCredential
 
-    holder_key = KeySigner(_key())
+    holder_key = KeySigner(new_key())
     holder = HolderCredential.parse(world.issue("sg-pid", PID_CLAIMS, dict(holder_key.public_jwk)))
     presentation = holder.present(holder.select([["age_over_18"]]), signer=holder_key, aud="aud-1", nonce="nonce-1",
                                   iat=clock.now())  # fmt: skip

@@ -17,7 +17,7 @@ from idcore.ports import FixedClock, SystemRandom
 from lintas.testing import RedisServer, race
 from tests.verifier.conftest import RunningVerifier, start_verifier
 from tests.verifier.wallet_client import ScriptedWallet
-from tests.verifier.world import PID_CLAIMS, World, _key
+from tests.verifier.world import PID_CLAIMS, World, new_key
 
 
 def _flow(
@@ -71,7 +71,7 @@ def test_a128gcm_responses_are_accepted(verifier: RunningVerifier, wallet: Scrip
     kid = request.claims["client_metadata"]["jwks"]["keys"][0]["kid"]
     from idcore.jwk import public_jwk
 
-    jwe = encrypt_compact(b"{}", public_jwk(_key()), enc="A128GCM", random=SystemRandom(), kid=kid)
+    jwe = encrypt_compact(b"{}", public_jwk(new_key()), enc="A128GCM", random=SystemRandom(), kid=kid)
     assert wallet.post(request, {"response": jwe}).status_code == 400
     assert verifier.status("my-bank", created["transaction_id"])["reason"] == "decryption_failed"
 
@@ -166,7 +166,7 @@ def test_redis_outage_503_then_recovery_without_restart(
         from idcore.jose import KeySigner
         from idcore.x509 import certificate_from_pem
 
-        wallet = ScriptedWallet(verifier.http, [certificate_from_pem(pem)], clock, KeySigner(_key()))
+        wallet = ScriptedWallet(verifier.http, [certificate_from_pem(pem)], clock, KeySigner(new_key()))
         tid, form, request = _flow(verifier, wallet, world)
         own_redis.stop()
         down = wallet.post(request, form)  # type: ignore[arg-type]

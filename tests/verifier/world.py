@@ -33,7 +33,7 @@ RANDOM = SystemRandom()
 T0 = 1_780_000_000  # a fixed "now" (2026) shared by the tests' clock
 
 
-def _key() -> ec.EllipticCurvePrivateKey:
+def new_key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
 
@@ -78,7 +78,7 @@ class World:
         self.status_base = status_base
         self.roots: dict[str, tuple[ec.EllipticCurvePrivateKey, x509.Certificate]] = {}
         for country in ("SG", "MY", "TH", "VN", "PH"):
-            key = _key()
+            key = new_key()
             nb, na = _validity()
             cert = create_root_ca(key, common_name=f"{country} root", country=country, organization="gov",
                                   not_before=nb, not_after=na)  # fmt: skip
@@ -101,7 +101,7 @@ class World:
         for status_list in self.status_lists.values():
             status_list.set(self.REVOKED_IDX, 1)
             status_list.set(self.SUSPENDED_IDX, 2)
-        self.registry_key = _key()
+        self.registry_key = new_key()
         nb, na = _validity()
         self.registry_cert = create_root_ca(self.registry_key, common_name="registry", country="ID",
                                             organization="lintas", not_before=nb, not_after=na)  # fmt: skip
@@ -111,7 +111,7 @@ class World:
         self, slug: str, country: str, vcts: tuple[str, ...], level: str, history: list[dict[str, Any]] | None = None
     ) -> Issuer:
         root_key, root = self.roots[country]
-        key = _key()
+        key = new_key()
         nb, na = _validity()
         issuer_id = f"https://{slug}.issuers.lintas.test"
         leaf = create_issuer_certificate(
