@@ -34,6 +34,7 @@ T0 = 1_780_000_000  # a fixed "now" (2026) shared by the tests' clock
 
 
 def new_key() -> ec.EllipticCurvePrivateKey:
+    """A fresh P-256 private key (tests never use committed keys)."""
     return ec.generate_private_key(ec.SECP256R1())
 
 
