@@ -10,6 +10,7 @@
 The network never enters here: fetching is a port (``fetch() -> bytes``).
 """
 
+from idcore.trust.anchors import IssuerMatch, check_anchor_certificate, find_issuer_for_certificate
 from idcore.trust.cache import CacheStatus, TrustListCache
 from idcore.trust.decision import Decision, TrustSnapshot, is_authorised, require_authorised
 from idcore.trust.model import (
@@ -48,6 +49,7 @@ __all__ = [
     "CountryEntry",
     "Decision",
     "IssuerEntry",
+    "IssuerMatch",
     "IssuerStatus",
     "SchemeOperator",
     "StatusChange",
@@ -57,7 +59,9 @@ __all__ = [
     "TrustSnapshot",
     "VerifiedTrustList",
     "certificate_sha256_hex",
+    "check_anchor_certificate",
     "check_identifier",
+    "find_issuer_for_certificate",
     "is_authorised",
     "require_authorised",
     "sign_trust_list",

@@ -155,3 +155,13 @@ def test_intermediate_ca_is_not_an_anchor() -> None:
     with pytest.raises(X509Error) as info:
         check_anchor_certificate(intermediate, NOW)
     assert info.value.reason is Reason.CHAIN_INVALID
+
+
+def test_public_api_is_complete() -> None:
+    import idcore.trust
+
+    exported = set(idcore.trust.__all__)
+    assert {"find_issuer_for_certificate", "is_authorised", "TrustListCache", "verify_trust_list"} <= exported
+    for name in exported:
+        assert getattr(idcore.trust, name) is not None
+    assert len(exported) == len(idcore.trust.__all__)  # no name listed twice
