@@ -138,6 +138,10 @@ def _install_handlers(app: FastAPI) -> None:
         assert isinstance(exc, IdcoreError)  # noqa: S101
         return problem(400, "Bad Request", "invalid input", reason=exc.reason.value)
 
+    async def on_rate(request: Request, exc: Exception) -> Response:
+        return problem(429, "Too Many Requests", "rate limit exceeded", headers={"Retry-After": "60"})
+
+    app.add_exception_handler(_RateLimited, on_rate)
     app.add_exception_handler(ConfigError, on_config)
     app.add_exception_handler(AuthorizationError, on_oid4vp)
     app.add_exception_handler(IdcoreError, on_idcore)
@@ -166,10 +170,7 @@ def create_app(
     keys = ensure_verifier_keys(settings.data_dir, dns_name=settings.dns_name, public_url=settings.base_url,
                                 now=clock.now(), days=settings.certificate_days)  # fmt: skip
     secrets = ensure_client_secrets(settings.data_dir, config.relying_parties)
-    oauth = ClientCredentialsServer(
-        clients=[OAuthClient(cid, hash_secret(s), frozenset({SCOPE})) for cid, s in secrets.items()],
-        signer=keys.oauth_signer, issuer=settings.base_url, clock=clock, token_ttl=settings.token_ttl,
-    )  # fmt: skip
+    oauth = _oauth_server(settings, keys, secrets, clock)
     source = trust_source(settings, trust, http, clock)
     snapshot = source.snapshot if isinstance(source, TrustListCache) else source
     metrics = VerifierMetrics()
@@ -180,11 +181,6 @@ def create_app(
         tx_store, pipeline, clock, random, config.relying_parties, metrics.outcome,
         _webhook(http, keys, clock, settings.base_url), settings.base_url, metrics.pipeline.observe,
     )  # fmt: skip
-
-    def rate_limit(rp: RelyingParty) -> None:
-        limit = rp.rate_limit_per_minute or settings.rate_limit_per_minute
-        if tx_store.hit(rp.client_id, clock.now() // 60) > limit:
-            raise _RateLimited()
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -197,15 +193,12 @@ def create_app(
     app.state.trust = source
     _install_handlers(app)
 
-    async def on_rate(request: Request, exc: Exception) -> Response:
-        return problem(429, "Too Many Requests", "rate limit exceeded", headers={"Retry-After": "60"})
-
-    app.add_exception_handler(_RateLimited, on_rate)
     app.middleware("http")(metrics.middleware)
     app.include_router(oauth.router())
     app.include_router(rp_router(
         config=config, store=tx_store, service=service, pipeline=pipeline, auth=oauth.require(SCOPE),
-        rate_limit=rate_limit, default_prefix=settings.client_id_prefix, development=settings.development,
+        rate_limit=_rate_limiter(settings, tx_store, clock), default_prefix=settings.client_id_prefix,
+        development=settings.development,
     ))  # fmt: skip
     app.include_router(wallet_router(service, tx_store, handler))
     _ops_routes(app, tx_store, source, keys, metrics)
@@ -214,6 +207,29 @@ def create_app(
 
 class _RateLimited(Exception):
     """A relying party exceeded its per-minute budget."""
+
+
+def _rate_limiter(
+    settings: VerifierSettings, store: TransactionStore, clock: Clock
+) -> Callable[[RelyingParty], None]:
+    """Per relying party and minute, counted in the shared store so that replicas agree."""
+
+    def check(rp: RelyingParty) -> None:
+        limit = rp.rate_limit_per_minute or settings.rate_limit_per_minute
+        if store.hit(rp.client_id, clock.now() // 60) > limit:
+            raise _RateLimited()
+
+    return check
+
+
+def _oauth_server(
+    settings: VerifierSettings, keys: VerifierKeys, secrets: dict[str, str], clock: Clock
+) -> ClientCredentialsServer:
+    """Client credentials for the relying parties; the server keeps only the secrets' SHA-256."""
+    return ClientCredentialsServer(
+        clients=[OAuthClient(cid, hash_secret(s), frozenset({SCOPE})) for cid, s in secrets.items()],
+        signer=keys.oauth_signer, issuer=settings.base_url, clock=clock, token_ttl=settings.token_ttl,
+    )  # fmt: skip
 
 
 def _ops_routes(
