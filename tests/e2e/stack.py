@@ -70,16 +70,22 @@ class Stack:
         return dict(answer.json())
 
     def set_status(self, country: str, subject_id: str, action: str) -> list[str]:
-        """Apply ``action`` (revoke/suspend/reinstate) to every credential of a subject; return their ids."""
+        """Apply ``action`` (revoke/suspend) to a subject's valid credentials; return their ids."""
         headers = {"Authorization": f"Bearer {self.issuer_token(country, 'admin')}"}
-        base = self.issuers[country]
-        listed = httpx.get(f"{base}/v1/credentials", params={"subject_id": subject_id}, headers=headers, timeout=10)
+        listed = httpx.get(f"{self.issuers[country]}/v1/credentials", params={"subject_id": subject_id},
+                           headers=headers, timeout=10)  # fmt: skip
         listed.raise_for_status()
-        ids = [c["credential_id"] for c in listed.json()["credentials"] if c["status"] != "revoked"]
+        ids = [c["credential_id"] for c in listed.json()["credentials"] if c["status"] == "valid"]
         for cid in ids:
-            answer = httpx.post(f"{base}/v1/credentials/{cid}/{action}", headers=headers, timeout=10)
-            assert answer.status_code == 200, answer.text
+            self.admin(cid, country, action)
         return ids
+
+    def admin(self, credential_id: str, country: str, action: str) -> None:
+        """``POST /v1/credentials/{id}/{action}`` on an issuer's admin API."""
+        headers = {"Authorization": f"Bearer {self.issuer_token(country, 'admin')}"}
+        answer = httpx.post(f"{self.issuers[country]}/v1/credentials/{credential_id}/{action}", headers=headers,
+                            timeout=10)  # fmt: skip
+        assert answer.status_code == 200, answer.text
 
 
 def _serve(exits: ExitStack, app: Any, port: int, origin: str) -> str:

@@ -63,3 +63,88 @@ def test_wrong_pin_is_refused(stack: Stack, page: Any, shot: Any) -> None:
     page.get_by_role("button", name="Receive credential").click()
     expect(page.get_by_test_id("error")).to_contain_text("PIN is wrong")
     shot(page, "wrong-pin")
+
+
+def _vn_business_via_persona(stack: Stack, page: Any, shot: Any) -> None:
+    """Persona picker -> demo issuance desk -> offer link -> PIN -> business card."""
+    page.goto(f"{stack.wallet}/personas")
+    page.get_by_role("button", name="Play Song Hong Trading Joint Stock Company").click()
+    page.get_by_role("button", name="Get it with a PIN (pre-authorized)").click()
+    sms = page.locator(".sms")
+    pin = sms.inner_text().rsplit(" ", 1)[-1]
+    shot(page, "1-desk-sms")
+    page.get_by_test_id("open-offer").click()
+    page.fill("#pin", pin)
+    page.get_by_role("button", name="Receive credential").click()
+    page.get_by_test_id("received").wait_for()
+    expect(page.locator("[data-claim=legal_name]")).to_have_text("Song Hong Trading Joint Stock Company")
+    expect(page.locator("dl.claims span[lang=vi]").first).to_be_visible()
+    shot(page, "2-business-card")
+
+
+def test_vn_business_registers_at_th_portal_same_device(stack: Stack, page: Any, shot: Any) -> None:
+    _vn_business_via_persona(stack, page, shot)
+    start_rp(page, stack, "th-procurement")
+    page.get_by_test_id("same-device").click()
+    expect(page.get_by_test_id("purpose")).to_contain_text("Register a foreign supplier")
+    shot(page, "3-consent")
+    page.get_by_role("button", name="Share").click()
+    # direct_post.jwt; the verifier's redirect_uri brings the browser back with a response code.
+    page.wait_for_url(f"{stack.wallet}/rp/th-procurement*")
+    expect(page.get_by_test_id("rp-status")).to_have_text("Verified", timeout=20_000)
+    expect(page.locator("[data-claim=legal_name]")).to_have_text("Song Hong Trading Joint Stock Company")
+    expect(page.get_by_test_id("issuing-country")).to_contain_text("Viet Nam")
+    shot(page, "4-portal-verified")
+    page.goto(f"{stack.wallet}/history")
+    expect(page.get_by_test_id("history")).to_contain_text("legal_name")
+    assert page.script_errors == []
+
+
+def test_declining_at_th_portal_shares_nothing(stack: Stack, page: Any, shot: Any) -> None:
+    _vn_business_via_persona(stack, page, shot)
+    start_rp(page, stack, "th-procurement")
+    posted: list[Any] = []
+    page.on("request", lambda r: posted.append(r) if r.url.endswith("/wallet/response") else None)
+    page.get_by_test_id("same-device").click()
+    page.get_by_role("button", name="Decline").click()
+    expect(page.get_by_role("status")).to_contain_text("You declined")
+    assert len(posted) == 1
+    assert "vp_token" not in (posted[0].post_data or "")
+    shot(page, "3-declined")
+
+
+def test_revoked_credential_is_refused(stack: Stack, context: Any, page: Any, shot: Any) -> None:
+    receive_with_pin(page, stack, "SG", "sg-rajesh-kumar")
+    assert stack.set_status("SG", "sg-rajesh-kumar", "revoke")
+    page.reload()
+    expect(page.get_by_test_id("status").first).to_have_text("Revoked")
+    shot(page, "1-card-revoked")
+    checker = context.new_page()
+    link = start_rp(checker, stack, "age-check")
+    open_request(page, stack, link)
+    expect(page.locator(".warning")).to_contain_text("revoked")
+    shot(page, "2-consent-warning")
+    page.get_by_role("button", name="Share").click()
+    expect(page.get_by_test_id("error")).to_contain_text("The verifier refused the presentation")
+    shot(page, "3-wallet-refused")
+    expect(checker.get_by_test_id("rp-status")).to_contain_text("revoked by its issuer", timeout=20_000)
+    shot(checker, "4-rp-refused")
+
+
+def test_reinstated_credential_is_accepted(stack: Stack, context: Any, page: Any) -> None:
+    """The twin of the revocation journey: suspended then reinstated, the same check passes."""
+    receive_with_pin(page, stack, "SG", "sg-rajesh-kumar")
+    ids = stack.set_status("SG", "sg-rajesh-kumar", "suspend")
+    page.reload()
+    expect(page.get_by_test_id("status").first).to_have_text("Suspended")
+    for cid in ids:
+        stack.admin(cid, "SG", "reinstate")
+    page.reload()
+    expect(page.get_by_test_id("status").first).to_have_text("Valid")
+    checker = context.new_page()
+    open_request(page, stack, start_rp(checker, stack, "age-check"))
+    page.get_by_role("button", name="Share").click()
+    expect(page.get_by_test_id("sent")).to_be_visible()
+    expect(checker.get_by_test_id("rp-status")).to_have_text("Verified", timeout=20_000)
+    expect(checker.locator("[data-claim=age_over_18]")).to_have_text("Yes")
+    expect(checker.locator("[data-claim=given_name]")).to_have_count(0)

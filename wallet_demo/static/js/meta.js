@@ -66,7 +66,8 @@ export async function checkStatus(credential) {
   const ref = credential.payload?.status?.status_list;
   if (!ref) return { status: "valid", detail: "no status list" };
   try {
-    const response = await fetchChecked(ref.uri, { headers: { Accept: "application/statuslist+jwt" }, timeout: 8000 }, "the status list");
+    // "Live" status: revalidate instead of trusting the HTTP cache.
+    const response = await fetchChecked(ref.uri, { headers: { Accept: "application/statuslist+jwt" }, cache: "no-cache", timeout: 8000 }, "the status list");
     if (!response.ok) throw new WalletError("status", `status list answered ${response.status}`);
     const token = await response.text();
     const [headerPart] = token.split(".");

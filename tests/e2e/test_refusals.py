@@ -1,0 +1,158 @@
+"""The wallet refuses requests that do not check out, and its holder keys cannot leave the page."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.helpers import open_request, receive_with_pin, start_rp
+from tests.e2e.stack import Stack
+
+
+def _flip_signature(jwt: str) -> str:
+    header, payload, signature = jwt.split(".")
+    raw = bytearray(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
+    raw[10] ^= 0x01
+    return f"{header}.{payload}.{base64.urlsafe_b64encode(bytes(raw)).rstrip(b'=').decode()}"
+
+
+def _swap_payload_claim(jwt: str) -> str:
+    # Re-encode the payload with another purpose but keep the original signature.
+    header, payload, signature = jwt.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["purpose"] = "Nothing to see here"
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return f"{header}.{forged}.{signature}"
+
+
+@pytest.mark.parametrize("tamper", [_flip_signature, _swap_payload_claim])
+def test_request_with_bad_signature_is_refused(stack: Stack, context: Any, page: Any, shot: Any, tamper: Any) -> None:
+    receive_with_pin(page, stack, "SG", "sg-tan-wei-ling")
+    link = start_rp(context.new_page(), stack, "age-check")
+
+    def serve_tampered(route: Any) -> None:
+        original = route.fetch()
+        route.fulfill(response=original, body=tamper(original.text()))
+
+    page.route(f"{stack.verifier}/wallet/request/**", serve_tampered)
+    open_request(page, stack, link)
+    expect(page.get_by_test_id("error")).to_contain_text("Request refused: The signature does not verify")
+    expect(page.get_by_test_id("request")).to_have_count(0)  # nothing of the request is shown
+    shot(page, f"refused-{tamper.__name__}")
+    page.goto(f"{stack.wallet}/history")
+    expect(page.get_by_test_id("history")).to_contain_text("refused a request")
+
+
+def test_untampered_request_is_shown(stack: Stack, context: Any, page: Any) -> None:
+    """The twin: the same request served unmodified (through the same route hook) is accepted."""
+    receive_with_pin(page, stack, "SG", "sg-tan-wei-ling")
+    link = start_rp(context.new_page(), stack, "age-check")
+    page.route(f"{stack.verifier}/wallet/request/**", lambda route: route.fulfill(response=route.fetch()))
+    open_request(page, stack, link)
+    expect(page.get_by_test_id("purpose")).to_contain_text("18 or older")
+
+
+def _other_hash(link: str) -> str:
+    params = dict(parse_qsl(link.split("?", 1)[1]))
+    digest = hashlib.sha256(b"another certificate").digest()
+    params["client_id"] = "x509_hash:" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return "openid4vp://?" + urlencode(params)
+
+
+def _san_dns(link: str) -> str:
+    params = dict(parse_qsl(link.split("?", 1)[1]))
+    params["client_id"] = "x509_san_dns:bank.example"
+    return "openid4vp://?" + urlencode(params)
+
+
+def _unsigned(link: str) -> str:
+    return "openid4vp://?" + urlencode({"client_id": "redirect_uri:http://127.0.0.1:9/cb", "response_uri": "http://127.0.0.1:9/cb",
+                                        "dcql_query": "{}", "nonce": "n"})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("forge", "message"),
+    [
+        (_other_hash, "client"),
+        (_san_dns, "client"),
+        (_unsigned, "not signed"),
+    ],
+)
+def test_request_with_bad_client_id_is_refused(
+    stack: Stack, context: Any, page: Any, shot: Any, forge: Any, message: str
+) -> None:
+    link = start_rp(context.new_page(), stack, "age-check")
+    open_request(page, stack, forge(link))
+    expect(page.get_by_test_id("error")).to_contain_text("Request refused")
+    expect(page.get_by_test_id("error")).to_contain_text(message)
+    shot(page, f"refused-{forge.__name__}")
+
+
+_KEY_PROBE = """async () => {
+  const db = await new Promise((ok, ko) => {
+    const r = indexedDB.open("lintas-wallet");
+    r.onsuccess = () => ok(r.result);
+    r.onerror = ko;
+  });
+  const keys = await new Promise((ok) => {
+    const r = db.transaction("keys").objectStore("keys").getAll();
+    r.onsuccess = () => ok(r.result);
+  });
+  db.close();
+  const out = [];
+  for (const k of keys) {
+    const tries = [];
+    for (const format of ["pkcs8", "jwk"]) {
+      try {
+        await crypto.subtle.exportKey(format, k.privateKey);
+        tries.push("exported");
+      } catch (e) {
+        tries.push(e.name);
+      }
+    }
+    out.push({ extractable: k.privateKey.extractable, type: k.privateKey.type, usages: k.privateKey.usages, tries });
+  }
+  return out;
+}"""
+
+_CONTROL_PROBE = """async () => {
+  const pair = await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign"]);
+  try {
+    await crypto.subtle.exportKey("pkcs8", pair.privateKey);
+    return { extractable: pair.privateKey.extractable, tries: ["exported"] };
+  } catch (e) {
+    return { extractable: pair.privateKey.extractable, tries: [e.name] };
+  }
+}"""
+
+
+def test_holder_private_key_cannot_be_exported(stack: Stack, page: Any) -> None:
+    receive_with_pin(page, stack, "SG", "sg-tan-wei-ling")
+    keys = page.evaluate(_KEY_PROBE)
+    assert len(keys) == 1
+    assert keys[0] == {"extractable": False, "type": "private", "usages": ["sign"], "tries": ["InvalidAccessError"] * 2}
+    # The control: the same probe does export an extractable key, so it can tell the difference.
+    control = page.evaluate(_CONTROL_PROBE)
+    assert control == {"extractable": True, "tries": ["exported"]}
+
+
+def test_delete_and_reset(stack: Stack, page: Any) -> None:
+    receive_with_pin(page, stack, "SG", "sg-tan-wei-ling")
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Delete this credential").click()
+    page.wait_for_url(f"{stack.wallet}/")
+    expect(page.get_by_text("Your wallet is empty.")).to_be_visible()
+    assert page.evaluate(_KEY_PROBE) == []  # the key went with the credential
+    receive_with_pin(page, stack, "SG", "sg-tan-wei-ling")
+    page.goto(f"{stack.wallet}/history")
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Reset wallet").click()
+    page.wait_for_url(f"{stack.wallet}/personas")
+    page.goto(f"{stack.wallet}/")
+    expect(page.get_by_text("Your wallet is empty.")).to_be_visible()
