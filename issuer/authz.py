@@ -16,10 +16,12 @@ PAR (RFC 9126) is hand-written in :mod:`issuer.routes.authorize`: authlib ships 
 from __future__ import annotations
 
 import hmac
+import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from authlib.oauth2.base import OAuth2Error  # type: ignore[import-untyped]
 from authlib.oauth2.rfc6749 import AuthorizationServer, ClientMixin, OAuth2Request  # type: ignore[import-untyped]
 from authlib.oauth2.rfc6749.errors import (  # type: ignore[import-untyped]
     InvalidClientError,
@@ -114,7 +116,35 @@ class _MintMixin:
     def generate_token(self, user: AuthzGrant | None = None, **_: Any) -> dict[str, Any]:
         assert user is not None  # noqa: S101 - grants set the user before minting
         client = self.request.client
-        return self.server.mint(user, client.get_client_id() if client else None, self.request.dpop_jkt)
+        details = parse_authorization_details(self.request.form.get("authorization_details"), user)
+        return self.server.mint(user, client.get_client_id() if client else None, self.request.dpop_jkt, details)
+
+
+class InvalidAuthorizationDetailsError(OAuth2Error):  # type: ignore[misc]
+    """RFC 9396 Section 5: the ``authorization_details`` are malformed or not granted."""
+
+    error = "invalid_authorization_details"
+
+
+def parse_authorization_details(raw: str | None, grant: AuthzGrant) -> list[dict[str, Any]] | None:
+    """Validate ``authorization_details`` of type ``openid_credential`` in a Token Request (Section 5.1.1, 6.1).
+
+    Each entry must name a ``credential_configuration_id`` the grant covers (a subset may be asked for).
+    """
+    if raw is None:
+        return None
+    try:
+        details = json.loads(raw)
+    except ValueError:
+        raise InvalidAuthorizationDetailsError("authorization_details is not JSON") from None
+    if not isinstance(details, list) or not details:
+        raise InvalidAuthorizationDetailsError("authorization_details must be a non-empty array")
+    for entry in details:
+        if not isinstance(entry, dict) or entry.get("type") != "openid_credential":
+            raise InvalidAuthorizationDetailsError("only type openid_credential is supported")
+        if entry.get("credential_configuration_id") not in grant.configuration_ids:
+            raise InvalidAuthorizationDetailsError("credential_configuration_id not covered by this grant")
+    return [dict(entry) for entry in details]
 
 
 class _S256Only(CodeChallenge):  # type: ignore[misc]
@@ -232,10 +262,25 @@ class TenantAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def handle_response(self, status: int, body: Any, headers: Any) -> tuple[int, Any, dict[str, str]]:
         return status, body, dict(headers)
 
-    def mint(self, grant: AuthzGrant, client_id: str | None, jkt: str | None) -> dict[str, Any]:
-        """The token response body (RFC 6749 Section 5.1) for ``grant``."""
-        token = self.tokens.mint(self.identifier, grant.subject_id, grant.configuration_ids, client_id, jkt)
-        return {"access_token": token, "token_type": "DPoP" if jkt else "Bearer", "expires_in": self.tokens.ttl}
+    def mint(
+        self, grant: AuthzGrant, client_id: str | None, jkt: str | None, details: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
+        """The token response body (RFC 6749 Section 5.1; OpenID4VCI 1.0 Section 6.2) for ``grant``.
+
+        With ``authorization_details``, each entry is echoed with its ``credential_identifiers``; one
+        Credential Dataset per configuration, so the identifier is the configuration id.
+        """
+        configs = tuple(d["credential_configuration_id"] for d in details) if details else grant.configuration_ids
+        identifiers = list(configs) if details else []
+        token = self.tokens.mint(self.identifier, grant.subject_id, configs, client_id, jkt, identifiers)
+        body: dict[str, Any] = {
+            "access_token": token, "token_type": "DPoP" if jkt else "Bearer", "expires_in": self.tokens.ttl,
+        }  # fmt: skip
+        if details:
+            body["authorization_details"] = [
+                {**d, "credential_identifiers": [d["credential_configuration_id"]]} for d in details
+            ]
+        return body
 
     def redeem_pre_authorized(self, code: str, tx_code: str | None) -> AuthzGrant:
         """Check and use up a Pre-Authorized Code (Section 6.3 error rules)."""

@@ -20,6 +20,7 @@ from idcore.b64 import b64u_encode
 from idcore.errors import Reason
 from idcore.oid4vci.errors import (
     CREDENTIAL_REQUEST_DENIED,
+    INVALID_CREDENTIAL_REQUEST,
     INVALID_NONCE,
     INVALID_NOTIFICATION_ID,
     INVALID_PROOF,
@@ -181,12 +182,23 @@ class IssuerService:
                 raise Oid4vciError(INVALID_NONCE, Reason.NONCE_MISMATCH, "c_nonce unknown, expired or used")
         return proofs
 
-    def issue(self, tenant: Tenant, access: AccessClaims, request: CredentialRequest) -> dict[str, Any]:
-        """Answer a Credential Request (Section 8.3) or raise :class:`Oid4vciError`."""
+    @staticmethod
+    def _check_requested(tenant: Tenant, access: AccessClaims, request: CredentialRequest) -> None:
+        """Section 8.2: ``credential_identifier`` iff the token response returned identifiers."""
+        if access.credential_identifiers:
+            if request.credential_identifier is None:
+                raise Oid4vciError(INVALID_CREDENTIAL_REQUEST, Reason.MALFORMED, "use a credential_identifier")
+            if request.credential_identifier not in access.credential_identifiers:
+                raise Oid4vciError(UNKNOWN_CREDENTIAL_IDENTIFIER, Reason.MALFORMED, "unknown credential identifier")
+            return
         if request.credential_identifier is not None:
             raise Oid4vciError(UNKNOWN_CREDENTIAL_IDENTIFIER, Reason.MALFORMED, "no credential identifiers issued")
         if request.credential_configuration_id != tenant.configuration_id:
             raise Oid4vciError(UNKNOWN_CREDENTIAL_CONFIGURATION, Reason.MALFORMED, "unknown credential configuration")
+
+    def issue(self, tenant: Tenant, access: AccessClaims, request: CredentialRequest) -> dict[str, Any]:
+        """Answer a Credential Request (Section 8.3) or raise :class:`Oid4vciError`."""
+        self._check_requested(tenant, access, request)
         if tenant.configuration_id not in access.configuration_ids:
             raise Oid4vciError(CREDENTIAL_REQUEST_DENIED, Reason.NOT_AUTHORISED, "not authorised by the access token")
         subject = self.subjects.get(access.subject_id, tenant.spec.kind)

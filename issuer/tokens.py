@@ -36,6 +36,8 @@ class AccessClaims:
     client_id: str | None
     jkt: str | None
     jti: str
+    #: Credential Dataset identifiers returned in the token response's authorization_details (Section 6.2).
+    credential_identifiers: tuple[str, ...] = ()
 
 
 class AccessTokens:
@@ -49,7 +51,8 @@ class AccessTokens:
         self.ttl = ttl
 
     def mint(
-        self, audience: str, subject_id: str, configuration_ids: Sequence[str], client_id: str | None, jkt: str | None
+        self, audience: str, subject_id: str, configuration_ids: Sequence[str], client_id: str | None, jkt: str | None,
+        credential_identifiers: Sequence[str] = (),
     ) -> str:
         """A signed access token for ``audience`` (the Credential Issuer Identifier)."""
         now = self._clock.now()
@@ -61,6 +64,8 @@ class AccessTokens:
             claims["client_id"] = client_id
         if jkt is not None:
             claims["cnf"] = {"jkt": jkt}
+        if credential_identifiers:
+            claims["credential_identifiers"] = list(credential_identifiers)
         return sign_compact({"typ": ACCESS_TOKEN_TYP}, claims, self.signer)
 
     def verify(self, token: str, audience: str) -> AccessClaims:
@@ -81,7 +86,9 @@ class AccessTokens:
         cnf = claims.get("cnf")
         jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
         client_id = claims.get("client_id")
+        identifiers = claims.get("credential_identifiers", [])
         return AccessClaims(
             sub, tuple(str(c) for c in configs), client_id if isinstance(client_id, str) else None,
             jkt if isinstance(jkt, str) else None, str(claims.get("jti")),
+            tuple(str(i) for i in identifiers) if isinstance(identifiers, list) else (),
         )  # fmt: skip

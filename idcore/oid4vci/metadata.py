@@ -180,4 +180,5 @@ def authorization_server_metadata(
         "dpop_signing_alg_values_supported": list(dpop_algs),
         "pre-authorized_grant_anonymous_access_supported": anonymous_pre_authorized,
         "authorization_response_iss_parameter_supported": True,
+        "authorization_details_types_supported": ["openid_credential"],
     }

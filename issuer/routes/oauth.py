@@ -49,6 +49,8 @@ def _authlib_response(result: tuple[int, Any, dict[str, str]], iss: str | None =
 def _validate_authorization(tenant: Tenant, service: IssuerService, params: dict[str, str]) -> None:
     """authlib validation plus what OpenID4VCI/HAIP add: PKCE S256 required, known scope, live issuer_state."""
     tenant.authz.get_consent_grant(FormRequest("GET", tenant.url("/authorize"), {}, params))
+    if "authorization_details" in params:  # HAIP: wallets identify the credential by scope here
+        raise RequestError("invalid_request", "use the credential's scope; authorization_details is not supported here")
     if not params.get("code_challenge") or params.get("code_challenge_method") != "S256":
         raise RequestError("invalid_request", "PKCE with code_challenge_method=S256 is required")
     if params.get("scope", "").split() != [tenant.scope]:
