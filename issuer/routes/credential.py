@@ -12,6 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from idcore.errors import StatusListError
 from idcore.oid4vci.errors import INVALID_CREDENTIAL_REQUEST, INVALID_NOTIFICATION_REQUEST, Oid4vciError
 from idcore.oid4vci.messages import parse_credential_request, parse_notification_request
 from issuer.routes._http import NO_STORE, DpopFailure, RequestError, check_dpop, json_error, read_json
@@ -85,6 +86,9 @@ def _add_routes(router: APIRouter, tenant: Tenant, service: IssuerService) -> No
             return json_error(exc.status, exc.error, exc.description)
         except Oid4vciError as exc:
             return json_error(400, exc.error, exc.detail or exc.error)
+        except StatusListError:  # the status list is full or contended: retryable, not the wallet's fault
+            return json_error(503, "temporarily_unavailable", "no status index available; retry later",
+                              {"Retry-After": "5"})
         return JSONResponse(answer, headers=NO_STORE)
 
     @router.post(f"{base}/notification", status_code=204, summary="Notification endpoint", tags=["openid4vci"])

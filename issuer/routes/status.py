@@ -13,6 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse, Response
 
+from idcore.errors import StatusListError
 from issuer.service import STATUS_ACTIONS, IssuerService, StatusChangeError
 from issuer.tenant import Tenant
 from lintas.oauth import ClientCredentialsServer
@@ -61,6 +62,8 @@ def status_router(service: IssuerService, oauth: ClientCredentialsServer) -> API
             record = service.change_status(credential_id, action)
         except StatusChangeError as exc:
             return problem(exc.status, "Status change refused", exc.detail)
+        except StatusListError:
+            return problem(503, "Service Unavailable", "status list busy; retry", headers={"Retry-After": "1"})
         return JSONResponse(record)
 
     return router

@@ -119,3 +119,15 @@ def test_tampered_status_list_token_is_refused(harness: Harness) -> None:
     with pytest.raises(IdcoreError):
         verify_status(token, reference.uri + "x", [national_root(harness.settings.data_dir)], harness.clock)
     assert harness.client.get(f"{harness.pid}/status-lists/2").status_code == 404
+
+
+def test_full_status_list_is_503_not_500(make_harness: Any) -> None:
+    harness: Harness = make_harness(status_list_size=8)
+    for _ in range(8):
+        _issue(harness)
+    created = harness.offer("sg-tan-wei-ling")
+    wallet = harness.wallet()
+    token = wallet.token_pre_authorized(wallet.resolve_offer(created["offer_link_by_value"]), created["tx_code"])
+    answer = wallet.request_credentials(wallet.issuer_metadata(harness.pid), token.json()["access_token"],
+                                        "asean_pid_sd_jwt")
+    assert (answer.status_code, answer.json()["error"]) == (503, "temporarily_unavailable")
