@@ -164,3 +164,14 @@ def test_business_through_authorization_code(harness: Harness) -> None:
     assert answer.status_code == 200
     wrong = wallet.request_credentials(metadata, token.json()["access_token"], PID_CONFIG)
     assert wrong.json()["error"] == "unknown_credential_configuration"
+
+
+def test_authorization_code_flow_on_both_stores(kv_harness: Harness) -> None:
+    wallet = kv_harness.wallet()
+    token = wallet.token_authorization_code(kv_harness.pid, "asean_pid", "sg-tan-wei-ling")
+    assert token.status_code == 200, token.text
+    metadata = wallet.issuer_metadata(kv_harness.pid)
+    answer = wallet.request_credentials(metadata, token.json()["access_token"], PID_CONFIG)
+    assert answer.status_code == 200
+    replay = _redeem(kv_harness, kv_harness.pid, "not-a-code")
+    assert replay.json()["error"] == "invalid_grant"
