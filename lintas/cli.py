@@ -13,7 +13,13 @@ import sys
 from collections.abc import Sequence
 
 # Modules that define ``register(subparsers: argparse._SubParsersAction) -> None``.
-COMMAND_MODULES: tuple[str, ...] = ("lintas.cli_sdjwt", "trust_registry.cli", "verifier.cli", "issuer.cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "lintas.cli_sdjwt",
+    "trust_registry.cli",
+    "verifier.cli",
+    "issuer.cli",
+    "wallet_demo.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -146,7 +146,7 @@ def _api_routes(app: FastAPI, settings: WalletSettings, desk: IssuanceDesk, veri
                 verifier.status, scenario, tid, wait=max(0, min(wait, 20)), response_code=response_code
             )
         except RelyingPartyError as exc:
-            return problem(502, "Bad Gateway", str(exc))
+            return problem(exc.status, "Not Found" if exc.status == 404 else "Bad Gateway", str(exc))
         return JSONResponse(view, headers={"Cache-Control": "no-store"})
 
     @app.get("/healthz", tags=["operations"])

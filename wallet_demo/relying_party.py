@@ -58,6 +58,10 @@ SCENARIOS: dict[str, Scenario] = {
 class RelyingPartyError(Exception):
     """The verifier could not be reached or refused the call (shown as a clear message)."""
 
+    def __init__(self, message: str, status: int = 502) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class VerifierClient:
     """Calls the verifier as the demo relying parties, caching their access tokens."""
@@ -104,7 +108,9 @@ class VerifierClient:
             body = None
         if response.status_code >= 400 or not isinstance(body, dict):
             detail = body.get("detail") or body.get("error_description") if isinstance(body, dict) else None
-            raise RelyingPartyError(f"the verifier answered {response.status_code}: {detail or 'no details'}")
+            # An unknown transaction stays a 404; anything else is the verifier's failure (502).
+            status = 404 if response.status_code == 404 else 502
+            raise RelyingPartyError(f"the verifier answered {response.status_code}: {detail or 'no details'}", status)
         return body
 
     def create(self, scenario: Scenario) -> dict[str, Any]:

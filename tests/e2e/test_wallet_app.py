@@ -1,0 +1,137 @@
+"""The wallet demo's own HTTP surface (no browser): pages, config, bad input, the ``lintas wallet`` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lintas.testing import UvicornServer, free_port
+from tests.e2e.stack import Stack
+from wallet_demo.app import WALLET_ROUTES, create_app
+from wallet_demo.cli import stack_urls
+from wallet_demo.settings import WalletSettings
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
+    """A wallet demo without any service behind it, on a loopback port."""
+    app = create_app(WalletSettings(data_dir=tmp_path_factory.mktemp("lonely-wallet")))
+    with UvicornServer(app) as server, httpx.Client(base_url=server.base_url, timeout=10) as http:
+        yield http
+
+
+@pytest.mark.parametrize("route", [*WALLET_ROUTES, "/credential/abc", "/rp", "/rp/my-bank"])
+def test_pages_are_served_with_a_strict_csp(client: httpx.Client, route: str) -> None:
+    answer = client.get(route)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in answer.headers["content-security-policy"]
+    assert answer.headers["referrer-policy"] == "no-referrer"
+
+
+def test_unknown_pages_are_404_problems(client: httpx.Client) -> None:
+    for route in ("/rp/no-such-bank", "/nothing"):
+        answer = client.get(route)
+        assert answer.status_code == 404
+        assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_config_has_no_secrets_and_no_anchor_without_a_verifier(client: httpx.Client) -> None:
+    config = client.get("/config.json").json()
+    assert config["rp_anchors"] == []  # nothing pinned, so every signed request is refused
+    assert {p["id"] for p in config["personas"]} >= {"sg-tan-wei-ling", "th-somchai-jaidee", "vn-song-hong-trading"}
+    assert "secret" not in json.dumps(config).lower()
+
+
+def test_config_pins_the_verifier_ca(stack: Stack) -> None:
+    config = httpx.get(f"{stack.wallet}/config.json", timeout=10).json()
+    pem = (stack.data / "verifier" / "rp-ca.pem").read_text()
+    assert len(config["rp_anchors"]) == 1
+    assert config["rp_anchors"][0].replace("\n", "") in pem.replace("\n", "")
+    secrets = json.loads((stack.data / "verifier" / "rp-clients.json").read_text()).values()
+    assert all(secret not in json.dumps(config) for secret in secrets)
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b"not json", 400),
+        (b"[]", 400),
+        (b'{"persona_id": ""}', 400),
+        (b'{"persona_id": "sg-tan-wei-ling", "grant": "implicit"}', 400),
+        (b'{"persona_id": "nobody"}', 404),
+        (b'{"persona_id": "sg-tan-wei-ling"}', 502),  # no SG issuer configured: a clear gateway error
+    ],
+)
+def test_demo_offer_bad_input_is_a_problem(client: httpx.Client, body: bytes, status: int) -> None:
+    answer = client.post("/api/demo/offers", content=body, headers={"Content-Type": "application/json"})
+    assert answer.status_code == status
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_demo_offer_for_a_running_issuer(stack: Stack) -> None:
+    answer = httpx.post(f"{stack.wallet}/api/demo/offers", json={"persona_id": "vn-nguyen-van-an"}, timeout=10)
+    assert answer.status_code == 201
+    assert answer.json()["offer_link"].startswith("openid-credential-offer://?credential_offer_uri=")
+    assert answer.json()["tx_code"].isdigit()
+
+
+def test_relying_party_api_errors(client: httpx.Client, stack: Stack) -> None:
+    assert client.post("/rp/api/my-bank/transactions").status_code == 404  # no verifier configured
+    assert httpx.post(f"{stack.wallet}/rp/api/nope/transactions", timeout=10).status_code == 404
+    answer = httpx.get(f"{stack.wallet}/rp/api/my-bank/transactions/unknown-id", timeout=10)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_relying_party_transaction_round_trip(stack: Stack) -> None:
+    created = httpx.post(f"{stack.wallet}/rp/api/age-check/transactions", timeout=10).json()
+    assert created["request_link"].startswith("openid4vp://?client_id=x509_hash")
+    view = httpx.get(f"{stack.wallet}/rp/api/age-check/transactions/{created['transaction_id']}", timeout=10).json()
+    assert view["status"] == "pending"
+
+
+def test_stack_json_is_read(tmp_path: Path) -> None:
+    (tmp_path / "stack.json").write_text(json.dumps({"services": [
+        {"name": "registry", "base_url": "http://127.0.0.1:1"}, {"name": "verifier", "base_url": "http://localhost:2"},
+        {"name": "issuer-sg", "base_url": "http://127.0.0.1:3"}, {"name": "issuer-vn", "base_url": "http://127.0.0.1:4"},
+    ]}))  # fmt: skip
+    assert stack_urls(tmp_path) == {"registry_url": "http://127.0.0.1:1", "verifier_url": "http://localhost:2",
+                                    "issuers": {"SG": "http://127.0.0.1:3", "VN": "http://127.0.0.1:4"}}  # fmt: skip
+    (tmp_path / "stack.json").write_text("{not json")
+    assert stack_urls(tmp_path) == {}
+
+
+def test_lintas_wallet_command(tmp_path: Path) -> None:
+    port = free_port()
+    cmd = [sys.executable, "-m", "lintas.cli", "wallet", "--port", str(port), "--data", str(tmp_path),
+           "--issuer", "SG=http://127.0.0.1:9"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/config.json", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "lintas wallet did not start"
+                time.sleep(0.1)
+        assert answer.json()["issuers"] == {"SG": "http://127.0.0.1:9"}
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_lintas_wallet_bad_usage(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "lintas.cli", "wallet", "--data", str(tmp_path), "--issuer", "Singapore"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode == 2
+    assert "CC=URL" in done.stdout
