@@ -97,13 +97,14 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    # Browser wallets (issue #6) fetch metadata, tokens and credentials cross-origin. Credentials are
-    # bearer/DPoP tokens in headers, never cookies, so allow_credentials stays off.
-    app.add_middleware(
-        CORSMiddleware, allow_origins=settings.cors_allow_origins, allow_credentials=False,
-        allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["Authorization", "DPoP", "Content-Type"],
-        expose_headers=["DPoP-Nonce", "WWW-Authenticate", "Location"], max_age=600,
-    )  # fmt: skip
+    if settings.cors_allow_origins:
+        # Browser wallets (issue #6) fetch metadata, tokens and credentials cross-origin. Credentials are
+        # bearer/DPoP tokens in headers, never cookies, so allow_credentials stays off.
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_allow_origins, allow_credentials=False,
+            allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["Authorization", "DPoP", "Content-Type"],
+            expose_headers=["DPoP-Nonce", "WWW-Authenticate", "Location"], max_age=600,
+        )  # fmt: skip
     app.include_router(metadata_router(service))
     app.include_router(oauth.router(), tags=["operator"])
     app.include_router(oauth_router(service))

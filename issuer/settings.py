@@ -61,8 +61,8 @@ class IssuerSettings(BaseSettings):
     proof_max_age: int = Field(default=300, ge=30)
     status_list_size: int = Field(default=65536, ge=8)
     status_list_ttl: int = Field(default=300, ge=1)
-    #: Origins allowed by CORS (browser wallets call the issuer from their own origin; no cookies are used).
-    cors_allow_origins: list[str] = Field(default_factory=lambda: ["*"])
+    #: Browser-wallet origins allowed by CORS (none by default: a deployment decision, like TLS).
+    cors_allow_origins: list[str] = Field(default_factory=list)
     #: Public wallet clients for the authorization code grant: client_id -> allowed redirect URIs.
     wallet_clients: dict[str, list[str]] = Field(default_factory=lambda: {"lintas-wallet": []})
 

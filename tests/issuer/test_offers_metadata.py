@@ -142,10 +142,13 @@ def test_business_type_metadata_and_health(harness: Harness) -> None:
     assert harness.client.get("/docs").status_code == 200
 
 
-def test_cors_for_browser_wallets(harness: Harness) -> None:
+def test_cors_for_configured_browser_wallets(make_harness: Any) -> None:
+    harness: Harness = make_harness(cors_allow_origins=["http://127.0.0.1:8200"])
     origin = {"Origin": "http://127.0.0.1:8200"}
     metadata = harness.client.get(well_known(harness.pid, "openid-credential-issuer"), headers=origin)
-    assert metadata.headers["access-control-allow-origin"] == "*"
+    assert metadata.headers["access-control-allow-origin"] == "http://127.0.0.1:8200"
+    other = harness.client.get(well_known(harness.pid, "openid-credential-issuer"), headers={"Origin": "http://x"})
+    assert "access-control-allow-origin" not in other.headers
     preflight = harness.client.options(f"{harness.pid}/credential", headers={
         **origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,dpop"})
     assert preflight.status_code == 200
@@ -156,3 +159,8 @@ def test_cors_for_browser_wallets(harness: Harness) -> None:
     refused = harness.client.options(f"{harness.pid}/credential", headers={
         **origin, "Access-Control-Request-Method": "DELETE"})
     assert refused.status_code == 400
+
+
+def test_no_cors_unless_configured(harness: Harness) -> None:
+    answer = harness.client.get(well_known(harness.pid, "openid-credential-issuer"), headers={"Origin": "http://x"})
+    assert "access-control-allow-origin" not in answer.headers
