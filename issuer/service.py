@@ -206,21 +206,27 @@ class IssuerService:
             raise Oid4vciError(CREDENTIAL_REQUEST_DENIED, Reason.NOT_AUTHORISED, "no such subject")
         proofs = self._check_proofs(tenant, access, request)
         notification_id = self.token(16)
-        credentials, records = [], []
-        for proof in proofs:
-            credential, record = self._issue_one(tenant, subject, proof, notification_id)
-            credentials.append({"credential": credential})
-            records.append(record)
-        self.records.save_issuance(f"notification:{tenant.spec.slug}:{notification_id}", records)
+        credentials = [
+            {"credential": self._issue_one(tenant, subject, proof, notification_id, first=i == 0)}
+            for i, proof in enumerate(proofs)
+        ]
         return {"credentials": credentials, "notification_id": notification_id}
 
-    def _issue_one(
-        self, tenant: Tenant, subject: Any, proof: KeyProof, notification_id: str
-    ) -> tuple[str, dict[str, Any]]:
-        credential_id = self.token(16)
-        now = self.clock.now()
-        list_id, idx = self.status_lists.allocate(tenant.spec.slug, credential_id, self.random)
+    def _issue_one(self, tenant: Tenant, subject: Any, proof: KeyProof, notification_id: str, *, first: bool) -> str:
+        """Claim a status index together with the credential's records (one transaction), then sign."""
+        credential_id, now = self.token(16), self.clock.now()
         exp = now + self.settings.credential_validity_days * _DAY
+        notification_key = f"notification:{tenant.spec.slug}:{notification_id}" if first else None
+
+        def records(list_id: str, idx: int) -> dict[str, bytes]:
+            record = {
+                "credential_id": credential_id, "tenant": tenant.spec.slug, "subject_id": subject.id,
+                "configuration_id": tenant.configuration_id, "status_list": list_id, "idx": idx, "status": "valid",
+                "iat": now, "exp": exp, "holder_jkt": proof.thumbprint, "notification_id": notification_id,
+            }  # fmt: skip
+            return self.records.credential_writes(record, notification_key)
+
+        list_id, idx = self.status_lists.allocate(tenant.spec.slug, credential_id, self.random, records)
         claims = credential_claims(subject, now)
         claims["vct#integrity"] = tenant.vct_integrity
         issued = issue_sd_jwt_vc(
@@ -228,12 +234,7 @@ class IssuerService:
             exp=exp, holder_jwk=proof.jwk, sd_paths=tenant.sd_paths, header={"x5c": tenant.keys.x5c},
             status={"status_list": {"idx": idx, "uri": tenant.status_list_uri(list_id)}},
         )  # fmt: skip
-        record = {
-            "credential_id": credential_id, "tenant": tenant.spec.slug, "subject_id": subject.id,
-            "configuration_id": tenant.configuration_id, "status_list": list_id, "idx": idx, "status": "valid",
-            "iat": now, "exp": exp, "holder_jkt": proof.thumbprint, "notification_id": notification_id,
-        }  # fmt: skip
-        return issued.serialize(), record
+        return issued.serialize()
 
     def notify(self, tenant: Tenant, notification: NotificationRequest) -> None:
         """Record a wallet's notification (idempotent, Section 11)."""

@@ -75,17 +75,19 @@ class IssuerRecords:
         self.store.delete(secret_key(kind, value))
 
     # --- issued credentials ------------------------------------------------------------
-    def save_issuance(self, notification_key: str, credentials: list[dict[str, Any]]) -> None:
-        """Index the credentials of one Credential Response and its notification record, in one transaction.
+    @staticmethod
+    def credential_writes(record: dict[str, Any], notification_key: str | None = None) -> dict[str, bytes]:
+        """The writes indexing an issued credential (no TTL: status changes must stay possible).
 
-        No TTL: status changes must stay possible for the credentials' lifetime.
+        ``notification_key`` adds the response's notification record (Section 11) to the same writes.
         """
-        writes = {notification_key: _dump({"credential_ids": [c["credential_id"] for c in credentials]})}
-        for record in credentials:
-            writes[f"cred:{record['credential_id']}"] = _dump(record)
-            writes[f"subject-cred:{record['subject_id']}:{record['credential_id']}"] = b"1"
-        if not self.store.atomic_write(notification_key, None, writes):
-            raise RuntimeError("notification id collision")  # 128 random bits: never in practice
+        writes = {
+            f"cred:{record['credential_id']}": _dump(record),
+            f"subject-cred:{record['subject_id']}:{record['credential_id']}": b"1",
+        }
+        if notification_key is not None:
+            writes[notification_key] = _dump({"issued_at": record["iat"]})
+        return writes
 
     def credential(self, credential_id: str) -> dict[str, Any] | None:
         """The index record of a credential."""

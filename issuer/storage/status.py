@@ -11,7 +11,7 @@ by that version: committed (durable) before the admin API answers, or retried.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from idcore.errors import Reason, StatusListError
@@ -36,14 +36,26 @@ class StatusLists:
     def _key(self, slug: str, list_id: str, part: str) -> str:
         return f"status:{slug}:{list_id}:{part}"
 
-    def allocate(self, slug: str, credential_id: str, random: RandomSource) -> tuple[str, int]:
-        """Claim a fresh random index for ``credential_id``; return ``(list_id, idx)``."""
+    def allocate(
+        self,
+        slug: str,
+        credential_id: str,
+        random: RandomSource,
+        records: Callable[[str, int], Mapping[str, bytes]] | None = None,
+    ) -> tuple[str, int]:
+        """Claim a fresh random index for ``credential_id``; return ``(list_id, idx)``.
+
+        ``records(list_id, idx)`` gives further writes (the credential's index records) committed in
+        the same transaction as the claim, so a credential is never indexed without its status entry.
+        """
         used: Callable[[int], bool] = lambda i: self.store.get(self._key(slug, _LIST_ID, f"idx:{i}")) is not None  # noqa: E731
         unchecked: Callable[[int], bool] = lambda i: False  # noqa: E731
         for attempt in range(_MAX_RETRIES):
             # A sparse list almost never collides: claim first, look before drawing only after a miss.
             idx = allocate_index(used if attempt else unchecked, self.size, random)
-            if self.store.set_if_absent(self._key(slug, _LIST_ID, f"idx:{idx}"), credential_id.encode()):
+            key = self._key(slug, _LIST_ID, f"idx:{idx}")
+            writes = {key: credential_id.encode(), **(records(_LIST_ID, idx) if records else {})}
+            if self.store.atomic_write(key, None, writes):  # guard absent = SET NX, plus the records
                 return _LIST_ID, idx
         raise StatusListError(Reason.STATUS_UNAVAILABLE, "could not claim a status index")
 
