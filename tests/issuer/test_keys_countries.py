@@ -11,6 +11,7 @@ import pytest
 from idcore.errors import IdcoreError
 from idcore.trust.vct import ASEAN_COUNTRIES
 from issuer.catalog import load_country
+from issuer.settings import IssuerSettings
 from tests.issuer.conftest import Harness, make_settings
 from tests.issuer.helpers import national_root, verify_credential
 from tests.softhsm import SoftHsmToken, softhsm_token  # noqa: F401  (pytest fixture)
@@ -78,3 +79,14 @@ def test_pkcs11_wrong_pin_refuses_to_start(make_harness: Any, softhsm_token: Sof
     with pytest.raises(IdcoreError):
         make_harness(key_backend="pkcs11", pkcs11_library=library, pkcs11_token_label=label,
                      pkcs11_user_pin="wrong-pin")
+
+
+def test_environment_configures_the_issuer(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6390/0")
+    monkeypatch.setenv("LINTAS_ISSUER_COUNTRY", "vn")
+    monkeypatch.setenv("LINTAS_ISSUER_DPOP_REQUIRED", "true")
+    settings = IssuerSettings()
+    assert (settings.redis_url, settings.country, settings.dpop_required) == ("redis://127.0.0.1:6390/0", "VN", True)
+    monkeypatch.setenv("LINTAS_ISSUER_COUNTRY", "FR")
+    with pytest.raises(ValueError, match="country"):
+        IssuerSettings()
