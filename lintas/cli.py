@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "verifier.cli",
     "issuer.cli",
     "wallet_demo.cli",
+    "lintas.demo",
 )
 
 

@@ -16,6 +16,7 @@ from starlette.middleware.base import RequestResponseEndpoint
 
 from idcore.ports import Clock, SystemClock
 from lintas.kv import KeyValueStore, open_store
+from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer, OAuthClient
 from lintas.problem import install_error_handlers, problem
 from trust_registry.clients import ensure_clients
@@ -81,4 +82,7 @@ def create_app(
     app.include_router(query.router)
     app.include_router(oauth.router(), tags=["oauth"])
     app.include_router(governance.governance_router(oauth))
+    add_landing(app, service="Lintas ASEAN trust registry", summary="The signed list of national identity issuers.",
+                links={"/v1/trust-list": "the signed trust list (application/jwt)", "/v1/countries": "member states",
+                       "/healthz": "health"})  # fmt: skip
     return app

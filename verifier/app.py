@@ -27,6 +27,7 @@ from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
 from idcore.trust import TrustListCache, TrustListPin, TrustSnapshot
 from idcore.x509 import certificate_to_pem
 from lintas.kv import KeyValueStore, StoreUnavailable, open_store
+from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer, OAuthClient, hash_secret
 from lintas.problem import install_error_handlers, oauth_error, problem
 from verifier.keys import VerifierKeys, ensure_client_secrets, ensure_verifier_keys
@@ -202,6 +203,9 @@ def create_app(
     ))  # fmt: skip
     app.include_router(wallet_router(service, tx_store, handler))
     _ops_routes(app, tx_store, source, keys, metrics)
+    add_landing(app, service="Lintas cross-border verifier", summary="OpenID4VP 1.0 verifier for relying parties.",
+                links={"/v1/presentations": "relying-party API (OAuth)", "/healthz": "health", "/readyz": "readiness",
+                       "/metrics": "Prometheus metrics"})  # fmt: skip
     return app
 
 

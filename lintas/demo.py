@@ -1,0 +1,225 @@
+"""``lintas demo``: the whole Lintas stack on one machine, on loopback, with one command.
+
+Starts the trust registry, the national issuers (SG, MY, TH and VN by default), the verifier
+and the wallet demo, each its own app on its own 127.0.0.1 port, all served by uvicorn in one
+process and one event loop. On first start the registry generates the national roots and the
+issuers' document-signer keys into the data directory; a second start reuses them. With
+``REDIS_URL`` (or ``--redis-url``) every service keeps its state in Redis instead of the
+embedded store. When every service answers ``/healthz`` the command writes
+``<data>/stack.json`` and prints the URLs and what to try first. Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["DEFAULT_COUNTRIES", "StackPlan", "build_apps", "plan_stack", "register", "wait_healthy"]
+
+DEFAULT_COUNTRIES = ("SG", "MY", "TH", "VN")
+ASEAN = ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN", "TL")
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    """Where each service of the demo listens, and its public base URL."""
+
+    data: Path
+    host: str
+    ports: dict[str, int]
+    countries: tuple[str, ...]
+    redis_url: str | None
+
+    def url(self, name: str) -> str:
+        """Public base URL of a service. The verifier is ``localhost``: its client id is ``x509_san_dns:localhost``."""
+        host = "localhost" if name == "verifier" else self.host
+        return f"http://{host}:{self.ports[name]}"
+
+    @property
+    def issuer_urls(self) -> dict[str, str]:
+        """Country code -> issuer base URL."""
+        return {cc: self.url(f"issuer-{cc.lower()}") for cc in self.countries}
+
+    def services(self) -> dict[str, str]:
+        """Service name -> base URL, in start order (what ``stack.json`` lists)."""
+        names = ["registry", *(f"issuer-{cc.lower()}" for cc in self.countries), "verifier", "wallet"]
+        return {name: self.url(name) for name in names}
+
+
+def plan_stack(
+    data: Path, *, host: str = LOOPBACK, base_port: int = 8100, countries: Sequence[str] = DEFAULT_COUNTRIES,
+    redis_url: str | None = None,
+) -> StackPlan:
+    """Assign ports: registry ``base``, issuers ``base+1..``, verifier ``base+300``, wallet ``base+400``."""
+    unknown = [cc for cc in countries if cc not in ASEAN]
+    if unknown:
+        raise ValueError(f"not ASEAN member states: {', '.join(unknown)}")
+    ports = {"registry": base_port, "verifier": base_port + 300, "wallet": base_port + 400}
+    for offset, cc in enumerate(countries, start=1):
+        ports[f"issuer-{cc.lower()}"] = base_port + offset
+    return StackPlan(data, host, ports, tuple(countries), redis_url)
+
+
+def _verifier_config(plan: StackPlan) -> Path:
+    """The demo relying parties, with their same-device redirect pages in the wallet demo."""
+    from verifier.settings import DEFAULT_CONFIG
+
+    config = json.loads(DEFAULT_CONFIG.read_text(encoding="utf-8"))
+    for client_id, rp in config["relying_parties"].items():
+        rp["redirect_uri"] = f"{plan.url('wallet')}/rp/{client_id}"
+    path = plan.data / "verifier-config.json"
+    path.write_text(json.dumps(config, indent=2), encoding="utf-8")
+    return path
+
+
+def build_apps(plan: StackPlan) -> dict[str, Any]:
+    """Create every app (generating keys and certificates on first start), in dependency order."""
+    from issuer.app import create_app as issuer_app
+    from issuer.settings import IssuerSettings
+    from trust_registry.app import create_app as registry_app
+    from trust_registry.settings import RegistrySettings
+    from verifier.app import create_app as verifier_app
+    from verifier.settings import VerifierSettings
+    from wallet_demo.app import create_app as wallet_app
+    from wallet_demo.cors import allow_origins
+    from wallet_demo.settings import WalletSettings
+
+    plan.data.mkdir(parents=True, exist_ok=True)
+    wallet_origin = [plan.url("wallet")]
+    redis: dict[str, Any] = {"redis_url": plan.redis_url} if plan.redis_url else {}
+    apps: dict[str, Any] = {}
+    registry = RegistrySettings(
+        data_dir=plan.data, public_url=plan.url("registry"), development=True, issuer_bases=plan.issuer_urls, **redis
+    )
+    apps["registry"] = allow_origins(registry_app(registry), wallet_origin)
+    for cc, url in plan.issuer_urls.items():
+        issuer = IssuerSettings(
+            country=cc, public_url=url, data_dir=plan.data, development=True, generate_pki=False, **redis
+        )
+        apps[f"issuer-{cc.lower()}"] = allow_origins(issuer_app(issuer), wallet_origin)
+    pin = (plan.data / "registry" / "pin.txt").read_text(encoding="utf-8").strip()
+    verifier = VerifierSettings(
+        data_dir=plan.data / "verifier", public_url=plan.url("verifier"), development=True,
+        registry_url=plan.url("registry"), registry_pin_sha256=pin, config_file=_verifier_config(plan), **redis,
+    )
+    apps["verifier"] = allow_origins(verifier_app(verifier), wallet_origin)
+    wallet = WalletSettings(
+        public_url=plan.url("wallet"), data_dir=plan.data, verifier_url=plan.url("verifier"),
+        registry_url=plan.url("registry"), issuers=plan.issuer_urls,
+    )
+    apps["wallet"] = wallet_app(wallet)
+    return apps
+
+
+def wait_healthy(urls: dict[str, str], timeout: float = 60.0) -> dict[str, bool]:
+    """Poll ``/healthz`` of every service until all answer 200 or ``timeout`` passes."""
+    import httpx
+
+    healthy = dict.fromkeys(urls, False)
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2.0) as client:
+        while not all(healthy.values()) and time.monotonic() < deadline:
+            for name, url in urls.items():
+                if not healthy[name]:
+                    try:
+                        healthy[name] = client.get(f"{url}/healthz").status_code == 200
+                    except httpx.HTTPError:
+                        pass
+            if not all(healthy.values()):
+                time.sleep(0.2)
+    return healthy
+
+
+def _banner(plan: StackPlan) -> str:
+    services = plan.services()
+    width = max(len(n) for n in services)
+    lines = ["", "Lintas demo stack is up (Ctrl-C stops it):", ""]
+    lines += [f"  {name.ljust(width)}  {url}" for name, url in services.items()]
+    wallet, registry = plan.url("wallet"), plan.url("registry")
+    lines += [
+        "",
+        "Try first:",
+        f"  1. Open the wallet at {wallet}/ and choose a persona (a Singaporean citizen), then",
+        "     receive a person-ID credential: the issuer desk shows the offer and its PIN.",
+        f"  2. Open the Malaysian bank at {wallet}/rp/my-bank and onboard with that credential",
+        "     (scan the QR code or use the same-device button).",
+        f"  3. See who is trusted: {registry}/v1/countries and the signed list at {registry}/v1/trust-list",
+        "",
+        f"Service URLs are also in {plan.data / 'stack.json'}.",
+    ]
+    return "\n".join(lines)
+
+
+async def _serve_all(apps: dict[str, Any], plan: StackPlan, log_level: str) -> int:
+    import uvicorn
+
+    servers = []
+    for name, app in apps.items():
+        config = uvicorn.Config(app, host=plan.host, port=plan.ports[name], log_level=log_level,
+                                server_header=False, log_config=None)  # fmt: skip
+        server = uvicorn.Server(config)
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # we handle Ctrl-C once
+        servers.append(server)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    tasks = [asyncio.create_task(s.serve()) for s in servers]
+    healthy = await asyncio.to_thread(wait_healthy, plan.services())
+    code = 0
+    if all(healthy.values()):
+        (plan.data / "stack.json").write_text(json.dumps(
+            {"services": [{"name": n, "url": u} for n, u in plan.services().items()]}, indent=2), encoding="utf-8")
+        print(_banner(plan), flush=True)
+        waiter = asyncio.create_task(stop.wait())
+        await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
+    else:
+        down = ", ".join(n for n, ok in healthy.items() if not ok)
+        print(f"lintas demo: these services did not become healthy: {down}", file=sys.stderr)
+        code = 1
+    print("lintas demo: stopping…", file=sys.stderr, flush=True)
+    for server in servers:
+        server.should_exit = True
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return code
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Build and serve the stack until Ctrl-C; 0 on a clean stop."""
+    from lintas.server import configure_logging
+
+    countries = tuple(c.strip().upper() for c in args.countries.split(",") if c.strip())
+    try:
+        plan = plan_stack(Path(args.data), base_port=args.base_port, countries=countries,
+                          redis_url=args.redis_url or os.environ.get("REDIS_URL") or None)  # fmt: skip
+    except ValueError as exc:
+        print(f"lintas demo: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(args.log_level)
+    apps = build_apps(plan)
+    return asyncio.run(_serve_all(apps, plan, args.log_level))
+
+
+def register(subparsers: Any) -> None:
+    """Add ``lintas demo``."""
+    parser = subparsers.add_parser(
+        "demo", help="run the whole stack on loopback (registry, issuers, verifier, wallet)",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--data", default="data/demo", help="data directory (keys, certificates, embedded stores)")
+    parser.add_argument("--base-port", type=int, default=8100, help="registry port; the others follow (default 8100)")
+    parser.add_argument("--countries", default=",".join(DEFAULT_COUNTRIES), help="issuers to run (default SG,MY,TH,VN)")
+    parser.add_argument("--redis-url", default=None, help="Redis URL (default: $REDIS_URL, else the embedded store)")
+    parser.add_argument("--log-level", default="warning", help="log level of the services (default warning)")
+    parser.set_defaults(handler=run_demo)
