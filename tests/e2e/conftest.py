@@ -37,9 +37,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     shutil.rmtree(data, ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """Headless Debian Chromium."""
+    """Headless Debian Chromium, per module: Playwright's sync API keeps an event loop marked as
+    running on the main thread, which must be gone before other suites' asyncio tests run."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Chromium not installed at /usr/bin/chromium")
     with playwright_api.sync_playwright() as p:

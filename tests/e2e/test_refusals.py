@@ -8,6 +8,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -56,6 +57,22 @@ def test_untampered_request_is_shown(stack: Stack, context: Any, page: Any) -> N
     page.route(f"{stack.verifier}/wallet/request/**", lambda route: route.fulfill(response=route.fetch()))
     open_request(page, stack, link)
     expect(page.get_by_test_id("purpose")).to_contain_text("18 or older")
+
+
+def test_x509_san_dns_request_is_accepted(stack: Stack, page: Any) -> None:
+    """The twin of the forged x509_san_dns link: a genuine x509_san_dns request is shown and answered."""
+    receive_with_pin(page, stack, "SG", "sg-tan-wei-ling")
+    secret = json.loads((stack.data / "verifier" / "rp-clients.json").read_text())["age-check"]
+    token = httpx.post(f"{stack.verifier}/oauth/token", data={"grant_type": "client_credentials"},
+                       auth=("age-check", secret), timeout=10).json()["access_token"]  # fmt: skip
+    body = {"policy": "age-check", "client_id_prefix": "x509_san_dns"}
+    created = httpx.post(f"{stack.verifier}/v1/presentations", headers={"Authorization": f"Bearer {token}"},
+                         json=body, timeout=10).json()  # fmt: skip
+    assert created["client_id"] == "x509_san_dns:localhost"
+    open_request(page, stack, created["request_link"])
+    expect(page.get_by_test_id("request")).to_contain_text("x509_san_dns:localhost")
+    page.get_by_role("button", name="Share").click()
+    expect(page.get_by_test_id("sent")).to_be_visible()
 
 
 def _other_hash(link: str) -> str:

@@ -37,9 +37,13 @@ function country(code) {
   return h("span", {}, h("span", { class: "flag", "aria-hidden": "true" }, flag(code)), " ", countries[code]?.en || code);
 }
 
+// Registered JWT claims describe the credential, not the person: shown separately, not as data.
+const TECHNICAL = new Set(["iss", "iat", "exp", "nbf", "vct", "sub"]);
+
 function claimRows(claims, prefix = []) {
   const rows = [];
   for (const [k, v] of Object.entries(claims)) {
+    if (!prefix.length && TECHNICAL.has(k)) continue;
     if (v && typeof v === "object" && !Array.isArray(v)) rows.push(...claimRows(v, [...prefix, k]));
     else rows.push(h("dt", {}, [...prefix, k].join(" › ")), h("dd", { "data-claim": [...prefix, k].join(".") }, v === true ? "Yes" : v === false ? "No" : typeof v === "object" ? JSON.stringify(v) : String(v)));
   }

@@ -67,7 +67,8 @@ async function showRequest(linkText, out) {
     out.replaceChildren(alertBox(err.message, "Request refused"));
     return;
   }
-  const credentials = (await all("credentials")).filter((c) => c.format === "dc+sd-jwt");
+  // Newest first: after a re-issuance the fresh credential answers, not the one it replaced.
+  const credentials = (await all("credentials")).filter((c) => c.format === "dc+sd-jwt").sort((a, b) => b.received - a.received);
   const plan = planPresentation(request.claims.dcql_query, credentials);
   const who = h("section", { class: "panel", "aria-labelledby": "who", "data-testid": "request" },
     h("h2", { id: "who" }, "Who asks"),
@@ -88,9 +89,10 @@ async function showRequest(linkText, out) {
     busy(shareButton, share(request, plan, panels, errors).catch((err) => errors.replaceChildren(alertBox(err.message, "Not sent"))));
   });
   decline.addEventListener("click", () => busy(decline, (async () => {
-    await sendDecline(request);
+    const answer = await sendDecline(request);
     await addHistory({ kind: "declined", verifier: request.verifier.name, country: request.verifier.country });
-    errors.replaceChildren(h("div", { class: "notice", role: "status" }, "You declined. Nothing was shared."));
+    errors.replaceChildren(h("div", { class: "notice", role: "status" }, "You declined. Nothing was shared."),
+      answer.redirectUri ? h("a", { class: "button secondary", href: answer.redirectUri }, "Return to the service") : null);
   })().catch((err) => errors.replaceChildren(alertBox(err.message, "Not sent")))));
   out.replaceChildren(who, formEl, errors);
 }

@@ -6,7 +6,7 @@
 // fresh non-extractable holder key, the Credential Endpoint (Section 8) and a notification (11).
 import { decodeSdJwt, verifyIssuerSignature } from "./sdjwt.js";
 import { signJws } from "./jose.js";
-import { createHolderKey, get, put, remove, setSetting, getSetting, addHistory } from "./store.js";
+import { addHistory, createHolderKey, getSetting, put, remove, setSetting } from "./store.js";
 import { WalletError, b64uEncode, fetchJson, fetchChecked, nowSeconds, randomToken, sha256 } from "./util.js";
 
 export const PRE_AUTH_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
@@ -157,5 +157,3 @@ async function storeCredential(raw, key, issuerMeta, context) {
   await addHistory({ kind: "issuance", credentialId: record.id, issuer: decoded.payload.iss, vct: decoded.payload.vct, persona: context.persona || null });
   return record;
 }
-
-export { get };

@@ -110,13 +110,16 @@ export async function sendResponse(request, vpToken) {
   return { ok: answer.ok, redirectUri: typeof answer.body.redirect_uri === "string" ? answer.body.redirect_uri : null };
 }
 
-/** Tell the verifier the user declined (Section 8.5, `access_denied`). */
+/** Tell the verifier the user declined (Section 8.5, `access_denied`); return {ok, redirectUri}. */
 export async function sendDecline(request) {
   const claims = request.claims;
   const values = { error: "access_denied", error_description: "The user declined", ...(claims.state ? { state: claims.state } : {}) };
+  let answer;
   if (claims.response_mode === "direct_post.jwt") {
     const { key, encName } = encryptionParams(claims.client_metadata);
-    return post(claims.response_uri, { response: await encryptJwe(values, key, encName) });
+    answer = await post(claims.response_uri, { response: await encryptJwe(values, key, encName) });
+  } else {
+    answer = await post(claims.response_uri, values);
   }
-  return post(claims.response_uri, values);
+  return { ok: answer.ok, redirectUri: typeof answer.body.redirect_uri === "string" ? answer.body.redirect_uri : null };
 }
