@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from idcore.jose import sign_compact
 from idcore.oid4vci.metadata import (
     CredentialType,
     authorization_server_metadata,
@@ -26,7 +27,9 @@ from issuer.keys import TenantKeys
 from issuer.types_business import BUSINESS_TYPE
 from issuer.types_pid import PID_TYPE
 
-__all__ = ["CONFIGURATIONS", "PROOF_ALGS", "Tenant", "credential_type_for"]
+__all__ = ["CONFIGURATIONS", "PROOF_ALGS", "SIGNED_METADATA_TYP", "Tenant", "credential_type_for"]
+
+SIGNED_METADATA_TYP = "openidvci-issuer-metadata+jwt"
 
 #: Key proof and DPoP algorithms accepted from wallets (HAIP: ES256).
 PROOF_ALGS = ("ES256",)
@@ -88,6 +91,17 @@ class Tenant:
             self.identifier, configurations={self.configuration_id: configuration}, display=display,
             batch_size=self.batch_size, authorization_servers=[self.identifier],
         )  # fmt: skip
+
+    def signed_issuer_metadata(self, now: int) -> str:
+        """Signed Credential Issuer Metadata (Section 12.2.3): ``openidvci-issuer-metadata+jwt`` with ``x5c``.
+
+        Signed by the document signer, so a wallet authenticates the issuer through the national
+        root listed in the trust registry (HAIP Section 4.1 "Issuer Metadata"); valid one day.
+        """
+        claims = {**self.issuer_metadata(), "sub": self.identifier, "iss": self.identifier, "iat": now,
+                  "exp": now + 86400}  # fmt: skip
+        header = {"typ": SIGNED_METADATA_TYP, "x5c": self.keys.x5c}
+        return sign_compact(header, claims, self.keys.signer)
 
     def as_metadata(self) -> dict[str, Any]:
         """OAuth Authorization Server Metadata (RFC 8414)."""

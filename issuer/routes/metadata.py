@@ -1,7 +1,8 @@
 """Published documents: Credential Issuer Metadata, Authorization Server Metadata, type metadata.
 
 * ``/.well-known/openid-credential-issuer<path>`` (OpenID4VCI 1.0 Section 12.2.2: the well-known
-  string inserted between host and path of the identifier), ``application/json``.
+  string inserted between host and path of the identifier), ``application/json``, or signed
+  (Section 12.2.3, ``application/jwt`` with ``x5c``) when the wallet prefers ``application/jwt``.
 * ``/.well-known/oauth-authorization-server<path>`` (RFC 8414 Section 3.1).
 * SD-JWT VC Type Metadata at the path of each ``vct`` URL (draft-ietf-oauth-sd-jwt-vc
   Section 6.3.1), served as the exact bytes whose digest is ``vct#integrity``.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from issuer.service import IssuerService
@@ -21,11 +22,22 @@ from issuer.tenant import Tenant
 __all__ = ["metadata_router"]
 
 
-def _add_tenant_routes(router: APIRouter, tenant: Tenant) -> None:
+def _wants_jwt(accept: str) -> bool:
+    # Section 12.2.2: answer in the media type the wallet asked for when it is supported.
+    types = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    return "application/jwt" in types and types.index("application/jwt") < (
+        types.index("application/json") if "application/json" in types else len(types)
+    )
+
+
+def _add_tenant_routes(router: APIRouter, tenant: Tenant, service: IssuerService) -> None:
     path = tenant.spec.path
 
     @router.get(f"/.well-known/openid-credential-issuer{path}", summary="Credential Issuer Metadata", tags=["metadata"])
-    async def issuer_metadata() -> JSONResponse:
+    async def issuer_metadata(request: Request) -> Response:
+        if _wants_jwt(request.headers.get("accept", "")):
+            signed = tenant.signed_issuer_metadata(service.clock.now())
+            return Response(signed, media_type="application/jwt")
         return JSONResponse(tenant.issuer_metadata())
 
     @router.get(f"/.well-known/oauth-authorization-server{path}", summary="OAuth AS Metadata", tags=["metadata"])
@@ -44,7 +56,7 @@ def metadata_router(service: IssuerService) -> APIRouter:
     router = APIRouter()
     served: set[str] = set()
     for tenant in service.tenants:
-        _add_tenant_routes(router, tenant)
+        _add_tenant_routes(router, tenant, service)
         vct_path = urlsplit(tenant.ctype.vct).path
         if vct_path in served:
             continue

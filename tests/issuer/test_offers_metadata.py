@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
+from idcore.errors import IdcoreError
+from idcore.jose import verify_compact
 from idcore.oid4vci import parse_credential_offer, split_offer_link
 from idcore.sdjwt import HolderCredential
 from idcore.trust.vct import VCT_BUSINESS_REGISTRATION, VCT_PID
+from idcore.x509 import parse_x5c, validate_chain
 from tests.issuer.conftest import BUSINESS_CONFIG, PID_CONFIG, Harness
+from tests.issuer.helpers import national_root
 from tests.issuer.wallet_client import well_known
 
 
@@ -164,3 +172,25 @@ def test_cors_for_configured_browser_wallets(make_harness: Any) -> None:
 def test_no_cors_unless_configured(harness: Harness) -> None:
     answer = harness.client.get(well_known(harness.pid, "openid-credential-issuer"), headers={"Origin": "http://x"})
     assert "access-control-allow-origin" not in answer.headers
+
+
+def _x5c_key(token: str, root: Any) -> Any:
+    header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    return validate_chain(parse_x5c(header["x5c"]), [root], datetime.now(UTC)).public_key()
+
+
+def test_signed_metadata_verifies_against_the_national_root(harness: Harness) -> None:
+    url = well_known(harness.pid, "openid-credential-issuer")
+    answer = harness.client.get(url, headers={"Accept": "application/jwt, application/json;q=0.5"})
+    assert answer.headers["content-type"] == "application/jwt"
+    key = _x5c_key(answer.text, national_root(harness.settings.data_dir))
+    typ = "openidvci-issuer-metadata+jwt"
+    _, claims = verify_compact(answer.text, key, algorithms=["ES256"], typ=typ)
+    assert claims["sub"] == claims["credential_issuer"] == harness.pid
+    unsigned = harness.client.get(url).json()
+    assert claims["credential_configurations_supported"] == unsigned["credential_configurations_supported"]
+    head, body, signature = answer.text.split(".")
+    with pytest.raises(IdcoreError):
+        verify_compact(f"{head}.{body[:-4]}AAAA.{signature}", key, algorithms=["ES256"], typ=typ)
+    json_first = harness.client.get(url, headers={"Accept": "application/json, application/jwt"})
+    assert json_first.headers["content-type"] == "application/json"
