@@ -116,3 +116,15 @@ def test_credential_request_shapes() -> None:
 def test_integrity_is_sri_sha256() -> None:
     assert integrity(b"") == "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
     assert integrity(b" ") != integrity(b"")
+
+
+def test_public_api_is_listed_and_importable() -> None:
+    import importlib
+
+    for name in ("idcore.oid4vci", "idcore.oid4vci.proof", "idcore.oid4vci.dpop", "idcore.oid4vci.messages",
+                 "idcore.oid4vci.metadata", "idcore.oid4vci.errors", "issuer.app", "issuer.service",
+                 "issuer.settings", "issuer.storage"):
+        module = importlib.import_module(name)
+        assert module.__all__, name
+        for exported in module.__all__:
+            assert hasattr(module, exported), f"{name}.{exported}"
