@@ -21,7 +21,10 @@ from urllib.parse import urlsplit
 from idcore.trust.vct import VCT_BUSINESS_REGISTRATION, VCT_PID
 from issuer.settings import IssuerSettings
 
-__all__ = ["CountryInfo", "TenantSpec", "load_country"]
+__all__ = ["GENERATED_BY", "CountryInfo", "TenantSpec", "load_country"]
+
+#: Marks ``issuer.json`` files the issuer wrote itself (standalone PKI), as opposed to the registry's.
+GENERATED_BY = "lintas-issuer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +64,10 @@ def _registry_identifier(data_dir: Path, slug: str) -> str | None:
     path = data_dir / "issuers" / slug / "issuer.json"
     if not path.is_file():
         return None
-    value = json.loads(path.read_text(encoding="utf-8")).get("id")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    if doc.get("generated_by") == GENERATED_BY:
+        return None  # written by a standalone issuer run, not by the registry: not authoritative
+    value = doc.get("id")
     return value if isinstance(value, str) else None
 
 

@@ -38,9 +38,10 @@ from idcore.x509 import (
     create_issuer_certificate,
     create_root_ca,
     is_self_signed,
+    san_uris,
     x5c_from_certificates,
 )
-from issuer.catalog import CountryInfo, TenantSpec
+from issuer.catalog import GENERATED_BY, CountryInfo, TenantSpec
 from issuer.settings import IssuerSettings
 
 __all__ = ["TenantKeys", "load_oauth_signer", "load_tenant_keys"]
@@ -104,7 +105,8 @@ def _issue_certificate(
     base = settings.data_dir / "issuers" / tenant.slug
     _write(base / "certificate.pem", certificate_to_pem(leaf))
     _write(base / "chain.pem", certificate_to_pem(leaf) + certificate_to_pem(root_cert))
-    info = {"id": tenant.identifier, "country": country.code, "vcts": list(tenant.vcts), "names": tenant.names}
+    info = {"id": tenant.identifier, "country": country.code, "vcts": list(tenant.vcts), "names": tenant.names,
+            "generated_by": GENERATED_BY}
     _write(base / "issuer.json", json.dumps(info, ensure_ascii=False, indent=2).encode())
     return [leaf, root_cert]
 
@@ -115,7 +117,9 @@ def load_tenant_keys(settings: IssuerSettings, country: CountryInfo, tenant: Ten
     chain_path = settings.data_dir / "issuers" / tenant.slug / "chain.pem"
     chain = certificates_from_pem(chain_path.read_bytes()) if chain_path.is_file() else []
     key_spki = _spki(public_key_from_jwk(signer.public_jwk))
-    if not chain or _spki(chain[0].public_key()) != key_spki:
+    # Re-issue when the certificate is for another key, or names another identifier (the public URL
+    # of a standalone run changed): a credential's iss must match its certificate's SAN URI.
+    if not chain or _spki(chain[0].public_key()) != key_spki or tenant.identifier not in san_uris(chain[0]):
         if not settings.generate_pki:
             raise ValueError(f"no certificate for the {tenant.slug} document-signer key in {chain_path.parent}")
         chain = _issue_certificate(settings, country, tenant, signer)

@@ -10,6 +10,7 @@ import pytest
 
 from idcore.errors import IdcoreError
 from idcore.trust.vct import ASEAN_COUNTRIES
+from idcore.x509 import certificates_from_pem, san_uris
 from issuer.catalog import load_country
 from issuer.settings import IssuerSettings
 from tests.issuer.conftest import Harness, make_settings
@@ -90,3 +91,17 @@ def test_environment_configures_the_issuer(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("LINTAS_ISSUER_COUNTRY", "FR")
     with pytest.raises(ValueError, match="country"):
         IssuerSettings()
+
+
+def test_standalone_restart_on_another_port_reissues_for_the_new_identifier(make_harness: Any) -> None:
+    first: Harness = make_harness(public_url="http://127.0.0.1:8101")
+    moved: Harness = make_harness(public_url="http://127.0.0.1:8102")
+    assert moved.pid == "http://127.0.0.1:8102/sg"
+    chain = certificates_from_pem((moved.settings.data_dir / "issuers" / "sg-pid" / "chain.pem").read_bytes())
+    assert san_uris(chain[0]) == [moved.pid]
+    assert first.settings.data_dir == moved.settings.data_dir
+    created = moved.offer("sg-tan-wei-ling")
+    wallet = moved.wallet()
+    issued = wallet.obtain(wallet.resolve_offer(created["offer_link_by_value"]), created["tx_code"])
+    verified = verify_credential(issued.credentials[0], [national_root(moved.settings.data_dir)], moved.clock)
+    assert verified.iss == moved.pid
