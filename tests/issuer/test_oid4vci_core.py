@@ -128,3 +128,13 @@ def test_public_api_is_listed_and_importable() -> None:
         assert module.__all__, name
         for exported in module.__all__:
             assert hasattr(module, exported), f"{name}.{exported}"
+
+
+def test_dpop_with_a_non_ascii_access_token_is_invalid_not_a_crash() -> None:
+    wallet = ScriptedWallet(http=None)  # type: ignore[arg-type]
+    url = "https://issuer.example/sg/credential"
+    proof = wallet.dpop_proof("POST", url, "token")
+    clock = FixedClock(int(time.time()))
+    assert verify_dpop_proof(proof, method="POST", url=url, clock=clock, algorithms=["ES256"], access_token="token")
+    with pytest.raises(Oid4vciError):
+        verify_dpop_proof(proof, method="POST", url=url, clock=clock, algorithms=["ES256"], access_token="tökén")
