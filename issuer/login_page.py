@@ -11,7 +11,13 @@ from html import escape
 from issuer.subjects import Subject
 from issuer.tenant import Tenant
 
-__all__ = ["error_page", "login_page"]
+__all__ = ["NATIONAL_LOGINS", "error_page", "login_page"]
+
+#: The national digital identity each demo login stands in for (no connection to the real services).
+NATIONAL_LOGINS = {
+    "SG": "Singpass", "MY": "MyDigital ID", "TH": "ThaID", "VN": "VNeID", "ID": "Identitas Kependudukan Digital",
+    "PH": "PhilSys / eGovPH",
+}  # fmt: skip
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#102a43}
@@ -41,6 +47,8 @@ def login_page(tenant: Tenant, subjects: list[Subject], txn: str, action: str, p
 <style>{_STYLE}</style></head>
 <body><main>
 <h1>National digital ID login (demo)</h1>
+<p><strong>Demo stand-in for {escape(NATIONAL_LOGINS.get(country.code, "the national digital ID"))}</strong>:
+choosing a registered person or business is the whole authentication.</p>
 <p>{escape(tenant.spec.names.get("en", ""))} <span lang="{lang}">{escape(issuer_local)}</span><br>
 {escape(country.names.get("en", ""))} <span lang="{lang}">{escape(local)}</span></p>
 <form method="post" action="{escape(action)}">

@@ -71,6 +71,7 @@ def test_login_page_lists_the_countrys_subjects_only(harness: Harness) -> None:
     query = urlencode({"client_id": "lintas-wallet", "request_uri": pushed.json()["request_uri"]})
     page = harness.client.get(f"{harness.business}/authorize?{query}")
     assert "Merlion Logistics" in page.text
+    assert "Demo stand-in for Singpass" in page.text
     assert "Siam Textiles" not in page.text
     assert "Wei Ling" not in page.text  # persons are not listed by the business registry
 
