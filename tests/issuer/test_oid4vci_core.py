@@ -8,6 +8,8 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from idcore.errors import Reason
 from idcore.oid4vci import (
@@ -138,3 +140,19 @@ def test_dpop_with_a_non_ascii_access_token_is_invalid_not_a_crash() -> None:
     assert verify_dpop_proof(proof, method="POST", url=url, clock=clock, algorithms=["ES256"], access_token="token")
     with pytest.raises(Oid4vciError):
         verify_dpop_proof(proof, method="POST", url=url, clock=clock, algorithms=["ES256"], access_token="tökén")
+
+
+_PROOF_KEY = new_key()
+_PROOF = make_proof(_PROOF_KEY, aud=AUD, nonce="n", iat=NOW)
+
+
+@settings(max_examples=200, deadline=None)
+@given(position=st.integers(min_value=0, max_value=len(_PROOF) - 1), replacement=st.sampled_from(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~="))
+def test_any_single_character_change_to_a_proof_is_refused(position: int, replacement: str) -> None:
+    if _PROOF[position] == replacement:
+        return
+    tampered = _PROOF[:position] + replacement + _PROOF[position + 1:]
+    with pytest.raises(Oid4vciError) as caught:
+        _verify(tampered)
+    assert caught.value.error == INVALID_PROOF
