@@ -67,3 +67,12 @@ def kb_jwt_payload(presentation: str) -> dict[str, Any]:
     kb = presentation.split("~")[-1]
     payload: dict[str, Any] = json.loads(_b64u(kb.split(".")[1]))
     return payload
+
+
+_STRAY = """() => [...document.querySelectorAll("body *")].flatMap((el) => [...el.childNodes])
+  .filter((n) => n.nodeType === 3 && /^(null|undefined|NaN|\\[object Object\\])$/.test(n.textContent.trim())).length"""
+
+
+def assert_no_stray_text(page: Any) -> None:
+    """No ``null``/``undefined`` leaked into the page as text (a rendering bug users would see)."""
+    assert page.evaluate(_STRAY) == 0

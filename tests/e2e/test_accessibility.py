@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import start_rp
+from tests.e2e.helpers import assert_no_stray_text, start_rp
 from tests.e2e.stack import Stack
 
 _OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
@@ -16,6 +17,7 @@ _UNLABELLED = """() => [...document.querySelectorAll("input:not([type=hidden]), 
 
 
 def _check_page(page: Any) -> None:
+    assert_no_stray_text(page)
     assert page.evaluate(_OVERFLOW) <= 0, "the page scrolls sideways at 390 px"
     assert page.evaluate(_UNLABELLED) == []
 
@@ -59,11 +61,15 @@ def test_keyboard_only_issuance_and_presentation(stack: Stack, context: Any, pag
 def test_overflow_check_catches_a_wide_page(stack: Stack, page: Any) -> None:
     """The twin: the same check fails when something is wider than the phone."""
     page.goto(f"{stack.wallet}/history")
+    expect(page.get_by_role("heading", name="History")).to_be_visible()  # rendered: nothing will replace main now
     page.evaluate("() => { const d = document.createElement('div'); d.style.width = '800px'; d.textContent = 'x';"
                   " document.querySelector('main').append(d); }")  # fmt: skip
     assert page.evaluate(_OVERFLOW) > 0
     page.evaluate("() => document.querySelector('main').append(document.createElement('input'))")
     assert len(page.evaluate(_UNLABELLED)) == 1
+    page.evaluate("() => document.querySelector('main').append('null')")
+    with pytest.raises(AssertionError):
+        assert_no_stray_text(page)
 
 
 def test_every_page_has_a_heading_and_main_landmark(stack: Stack, page: Any) -> None:

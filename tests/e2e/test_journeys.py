@@ -7,6 +7,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.e2e.helpers import (
+    assert_no_stray_text,
     disclosed_claims,
     kb_jwt_payload,
     open_request,
@@ -26,6 +27,7 @@ def test_sg_citizen_receives_pid_and_onboards_at_my_bank(stack: Stack, context: 
     expect(page.locator("dl.claims span[lang=ms]").first).to_have_text("Nama diberi")
     expect(page.locator("[data-claim=given_name]")).to_have_text("Wei Ling")
     expect(page.get_by_test_id("status").first).to_have_text("Valid")
+    assert_no_stray_text(page)
     shot(page, "1-pid-card")
 
     bank = context.new_page()
@@ -43,6 +45,8 @@ def test_sg_citizen_receives_pid_and_onboards_at_my_bank(stack: Stack, context: 
     expect(bank.get_by_test_id("rp-status")).to_have_text("Verified", timeout=20_000)
     expect(bank.locator("[data-claim=given_name]")).to_have_text("Wei Ling")
     expect(bank.get_by_test_id("issuing-country")).to_contain_text("Singapore")
+    expect(bank.locator("[data-claim=iat]")).to_have_count(0)  # registered claims are not personal data
+    assert_no_stray_text(bank)
     shot(bank, "4-bank-verified")
 
     assert len(posted) == 1
@@ -126,6 +130,7 @@ def test_revoked_credential_is_refused(stack: Stack, context: Any, page: Any, sh
     shot(page, "2-consent-warning")
     page.get_by_role("button", name="Share").click()
     expect(page.get_by_test_id("error")).to_contain_text("The verifier refused the presentation")
+    assert_no_stray_text(page)
     shot(page, "3-wallet-refused")
     expect(checker.get_by_test_id("rp-status")).to_contain_text("revoked by its issuer", timeout=20_000)
     shot(checker, "4-rp-refused")

@@ -2,7 +2,7 @@
 // calls the verifier's relying-party API), show its QR code, a same-device button and the live
 // status, and the verified claims with the issuing country. Same-device answers come back with
 // `#transaction_id=...&response_code=...` (OpenID4VP 1.0 Section 13.3).
-import { h, flag } from "./js/ui.js";
+import { fill, flag, h } from "./js/ui.js";
 
 const REASONS = {
   revoked: "the credential has been revoked by its issuer",
@@ -21,8 +21,7 @@ const REASONS = {
 let countries = {};
 
 function show(title, ...content) {
-  const main = document.getElementById("main");
-  main.replaceChildren(h("h1", {}, title), ...content);
+  fill(document.getElementById("main"), h("h1", {}, title), ...content);
   document.title = `${title} · Lintas demo`;
 }
 
@@ -53,7 +52,7 @@ function claimRows(claims, prefix = []) {
 function renderResult(view, slot) {
   const status = view.status;
   if (status === "verified" && view.credentials) {
-    slot.replaceChildren(h("div", { class: "notice", role: "status", "data-testid": "rp-status" }, "Verified"),
+    fill(slot, h("div", { class: "notice", role: "status", "data-testid": "rp-status" }, "Verified"),
       ...view.credentials.map((c) => h("section", { class: "panel", "data-testid": "verified-credential" },
         h("h2", {}, c.issuer_name || c.issuer),
         h("p", { "data-testid": "issuing-country" }, "Issuing country: ", country(c.issuing_country)),
@@ -62,20 +61,20 @@ function renderResult(view, slot) {
     return true;
   }
   if (status === "verified") {
-    slot.replaceChildren(h("div", { class: "notice", role: "status", "data-testid": "rp-status" }, "Verified. Continue on the device that answered to see the result."));
+    fill(slot, h("div", { class: "notice", role: "status", "data-testid": "rp-status" }, "Verified. Continue on the device that answered to see the result."));
     return true;
   }
   if (status === "rejected") {
     const why = REASONS[view.reason] || `check ${view.check} failed (${view.reason})`;
-    slot.replaceChildren(h("div", { class: "alert", role: "alert", "data-testid": "rp-status" }, h("strong", {}, "Refused: "), why, "."));
+    fill(slot, h("div", { class: "alert", role: "alert", "data-testid": "rp-status" }, h("strong", {}, "Refused: "), why, "."));
     return true;
   }
   if (status === "expired") {
-    slot.replaceChildren(h("div", { class: "alert", role: "alert", "data-testid": "rp-status" }, "The request expired. Start again."));
+    fill(slot, h("div", { class: "alert", role: "alert", "data-testid": "rp-status" }, "The request expired. Start again."));
     return true;
   }
   const text = status === "fetched" ? "The wallet has opened the request…" : "Waiting for the wallet…";
-  slot.replaceChildren(h("p", { role: "status", "data-testid": "rp-status" }, text));
+  fill(slot, h("p", { role: "status", "data-testid": "rp-status" }, text));
   return false;
 }
 
@@ -92,7 +91,7 @@ async function start(scenario, out) {
   const tx = await api(`/rp/api/${scenario.slug}/transactions`, { method: "POST" });
   const sameDevice = `/present?${tx.same_device_link.slice(tx.same_device_link.indexOf("?") + 1)}`;
   const slot = h("div", { "aria-live": "polite" });
-  out.replaceChildren(
+  fill(out,
     h("section", { class: "panel qr", "aria-labelledby": "cross" }, h("h2", { id: "cross" }, "Scan with your wallet"),
       h("img", { src: tx.qr_svg_url, alt: "QR code of the presentation request" }),
       h("label", { for: "request-link" }, "Or copy the request link"),
@@ -100,7 +99,7 @@ async function start(scenario, out) {
     h("section", { class: "panel", "aria-labelledby": "same" }, h("h2", { id: "same" }, "On this device"),
       h("a", { class: "button", href: sameDevice, "data-testid": "same-device" }, "Open my wallet")),
     h("section", { "aria-labelledby": "status-title" }, h("h2", { id: "status-title" }, "Status"), slot));
-  follow(scenario.slug, tx.transaction_id, slot).catch((err) => slot.replaceChildren(h("div", { class: "alert", role: "alert" }, err.message)));
+  follow(scenario.slug, tx.transaction_id, slot).catch((err) => fill(slot, h("div", { class: "alert", role: "alert" }, err.message)));
 }
 
 async function scenarioPage(scenario) {
@@ -108,14 +107,14 @@ async function scenarioPage(scenario) {
   const button = h("button", { type: "button", "data-testid": "start" }, "Start verification");
   button.addEventListener("click", () => {
     button.disabled = true;
-    start(scenario, out).catch((err) => out.replaceChildren(h("div", { class: "alert", role: "alert" }, err.message))).finally(() => { button.disabled = false; });
+    start(scenario, out).catch((err) => fill(out, h("div", { class: "alert", role: "alert" }, err.message))).finally(() => { button.disabled = false; });
   });
   show(scenario.title, h("p", {}, country(scenario.country)), h("p", {}, scenario.intro), button, out);
   const fragment = new URLSearchParams(location.hash.slice(1));
   if (fragment.get("transaction_id") && fragment.get("response_code")) {
     history.replaceState(null, "", location.pathname); // the response code is single-use: keep it out of history
     const slot = h("div", { "aria-live": "polite" });
-    out.replaceChildren(h("section", {}, h("h2", {}, "Result"), slot));
+    fill(out, h("section", {}, h("h2", {}, "Result"), slot));
     await follow(scenario.slug, fragment.get("transaction_id"), slot, fragment.get("response_code"));
   }
 }
@@ -123,7 +122,7 @@ async function scenarioPage(scenario) {
 async function main() {
   const [{ scenarios }, config] = await Promise.all([api("/rp/api/scenarios"), api("/config.json")]);
   countries = config.countries || {};
-  document.getElementById("rp-nav").replaceChildren(...scenarios.map((s) => h("li", {}, h("a", { href: `/rp/${s.slug}` }, s.title.split(":")[0]))));
+  fill(document.getElementById("rp-nav"), ...scenarios.map((s) => h("li", {}, h("a", { href: `/rp/${s.slug}` }, s.title.split(":")[0]))));
   const slug = location.pathname.split("/")[2] || "";
   const scenario = scenarios.find((s) => s.slug === slug);
   if (!scenario) {

@@ -3,7 +3,7 @@ import { checkStatus, registryEntry } from "./meta.js";
 import { callbackPage, receivePage } from "./receive.js";
 import { presentPage } from "./present.js";
 import { all, deleteCredential, get, getSetting, put, resetWallet, setSetting } from "./store.js";
-import { alertBox, busy, claimsList, countryName, countryTag, credentialCard, flag, getConfig, h, issuerName, registryBadge, show, statusBadge } from "./ui.js";
+import { alertBox, busy, claimsList, countryName, countryTag, credentialCard, fill, flag, getConfig, h, issuerName, registryBadge, show, statusBadge } from "./ui.js";
 import { fetchJson } from "./util.js";
 
 async function listPage() {
@@ -14,7 +14,7 @@ async function listPage() {
   }
   const items = credentials.map((c) => {
     const slot = h("span", {}, statusBadge("unknown"));
-    checkStatus(c).then((s) => slot.replaceChildren(statusBadge(s.status)));
+    checkStatus(c).then((s) => fill(slot, statusBadge(s.status)));
     return h("li", {}, credentialCard(c, slot));
   });
   show("Your credentials", h("ul", { class: "cards" }, items));
@@ -43,12 +43,12 @@ async function detailPage(id, params) {
     h("section", { class: "panel", "aria-labelledby": "claims-title" }, h("h2", { id: "claims-title" }, "Details"), claimsList(credential)),
     del);
   checkStatus(credential).then((s) => {
-    statusSlot.replaceChildren(statusBadge(s.status));
+    fill(statusSlot, statusBadge(s.status));
     document.querySelectorAll(".card [data-testid=status]").forEach((b) => b.replaceWith(statusBadge(s.status)));
   });
   const config = await getConfig();
   registryEntry(config.registry_url, credential.payload.iss).then(async (r) => {
-    registrySlot.replaceChildren(registryBadge(r));
+    fill(registrySlot, registryBadge(r));
     await put("credentials", { ...credential, registry: r });
   });
 }
@@ -75,7 +75,7 @@ async function requestOffer(persona, grant, out) {
   const created = await fetchJson("/api/demo/offers", { method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ persona_id: persona.id, grant }) }, "the demo issuance desk");
   const target = `/receive?${new URLSearchParams({ offer: created.offer_link })}`;
-  out.replaceChildren(h("div", { class: "panel", "data-testid": "desk" },
+  fill(out, h("div", { class: "panel", "data-testid": "desk" },
     created.tx_code ? h("p", { class: "sms" }, `SMS from your national issuer: your one-time PIN is ${created.tx_code}`) : null,
     h("p", {}, "Your issuer has prepared a credential offer."),
     h("a", { class: "button", href: target, "data-testid": "open-offer" }, "Open the offer in the wallet")));
@@ -95,7 +95,8 @@ async function personasPage() {
       const login = h("button", { type: "button", class: "secondary" }, "Get it by logging in");
       pin.addEventListener("click", () => busy(pin, requestOffer(p, "pre-authorized_code", out).catch((e) => out.append(alertBox(e.message, "No offer")))));
       login.addEventListener("click", () => busy(login, requestOffer(p, "authorization_code", out).catch((e) => out.append(alertBox(e.message, "No offer")))));
-      out.replaceChildren(h("div", { class: "panel" }, h("p", {}, `Ask your national issuer for your ${p.kind === "citizen" ? "person ID" : "business registration"} credential:`), pin, login));
+      fill(out, h("div", { class: "panel" }, h("p", {}, `Ask your national issuer for your ${p.kind === "citizen" ? "person ID" : "business registration"} credential:`), pin, login));
+      pick.closest("li").append(out); // the next step appears right under the chosen persona
       out.scrollIntoView();
     })()));
     const who = p.kind === "citizen" ? `Citizen of ${countryName(p.country)}` : `${p.representative || "Representative"} for a company in ${countryName(p.country)}`;

@@ -4,7 +4,7 @@ import { chosenPaths, planPresentation } from "./dcql.js";
 import { checkStatus, claimLabels, typeNames } from "./meta.js";
 import { decodeSdJwt, present } from "./sdjwt.js";
 import { addHistory, all, get } from "./store.js";
-import { alertBox, busy, countryTag, getConfig, h, issuerName, labelled, show, statusBadge } from "./ui.js";
+import { alertBox, busy, countryTag, fill, getConfig, h, issuerName, labelled, show, statusBadge } from "./ui.js";
 import { fetchRequestObject, parseRequestLink, sendDecline, sendResponse, verifyRequest } from "./vp.js";
 import { nowSeconds } from "./util.js";
 
@@ -49,7 +49,7 @@ async function share(request, plan, panels, out) {
     return;
   }
   const revoked = panels.some((p) => p.status.status === "revoked" || p.status.status === "suspended");
-  out.replaceChildren(result.ok
+  fill(out, result.ok
     ? h("div", { class: "notice", role: "status", "data-testid": "sent" }, `Shared with ${request.verifier.name}. The verifier accepted your response.`)
     : alertBox(`The verifier refused the presentation.${revoked ? " Your credential has been revoked or suspended by its issuer." : ""}`, "Not accepted"),
     result.redirectUri ? h("a", { class: "button secondary", href: result.redirectUri }, "Return to the service") : null);
@@ -64,7 +64,7 @@ async function showRequest(linkText, out) {
     request = await verifyRequest(token, link, walletNonce, config.rp_anchors);
   } catch (err) {
     await addHistory({ kind: "refused", reason: err.message });
-    out.replaceChildren(alertBox(err.message, "Request refused"));
+    fill(out, alertBox(err.message, "Request refused"));
     return;
   }
   // Newest first: after a re-issuance the fresh credential answers, not the one it replaced.
@@ -76,7 +76,7 @@ async function showRequest(linkText, out) {
     h("p", { class: "hint" }, `Client identifier: ${request.verifier.clientId}`),
     h("h2", {}, "Why"), h("p", { "data-testid": "purpose" }, request.claims.purpose || "No purpose given."));
   if (!plan.satisfiable) {
-    out.replaceChildren(who, alertBox("You have no credential that answers this request.", "Cannot answer"));
+    fill(out, who, alertBox("You have no credential that answers this request.", "Cannot answer"));
     return;
   }
   const panels = await Promise.all(plan.answer.map(answerPanel));
@@ -86,15 +86,15 @@ async function showRequest(linkText, out) {
   const formEl = h("form", { "aria-labelledby": "what" }, h("h2", { id: "what" }, "What will be shared"), panels.map((p) => p.fieldset), shareButton, decline);
   formEl.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    busy(shareButton, share(request, plan, panels, errors).catch((err) => errors.replaceChildren(alertBox(err.message, "Not sent"))));
+    busy(shareButton, share(request, plan, panels, errors).catch((err) => fill(errors, alertBox(err.message, "Not sent"))));
   });
   decline.addEventListener("click", () => busy(decline, (async () => {
     const answer = await sendDecline(request);
     await addHistory({ kind: "declined", verifier: request.verifier.name, country: request.verifier.country });
-    errors.replaceChildren(h("div", { class: "notice", role: "status" }, "You declined. Nothing was shared."),
+    fill(errors, h("div", { class: "notice", role: "status" }, "You declined. Nothing was shared."),
       answer.redirectUri ? h("a", { class: "button secondary", href: answer.redirectUri }, "Return to the service") : null);
-  })().catch((err) => errors.replaceChildren(alertBox(err.message, "Not sent")))));
-  out.replaceChildren(who, formEl, errors);
+  })().catch((err) => fill(errors, alertBox(err.message, "Not sent")))));
+  fill(out, who, formEl, errors);
 }
 
 export async function presentPage(params) {

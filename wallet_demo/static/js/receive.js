@@ -3,7 +3,7 @@
 import { fetchTypeMetadata, registryEntry } from "./meta.js";
 import { put, getSetting } from "./store.js";
 import { PRE_AUTH_GRANT, authServerMetadata, tokenWithPreAuthorizedCode, finishAuthorization, issuerMetadata, obtainCredential, resolveOffer, startAuthorization } from "./vci.js";
-import { alertBox, busy, countryTag, getConfig, h, labelled, registryBadge, show } from "./ui.js";
+import { alertBox, busy, countryTag, fill, getConfig, h, labelled, registryBadge, show } from "./ui.js";
 
 function displayNames(meta) {
   const out = {};
@@ -41,8 +41,8 @@ function grantPanel(offer, issuerMeta, registry, out) {
     const formEl = h("form", {}, tx ? [h("label", { for: "pin" }, "PIN"), h("p", { id: "pin-hint", class: "hint" }, tx.description || "Enter the PIN the issuer sent you."), input] : null, button);
     formEl.addEventListener("submit", (ev) => {
       ev.preventDefault();
-      out.replaceChildren();
-      busy(button, receive(offer, issuerMeta, registry, input?.value.trim()).catch((err) => out.replaceChildren(alertBox(err.message, "Not received"))));
+      fill(out);
+      busy(button, receive(offer, issuerMeta, registry, input?.value.trim()).catch((err) => fill(out, alertBox(err.message, "Not received"))));
     });
     panel.append(formEl);
   }
@@ -51,7 +51,7 @@ function grantPanel(offer, issuerMeta, registry, out) {
     login.addEventListener("click", () => busy(login, (async () => {
       const asMeta = await authServerMetadata(issuerMeta);
       location.assign(await startAuthorization(offer, issuerMeta, asMeta, `${location.origin}/callback`));
-    })().catch((err) => out.replaceChildren(alertBox(err.message, "Login failed")))));
+    })().catch((err) => fill(out, alertBox(err.message, "Login failed")))));
     panel.append(h("p", { class: "hint" }, "Or sign in with your national digital identity:"), login);
   }
   return panel;
@@ -66,7 +66,7 @@ async function showOffer(link, out) {
   const configuration = issuerMeta.credential_configurations_supported?.[offer.credential_configuration_ids[0]] || {};
   const errors = h("div", { "aria-live": "polite" });
   const typeName = (configuration.credential_metadata?.display || configuration.display || [])[0]?.name || offer.credential_configuration_ids[0];
-  out.replaceChildren(
+  fill(out,
     h("section", { class: "panel", "aria-labelledby": "offer-title", "data-testid": "offer" },
       h("h2", { id: "offer-title" }, "Credential offer"),
       h("p", {}, h("strong", {}, "From: "), labelled(names, registry.country, offer.credential_issuer)),
@@ -86,10 +86,10 @@ export async function receivePage(params) {
     h("p", { id: "offer-hint", class: "hint" }, "Paste an openid-credential-offer:// link, or open one from your issuer."), area, button);
   formEl.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    busy(button, showOffer(area.value, out).catch((err) => out.replaceChildren(alertBox(err.message, "Offer refused"))));
+    busy(button, showOffer(area.value, out).catch((err) => fill(out, alertBox(err.message, "Offer refused"))));
   });
   show("Receive a credential", formEl, out);
-  if (initial) busy(button, showOffer(initial, out).catch((err) => out.replaceChildren(alertBox(err.message, "Offer refused"))));
+  if (initial) busy(button, showOffer(initial, out).catch((err) => fill(out, alertBox(err.message, "Offer refused"))));
 }
 
 export async function callbackPage(params) {

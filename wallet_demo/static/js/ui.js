@@ -19,10 +19,16 @@ export async function getConfig() {
   return config;
 }
 
+/** Replace an element's children, skipping null/false (conditional parts). */
+export function fill(el, ...kids) {
+  el.replaceChildren(...kids.flat().filter((k) => k !== null && k !== undefined && k !== false));
+  return el;
+}
+
 /** Replace the page content, set the title and move focus to the main region (screen readers). */
 export function show(title, ...content) {
   const main = document.getElementById("main");
-  main.replaceChildren(h("h1", { id: "page-title" }, title), ...content);
+  fill(main, h("h1", { id: "page-title" }, title), ...content);
   document.title = `${title} · Lintas wallet`;
   main.focus();
 }
