@@ -31,6 +31,7 @@ from issuer.subjects import load_subjects
 from issuer.tenant import CONFIGURATIONS, Tenant
 from issuer.tokens import AccessTokens
 from lintas.kv import KeyValueStore, open_store
+from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer
 from lintas.problem import install_error_handlers
 
@@ -111,5 +112,10 @@ def create_app(
     app.include_router(credential_router(service))
     app.include_router(offers_router(service, oauth))
     app.include_router(status_router(service, oauth))
+    cc = settings.country.lower()
+    add_landing(app, service=f"Lintas national issuer ({settings.country})",
+                summary="SD-JWT VC credentials over OpenID4VCI 1.0.",
+                links={f"/.well-known/openid-credential-issuer/{cc}": "Credential Issuer Metadata (person ID)",
+                       "/operator": "operator page: create credential offers", "/healthz": "health"})  # fmt: skip
     app.state.service = service
     return app

@@ -1,0 +1,121 @@
+"""``lintas demo`` as a new user runs it: a real process on loopback, every URL it prints answers, Ctrl-C stops it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from lintas.demo import plan_stack
+from lintas.testing import free_port
+
+URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost):\d+[^\s]*")
+
+
+def _start(data: Path, base_port: int) -> subprocess.Popen[str]:
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "lintas.cli", "demo", "--data", str(data), "--base-port", str(base_port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+
+
+def _wait_banner(process: subprocess.Popen[str], timeout: float = 90) -> str:
+    assert process.stdout is not None
+    lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if "stack.json" in line:
+            return "".join(lines)
+    process.kill()
+    raise AssertionError(f"no banner; stderr: {process.stderr.read() if process.stderr else ''}")
+
+
+def _stop(process: subprocess.Popen[str]) -> int:
+    process.send_signal(signal.SIGINT)
+    try:
+        return process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+def _free_block() -> int:
+    """A base port whose +0..+10, +300 and +400 are free right now."""
+    for _ in range(50):
+        base = free_port()
+        if base + 400 >= 65535:
+            continue
+        probe = [base + i for i in range(11)] + [base + 300, base + 400]
+        try:
+            import socket
+
+            socks = []
+            for port in probe:
+                s = socket.socket()
+                s.bind(("127.0.0.1", port))
+                socks.append(s)
+            for s in socks:
+                s.close()
+            return base
+        except OSError:
+            for s in socks:
+                s.close()
+    pytest.skip("no free block of loopback ports")
+
+
+@pytest.mark.slow
+def test_demo_starts_every_url_answers_and_ctrl_c_stops(tmp_path: Path) -> None:
+    base = _free_block()
+    process = _start(tmp_path, base)
+    try:
+        banner = _wait_banner(process)
+        stack = json.loads((tmp_path / "stack.json").read_text())
+        names = [s["name"] for s in stack["services"]]
+        assert names == ["registry", "issuer-sg", "issuer-my", "issuer-th", "issuer-vn", "verifier", "wallet"]
+        urls = set(URL.findall(banner))
+        assert {s["url"] for s in stack["services"]} <= urls
+        with httpx.Client(timeout=10) as client:
+            for url in sorted(urls):
+                assert client.get(url).status_code == 200, url
+            for service in stack["services"]:
+                assert client.get(f"{service['url']}/healthz").status_code == 200
+            assert client.get(f"{stack['services'][0]['url']}/v1/trust-list").headers["content-type"].startswith(
+                "application/jwt"
+            )
+    finally:
+        code = _stop(process)
+    assert code == 0
+    # A second start reuses the generated keys: the registry's signing certificate is unchanged.
+    cert = (tmp_path / "registry" / "signing-cert.pem").read_bytes()
+    again = _start(tmp_path, base)
+    try:
+        _wait_banner(again)
+        assert (tmp_path / "registry" / "signing-cert.pem").read_bytes() == cert
+    finally:
+        assert _stop(again) == 0
+
+
+def test_plan_assigns_ports_and_refuses_non_members(tmp_path: Path) -> None:
+    plan = plan_stack(tmp_path, base_port=9000, countries=("SG", "TL"))
+    assert plan.services() == {
+        "registry": "http://127.0.0.1:9000", "issuer-sg": "http://127.0.0.1:9001", "issuer-tl": "http://127.0.0.1:9002",
+        "verifier": "http://localhost:9300", "wallet": "http://127.0.0.1:9400",
+    }
+    with pytest.raises(ValueError, match="not ASEAN"):
+        plan_stack(tmp_path, countries=("SG", "AU"))
