@@ -35,6 +35,8 @@ __all__ = ["Stack", "start_stack"]
 
 LOOPBACK = "127.0.0.1"
 #: Relying-party page of each verifier client in the wallet demo (same-device redirect target).
+#: Relying-party pages long-poll the verifier; at the end of the run nobody waits for their answers.
+_QUICK_STOP = {"timeout_graceful_shutdown": 1}
 RP_PAGES = {"my-bank": "my-bank", "th-procurement": "th-procurement", "age-check": "age-check"}
 
 
@@ -89,7 +91,7 @@ class Stack:
 
 
 def _serve(exits: ExitStack, app: Any, port: int, origin: str) -> str:
-    server = exits.enter_context(UvicornServer(allow_origins(app, [origin]), port=port))
+    server = exits.enter_context(UvicornServer(allow_origins(app, [origin]), port=port, **_QUICK_STOP))
     return server.base_url
 
 
@@ -122,11 +124,12 @@ def start_stack(data: Path, countries: tuple[str, ...] = ("SG", "VN", "TH")) -> 
             data_dir=data / "verifier", public_url=verifier, development=True, registry_url=registry,
             registry_pin_sha256=pin, config_file=_verifier_config(data / "verifier-config.json", wallet),
         )  # fmt: skip
-        exits.enter_context(UvicornServer(allow_origins(verifier_app(ver), [wallet]), port=ports["verifier"]))
+        exits.enter_context(UvicornServer(allow_origins(verifier_app(ver), [wallet]), port=ports["verifier"],
+                                          **_QUICK_STOP))  # fmt: skip
         settings = WalletSettings(
             public_url=wallet, data_dir=data, verifier_url=verifier, registry_url=registry, issuers=issuers,
         )  # fmt: skip
-        exits.enter_context(UvicornServer(wallet_app(settings), port=ports["wallet"]))
+        exits.enter_context(UvicornServer(wallet_app(settings), port=ports["wallet"], **_QUICK_STOP))
     except BaseException:
         exits.close()
         raise
