@@ -11,9 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from lintas.kv import KeyValueStore, open_store
 from lintas.testing import RedisServer
+
+# Properties are judged by their assertions, not by how fast a loaded 2-core machine generates
+# examples: no deadlines, no "too slow" health check. Example counts stay as each test sets them.
+settings.register_profile("lintas", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("lintas")
 
 
 @pytest.fixture(scope="session")
