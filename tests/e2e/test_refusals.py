@@ -173,3 +173,17 @@ def test_delete_and_reset(stack: Stack, page: Any) -> None:
     page.wait_for_url(f"{stack.wallet}/personas")
     page.goto(f"{stack.wallet}/")
     expect(page.get_by_text("Your wallet is empty.")).to_be_visible()
+
+
+def test_script_redirect_from_a_verifier_is_not_followed(stack: Stack, context: Any, page: Any) -> None:
+    """A response_uri answering ``redirect_uri: javascript:...`` is ignored (journey 2 is the http twin)."""
+    receive_with_pin(page, stack, "SG", "sg-tan-wei-ling")
+    link = start_rp(context.new_page(), stack, "age-check")
+    body = json.dumps({"redirect_uri": "javascript:document.title='pwned'"})
+    page.route(f"{stack.verifier}/wallet/response",
+               lambda route: route.fulfill(status=200, content_type="application/json", body=body))  # fmt: skip
+    open_request(page, stack, link)
+    page.get_by_role("button", name="Share").click()
+    expect(page.get_by_test_id("sent")).to_be_visible()
+    assert page.url.startswith(f"{stack.wallet}/present")
+    assert page.title() != "pwned"

@@ -56,7 +56,7 @@ function checkClaims(claims, link, walletNonce) {
   if (claims.client_id !== link.clientId) throw new WalletError("bad_client_id", "The request names another client than its link.");
   if (walletNonce && claims.wallet_nonce !== walletNonce) throw fail("The request does not answer this wallet's nonce.");
   if (claims.response_type !== "vp_token" || !MODES.includes(claims.response_mode)) throw fail("The request asks for an unsupported response.");
-  if (typeof claims.response_uri !== "string" || "redirect_uri" in claims) throw fail("The request has no valid response address.");
+  if (!webUrl(claims.response_uri) || "redirect_uri" in claims) throw fail("The request has no valid response address.");
   if (typeof claims.nonce !== "string" || !/^[A-Za-z0-9._~-]{1,512}$/.test(claims.nonce)) throw fail("The request has no valid nonce.");
   if (!claims.dcql_query || typeof claims.dcql_query !== "object") throw fail("The request does not say what it asks for.");
   if (typeof claims.exp === "number" && claims.exp <= nowSeconds()) throw fail("The request has expired.");
@@ -83,6 +83,17 @@ export async function verifyRequest(token, link, walletNonce, anchors) {
   };
 }
 
+/** Only http(s) URLs may be followed or linked (never `javascript:` or other schemes). */
+function webUrl(value) {
+  if (typeof value !== "string") return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
 async function post(uri, values) {
   const response = await fetchChecked(uri, { method: "POST", headers: { "Content-Type": "application/x-www-form-urlencoded" },
     body: new URLSearchParams(values).toString() }, "the verifier");
@@ -107,7 +118,7 @@ export async function sendResponse(request, vpToken) {
     values = { vp_token: JSON.stringify(vpToken), ...(claims.state ? { state: claims.state } : {}) };
   }
   const answer = await post(claims.response_uri, values);
-  return { ok: answer.ok, redirectUri: typeof answer.body.redirect_uri === "string" ? answer.body.redirect_uri : null };
+  return { ok: answer.ok, redirectUri: webUrl(answer.body.redirect_uri) };
 }
 
 /** Tell the verifier the user declined (Section 8.5, `access_denied`); return {ok, redirectUri}. */
@@ -121,5 +132,5 @@ export async function sendDecline(request) {
   } else {
     answer = await post(claims.response_uri, values);
   }
-  return { ok: answer.ok, redirectUri: typeof answer.body.redirect_uri === "string" ? answer.body.redirect_uri : null };
+  return { ok: answer.ok, redirectUri: webUrl(answer.body.redirect_uri) };
 }
