@@ -21,7 +21,10 @@ REQUESTED_PID = {"given_name", "family_name", "birthdate", "nationality", "age_o
 
 
 def test_sg_citizen_receives_pid_and_onboards_at_my_bank(stack: Stack, context: Any, page: Any, shot: Any) -> None:
-    receive_with_pin(page, stack, "SG", "sg-tan-wei-ling")
+    to_wallet_server: list[str] = []
+    page.on("request", lambda r: to_wallet_server.append(f"{r.url} {r.post_data or ''}")
+            if r.url.startswith(stack.wallet) else None)  # fmt: skip
+    offer = receive_with_pin(page, stack, "SG", "sg-tan-wei-ling")
     expect(page.get_by_test_id("credential-card")).to_contain_text("ASEAN Person Identification")
     expect(page.get_by_test_id("registry").first).to_contain_text("Listed in the ASEAN trust registry")
     expect(page.locator("dl.claims span[lang=ms]").first).to_have_text("Nama diberi")
@@ -54,6 +57,11 @@ def test_sg_citizen_receives_pid_and_onboards_at_my_bank(stack: Stack, context: 
     presentation = token["pid"][0]
     assert disclosed_claims(presentation) == REQUESTED_PID  # nothing the user did not choose
     assert kb_jwt_payload(presentation)["aud"].startswith("x509_hash:")
+    # Nothing secret reached the wallet's own server: no PIN, no credential, no presentation.
+    sent = "\n".join(to_wallet_server)
+    assert offer["tx_code"] not in sent
+    assert presentation.split("~")[0] not in sent
+    assert "~" not in sent
     assert page.script_errors == []
 
 
