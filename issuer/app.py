@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
 from issuer.authz import TenantAuthorizationServer, WalletClient
@@ -30,6 +29,7 @@ from issuer.storage import IssuerRecords, StatusLists
 from issuer.subjects import load_subjects
 from issuer.tenant import CONFIGURATIONS, Tenant
 from issuer.tokens import AccessTokens
+from lintas.cors import add_cors
 from lintas.kv import KeyValueStore, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer
@@ -98,14 +98,8 @@ def create_app(
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    if settings.cors_allow_origins:
-        # Browser wallets (issue #6) fetch metadata, tokens and credentials cross-origin. Credentials are
-        # bearer/DPoP tokens in headers, never cookies, so allow_credentials stays off.
-        app.add_middleware(
-            CORSMiddleware, allow_origins=settings.cors_allow_origins, allow_credentials=False,
-            allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["Authorization", "DPoP", "Content-Type"],
-            expose_headers=["DPoP-Nonce", "WWW-Authenticate", "Location"], max_age=600,
-        )  # fmt: skip
+    # Browser wallets (issue #6) fetch metadata, tokens and credentials cross-origin.
+    add_cors(app, settings.cors_allow_origins)
     app.include_router(metadata_router(service))
     app.include_router(oauth.router(), tags=["operator"])
     app.include_router(oauth_router(service))

@@ -91,28 +91,26 @@ def build_apps(plan: StackPlan) -> dict[str, Any]:
     from verifier.app import create_app as verifier_app
     from verifier.settings import VerifierSettings
     from wallet_demo.app import create_app as wallet_app
-    from wallet_demo.cors import allow_origins
     from wallet_demo.settings import WalletSettings
 
     plan.data.mkdir(parents=True, exist_ok=True)
-    wallet_origin = [plan.url("wallet")]
-    redis: dict[str, Any] = {"redis_url": plan.redis_url} if plan.redis_url else {}
+    # The browser wallet calls registry, issuers and verifier from its own origin.
+    shared: dict[str, Any] = {"development": True, "cors_allow_origins": [plan.url("wallet")]}
+    if plan.redis_url:
+        shared["redis_url"] = plan.redis_url
     apps: dict[str, Any] = {}
-    registry = RegistrySettings(
-        data_dir=plan.data, public_url=plan.url("registry"), development=True, issuer_bases=plan.issuer_urls, **redis
-    )
-    apps["registry"] = allow_origins(registry_app(registry), wallet_origin)
+    registry = RegistrySettings(data_dir=plan.data, public_url=plan.url("registry"), issuer_bases=plan.issuer_urls,
+                                **shared)  # fmt: skip
+    apps["registry"] = registry_app(registry)
     for cc, url in plan.issuer_urls.items():
-        issuer = IssuerSettings(
-            country=cc, public_url=url, data_dir=plan.data, development=True, generate_pki=False, **redis
-        )
-        apps[f"issuer-{cc.lower()}"] = allow_origins(issuer_app(issuer), wallet_origin)
+        issuer = IssuerSettings(country=cc, public_url=url, data_dir=plan.data, generate_pki=False, **shared)
+        apps[f"issuer-{cc.lower()}"] = issuer_app(issuer)
     pin = (plan.data / "registry" / "pin.txt").read_text(encoding="utf-8").strip()
     verifier = VerifierSettings(
-        data_dir=plan.data / "verifier", public_url=plan.url("verifier"), development=True,
-        registry_url=plan.url("registry"), registry_pin_sha256=pin, config_file=_verifier_config(plan), **redis,
+        data_dir=plan.data / "verifier", public_url=plan.url("verifier"), registry_url=plan.url("registry"),
+        registry_pin_sha256=pin, config_file=_verifier_config(plan), **shared,
     )
-    apps["verifier"] = allow_origins(verifier_app(verifier), wallet_origin)
+    apps["verifier"] = verifier_app(verifier)
     wallet = WalletSettings(
         public_url=plan.url("wallet"), data_dir=plan.data, verifier_url=plan.url("verifier"),
         registry_url=plan.url("registry"), issuers=plan.issuer_urls,

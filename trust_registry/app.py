@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.middleware.base import RequestResponseEndpoint
 
 from idcore.ports import Clock, SystemClock
+from lintas.cors import add_cors
 from lintas.kv import KeyValueStore, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer, OAuthClient
@@ -78,6 +79,7 @@ def create_app(
     app.state.registry = service
     install_error_handlers(app)
     app.middleware("http")(_limit_body)
+    add_cors(app, settings.cors_allow_origins)
     app.include_router(public.router)
     app.include_router(query.router)
     app.include_router(oauth.router(), tags=["oauth"])

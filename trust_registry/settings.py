@@ -66,6 +66,8 @@ class RegistrySettings(BaseSettings):
     #: Validity in days of the certificates generated on first start.
     certificate_days: int = Field(default=3 * 365, ge=1)
     token_ttl: int = Field(default=600, ge=30)
+    #: Origins of browser wallets allowed to call this service (CORS); empty: none.
+    cors_allow_origins: list[str] = Field(default_factory=list)
     #: Governance clients; when unset, a demo set is generated into ``<data>/governance-clients.json``.
     governance_clients: list[GovernanceClient] | None = None
 

@@ -26,6 +26,7 @@ from idcore.oid4vp import AuthorizationError
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
 from idcore.trust import TrustListCache, TrustListPin, TrustSnapshot
 from idcore.x509 import certificate_to_pem
+from lintas.cors import add_cors
 from lintas.kv import KeyValueStore, StoreUnavailable, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer, OAuthClient, hash_secret
@@ -195,6 +196,7 @@ def create_app(
     _install_handlers(app)
 
     app.middleware("http")(metrics.middleware)
+    add_cors(app, settings.cors_allow_origins)
     app.include_router(oauth.router())
     app.include_router(rp_router(
         config=config, store=tx_store, service=service, pipeline=pipeline, auth=oauth.require(SCOPE),

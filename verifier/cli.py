@@ -17,6 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 __all__ = ["register"]
 
 
@@ -37,7 +39,15 @@ def run_service(args: argparse.Namespace) -> int:
     from verifier.app import create_app
 
     public_url = args.public_url or f"http://localhost:{args.port}"
-    settings = _settings(args, public_url=public_url)
+    development = args.development or args.public_url is None
+    if development:
+        print("lintas verifier: development mode (loopback http URL, unsigned redirect_uri requests allowed)",
+              file=sys.stderr)  # fmt: skip
+    try:
+        settings = _settings(args, public_url=public_url, development=development)
+    except ValidationError as exc:
+        print(f"lintas verifier: invalid configuration: {exc}", file=sys.stderr)
+        return 2
     run(create_app(settings), host=args.host, port=args.port)
     return 0
 
@@ -66,7 +76,9 @@ def run_verify(args: argparse.Namespace) -> int:
     from verifier.policy import ConfigError, load_config
 
     try:
-        settings = _settings(args)
+        # Offline: no public URL is served; status lists over http only on loopback with --development.
+        settings = _settings(args, public_url=getattr(args, "public_url", None) or "https://verifier.invalid",
+                             development=args.development)  # fmt: skip
         config = load_config(settings.config_file)
         policy = config.policies[args.policy]
         text = Path(args.file).read_text(encoding="utf-8")
@@ -94,6 +106,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", dest="config_file", type=Path, help="relying parties and policies (JSON)")
     parser.add_argument("--registry-url", help="trust registry base URL")
     parser.add_argument("--registry-pin", dest="registry_pin_sha256", help="SHA-256 (hex) of the registry cert")
+    parser.add_argument("--development", action="store_true",
+                        help="http on loopback (status lists, public URL), unsigned redirect_uri requests")
 
 
 def register(subparsers: Any) -> None:
@@ -102,7 +116,8 @@ def register(subparsers: Any) -> None:
     service.add_argument("--host", default="127.0.0.1")
     service.add_argument("--port", type=int, default=8400)
     service.add_argument("--redis-url", help="Redis URL (default: the embedded store in --data)")
-    service.add_argument("--public-url", help="public base URL (default http://localhost:PORT)")
+    service.add_argument("--public-url", help="public base URL (default http://localhost:PORT, which implies "
+                         "--development)")
     _common(service)
     service.set_defaults(handler=run_service)
 

@@ -34,8 +34,9 @@ class VerifierSettings(BaseSettings):
     public_url: str = "http://localhost:8400"
     #: Relying parties and policies (JSON); the demo file by default.
     config_file: Path = DEFAULT_CONFIG
-    #: Demo conveniences: http on loopback, unsigned ``redirect_uri`` requests.
-    development: bool = True
+    #: Demo conveniences, off by default: http on loopback, unsigned ``redirect_uri`` requests,
+    #: status lists over http on loopback. ``lintas verifier`` turns it on only for a loopback URL.
+    development: bool = False
     #: Trust registry: ``GET {registry_url}/v1/trust-list`` pinned to this certificate SHA-256 (hex).
     registry_url: str | None = None
     registry_pin_sha256: str | None = None
@@ -60,6 +61,8 @@ class VerifierSettings(BaseSettings):
     issuer_metadata: bool = False
     metadata_max_bytes: int = Field(default=256 * 1024, ge=1024)
     token_ttl: int = Field(default=600, ge=30)
+    #: Origins of browser wallets allowed to call this service (CORS); empty: none.
+    cors_allow_origins: list[str] = Field(default_factory=list)
     certificate_days: int = Field(default=365, ge=1)
 
     @model_validator(mode="after")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -61,21 +63,14 @@ def _free_block() -> int:
         base = free_port()
         if base + 400 >= 65535:
             continue
-        probe = [base + i for i in range(11)] + [base + 300, base + 400]
-        try:
-            import socket
-
-            socks = []
-            for port in probe:
-                s = socket.socket()
-                s.bind(("127.0.0.1", port))
-                socks.append(s)
-            for s in socks:
-                s.close()
-            return base
-        except OSError:
-            for s in socks:
-                s.close()
+        with contextlib.ExitStack() as sockets:
+            try:
+                for port in [base + i for i in range(11)] + [base + 300, base + 400]:
+                    sock = sockets.enter_context(socket.socket())
+                    sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return base
     pytest.skip("no free block of loopback ports")
 
 

@@ -33,7 +33,7 @@ def _verify(world: World, tmp_path: Path, text: str, *extra: str) -> int:
     registry = world.status_base
     pin = certificate_sha256_hex(world.registry_cert)
     return main(["verify", str(path), "--policy", "age-check", "--registry-url", registry, "--registry-pin", pin,
-                 "--now", str(T0), *extra])  # fmt: skip
+                 "--development", "--now", str(T0), *extra])  # fmt: skip
 
 
 def test_lintas_verify_accepts_and_rejects(world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -27,7 +27,9 @@ def test_flow_alternating_between_two_replicas(
     tmp_path: Path, world: World, clock: FixedClock, redis_server: RedisServer
 ) -> None:
     port_a, port_b = free_port(), free_port()
-    settings = VerifierSettings(public_url=f"http://localhost:{port_a}", data_dir=tmp_path, redis_url=redis_server.url)
+    settings = VerifierSettings(
+        public_url=f"http://localhost:{port_a}", data_dir=tmp_path, redis_url=redis_server.url, development=True
+    )
     namespace = f"v{uuid.uuid4().hex[:12]}"
     stores = [open_store(redis_server.url, tmp_path, namespace) for _ in range(2)]
     apps = [create_app(settings, store=s, clock=clock, trust=world.trust_cache(clock)) for s in stores]
