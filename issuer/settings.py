@@ -29,37 +29,59 @@ class IssuerSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LINTAS_ISSUER_", extra="ignore", populate_by_name=True)
 
+    #: ISO 3166-1 alpha-2 code of the member state this process issues for.
     country: str = "SG"
     #: Where this process is reachable (scheme, host, port, optional path prefix).
     public_url: str = "https://issuers.lintas.asean.example"
+    #: Keys, certificates, operator secrets and the embedded store (shared with the registry in the demo).
     data_dir: Path = Path("data")
+    #: Redis URL; unset: the embedded store in the data directory.
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("redis_url", "LINTAS_ISSUER_REDIS_URL", "REDIS_URL")
     )
+    #: Demo conveniences: http identifiers on loopback, loopback redirect URIs for the demo wallet.
     development: bool = False
     #: Identifier overrides (slug -> URL); otherwise the registry's ``issuer.json`` or ``{public_url}/{cc}[/business]``.
     identifiers: dict[str, str] = Field(default_factory=dict)
+    #: The registry seed the issuer reads its names, credential types and identifiers from.
     registry_seed: Path = DEFAULT_REGISTRY_SEED
+    #: Test persons and businesses the demo national login and offers draw from.
     subjects_file: Path = DEFAULT_SUBJECTS
     #: Signing keys: PEM files in the data directory (default) or a PKCS#11 token (SoftHSM2).
     key_backend: Literal["file", "pkcs11"] = "file"
+    #: PKCS#11 module used when the key backend is pkcs11.
     pkcs11_library: str = "/usr/lib/softhsm/libsofthsm2.so"
+    #: Label of the PKCS#11 token holding the signing key.
     pkcs11_token_label: str = "lintas"  # noqa: S105 - a token label, not a secret
+    #: User PIN of that token (never logged).
     pkcs11_user_pin: str = ""
     #: Generate a national root and document-signer certificate when none is found (standalone/dev).
     generate_pki: bool = True
+    #: Validity of certificates generated for a standalone issuer (days).
     certificate_days: int = Field(default=365, ge=1)
+    #: Require DPoP-bound access tokens (RFC 9449) with server nonces.
     dpop_required: bool = False
+    #: Require Pushed Authorization Requests for the authorization code grant.
     require_par: bool = True
+    #: Most proofs (and credentials) in one credential request.
     batch_size: int = Field(default=10, ge=1, le=100)
+    #: Credential lifetime (exp - iat), in days.
     credential_validity_days: int = Field(default=365, ge=1)
+    #: Lifetime of a pre-authorized code (seconds); single use.
     pre_authorized_code_ttl: int = Field(default=600, ge=1)
+    #: Digits of the tx_code PIN.
     tx_code_length: int = Field(default=6, ge=4, le=10)
+    #: Wrong PINs allowed before the pre-authorized code is void.
     tx_code_attempts: int = Field(default=3, ge=1, le=10)
+    #: Access token lifetime (seconds).
     access_token_ttl: int = Field(default=600, ge=30)
+    #: Lifetime of a nonce from the nonce endpoint (seconds); single use.
     c_nonce_ttl: int = Field(default=300, ge=30)
+    #: Accepted age of a key proof's iat (seconds).
     proof_max_age: int = Field(default=300, ge=30)
+    #: Entries per Token Status List (indices are drawn at random from it).
     status_list_size: int = Field(default=65536, ge=8)
+    #: ttl claim of the status list token: how long verifiers may cache it (seconds).
     status_list_ttl: int = Field(default=300, ge=1)
     #: Browser-wallet origins allowed by CORS (none by default: a deployment decision, like TLS).
     cors_allow_origins: list[str] = Field(default_factory=list)

@@ -45,8 +45,10 @@ class RegistrySettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LINTAS_REGISTRY_", extra="ignore", populate_by_name=True)
 
+    #: Keys, certificates, the generated demo PKI and the embedded store.
     data_dir: Path = Path("data/registry")
     # The service-specific variable wins over the shared ``REDIS_URL``; ``redis_url=`` works as a keyword.
+    #: Redis URL (redis://, rediss://, unix://, redis+sentinel://, redis+cluster://); unset: embedded store.
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("LINTAS_REGISTRY_REDIS_URL", "REDIS_URL"))
     #: The registry's public URL: the scheme operator identifier and the OAuth token issuer.
     public_url: str = "https://registry.lintas.asean.example"
@@ -58,6 +60,7 @@ class RegistrySettings(BaseSettings):
     issuer_bases: dict[str, str] = Field(default_factory=dict)
     #: Full overrides of seeded issuer identifiers by seed slug (e.g. ``{"sg-pid": "https://..."}``).
     issuer_overrides: dict[str, str] = Field(default_factory=dict)
+    #: The governance seed: member states, national roots and issuers created on first start.
     seed_file: Path = DEFAULT_SEED
     #: Seconds from a list's issue to its ``next_update``; the registry re-issues at half-life.
     list_validity: int = Field(default=86400, ge=120)
@@ -65,6 +68,7 @@ class RegistrySettings(BaseSettings):
     max_cache_age: int = Field(default=300, ge=0)
     #: Validity in days of the certificates generated on first start.
     certificate_days: int = Field(default=3 * 365, ge=1)
+    #: Lifetime of governance access tokens (seconds).
     token_ttl: int = Field(default=600, ge=30)
     #: Origins of browser wallets allowed to call this service (CORS); empty: none.
     cors_allow_origins: list[str] = Field(default_factory=list)

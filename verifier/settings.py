@@ -26,7 +26,9 @@ class VerifierSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LINTAS_VERIFIER_", extra="ignore", populate_by_name=True)
 
+    #: Access certificate and keys, the demo relying-party CA, client secrets, the embedded store.
     data_dir: Path = Path("data/verifier")
+    #: Redis URL (Sentinel and Cluster URLs accepted); unset: the embedded store.
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("redis_url", "LINTAS_VERIFIER_REDIS_URL", "REDIS_URL")
     )
@@ -39,30 +41,41 @@ class VerifierSettings(BaseSettings):
     development: bool = False
     #: Trust registry: ``GET {registry_url}/v1/trust-list`` pinned to this certificate SHA-256 (hex).
     registry_url: str | None = None
+    #: SHA-256 (hex) of the registry's list-signing certificate: the pin.
     registry_pin_sha256: str | None = None
     #: Keep the last good trust list this long past its ``next_update`` when the registry is down.
     trust_max_staleness: int = Field(default=3600, ge=0)
     #: Default client identifier prefix for new requests (``x509_hash`` is HAIP's).
     client_id_prefix: str = "x509_hash"
+    #: URL scheme of the links handed to wallets.
     wallet_scheme: str = "openid4vp"
     #: Seconds a transaction waits for its response; results are kept ``result_ttl`` more.
     transaction_ttl: int = Field(default=600, ge=30)
+    #: How long a finished transaction's result is kept (seconds).
     result_ttl: int = Field(default=3600, ge=60)
+    #: exp - iat of signed request objects (seconds).
     request_object_lifetime: int = Field(default=300, ge=30)
     #: Accepted age of a KB-JWT ``iat`` and the clock skew tolerated everywhere.
     kb_max_age: int = Field(default=300, ge=10)
+    #: Clock skew tolerated on exp/nbf/iat (seconds).
     max_skew: int = Field(default=60, ge=0, le=600)
+    #: Timeout of one status-list fetch (seconds).
     status_timeout: float = Field(default=3.0, gt=0, le=30)
+    #: Largest status list token accepted (bytes).
     status_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    #: Cache time of a status list that carries no ttl (seconds).
     status_default_ttl: int = Field(default=300, ge=0)
     #: Relying-party API requests per client per minute (shared across replicas through the store).
     rate_limit_per_minute: int = Field(default=600, ge=1)
     #: Also accept issuer keys from JWT VC Issuer Metadata (https only) when a credential has no ``x5c``.
     issuer_metadata: bool = False
+    #: Largest JWT VC Issuer Metadata document accepted (bytes).
     metadata_max_bytes: int = Field(default=256 * 1024, ge=1024)
+    #: Lifetime of relying-party access tokens (seconds).
     token_ttl: int = Field(default=600, ge=30)
     #: Origins of browser wallets allowed to call this service (CORS); empty: none.
     cors_allow_origins: list[str] = Field(default_factory=list)
+    #: Validity of the generated access certificate (days).
     certificate_days: int = Field(default=365, ge=1)
 
     @model_validator(mode="after")
