@@ -151,7 +151,7 @@ class IssuerService:
 
     def _numeric_code(self, length: int) -> str:
         # Rejection sampling over bytes keeps the digits uniform.
-        digits = []
+        digits: list[str] = []
         while len(digits) < length:
             byte = self.random.token_bytes(1)[0]
             if byte < 250:

@@ -86,7 +86,7 @@ class IssuerSettings(BaseSettings):
     #: Browser-wallet origins allowed by CORS (none by default: a deployment decision, like TLS).
     cors_allow_origins: list[str] = Field(default_factory=list)
     #: Public wallet clients for the authorization code grant: client_id -> allowed redirect URIs.
-    wallet_clients: dict[str, list[str]] = Field(default_factory=lambda: {"lintas-wallet": []})
+    wallet_clients: dict[str, list[str]] = Field(default_factory=lambda: {"lintas-wallet": list[str]()})
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -67,7 +67,7 @@ def _age_on(birthdate: str, today: date) -> int:
 
 def credential_claims(subject: Subject, now: int) -> dict[str, Any]:
     """The claims to issue for ``subject`` at time ``now`` (derived age claims added for persons)."""
-    claims = json.loads(json.dumps(subject.claims))  # deep copy: issuance marks nested values
+    claims: dict[str, Any] = json.loads(json.dumps(subject.claims))  # deep copy: issuance marks nested values
     if subject.kind == "pid":
         age = _age_on(str(claims["birthdate"]), datetime.fromtimestamp(now, UTC).date())
         claims["age_over_18"] = age >= 18

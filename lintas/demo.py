@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,13 +162,18 @@ def _banner(plan: StackPlan) -> str:
 async def _serve_all(apps: dict[str, Any], plan: StackPlan, log_level: str) -> int:
     import uvicorn
 
+    class QuietServer(uvicorn.Server):
+        """Leaves signals to the demo: one Ctrl-C stops every service, once."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
     servers = []
     for name, app in apps.items():
         config = uvicorn.Config(app, host=plan.host, port=plan.ports[name], log_level=log_level,
                                 server_header=False, log_config=None)  # fmt: skip
-        server = uvicorn.Server(config)
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # we handle Ctrl-C once
-        servers.append(server)
+        servers.append(QuietServer(config))
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):

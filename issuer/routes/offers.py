@@ -32,14 +32,19 @@ __all__ = ["OFFER_SCOPE", "OfferRequest", "offers_router"]
 OFFER_SCOPE = "issuer:offer"
 
 
+GrantName = Literal["pre-authorized_code", "authorization_code"]
+
+
+def _default_grants() -> list[GrantName]:
+    return ["pre-authorized_code"]
+
+
 class OfferRequest(BaseModel):
     """An operator's request for a Credential Offer."""
 
     subject_id: str = Field(min_length=1, max_length=128)
     credential_configuration_id: str = Field(min_length=1, max_length=128)
-    grants: list[Literal["pre-authorized_code", "authorization_code"]] = Field(
-        default_factory=lambda: ["pre-authorized_code"], min_length=1, max_length=2
-    )
+    grants: list[GrantName] = Field(default_factory=_default_grants, min_length=1, max_length=2)
     tx_code: bool = True
 
 
