@@ -161,6 +161,12 @@ def test_holder_private_key_cannot_be_exported(stack: Stack, page: Any) -> None:
 
 def test_delete_and_reset(stack: Stack, page: Any) -> None:
     receive_with_pin(page, stack, "SG", "sg-tan-wei-ling")
+    page.once("dialog", lambda d: d.dismiss())  # the twin: changing one's mind keeps everything
+    page.get_by_role("button", name="Delete this credential").click()
+    page.goto(f"{stack.wallet}/")
+    expect(page.get_by_test_id("credential-card")).to_have_count(1)
+    assert len(page.evaluate(_KEY_PROBE)) == 1
+    page.get_by_test_id("credential-card").click()
     page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="Delete this credential").click()
     page.wait_for_url(f"{stack.wallet}/")
