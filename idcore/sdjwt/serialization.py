@@ -41,6 +41,8 @@ class SdJwtParts:
 
 
 def _split_compact(text: str) -> SdJwtParts:
+    if not text.isascii():  # O(1) in CPython; every component must be base64url anyway
+        raise SdJwtError(Reason.MALFORMED, "an SD-JWT is ASCII only")
     parts = text.split("~")
     if len(parts) < 2 or not parts[0]:
         raise SdJwtError(Reason.MALFORMED, "an SD-JWT is <JWT>~<Disclosures>~[<KB-JWT>]")
@@ -91,6 +93,8 @@ def _parse_json(obj: Mapping[str, Any]) -> SdJwtParts:
     if kb is not None and (not isinstance(kb, str) or not kb):
         raise SdJwtError(Reason.MALFORMED, "kb_jwt must be a non-empty string")
     sd_jwt = "~".join((compacts[0], *disclosures)) + "~"
+    if not sd_jwt.isascii() or (kb is not None and not kb.isascii()):
+        raise SdJwtError(Reason.MALFORMED, "an SD-JWT is ASCII only")
     return SdJwtParts(tuple(compacts), disclosures, kb, sd_jwt)
 
 

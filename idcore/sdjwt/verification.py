@@ -215,6 +215,8 @@ def process_payload(
     hash_fn = hash_function(sd_alg)
     by_digest: dict[str, str] = {}
     for encoded in disclosures:
+        if not encoded.isascii():  # parse_presentation guarantees it; callers of this function may not
+            raise SdJwtError(Reason.MALFORMED_DISCLOSURE, "a disclosure is ASCII only")
         dg = b64u_encode(hash_fn(encoded.encode("ascii")).digest())
         if dg in by_digest:
             raise SdJwtError(Reason.DUPLICATE_DISCLOSURE, "the same disclosure was sent twice")

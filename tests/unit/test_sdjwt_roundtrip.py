@@ -84,7 +84,7 @@ PID_CLAIMS = mark_disclosable(
 )
 PID_HOLDER = HolderCredential.parse(issue(PID_CLAIMS))
 PRESENTATION = PID_HOLDER.present(PID_HOLDER.disclosures, signer=KEYS.holder, aud=AUD, nonce=NONCE, iat=NOW)
-ALPHABET = string.ascii_letters + string.digits + "-_.~=+/ "
+ALPHABET = string.ascii_letters + string.digits + "-_.~=+/ \n\x00é~ß中"
 
 
 def test_the_untampered_presentation_verifies() -> None:

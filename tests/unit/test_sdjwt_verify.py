@@ -171,6 +171,8 @@ def test_alg_none_and_mac_are_refused(keys: Keys) -> None:
         (lambda p: p[: p.index("~")], "malformed"),
         (lambda p: "x" * 600_000, "too_large"),
         (lambda p: p.replace(".", "=.", 1), "bad_base64"),
+        (lambda p: p.replace("~", "~é", 1), "malformed"),  # non-ASCII in a disclosure: refused, not a crash
+        (lambda p: p[:-3] + "中" + p[-2:], "malformed"),
     ],
 )
 def test_framing_errors(keys: Keys, mangle: Any, reason: str) -> None:
