@@ -79,8 +79,9 @@ function renderResult(view, slot) {
 }
 
 async function follow(slug, tid, slot, responseCode = null) {
-  for (let i = 0; i < 60; i++) {
-    const query = new URLSearchParams({ wait: responseCode ? "0" : "15" });
+  for (let i = 0; i < 180; i++) {
+    // Short polls keep a Ctrl-C of the demo quick (servers wait for open requests on shutdown).
+    const query = new URLSearchParams({ wait: responseCode ? "0" : "5" });
     if (responseCode) query.set("response_code", responseCode);
     const view = await api(`/rp/api/${slug}/transactions/${encodeURIComponent(tid)}?${query}`);
     if (renderResult(view, slot)) return;
