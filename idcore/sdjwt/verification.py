@@ -210,7 +210,7 @@ def process_payload(
 ) -> ProcessedPayload:
     """Section 7.1 steps 2.5, 3, 4 and 5: process the payload with the given Disclosures."""
     sd_alg = payload.get("_sd_alg", "sha-256")
-    if sd_alg not in sd_algs:
+    if not isinstance(sd_alg, str) or sd_alg not in sd_algs:
         raise SdJwtError(Reason.UNSUPPORTED_SD_ALG, f"_sd_alg {sd_alg!r} not accepted")
     hash_fn = hash_function(sd_alg)
     by_digest: dict[str, str] = {}
