@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "issuer.cli",
     "wallet_demo.cli",
     "lintas.demo",
+    "lintas.cli_keys",
 )
 
 
