@@ -9,7 +9,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import disclosed_claims, open_request, posted_vp_token, receive_with_pin
+from tests.e2e.helpers import disclosed_claims, open_request, posted_vp_token, receive_with_pin, start_rp
 from tests.e2e.stack import Stack
 
 VCT_PID = "https://lintas.asean.example/vct/pid/v1"
@@ -61,3 +61,30 @@ def test_optional_claim_follows_the_users_choice(
     claims = result["credentials"][0]["claims"]
     assert ("address" in claims) is share_city
     assert "birthdate" not in claims
+
+
+@pytest.mark.parametrize("pick_old", [False, True])
+def test_user_picks_which_of_two_credentials_to_present(
+    stack: Stack, context: Any, page: Any, shot: Any, pick_old: bool
+) -> None:
+    """Two PIDs of one person, the older one revoked: the newest is offered first; choosing the old one fails."""
+    receive_with_pin(page, stack, "VN", "vn-nguyen-van-an")
+    stack.set_status("VN", "vn-nguyen-van-an", "revoke")
+    receive_with_pin(page, stack, "VN", "vn-nguyen-van-an")
+    checker = context.new_page()
+    open_request(page, stack, start_rp(checker, stack, "age-check"))
+    choices = page.get_by_role("radio")
+    expect(choices).to_have_count(2)
+    expect(choices.nth(0)).to_be_checked()
+    expect(page.get_by_role("radiogroup")).to_contain_text("Revoked")
+    if pick_old:
+        choices.nth(1).check()
+        expect(page.locator(".warning")).to_contain_text("revoked")
+    shot(page, f"choose-old-{pick_old}")
+    page.get_by_role("button", name="Share").click()
+    if pick_old:
+        expect(page.get_by_test_id("error")).to_contain_text("The verifier refused the presentation")
+        expect(checker.get_by_test_id("rp-status")).to_contain_text("revoked", timeout=20_000)
+    else:
+        expect(page.get_by_test_id("sent")).to_be_visible()
+        expect(checker.get_by_test_id("rp-status")).to_have_text("Verified", timeout=20_000)

@@ -8,36 +8,64 @@ import { alertBox, busy, countryTag, fill, getConfig, h, issuerName, labelled, s
 import { fetchRequestObject, parseRequestLink, sendDecline, sendResponse, verifyRequest } from "./vp.js";
 import { nowSeconds } from "./util.js";
 
-function claimRow(credential, spec, required) {
+function claimRow(credential, spec, required, index) {
   const labels = claimLabels(credential.typeMetadata, spec.path);
-  const id = `claim-${spec.id.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+  const id = `claim-${index}-${spec.id.replace(/[^A-Za-z0-9_-]/g, "_")}`;
   const box = h("input", { type: "checkbox", id, value: spec.id, checked: required || spec.preferred, disabled: required, "data-optional": required ? null : "true" });
   return h("label", { for: id }, box, h("span", {}, labelled(labels, credential.country, spec.path.join(" › "))), required ? h("span", { class: "hint" }, "(required)") : h("span", { class: "hint" }, "(optional)"));
 }
 
-async function answerPanel(item) {
-  const credential = item.credential;
-  const names = typeNames(credential.typeMetadata);
+async function candidateBlock(candidate, index) {
+  const { credential, match } = candidate;
   const status = await checkStatus(credential);
-  const fieldset = h("fieldset", { "data-query": item.query.id },
-    h("legend", {}, `${names.en || credential.payload.vct} from ${issuerName(credential)}`),
+  const el = h("div", { "data-candidate": String(index), hidden: index > 0 },
     h("p", {}, countryTag(credential.country), " ", statusBadge(status.status)),
-    item.match.required.map((c) => claimRow(credential, c, true)),
-    item.match.optional.map((c) => claimRow(credential, c, false)));
+    match.required.map((c) => claimRow(credential, c, true, index)),
+    match.optional.map((c) => claimRow(credential, c, false, index)));
   if (status.status === "revoked" || status.status === "suspended") {
-    fieldset.append(h("div", { class: "warning", role: "note" }, `This credential has been ${status.status} by its issuer; the verifier will refuse it.`));
+    el.append(h("div", { class: "warning", role: "note" }, `This credential has been ${status.status} by its issuer; the verifier will refuse it.`));
   }
-  return { fieldset, status };
+  return { el, candidate, status };
+}
+
+function describe(credential) {
+  const received = new Date(credential.received).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "medium" });
+  return `${typeNames(credential.typeMetadata).en || credential.payload.vct} from ${issuerName(credential)}, received ${received}`;
+}
+
+/** One Credential Query: which credential (when several match) and which of its claims. */
+async function answerPanel(item) {
+  const blocks = await Promise.all(item.all.map(candidateBlock));
+  let chosen = 0;
+  const fieldset = h("fieldset", { "data-query": item.query.id }, h("legend", {}, describe(item.credential)));
+  if (blocks.length > 1) {
+    const group = h("div", { role: "radiogroup", "aria-label": "Which credential to use" });
+    blocks.forEach((block, i) => {
+      const id = `pick-${item.query.id}-${i}`.replace(/[^A-Za-z0-9_-]/g, "_");
+      const radio = h("input", { type: "radio", id, name: `pick-${item.query.id}`, value: String(i), checked: i === 0 });
+      radio.addEventListener("change", () => {
+        chosen = i;
+        blocks.forEach((b, j) => { b.el.hidden = j !== i; });
+        fieldset.querySelector("legend").textContent = describe(block.candidate.credential);
+      });
+      group.append(h("label", { for: id }, radio, h("span", {}, describe(block.candidate.credential), " "), statusBadge(block.status.status)));
+    });
+    fieldset.append(h("p", { class: "hint" }, "You have several credentials that answer this request. Choose one:"), group);
+  }
+  fieldset.append(...blocks.map((b) => b.el));
+  return { fieldset, selected: () => blocks[chosen] };
 }
 
 async function share(request, plan, panels, out) {
   const vpToken = {};
   const shared = [];
   for (const [i, item] of plan.answer.entries()) {
-    const optional = [...panels[i].fieldset.querySelectorAll("input[data-optional]:checked")].map((b) => b.value);
-    const paths = chosenPaths(item.match, optional);
-    const key = await get("keys", item.credential.keyId);
-    const decoded = await decodeSdJwt(item.credential.raw);
+    const block = panels[i].selected();
+    const { credential, match } = block.candidate;
+    const optional = [...block.el.querySelectorAll("input[data-optional]:checked")].map((b) => b.value);
+    const paths = chosenPaths(match, optional);
+    const key = await get("keys", credential.keyId);
+    const decoded = await decodeSdJwt(credential.raw);
     const { presentation } = await present(decoded, paths, { nonce: request.claims.nonce, aud: request.claims.client_id, key: key.privateKey, iat: nowSeconds() });
     vpToken[item.query.id] = [presentation];
     shared.push(...paths.map((p) => p.join(".")));
@@ -48,7 +76,7 @@ async function share(request, plan, panels, out) {
     location.assign(result.redirectUri);
     return;
   }
-  const revoked = panels.some((p) => p.status.status === "revoked" || p.status.status === "suspended");
+  const revoked = panels.some((p) => ["revoked", "suspended"].includes(p.selected().status.status));
   fill(out, result.ok
     ? h("div", { class: "notice", role: "status", "data-testid": "sent" }, `Shared with ${request.verifier.name}. The verifier accepted your response.`)
     : alertBox(`The verifier refused the presentation.${revoked ? " Your credential has been revoked or suspended by its issuer." : ""}`, "Not accepted"),
