@@ -15,9 +15,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis
 
 from lintas.demo import plan_stack
-from lintas.testing import free_port
+from lintas.testing import RedisServer, free_port
 
 URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost):\d+[^\s]*")
 
@@ -114,3 +115,22 @@ def test_plan_assigns_ports_and_refuses_non_members(tmp_path: Path) -> None:
     }
     with pytest.raises(ValueError, match="not ASEAN"):
         plan_stack(tmp_path, countries=("SG", "AU"))
+
+
+def test_demo_with_redis_url_keeps_state_in_redis(tmp_path: Path, redis_server: RedisServer) -> None:
+    base = _free_block()
+    env = dict(os.environ, REDIS_URL=redis_server.url)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lintas.cli", "demo", "--data", str(tmp_path), "--base-port", str(base)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        _wait_banner(process)
+        client = redis.Redis.from_url(redis_server.url)
+        try:
+            assert client.exists("registry:seq")
+        finally:
+            client.close()
+        assert not list(tmp_path.glob("*.sqlite3")), "with REDIS_URL no embedded store is created"
+    finally:
+        assert _stop(process) == 0
