@@ -35,8 +35,8 @@ __all__ = ["Stack", "start_stack"]
 
 LOOPBACK = "127.0.0.1"
 #: Relying-party page of each verifier client in the wallet demo (same-device redirect target).
-#: Relying-party pages long-poll the verifier; at the end of the run nobody waits for their answers.
-_QUICK_STOP = {"timeout_graceful_shutdown": 1}
+#: Relying-party pages long-poll for at most 5 s; stopping waits that long for them, no longer.
+_QUICK_STOP = {"timeout_graceful_shutdown": 6}
 RP_PAGES = {"my-bank": "my-bank", "th-procurement": "th-procurement", "age-check": "age-check"}
 
 
