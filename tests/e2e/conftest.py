@@ -17,6 +17,8 @@ import pytest
 from tests.e2e.stack import Stack, start_stack
 
 playwright_api = pytest.importorskip("playwright.sync_api")
+# Assertions retry for up to 10 s: enough on a loaded 2-core machine, still quick to fail.
+playwright_api.expect.set_options(timeout=10_000)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

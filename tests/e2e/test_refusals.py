@@ -167,6 +167,7 @@ def test_delete_and_reset(stack: Stack, page: Any) -> None:
     expect(page.get_by_test_id("credential-card")).to_have_count(1)
     assert len(page.evaluate(_KEY_PROBE)) == 1
     page.get_by_test_id("credential-card").click()
+    page.locator("[data-checked=true]").wait_for()
     page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="Delete this credential").click()
     page.wait_for_url(f"{stack.wallet}/")
@@ -193,3 +194,35 @@ def test_script_redirect_from_a_verifier_is_not_followed(stack: Stack, context: 
     expect(page.get_by_test_id("sent")).to_be_visible()
     assert page.url.startswith(f"{stack.wallet}/present")
     assert page.title() != "pwned"
+
+
+_SWAP_X5C = """async (x5c) => {
+  const db = await new Promise((ok) => {
+    const r = indexedDB.open("lintas-wallet");
+    r.onsuccess = () => ok(r.result);
+  });
+  const all = await new Promise((ok) => {
+    const r = db.transaction("credentials").objectStore("credentials").getAll();
+    r.onsuccess = () => ok(r.result);
+  });
+  const record = { ...all[0], header: { ...all[0].header, x5c } };
+  await new Promise((ok) => {
+    const r = db.transaction("credentials", "readwrite").objectStore("credentials").put(record);
+    r.onsuccess = ok;
+  });
+  db.close();
+  return record.id;
+}"""
+
+
+def test_registry_badge_needs_the_certificate_under_the_national_root(stack: Stack, page: Any) -> None:
+    """A credential whose certificate is another country's is not shown as listed, whatever its ``iss`` says."""
+    receive_with_pin(page, stack, "SG", "sg-tan-wei-ling")
+    expect(page.get_by_test_id("registry").first).to_contain_text("Listed in the ASEAN trust registry")
+    page.locator("[data-checked=true]").wait_for()  # the page has stored its registry check
+    pem = (stack.data / "issuers" / "vn-pid" / "certificate.pem").read_text()
+    foreign = "".join(line for line in pem.splitlines() if "CERTIFICATE" not in line)
+    page.evaluate(_SWAP_X5C, [foreign])
+    page.reload()
+    expect(page.get_by_test_id("registry").last).to_contain_text("Not listed in the trust registry")
+    expect(page.get_by_test_id("registry").last).to_contain_text("national root")

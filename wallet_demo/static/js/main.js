@@ -1,5 +1,5 @@
 // The wallet page: a tiny router on location.pathname and the list, detail, history and persona pages.
-import { checkStatus, registryEntry } from "./meta.js";
+import { checkStatus, registryCheck } from "./meta.js";
 import { callbackPage, receivePage } from "./receive.js";
 import { presentPage } from "./present.js";
 import { all, deleteCredential, get, getSetting, put, resetWallet, setSetting } from "./store.js";
@@ -47,9 +47,12 @@ async function detailPage(id, params) {
     document.querySelectorAll(".card [data-testid=status]").forEach((b) => b.replaceWith(statusBadge(s.status)));
   });
   const config = await getConfig();
-  registryEntry(config.registry_url, credential.payload.iss).then(async (r) => {
+  registryCheck(config.registry_url, credential).then(async (r) => {
     fill(registrySlot, registryBadge(r));
-    await put("credentials", { ...credential, registry: r });
+    // Re-read: the credential may have been deleted or changed while the registry answered.
+    const fresh = await get("credentials", id);
+    if (fresh) await put("credentials", { ...fresh, registry: r });
+    registrySlot.dataset.checked = "true";
   });
 }
 

@@ -5,6 +5,7 @@
 // its issuer (issue #3's JSON view).
 import { parseCertificate } from "./der.js";
 import { importVerifySpki, verifyJws } from "./jose.js";
+import { validateChain } from "./x509.js";
 import { WalletError, b64Decode, b64uDecode, equalBytes, fetchChecked, fetchJson, nowSeconds, sha256 } from "./util.js";
 
 const STATUS_NAMES = { 0: "valid", 1: "revoked", 2: "suspended" };
@@ -96,5 +97,28 @@ export async function registryEntry(registryUrl, issuer) {
     return { listed: entry.status === "granted", status: entry.status, country: entry.country, names: entry.names || {} };
   } catch (err) {
     return { listed: false, status: err.code === "unreachable" ? "registry unreachable" : "not listed" };
+  }
+}
+
+function pemBody(pem) {
+  return String(pem).replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
+}
+
+/**
+ * Whether the registry vouches for this credential: its `iss` is listed and granted, and its
+ * `x5c` chains to a national root the registry lists for that country with a certificate that
+ * names `iss` (a credential's own `iss` claim proves nothing by itself).
+ */
+export async function registryCheck(registryUrl, credential) {
+  const entry = await registryEntry(registryUrl, credential.payload.iss);
+  if (!entry.listed) return entry;
+  try {
+    const country = await fetchJson(`${registryUrl}/v1/countries/${encodeURIComponent(entry.country)}`, {}, "the trust registry");
+    const anchors = (country.anchors || []).map((a) => pemBody(a.certificate));
+    const leaf = await validateChain(credential.header.x5c, anchors, nowSeconds());
+    if (!leaf.uris.includes(credential.payload.iss)) return { ...entry, listed: false, status: "certificate names another issuer" };
+    return entry;
+  } catch {
+    return { ...entry, listed: false, status: "certificate not under the listed national root" };
   }
 }

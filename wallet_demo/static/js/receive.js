@@ -1,6 +1,6 @@
 // The receive flow: open or paste a Credential Offer, show who offers it, enter the PIN or log in
 // at the national ID portal, then store the credential and show its card.
-import { fetchTypeMetadata, registryEntry } from "./meta.js";
+import { fetchTypeMetadata, registryCheck, registryEntry } from "./meta.js";
 import { put, getSetting } from "./store.js";
 import { PRE_AUTH_GRANT, authServerMetadata, tokenWithPreAuthorizedCode, finishAuthorization, issuerMetadata, obtainCredential, resolveOffer, startAuthorization } from "./vci.js";
 import { alertBox, busy, countryTag, fill, getConfig, h, labelled, registryBadge, show } from "./ui.js";
@@ -11,11 +11,11 @@ function displayNames(meta) {
   return out;
 }
 
-/** Store type metadata, country and registry view with a new credential. */
+/** Store type metadata, country and the registry's verdict with a new credential. */
 export async function enrich(record, registry) {
   const p = record.payload;
   record.typeMetadata = await fetchTypeMetadata(p.vct, p.iss, p["vct#integrity"]);
-  record.registry = registry;
+  record.registry = await registryCheck((await getConfig()).registry_url, record);
   record.country = registry.country || record.claims.issuing_country || record.claims.country || "";
   await put("credentials", record);
   return record;
