@@ -57,7 +57,9 @@ def chain_key_for(
     entry = snapshot.issuer(iss)
     if entry is None:
         raise TrustError(Reason.UNTRUSTED_ISSUER, "issuer not in the trust list")
-    cache_key = (snapshot.sequence_number, iss, tuple(x5c)) if isinstance(x5c, list) and cache else None
+    # Only a list of strings can be a cache key (and a chain): any other entry is parse_x5c's to refuse.
+    cacheable = isinstance(x5c, list) and all(isinstance(item, str) for item in x5c)
+    cache_key = (snapshot.sequence_number, iss, tuple(x5c)) if cacheable and cache else None
     if cache is not None and cache_key is not None:
         cached = cache.get(cache_key, now)
         if cached is not None:

@@ -49,6 +49,8 @@ class Target:
     token: str | None
     hidden_routes: list[tuple[str, str]] = field(default_factory=list)
     store: KeyValueStore | None = None
+    #: Outbound HTTP client handed to the app (closed here: in-process calls never run the app's shutdown).
+    outbound: httpx.Client | None = None
 
     @property
     def auth(self) -> dict[str, str]:
@@ -58,6 +60,8 @@ class Target:
     def close(self) -> None:
         """Stop the client's portal thread and close the store."""
         self.client.close()
+        if self.outbound is not None:
+            self.outbound.close()
         if self.store is not None:
             self.store.close()
 
@@ -108,11 +112,12 @@ def build_verifier(tmp: Path, clock: FixedClock, world: World) -> Target:
     settings = VerifierSettings(public_url=VERIFIER_URL, data_dir=tmp / "data", development=True,
                                 config_file=tmp / "config.json")  # fmt: skip
     store = open_store(None, tmp / "kv", "verifier")
-    app = verifier_app(settings, store=store, clock=clock, trust=world.trust_cache(clock))
+    outbound = httpx.Client(timeout=settings.status_timeout, follow_redirects=False)
+    app = verifier_app(settings, store=store, clock=clock, trust=world.trust_cache(clock), http=outbound)
     client = _client(app, VERIFIER_URL)
     secrets = json.loads((settings.data_dir / "rp-clients.json").read_text())
     hidden = [("GET", "/v1/presentations/done")]
-    return Target("verifier", app, client, _token(client, FUZZ_RP, secrets[FUZZ_RP]), hidden, store)
+    return Target("verifier", app, client, _token(client, FUZZ_RP, secrets[FUZZ_RP]), hidden, store, outbound)
 
 
 def build_wallet(tmp: Path) -> Target:
