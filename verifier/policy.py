@@ -115,7 +115,9 @@ class VerifiedCredentialView:
     claims: Mapping[str, Any]
 
 
-def _shorthand_dcql(credentials: Sequence[Any]) -> dict[str, Any]:
+def _shorthand_dcql(credentials: Any) -> dict[str, Any]:
+    if not isinstance(credentials, list):  # from a request body: anything may arrive here
+        raise ConfigError("credentials must be a list of credential queries")
     queries = []
     for item in credentials:
         if not isinstance(item, Mapping) or not isinstance(item.get("claims"), list):
@@ -134,7 +136,10 @@ def _shorthand_dcql(credentials: Sequence[Any]) -> dict[str, Any]:
 def _countries(raw: Any) -> frozenset[str]:
     if raw is None:
         return ASEAN_COUNTRIES
-    if not isinstance(raw, list) or not raw or not ASEAN_COUNTRIES.issuperset(raw):
+    # Strings first: issuperset() hashes the items, and a request body may hold lists or objects there.
+    if not isinstance(raw, list) or not raw or not all(isinstance(c, str) for c in raw) or not (
+        ASEAN_COUNTRIES.issuperset(raw)
+    ):
         raise ConfigError("accepted_countries must be a non-empty list of ASEAN country codes")
     return frozenset(raw)
 
