@@ -92,7 +92,8 @@ class TransactionService:
             tid, nonce = self._token(), self._token()
             requests = {FLOW_CROSS: self._token(), FLOW_SAME: self._token()}
             tx: dict[str, Any] = {
-                "id": tid, "rp": rp.client_id, "policy": policy.to_json(), "nonce": nonce, "created": now,
+                "id": tid, "rp": rp.client_id, "rp_name": rp.name, "policy": policy.to_json(), "nonce": nonce,
+                "created": now,
                 "expires": now + self.settings.transaction_ttl, "response_mode": response_mode,
                 "client_id": client_id.value, "requests": requests,
             }  # fmt: skip
@@ -143,7 +144,8 @@ class TransactionService:
         return build_request_claims(
             client_id=ClientId.parse(tx["client_id"]), response_uri=self.response_uri,
             response_mode=tx["response_mode"], nonce=tx["nonce"], state=rid,
-            dcql_query=tx["policy"]["dcql_query"], client_metadata=build_client_metadata(enc_jwk),
+            dcql_query=tx["policy"]["dcql_query"],
+            client_metadata=build_client_metadata(enc_jwk, client_name=tx.get("rp_name")),
             iat=self.clock.now(), lifetime=self.settings.request_object_lifetime, wallet_nonce=wallet_nonce,
             extra=extra,
         )  # fmt: skip

@@ -67,12 +67,21 @@ def check_safe_value(value: object, name: str) -> str:
 
 
 def build_client_metadata(
-    encryption_jwk: Mapping[str, Any] | None, encs: Sequence[str] = ("A128GCM", "A256GCM")
+    encryption_jwk: Mapping[str, Any] | None,
+    encs: Sequence[str] = ("A128GCM", "A256GCM"),
+    *,
+    client_name: str | None = None,
 ) -> dict[str, Any]:
-    """Verifier metadata (Section 11, 8.3): supported formats and, for ``direct_post.jwt``, the JWE key."""
+    """Verifier metadata (Section 11, 8.3): supported formats and, for ``direct_post.jwt``, the JWE key.
+
+    ``client_name`` (RFC 7591 Section 2) names the relying party on whose behalf the verifier asks,
+    so a wallet can show it next to the operator named in the signing certificate.
+    """
     metadata: dict[str, Any] = {
         "vp_formats_supported": {"dc+sd-jwt": {"sd-jwt_alg_values": ["ES256"], "kb-jwt_alg_values": ["ES256"]}}
     }
+    if client_name:
+        metadata["client_name"] = client_name
     if encryption_jwk is not None:
         if "kid" not in encryption_jwk:
             raise AuthorizationError(INVALID_REQUEST, Reason.BAD_KEY, "each client_metadata JWK needs a kid")

@@ -41,6 +41,9 @@ def test_sg_citizen_receives_pid_and_onboards_at_my_bank(stack: Stack, context: 
     open_request(page, stack, link)
     expect(page.get_by_test_id("purpose")).to_contain_text("Open an account")
     expect(page.get_by_test_id("request")).to_contain_text("Indonesia")
+    # the relying party (client_metadata.client_name) and the operator its certificate names
+    expect(page.get_by_test_id("verifier-name")).to_contain_text("Bank Rakyat Contoh")
+    expect(page.get_by_test_id("verifier-operator")).to_contain_text("Verified by")
     shot(page, "3-consent")
     page.get_by_role("button", name="Share").click()
     expect(page.get_by_test_id("sent")).to_be_visible()

@@ -204,3 +204,8 @@ def test_response_parsing() -> None:
     with pytest.raises(IdcoreError):
         parse_form(b"a=1&a=2")
     assert parse_form(b"") == {}
+
+
+def test_client_metadata_names_the_relying_party() -> None:
+    assert build_client_metadata(None, client_name="Bank Rakyat Contoh")["client_name"] == "Bank Rakyat Contoh"
+    assert "client_name" not in build_client_metadata(None)

@@ -100,7 +100,8 @@ async function showRequest(linkText, out) {
   const plan = planPresentation(request.claims.dcql_query, credentials);
   const who = h("section", { class: "panel", "aria-labelledby": "who", "data-testid": "request" },
     h("h2", { id: "who" }, "Who asks"),
-    h("p", { "data-testid": "verifier-name" }, h("strong", {}, request.verifier.name), " · ", countryTag(request.verifier.country)),
+    h("p", { "data-testid": "verifier-name" }, h("strong", {}, request.verifier.name)),
+    h("p", { "data-testid": "verifier-operator" }, "Verified by ", request.verifier.operator, " · ", countryTag(request.verifier.country)),
     h("p", { class: "hint" }, `Client identifier: ${request.verifier.clientId}`),
     h("h2", {}, "Why"), h("p", { "data-testid": "purpose" }, request.claims.purpose || "No purpose given."));
   if (!plan.satisfiable) {

@@ -75,7 +75,9 @@ export async function verifyRequest(token, link, walletNonce, anchors) {
   return {
     claims: payload,
     verifier: {
-      name: meta.client_name || leaf.subject.organization || leaf.subject.commonName,
+      // client_name is the relying party the verifier asks for; the certificate names the operator.
+      name: (typeof meta.client_name === "string" && meta.client_name) || leaf.subject.organization || leaf.subject.commonName,
+      operator: leaf.subject.organization || leaf.subject.commonName,
       country: leaf.subject.country,
       certificateName: leaf.subject.commonName,
       clientId: link.clientId,
