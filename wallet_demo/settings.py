@@ -29,16 +29,23 @@ class WalletSettings(BaseSettings):
 
     #: Where the wallet is served (its origin is what the other services allow).
     public_url: str = "http://127.0.0.1:8500"
+    #: The demo data directory shared with the other services (issuer and verifier secrets for the demo desks).
     data_dir: Path = Path("data")
+    #: The verifier the relying-party demo pages call (client credentials from its data directory).
     verifier_url: str | None = None
+    #: The trust registry the wallet checks issuers against.
     registry_url: str | None = None
     #: Country code -> base URL of that country's issuer process.
     issuers: dict[str, str] = Field(default_factory=dict)
-    #: Defaults to ``<data>/verifier/rp-clients.json`` and ``<data>/verifier/rp-ca.pem``.
+    #: Relying-party client secrets; default ``<data>/verifier/rp-clients.json``.
     verifier_clients_file: Path | None = None
+    #: The relying-party CA the wallet pins; default ``<data>/verifier/rp-ca.pem``.
     rp_ca_file: Path | None = None
+    #: The demo personas (the issuers' seed of test persons and businesses).
     subjects_file: Path = DEFAULT_SUBJECTS
+    #: Country names and flags (the registry seed).
     countries_file: Path = DEFAULT_COUNTRIES
+    #: Timeout of the demo pages' calls to the verifier and issuers (seconds).
     http_timeout: float = Field(default=10.0, gt=0, le=60)
 
     @model_validator(mode="after")

@@ -35,3 +35,11 @@ def test_configuration_reference_matches_the_settings() -> None:
 def test_linked_files_exist() -> None:
     for target in re.findall(r'(?:\]\(|src=")([^)"#:]+)[)"]', README):
         assert (ROOT / target).exists(), target
+
+
+def test_every_setting_is_described() -> None:
+    from lintas.config_reference import SERVICES, settings_rows
+
+    for _, module, name in SERVICES:
+        for env, _, text in settings_rows(module, name):
+            assert text, f"{env}: add a '#:' comment above the field in {module}"
