@@ -217,7 +217,9 @@ class _PreAuthorizedCode(_MintMixin, BaseGrant, TokenEndpointMixin):  # type: ig
             if client is None:
                 raise InvalidClientError(description="The client does not exist on this server.")
             self.request.client = client
-        self.request.user = self.server.redeem_pre_authorized(code, form.get("tx_code"))
+        self.request.user = self.server.redeem_pre_authorized(
+            code, form.get("tx_code"), form.get("authorization_details")
+        )
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         token = self.generate_token(user=self.request.user)
@@ -282,8 +284,14 @@ class TenantAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             ]
         return body
 
-    def redeem_pre_authorized(self, code: str, tx_code: str | None) -> AuthzGrant:
-        """Check and use up a Pre-Authorized Code (Section 6.3 error rules)."""
+    def redeem_pre_authorized(
+        self, code: str, tx_code: str | None, authorization_details: str | None = None
+    ) -> AuthzGrant:
+        """Check and use up a Pre-Authorized Code (Section 6.3 error rules).
+
+        Everything the request can get wrong (``tx_code``, ``authorization_details``) is checked before
+        the code is used up, so a refused request leaves the offer redeemable.
+        """
         kind = self.kind("preauth")
         record = self.records.peek_secret(kind, code)
         if record is None:
@@ -298,6 +306,8 @@ class TenantAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
                 if self.records.count_failure(kind, code, ttl=3600) >= self.tx_code_attempts:
                     self.records.forget_secret(kind, code)  # too many attempts: the code is dead
                 raise InvalidGrantError("Wrong tx_code.")
+        grant = AuthzGrant(str(record["subject_id"]), tuple(record["configuration_ids"]))
+        parse_authorization_details(authorization_details, grant)
         if self.records.take_secret(kind, code) is None:  # lost a race with a concurrent redemption
             raise InvalidGrantError("The pre-authorized code was already used.")
-        return AuthzGrant(str(record["subject_id"]), tuple(record["configuration_ids"]))
+        return grant
