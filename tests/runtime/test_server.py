@@ -54,10 +54,14 @@ def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     authlib_level = logging.getLogger("authlib").level
+    # Other suites may quiet the "lintas" logger tree; this test checks what configure_logging does.
+    lintas_level = logging.getLogger("lintas").level
+    logging.getLogger("lintas").setLevel(logging.NOTSET)
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
     logging.getLogger("authlib").setLevel(authlib_level)
+    logging.getLogger("lintas").setLevel(lintas_level)
 
 
 @pytest.mark.usefixtures("restore_logging")
