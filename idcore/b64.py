@@ -77,10 +77,21 @@ def _no_constants(name: str) -> Any:
 _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
 
 
+_SCAN = _DECODER.scan_once
+
+
 def json_loads(data: str | bytes) -> Any:
     """Parse RFC 8259 JSON, refusing duplicate member names, NaN/Infinity and bad UTF-8."""
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
+        # Hot path: the C scanner directly, when the value fills the whole text (no surrounding
+        # whitespace); anything else takes the full decoder, which handles whitespace and errors.
+        try:
+            value, end = _SCAN(text, 0)
+        except StopIteration:
+            end = -1
+        if end == len(text):
+            return value
         return _DECODER.decode(text)
     except IdcoreError:
         raise
