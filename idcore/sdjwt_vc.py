@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -125,8 +125,7 @@ def verify_sd_jwt_vc(
     ``options.key_binding`` (the Verifier's policy).
     """
     typs = _LEGACY_TYPS if accept_legacy_typ else _TYPS
-    profile = options if options.typ == typs else replace(options, typ=typs)
-    verified = verify_sd_jwt(presentation, issuer_key, profile)
+    verified = verify_sd_jwt(presentation, issuer_key, options, profile_typ=typs)
     for path in verified.disclosure_paths:
         if path and path[0] in NEVER_DISCLOSABLE:
             raise SdJwtError(Reason.NEVER_DISCLOSABLE, f"{path[0]} was selectively disclosed")

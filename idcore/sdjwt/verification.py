@@ -251,7 +251,10 @@ def check_time_claims(claims: Mapping[str, Any], now: int, max_skew: int) -> Non
 
 
 def _verify_issuer_jwt(
-    parts: SdJwtParts, resolve_key: IssuerKeyResolver | PublicKey, options: VerifyOptions
+    parts: SdJwtParts,
+    resolve_key: IssuerKeyResolver | PublicKey,
+    options: VerifyOptions,
+    typ: str | Collection[str] | None,
 ) -> tuple[ParsedJws, dict[str, Any]]:
     """Section 7.1 step 2. For General JSON, one signature under the resolved key must verify."""
     failure: IdcoreError | None = None
@@ -260,7 +263,7 @@ def _verify_issuer_jwt(
         claims = jws.claims()
         try:
             key = resolve_key(jws.header, claims) if callable(resolve_key) else resolve_key
-            return jws, verify_parsed(jws, key, algorithms=options.algorithms, typ=options.typ)
+            return jws, verify_parsed(jws, key, algorithms=options.algorithms, typ=typ)
         except IdcoreError as exc:
             failure = failure or exc
     raise failure or SdJwtError(Reason.MALFORMED, "no Issuer-signed JWT")
@@ -321,16 +324,19 @@ def verify_sd_jwt(
     options: VerifyOptions,
     *,
     after_issuer_check: Callable[[Mapping[str, Any], Mapping[str, Any]], None] | None = None,
+    profile_typ: str | Collection[str] | None = None,
 ) -> VerifiedSdJwt:
     """Verify an SD-JWT (or SD-JWT+KB) end to end; raise :class:`SdJwtError` or another IdcoreError.
 
     ``after_issuer_check(header, issuer_payload)`` runs after the signature and before the
-    Disclosures are processed (profiles use it for rules such as SD-JWT VC's ``typ``).
+    Disclosures are processed. ``profile_typ``, when given, replaces ``options.typ`` (a profile
+    such as SD-JWT VC fixes the ``typ`` whatever the caller's options say).
     """
     parts = parse_presentation(presentation, max_bytes=options.max_bytes)
     if options.key_binding is None and parts.kb_jwt is not None:
         raise SdJwtError(Reason.KB_UNEXPECTED, "a plain SD-JWT was expected (last component must be empty)")
-    jws, issuer_claims = _verify_issuer_jwt(parts, issuer_key, options)
+    typ = options.typ if profile_typ is None else profile_typ
+    jws, issuer_claims = _verify_issuer_jwt(parts, issuer_key, options, typ)
     if after_issuer_check is not None:
         after_issuer_check(jws.header, issuer_claims)
     processed = process_payload(issuer_claims, parts.disclosures, options.sd_algs)
