@@ -11,6 +11,9 @@ clear, spec-shaped error and never a stack trace:
   RFC 6750 Section 3) with its ``WWW-Authenticate`` header;
 * :class:`~lintas.kv.StoreUnavailable` -> 503 problem+json with ``Retry-After``;
 * any other exception -> 500 problem+json with a generic detail; the traceback goes to the log only.
+
+:func:`limit_body` caps request bodies as they stream in (a body sent without ``Content-Length``,
+chunked, is counted too) and answers 413 problem+json (RFC 9110 Section 15.5.14).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ __all__ = [
     "PROBLEM_JSON",
     "OAuthHTTPException",
     "install_error_handlers",
+    "limit_body",
     "oauth_error",
     "problem",
 ]
@@ -162,3 +166,47 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StoreUnavailable, _on_store_unavailable)
     app.add_exception_handler(Exception, _on_unexpected)  # for errors raised by outer middleware
     app.add_middleware(_CatchUnexpected)
+
+
+class _BodyTooLarge(HTTPException):
+    """Raised from ``receive`` once a body passes its cap; answered by :func:`_on_http_exception`."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, detail=f"bodies are limited to {max_bytes} bytes")
+
+
+class _BodyLimit:
+    """ASGI middleware: refuse a declared ``Content-Length`` over the cap unread, and stop counting
+    streamed bytes at the cap (a chunked body declares no length)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            exc = _BodyTooLarge(self.max_bytes)
+            await problem(413, "Request too large", str(exc.detail))(scope, receive, send)
+            return
+        received = 0
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # FastAPI re-raises HTTPExceptions from body reading; the app's handler answers 413.
+                    raise _BodyTooLarge(self.max_bytes)
+            return message
+
+        await self.app(scope, counting_receive, send)
+
+
+def limit_body(app: FastAPI, max_bytes: int) -> None:
+    """Cap request bodies of ``app`` at ``max_bytes`` (413 problem+json), streamed bodies included."""
+    app.add_middleware(_BodyLimit, max_bytes=max_bytes)

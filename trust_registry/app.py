@@ -11,15 +11,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
-from starlette.middleware.base import RequestResponseEndpoint
+from fastapi import FastAPI
 
 from idcore.ports import Clock, SystemClock
 from lintas.cors import add_cors
 from lintas.kv import KeyValueStore, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer, OAuthClient
-from lintas.problem import install_error_handlers, problem
+from lintas.problem import install_error_handlers, limit_body
 from trust_registry.clients import ensure_clients
 from trust_registry.pki import ensure_registry_keys
 from trust_registry.routes import governance, public, query
@@ -31,13 +30,6 @@ __all__ = ["create_app"]
 STORE_NAMESPACE = "registry"
 #: Governance bodies are small (an issuer entry, a PEM certificate); refuse anything larger unread.
 MAX_BODY_BYTES = 256 * 1024
-
-
-async def _limit_body(request: Request, call_next: RequestResponseEndpoint) -> Response:
-    length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-        return problem(413, "Request too large", f"bodies are limited to {MAX_BODY_BYTES} bytes")
-    return await call_next(request)
 
 
 def _clients(settings: RegistrySettings) -> list[OAuthClient]:
@@ -78,7 +70,7 @@ def create_app(
     )
     app.state.registry = service
     install_error_handlers(app)
-    app.middleware("http")(_limit_body)
+    limit_body(app, MAX_BODY_BYTES)  # declared and streamed (chunked) bodies alike
     add_cors(app, settings.cors_allow_origins)
     app.include_router(public.router)
     app.include_router(query.router)
