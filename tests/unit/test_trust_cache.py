@@ -17,7 +17,6 @@ from idcore.errors import Reason, TrustError
 from idcore.jose import KeySigner, sign_compact
 from idcore.ports import FixedClock
 from idcore.trust import (
-    SERVICE_PID_ISSUANCE,
     VCT_PID,
     TrustList,
     TrustListCache,
@@ -27,40 +26,7 @@ from idcore.trust import (
     verify_trust_list,
 )
 from idcore.trust.signed import TRUST_LIST_TYP
-
-# The same small list as test_trust_model (test modules do not import each other).
-ISSUER = "https://pid.sg.example"
-
-
-def list_json(history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A small valid list: SG with one PID issuer whose history is ``history``."""
-    history = history or [{"status": "granted", "since": 100}]
-    return {
-        "format": "lintas-trust-list/1",
-        "iss": "https://registry.example",
-        "iat": 1000,
-        "sequence_number": 7,
-        "next_update": 2000,
-        "audit_prev_hash": "ab" * 32,
-        "scheme_operator": {"names": {"en": "Operator", "ms": "Pengendali"}, "uri": "https://registry.example"},
-        "countries": [
-            {
-                "code": "SG",
-                "names": {"en": "Singapore", "ms": "Singapura"},
-                "anchors": [],
-                "issuers": [
-                    {
-                        "id": ISSUER,
-                        "names": {"en": "ICA", "ms": "ICA"},
-                        "service_types": [SERVICE_PID_ISSUANCE],
-                        "vcts": [VCT_PID],
-                        "assurance_level": "high",
-                        "status_history": history,
-                    }
-                ],
-            }
-        ],
-    }
+from tests.unit.trust_data import ISSUER, list_json
 
 
 def self_signed(key: ec.EllipticCurvePrivateKey) -> x509.Certificate:

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from idcore.errors import Reason, TrustError
 from idcore.trust import (
-    SERVICE_PID_ISSUANCE,
     VCT_BUSINESS_REGISTRATION,
     VCT_PID,
     IssuerStatus,
@@ -21,39 +20,7 @@ from idcore.trust import (
     is_authorised,
     require_authorised,
 )
-
-ISSUER = "https://pid.sg.example"
-
-
-def list_json(history: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A small valid list: SG with one PID issuer whose history is ``history``."""
-    history = history or [{"status": "granted", "since": 100}]
-    return {
-        "format": "lintas-trust-list/1",
-        "iss": "https://registry.example",
-        "iat": 1000,
-        "sequence_number": 7,
-        "next_update": 2000,
-        "audit_prev_hash": "ab" * 32,
-        "scheme_operator": {"names": {"en": "Operator", "ms": "Pengendali"}, "uri": "https://registry.example"},
-        "countries": [
-            {
-                "code": "SG",
-                "names": {"en": "Singapore", "ms": "Singapura"},
-                "anchors": [],
-                "issuers": [
-                    {
-                        "id": ISSUER,
-                        "names": {"en": "ICA", "ms": "ICA"},
-                        "service_types": [SERVICE_PID_ISSUANCE],
-                        "vcts": [VCT_PID],
-                        "assurance_level": "high",
-                        "status_history": history,
-                    }
-                ],
-            }
-        ],
-    }
+from tests.unit.trust_data import ISSUER, list_json
 
 
 def test_round_trip_keeps_everything() -> None:
