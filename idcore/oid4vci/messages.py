@@ -153,7 +153,7 @@ def parse_notification_request(body: object) -> NotificationRequest:
     notification_id, event = body.get("notification_id"), body.get("event")
     if not isinstance(notification_id, str) or not notification_id:
         raise Oid4vciError(INVALID_NOTIFICATION_REQUEST, Reason.MISSING_CLAIM, "notification_id is required")
-    if event not in NOTIFICATION_EVENTS:
+    if not isinstance(event, str) or event not in NOTIFICATION_EVENTS:  # a list or object is unhashable
         raise Oid4vciError(INVALID_NOTIFICATION_REQUEST, Reason.MALFORMED, "unknown or missing event")
     description = body.get("event_description")
     if description is not None and not _ascii_text(description):

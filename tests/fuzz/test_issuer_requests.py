@@ -101,3 +101,36 @@ def test_signed_oddities_in_proofs_and_dpop_get_credential_errors(
     answer = issuer.client.post(url, json=body, headers={"Authorization": f"DPoP {access_token}", "DPoP": dpop})
     assert problems_of(answer) == []
     assert answer.status_code == 200 or answer.json()["error"] in _ERRORS, answer.text
+
+
+#: ``event`` values that are not strings: unhashable ones crashed the event check (TypeError: a 500).
+ODD_EVENTS: list[Any] = [[], [None], {}, {"credential_accepted": 1}, 7, None]
+
+
+@pytest.fixture(scope="module")
+def bearer(issuer: Target) -> str:
+    """A Bearer access token for the PID."""
+    form, _ = _offer(issuer, tx_code=False)
+    answer = issuer.client.post("/sg/token", data=form)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
+
+
+@pytest.mark.parametrize("event", ODD_EVENTS, ids=repr)
+def test_a_notification_event_that_is_not_a_string_is_invalid_notification_request(
+    issuer: Target, bearer: str, event: Any
+) -> None:
+    body = {"notification_id": "n-1", "event": event}
+    answer = issuer.client.post("/sg/notification", json=body, headers={"Authorization": f"Bearer {bearer}"})
+    assert problems_of(answer) == []
+    assert (answer.status_code, answer.json()["error"]) == (400, "invalid_notification_request")
+
+
+@settings(max_examples=40, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(body=json_values | st.dictionaries(st.sampled_from(["notification_id", "event", "event_description"]),
+                                          json_values | st.sampled_from(["credential_accepted", "credential_failure"]),
+                                          max_size=3))  # fmt: skip
+def test_any_notification_body_is_204_or_a_spec_error(issuer: Target, bearer: str, body: Any) -> None:
+    answer = issuer.client.post("/sg/notification", json=body, headers={"Authorization": f"Bearer {bearer}"})
+    assert problems_of(answer) == []
+    assert answer.status_code == 204 or answer.json()["error"] == "invalid_notification_request", answer.text
