@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode
 
@@ -28,6 +29,8 @@ __all__ = ["oauth_router"]
 
 _REQUEST_URI_PREFIX = "urn:ietf:params:oauth:request_uri:"
 _PAR_TTL = 60
+_RESPONSE_TYPE = re.compile(r"[A-Za-z0-9_]+(?: [A-Za-z0-9_]+)*")  # RFC 6749 Appendix A.3
+_URI_CHARS = re.compile(r"[A-Za-z0-9._~:/?#\[\]@!$&'()*+,;=%-]+")  # RFC 3986 Section 2: the characters of a URI
 
 
 def _dpop_error(failure: DpopFailure) -> JSONResponse:
@@ -46,8 +49,22 @@ def _authlib_response(result: tuple[int, Any, dict[str, str]], iss: str | None =
                                                                             if k.lower() != "content-type"}})
 
 
+def _check_syntax(params: dict[str, str]) -> None:
+    """``response_type`` and ``redirect_uri`` as RFC 6749 Appendix A spells them.
+
+    authlib copies both into its error descriptions, and its error constructor raises ValueError on
+    characters RFC 6749 Section 5.2 forbids there: checked first, they get an answer instead of a 500.
+    """
+    response_type, redirect_uri = params.get("response_type"), params.get("redirect_uri")
+    if response_type is not None and not _RESPONSE_TYPE.fullmatch(response_type):
+        raise RequestError("invalid_request", "response_type is malformed")
+    if redirect_uri is not None and not _URI_CHARS.fullmatch(redirect_uri):
+        raise RequestError("invalid_request", "redirect_uri is not a URI")
+
+
 def _validate_authorization(tenant: Tenant, service: IssuerService, params: dict[str, str]) -> None:
     """authlib validation plus what OpenID4VCI/HAIP add: PKCE S256 required, known scope, live issuer_state."""
+    _check_syntax(params)
     tenant.authz.get_consent_grant(FormRequest("GET", tenant.url("/authorize"), {}, params))
     if "authorization_details" in params:  # HAIP: wallets identify the credential by scope here
         raise RequestError("invalid_request", "use the credential's scope; authorization_details is not supported here")

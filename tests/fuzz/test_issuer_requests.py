@@ -134,3 +134,38 @@ def test_any_notification_body_is_204_or_a_spec_error(issuer: Target, bearer: st
     answer = issuer.client.post("/sg/notification", json=body, headers={"Authorization": f"Bearer {bearer}"})
     assert problems_of(answer) == []
     assert answer.status_code == 204 or answer.json()["error"] == "invalid_notification_request", answer.text
+
+
+PAR_BASE = {
+    "response_type": "code", "client_id": "lintas-wallet", "redirect_uri": "http://127.0.0.1:9/cb",
+    "scope": "asean_pid", "code_challenge": "a" * 43, "code_challenge_method": "S256", "state": "s",
+}  # fmt: skip
+#: Values authlib copies into an error_description; outside RFC 6749's character set its error
+#: constructor raised ValueError (a 500) instead of answering.
+ODD_PAR_VALUES = [("response_type", "é"), ("response_type", '"'), ("response_type", "code\\"),
+                  ("redirect_uri", "é"), ("redirect_uri", 'http://127.0.0.1:9/"'), ("redirect_uri", "http://x/\\")]
+
+
+def test_a_well_formed_pushed_authorization_request_is_accepted(issuer: Target) -> None:
+    assert issuer.client.post("/sg/par", data=PAR_BASE).status_code == 201
+
+
+@pytest.mark.parametrize(("name", "value"), ODD_PAR_VALUES, ids=[f"{n}={v!r}" for n, v in ODD_PAR_VALUES])
+def test_authorization_parameters_outside_their_syntax_are_invalid_request(
+    issuer: Target, name: str, value: str
+) -> None:
+    answer = issuer.client.post("/sg/par", data={**PAR_BASE, name: value})
+    assert problems_of(answer) == []
+    assert (answer.status_code, answer.json()["error"]) == (400, "invalid_request")
+
+
+@settings(max_examples=60, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+@given(name=st.sampled_from([*PAR_BASE, "issuer_state", "request_uri", "prompt", "nonce"]), value=st.text(max_size=30),
+       delete=st.booleans())  # fmt: skip
+def test_any_pushed_authorization_request_is_201_or_an_oauth_error(
+    issuer: Target, name: str, value: str, delete: bool
+) -> None:
+    form = {k: v for k, v in PAR_BASE.items() if not (delete and k == name)} | ({} if delete else {name: value})
+    answer = issuer.client.post("/sg/par", data=form)
+    assert problems_of(answer) == []
+    assert answer.status_code in (201, 400), answer.text
