@@ -33,7 +33,7 @@ from lintas.cors import add_cors
 from lintas.kv import KeyValueStore, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer
-from lintas.problem import install_error_handlers
+from lintas.problem import install_error_handlers, limit_body
 
 __all__ = ["build_service", "create_app"]
 
@@ -65,6 +65,10 @@ def build_service(settings: IssuerSettings, store: KeyValueStore, clock: Clock, 
         settings, tenants=tenants, subjects=load_subjects(settings.subjects_file, settings.country), records=records,
         status_lists=StatusLists(store, settings.status_list_size), tokens=tokens, clock=clock, random=random,
     )  # fmt: skip
+
+
+#: Largest request body (a batch credential request with its proofs stays far below).
+MAX_BODY_BYTES = 1024 * 1024
 
 
 def create_app(
@@ -100,6 +104,8 @@ def create_app(
     install_error_handlers(app)
     # Browser wallets (issue #6) fetch metadata, tokens and credentials cross-origin.
     add_cors(app, settings.cors_allow_origins)
+    # Every route reads whole bodies; cap them before they are read (declared and chunked alike).
+    limit_body(app, MAX_BODY_BYTES)
     app.include_router(metadata_router(service))
     app.include_router(oauth.router(), tags=["operator"])
     app.include_router(oauth_router(service))

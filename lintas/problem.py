@@ -176,8 +176,9 @@ class _BodyTooLarge(HTTPException):
 
 
 class _BodyLimit:
-    """ASGI middleware: refuse a declared ``Content-Length`` over the cap unread, and stop counting
-    streamed bytes at the cap (a chunked body declares no length)."""
+    """ASGI middleware: refuse a declared ``Content-Length`` over the cap unread; a body without one
+    (chunked) is read here up to the cap and replayed to the app, or refused with 413 once it passes
+    the cap — the app never sees an oversized body, whatever layer of it reads the body."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -192,19 +193,34 @@ class _BodyLimit:
             exc = _BodyTooLarge(self.max_bytes)
             await problem(413, "Request too large", str(exc.detail))(scope, receive, send)
             return
+        if declared is not None:
+            await self.app(scope, receive, send)  # the server holds the body to its declared length
+            return
+        chunks: list[bytes] = []
         received = 0
-
-        async def counting_receive() -> Message:
-            nonlocal received
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    # FastAPI re-raises HTTPExceptions from body reading; the app's handler answers 413.
-                    raise _BodyTooLarge(self.max_bytes)
-            return message
+            if message["type"] != "http.request":  # the client went away: nothing to answer
+                return
+            chunk = message.get("body", b"")
+            received += len(chunk)
+            if received > self.max_bytes:
+                exc = _BodyTooLarge(self.max_bytes)
+                await problem(413, "Request too large", str(exc.detail))(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body, replayed = b"".join(chunks), False
 
-        await self.app(scope, counting_receive, send)
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
 
 def limit_body(app: FastAPI, max_bytes: int) -> None:

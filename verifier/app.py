@@ -30,7 +30,7 @@ from lintas.cors import add_cors
 from lintas.kv import KeyValueStore, StoreUnavailable, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer, OAuthClient, hash_secret
-from lintas.problem import install_error_handlers, oauth_error, problem
+from lintas.problem import install_error_handlers, limit_body, oauth_error, problem
 from verifier.keys import VerifierKeys, ensure_client_secrets, ensure_verifier_keys
 from verifier.metrics import VerifierMetrics
 from verifier.pipeline import Pipeline
@@ -149,6 +149,10 @@ def _install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IdcoreError, on_idcore)
 
 
+#: Largest request body: a vp_token with several credentials (portraits included) stays below.
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
 def create_app(
     settings: VerifierSettings,
     *,
@@ -197,6 +201,8 @@ def create_app(
 
     app.middleware("http")(metrics.middleware)
     add_cors(app, settings.cors_allow_origins)
+    # The wallet endpoints are unauthenticated: cap bodies before they are read (declared and chunked).
+    limit_body(app, MAX_BODY_BYTES)
     app.include_router(oauth.router())
     app.include_router(rp_router(
         config=config, store=tx_store, service=service, pipeline=pipeline, auth=oauth.require(SCOPE),

@@ -51,3 +51,21 @@ def test_an_oversized_governance_body_is_413_and_writes_nothing(registry: Target
 def test_a_small_chunked_governance_body_is_accepted(registry: Target) -> None:
     answer = _post(registry, _issuer("https://small.issuers.lintas.test/sg", 40), chunked=True)
     assert answer.status_code == 201, answer.text
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+@pytest.mark.parametrize(("which", "path"), [("issuer", "/sg/token"), ("verifier", "/wallet/response")])
+def test_issuer_and_verifier_cap_unauthenticated_bodies(
+    request: pytest.FixtureRequest, which: str, path: str, chunked: bool
+) -> None:
+    """The token endpoint and the wallet's Response URI take bodies from anyone: capped before reading."""
+    target: Target = request.getfixturevalue(which)
+    limit = 1024 * 1024 if which == "issuer" else 2 * 1024 * 1024
+    for size, refused in ((limit + 1, True), (64, False)):
+        built = target.client.build_request("POST", path, content=b"a=" + b"x" * size,
+                                            headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        if chunked:
+            del built.headers["Content-Length"]
+        answer = target.client.send(built)
+        assert problems_of(answer) == []
+        assert (answer.status_code == 413) is refused, (size, answer.status_code)
