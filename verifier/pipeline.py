@@ -9,8 +9,9 @@ draft-ietf-oauth-sd-jwt-vc Section 3.4; draft-ietf-oauth-status-list "Validation
 The first two belong to the transaction and are raised by the service; this module runs the rest
 on one ``vp_token``. One SD-JWT verification (:func:`idcore.sdjwt.verify_sd_jwt`) carries the
 per-credential checks: the issuer key resolver is the ``issuer_signature`` step, the
-``after_issuer_check`` hook runs parsing of the disclosures, registry, status and validity, and
-what fails after the hook can only be the Key Binding JWT. A stage marker records where a
+``after_processing`` hook runs the checks on the processed payload (never-disclosable claims,
+``iat``), then registry, status and validity, and what fails after the hook can only be the
+Key Binding JWT. A stage marker records where a
 failure happened, so the reason code and the check name always agree.
 """
 
@@ -26,10 +27,10 @@ from idcore.errors import IdcoreError, Reason, SdJwtError, TrustError
 from idcore.ports import Clock
 from idcore.sdjwt import (
     KeyBindingPolicy,
+    ProcessedPayload,
     VerifyOptions,
     check_time_claims,
     parse_presentation,
-    process_payload,
     verify_sd_jwt,
 )
 from idcore.sdjwt_vc import NEVER_DISCLOSABLE, TYP
@@ -209,9 +210,14 @@ class Pipeline:
                 return resolver(header, claims)
 
             def after_signature(header: Mapping[str, Any], issuer_claims: Mapping[str, Any]) -> None:
-                self._after_signature(run, issuer_claims, parts.disclosures, snapshot, resolver, now)
+                run.stage = Check.PARSING
+                run.iss, run.vct = _require_str(issuer_claims, "iss"), _require_str(issuer_claims, "vct")
 
-            verified = verify_sd_jwt(presentation, resolve, options, after_issuer_check=after_signature)
+            def after_processing(processed: ProcessedPayload) -> None:
+                self._after_processing(run, processed, snapshot, resolver, now)
+
+            verified = verify_sd_jwt(presentation, resolve, options, after_issuer_check=after_signature,
+                                     after_processing=after_processing)  # fmt: skip
         except IdcoreError as exc:
             raise Rejection(run.stage, exc.reason, exc.detail) from None
         claims = {k: v for k, v in verified.payload.items() if k not in _INTERNAL}
@@ -220,18 +226,15 @@ class Pipeline:
             verified.kb_payload is not None,
         )  # fmt: skip
 
-    def _after_signature(
+    def _after_processing(
         self,
         run: _Run,
-        issuer_claims: Mapping[str, Any],
-        disclosures: Sequence[str],
+        processed: ProcessedPayload,
         snapshot: TrustSnapshot,
         resolver: IssuerKeyResolver,
         now: int,
     ) -> None:
-        run.stage = Check.PARSING
-        run.iss, run.vct = _require_str(issuer_claims, "iss"), _require_str(issuer_claims, "vct")
-        processed = process_payload(issuer_claims, disclosures)
+        """Still the parsing check (never-disclosable claims, iat), then registry, status, validity."""
         for path in processed.paths:
             if path and path[0] in NEVER_DISCLOSABLE:
                 raise SdJwtError(Reason.NEVER_DISCLOSABLE, f"{path[0]} was selectively disclosed")

@@ -324,12 +324,15 @@ def verify_sd_jwt(
     options: VerifyOptions,
     *,
     after_issuer_check: Callable[[Mapping[str, Any], Mapping[str, Any]], None] | None = None,
+    after_processing: Callable[[ProcessedPayload], None] | None = None,
     profile_typ: str | Collection[str] | None = None,
 ) -> VerifiedSdJwt:
     """Verify an SD-JWT (or SD-JWT+KB) end to end; raise :class:`SdJwtError` or another IdcoreError.
 
     ``after_issuer_check(header, issuer_payload)`` runs after the signature and before the
-    Disclosures are processed. ``profile_typ``, when given, replaces ``options.typ`` (a profile
+    Disclosures are processed; ``after_processing(processed)`` runs once they are, before the
+    validity and Key Binding checks (so callers need not process the payload a second time).
+    ``profile_typ``, when given, replaces ``options.typ`` (a profile
     such as SD-JWT VC fixes the ``typ`` whatever the caller's options say).
     """
     parts = parse_presentation(presentation, max_bytes=options.max_bytes)
@@ -340,6 +343,8 @@ def verify_sd_jwt(
     if after_issuer_check is not None:
         after_issuer_check(jws.header, issuer_claims)
     processed = process_payload(issuer_claims, parts.disclosures, options.sd_algs)
+    if after_processing is not None:
+        after_processing(processed)
     payload = processed.claims
     check_time_claims(payload, options.clock.now(), options.max_skew)
     kb_payload = None
