@@ -8,9 +8,6 @@ keys and certificates (:mod:`issuer.keys`), opens the store (embedded SQLite, or
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
@@ -34,6 +31,7 @@ from lintas.kv import KeyValueStore, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer
 from lintas.problem import install_error_handlers, limit_body
+from lintas.server import closing_lifespan
 
 __all__ = ["build_service", "create_app"]
 
@@ -89,11 +87,7 @@ def create_app(
         issuer=settings.public_url, clock=clock, token_ttl=settings.access_token_ttl, random=random,
     )  # fmt: skip
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_store:
-            kv.close()
+    lifespan = closing_lifespan([kv] if owns_store else [])
 
     app = FastAPI(
         title=f"Lintas national issuer ({settings.country})",

@@ -13,10 +13,12 @@ import json
 import logging
 import sys
 import traceback
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
-__all__ = ["JsonFormatter", "configure_logging", "run"]
+__all__ = ["JsonFormatter", "closing_lifespan", "configure_logging", "run"]
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=`` and is logged.
 _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -80,3 +82,19 @@ def run(app: Any, host: str = "127.0.0.1", port: int = 8000, log_level: str = "i
     configure_logging(log_level)
     settings: dict[str, Any] = {"server_header": False, "log_config": None, "log_level": log_level, **options}
     uvicorn.run(app, host=host, port=port, **settings)
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+def closing_lifespan(resources: Sequence[_Closable]) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """A FastAPI ``lifespan`` that closes ``resources`` (stores, HTTP clients the app owns) at shutdown."""
+
+    @asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        yield
+        for resource in resources:
+            resource.close()
+
+    return lifespan

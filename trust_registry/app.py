@@ -8,9 +8,6 @@ OpenAPI docs are at ``/docs``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from idcore.ports import Clock, SystemClock
@@ -19,6 +16,7 @@ from lintas.kv import KeyValueStore, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer, OAuthClient
 from lintas.problem import install_error_handlers, limit_body
+from lintas.server import closing_lifespan
 from trust_registry.clients import ensure_clients
 from trust_registry.pki import ensure_registry_keys
 from trust_registry.routes import governance, public, query
@@ -56,11 +54,7 @@ def create_app(
         clock=clock, token_ttl=settings.token_ttl,
     )  # fmt: skip
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owns_store:
-            kv.close()
+    lifespan = closing_lifespan([kv] if owns_store else [])
 
     app = FastAPI(
         title="Lintas trust registry",

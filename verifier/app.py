@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
@@ -31,6 +30,7 @@ from lintas.kv import KeyValueStore, StoreUnavailable, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer, OAuthClient, hash_secret
 from lintas.problem import install_error_handlers, limit_body, oauth_error, problem
+from lintas.server import closing_lifespan
 from verifier.keys import VerifierKeys, ensure_client_secrets, ensure_verifier_keys
 from verifier.metrics import VerifierMetrics
 from verifier.pipeline import Pipeline
@@ -188,11 +188,7 @@ def create_app(
         _webhook(http, keys, clock, settings.base_url), settings.base_url, metrics.pipeline.observe,
     )  # fmt: skip
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
-        for resource in owned:
-            resource.close()
+    lifespan = closing_lifespan(owned)
 
     app = FastAPI(title="Lintas verifier (OpenID4VP 1.0)", version="1.0", lifespan=lifespan)
     app.state.settings, app.state.pipeline, app.state.keys, app.state.store = settings, pipeline, keys, tx_store
