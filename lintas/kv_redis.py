@@ -259,8 +259,8 @@ def _sentinel_factory(url: str, timeout: float) -> Callable[[], _RedisClient]:
 
         options = _client_options(timeout)
         # The sentinels' own connections need the short timeouts and single retry too.
-        sentinel = Sentinel(list(config.hosts), sentinel_kwargs=options)  # type: ignore[no-untyped-call]
-        master = sentinel.master_for(  # type: ignore[no-untyped-call]
+        sentinel = Sentinel(list(config.hosts), sentinel_kwargs=options)
+        master = sentinel.master_for(
             config.service_name,
             db=config.db,
             username=config.username,

@@ -25,13 +25,24 @@ if sys.version_info < (3, 11):
     sys.exit("lintas needs Python 3.11 or newer, found " + sys.version.split()[0])
 PY
 
-[ -x .venv/bin/python ] || python3 -m venv .venv
-# Reinstall only when the dependency list changed since the last install.
+# The virtual environment holds exactly the lock: requirements/dev.txt, every file checked against
+# its sha256 (pip --require-hashes), nothing resolved on the day. When the lock or the project's
+# metadata changes, the environment is made anew, so nothing outside the lock lingers in it.
+# Only the public index: a machine's pip configuration (mirrors, extra indexes, find-links,
+# constraints) plays no part, and the hashes decide which files are acceptable anyway.
+export PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+unset PIP_FIND_LINKS PIP_EXTRA_INDEX_URL PIP_INDEX_URL PIP_CONSTRAINT PIP_REQUIRE_VIRTUALENV || true
 stamp=.venv/.lintas-installed
-want=$(sha256sum pyproject.toml | cut -d' ' -f1)
-if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "lintas: installing Python dependencies into .venv" >&2
-  .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[dev]'
+want=$(cat requirements/dev.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "lintas: installing the locked Python environment into .venv (requirements/dev.txt)" >&2
+  rm -rf .venv
+  python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --require-hashes --no-deps --only-binary=:all: -r requirements/dev.txt
+  .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation --no-index -e .
+  .venv/bin/python -m pip check >&2
   echo "$want" > "$stamp"
+fi
+if [ -z "${LINTAS_SKIP_LOCK_CHECK:-}" ]; then
+  .venv/bin/python scripts/lockcheck.py
 fi
