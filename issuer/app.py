@@ -26,6 +26,7 @@ from issuer.storage import IssuerRecords, StatusLists
 from issuer.subjects import load_subjects
 from issuer.tenant import CONFIGURATIONS, Tenant
 from issuer.tokens import AccessTokens
+from lintas import __version__
 from lintas.cors import add_cors
 from lintas.kv import KeyValueStore, open_store
 from lintas.landing import add_landing
@@ -92,7 +93,7 @@ def create_app(
     app = FastAPI(
         title=f"Lintas national issuer ({settings.country})",
         description="SD-JWT VC issuance over OpenID4VCI 1.0 (PID and business registration).",
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
     )
     install_error_handlers(app)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from idcore.ports import Clock, SystemClock
+from lintas import __version__
 from lintas.cors import add_cors
 from lintas.kv import KeyValueStore, open_store
 from lintas.landing import add_landing
@@ -58,7 +59,7 @@ def create_app(
 
     app = FastAPI(
         title="Lintas trust registry",
-        version="1",
+        version=__version__,
         description="The signed ASEAN list of national identity issuers (issue #3).",
         lifespan=lifespan,
     )

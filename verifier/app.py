@@ -25,6 +25,7 @@ from idcore.oid4vp import AuthorizationError
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
 from idcore.trust import TrustListCache, TrustListPin, TrustSnapshot
 from idcore.x509 import certificate_to_pem
+from lintas import __version__
 from lintas.cors import add_cors
 from lintas.kv import KeyValueStore, StoreUnavailable, open_store
 from lintas.landing import add_landing
@@ -190,7 +191,7 @@ def create_app(
 
     lifespan = closing_lifespan(owned)
 
-    app = FastAPI(title="Lintas verifier (OpenID4VP 1.0)", version="1.0", lifespan=lifespan)
+    app = FastAPI(title="Lintas verifier (OpenID4VP 1.0)", version=__version__, lifespan=lifespan)
     app.state.settings, app.state.pipeline, app.state.keys, app.state.store = settings, pipeline, keys, tx_store
     app.state.trust = source
     _install_handlers(app)
@@ -245,7 +246,7 @@ def _ops_routes(
 ) -> None:
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        return {"status": "ok", "version": __version__}
 
     @app.get("/readyz", tags=["operations"])
     def readyz() -> Response:

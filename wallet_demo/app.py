@@ -26,6 +26,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from lintas import __version__
 from lintas.problem import install_error_handlers, problem
 from wallet_demo.catalog import load_countries, load_personas
 from wallet_demo.desk import IssuanceDesk
@@ -151,7 +152,7 @@ def _api_routes(app: FastAPI, settings: WalletSettings, desk: IssuanceDesk, veri
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        return {"status": "ok", "version": __version__}
 
 
 def create_app(settings: WalletSettings) -> FastAPI:
@@ -170,7 +171,7 @@ def create_app(settings: WalletSettings) -> FastAPI:
         if verifier is not None:
             verifier.close()
 
-    app = FastAPI(title="Lintas wallet demo", version="0.1.0", lifespan=lifespan,
+    app = FastAPI(title="Lintas wallet demo", version=__version__, lifespan=lifespan,
                   description="Browser wallet (OpenID4VCI 1.0, OpenID4VP 1.0, SD-JWT VC) and relying-party demo.")
     install_error_handlers(app)
     _security_headers(app)

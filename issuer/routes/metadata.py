@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 
 from issuer.service import IssuerService
 from issuer.tenant import Tenant
+from lintas import __version__
 
 __all__ = ["metadata_router"]
 
@@ -66,6 +67,6 @@ def metadata_router(service: IssuerService) -> APIRouter:
     @router.get("/healthz", tags=["health"])
     async def healthz() -> JSONResponse:
         service.records.store.ping()
-        return JSONResponse({"status": "ok", "country": service.settings.country})
+        return JSONResponse({"status": "ok", "version": __version__, "country": service.settings.country})
 
     return router

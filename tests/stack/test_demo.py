@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,7 @@ import redis
 from lintas.demo import plan_stack
 from lintas.testing import RedisServer, free_port
 
+RELEASE = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]["version"]
 URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost):\d+[^\s]*")
 
 
@@ -90,7 +92,11 @@ def test_demo_starts_every_url_answers_and_ctrl_c_stops(tmp_path: Path) -> None:
             for url in sorted(urls):
                 assert client.get(url).status_code == 200, url
             for service in stack["services"]:
-                assert client.get(f"{service['url']}/healthz").status_code == 200
+                health = client.get(f"{service['url']}/healthz")
+                assert health.status_code == 200
+                # The one release version (pyproject.toml) is what every service reports.
+                assert health.json()["version"] == RELEASE, service["name"]
+                assert client.get(f"{service['url']}/openapi.json").json()["info"]["version"] == RELEASE
             assert client.get(f"{stack['services'][0]['url']}/v1/trust-list").headers["content-type"].startswith(
                 "application/jwt"
             )

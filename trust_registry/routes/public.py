@@ -20,6 +20,7 @@ from idcore.jose import parse_compact
 from idcore.trust.model import CountryEntry
 from idcore.trust.vct import ASEAN_COUNTRIES
 from idcore.x509 import certificate_to_pem
+from lintas import __version__
 from lintas.problem import problem
 from trust_registry.changes import anchor_sha256
 from trust_registry.deps import Service
@@ -152,4 +153,4 @@ def registry_certificate(service: Service) -> dict[str, Any]:
 def healthz(service: Service) -> dict[str, Any]:
     """Liveness and store reachability (503 problem+json when the store is down)."""
     service.store.ping()
-    return {"status": "ok", "sequence_number": service.ledger.sequence()}
+    return {"status": "ok", "version": __version__, "sequence_number": service.ledger.sequence()}
