@@ -40,7 +40,7 @@ if [ ! -x .venv/bin/python ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wa
   python3 -m venv .venv
   .venv/bin/python -m pip install --quiet --require-hashes --no-deps --only-binary=:all: -r requirements/dev.txt
   .venv/bin/python -m pip install --quiet --no-deps --no-build-isolation --no-index -e .
-  .venv/bin/python -m pip check >&2
+  if ! broken=$(.venv/bin/python -m pip check); then echo "$broken" >&2; exit 1; fi
   echo "$want" > "$stamp"
 fi
 if [ -z "${LINTAS_SKIP_LOCK_CHECK:-}" ]; then

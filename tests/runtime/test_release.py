@@ -6,9 +6,11 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from importlib.metadata import distributions
 from pathlib import Path
 
 import pytest
+from packaging.utils import canonicalize_name
 
 import lintas
 from lintas.cli import main
@@ -53,6 +55,14 @@ def test_lock_pins_every_file_with_hashes() -> None:
         pins = lockcheck.read_lock(ROOT / "requirements" / name)
         assert pins, name
         assert all(hashes > 0 for _, hashes in pins.values()), name
+
+
+def test_environment_holds_exactly_the_dev_lock() -> None:
+    """What set-up installed is the lock, package for package, and nothing else but Lintas itself."""
+    installed = {canonicalize_name(d.metadata["Name"]): d.version for d in distributions()}
+    locked = {name: str(version) for name, (version, _) in lockcheck.read_lock(ROOT / "requirements/dev.txt").items()}
+    assert installed.pop("lintas") == RELEASE
+    assert installed == locked
 
 
 def test_range_edited_without_relocking_is_reported(tmp_path: Path) -> None:
