@@ -10,8 +10,8 @@ import pytest
 import redis
 
 from lintas.kv import StoreUnavailable, open_store
-from lintas.kv_redis import SentinelConfig, parse_sentinel_url
-from lintas.kv_sqlite import SqliteStore
+from lintas.kv.redis_store import SentinelConfig, parse_sentinel_url
+from lintas.kv.sqlite_store import SqliteStore
 from lintas.testing import RedisServer, free_port, race
 
 

@@ -7,8 +7,16 @@ import inspect
 
 import pytest
 
-MODULES = ["lintas.kv", "lintas.kv_sqlite", "lintas.kv_redis", "lintas.oauth", "lintas.problem",
-           "lintas.server", "lintas.testing"]  # fmt: skip
+MODULES = [
+    "lintas.kv",
+    "lintas.kv.port",
+    "lintas.kv.sqlite_store",
+    "lintas.kv.redis_store",
+    "lintas.oauth",
+    "lintas.problem",
+    "lintas.server",
+    "lintas.testing",
+]
 # Names re-exported from authlib keep authlib's own documentation.
 FOREIGN = {"InsufficientScopeError", "InvalidTokenError"}
 

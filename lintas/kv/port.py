@@ -1,29 +1,13 @@
-"""Key-value port for the services; adapters in :mod:`lintas.kv_sqlite` (embedded) and :mod:`lintas.kv_redis`.
-
-Services keep nonces, sessions, transaction codes, counters and logs here. Both adapters give
-the same semantics, so one behavioural test suite runs on both (``tests/conftest.py``):
-
-* values are ``bytes``; a TTL is whole seconds and an expired key is invisible at once;
-* :meth:`KeyValueStore.consume` is an atomic get-and-delete, so a nonce is used at most once
-  (OpenID4VP 1.0 Section 14.1 replay prevention; OpenID4VCI 1.0 Section 7 nonces, Section 13.8);
-* :meth:`KeyValueStore.set_if_absent` has ``SET NX`` semantics: exactly one concurrent caller wins;
-* :meth:`KeyValueStore.atomic_write` is optimistic concurrency on a guard key.
-
-A backend that cannot answer raises :class:`StoreUnavailable`; services answer 503 (never 500).
-Redis runs with short socket timeouts so a dead server fails fast, and redis-py reconnects by
-itself when the server comes back.
-"""
+"""The key-value port: the interface both adapters implement, its error, and the entry rules they share."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Protocol
 
-__all__ = ["KeyValueStore", "StoreUnavailable", "open_store"]
+__all__ = ["KeyValueStore", "StoreUnavailable", "as_counter", "check_entry"]
 
-_NAMESPACE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 _INTEGER_RE = re.compile(rb"-?[0-9]{1,19}")
 
 
@@ -75,7 +59,8 @@ class KeyValueStore(Protocol):
         ...
 
 
-def _check(key: str, value: bytes | None = None, ttl: int | None = None) -> None:
+def check_entry(key: str, value: bytes | None = None, ttl: int | None = None) -> None:
+    """Refuse a key, value or TTL that no adapter accepts (TypeError / ValueError: a caller bug)."""
     # Both adapters validate identically, so a caller bug shows up the same way on both.
     if not isinstance(key, str) or not key:
         raise TypeError("key must be a non-empty str")
@@ -85,30 +70,8 @@ def _check(key: str, value: bytes | None = None, ttl: int | None = None) -> None
         raise ValueError("ttl must be a positive number of seconds")
 
 
-def _as_counter(value: bytes) -> int:
+def as_counter(value: bytes) -> int:
+    """The integer a counter entry holds (ValueError when the entry is not a counter)."""
     if _INTEGER_RE.fullmatch(value) is None:
         raise ValueError("value is not an integer counter")
     return int(value)
-
-
-
-
-def open_store(redis_url: str | None, data_dir: Path, namespace: str, *, timeout: float = 2.0) -> KeyValueStore:
-    """Open the store a service is configured for.
-
-    ``None`` (or ``""``) gives the embedded SQLite store at ``data_dir/<namespace>.sqlite3``;
-    ``redis://``, ``rediss://``, ``unix://``, ``redis+sentinel://`` and ``redis+cluster://`` URLs
-    give a Redis store whose keys are prefixed ``<namespace>:``. ``timeout`` bounds every Redis
-    connect and reply, so a dead server fails fast with :class:`StoreUnavailable`.
-    """
-    if not isinstance(namespace, str) or _NAMESPACE_RE.fullmatch(namespace) is None:
-        # The namespace becomes a file name: no path separators, no traversal.
-        raise ValueError("namespace must be 1-64 characters of [A-Za-z0-9_.-], not starting with '.'")
-    if not redis_url:
-        from lintas.kv_sqlite import SqliteStore
-
-        data_dir.mkdir(parents=True, exist_ok=True)
-        return SqliteStore(data_dir / f"{namespace}.sqlite3")
-    from lintas.kv_redis import open_redis_store
-
-    return open_redis_store(redis_url, namespace, timeout=timeout)

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from lintas.kv import StoreUnavailable, _as_counter, _check
+from lintas.kv.port import StoreUnavailable, as_counter, check_entry
 
 __all__ = ["SqliteStore"]
 
@@ -90,20 +90,20 @@ class SqliteStore:
 
     def get(self, key: str) -> bytes | None:
         """Return the live value of ``key`` or ``None``."""
-        _check(key)
+        check_entry(key)
         with self._db() as conn:
             row = conn.execute(_SELECT_LIVE, (key, time.time())).fetchone()
         return None if row is None else bytes(row[0])
 
     def set(self, key: str, value: bytes, ttl: int | None = None) -> None:
         """Store ``value``, replacing any previous value and TTL."""
-        _check(key, value, ttl)
+        check_entry(key, value, ttl)
         with self._tx() as conn:
             conn.execute(_UPSERT, (key, value, self._expiry(ttl)))
 
     def set_if_absent(self, key: str, value: bytes, ttl: int | None = None) -> bool:
         """Store ``value`` unless a live value exists (an expired row is overwritten)."""
-        _check(key, value, ttl)
+        check_entry(key, value, ttl)
         with self._tx() as conn:
             cur = conn.execute(
                 "INSERT INTO kv VALUES (?, ?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value,"
@@ -114,7 +114,7 @@ class SqliteStore:
 
     def consume(self, key: str) -> bytes | None:
         """Delete ``key`` and return its value if it was live; one statement, so one winner."""
-        _check(key)
+        check_entry(key)
         with self._db() as conn:
             rows = conn.execute("DELETE FROM kv WHERE key = ? RETURNING value, expires_at", (key,)).fetchall()
         if not rows or (rows[0][1] is not None and rows[0][1] <= time.time()):
@@ -123,27 +123,27 @@ class SqliteStore:
 
     def delete(self, key: str) -> None:
         """Remove ``key`` if present."""
-        _check(key)
+        check_entry(key)
         with self._db() as conn:
             conn.execute("DELETE FROM kv WHERE key = ?", (key,))
 
     def incr(self, key: str, ttl: int | None = None) -> int:
         """Increment the counter at ``key``; a new counter starts at 1 with ``ttl``."""
-        _check(key, ttl=ttl)
+        check_entry(key, ttl=ttl)
         with self._tx() as conn:
             row = conn.execute(_SELECT_LIVE, (key, time.time())).fetchone()
             if row is None:
                 conn.execute(_UPSERT, (key, b"1", self._expiry(ttl)))
                 return 1
-            count = _as_counter(bytes(row[0])) + 1
+            count = as_counter(bytes(row[0])) + 1
             conn.execute("UPDATE kv SET value = ? WHERE key = ?", (str(count).encode("ascii"), key))
             return count
 
     def atomic_write(self, guard_key: str, expected: bytes | None, writes: Mapping[str, bytes]) -> bool:
         """Apply ``writes`` in one transaction iff ``guard_key`` currently holds ``expected``."""
-        _check(guard_key, expected)
+        check_entry(guard_key, expected)
         for key, value in writes.items():
-            _check(key, value)
+            check_entry(key, value)
         with self._tx() as conn:
             row = conn.execute(_SELECT_LIVE, (guard_key, time.time())).fetchone()
             if (None if row is None else bytes(row[0])) != expected:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, cast
 from urllib.parse import unquote
 
-from lintas.kv import StoreUnavailable, _check
+from lintas.kv.port import StoreUnavailable, check_entry
 
 __all__ = ["RedisStore", "SentinelConfig", "open_redis_store", "parse_sentinel_url"]
 
@@ -118,33 +118,33 @@ class RedisStore:
 
     def get(self, key: str) -> bytes | None:
         """Return the live value of ``key`` or ``None``."""
-        _check(key)
+        check_entry(key)
         with _redis_errors():
             value = self._redis().get(self._k(key))
         return None if value is None else bytes(value)
 
     def set(self, key: str, value: bytes, ttl: int | None = None) -> None:
         """Store ``value``, replacing any previous value and TTL."""
-        _check(key, value, ttl)
+        check_entry(key, value, ttl)
         with _redis_errors():
             self._redis().set(self._k(key), value, ex=ttl)
 
     def set_if_absent(self, key: str, value: bytes, ttl: int | None = None) -> bool:
         """``SET key value NX [EX ttl]``: ``True`` only for the caller that created the key."""
-        _check(key, value, ttl)
+        check_entry(key, value, ttl)
         with _redis_errors():
             return bool(self._redis().set(self._k(key), value, ex=ttl, nx=True))
 
     def consume(self, key: str) -> bytes | None:
         """``GETDEL``: return and delete the value atomically."""
-        _check(key)
+        check_entry(key)
         with _redis_errors():
             value = self._redis().getdel(self._k(key))
         return None if value is None else bytes(value)
 
     def delete(self, key: str) -> None:
         """Remove ``key`` if present."""
-        _check(key)
+        check_entry(key)
         with _redis_errors():
             self._redis().delete(self._k(key))
 
@@ -152,7 +152,7 @@ class RedisStore:
         """Increment the counter at ``key``; a new counter starts at 1 with ``ttl``."""
         from redis.exceptions import ResponseError
 
-        _check(key, ttl=ttl)
+        check_entry(key, ttl=ttl)
         script = self._script("incr")
         try:
             with _redis_errors():
@@ -162,9 +162,9 @@ class RedisStore:
 
     def atomic_write(self, guard_key: str, expected: bytes | None, writes: Mapping[str, bytes]) -> bool:
         """Apply ``writes`` in one script iff ``guard_key`` currently holds ``expected``."""
-        _check(guard_key, expected)
+        check_entry(guard_key, expected)
         for key, value in writes.items():
-            _check(key, value)
+            check_entry(key, value)
         script = self._script("atomic_write")
         keys = [self._k(guard_key), *(self._k(k) for k in writes)]
         args: list[bytes | str] = ["0" if expected is None else "1", expected or b"", *writes.values()]
