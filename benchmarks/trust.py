@@ -34,7 +34,7 @@ ISSUER = "https://issuers.lintas.asean.example/sg"
 def start_registry(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     """Run ``lintas registry`` on a free loopback port and wait until it answers."""
     port = free_port()
-    args = [sys.executable, "-m", "lintas.cli", "registry", "--host", "127.0.0.1", "--port", str(port),
+    args = [sys.executable, "-m", "lintas_cli.main", "registry", "--host", "127.0.0.1", "--port", str(port),
             "--data", str(data_dir), "--log-level", "warning"]  # fmt: skip
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     base = f"http://127.0.0.1:{port}"

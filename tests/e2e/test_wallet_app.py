@@ -112,7 +112,7 @@ def test_stack_json_is_read(tmp_path: Path) -> None:
 
 def test_lintas_wallet_command(tmp_path: Path) -> None:
     port = free_port()
-    cmd = [sys.executable, "-m", "lintas.cli", "wallet", "--port", str(port), "--data", str(tmp_path),
+    cmd = [sys.executable, "-m", "lintas_cli.main", "wallet", "--port", str(port), "--data", str(tmp_path),
            "--issuer", "SG=http://127.0.0.1:9"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
     try:
@@ -131,7 +131,7 @@ def test_lintas_wallet_command(tmp_path: Path) -> None:
 
 
 def test_lintas_wallet_bad_usage(tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "lintas.cli", "wallet", "--data", str(tmp_path), "--issuer", "Singapore"]
+    cmd = [sys.executable, "-m", "lintas_cli.main", "wallet", "--data", str(tmp_path), "--issuer", "Singapore"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
     assert done.returncode == 2
     assert "CC=URL" in done.stdout

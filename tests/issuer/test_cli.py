@@ -11,8 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from lintas.cli import build_parser, main
+from lintas import __version__
 from lintas.testing import free_port
+from lintas_cli.main import build_parser, main
 
 
 def test_issuer_command_is_registered_with_help(capsys: pytest.CaptureFixture[str]) -> None:
@@ -58,7 +59,7 @@ def test_lintas_issuer_serves_on_both_stores(tmp_path: Path, backend: str, reque
     proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         health = _wait_healthy(f"http://127.0.0.1:{port}/healthz", proc)
-        assert health == {"status": "ok", "country": "VN"}
+        assert health == {"status": "ok", "version": __version__, "country": "VN"}
         metadata = httpx.get(f"http://127.0.0.1:{port}/.well-known/openid-credential-issuer/vn/business").json()
         assert metadata["credential_issuer"] == f"http://127.0.0.1:{port}/vn/business"
     finally:

@@ -14,9 +14,9 @@ from idcore.jose import KeySigner, sign_compact
 from idcore.keystore import FileKeyStore
 from idcore.ports import FixedClock
 from idcore.x509 import certificate_from_pem
-from lintas.cli import main
 from lintas.kv import KeyValueStore, open_store
 from lintas.testing import free_port
+from lintas_cli.main import main
 from trust_registry.app import STORE_NAMESPACE
 from trust_registry.audit import verify_audit_log
 from trust_registry.ledger import AUDIT_TYP, GENESIS_HASH, list_key, log_key, sha256_hex

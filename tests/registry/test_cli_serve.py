@@ -9,12 +9,13 @@ from pathlib import Path
 
 import httpx
 
+from lintas import __version__
 from lintas.testing import free_port
 
 
 def test_lintas_registry_serves_docs_and_health(tmp_path: Path) -> None:
     port = free_port()
-    args = [sys.executable, "-m", "lintas.cli", "registry", "--host", "127.0.0.1", "--port", str(port),
+    args = [sys.executable, "-m", "lintas_cli.main", "registry", "--host", "127.0.0.1", "--port", str(port),
             "--data", str(tmp_path / "data"), "--log-level", "warning"]  # fmt: skip
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
@@ -28,7 +29,7 @@ def test_lintas_registry_serves_docs_and_health(tmp_path: Path) -> None:
             except httpx.HTTPError:
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
-        assert health.json() == {"status": "ok", "sequence_number": 1}
+        assert health.json() == {"status": "ok", "version": __version__, "sequence_number": 1}
         assert httpx.get(f"{base}/docs").status_code == 200
         assert httpx.get(f"{base}/v1/trust-list").headers["content-type"] == "application/jwt"
         assert (tmp_path / "data" / "registry.sqlite3").exists()
@@ -45,7 +46,7 @@ def test_lintas_registry_serves_docs_and_health(tmp_path: Path) -> None:
 
 def test_lintas_registry_refuses_insecure_configuration(tmp_path: Path) -> None:
     """The twin of the start above: a non-https public URL outside development exits 2."""
-    args = [sys.executable, "-m", "lintas.cli", "registry", "--data", str(tmp_path),
+    args = [sys.executable, "-m", "lintas_cli.main", "registry", "--data", str(tmp_path),
             "--public-url", "http://registry.example"]  # fmt: skip
     result = subprocess.run(args, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2

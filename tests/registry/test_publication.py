@@ -9,6 +9,7 @@ import pytest
 from idcore.errors import Reason, TrustError
 from idcore.trust import VCT_BUSINESS_REGISTRATION, VCT_PID, TrustListPin, verify_trust_list
 from idcore.trust.vct import ASEAN_COUNTRIES
+from lintas import __version__
 
 from .helpers import SG_PID, Registry
 
@@ -106,7 +107,7 @@ def test_issuer_view(shared: Registry, form: str) -> None:
 
 
 def test_health_docs_and_registry_certificate(shared: Registry) -> None:
-    assert shared.http.get("/healthz").json() == {"status": "ok", "sequence_number": 1}
+    assert shared.http.get("/healthz").json() == {"status": "ok", "version": __version__, "sequence_number": 1}
     assert shared.http.get("/docs").status_code == 200
     openapi = shared.http.get("/openapi.json").json()
     assert "/v1/authorization" in openapi["paths"]

@@ -13,7 +13,7 @@ import pytest
 from packaging.utils import canonicalize_name
 
 import lintas
-from lintas.cli import main
+from lintas_cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -11,7 +11,7 @@ import pytest
 from idcore.jose import verify_compact
 from idcore.jwk import public_key_from_jwk
 from idcore.keystore import FileKeyStore, Pkcs11KeyStore
-from lintas.cli import main
+from lintas_cli.main import main
 from tests.softhsm import SoftHsmToken, softhsm_token  # noqa: F401  (pytest fixture)
 
 COMMANDS = [

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from lintas.cli import build_parser
+from lintas_cli.main import build_parser
 
 ROOT = Path(__file__).parents[2]
 COMPOSE = shutil.which("docker-compose", path=str(Path(sys.executable).parent)) or shutil.which("docker-compose")

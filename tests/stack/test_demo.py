@@ -18,8 +18,8 @@ import httpx
 import pytest
 import redis
 
-from lintas.demo import plan_stack
 from lintas.testing import RedisServer, free_port
+from lintas_cli.demo import plan_stack
 
 RELEASE = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]["version"]
 URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost):\d+[^\s]*")
@@ -28,7 +28,7 @@ URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost):\d+[^\s]*")
 def _start(data: Path, base_port: int) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     return subprocess.Popen(
-        [sys.executable, "-m", "lintas.cli", "demo", "--data", str(data), "--base-port", str(base_port)],
+        [sys.executable, "-m", "lintas_cli.main", "demo", "--data", str(data), "--base-port", str(base_port)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
 
@@ -127,7 +127,7 @@ def test_demo_with_redis_url_keeps_state_in_redis(tmp_path: Path, redis_server: 
     base = _free_block()
     env = dict(os.environ, REDIS_URL=redis_server.url)
     process = subprocess.Popen(
-        [sys.executable, "-m", "lintas.cli", "demo", "--data", str(tmp_path), "--base-port", str(base)],
+        [sys.executable, "-m", "lintas_cli.main", "demo", "--data", str(tmp_path), "--base-port", str(base)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lintas.config_reference import reference_markdown
+from lintas_cli.config_reference import reference_markdown
 
 ROOT = Path(__file__).parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -29,7 +29,7 @@ def test_quickstart_is_exactly_two_commands_and_ci_runs_the_second() -> None:
 
 def test_configuration_reference_matches_the_settings() -> None:
     body = README.split("<!-- config-reference:start -->", 1)[1].split("<!-- config-reference:end -->", 1)[0]
-    assert body.strip() == reference_markdown().strip(), "run: python -m lintas.config_reference"
+    assert body.strip() == reference_markdown().strip(), "run: python -m lintas_cli.config_reference"
 
 
 def test_linked_files_exist() -> None:
@@ -38,7 +38,7 @@ def test_linked_files_exist() -> None:
 
 
 def test_every_setting_is_described() -> None:
-    from lintas.config_reference import SERVICES, settings_rows
+    from lintas_cli.config_reference import SERVICES, settings_rows
 
     for _, module, name in SERVICES:
         for env, _, text in settings_rows(module, name):

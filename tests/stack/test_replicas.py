@@ -34,7 +34,7 @@ CLAIMS = {"given_name": "Wei Ling", "family_name": "Tan", "birthdate": "1990-02-
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "lintas.cli", *args], env=env,
+        return subprocess.Popen([sys.executable, "-m", "lintas_cli.main", *args], env=env,
                                 stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
 
 

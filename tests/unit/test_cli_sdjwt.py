@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lintas.cli import main
+from lintas_cli.main import main
 
 VECTORS = Path(__file__).parents[1] / "vectors"
 
@@ -69,7 +69,7 @@ def test_json_serialization_and_console_script(tmp_path: Path) -> None:
     (tmp_path / "k.jwk").write_text(json.dumps(raw["issuer_public_jwk"]))
     kb = raw["key_binding"]
     run = subprocess.run(
-        [sys.executable, "-m", "lintas.cli", "sdjwt", "verify", str(tmp_path / "p.json"), "--issuer-jwk",
+        [sys.executable, "-m", "lintas_cli.main", "sdjwt", "verify", str(tmp_path / "p.json"), "--issuer-jwk",
          str(tmp_path / "k.jwk"), "--nonce", kb["nonce"], "--aud", kb["aud"], "--now", str(raw["now"])],
         capture_output=True, text=True, check=False,
     )

@@ -14,8 +14,8 @@ import pytest
 from idcore.jose import KeySigner
 from idcore.sdjwt import HolderCredential
 from idcore.trust import certificate_sha256_hex
-from lintas.cli import main
 from lintas.testing import free_port
+from lintas_cli.main import main
 from tests.verifier.world import PID_CLAIMS, T0, World, new_key
 
 AUD = "x509_san_dns:verifier.example"
@@ -60,7 +60,7 @@ def test_lintas_verifier_starts_on_the_embedded_store(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINTAS_") and k != "REDIS_URL"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "lintas.cli", "verifier", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-m", "lintas_cli.main", "verifier", "--host", "127.0.0.1", "--port", str(port),
          "--data", str(tmp_path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:

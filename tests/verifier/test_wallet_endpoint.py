@@ -14,6 +14,7 @@ import pytest
 from idcore.b64 import json_dumps
 from idcore.oid4vp import encrypt_compact
 from idcore.ports import FixedClock, SystemRandom
+from lintas import __version__
 from lintas.testing import RedisServer, race
 from tests.verifier.conftest import RunningVerifier, start_verifier
 from tests.verifier.wallet_client import ScriptedWallet
@@ -141,7 +142,7 @@ def test_relying_party_api_needs_a_token_and_sees_only_its_own(verifier: Running
 
 
 def test_ops_endpoints(verifier: RunningVerifier) -> None:
-    assert verifier.http.get(f"{verifier.url}/healthz").json() == {"status": "ok"}
+    assert verifier.http.get(f"{verifier.url}/healthz").json() == {"status": "ok", "version": __version__}
     assert verifier.http.get(f"{verifier.url}/readyz").status_code == 200
     metrics = verifier.http.get(f"{verifier.url}/metrics").text
     assert "lintas_verifier_verifications_total" in metrics

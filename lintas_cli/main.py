@@ -16,13 +16,13 @@ from lintas import __version__
 
 # Modules that define ``register(subparsers: argparse._SubParsersAction) -> None``.
 COMMAND_MODULES: tuple[str, ...] = (
-    "lintas.cli_sdjwt",
+    "lintas_cli.sdjwt",
     "trust_registry.cli",
     "verifier.cli",
     "issuer.cli",
     "wallet_demo.cli",
-    "lintas.demo",
-    "lintas.cli_keys",
+    "lintas_cli.demo",
+    "lintas_cli.keys",
 )
 
 

@@ -1,6 +1,6 @@
 """The configuration reference: every setting of every service, its environment variable and default.
 
-``python -m lintas.config_reference`` prints the Markdown tables the README carries; a test
+``python -m lintas_cli.config_reference`` prints the Markdown tables the README carries; a test
 checks that the README and the code agree. Descriptions are the ``#:`` comments above each
 field in the services' ``settings.py``, so the documentation lives next to the code it describes.
 """
