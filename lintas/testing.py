@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -81,7 +81,12 @@ class RedisServer:
     """
 
     def __init__(
-        self, *, port: int | None = None, appendonly: bool = False, executable: str = "redis-server"
+        self,
+        *,
+        port: int | None = None,
+        appendonly: bool = False,
+        executable: str = "redis-server",
+        extra_args: Sequence[str] = (),
     ) -> None:
         found = shutil.which(executable)
         if found is None:
@@ -89,6 +94,8 @@ class RedisServer:
         self._executable = found
         self.port = port if port is not None else free_port()
         self.appendonly = appendonly
+        #: More ``redis-server`` options, e.g. ``("--replicaof", "127.0.0.1", "6379")``.
+        self.extra_args = tuple(extra_args)
         self.dir = Path(tempfile.mkdtemp(prefix="lintas-redis-"))
         self.unix_path = self.dir / "redis.sock"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -116,6 +123,7 @@ class RedisServer:
             self._executable, "--port", str(self.port), "--bind", LOOPBACK, "--save", "",
             "--appendonly", "yes" if self.appendonly else "no", "--dir", str(self.dir),
             "--unixsocket", str(self.unix_path), "--unixsocketperm", "700", "--daemonize", "no",
+            *self.extra_args,
         ]  # fmt: skip
         log = (self.dir / "redis.log").open("ab")
         try:
@@ -128,6 +136,13 @@ class RedisServer:
                 self.stop()
                 raise RuntimeError(f"redis-server did not start on port {self.port}; see {self.dir}/redis.log")
             time.sleep(0.02)
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would: no shutdown, no final flush."""
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Terminate the server (SIGTERM, then SIGKILL) and wait for it to exit."""

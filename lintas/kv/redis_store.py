@@ -5,6 +5,12 @@ Semantics match :class:`lintas.kv.KeyValueStore`: ``consume`` is ``GETDEL``, ``s
 Keys are prefixed ``<namespace>:``; under Cluster the prefix is the hash tag ``{<namespace>}:`` so all
 keys of a service share one slot and the multi-key scripts stay legal (at the cost of spreading load).
 
+Behind Sentinel, replication is asynchronous: a write the primary acknowledged can be lost in a
+failover, and a consumed nonce would come back to life. So a Sentinel store waits (``WAIT``) after
+every write until ``wait_replicas`` replicas (1 by default; ``?wait_replicas=N`` in the URL) hold
+it, and answers :class:`~lintas.kv.StoreUnavailable` when they do not in time: a single-use value
+is reported used only once a failover can no longer undo that.
+
 Every connection and reply is bounded by a short timeout. Connection failures, timeouts, read-only
 replicas and cluster outages surface as :class:`~lintas.kv.StoreUnavailable`. redis-py reconnects
 on the next command, so a service recovers without restart when Redis comes back. One immediate
@@ -59,6 +65,7 @@ class _RedisClient(Protocol):
     def ping(self) -> Any: ...
     def close(self) -> Any: ...
     def register_script(self, script: str) -> Any: ...
+    def wait(self, num_replicas: int, timeout: int) -> Any: ...
 
 
 @contextmanager
@@ -90,9 +97,18 @@ class RedisStore:
     the nodes) never fails service start-up; the failure shows up as ``StoreUnavailable``.
     """
 
-    def __init__(self, factory: Callable[[], _RedisClient], key_prefix: str) -> None:
+    def __init__(
+        self,
+        factory: Callable[[], _RedisClient],
+        key_prefix: str,
+        *,
+        wait_replicas: int = 0,
+        wait_timeout_ms: int = 1000,
+    ) -> None:
         self._factory = factory
         self._prefix = key_prefix
+        self._wait_replicas = wait_replicas
+        self._wait_timeout_ms = wait_timeout_ms
         self._lock = threading.Lock()
         self._client: _RedisClient | None = None
         self._scripts: dict[str, Any] = {}
@@ -116,6 +132,14 @@ class RedisStore:
     def _k(self, key: str) -> str:
         return self._prefix + key
 
+    def _replicated(self) -> None:
+        """Return once ``wait_replicas`` replicas hold this connection's writes (``WAIT``), or refuse."""
+        if self._wait_replicas == 0:
+            return
+        acknowledged = int(self._redis().wait(self._wait_replicas, self._wait_timeout_ms))
+        if acknowledged < self._wait_replicas:
+            raise StoreUnavailable(f"redis: write reached {acknowledged} of {self._wait_replicas} replicas in time")
+
     def get(self, key: str) -> bytes | None:
         """Return the live value of ``key`` or ``None``."""
         check_entry(key)
@@ -128,18 +152,24 @@ class RedisStore:
         check_entry(key, value, ttl)
         with _redis_errors():
             self._redis().set(self._k(key), value, ex=ttl)
+            self._replicated()
 
     def set_if_absent(self, key: str, value: bytes, ttl: int | None = None) -> bool:
         """``SET key value NX [EX ttl]``: ``True`` only for the caller that created the key."""
         check_entry(key, value, ttl)
         with _redis_errors():
-            return bool(self._redis().set(self._k(key), value, ex=ttl, nx=True))
+            created = bool(self._redis().set(self._k(key), value, ex=ttl, nx=True))
+            if created:
+                self._replicated()
+        return created
 
     def consume(self, key: str) -> bytes | None:
         """``GETDEL``: return and delete the value atomically."""
         check_entry(key)
         with _redis_errors():
             value = self._redis().getdel(self._k(key))
+            if value is not None:
+                self._replicated()
         return None if value is None else bytes(value)
 
     def delete(self, key: str) -> None:
@@ -147,6 +177,7 @@ class RedisStore:
         check_entry(key)
         with _redis_errors():
             self._redis().delete(self._k(key))
+            self._replicated()
 
     def incr(self, key: str, ttl: int | None = None) -> int:
         """Increment the counter at ``key``; a new counter starts at 1 with ``ttl``."""
@@ -156,7 +187,9 @@ class RedisStore:
         script = self._script("incr")
         try:
             with _redis_errors():
-                return int(script(keys=[self._k(key)], args=["" if ttl is None else ttl]))
+                counted = int(script(keys=[self._k(key)], args=["" if ttl is None else ttl]))
+                self._replicated()
+                return counted
         except ResponseError as exc:  # INCR on a value that is not an integer
             raise ValueError("value is not an integer counter") from exc
 
@@ -169,7 +202,10 @@ class RedisStore:
         keys = [self._k(guard_key), *(self._k(k) for k in writes)]
         args: list[bytes | str] = ["0" if expected is None else "1", expected or b"", *writes.values()]
         with _redis_errors():
-            return int(script(keys=keys, args=args)) == 1
+            applied = int(script(keys=keys, args=args)) == 1
+            if applied:
+                self._replicated()
+        return applied
 
     def scan_prefix(self, prefix: str) -> list[str]:
         """Return the sorted keys that start with ``prefix`` (``SCAN``, not ``KEYS``)."""
@@ -200,6 +236,8 @@ class SentinelConfig:
     db: int = 0
     username: str | None = None
     password: str | None = None
+    #: Replicas that must acknowledge each write (``WAIT``) before it counts; ``?wait_replicas=N``.
+    wait_replicas: int = 1
 
 
 def _host_port(text: str, default_port: int) -> tuple[str, int]:
@@ -221,6 +259,7 @@ def parse_sentinel_url(url: str) -> SentinelConfig:
     scheme, sep, rest = url.partition("://")
     if scheme != "redis+sentinel" or not sep:
         raise ValueError("not a redis+sentinel:// URL")
+    rest, _, query = rest.partition("?")
     netloc, _, path = rest.partition("/")
     userinfo, at, hosts_text = netloc.rpartition("@")
     username = password = None
@@ -229,13 +268,23 @@ def parse_sentinel_url(url: str) -> SentinelConfig:
         username = unquote(user) or None
         password = unquote(secret) if has_colon else None
     hosts = tuple(_host_port(h, _SENTINEL_DEFAULT_PORT) for h in hosts_text.split(","))
-    parts = [unquote(p) for p in path.split("?")[0].split("/") if p]
+    parts = [unquote(p) for p in path.split("/") if p]
     if not parts or len(parts) > 2:
         raise ValueError("sentinel URL: expected /service_name[/db]")
     if len(parts) == 2 and not parts[1].isdigit():
         raise ValueError("sentinel URL: db must be a number")
     db = int(parts[1]) if len(parts) == 2 else 0
-    return SentinelConfig(hosts, parts[0], db, username, password)
+    return SentinelConfig(hosts, parts[0], db, username, password, _wait_replicas(query))
+
+
+def _wait_replicas(query: str) -> int:
+    options = dict(part.partition("=")[::2] for part in query.split("&") if part)
+    if set(options) - {"wait_replicas"}:
+        raise ValueError("sentinel URL: the only query parameter is wait_replicas")
+    text = options.get("wait_replicas", "1")
+    if not text.isdigit() or int(text) > 16:
+        raise ValueError("sentinel URL: wait_replicas must be a number from 0 to 16")
+    return int(text)
 
 
 def _client_options(timeout: float) -> dict[str, Any]:
@@ -251,9 +300,7 @@ def _client_options(timeout: float) -> dict[str, Any]:
     }
 
 
-def _sentinel_factory(url: str, timeout: float) -> Callable[[], _RedisClient]:
-    config = parse_sentinel_url(url)
-
+def _sentinel_factory(config: SentinelConfig, timeout: float) -> Callable[[], _RedisClient]:
     def build() -> _RedisClient:
         from redis.sentinel import Sentinel
 
@@ -297,7 +344,11 @@ def open_redis_store(url: str, namespace: str, *, timeout: float = 2.0) -> Redis
     """Build a :class:`RedisStore` for ``url`` (see :func:`lintas.kv.open_store`)."""
     scheme = url.partition("://")[0].lower()
     if scheme == "redis+sentinel":
-        return RedisStore(_sentinel_factory(url, timeout), f"{namespace}:")
+        config = parse_sentinel_url(url)
+        # WAIT's own timeout stays inside the socket timeout, so a slow replica is a refusal, not a hang.
+        wait_ms = max(1, int(timeout * 1000 * 0.8))
+        factory = _sentinel_factory(config, timeout)
+        return RedisStore(factory, f"{namespace}:", wait_replicas=config.wait_replicas, wait_timeout_ms=wait_ms)
     if scheme == "redis+cluster":
         return RedisStore(_cluster_factory(url, timeout), f"{{{namespace}}}:")
     if scheme not in ("redis", "rediss", "unix"):

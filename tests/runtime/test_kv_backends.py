@@ -226,3 +226,40 @@ def test_sentinel_store_constructs_without_connecting(tmp_path: Path) -> None:
             store.ping()
     finally:
         store.close()
+
+
+def test_sentinel_url_wait_replicas() -> None:
+    assert parse_sentinel_url("redis+sentinel://h:1/svc").wait_replicas == 1
+    assert parse_sentinel_url("redis+sentinel://h:1/svc/2?wait_replicas=0").wait_replicas == 0
+    assert parse_sentinel_url("redis+sentinel://h:1/svc?wait_replicas=2").db == 0
+    for bad in ("?wait_replicas=-1", "?wait_replicas=x", "?wait_replicas=17", "?other=1"):
+        with pytest.raises(ValueError, match="sentinel URL"):
+            parse_sentinel_url(f"redis+sentinel://h:1/svc{bad}")
+
+
+def test_writes_wait_until_a_replica_holds_them() -> None:
+    """WAIT: no replica means no write counts (fail closed); with one, it holds the write on return."""
+    import redis
+
+    from lintas.kv.redis_store import RedisStore
+
+    with RedisServer() as primary:
+        waiting = RedisStore(lambda: redis.Redis(port=primary.port), "svc:", wait_replicas=1, wait_timeout_ms=200)
+        plain = RedisStore(lambda: redis.Redis(port=primary.port), "svc:")
+        try:
+            with pytest.raises(StoreUnavailable, match="0 of 1 replicas"):
+                waiting.set("k", b"v")
+            plain.set("k2", b"v")  # the twin: without wait_replicas nothing waits
+            with RedisServer(extra_args=("--replicaof", "127.0.0.1", str(primary.port))) as replica:
+                with redis.Redis(port=primary.port) as admin:
+                    deadline = time.monotonic() + 30
+                    while admin.info("replication").get("slave0", {}).get("state") != "online":
+                        assert time.monotonic() < deadline
+                        time.sleep(0.05)
+                waiting.set("nonce", b"fresh")
+                assert waiting.consume("nonce") == b"fresh"
+                with redis.Redis(port=replica.port) as copy:
+                    assert copy.get("svc:nonce") is None  # the consumption reached the replica before consume returned
+        finally:
+            waiting.close()
+            plain.close()
