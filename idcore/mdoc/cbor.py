@@ -17,6 +17,7 @@ Decoding is closed by default, in one place:
 from __future__ import annotations
 
 import base64
+import io
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
@@ -85,11 +86,13 @@ def decode(data: bytes, what: str, *, max_bytes: int) -> Any:
         raise MdocError(Reason.MALFORMED, f"{what} is not a byte string")
     if len(data) > max_bytes:
         raise MdocError(Reason.TOO_LARGE, f"{what} is larger than {max_bytes} bytes")
+    stream = io.BytesIO(data)
     try:
-        return cbor2.loads(
-            bytes(data), tag_hook=_tag_hook, semantic_decoders=_SEMANTIC, max_depth=MAX_DEPTH,
-            allow_indefinite=False, allow_duplicate_keys=False, str_errors="strict",
-        )  # fmt: skip
+        # read_size=1 keeps the stream position exact, so trailing bytes can be refused below.
+        value = cbor2.CBORDecoder(
+            stream, tag_hook=_tag_hook, semantic_decoders=_SEMANTIC, max_depth=MAX_DEPTH,
+            allow_indefinite=False, allow_duplicate_keys=False, str_errors="strict", read_size=1,
+        ).decode()  # fmt: skip
     except _TagRefused as exc:
         raise MdocError(Reason.MALFORMED, f"{what}: CBOR tag {exc.args[0]} is not allowed") from None
     except cbor2.CBORDecodeError as exc:
@@ -102,6 +105,9 @@ def decode(data: bytes, what: str, *, max_bytes: int) -> Any:
     except (ValueError, TypeError, RecursionError, UnicodeDecodeError):
         # cbor2 raises these for trailing data, unhashable keys and bad text on some paths.
         raise MdocError(Reason.MALFORMED, f"{what} is not valid CBOR") from None
+    if stream.read(1):
+        raise MdocError(Reason.MALFORMED, f"{what} has trailing bytes after the CBOR item")
+    return value
 
 
 def encode(value: Any) -> bytes:

@@ -41,6 +41,12 @@ __all__ = ["MDL_DS_EKU", "create_document_signer_certificate", "validate_documen
 MDL_DS_EKU = x509.ObjectIdentifier("1.0.18013.5.1.2")
 
 
+_DS_KEY_USAGE = x509.KeyUsage(
+    digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+    key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
+)  # fmt: skip
+
+
 def _key_usage_ok(policy: Policy, cert: x509.Certificate, usage: x509.KeyUsage) -> None:
     if not usage.digital_signature:
         raise ValueError("Document Signer KeyUsage lacks digitalSignature")
@@ -125,20 +131,7 @@ def create_document_signer_certificate(
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(subject_public_key), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )  # fmt: skip
+        .add_extension(_DS_KEY_USAGE, critical=True)
         .add_extension(x509.ExtendedKeyUsage([MDL_DS_EKU]), critical=True)
     )
     if isinstance(iaca_key, ed25519.Ed25519PrivateKey):
