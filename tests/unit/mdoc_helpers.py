@@ -47,15 +47,17 @@ class MdocPki:
     iaca_key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
     ds_key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
     device_key: ec.EllipticCurvePrivateKey = field(default_factory=lambda: ec.generate_private_key(ec.SECP256R1()))
+    #: The moment the certificates are built around (IACA -1y..+10y, DS -30d..+1y).
+    at: datetime = NOW
 
     def __post_init__(self) -> None:
         self.iaca = create_root_ca(
             self.iaca_key, common_name="TH IACA (test)", country="TH", organization="Lintas test",
-            not_before=NOW - timedelta(days=365), not_after=NOW + timedelta(days=3650),
+            not_before=self.at - timedelta(days=365), not_after=self.at + timedelta(days=3650),
         )  # fmt: skip
         self.ds_cert = create_document_signer_certificate(
             self.iaca_key, self.iaca, self.ds_key.public_key(), common_name="TH DS (test)", country="TH",
-            not_before=NOW - timedelta(days=30), not_after=NOW + timedelta(days=365),
+            not_before=self.at - timedelta(days=30), not_after=self.at + timedelta(days=365),
         )  # fmt: skip
 
     @property
