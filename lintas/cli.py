@@ -15,6 +15,7 @@ from collections.abc import Sequence
 # Modules that define ``register(subparsers: argparse._SubParsersAction) -> None``.
 COMMAND_MODULES: tuple[str, ...] = (
     "lintas.cli_sdjwt",
+    "lintas.cli_mdoc",
     "trust_registry.cli",
     "verifier.cli",
     "issuer.cli",
