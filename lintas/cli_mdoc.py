@@ -128,8 +128,11 @@ def _document(mdoc: VerifiedMdoc) -> dict[str, Any]:
         "issuer": mdoc.issuer_chain[0].subject.rfc4514_string(),
         "trust_anchor": mdoc.issuer_chain[-1].subject.rfc4514_string(),
         "validity": json_ready(
-            {"signed": mdoc.validity.signed, "valid_from": mdoc.validity.valid_from,
-             "valid_until": mdoc.validity.valid_until}  # fmt: skip
+            {
+                "signed": mdoc.validity.signed,
+                "valid_from": mdoc.validity.valid_from,
+                "valid_until": mdoc.validity.valid_until,
+            }
         ),
         "status": json_ready(mdoc.status),
     }

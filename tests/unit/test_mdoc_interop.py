@@ -75,7 +75,8 @@ def _theirs(pki: MdocPki) -> dict[str, Any]:
     issuer = pymdoccbor_issuer.MdocCborIssuer(
         private_key={"KTY": "EC2", "CURVE": "P_256", "ALG": "ES256", "D": private, "KID": b"ds"}, alg="ES256"
     )
-    validity = {"issuance_date": NOW.strftime("%Y-%m-%d"), "expiry_date": (NOW + timedelta(days=30)).strftime("%Y-%m-%d")}
+    until = NOW + timedelta(days=30)
+    validity = {"issuance_date": NOW.strftime("%Y-%m-%d"), "expiry_date": until.strftime("%Y-%m-%d")}
     with warnings.catch_warnings():
         # pymdoccbor calls datetime.utcnow(), deprecated since Python 3.12; not ours to fix.
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -106,7 +107,8 @@ def test_idcore_verifies_a_pymdoccbor_mdoc(pki: MdocPki) -> None:
     options = MdocVerifyOptions(trust_anchors=pki.anchors, clock=_at(NOW + timedelta(minutes=1)),
                                 session_transcript=transcript())  # fmt: skip
     [mdoc] = verify_device_response(device_response([document]), options).documents
-    assert mdoc.claims == {MDL_NS: {"age_over_18": True}} and mdoc.device_authenticated
+    assert mdoc.claims == {MDL_NS: {"age_over_18": True}}
+    assert mdoc.device_authenticated
 
 
 def test_idcore_refuses_tampered_pymdoccbor_mdocs(pki: MdocPki) -> None:

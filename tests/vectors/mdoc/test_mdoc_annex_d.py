@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from idcore.b64 import b64u_decode
 from idcore.errors import MdocError, Reason
 from idcore.jwk import jwk_thumbprint
-from idcore.b64 import b64u_decode
 from idcore.mdoc import (
     MdocVerifyOptions,
     dc_api_session_transcript,
