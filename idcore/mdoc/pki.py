@@ -101,6 +101,10 @@ def validate_document_signer(
     try:
         verified = verifier.verify(chain[0], list(chain[1:]))
     except VerificationError as exc:
+        # Name the precise cause when the only anchors that could have issued the chain are out of date.
+        issuers = [anchor for anchor in anchors if anchor.subject == chain[-1].issuer]
+        if issuers:
+            _check_times(issuers, at)
         raise MdocError(Reason.UNTRUSTED_ISSUER, f"x5chain does not reach a trusted IACA: {exc}") from None
     return list(verified.chain)
 

@@ -151,6 +151,16 @@ def test_untrusted_and_empty_trust_lists(pki: MdocPki) -> None:
     rejected(pki, presented(pki), Reason.UNTRUSTED_ISSUER, trust_anchors=[])
 
 
+def test_expired_iaca_is_cert_expired(pki: MdocPki) -> None:
+    from idcore.x509 import create_root_ca
+
+    expired = create_root_ca(
+        pki.iaca_key, common_name="TH IACA (test)", country="TH", organization="Lintas test",
+        not_before=NOW - timedelta(days=400), not_after=NOW - timedelta(days=1),
+    )  # fmt: skip
+    rejected(pki, presented(pki), Reason.CERT_EXPIRED, trust_anchors=[expired])
+
+
 def test_document_signer_without_mdl_ds_eku_is_untrusted(pki: MdocPki) -> None:
     from idcore.x509 import create_issuer_certificate
 
