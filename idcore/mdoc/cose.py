@@ -19,6 +19,7 @@ from typing import Any
 
 import cbor2
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from idcore.errors import JoseError, MdocError, Reason
@@ -120,10 +121,9 @@ def verify_sign1(
     """Verify ``message`` with ``key``; a bad signature raises ``reason``, a refused alg ``alg_not_allowed``."""
     if message.alg not in algorithms or message.alg not in COSE_ALGS:
         raise MdocError(Reason.ALG_NOT_ALLOWED, f"COSE alg {message.alg} is not allowed")
-    if (message.payload is None) == (detached_payload is None):
+    payload = message.payload if detached_payload is None else detached_payload
+    if payload is None or (message.payload is not None and detached_payload is not None):
         raise MdocError(Reason.MALFORMED, "payload must be either attached or detached, not both or neither")
-    payload = message.payload if message.payload is not None else detached_payload
-    assert payload is not None  # noqa: S101  (narrowing for mypy; the check above guarantees it)
     try:
         verify_signature(
             COSE_ALGS[message.alg], key, _sig_structure(message.protected_bytes, payload), message.signature
@@ -195,8 +195,6 @@ def public_key_from_cose(key: Any) -> PublicKey:
 def cose_key_from_public(key: PublicKey) -> dict[int, Any]:
     """The COSE_Key of a public key (the inverse of :func:`public_key_from_cose`)."""
     if isinstance(key, ed25519.Ed25519PublicKey):
-        from cryptography.hazmat.primitives import serialization
-
         raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return {1: 1, -1: 6, -2: raw}
     crv = _CRV_BY_NAME.get(key.curve.name)
