@@ -15,6 +15,7 @@ __all__ = [
     "IdcoreError",
     "JoseError",
     "KeyStoreError",
+    "MdocError",
     "Reason",
     "SdJwtError",
     "StatusListError",
@@ -98,6 +99,13 @@ class Reason(StrEnum):
     CREDENTIAL_TOO_OLD = "credential_too_old"
     ASSURANCE_TOO_LOW = "assurance_too_low"
     POLICY_NOT_MET = "policy_not_met"
+    # ISO/IEC 18013-5 mdoc
+    DIGEST_MISMATCH = "digest_mismatch"
+    UNSUPPORTED_DIGEST_ALG = "unsupported_digest_alg"
+    DOCTYPE_MISMATCH = "doctype_mismatch"
+    DEVICE_AUTH_INVALID = "device_auth_invalid"
+    DEVICE_MAC_UNSUPPORTED = "device_mac_unsupported"
+    DEVICE_KEY_NOT_AUTHORISED = "device_key_not_authorised"
 
 
 class IdcoreError(Exception):
@@ -139,3 +147,7 @@ class DcqlError(IdcoreError):
 
 class KeyStoreError(IdcoreError):
     """A key store could not find or use a key."""
+
+
+class MdocError(IdcoreError):
+    """An ISO/IEC 18013-5 mdoc, Mobile Security Object or DeviceResponse was rejected."""

@@ -17,6 +17,7 @@ from lintas import __version__
 # Modules that define ``register(subparsers: argparse._SubParsersAction) -> None``.
 COMMAND_MODULES: tuple[str, ...] = (
     "lintas_cli.sdjwt",
+    "lintas_cli.mdoc",
     "trust_registry.cli",
     "verifier.cli",
     "issuer.cli",

@@ -1,0 +1,143 @@
+"""The mdoc PKI: IACA -> Document Signer (ISO/IEC 18013-5:2021 Section 9.1.2.4, 9.3.3, Annex B).
+
+The MSO signer's certificate comes in the issuerAuth ``x5chain``; it must chain to an IACA the
+verifier trusts. The Document Signer profile of Annex B.1.4 differs from the JOSE issuer
+profile of :mod:`idcore.x509` in one way that matters: its ExtendedKeyUsage is *critical* and
+names ``id-mdl-kp-mdlDS`` (1.0.18013.5.1.2), which :func:`idcore.x509.validate_chain` (rightly,
+for its profile) refuses as an unknown critical extension. So the path is validated here with
+``cryptography``'s own RFC 5280 verifier (``cryptography.x509.verification``), with the CA
+policy of its web PKI defaults and an end-entity policy that requires, critical:
+KeyUsage digitalSignature and ExtendedKeyUsage mdlDS. An empty anchor list trusts nobody.
+
+:func:`create_document_signer_certificate` issues that profile for tests and the demo issuer
+(the IACA itself is :func:`idcore.x509.create_root_ca`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.x509.oid import NameOID
+from cryptography.x509.verification import (
+    Criticality,
+    ExtensionPolicy,
+    Policy,
+    PolicyBuilder,
+    Store,
+    VerificationError,
+)
+
+from idcore.errors import MdocError, Reason, X509Error
+from idcore.jwk import PublicKey
+from idcore.x509 import MAX_CHAIN_LENGTH, SigningKey
+
+__all__ = ["MDL_DS_EKU", "create_document_signer_certificate", "validate_document_signer"]
+
+#: id-mdl-kp-mdlDS, ISO/IEC 18013-5:2021 Annex B.1.4.
+MDL_DS_EKU = x509.ObjectIdentifier("1.0.18013.5.1.2")
+
+
+_DS_KEY_USAGE = x509.KeyUsage(
+    digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
+    key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
+)  # fmt: skip
+
+
+def _key_usage_ok(policy: Policy, cert: x509.Certificate, usage: x509.KeyUsage) -> None:
+    if not usage.digital_signature:
+        raise ValueError("Document Signer KeyUsage lacks digitalSignature")
+
+
+def _eku_ok(policy: Policy, cert: x509.Certificate, eku: x509.ExtendedKeyUsage) -> None:
+    if MDL_DS_EKU not in eku:
+        raise ValueError("Document Signer ExtendedKeyUsage lacks id-mdl-kp-mdlDS")
+
+
+def _ee_policy() -> ExtensionPolicy:
+    return (
+        ExtensionPolicy.permit_all()
+        .require_present(x509.KeyUsage, Criticality.CRITICAL, _key_usage_ok)
+        .require_present(x509.ExtendedKeyUsage, Criticality.CRITICAL, _eku_ok)
+    )
+
+
+def _check_times(chain: Sequence[x509.Certificate], at: datetime) -> None:
+    """Validity first, for a precise reason code; the verifier below checks it again."""
+    for cert in chain:
+        if at < cert.not_valid_before_utc:
+            raise MdocError(Reason.CERT_NOT_YET_VALID, f"{cert.subject.rfc4514_string()} is not yet valid")
+        if at > cert.not_valid_after_utc:
+            raise MdocError(Reason.CERT_EXPIRED, f"{cert.subject.rfc4514_string()} has expired")
+
+
+def validate_document_signer(
+    chain: Sequence[x509.Certificate], anchors: Sequence[x509.Certificate], at: datetime
+) -> list[x509.Certificate]:
+    """Validate a leaf-first x5chain to one of ``anchors`` at ``at``; return the path, anchor last.
+
+    Raises :class:`MdocError`: ``untrusted_issuer`` (no anchors, or no valid path under the
+    profile above), ``cert_expired`` / ``cert_not_yet_valid`` (a certificate in the chain).
+    An anchor may be the Document Signer certificate itself (a pinned signer).
+    """
+    if at.tzinfo is None:
+        raise ValueError("validate_document_signer needs a timezone-aware datetime")
+    if not anchors:
+        raise MdocError(Reason.UNTRUSTED_ISSUER, "no IACA trust anchors configured: nothing is trusted")
+    if not chain or len(chain) > MAX_CHAIN_LENGTH:
+        raise MdocError(Reason.MALFORMED, "x5chain must hold 1 to 5 certificates")
+    _check_times(chain, at)
+    verifier = (
+        PolicyBuilder()
+        .store(Store(list(anchors)))
+        .time(at)
+        .max_chain_depth(MAX_CHAIN_LENGTH)
+        .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_ee_policy())
+        .build_client_verifier()
+    )
+    try:
+        verified = verifier.verify(chain[0], list(chain[1:]))
+    except VerificationError as exc:
+        # Name the precise cause when the only anchors that could have issued the chain are out of date.
+        issuers = [anchor for anchor in anchors if anchor.subject == chain[-1].issuer]
+        if issuers:
+            _check_times(issuers, at)
+        raise MdocError(Reason.UNTRUSTED_ISSUER, f"x5chain does not reach a trusted IACA: {exc}") from None
+    return list(verified.chain)
+
+
+def create_document_signer_certificate(
+    iaca_key: SigningKey, iaca_cert: x509.Certificate, subject_public_key: PublicKey, *,
+    common_name: str, country: str, not_before: datetime, not_after: datetime,
+) -> x509.Certificate:  # fmt: skip
+    """A Document Signer certificate in the Annex B.1.4 shape, issued by the IACA ``iaca_cert``.
+
+    KeyUsage digitalSignature (critical), ExtendedKeyUsage mdlDS (critical), SKI, AKI, and the
+    country of the IACA. Not the place for production issuance policy; enough for a conformant chain.
+    """
+    if len(country) != 2 or not country.isascii() or not country.isupper():
+        raise X509Error(Reason.MALFORMED, "country must be an ISO 3166-1 alpha-2 code")
+    subject = x509.Name(
+        [x509.NameAttribute(NameOID.COUNTRY_NAME, country), x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    )
+    ski = iaca_cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(iaca_cert.subject)
+        .public_key(subject_public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(subject_public_key), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(_DS_KEY_USAGE, critical=True)
+        .add_extension(x509.ExtendedKeyUsage([MDL_DS_EKU]), critical=True)
+    )
+    if isinstance(iaca_key, ed25519.Ed25519PrivateKey):
+        return builder.sign(iaca_key, None)
+    return builder.sign(iaca_key, hashes.SHA384() if iaca_key.curve.name == "secp384r1" else hashes.SHA256())
