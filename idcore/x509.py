@@ -7,12 +7,16 @@
   Certificates") and HAIP 1.0 Section 6.1.1 resolve the issuer key from it.
 * ``x509_hash`` Client Identifiers: OpenID4VP 1.0 Section 5.9.3 — SHA-256 of the leaf's DER.
 
-:func:`validate_chain` is a deliberately small RFC 5280 Section 6 path validation for short,
-leaf-first chains: signatures (ECDSA P-256/P-384 with SHA-256/384, Ed25519 — nothing else),
-issuer/subject chaining, validity of every certificate including the anchor, BasicConstraints
-with pathLenConstraint, KeyUsage, unknown critical extensions refused, and an anchor matched by
-subject *and* public key. An empty anchor list trusts nobody. It does not do revocation, name
-constraints or policies (a certificate marking those critical is refused). HAIP's "the trust
+:func:`validate_chain` is RFC 5280 Section 6 path validation for short, leaf-first chains by
+``cryptography``'s verifier (``x509.verification.PolicyBuilder``: path building, signatures,
+BasicConstraints with pathLenConstraint, CA KeyUsage, validity), under this profile: signatures
+ECDSA P-256/P-384 with SHA-256/384 only, every certificate valid at the time including the
+anchor, unknown critical extensions refused, the leaf not a CA and allowed digitalSignature, an
+anchor matched by subject *and* public key. An empty anchor list trusts nobody. It does not do
+revocation (status is the Token Status List's job). Certificates with Ed25519 keys are outside
+the profile: cryptography's verifier follows the Web PKI algorithm set, which has no Ed25519,
+and HAIP 1.0 Section "Requirements for Digital Signatures" makes ECDSA P-256 the one suite every
+party supports; JWS and COSE signatures by holder keys may still be EdDSA. HAIP's "the trust
 anchor MUST NOT be included in x5c" and "MUST NOT be self-signed" are profile rules for callers;
 :func:`is_self_signed` helps them.
 """
@@ -32,6 +36,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.x509.oid import ExtensionOID, NameOID, SignatureAlgorithmOID
+from cryptography.x509.verification import Criticality, ExtensionPolicy, Policy, PolicyBuilder, Store, VerificationError
 
 from idcore.errors import Reason, X509Error
 from idcore.jwk import PublicKey
@@ -50,6 +55,7 @@ __all__ = [
     "san_dns_names",
     "san_uris",
     "validate_chain",
+    "validate_path",
     "x5c_from_certificates",
 ]
 
@@ -59,9 +65,7 @@ _B64_RE = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
 SigningKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
-_ALLOWED_SIG_OIDS = frozenset(
-    {SignatureAlgorithmOID.ECDSA_WITH_SHA256, SignatureAlgorithmOID.ECDSA_WITH_SHA384, SignatureAlgorithmOID.ED25519}
-)
+_ALLOWED_SIG_OIDS = frozenset({SignatureAlgorithmOID.ECDSA_WITH_SHA256, SignatureAlgorithmOID.ECDSA_WITH_SHA384})
 _EC_CURVES = frozenset({"secp256r1", "secp384r1"})
 _DECODE_ERRORS = (ValueError, x509.DuplicateExtension, UnsupportedAlgorithm)
 # Critical extensions this validator understands; any other critical extension fails the chain
@@ -109,9 +113,8 @@ def _cert_spki(cert: x509.Certificate) -> bytes:
 
 
 def _supported_key(key: object) -> bool:
-    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
-        return key.curve.name in _EC_CURVES
-    return isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey)
+    # The certificate profile (module docstring): EC P-256/P-384 keys only.
+    return isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey) and key.curve.name in _EC_CURVES
 
 
 def _builder(
@@ -123,7 +126,7 @@ def _builder(
     serial_number: int | None,
 ) -> x509.CertificateBuilder:
     if not _supported_key(public_key):
-        raise X509Error(Reason.BAD_KEY, "subject key must be EC P-256/P-384 or Ed25519")
+        raise X509Error(Reason.BAD_KEY, "subject key must be EC P-256/P-384")
     if not_after <= not_before:
         raise X509Error(Reason.MALFORMED, "not_after must be later than not_before")
     return (
@@ -140,9 +143,8 @@ def _builder(
 
 def _sign(builder: x509.CertificateBuilder, key: SigningKey) -> x509.Certificate:
     if not _supported_key(key):
-        raise X509Error(Reason.BAD_KEY, "signing key must be EC P-256/P-384 or Ed25519")
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        return builder.sign(key, None)
+        raise X509Error(Reason.BAD_KEY, "signing key must be EC P-256/P-384")
+    assert isinstance(key, ec.EllipticCurvePrivateKey)  # noqa: S101 - _supported_key admits EC keys only
     algorithm = hashes.SHA384() if key.curve.name == "secp384r1" else hashes.SHA256()
     return builder.sign(key, algorithm)
 
@@ -321,11 +323,6 @@ def _signature_ok(cert: x509.Certificate, issuer_key: object) -> bool:
     if cert.signature_algorithm_oid not in _ALLOWED_SIG_OIDS or not _supported_key(issuer_key):
         return False
     try:
-        if isinstance(issuer_key, ed25519.Ed25519PublicKey):
-            if cert.signature_algorithm_oid != SignatureAlgorithmOID.ED25519:
-                return False
-            issuer_key.verify(cert.signature, cert.tbs_certificate_bytes)
-            return True
         if not isinstance(issuer_key, ec.EllipticCurvePublicKey):
             return False
         algorithm = cert.signature_hash_algorithm
@@ -338,11 +335,12 @@ def _signature_ok(cert: x509.Certificate, issuer_key: object) -> bool:
 
 
 def _check_links(certs: Sequence[x509.Certificate]) -> None:
+    """The profile's signature algorithms and name chaining; the verifier checks the signatures themselves."""
     for child, parent in itertools.pairwise(certs):
+        if child.signature_algorithm_oid not in _ALLOWED_SIG_OIDS:
+            raise X509Error(Reason.CHAIN_INVALID, "certificate signature algorithm is outside the profile")
         if child.issuer != parent.subject:
             raise X509Error(Reason.CHAIN_INVALID, "certificate issuer does not name the next certificate")
-        if not _signature_ok(child, parent.public_key()):
-            raise X509Error(Reason.CHAIN_INVALID, "certificate signature does not verify with the next certificate")
 
 
 def _find_anchor(
@@ -373,13 +371,11 @@ def _extension(cert: x509.Certificate, kind: type[x509.ExtensionType]) -> x509.E
         return None
 
 
-def _check_ca(cert: x509.Certificate, cas_below: int) -> None:
-    """A certificate that signed others: CA flag, pathLenConstraint, keyCertSign (RFC 5280 6.1.4)."""
+def _check_ca_usage(cert: x509.Certificate) -> None:
+    """A certificate that signed others needs keyCertSign (RFC 5280 4.2.1.3): named before the verifier's turn."""
     constraints = _extension(cert, x509.BasicConstraints)
     if not isinstance(constraints, x509.BasicConstraints) or not constraints.ca:
         raise X509Error(Reason.CHAIN_INVALID, "an issuing certificate is not a CA")
-    if constraints.path_length is not None and cas_below > constraints.path_length:
-        raise X509Error(Reason.CHAIN_INVALID, "pathLenConstraint exceeded")
     usage = _extension(cert, x509.KeyUsage)
     if not isinstance(usage, x509.KeyUsage) or not usage.key_cert_sign:
         raise X509Error(Reason.CERT_USAGE, "CA certificate lacks keyCertSign")
@@ -394,21 +390,39 @@ def _check_leaf(cert: x509.Certificate) -> None:
     if not isinstance(usage, x509.KeyUsage) or not usage.digital_signature:
         raise X509Error(Reason.CERT_USAGE, "leaf certificate lacks digitalSignature")
     if not _supported_key(cert.public_key()):
-        raise X509Error(Reason.BAD_KEY, "leaf key must be EC P-256/P-384 or Ed25519")
+        raise X509Error(Reason.BAD_KEY, "leaf key must be EC P-256/P-384")
 
 
-def _check_critical(cert: x509.Certificate) -> None:
+def _check_critical(cert: x509.Certificate, understood: frozenset[x509.ObjectIdentifier]) -> None:
     for extension in cert.extensions:
-        if extension.critical and extension.oid not in _HANDLED_CRITICAL:
+        if extension.critical and extension.oid not in understood:
             raise X509Error(Reason.CHAIN_INVALID, f"unhandled critical extension {extension.oid.dotted_string}")
 
 
 def validate_chain(
     chain: Sequence[x509.Certificate], anchors: Sequence[x509.Certificate], at: datetime
 ) -> x509.Certificate:
-    """Validate a leaf-first chain against trust anchors at time ``at``; return the leaf.
+    """Validate a leaf-first chain against trust anchors at time ``at``; return the leaf (see :func:`validate_path`)."""
+    return validate_path(chain, anchors, at)[0]
 
-    The chain may end with the anchor itself or with the certificate the anchor issued.
+
+def validate_path(
+    chain: Sequence[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    at: datetime,
+    *,
+    leaf_profile: ExtensionPolicy | None = None,
+    leaf_critical: frozenset[x509.ObjectIdentifier] = frozenset(),
+) -> list[x509.Certificate]:
+    """Validate a leaf-first chain against trust anchors at time ``at``; return the path, anchor last.
+
+    The chain may end with the anchor itself or with the certificate the anchor issued. Path
+    building, signatures, BasicConstraints, pathLenConstraint and KeyUsage of the CAs are
+    ``cryptography``'s RFC 5280 verifier (``x509.verification.PolicyBuilder``, web PKI CA
+    defaults); the checks before it only name the precise reason. ``leaf_profile`` replaces the
+    end-entity extension policy (the mdoc Document Signer profile adds a critical EKU) and
+    ``leaf_critical`` the critical extensions it understands beyond this module's.
+
     Raises :class:`X509Error`: ``untrusted_issuer`` (no anchors, or no anchor reached),
     ``chain_invalid`` (bad signature, broken names, issuer not a CA, pathlen, unknown critical
     extension, too long), ``cert_expired`` / ``cert_not_yet_valid`` (any certificate, the anchor
@@ -422,23 +436,60 @@ def validate_chain(
     certs = list(chain)
     if not certs:
         raise X509Error(Reason.MALFORMED, "empty certificate chain")
+    # One chain rule for every profile: a profile may only add to what the leaf must carry.
     if len(certs) > MAX_CHAIN_LENGTH:
         raise X509Error(Reason.CHAIN_INVALID, f"chain longer than {MAX_CHAIN_LENGTH}")
     try:
-        return _validate(certs, anchors, at)
+        return _validate(certs, anchors, at, leaf_profile, _HANDLED_CRITICAL | leaf_critical)
     except _DECODE_ERRORS:
         # cryptography decodes names, keys and extensions lazily; a bad one must not become a 500.
         raise X509Error(Reason.MALFORMED, "a certificate has an undecodable field") from None
 
 
-def _validate(certs: list[x509.Certificate], anchors: Sequence[x509.Certificate], at: datetime) -> x509.Certificate:
+def _leaf_policy() -> ExtensionPolicy:
+    """The JOSE issuer / request-signer profile: KeyUsage digitalSignature; any EKU; not a CA."""
+    return ExtensionPolicy.permit_all().require_present(x509.KeyUsage, Criticality.AGNOSTIC, _leaf_usage)
+
+
+def _leaf_usage(policy: Policy, cert: x509.Certificate, usage: x509.KeyUsage) -> None:
+    if not usage.digital_signature:
+        raise ValueError("leaf certificate lacks digitalSignature")
+
+
+def _validate(
+    certs: list[x509.Certificate],
+    anchors: Sequence[x509.Certificate],
+    at: datetime,
+    leaf_profile: ExtensionPolicy | None,
+    understood: frozenset[x509.ObjectIdentifier],
+) -> list[x509.Certificate]:
+    # Reasons first, cheaply and in a fixed order, so that a caller learns *why* (the RFC 5280
+    # verifier below answers one opaque VerificationError); it then decides the path itself.
     _check_links(certs)
     path, anchor = _find_anchor(certs, anchors)
     full = [*path, anchor]
     for cert in full:
         _check_validity(cert, at)
-        _check_critical(cert)
-    for position, cert in enumerate(full[1:], start=1):
-        _check_ca(cert, cas_below=position - 1)
+        _check_critical(cert, understood)
     _check_leaf(full[0])
-    return full[0]
+    for cert in full[1:]:
+        _check_ca_usage(cert)
+    if not path:
+        return full  # the leaf itself is the trust anchor (a pinned signer): nothing to build
+    verifier = (
+        PolicyBuilder()
+        .store(Store([anchor]))
+        .time(at)
+        .max_chain_depth(MAX_CHAIN_LENGTH)
+        .extension_policies(ca_policy=_CA_POLICY, ee_policy=leaf_profile or _LEAF_POLICY)
+        .build_client_verifier()
+    )
+    try:
+        verifier.verify(full[0], full[1:-1])
+    except VerificationError as exc:
+        raise X509Error(Reason.CHAIN_INVALID, f"certificate path does not validate: {exc}") from None
+    return full
+
+
+_CA_POLICY = ExtensionPolicy.webpki_defaults_ca()
+_LEAF_POLICY = _leaf_policy()

@@ -1,13 +1,10 @@
 """The mdoc PKI: IACA -> Document Signer (ISO/IEC 18013-5:2021 Section 9.1.2.4, 9.3.3, Annex B).
 
 The MSO signer's certificate comes in the issuerAuth ``x5chain``; it must chain to an IACA the
-verifier trusts. The Document Signer profile of Annex B.1.4 differs from the JOSE issuer
-profile of :mod:`idcore.x509` in one way that matters: its ExtendedKeyUsage is *critical* and
-names ``id-mdl-kp-mdlDS`` (1.0.18013.5.1.2), which :func:`idcore.x509.validate_chain` (rightly,
-for its profile) refuses as an unknown critical extension. So the path is validated here with
-``cryptography``'s own RFC 5280 verifier (``cryptography.x509.verification``), with the CA
-policy of its web PKI defaults and an end-entity policy that requires, critical:
-KeyUsage digitalSignature and ExtendedKeyUsage mdlDS. An empty anchor list trusts nobody.
+verifier trusts. The path is validated by the one chain rule, :func:`idcore.x509.validate_path`
+(``cryptography``'s RFC 5280 verifier), with the Document Signer profile of Annex B.1.4 for the
+leaf: KeyUsage digitalSignature and ExtendedKeyUsage ``id-mdl-kp-mdlDS`` (1.0.18013.5.1.2),
+both critical. An empty anchor list trusts nobody.
 
 :func:`create_document_signer_certificate` issues that profile for tests and the demo issuer
 (the IACA itself is :func:`idcore.x509.create_root_ca`).
@@ -21,19 +18,12 @@ from datetime import datetime
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519
-from cryptography.x509.oid import NameOID
-from cryptography.x509.verification import (
-    Criticality,
-    ExtensionPolicy,
-    Policy,
-    PolicyBuilder,
-    Store,
-    VerificationError,
-)
+from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.verification import Criticality, ExtensionPolicy, Policy
 
 from idcore.errors import MdocError, Reason, X509Error
 from idcore.jwk import PublicKey
-from idcore.x509 import MAX_CHAIN_LENGTH, SigningKey
+from idcore.x509 import SigningKey, validate_path
 
 __all__ = ["MDL_DS_EKU", "create_document_signer_certificate", "validate_document_signer"]
 
@@ -57,21 +47,19 @@ def _eku_ok(policy: Policy, cert: x509.Certificate, eku: x509.ExtendedKeyUsage) 
         raise ValueError("Document Signer ExtendedKeyUsage lacks id-mdl-kp-mdlDS")
 
 
-def _ee_policy() -> ExtensionPolicy:
-    return (
-        ExtensionPolicy.permit_all()
-        .require_present(x509.KeyUsage, Criticality.CRITICAL, _key_usage_ok)
-        .require_present(x509.ExtendedKeyUsage, Criticality.CRITICAL, _eku_ok)
-    )
+_DS_POLICY = (
+    ExtensionPolicy.permit_all()
+    .require_present(x509.KeyUsage, Criticality.CRITICAL, _key_usage_ok)
+    .require_present(x509.ExtendedKeyUsage, Criticality.CRITICAL, _eku_ok)
+)
+_DS_CRITICAL = frozenset({ExtensionOID.EXTENDED_KEY_USAGE})
 
 
-def _check_times(chain: Sequence[x509.Certificate], at: datetime) -> None:
-    """Validity first, for a precise reason code; the verifier below checks it again."""
-    for cert in chain:
-        if at < cert.not_valid_before_utc:
-            raise MdocError(Reason.CERT_NOT_YET_VALID, f"{cert.subject.rfc4514_string()} is not yet valid")
-        if at > cert.not_valid_after_utc:
-            raise MdocError(Reason.CERT_EXPIRED, f"{cert.subject.rfc4514_string()} has expired")
+def _has_mdl_ds_usage(cert: x509.Certificate) -> bool:
+    try:
+        return MDL_DS_EKU in cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except (x509.ExtensionNotFound, ValueError):
+        return False
 
 
 def validate_document_signer(
@@ -79,34 +67,21 @@ def validate_document_signer(
 ) -> list[x509.Certificate]:
     """Validate a leaf-first x5chain to one of ``anchors`` at ``at``; return the path, anchor last.
 
-    Raises :class:`MdocError`: ``untrusted_issuer`` (no anchors, or no valid path under the
-    profile above), ``cert_expired`` / ``cert_not_yet_valid`` (a certificate in the chain).
-    An anchor may be the Document Signer certificate itself (a pinned signer).
+    The one chain rule, :func:`idcore.x509.validate_path`, with the Document Signer profile for
+    the leaf. Raises :class:`MdocError` with the chain's reason: ``untrusted_issuer`` (no anchors,
+    or no anchor reached), ``cert_usage`` (no mdlDS ExtendedKeyUsage, or other KeyUsage),
+    ``chain_invalid`` (no valid path, or the leaf otherwise outside the profile),
+    ``cert_expired`` / ``cert_not_yet_valid``, ``malformed``. An anchor may be the
+    Document Signer certificate itself (a pinned signer).
     """
     if at.tzinfo is None:
         raise ValueError("validate_document_signer needs a timezone-aware datetime")
-    if not anchors:
-        raise MdocError(Reason.UNTRUSTED_ISSUER, "no IACA trust anchors configured: nothing is trusted")
-    if not chain or len(chain) > MAX_CHAIN_LENGTH:
-        raise MdocError(Reason.MALFORMED, "x5chain must hold 1 to 5 certificates")
-    _check_times(chain, at)
-    verifier = (
-        PolicyBuilder()
-        .store(Store(list(anchors)))
-        .time(at)
-        .max_chain_depth(MAX_CHAIN_LENGTH)
-        .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=_ee_policy())
-        .build_client_verifier()
-    )
+    if chain and not _has_mdl_ds_usage(chain[0]):  # named here; the verifier's own refusal is opaque
+        raise MdocError(Reason.CERT_USAGE, "x5chain: the Document Signer is not allowed id-mdl-kp-mdlDS")
     try:
-        verified = verifier.verify(chain[0], list(chain[1:]))
-    except VerificationError as exc:
-        # Name the precise cause when the only anchors that could have issued the chain are out of date.
-        issuers = [anchor for anchor in anchors if anchor.subject == chain[-1].issuer]
-        if issuers:
-            _check_times(issuers, at)
-        raise MdocError(Reason.UNTRUSTED_ISSUER, f"x5chain does not reach a trusted IACA: {exc}") from None
-    return list(verified.chain)
+        return validate_path(chain, anchors, at, leaf_profile=_DS_POLICY, leaf_critical=_DS_CRITICAL)
+    except X509Error as exc:
+        raise MdocError(exc.reason, f"x5chain: {exc.detail}") from None
 
 
 def create_document_signer_certificate(

@@ -161,14 +161,14 @@ def test_expired_iaca_is_cert_expired(pki: MdocPki) -> None:
     rejected(pki, presented(pki), Reason.CERT_EXPIRED, trust_anchors=[expired])
 
 
-def test_document_signer_without_mdl_ds_eku_is_untrusted(pki: MdocPki) -> None:
+def test_document_signer_without_mdl_ds_eku_is_refused(pki: MdocPki) -> None:
     from idcore.x509 import create_issuer_certificate
 
     plain_cert = create_issuer_certificate(
         pki.iaca_key, pki.iaca, pki.ds_key.public_key(), common_name="no EKU", country="TH",
         organization="Lintas test", not_before=NOW - timedelta(days=1), not_after=NOW + timedelta(days=30),
     )  # fmt: skip
-    rejected(pki, presented(pki, pki.issue(signer_chain=[plain_cert])), Reason.UNTRUSTED_ISSUER)
+    rejected(pki, presented(pki, pki.issue(signer_chain=[plain_cert])), Reason.CERT_USAGE)
 
 
 def test_x5chain_missing_is_malformed(pki: MdocPki) -> None:

@@ -183,13 +183,25 @@ def test_tampered_leaf_signature(pki: Pki) -> None:
     assert _reason([forged], [pki.root]) is Reason.UNTRUSTED_ISSUER
 
 
-@pytest.mark.parametrize("alg", ["ES384", "EdDSA"])
-def test_other_algorithms(alg: str) -> None:
-    key = generate_private_key(alg)
+def test_p384_chain() -> None:
+    key = generate_private_key("ES384")
     root = _root(key)
     leaf = _leaf(key, root)
     assert validate_chain([leaf], [root], NOW) == leaf
     assert _reason([_tampered(leaf), root], [root]) is Reason.CHAIN_INVALID
+
+
+def test_ed25519_certificates_are_outside_the_profile() -> None:
+    key = generate_private_key("EdDSA")
+    with pytest.raises(X509Error) as err:
+        _root(key)
+    assert err.value.reason is Reason.BAD_KEY
+    # A hand-built Ed25519 chain is refused too (the verifier's algorithm set has no Ed25519).
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Ed Root")])
+    ed_root = _custom(key, name, key.public_key(), "Ed Root", ca=True, usage=_usage(key_cert_sign=True))
+    ed_leaf = _custom(key, name, key.public_key(), "Ed Leaf", ca=False, usage=_usage(digital_signature=True))
+    assert _reason([ed_leaf], [ed_root]) is Reason.UNTRUSTED_ISSUER
+    assert _reason([ed_leaf, ed_root], [ed_root]) is Reason.CHAIN_INVALID
 
 
 def test_intermediate_and_pathlen() -> None:
