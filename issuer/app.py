@@ -27,11 +27,12 @@ from issuer.subjects import load_subjects
 from issuer.tenant import CONFIGURATIONS, Tenant
 from issuer.tokens import AccessTokens
 from lintas.cors import add_cors
+from lintas.devmode import announce, api_docs
 from lintas.kv import KeyValueStore, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer
 from lintas.problem import install_error_handlers, limit_body
-from lintas.server import closing_lifespan
+from lintas.server import closing_lifespan, secure_app
 
 __all__ = ["build_service", "create_app"]
 
@@ -94,8 +95,10 @@ def create_app(
         description="SD-JWT VC issuance over OpenID4VCI 1.0 (PID and business registration).",
         version="0.1.0",
         lifespan=lifespan,
+        **api_docs(bool(settings.api_docs)),
     )
     install_error_handlers(app)
+    secure_app(app, development=settings.development)
     # Browser wallets (issue #6) fetch metadata, tokens and credentials cross-origin.
     add_cors(app, settings.cors_allow_origins)
     # Every route reads whole bodies; cap them before they are read (declared and chunked alike).
@@ -112,4 +115,5 @@ def create_app(
                 links={f"/.well-known/openid-credential-issuer/{cc}": "Credential Issuer Metadata (person ID)",
                        "/operator": "operator page: create credential offers", "/healthz": "health"})  # fmt: skip
     app.state.service = service
+    announce(f"Lintas national issuer ({settings.country})", settings.development, settings.conveniences())
     return app

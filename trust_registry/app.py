@@ -12,11 +12,12 @@ from fastapi import FastAPI
 
 from idcore.ports import Clock, SystemClock
 from lintas.cors import add_cors
+from lintas.devmode import announce, api_docs
 from lintas.kv import KeyValueStore, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer, OAuthClient
 from lintas.problem import install_error_handlers, limit_body
-from lintas.server import closing_lifespan
+from lintas.server import closing_lifespan, secure_app
 from trust_registry.clients import ensure_clients
 from trust_registry.pki import ensure_registry_keys
 from trust_registry.routes import governance, public, query
@@ -61,7 +62,9 @@ def create_app(
         version="1",
         description="The signed ASEAN list of national identity issuers (issue #3).",
         lifespan=lifespan,
+        **api_docs(bool(settings.api_docs)),
     )
+    secure_app(app, development=settings.development)  # security headers of every response (lintas.server)
     app.state.registry = service
     install_error_handlers(app)
     limit_body(app, MAX_BODY_BYTES)  # declared and streamed (chunked) bodies alike
@@ -73,4 +76,5 @@ def create_app(
     add_landing(app, service="Lintas ASEAN trust registry", summary="The signed list of national identity issuers.",
                 links={"/v1/trust-list": "the signed trust list (application/jwt)", "/v1/countries": "member states",
                        "/healthz": "health"})  # fmt: skip
+    announce("Lintas trust registry", settings.development, settings.conveniences())
     return app

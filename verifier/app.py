@@ -26,11 +26,12 @@ from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
 from idcore.trust import TrustListCache, TrustListPin, TrustSnapshot
 from idcore.x509 import certificate_to_pem
 from lintas.cors import add_cors
+from lintas.devmode import announce, api_docs
 from lintas.kv import KeyValueStore, StoreUnavailable, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer, OAuthClient, hash_secret
 from lintas.problem import install_error_handlers, limit_body, oauth_error, problem
-from lintas.server import closing_lifespan
+from lintas.server import closing_lifespan, secure_app
 from verifier.keys import VerifierKeys, ensure_client_secrets, ensure_verifier_keys
 from verifier.metrics import VerifierMetrics
 from verifier.pipeline import Pipeline
@@ -190,7 +191,9 @@ def create_app(
 
     lifespan = closing_lifespan(owned)
 
-    app = FastAPI(title="Lintas verifier (OpenID4VP 1.0)", version="1.0", lifespan=lifespan)
+    app = FastAPI(title="Lintas verifier (OpenID4VP 1.0)", version="1.0", lifespan=lifespan,
+                  **api_docs(bool(settings.api_docs)))  # fmt: skip
+    secure_app(app, development=settings.development)  # security headers of every response (lintas.server)
     app.state.settings, app.state.pipeline, app.state.keys, app.state.store = settings, pipeline, keys, tx_store
     app.state.trust = source
     _install_handlers(app)
@@ -210,6 +213,7 @@ def create_app(
     add_landing(app, service="Lintas cross-border verifier", summary="OpenID4VP 1.0 verifier for relying parties.",
                 links={"/v1/presentations": "relying-party API (OAuth)", "/healthz": "health", "/readyz": "readiness",
                        "/metrics": "Prometheus metrics"})  # fmt: skip
+    announce("Lintas verifier", settings.development, settings.conveniences())
     return app
 
 

@@ -16,6 +16,9 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lintas.cors import check_origins
+from lintas.devmode import Convenience, DevelopmentFlag, mode_field, refuse_in_production, require_loopback_url, resolve
+
 __all__ = ["DEFAULT_CONFIG", "VerifierSettings"]
 
 DEFAULT_CONFIG = Path(__file__).parent / "demo_config.json"
@@ -38,7 +41,10 @@ class VerifierSettings(BaseSettings):
     config_file: Path = DEFAULT_CONFIG
     #: Demo conveniences, off by default: http on loopback, unsigned ``redirect_uri`` requests,
     #: status lists over http on loopback. ``lintas verifier`` turns it on only for a loopback URL.
-    development: bool = False
+    #: Read from the shared ``LINTAS_MODE`` (development|production, :mod:`lintas.devmode`).
+    development: DevelopmentFlag = mode_field()
+    #: Public ``/docs``, ``/redoc`` and ``/openapi.json``. Default: development only.
+    api_docs: bool | None = None
     #: Trust registry: ``GET {registry_url}/v1/trust-list`` pinned to this certificate SHA-256 (hex).
     registry_url: str | None = None
     #: SHA-256 (hex) of the registry's list-signing certificate: the pin.
@@ -91,7 +97,24 @@ class VerifierSettings(BaseSettings):
             raise ValueError("unsigned redirect_uri requests are for development only")
         if (self.registry_url is None) != (self.registry_pin_sha256 is None):
             raise ValueError("registry_url and registry_pin_sha256 go together")
+        self._check_mode()
         return self
+
+    def _check_mode(self) -> None:
+        """The shared mode rules (lintas.devmode): loopback only in development, no conveniences in production."""
+        self.api_docs = resolve(self.api_docs, self.development)
+        check_origins(self.cors_allow_origins, "LINTAS_VERIFIER_CORS_ALLOW_ORIGINS", development=self.development)
+        refuse_in_production(self.development, self.conveniences())
+        if self.development:
+            require_loopback_url(self.public_url, "LINTAS_VERIFIER_PUBLIC_URL")
+
+    def conveniences(self) -> list[Convenience]:
+        """The demo conveniences of the verifier and whether each is on."""
+        return [
+            Convenience("unsigned redirect_uri requests", "LINTAS_VERIFIER_CLIENT_ID_PREFIX",
+                        self.client_id_prefix == "redirect_uri"),
+            Convenience("public /docs and /openapi.json", "LINTAS_VERIFIER_API_DOCS", bool(self.api_docs)),
+        ]
 
     @property
     def base_url(self) -> str:

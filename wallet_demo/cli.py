@@ -75,10 +75,10 @@ def run(args: argparse.Namespace) -> int:
                 values[name] = getattr(args, name)
         settings = WalletSettings(public_url=args.public_url or f"http://{args.host}:{args.port}", data_dir=data_dir,
                                   **values)  # fmt: skip
+        serve(create_app(settings), host=args.host, port=args.port)
     except ValueError as exc:
         print(f"lintas wallet: {exc}")
         return 2
-    serve(create_app(settings), host=args.host, port=args.port)
     return 0
 
 
