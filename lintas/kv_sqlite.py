@@ -49,6 +49,8 @@ class SqliteStore:
             # Before any table is touched: overwrite deleted rows and freed pages with zeros.
             self._conn.execute("PRAGMA secure_delete=ON")
             self._conn.execute("PRAGMA journal_mode=WAL")
+            # A checkpoint truncates the WAL, so page images of deleted rows do not linger in it either.
+            self._conn.execute("PRAGMA journal_size_limit=0")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires_at REAL NULL)"

@@ -94,7 +94,8 @@ class VerifierSettings(BaseSettings):
         if self.client_id_prefix not in ("x509_hash", "x509_san_dns", "redirect_uri"):
             raise ValueError("client_id_prefix must be x509_hash, x509_san_dns or redirect_uri")
         if self.client_id_prefix == "redirect_uri" and not self.development:
-            raise ValueError("unsigned redirect_uri requests are for development only")
+            raise ValueError("unsigned redirect_uri requests are for development only: set LINTAS_VERIFIER_"
+                             "CLIENT_ID_PREFIX to x509_hash or x509_san_dns, or LINTAS_MODE=development")
         if (self.registry_url is None) != (self.registry_pin_sha256 is None):
             raise ValueError("registry_url and registry_pin_sha256 go together")
         self._check_mode()

@@ -4,6 +4,7 @@ Service URLs come from the options, else from ``<data>/stack.json`` when ``linta
 one (each service's name and base URL). The wallet pins the demo relying-party CA found at
 ``<data>/verifier/rp-ca.pem``; the relying-party demo uses ``<data>/verifier/rp-clients.json``.
 The issuers, verifier and registry must allow the wallet's origin (see :mod:`wallet_demo.cors`).
+Plain-http loopback URLs (the default) need ``LINTAS_MODE=development`` (:mod:`lintas.devmode`).
 """
 
 from __future__ import annotations
