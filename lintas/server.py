@@ -64,9 +64,22 @@ _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
     "asctime",
     "color_message",  # uvicorn's ANSI-coloured duplicate of the message
 }
-# Loggers that print secrets (tokens, client credentials) at DEBUG/INFO.
-_QUIET_LOGGERS = ("authlib",)
+# Loggers that print secrets at DEBUG/INFO: authlib (issued tokens), httpx (request URLs with their query:
+# response codes), httpcore and hpack (response headers: Set-Cookie, DPoP nonces).
+_QUIET_LOGGERS = ("authlib", "httpx", "httpcore", "hpack")
 _HANDLER_MARK = "_lintas_json_handler"
+
+
+class RedactQuery(logging.Filter):
+    """Drop the query string from uvicorn's access log lines: codes and tokens travel in queries
+    (``response_code``, ``request_uri``, OpenID4VP 1.0 Section 13.3), paths identify the route."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the path argument of an access record; every record passes."""
+        args = record.args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) >= 3 and "?" in str(args[2]):
+            record.args = (*args[:2], str(args[2]).split("?", 1)[0] + "?…", *args[3:])
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -97,6 +110,7 @@ def configure_logging(level: str | int = "INFO", stream: TextIO | None = None) -
             root.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactQuery())
     setattr(handler, _HANDLER_MARK, True)
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
