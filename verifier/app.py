@@ -164,6 +164,7 @@ def create_app(
     http: httpx.Client | None = None,
 ) -> FastAPI:
     """Build the verifier app; keys and client secrets are created in the data directory on first start."""
+    settings.require_certificates()  # before anything is opened: production never mints its own PKI
     clock = clock or SystemClock()
     random = random or SystemRandom()
     owned: list[Any] = []  # what this app opened itself and must close on shutdown

@@ -45,6 +45,9 @@ class VerifierSettings(BaseSettings):
     development: DevelopmentFlag = mode_field()
     #: Public ``/docs``, ``/redoc`` and ``/openapi.json``. Default: development only.
     api_docs: bool | None = None
+    #: Issue the access certificate from a locally generated relying-party CA when none is in the data
+    #: directory. Default: development only; production starts only with ``access-cert.pem`` and ``rp-ca.pem``.
+    generate_certificates: bool | None = None
     #: Trust registry: ``GET {registry_url}/v1/trust-list`` pinned to this certificate SHA-256 (hex).
     registry_url: str | None = None
     #: SHA-256 (hex) of the registry's list-signing certificate: the pin.
@@ -104,6 +107,7 @@ class VerifierSettings(BaseSettings):
     def _check_mode(self) -> None:
         """The shared mode rules (lintas.devmode): loopback only in development, no conveniences in production."""
         self.api_docs = resolve(self.api_docs, self.development)
+        self.generate_certificates = resolve(self.generate_certificates, self.development)
         check_origins(self.cors_allow_origins, "LINTAS_VERIFIER_CORS_ALLOW_ORIGINS", development=self.development)
         refuse_in_production(self.development, self.conveniences())
         if self.development:
@@ -115,7 +119,18 @@ class VerifierSettings(BaseSettings):
             Convenience("unsigned redirect_uri requests", "LINTAS_VERIFIER_CLIENT_ID_PREFIX",
                         self.client_id_prefix == "redirect_uri"),
             Convenience("public /docs and /openapi.json", "LINTAS_VERIFIER_API_DOCS", bool(self.api_docs)),
+            Convenience("self-generated certificates", "LINTAS_VERIFIER_GENERATE_CERTIFICATES",
+                        bool(self.generate_certificates)),
         ]
+
+    def require_certificates(self) -> None:
+        """Without ``generate_certificates``, the access certificate and relying-party CA must be provisioned."""
+        if self.generate_certificates:
+            return
+        missing = [n for n in ("access-cert.pem", "rp-ca.pem") if not (self.data_dir / n).is_file()]
+        if missing:
+            raise ValueError(f"no {' or '.join(missing)} in {self.data_dir}: provision them (a self-generated "
+                             "PKI, LINTAS_VERIFIER_GENERATE_CERTIFICATES, is for development only)")
 
     @property
     def base_url(self) -> str:

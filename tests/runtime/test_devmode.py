@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from idcore.trust import TrustSnapshot
 from issuer.settings import IssuerSettings
 from lintas.cors import check_origins
 from lintas.devmode import (
@@ -191,3 +192,19 @@ def test_verifier_and_registry_refuse_their_conveniences_in_production(tmp_path:
     with pytest.raises(ValidationError, match="LINTAS_REGISTRY_CORS_ALLOW_ORIGINS"):
         RegistrySettings(data_dir=tmp_path, cors_allow_origins=["http://127.0.0.1:8500"])
     assert RegistrySettings(data_dir=tmp_path).api_docs is False  # the twin: production defaults start
+
+
+def test_production_verifier_refuses_to_mint_its_own_certificates(tmp_path: Path) -> None:
+    from verifier.app import create_app
+
+    settings = VerifierSettings(data_dir=tmp_path, public_url="https://verifier.example.org")
+    with pytest.raises(ValueError, match="LINTAS_VERIFIER_GENERATE_CERTIFICATES"):
+        create_app(settings, trust=TrustSnapshot.empty)
+    assert not (tmp_path / "access-cert.pem").exists()  # refused before anything was written
+    with pytest.raises(ValidationError, match="production mode refuses"):
+        VerifierSettings(data_dir=tmp_path, public_url="https://verifier.example.org", generate_certificates=True)
+    # The twin: provisioned certificates (here made by a development run on the same data directory) start.
+    create_app(VerifierSettings(data_dir=tmp_path, public_url="http://localhost:8400", development=True),
+               trust=TrustSnapshot.empty)  # fmt: skip
+    production = VerifierSettings(data_dir=tmp_path, public_url="https://localhost")
+    create_app(production, trust=TrustSnapshot.empty)
