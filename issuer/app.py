@@ -98,7 +98,6 @@ def create_app(
         **api_docs(bool(settings.api_docs)),
     )
     install_error_handlers(app)
-    secure_app(app, development=settings.development)
     # Browser wallets (issue #6) fetch metadata, tokens and credentials cross-origin.
     add_cors(app, settings.cors_allow_origins)
     # Every route reads whole bodies; cap them before they are read (declared and chunked alike).
@@ -115,5 +114,7 @@ def create_app(
                 links={f"/.well-known/openid-credential-issuer/{cc}": "Credential Issuer Metadata (person ID)",
                        "/operator": "operator page: create credential offers", "/healthz": "health"})  # fmt: skip
     app.state.service = service
+    # Outermost, so answers of the CORS and body-cap middlewares carry the headers too.
+    secure_app(app, development=settings.development)
     announce(f"Lintas national issuer ({settings.country})", settings.development, settings.conveniences())
     return app

@@ -64,7 +64,6 @@ def create_app(
         lifespan=lifespan,
         **api_docs(bool(settings.api_docs)),
     )
-    secure_app(app, development=settings.development)  # security headers of every response (lintas.server)
     app.state.registry = service
     install_error_handlers(app)
     limit_body(app, MAX_BODY_BYTES)  # declared and streamed (chunked) bodies alike
@@ -76,5 +75,6 @@ def create_app(
     add_landing(app, service="Lintas ASEAN trust registry", summary="The signed list of national identity issuers.",
                 links={"/v1/trust-list": "the signed trust list (application/jwt)", "/v1/countries": "member states",
                        "/healthz": "health"})  # fmt: skip
+    secure_app(app, development=settings.development)  # outermost: security headers on every answer (lintas.server)
     announce("Lintas trust registry", settings.development, settings.conveniences())
     return app

@@ -194,7 +194,6 @@ def create_app(
 
     app = FastAPI(title="Lintas verifier (OpenID4VP 1.0)", version="1.0", lifespan=lifespan,
                   **api_docs(bool(settings.api_docs)))  # fmt: skip
-    secure_app(app, development=settings.development)  # security headers of every response (lintas.server)
     app.state.settings, app.state.pipeline, app.state.keys, app.state.store = settings, pipeline, keys, tx_store
     app.state.trust = source
     _install_handlers(app)
@@ -214,6 +213,7 @@ def create_app(
     add_landing(app, service="Lintas cross-border verifier", summary="OpenID4VP 1.0 verifier for relying parties.",
                 links={"/v1/presentations": "relying-party API (OAuth)", "/healthz": "health", "/readyz": "readiness",
                        "/metrics": "Prometheus metrics"})  # fmt: skip
+    secure_app(app, development=settings.development)  # outermost: security headers on every answer (lintas.server)
     announce("Lintas verifier", settings.development, settings.conveniences())
     return app
 

@@ -205,11 +205,11 @@ def create_app(settings: WalletSettings) -> FastAPI:
                   description="Browser wallet (OpenID4VCI 1.0, OpenID4VP 1.0, SD-JWT VC) and relying-party demo.",
                   **api_docs(bool(settings.api_docs)))  # fmt: skip
     install_error_handlers(app)
-    secure_app(app, development=settings.development, csp=wallet_csp(settings.development))
     _page_routes(app)
     _api_routes(app, settings, desk)
     binding = TransactionBinding(secure=settings.secure_cookies, max_age=settings.rp_binding_ttl)
     _rp_routes(app, verifier, binding)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    secure_app(app, development=settings.development, csp=wallet_csp(settings.development))
     announce("Lintas wallet demo", settings.development, settings.conveniences())
     return app
