@@ -28,11 +28,12 @@ from issuer.tenant import CONFIGURATIONS, Tenant
 from issuer.tokens import AccessTokens
 from lintas import __version__
 from lintas.cors import add_cors
+from lintas.devmode import announce, api_docs
 from lintas.kv import KeyValueStore, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer
 from lintas.problem import install_error_handlers, limit_body
-from lintas.server import closing_lifespan
+from lintas.server import closing_lifespan, secure_app
 
 __all__ = ["build_service", "create_app"]
 
@@ -95,6 +96,7 @@ def create_app(
         description="SD-JWT VC issuance over OpenID4VCI 1.0 (PID and business registration).",
         version=__version__,
         lifespan=lifespan,
+        **api_docs(bool(settings.api_docs)),
     )
     install_error_handlers(app)
     # Browser wallets (issue #6) fetch metadata, tokens and credentials cross-origin.
@@ -113,4 +115,7 @@ def create_app(
                 links={f"/.well-known/openid-credential-issuer/{cc}": "Credential Issuer Metadata (person ID)",
                        "/operator": "operator page: create credential offers", "/healthz": "health"})  # fmt: skip
     app.state.service = service
+    # Outermost, so answers of the CORS and body-cap middlewares carry the headers too.
+    secure_app(app, development=settings.development)
+    announce(f"Lintas national issuer ({settings.country})", settings.development, settings.conveniences())
     return app

@@ -1,8 +1,9 @@
 """``lintas issuer --country CC --host H --port P --data DIR [--redis-url URL]``: run one national issuer.
 
-The public URL defaults to ``http://<host>:<port>`` (loopback demo, development mode on); behind a
-TLS proxy pass ``--public-url https://...``. Every other setting comes from ``LINTAS_ISSUER_*``
-environment variables (see :class:`issuer.settings.IssuerSettings`).
+The public URL defaults to ``http://<host>:<port>``, which only development mode accepts
+(``LINTAS_MODE=development``, loopback only, :mod:`lintas.devmode`); behind a TLS proxy pass
+``--public-url https://...``. Every other setting comes from ``LINTAS_ISSUER_*`` environment
+variables (see :class:`issuer.settings.IssuerSettings`).
 """
 
 from __future__ import annotations
@@ -14,9 +15,6 @@ from typing import Any
 
 __all__ = ["register"]
 
-_LOOPBACK = ("127.0.0.1", "localhost", "::1")
-
-
 def _run(args: argparse.Namespace) -> int:
     from issuer.app import create_app
     from issuer.settings import IssuerSettings
@@ -26,15 +24,13 @@ def _run(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {"country": args.country, "public_url": public_url, "data_dir": Path(args.data)}
     if args.redis_url or os.environ.get("REDIS_URL"):
         overrides["redis_url"] = args.redis_url or os.environ["REDIS_URL"]
-    if public_url.startswith("http://") and args.host in _LOOPBACK:
-        overrides["development"] = True  # plain http is only ever accepted on loopback
     try:
         settings = IssuerSettings(**overrides)
         app = create_app(settings)
+        run(app, host=args.host, port=args.port, log_level=args.log_level)
     except ValueError as exc:
         print(f"lintas issuer: {exc}")
         return 2
-    run(app, host=args.host, port=args.port, log_level=args.log_level)
     return 0
 
 

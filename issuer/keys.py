@@ -121,7 +121,8 @@ def load_tenant_keys(settings: IssuerSettings, country: CountryInfo, tenant: Ten
     # of a standalone run changed): a credential's iss must match its certificate's SAN URI.
     if not chain or _spki(chain[0].public_key()) != key_spki or tenant.identifier not in san_uris(chain[0]):
         if not settings.generate_pki:
-            raise ValueError(f"no certificate for the {tenant.slug} document-signer key in {chain_path.parent}")
+            raise ValueError(f"no certificate for the {tenant.slug} document-signer key in {chain_path.parent}: "
+                             "provision chain.pem (LINTAS_ISSUER_GENERATE_PKI generates one in development only)")
         chain = _issue_certificate(settings, country, tenant, signer)
     return TenantKeys(signer, chain)
 

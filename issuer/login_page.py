@@ -7,11 +7,13 @@ Plain HTML with labels, a fieldset and large touch targets; no script. Every val
 from __future__ import annotations
 
 from html import escape
+from urllib.parse import urlsplit
 
 from issuer.subjects import Subject
 from issuer.tenant import Tenant
+from lintas.server import csp_with_inline
 
-__all__ = ["NATIONAL_LOGINS", "error_page", "login_page"]
+__all__ = ["NATIONAL_LOGINS", "error_page", "login_page", "login_page_csp"]
 
 #: The national digital identity each demo login stands in for (no connection to the real services).
 NATIONAL_LOGINS = {
@@ -26,6 +28,18 @@ label{display:block;padding:.6rem;margin:.3rem 0;border-radius:.4rem;background:
 button{font-size:1rem;padding:.7rem 1.2rem;margin:.8rem .5rem 0 0;border-radius:.4rem;border:0}
 .approve{background:#12355b;color:#fff}.deny{background:#d9e2ec}
 """
+
+
+def login_page_csp(redirect_uri: str | None) -> str:
+    """The login page's CSP: its inline style by hash; the form may post here and be redirected to the client."""
+    targets = []
+    if redirect_uri:
+        parts = urlsplit(redirect_uri)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            targets.append(f"{parts.scheme}://{parts.netloc}")
+        elif parts.scheme.isascii() and parts.scheme.replace("+", "").replace(".", "").replace("-", "").isalnum():
+            targets.append(f"{parts.scheme}:")  # an app's private-use scheme (RFC 8252 Section 7.1)
+    return csp_with_inline(styles=[_STYLE], form_action=targets)
 
 
 def login_page(tenant: Tenant, subjects: list[Subject], txn: str, action: str, preselect: str | None) -> str:

@@ -10,8 +10,13 @@ from __future__ import annotations
 from html import escape
 
 from issuer.service import IssuerService
+from lintas.server import csp_with_inline
 
-__all__ = ["operator_page"]
+__all__ = ["operator_page", "operator_page_csp"]
+
+_STYLE = """body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}
+label{display:block;margin:.8rem 0 .3rem}select,input,button{font-size:1rem;padding:.5rem;width:100%}
+button{margin-top:1rem;background:#12355b;color:#fff;border:0;border-radius:.4rem}"""
 
 _SCRIPT = """
 const form = document.getElementById('offer-form');
@@ -46,6 +51,16 @@ form.addEventListener('submit', async (event) => {
 """
 
 
+def _script(service: IssuerService) -> str:
+    base = service.settings.public_url
+    return _SCRIPT.replace("TOKEN_URL", f"{base}/oauth/token").replace("OFFERS_URL", f"{base}/v1/offers")
+
+
+def operator_page_csp(service: IssuerService) -> str:
+    """The page's Content-Security-Policy: its one inline style and script, by hash; nothing else inline."""
+    return csp_with_inline(styles=[_STYLE], scripts=[_script(service)])
+
+
 def operator_page(service: IssuerService) -> str:
     """The page for this country's issuers: subject and credential pickers plus the result area."""
     options = []
@@ -56,14 +71,11 @@ def operator_page(service: IssuerService) -> str:
             options.append(f'<option value="{value}">{label}</option>')
     country = service.tenants[0].country if service.tenants else None
     title = escape(f"Issuer operator — {country.names.get('en', country.code)}" if country else "Issuer operator")
-    base = service.settings.public_url
-    script = _SCRIPT.replace("TOKEN_URL", f"{base}/oauth/token").replace("OFFERS_URL", f"{base}/v1/offers")
+    script = _script(service)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}}
-label{{display:block;margin:.8rem 0 .3rem}}select,input,button{{font-size:1rem;padding:.5rem;width:100%}}
-button{{margin-top:1rem;background:#12355b;color:#fff;border:0;border-radius:.4rem}}</style></head>
+<style>{_STYLE}</style></head>
 <body><main><h1>{title}</h1>
 <form id="offer-form">
 <label for="subject">Registered person or business</label>

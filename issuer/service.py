@@ -4,7 +4,16 @@
 * Credential Endpoint (Section 8): key proofs (Appendix F.4), batch issuance (one credential per
   distinct proven key), SD-JWT VC issuance (``dc+sd-jwt``, ``x5c`` chain without the anchor,
   ``vct#integrity``, ``status.status_list``), a ``notification_id`` per response.
-* Notification Endpoint (Section 11).
+* Notification Endpoint (Section 11): a ``notification_id`` is accepted only with the access
+  token that obtained its credentials (same ``jti`` and subject), so a holder cannot report
+  events on another holder's issuance; an unknown or foreign id gets the same
+  ``invalid_notification_id``.
+* Correlation (Section 15.4.1, RFC 9901 Section 10.1): each credential's ``iat`` is drawn at
+  random, independently per credential, from the ``iat_window`` before issuance (never before the
+  issuer's first start or its certificate's ``notBefore``, so trust registries that judge a
+  credential at its ``iat`` still find the issuer listed), and ``exp`` follows from it: the
+  credentials of one batch share neither.
+* Retention: an issued credential's records expire ``record_retention_days`` after its ``exp``.
 * Credential Offers (Section 4.1) for the operator API: pre-authorized code with numeric
   ``tx_code`` and/or ``issuer_state`` for the authorization code flow.
 * Token Status List: random index per credential, ``statuslist+jwt`` signed with the tenant's
@@ -13,6 +22,7 @@
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +94,10 @@ class IssuerService:
         self.tokens = tokens
         self.clock = clock
         self.random = random
+        # The first start of this issuer: no credential claims an iat before it (see the module docstring).
+        since = str(clock.now()).encode("ascii")
+        for tenant in tenants:
+            records.store.set_if_absent(f"issuing-since:{tenant.spec.slug}", since)
 
     def token(self, nbytes: int = 32) -> str:
         """A fresh unpredictable base64url value."""
@@ -206,44 +220,70 @@ class IssuerService:
             raise Oid4vciError(CREDENTIAL_REQUEST_DENIED, Reason.NOT_AUTHORISED, "no such subject")
         proofs = self._check_proofs(tenant, access, request)
         notification_id = self.token(16)
+        owner = {"token_jti": access.jti, "subject_id": access.subject_id}
+        ttl = self.settings.access_token_ttl + 60  # a notification needs the access token, which expires
+        self.records.put(f"notification:{tenant.spec.slug}:{notification_id}", owner, ttl)
+        issued_ats = self._issued_ats(tenant, len(proofs))
         credentials = [
-            {"credential": self._issue_one(tenant, subject, proof, notification_id, first=i == 0)}
-            for i, proof in enumerate(proofs)
+            {"credential": self._issue_one(tenant, subject, proof, notification_id, iat)}
+            for proof, iat in zip(proofs, issued_ats, strict=True)
         ]
         return {"credentials": credentials, "notification_id": notification_id}
 
-    def _issue_one(self, tenant: Tenant, subject: Any, proof: KeyProof, notification_id: str, *, first: bool) -> str:
+    def _issued_ats(self, tenant: Tenant, count: int) -> list[int]:
+        """``count`` distinct random ``iat`` values from the window (fewer seconds than credentials: repeats)."""
+        now = self.clock.now()
+        since = self.records.store.get(f"issuing-since:{tenant.spec.slug}")
+        not_before = int(tenant.keys.chain[0].not_valid_before_utc.timestamp()) if tenant.keys.chain else now
+        floor = min(now, max(now - self.settings.iat_window, int(since or now), not_before))
+        span = now - floor + 1
+        chosen: list[int] = []
+        while len(chosen) < count:
+            value = floor + int.from_bytes(self.random.token_bytes(8), "big") % span  # 2^64 >> span: no visible bias
+            if value not in chosen or len(chosen) >= span:
+                chosen.append(value)
+        return chosen
+
+    def _issue_one(self, tenant: Tenant, subject: Any, proof: KeyProof, notification_id: str, iat: int) -> str:
         """Claim a status index together with the credential's records (one transaction), then sign."""
         credential_id, now = self.token(16), self.clock.now()
-        exp = now + self.settings.credential_validity_days * _DAY
-        notification_key = f"notification:{tenant.spec.slug}:{notification_id}" if first else None
+        exp = iat + self.settings.credential_validity_days * _DAY
+        record = {
+            "credential_id": credential_id, "tenant": tenant.spec.slug, "subject_id": subject.id,
+            "configuration_id": tenant.configuration_id, "status": "valid", "iat": iat, "exp": exp,
+            "issued_at": now, "holder_jkt": proof.thumbprint, "notification_id": notification_id,
+        }  # fmt: skip
 
         def records(list_id: str, idx: int) -> dict[str, bytes]:
-            record = {
-                "credential_id": credential_id, "tenant": tenant.spec.slug, "subject_id": subject.id,
-                "configuration_id": tenant.configuration_id, "status_list": list_id, "idx": idx, "status": "valid",
-                "iat": now, "exp": exp, "holder_jkt": proof.thumbprint, "notification_id": notification_id,
-            }  # fmt: skip
-            return self.records.credential_writes(record, notification_key)
+            return self.records.credential_writes({**record, "status_list": list_id, "idx": idx})
 
         list_id, idx = self.status_lists.allocate(tenant.spec.slug, credential_id, self.random, records)
+        self.records.expire_credential({**record, "status_list": list_id, "idx": idx}, self._retention(exp))
         claims = credential_claims(subject, now)
         claims["vct#integrity"] = tenant.vct_integrity
         issued = issue_sd_jwt_vc(
-            claims, tenant.keys.signer, vct=tenant.ctype.vct, random=self.random, iss=tenant.identifier, iat=now,
+            claims, tenant.keys.signer, vct=tenant.ctype.vct, random=self.random, iss=tenant.identifier, iat=iat,
             exp=exp, holder_jwk=proof.jwk, sd_paths=tenant.sd_paths, header={"x5c": tenant.keys.x5c},
             status={"status_list": {"idx": idx, "uri": tenant.status_list_uri(list_id)}},
         )  # fmt: skip
         return issued.serialize()
 
-    def notify(self, tenant: Tenant, notification: NotificationRequest) -> None:
-        """Record a wallet's notification (idempotent, Section 11)."""
+    def _retention(self, exp: int) -> int:
+        """Seconds a credential's records are kept: until ``record_retention_days`` after its ``exp``."""
+        return max(1, exp - self.clock.now() + self.settings.record_retention_days * _DAY)
+
+    def notify(self, tenant: Tenant, access: AccessClaims, notification: NotificationRequest) -> None:
+        """Record a wallet's notification (idempotent, Section 11) if ``access`` obtained that issuance."""
         key = f"notification:{tenant.spec.slug}:{notification.notification_id}"
         record = self.records.get(key)
-        if record is None:
-            raise Oid4vciError(INVALID_NOTIFICATION_ID, Reason.MALFORMED, "unknown notification_id")
+        owned = record is not None and hmac.compare_digest(
+            str(record.get("token_jti", "")).encode(), access.jti.encode()
+        ) and record.get("subject_id") == access.subject_id
+        if record is None or not owned:
+            # One answer for unknown and foreign ids: no oracle for other holders' notification ids.
+            raise Oid4vciError(INVALID_NOTIFICATION_ID, Reason.NOT_AUTHORISED, "unknown notification_id")
         record["event"] = notification.event
-        self.records.put(key, record)
+        self.records.put(key, record, self.settings.access_token_ttl + 60)
 
     # --- status ----------------------------------------------------------------------------
     def status_list_token(self, tenant: Tenant, list_id: str) -> str | None:
@@ -271,4 +311,5 @@ class IssuerService:
         self.status_lists.update(
             record["tenant"], record["status_list"], int(record["idx"]), value, f"cred:{credential_id}", record
         )
+        self.records.expire_credential(record, self._retention(int(record["exp"])))
         return record

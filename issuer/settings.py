@@ -2,8 +2,10 @@
 
 One process serves one member state: its person-ID (PID) Credential Issuer and, where the
 trust registry's seed lists one for the country, its business-registration Credential Issuer.
-``REDIS_URL`` is honoured as well as ``LINTAS_ISSUER_REDIS_URL``. Outside ``development`` the
-public URL must be https; with it, ``http://127.0.0.1``/``localhost`` is accepted (local demo).
+``REDIS_URL`` is honoured as well as ``LINTAS_ISSUER_REDIS_URL``. The mode is the shared
+``LINTAS_MODE`` (:mod:`lintas.devmode`): in production (the default) the public URL must be
+https and every demo convenience (demo national login, generated PKI, public API docs, plain-http
+CORS origins) is refused; in development every URL must be on loopback.
 """
 
 from __future__ import annotations
@@ -17,6 +19,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from idcore.errors import TrustError
 from idcore.trust.model import check_identifier
 from idcore.trust.vct import ASEAN_COUNTRIES
+from lintas.cors import check_origins
+from lintas.devmode import (
+    Convenience,
+    DevelopmentFlag,
+    mode_field,
+    refuse_in_production,
+    require_loopback_url,
+    resolve,
+)
 
 __all__ = ["DEFAULT_REGISTRY_SEED", "DEFAULT_SUBJECTS", "IssuerSettings"]
 
@@ -39,8 +50,12 @@ class IssuerSettings(BaseSettings):
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("redis_url", "LINTAS_ISSUER_REDIS_URL", "REDIS_URL")
     )
-    #: Demo conveniences: http identifiers on loopback, loopback redirect URIs for the demo wallet.
-    development: bool = False
+    #: ``LINTAS_MODE``: development turns the demo conveniences on (loopback only); production refuses them.
+    development: DevelopmentFlag = mode_field()
+    #: The demo national login (pick a seeded person; no authentication). Default: on in development only.
+    demo_login: bool | None = None
+    #: Public ``/docs``, ``/redoc`` and ``/openapi.json``. Default: on in development only.
+    api_docs: bool | None = None
     #: Identifier overrides (slug -> URL); otherwise the registry's ``issuer.json`` or ``{public_url}/{cc}[/business]``.
     identifiers: dict[str, str] = Field(default_factory=dict)
     #: The registry seed the issuer reads its names, credential types and identifiers from.
@@ -55,8 +70,8 @@ class IssuerSettings(BaseSettings):
     pkcs11_token_label: str = "lintas"  # noqa: S105 - a token label, not a secret
     #: User PIN of that token (never logged).
     pkcs11_user_pin: str = ""
-    #: Generate a national root and document-signer certificate when none is found (standalone/dev).
-    generate_pki: bool = True
+    #: Generate a national root and document-signer certificate when none is found. Default: development only.
+    generate_pki: bool | None = None
     #: Validity of certificates generated for a standalone issuer (days).
     certificate_days: int = Field(default=365, ge=1)
     #: Require DPoP-bound access tokens (RFC 9449) with server nonces.
@@ -67,6 +82,11 @@ class IssuerSettings(BaseSettings):
     batch_size: int = Field(default=10, ge=1, le=100)
     #: Credential lifetime (exp - iat), in days.
     credential_validity_days: int = Field(default=365, ge=1)
+    #: Each credential's iat is drawn at random from this many seconds before issuance (RFC 9901 Section 10.1,
+    #: OpenID4VCI 1.0 Section 15.4.1), so a batch shares no iat/exp; 0 keeps the issuance time.
+    iat_window: int = Field(default=86400, ge=0, le=7 * 86400)
+    #: Days an issued credential's record (status index, holder key thumbprint) is kept after its exp.
+    record_retention_days: int = Field(default=30, ge=0)
     #: Lifetime of a pre-authorized code (seconds); single use.
     pre_authorized_code_ttl: int = Field(default=600, ge=1)
     #: Digits of the tx_code PIN.
@@ -101,4 +121,21 @@ class IssuerSettings(BaseSettings):
         self.public_url = self.public_url.rstrip("/")
         if self.key_backend == "pkcs11" and not self.pkcs11_user_pin:
             raise ValueError("pkcs11_user_pin is required with key_backend=pkcs11")
+        self.demo_login = resolve(self.demo_login, self.development)
+        self.api_docs = resolve(self.api_docs, self.development)
+        self.generate_pki = resolve(self.generate_pki, self.development)
+        check_origins(self.cors_allow_origins, "LINTAS_ISSUER_CORS_ALLOW_ORIGINS", development=self.development)
+        refuse_in_production(self.development, self.conveniences())
+        if self.development:
+            require_loopback_url(self.public_url, "LINTAS_ISSUER_PUBLIC_URL")
+            for url in self.identifiers.values():
+                require_loopback_url(url, "LINTAS_ISSUER_IDENTIFIERS")
         return self
+
+    def conveniences(self) -> list[Convenience]:
+        """The demo conveniences of this issuer and whether each is on."""
+        return [
+            Convenience("demo national login", "LINTAS_ISSUER_DEMO_LOGIN", bool(self.demo_login)),
+            Convenience("self-generated PKI", "LINTAS_ISSUER_GENERATE_PKI", bool(self.generate_pki)),
+            Convenience("public /docs and /openapi.json", "LINTAS_ISSUER_API_DOCS", bool(self.api_docs)),
+        ]

@@ -18,7 +18,9 @@ __all__ = ["add_landing"]
 
 def add_landing(app: FastAPI, *, service: str, summary: str, links: Mapping[str, str]) -> None:
     """Serve ``GET /``: the service name, a one-line summary, and links (path -> what it is)."""
-    index: dict[str, Any] = {"service": service, "summary": summary, "docs": "/docs", "links": dict(links)}
+    # The API documentation is linked only where it is served (development mode, lintas.devmode).
+    docs = {app.docs_url: "API documentation (OpenAPI)"} if app.docs_url else {}
+    index: dict[str, Any] = {"service": service, "summary": summary, "docs": app.docs_url, "links": dict(links)}
 
     @app.get("/", include_in_schema=False)
     def landing(request: Request) -> Response:
@@ -26,7 +28,7 @@ def add_landing(app: FastAPI, *, service: str, summary: str, links: Mapping[str,
             return JSONResponse(index)
         items = "".join(
             f'<li><a href="{escape(path)}"><code>{escape(path)}</code></a> — {escape(text)}</li>'
-            for path, text in {"/docs": "API documentation (OpenAPI)", **links}.items()
+            for path, text in {**docs, **links}.items()
         )
         page = (
             f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(service)}</title>'

@@ -1,24 +1,62 @@
-"""Running a service: uvicorn with one-line JSON logs.
+"""Running a service: uvicorn with one-line JSON logs, and the security headers of every response.
 
 :func:`configure_logging` sends every log record (ours, uvicorn's, libraries') to one handler
 that writes a JSON object per line, so logs can be shipped and queried without parsing prose.
 Library loggers that would print credentials at DEBUG (authlib logs issued tokens) are held at
 WARNING. :func:`run` serves an app built by a service's ``create_app`` on a loopback address
-unless told otherwise.
+unless told otherwise, and refuses a non-loopback address for an app in development mode.
+
+:class:`SecurityHeaders` (installed by :func:`secure_app` in every service) is one pure-ASGI
+middleware: ``X-Content-Type-Options: nosniff`` (Fetch Standard Section 3.5) and
+``Referrer-Policy: no-referrer`` on every response; a strict ``Content-Security-Policy`` (CSP
+Level 3) on every HTML page that does not set a stricter one of its own; ``Cache-Control:
+no-store`` (RFC 9111 Section 5.2.2.5) on every response that does not declare itself cacheable,
+so tokens and personal data are never stored by a cache — public metadata routes set a
+``max-age`` themselves.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import logging
 import sys
 import traceback
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
 
-__all__ = ["JsonFormatter", "closing_lifespan", "configure_logging", "run"]
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lintas.devmode import require_loopback_bind
+
+__all__ = [
+    "STRICT_CSP",
+    "JsonFormatter",
+    "SecurityHeaders",
+    "closing_lifespan",
+    "configure_logging",
+    "csp_with_inline",
+    "run",
+    "secure_app",
+]
+
+#: The CSP of an HTML page that sets none: only same-origin scripts, styles and images, no framing, no plugins.
+STRICT_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+# FastAPI's Swagger UI and ReDoc (development only) load their bundles from jsDelivr with an inline bootstrap.
+_DOCS_CSP = (
+    "default-src 'none'; script-src 'self' https://cdn.jsdelivr.net 'unsafe-inline'; "
+    "style-src 'self' https://cdn.jsdelivr.net https://fonts.googleapis.com 'unsafe-inline'; "
+    "font-src https://fonts.gstatic.com; img-src 'self' data: https:; connect-src 'self'; "
+    "worker-src blob:; frame-ancestors 'none'; base-uri 'none'"
+)
+_DOCS_PATHS = frozenset({"/docs", "/redoc", "/docs/oauth2-redirect"})
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=`` and is logged.
 _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
@@ -26,9 +64,22 @@ _RECORD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None)))
     "asctime",
     "color_message",  # uvicorn's ANSI-coloured duplicate of the message
 }
-# Loggers that print secrets (tokens, client credentials) at DEBUG/INFO.
-_QUIET_LOGGERS = ("authlib",)
+# Loggers that print secrets at DEBUG/INFO: authlib (issued tokens), httpx (request URLs with their query:
+# response codes), httpcore and hpack (response headers: Set-Cookie, DPoP nonces).
+_QUIET_LOGGERS = ("authlib", "httpx", "httpcore", "hpack")
 _HANDLER_MARK = "_lintas_json_handler"
+
+
+class RedactQuery(logging.Filter):
+    """Drop the query string from uvicorn's access log lines: codes and tokens travel in queries
+    (``response_code``, ``request_uri``, OpenID4VP 1.0 Section 13.3), paths identify the route."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the path argument of an access record; every record passes."""
+        args = record.args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) >= 3 and "?" in str(args[2]):
+            record.args = (*args[:2], str(args[2]).split("?", 1)[0] + "?…", *args[3:])
+        return True
 
 
 class JsonFormatter(logging.Formatter):
@@ -59,6 +110,7 @@ def configure_logging(level: str | int = "INFO", stream: TextIO | None = None) -
             root.removeHandler(handler)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactQuery())
     setattr(handler, _HANDLER_MARK, True)
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
@@ -72,13 +124,76 @@ def configure_logging(level: str | int = "INFO", stream: TextIO | None = None) -
     return handler
 
 
+def _sha256_source(text: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+    return f"'sha256-{digest}'"
+
+
+def csp_with_inline(
+    *, styles: Iterable[str] = (), scripts: Iterable[str] = (), form_action: Iterable[str] = ()
+) -> str:
+    """:data:`STRICT_CSP` allowing exactly the given inline ``<style>``/``<script>`` bodies (by SHA-256 hash).
+
+    ``form_action`` adds origins a form may submit (or be redirected) to, e.g. an OAuth client's redirect URI.
+    """
+    style = " ".join(["'self'", *(_sha256_source(s) for s in styles)])
+    script = " ".join(["'self'", *(_sha256_source(s) for s in scripts)])
+    action = " ".join(["'self'", *form_action])
+    return (
+        f"default-src 'none'; script-src {script}; style-src {style}; img-src 'self' data:; connect-src 'self'; "
+        f"form-action {action}; frame-ancestors 'none'; base-uri 'none'"
+    )
+
+
+class SecurityHeaders:
+    """Pure-ASGI middleware adding the security headers of every response (see the module docstring).
+
+    Headers a route set itself win (a page with its own CSP, a metadata route with its ``max-age``);
+    streamed responses pass through unbuffered, since only the start message is touched.
+    """
+
+    def __init__(self, app: ASGIApp, *, csp: str = STRICT_CSP) -> None:
+        self.app = app
+        self.csp = csp
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Wrap ``send`` to complete the headers of the response start message."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = str(scope.get("path", ""))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["X-Content-Type-Options"] = "nosniff"
+                headers.setdefault("Referrer-Policy", "no-referrer")
+                if "cache-control" not in headers:
+                    headers["Cache-Control"] = "no-store"
+                is_html = headers.get("content-type", "").lower().startswith("text/html")
+                if is_html and "content-security-policy" not in headers:
+                    headers["Content-Security-Policy"] = _DOCS_CSP if path in _DOCS_PATHS else self.csp
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def secure_app(app: Any, *, development: bool, csp: str = STRICT_CSP) -> None:
+    """Install :class:`SecurityHeaders` on a FastAPI ``app`` and record its mode for :func:`run`."""
+    app.add_middleware(SecurityHeaders, csp=csp)
+    app.state.development = development
+
+
 def run(app: Any, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info", **options: Any) -> None:
     """Serve ``app`` with uvicorn until interrupted; ``options`` go to ``uvicorn.run``.
 
-    The ``Server`` header is off (no version banner) and logs are JSON lines.
+    The ``Server`` header is off (no version banner) and logs are JSON lines. An app in
+    development mode (:func:`secure_app`) is served on loopback only (``ValueError`` otherwise).
     """
     import uvicorn
 
+    state = getattr(app, "state", None)
+    require_loopback_bind(host, bool(getattr(state, "development", False)))
     configure_logging(log_level)
     settings: dict[str, Any] = {"server_header": False, "log_config": None, "log_level": log_level, **options}
     uvicorn.run(app, host=host, port=port, **settings)

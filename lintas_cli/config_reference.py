@@ -74,7 +74,9 @@ def settings_rows(module: str, name: str) -> Iterator[tuple[str, str, str]]:
         if choices:
             names = [str(c) for c in choices if str(c).isupper()]
         env = " / ".join(f"`{n}`" for n in names)
-        yield env, _default(field), comments.get(field_name, "")
+        # The shared mode is a word in the environment (lintas.devmode), a bool in the code.
+        default = "`production`" if "LINTAS_MODE" in names else _default(field)
+        yield env, default, comments.get(field_name, "")
 
 
 def reference_markdown() -> str:

@@ -7,6 +7,10 @@ issuers' document-signer keys into the data directory; a second start reuses the
 ``REDIS_URL`` (or ``--redis-url``) every service keeps its state in Redis instead of the
 embedded store. When every service answers ``/healthz`` the command writes
 ``<data>/stack.json`` and prints the URLs and what to try first. Ctrl-C stops everything.
+
+The demo runs in development mode explicitly (:mod:`lintas.devmode`, whatever ``LINTAS_MODE``
+says): demo national login, generated PKI, loopback http URLs, CORS for the wallet's loopback
+origin and public API docs are on, and every service refuses a non-loopback address.
 """
 
 from __future__ import annotations
@@ -87,6 +91,7 @@ def build_apps(plan: StackPlan) -> dict[str, Any]:
     """Create every app (generating keys and certificates on first start), in dependency order."""
     from issuer.app import create_app as issuer_app
     from issuer.settings import IssuerSettings
+    from lintas.devmode import require_loopback_bind
     from trust_registry.app import create_app as registry_app
     from trust_registry.settings import RegistrySettings
     from verifier.app import create_app as verifier_app
@@ -94,8 +99,9 @@ def build_apps(plan: StackPlan) -> dict[str, Any]:
     from wallet_demo.app import create_app as wallet_app
     from wallet_demo.settings import WalletSettings
 
+    require_loopback_bind(plan.host, True)
     plan.data.mkdir(parents=True, exist_ok=True)
-    # The browser wallet calls registry, issuers and verifier from its own origin.
+    # Development mode, explicitly; the browser wallet calls registry, issuers and verifier from its own origin.
     shared: dict[str, Any] = {"development": True, "cors_allow_origins": [plan.url("wallet")]}
     if plan.redis_url:
         shared["redis_url"] = plan.redis_url
@@ -114,7 +120,7 @@ def build_apps(plan: StackPlan) -> dict[str, Any]:
     apps["verifier"] = verifier_app(verifier)
     wallet = WalletSettings(
         public_url=plan.url("wallet"), data_dir=plan.data, verifier_url=plan.url("verifier"),
-        registry_url=plan.url("registry"), issuers=plan.issuer_urls,
+        registry_url=plan.url("registry"), issuers=plan.issuer_urls, development=True,
     )
     apps["wallet"] = wallet_app(wallet)
     return apps

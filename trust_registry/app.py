@@ -13,11 +13,12 @@ from fastapi import FastAPI
 from idcore.ports import Clock, SystemClock
 from lintas import __version__
 from lintas.cors import add_cors
+from lintas.devmode import announce, api_docs
 from lintas.kv import KeyValueStore, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer, OAuthClient
 from lintas.problem import install_error_handlers, limit_body
-from lintas.server import closing_lifespan
+from lintas.server import closing_lifespan, secure_app
 from trust_registry.clients import ensure_clients
 from trust_registry.pki import ensure_registry_keys
 from trust_registry.routes import governance, public, query
@@ -62,6 +63,7 @@ def create_app(
         version=__version__,
         description="The signed ASEAN list of national identity issuers (issue #3).",
         lifespan=lifespan,
+        **api_docs(bool(settings.api_docs)),
     )
     app.state.registry = service
     install_error_handlers(app)
@@ -74,4 +76,6 @@ def create_app(
     add_landing(app, service="Lintas ASEAN trust registry", summary="The signed list of national identity issuers.",
                 links={"/v1/trust-list": "the signed trust list (application/jwt)", "/v1/countries": "member states",
                        "/healthz": "health"})  # fmt: skip
+    secure_app(app, development=settings.development)  # outermost: security headers on every answer (lintas.server)
+    announce("Lintas trust registry", settings.development, settings.conveniences())
     return app

@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from idcore.errors import TrustError
 from idcore.trust.model import check_identifier
 from idcore.trust.vct import ASEAN_COUNTRIES
+from lintas.cors import check_origins
+from lintas.devmode import Convenience, DevelopmentFlag, mode_field, refuse_in_production, require_loopback_url, resolve
 
 __all__ = ["DEFAULT_SEED", "GovernanceClient", "RegistrySettings"]
 
@@ -52,8 +54,10 @@ class RegistrySettings(BaseSettings):
     redis_url: str | None = Field(default=None, validation_alias=AliasChoices("LINTAS_REGISTRY_REDIS_URL", "REDIS_URL"))
     #: The registry's public URL: the scheme operator identifier and the OAuth token issuer.
     public_url: str = "https://registry.lintas.asean.example"
-    #: Accept loopback http identifiers (local demo only).
-    development: bool = False
+    #: Accept loopback http identifiers (local demo only); the shared ``LINTAS_MODE`` (:mod:`lintas.devmode`).
+    development: DevelopmentFlag = mode_field()
+    #: Public ``/docs``, ``/redoc`` and ``/openapi.json``. Default: development only.
+    api_docs: bool | None = None
     #: Replaces ``{issuer_base}`` in the seed's issuer identifiers.
     issuer_base: str = "https://issuers.lintas.asean.example"
     #: Per-country ``{issuer_base}`` (country code -> base URL), for issuers on different hosts.
@@ -86,7 +90,16 @@ class RegistrySettings(BaseSettings):
         unknown = set(self.issuer_bases) - ASEAN_COUNTRIES
         if unknown:
             raise ValueError(f"issuer_bases names unknown countries {sorted(unknown)}")
+        self.api_docs = resolve(self.api_docs, self.development)
+        check_origins(self.cors_allow_origins, "LINTAS_REGISTRY_CORS_ALLOW_ORIGINS", development=self.development)
+        refuse_in_production(self.development, self.conveniences())
+        if self.development:
+            require_loopback_url(self.public_url, "LINTAS_REGISTRY_PUBLIC_URL")
         return self
+
+    def conveniences(self) -> list[Convenience]:
+        """The demo conveniences of the registry and whether each is on."""
+        return [Convenience("public /docs and /openapi.json", "LINTAS_REGISTRY_API_DOCS", bool(self.api_docs))]
 
     def issuer_id(self, slug: str, template: str, country: str) -> str:
         """The identifier of a seeded issuer: an override, or the template with its base filled in."""

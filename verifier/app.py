@@ -27,11 +27,12 @@ from idcore.trust import TrustListCache, TrustListPin, TrustSnapshot
 from idcore.x509 import certificate_to_pem
 from lintas import __version__
 from lintas.cors import add_cors
+from lintas.devmode import announce, api_docs
 from lintas.kv import KeyValueStore, StoreUnavailable, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer, OAuthClient, hash_secret
 from lintas.problem import install_error_handlers, limit_body, oauth_error, problem
-from lintas.server import closing_lifespan
+from lintas.server import closing_lifespan, secure_app
 from verifier.keys import VerifierKeys, ensure_client_secrets, ensure_verifier_keys
 from verifier.metrics import VerifierMetrics
 from verifier.pipeline import Pipeline
@@ -164,6 +165,7 @@ def create_app(
     http: httpx.Client | None = None,
 ) -> FastAPI:
     """Build the verifier app; keys and client secrets are created in the data directory on first start."""
+    settings.require_certificates()  # before anything is opened: production never mints its own PKI
     clock = clock or SystemClock()
     random = random or SystemRandom()
     owned: list[Any] = []  # what this app opened itself and must close on shutdown
@@ -191,7 +193,8 @@ def create_app(
 
     lifespan = closing_lifespan(owned)
 
-    app = FastAPI(title="Lintas verifier (OpenID4VP 1.0)", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="Lintas verifier (OpenID4VP 1.0)", version=__version__, lifespan=lifespan,
+                  **api_docs(bool(settings.api_docs)))  # fmt: skip
     app.state.settings, app.state.pipeline, app.state.keys, app.state.store = settings, pipeline, keys, tx_store
     app.state.trust = source
     _install_handlers(app)
@@ -211,6 +214,8 @@ def create_app(
     add_landing(app, service="Lintas cross-border verifier", summary="OpenID4VP 1.0 verifier for relying parties.",
                 links={"/v1/presentations": "relying-party API (OAuth)", "/healthz": "health", "/readyz": "readiness",
                        "/metrics": "Prometheus metrics"})  # fmt: skip
+    secure_app(app, development=settings.development)  # outermost: security headers on every answer (lintas.server)
+    announce("Lintas verifier", settings.development, settings.conveniences())
     return app
 
 

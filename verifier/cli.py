@@ -77,7 +77,9 @@ def run_verify(args: argparse.Namespace) -> int:
 
     try:
         # Offline: no public URL is served; status lists over http only on loopback with --development.
-        settings = _settings(args, public_url=getattr(args, "public_url", None) or "https://verifier.invalid",
+        # Development mode serves loopback only (lintas.devmode), so the offline placeholder is loopback there.
+        placeholder = "http://localhost" if args.development else "https://verifier.invalid"
+        settings = _settings(args, public_url=getattr(args, "public_url", None) or placeholder,
                              development=args.development)  # fmt: skip
         config = load_config(settings.config_file)
         policy = config.policies[args.policy]

@@ -16,6 +16,9 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from lintas.cors import check_origins
+from lintas.devmode import Convenience, DevelopmentFlag, mode_field, refuse_in_production, require_loopback_url, resolve
+
 __all__ = ["DEFAULT_CONFIG", "VerifierSettings"]
 
 DEFAULT_CONFIG = Path(__file__).parent / "demo_config.json"
@@ -38,7 +41,13 @@ class VerifierSettings(BaseSettings):
     config_file: Path = DEFAULT_CONFIG
     #: Demo conveniences, off by default: http on loopback, unsigned ``redirect_uri`` requests,
     #: status lists over http on loopback. ``lintas verifier`` turns it on only for a loopback URL.
-    development: bool = False
+    #: Read from the shared ``LINTAS_MODE`` (development|production, :mod:`lintas.devmode`).
+    development: DevelopmentFlag = mode_field()
+    #: Public ``/docs``, ``/redoc`` and ``/openapi.json``. Default: development only.
+    api_docs: bool | None = None
+    #: Issue the access certificate from a locally generated relying-party CA when none is in the data
+    #: directory. Default: development only; production starts only with ``access-cert.pem`` and ``rp-ca.pem``.
+    generate_certificates: bool | None = None
     #: Trust registry: ``GET {registry_url}/v1/trust-list`` pinned to this certificate SHA-256 (hex).
     registry_url: str | None = None
     #: SHA-256 (hex) of the registry's list-signing certificate: the pin.
@@ -88,10 +97,40 @@ class VerifierSettings(BaseSettings):
         if self.client_id_prefix not in ("x509_hash", "x509_san_dns", "redirect_uri"):
             raise ValueError("client_id_prefix must be x509_hash, x509_san_dns or redirect_uri")
         if self.client_id_prefix == "redirect_uri" and not self.development:
-            raise ValueError("unsigned redirect_uri requests are for development only")
+            raise ValueError("unsigned redirect_uri requests are for development only: set LINTAS_VERIFIER_"
+                             "CLIENT_ID_PREFIX to x509_hash or x509_san_dns, or LINTAS_MODE=development")
         if (self.registry_url is None) != (self.registry_pin_sha256 is None):
             raise ValueError("registry_url and registry_pin_sha256 go together")
+        self._check_mode()
         return self
+
+    def _check_mode(self) -> None:
+        """The shared mode rules (lintas.devmode): loopback only in development, no conveniences in production."""
+        self.api_docs = resolve(self.api_docs, self.development)
+        self.generate_certificates = resolve(self.generate_certificates, self.development)
+        check_origins(self.cors_allow_origins, "LINTAS_VERIFIER_CORS_ALLOW_ORIGINS", development=self.development)
+        refuse_in_production(self.development, self.conveniences())
+        if self.development:
+            require_loopback_url(self.public_url, "LINTAS_VERIFIER_PUBLIC_URL")
+
+    def conveniences(self) -> list[Convenience]:
+        """The demo conveniences of the verifier and whether each is on."""
+        return [
+            Convenience("unsigned redirect_uri requests", "LINTAS_VERIFIER_CLIENT_ID_PREFIX",
+                        self.client_id_prefix == "redirect_uri"),
+            Convenience("public /docs and /openapi.json", "LINTAS_VERIFIER_API_DOCS", bool(self.api_docs)),
+            Convenience("self-generated certificates", "LINTAS_VERIFIER_GENERATE_CERTIFICATES",
+                        bool(self.generate_certificates)),
+        ]
+
+    def require_certificates(self) -> None:
+        """Without ``generate_certificates``, the access certificate and relying-party CA must be provisioned."""
+        if self.generate_certificates:
+            return
+        missing = [n for n in ("access-cert.pem", "rp-ca.pem") if not (self.data_dir / n).is_file()]
+        if missing:
+            raise ValueError(f"no {' or '.join(missing)} in {self.data_dir}: provision them (a self-generated "
+                             "PKI, LINTAS_VERIFIER_GENERATE_CERTIFICATES, is for development only)")
 
     @property
     def base_url(self) -> str:

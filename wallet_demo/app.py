@@ -6,14 +6,16 @@ which routes on ``location.pathname`` — so ``/receive?offer=...`` and ``/prese
 work as same-origin link handlers for ``openid-credential-offer://`` and ``openid4vp://`` links.
 
 JSON API for the pages: ``/config.json`` (pinned relying-party CA, service URLs, personas,
-countries), ``POST /api/demo/offers`` (demo issuance desk) and ``/rp/api/...`` (demo relying
-parties). A strict Content-Security-Policy allows scripts from this origin only.
+countries), ``POST /api/demo/offers`` (demo issuance desk, development only) and ``/rp/api/...``
+(demo relying parties; a transaction's status and QR code answer only the browser that started
+it, :mod:`wallet_demo.binding`). Security headers come from :class:`lintas.server.SecurityHeaders`;
+the wallet's CSP allows scripts from this origin only.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
@@ -27,21 +29,29 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from lintas import __version__
+from lintas.devmode import announce, api_docs
 from lintas.problem import install_error_handlers, problem
+from lintas.server import secure_app
+from wallet_demo.binding import TRANSACTION_ID, TransactionBinding
 from wallet_demo.catalog import load_countries, load_personas
 from wallet_demo.desk import IssuanceDesk
 from wallet_demo.relying_party import SCENARIOS, RelyingPartyError, VerifierClient
 from wallet_demo.settings import WalletSettings
 
-__all__ = ["WALLET_ROUTES", "create_app"]
+__all__ = ["WALLET_ROUTES", "create_app", "wallet_csp"]
 
 STATIC = Path(__file__).parent / "static"
 #: Client-side routes of the wallet page.
 WALLET_ROUTES = ("/", "/receive", "/present", "/callback", "/history", "/credential", "/personas", "/settings")
+# The wallet talks to whichever issuer an offer names, so connect-src stays open to (https) origins;
+# scripts and styles come from this origin only. Plain http only in development (loopback).
 _CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; "
-    "connect-src 'self' http: https:; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'"
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: {schemes}; "
+    "connect-src 'self' {schemes}; form-action 'self' {schemes}; frame-ancestors 'none'; base-uri 'none'; "
+    "object-src 'none'"
 )
+# The QR code is an SVG shown through <img>; should it ever be opened directly, nothing in it runs.
+_SVG_HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
 
 
 class OfferRequest(BaseModel):
@@ -61,15 +71,9 @@ def _pinned_anchors(path: Path) -> list[str]:
     ]
 
 
-def _security_headers(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        response.headers["Content-Security-Policy"] = _CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        # Offer links, request URIs and response codes travel in URLs: never leak them onward.
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
+def wallet_csp(development: bool) -> str:
+    """The Content-Security-Policy of the wallet's pages."""
+    return _CSP.format(schemes="http: https:" if development else "https:")
 
 
 def _page_routes(app: FastAPI) -> None:
@@ -102,12 +106,19 @@ def _config(settings: WalletSettings) -> dict[str, Any]:
     }
 
 
-def _api_routes(app: FastAPI, settings: WalletSettings, desk: IssuanceDesk, verifier: VerifierClient | None) -> None:
+def _api_routes(app: FastAPI, settings: WalletSettings, desk: IssuanceDesk) -> None:
     personas = {p.id: p for p in load_personas(settings.subjects_file)}
 
     @app.get("/config.json", tags=["wallet"], summary="Wallet configuration (no secrets)")
     def config() -> JSONResponse:
         return JSONResponse(_config(settings), headers={"Cache-Control": "no-store"})
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    if not settings.demo_desk:
+        return
 
     @app.post("/api/demo/offers", tags=["demo"], summary="Demo issuance desk: an offer for a persona")
     async def demo_offer(body: OfferRequest) -> Response:
@@ -119,6 +130,12 @@ def _api_routes(app: FastAPI, settings: WalletSettings, desk: IssuanceDesk, veri
         except RelyingPartyError as exc:
             return problem(502, "Bad Gateway", str(exc))
         return JSONResponse(created, status_code=201, headers={"Cache-Control": "no-store"})
+
+
+def _rp_routes(app: FastAPI, verifier: VerifierClient | None, binding: TransactionBinding) -> None:
+    def owned(request: Request, slug: str, tid: str) -> bool:
+        # One answer for unknown, malformed and foreign transactions: the id alone proves nothing.
+        return slug in SCENARIOS and TRANSACTION_ID.fullmatch(tid) is not None and binding.owns(request, slug, tid)
 
     @app.get("/rp/api/scenarios", tags=["relying party demo"])
     def scenarios() -> dict[str, Any]:
@@ -133,14 +150,21 @@ def _api_routes(app: FastAPI, settings: WalletSettings, desk: IssuanceDesk, veri
             view = await run_in_threadpool(verifier.create, scenario)
         except RelyingPartyError as exc:
             return problem(502, "Bad Gateway", str(exc))
+        tid = str(view.get("transaction_id", ""))
+        if TRANSACTION_ID.fullmatch(tid) is None:
+            return problem(502, "Bad Gateway", "the verifier answered an unusable transaction id")
         keep = ("transaction_id", "status", "expires_at", "request_link", "same_device_link", "client_id")
-        body = {k: view.get(k) for k in keep} | {"qr_svg_url": view.get("qr_code", {}).get("svg_url")}
-        return JSONResponse(body, status_code=201, headers={"Cache-Control": "no-store"})
+        body = {k: view.get(k) for k in keep} | {"qr_svg_url": f"/rp/api/{slug}/transactions/{tid}/qr.svg"}
+        response = JSONResponse(body, status_code=201, headers={"Cache-Control": "no-store"})
+        binding.bind(response, slug, tid)
+        return response
 
     @app.get("/rp/api/{slug}/transactions/{tid}", tags=["relying party demo"])
-    async def status(slug: str, tid: str, wait: int = 0, response_code: str | None = None) -> Response:
+    async def status(
+        request: Request, slug: str, tid: str, wait: int = 0, response_code: str | None = None
+    ) -> Response:
         scenario = SCENARIOS.get(slug)
-        if scenario is None or verifier is None or len(tid) > 128 or len(response_code or "") > 256:
+        if scenario is None or verifier is None or not owned(request, slug, tid) or len(response_code or "") > 256:
             return problem(404, "Not Found", "no such transaction")
         try:
             view = await run_in_threadpool(
@@ -150,9 +174,16 @@ def _api_routes(app: FastAPI, settings: WalletSettings, desk: IssuanceDesk, veri
             return problem(exc.status, "Not Found" if exc.status == 404 else "Bad Gateway", str(exc))
         return JSONResponse(view, headers={"Cache-Control": "no-store"})
 
-    @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, str]:
-        return {"status": "ok", "version": __version__}
+    @app.get("/rp/api/{slug}/transactions/{tid}/qr.svg", tags=["relying party demo"])
+    async def qr(request: Request, slug: str, tid: str) -> Response:
+        scenario = SCENARIOS.get(slug)
+        if scenario is None or verifier is None or not owned(request, slug, tid):
+            return problem(404, "Not Found", "no such transaction")
+        try:
+            svg = await run_in_threadpool(verifier.qr_svg, scenario, tid)
+        except RelyingPartyError as exc:
+            return problem(exc.status, "Not Found" if exc.status == 404 else "Bad Gateway", str(exc))
+        return Response(svg, media_type="image/svg+xml", headers=_SVG_HEADERS)
 
 
 def create_app(settings: WalletSettings) -> FastAPI:
@@ -172,10 +203,14 @@ def create_app(settings: WalletSettings) -> FastAPI:
             verifier.close()
 
     app = FastAPI(title="Lintas wallet demo", version=__version__, lifespan=lifespan,
-                  description="Browser wallet (OpenID4VCI 1.0, OpenID4VP 1.0, SD-JWT VC) and relying-party demo.")
+                  description="Browser wallet (OpenID4VCI 1.0, OpenID4VP 1.0, SD-JWT VC) and relying-party demo.",
+                  **api_docs(bool(settings.api_docs)))  # fmt: skip
     install_error_handlers(app)
-    _security_headers(app)
     _page_routes(app)
-    _api_routes(app, settings, desk, verifier)
+    _api_routes(app, settings, desk)
+    binding = TransactionBinding(secure=settings.secure_cookies, max_age=settings.rp_binding_ttl)
+    _rp_routes(app, verifier, binding)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    secure_app(app, development=settings.development, csp=wallet_csp(settings.development))
+    announce("Lintas wallet demo", settings.development, settings.conveniences())
     return app

@@ -4,6 +4,7 @@ Service URLs come from the options, else from ``<data>/stack.json`` when ``linta
 one (each service's name and base URL). The wallet pins the demo relying-party CA found at
 ``<data>/verifier/rp-ca.pem``; the relying-party demo uses ``<data>/verifier/rp-clients.json``.
 The issuers, verifier and registry must allow the wallet's origin (see :mod:`wallet_demo.cors`).
+Plain-http loopback URLs (the default) need ``LINTAS_MODE=development`` (:mod:`lintas.devmode`).
 """
 
 from __future__ import annotations
@@ -75,10 +76,10 @@ def run(args: argparse.Namespace) -> int:
                 values[name] = getattr(args, name)
         settings = WalletSettings(public_url=args.public_url or f"http://{args.host}:{args.port}", data_dir=data_dir,
                                   **values)  # fmt: skip
+        serve(create_app(settings), host=args.host, port=args.port)
     except ValueError as exc:
         print(f"lintas wallet: {exc}")
         return 2
-    serve(create_app(settings), host=args.host, port=args.port)
     return 0
 
 

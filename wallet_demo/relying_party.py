@@ -127,3 +127,15 @@ class VerifierClient:
         headers = {"Authorization": f"Bearer {self._token(scenario.client_id)}"}
         return self._call("GET", f"/v1/presentations/{tid}", params=params, headers=headers,
                           timeout=wait + 10)  # fmt: skip
+
+    def qr_svg(self, scenario: Scenario, tid: str) -> bytes:
+        """The QR code (SVG) of the transaction's cross-device request link, fetched as the relying party."""
+        headers = {"Authorization": f"Bearer {self._token(scenario.client_id)}"}
+        try:
+            response = self.http.get(f"{self.base_url}/v1/presentations/{tid}/qr.svg", headers=headers)
+        except httpx.HTTPError as exc:
+            raise RelyingPartyError(f"the verifier is unreachable ({type(exc).__name__})") from None
+        if response.status_code != 200 or not response.headers.get("content-type", "").startswith("image/svg+xml"):
+            status = 404 if response.status_code == 404 else 502
+            raise RelyingPartyError(f"the verifier answered {response.status_code} for the QR code", status)
+        return response.content

@@ -4,6 +4,10 @@ The demo data directory is the one the other services share (``lintas demo`` lay
 verifier's relying-party secrets (``verifier/rp-clients.json``) and its demo relying-party CA
 (``verifier/rp-ca.pem``, which the wallet pins), and the issuers' operator secrets
 (``issuer-<cc>-clients.json``, used by the demo issuance desk). None of them reaches a browser.
+
+The mode is the shared ``LINTAS_MODE`` (:mod:`lintas.devmode`). In production (the default) every
+URL is https and the demo issuance desk and public API docs are refused; in development every URL
+is on loopback.
 """
 
 from __future__ import annotations
@@ -14,6 +18,16 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from lintas.devmode import (
+    MODE_ENV,
+    Convenience,
+    DevelopmentFlag,
+    mode_field,
+    refuse_in_production,
+    require_loopback_url,
+    resolve,
+)
 
 __all__ = ["DEFAULT_COUNTRIES", "DEFAULT_SUBJECTS", "WalletSettings"]
 
@@ -27,6 +41,12 @@ class WalletSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LINTAS_WALLET_", extra="ignore", populate_by_name=True)
 
+    #: ``LINTAS_MODE``: development turns the demo conveniences on (loopback only); production refuses them.
+    development: DevelopmentFlag = mode_field()
+    #: The demo issuance desk (offers for any persona, with the issuers' operator secrets). Default: development only.
+    demo_desk: bool | None = None
+    #: Public ``/docs``, ``/redoc`` and ``/openapi.json``. Default: development only.
+    api_docs: bool | None = None
     #: Where the wallet is served (its origin is what the other services allow).
     public_url: str = "http://127.0.0.1:8500"
     #: The demo data directory shared with the other services (issuer and verifier secrets for the demo desks).
@@ -47,19 +67,37 @@ class WalletSettings(BaseSettings):
     countries_file: Path = DEFAULT_COUNTRIES
     #: Timeout of the demo pages' calls to the verifier and issuers (seconds).
     http_timeout: float = Field(default=10.0, gt=0, le=60)
+    #: Lifetime of the cookie binding a relying-party transaction to the browser that started it (seconds).
+    rp_binding_ttl: int = Field(default=3600, ge=60, le=86400)
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        urls = [self.public_url, self.verifier_url, self.registry_url, *self.issuers.values()]
-        for url in urls:
-            if url is None:
-                continue
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise ValueError(f"{url!r} is not an absolute http(s) URL")
+        urls: list[tuple[str, str | None]] = [
+            ("LINTAS_WALLET_PUBLIC_URL", self.public_url), ("LINTAS_WALLET_VERIFIER_URL", self.verifier_url),
+            ("LINTAS_WALLET_REGISTRY_URL", self.registry_url),
+            *(("LINTAS_WALLET_ISSUERS", url) for url in self.issuers.values()),
+        ]  # fmt: skip
+        for setting, url in urls:
+            if url is not None:
+                _check_url(url, setting, self.development)
         self.issuers = {cc.upper(): url.rstrip("/") for cc, url in self.issuers.items()}
         self.public_url = self.public_url.rstrip("/")
+        self.demo_desk = resolve(self.demo_desk, self.development)
+        self.api_docs = resolve(self.api_docs, self.development)
+        refuse_in_production(self.development, self.conveniences())
         return self
+
+    def conveniences(self) -> list[Convenience]:
+        """The demo conveniences of the wallet demo and whether each is on."""
+        return [
+            Convenience("demo issuance desk", "LINTAS_WALLET_DEMO_DESK", bool(self.demo_desk)),
+            Convenience("public /docs and /openapi.json", "LINTAS_WALLET_API_DOCS", bool(self.api_docs)),
+        ]
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry ``Secure`` when the wallet is served over https."""
+        return self.public_url.startswith("https://")
 
     @property
     def clients_file(self) -> Path:
@@ -70,3 +108,14 @@ class WalletSettings(BaseSettings):
     def ca_file(self) -> Path:
         """The demo relying-party CA the wallet pins."""
         return self.rp_ca_file or self.data_dir / "verifier" / "rp-ca.pem"
+
+
+def _check_url(url: str, setting: str, development: bool) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{setting}: {url!r} is not an absolute http(s) URL")
+    if development:
+        require_loopback_url(url, setting)
+    elif parts.scheme != "https":
+        raise ValueError(f"production mode refuses plain-http URLs ({setting}={url!r}); use https "
+                         f"or {MODE_ENV}=development on loopback")

@@ -94,9 +94,9 @@ def _add_routes(router: APIRouter, tenant: Tenant, service: IssuerService) -> No
     @router.post(f"{base}/notification", status_code=204, summary="Notification endpoint", tags=["openid4vci"])
     async def notification(request: Request) -> Response:
         try:
-            _authenticate(service, tenant, request, "/notification")
+            access = _authenticate(service, tenant, request, "/notification")
             body = await read_json(request, INVALID_NOTIFICATION_REQUEST)
-            service.notify(tenant, parse_notification_request(body))
+            service.notify(tenant, access, parse_notification_request(body))
         except _Unauthorized as exc:
             return exc.response()
         except RequestError as exc:

@@ -20,7 +20,10 @@ from issuer.service import IssuerService
 from issuer.tenant import Tenant
 from lintas import __version__
 
-__all__ = ["metadata_router"]
+__all__ = ["METADATA_CACHE", "metadata_router"]
+
+#: Published metadata is public and changes rarely (RFC 9111 Section 5.2.2.1); wallets may reuse it for minutes.
+METADATA_CACHE = {"Cache-Control": "public, max-age=300"}
 
 
 def _wants_jwt(accept: str) -> bool:
@@ -38,18 +41,18 @@ def _add_tenant_routes(router: APIRouter, tenant: Tenant, service: IssuerService
     async def issuer_metadata(request: Request) -> Response:
         if _wants_jwt(request.headers.get("accept", "")):
             signed = tenant.signed_issuer_metadata(service.clock.now())
-            return Response(signed, media_type="application/jwt")
-        return JSONResponse(tenant.issuer_metadata())
+            return Response(signed, media_type="application/jwt", headers={**METADATA_CACHE, "Vary": "Accept"})
+        return JSONResponse(tenant.issuer_metadata(), headers={**METADATA_CACHE, "Vary": "Accept"})
 
     @router.get(f"/.well-known/oauth-authorization-server{path}", summary="OAuth AS Metadata", tags=["metadata"])
     async def as_metadata() -> JSONResponse:
-        return JSONResponse(tenant.as_metadata())
+        return JSONResponse(tenant.as_metadata(), headers=METADATA_CACHE)
 
 
 def _add_type_route(router: APIRouter, vct_path: str, document: bytes) -> None:
     @router.get(vct_path, summary=f"SD-JWT VC type metadata {vct_path}", tags=["metadata"])
     async def type_metadata() -> Response:
-        return Response(document, media_type="application/json")
+        return Response(document, media_type="application/json", headers=METADATA_CACHE)
 
 
 def metadata_router(service: IssuerService) -> APIRouter:

@@ -6,7 +6,9 @@
   authlib has no PAR endpoint; the pushed parameters are validated by authlib's authorization
   code grant before a single-use ``request_uri`` is returned.
 * Authorization Endpoint (RFC 6749 Section 4.1.1 with RFC 9126 Section 4): shows the demo login,
-  then authlib issues the code and redirects; the response carries ``iss`` (RFC 9207).
+  then authlib issues the code and redirects; the response carries ``iss`` (RFC 9207). The demo
+  login is a development convenience (``LINTAS_ISSUER_DEMO_LOGIN``, :mod:`lintas.devmode`): without
+  it the endpoint answers ``temporarily_unavailable`` and logs nobody in.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from issuer.authz import AuthzGrant, FormRequest
-from issuer.login_page import error_page, login_page
+from issuer.login_page import error_page, login_page, login_page_csp
 from issuer.routes._http import NO_STORE, DpopFailure, RequestError, check_dpop, json_error, read_form
 from issuer.service import IssuerService
 from issuer.tenant import Tenant
@@ -125,11 +127,17 @@ def _authorization_params(tenant: Tenant, service: IssuerService, query: dict[st
     return {k: str(v) for k, v in pushed.items()}
 
 
+_NO_LOGIN = ("temporarily_unavailable", "no national login is configured for this issuer")
+
+
 def _add_authorize_routes(router: APIRouter, tenant: Tenant, service: IssuerService) -> None:
     login_action = tenant.url("/authorize/login")
+    demo_login = bool(service.settings.demo_login)
 
     @router.get(f"{tenant.spec.path}/authorize", response_class=HTMLResponse, tags=["oauth"])
     async def authorize(request: Request) -> Response:
+        if not demo_login:
+            return HTMLResponse(error_page(*_NO_LOGIN), status_code=503, headers=NO_STORE)
         try:
             params = _authorization_params(tenant, service, dict(request.query_params))
             _validate_authorization(tenant, service, params)
@@ -146,10 +154,14 @@ def _add_authorize_routes(router: APIRouter, tenant: Tenant, service: IssuerServ
             offer = service.records.peek_secret(f"issuer-state:{tenant.spec.slug}", params["issuer_state"])
             bound = offer.get("subject_id") if offer else None
         subjects = service.subjects.of_kind(tenant.spec.kind)
-        return HTMLResponse(login_page(tenant, subjects, txn, login_action, bound), headers=NO_STORE)
+        csp = login_page_csp(params.get("redirect_uri"))
+        return HTMLResponse(login_page(tenant, subjects, txn, login_action, bound),
+                            headers={**NO_STORE, "Content-Security-Policy": csp})  # fmt: skip
 
     @router.post(f"{tenant.spec.path}/authorize/login", tags=["oauth"], include_in_schema=False)
     async def login(request: Request) -> Response:
+        if not demo_login:
+            return HTMLResponse(error_page(*_NO_LOGIN), status_code=503, headers=NO_STORE)
         try:
             form = await read_form(request)
         except RequestError as exc:

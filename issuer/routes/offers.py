@@ -20,7 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
 from idcore.oid4vci.messages import credential_offer_uri
-from issuer.operator_page import operator_page
+from issuer.operator_page import operator_page, operator_page_csp
 from issuer.routes._http import NO_STORE
 from issuer.service import IssuerService, OfferError
 from issuer.tenant import Tenant
@@ -111,7 +111,7 @@ def offers_router(service: IssuerService, oauth: ClientCredentialsServer) -> API
 
     @router.get("/operator", response_class=HTMLResponse, summary="Operator demo page", tags=["operator"])
     async def operator() -> HTMLResponse:
-        return HTMLResponse(operator_page(service))
+        return HTMLResponse(operator_page(service), headers={"Content-Security-Policy": operator_page_csp(service)})
 
     for tenant in service.tenants:
         _add_tenant_routes(router, tenant, service)

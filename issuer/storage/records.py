@@ -76,18 +76,21 @@ class IssuerRecords:
 
     # --- issued credentials ------------------------------------------------------------
     @staticmethod
-    def credential_writes(record: dict[str, Any], notification_key: str | None = None) -> dict[str, bytes]:
-        """The writes indexing an issued credential (no TTL: status changes must stay possible).
+    def credential_writes(record: dict[str, Any]) -> dict[str, bytes]:
+        """The writes indexing an issued credential, committed with its status index (without TTL).
 
-        ``notification_key`` adds the response's notification record (Section 11) to the same writes.
+        :meth:`expire_credential` gives them their lifetime right after: the store's atomic write
+        takes no TTL.
         """
-        writes = {
+        return {
             f"cred:{record['credential_id']}": _dump(record),
             f"subject-cred:{record['subject_id']}:{record['credential_id']}": b"1",
         }
-        if notification_key is not None:
-            writes[notification_key] = _dump({"issued_at": record["iat"]})
-        return writes
+
+    def expire_credential(self, record: dict[str, Any], ttl: int) -> None:
+        """Give a credential's index records a lifetime (retention after its ``exp``; status changes keep it)."""
+        for key, value in self.credential_writes(record).items():
+            self.store.set(key, value, ttl)
 
     def credential(self, credential_id: str) -> dict[str, Any] | None:
         """The index record of a credential."""

@@ -3,6 +3,9 @@
 The zero-set-up default of every service (``open_store(None, ...)``). The table is
 ``kv(key TEXT PRIMARY KEY, value BLOB, expires_at REAL NULL)``; expired rows are invisible to
 every read and deleted lazily. ``synchronous=FULL`` makes each commit durable across a crash.
+``secure_delete=ON`` overwrites deleted content with zeros (SQLite "PRAGMA secure_delete"), so a
+consumed code, a deleted result or an expired record is not left readable in free pages of the
+file; the WAL is checkpointed (truncated) on close so no old page images outlive the store either.
 Semantics match :class:`lintas.kv.KeyValueStore`; see that module for the spec references.
 """
 
@@ -43,7 +46,11 @@ class SqliteStore:
             self._conn = sqlite3.connect(
                 str(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
             )
+            # Before any table is touched: overwrite deleted rows and freed pages with zeros.
+            self._conn.execute("PRAGMA secure_delete=ON")
             self._conn.execute("PRAGMA journal_mode=WAL")
+            # A checkpoint truncates the WAL, so page images of deleted rows do not linger in it either.
+            self._conn.execute("PRAGMA journal_size_limit=0")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, expires_at REAL NULL)"
@@ -163,6 +170,8 @@ class SqliteStore:
             conn.execute("SELECT 1").fetchone()
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Close the connection (idempotent), checkpointing the WAL into the zeroed database file first."""
         with self._lock:
+            with suppress(sqlite3.Error):  # closed already, or another process holds the file
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._conn.close()

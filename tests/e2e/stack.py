@@ -128,6 +128,7 @@ def start_stack(data: Path, countries: tuple[str, ...] = ("SG", "VN", "TH")) -> 
                                           **_QUICK_STOP))  # fmt: skip
         settings = WalletSettings(
             public_url=wallet, data_dir=data, verifier_url=verifier, registry_url=registry, issuers=issuers,
+            development=True,
         )  # fmt: skip
         exits.enter_context(UvicornServer(wallet_app(settings), port=ports["wallet"], **_QUICK_STOP))
     except BaseException:

@@ -23,7 +23,7 @@ from wallet_demo.settings import WalletSettings
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[httpx.Client]:
     """A wallet demo without any service behind it, on a loopback port."""
-    app = create_app(WalletSettings(data_dir=tmp_path_factory.mktemp("lonely-wallet")))
+    app = create_app(WalletSettings(data_dir=tmp_path_factory.mktemp("lonely-wallet"), development=True))
     with UvicornServer(app) as server, httpx.Client(base_url=server.base_url, timeout=10) as http:
         yield http
 
@@ -93,10 +93,14 @@ def test_relying_party_api_errors(client: httpx.Client, stack: Stack) -> None:
 
 
 def test_relying_party_transaction_round_trip(stack: Stack) -> None:
-    created = httpx.post(f"{stack.wallet}/rp/api/age-check/transactions", timeout=10).json()
-    assert created["request_link"].startswith("openid4vp://?client_id=x509_hash")
-    view = httpx.get(f"{stack.wallet}/rp/api/age-check/transactions/{created['transaction_id']}", timeout=10).json()
+    with httpx.Client(base_url=stack.wallet, timeout=10) as browser:  # keeps the transaction's cookie
+        created = browser.post("/rp/api/age-check/transactions").json()
+        assert created["request_link"].startswith("openid4vp://?client_id=x509_hash")
+        view = browser.get(f"/rp/api/age-check/transactions/{created['transaction_id']}").json()
     assert view["status"] == "pending"
+    # The twin: the transaction id alone (another browser) reads nothing.
+    stranger = httpx.get(f"{stack.wallet}/rp/api/age-check/transactions/{created['transaction_id']}", timeout=10)
+    assert stranger.status_code == 404
 
 
 def test_stack_json_is_read(tmp_path: Path) -> None:
@@ -114,7 +118,8 @@ def test_lintas_wallet_command(tmp_path: Path) -> None:
     port = free_port()
     cmd = [sys.executable, "-m", "lintas_cli.main", "wallet", "--port", str(port), "--data", str(tmp_path),
            "--issuer", "SG=http://127.0.0.1:9"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ})
+    env = {**os.environ, "LINTAS_MODE": "development"}  # plain-http loopback URLs are development's (lintas.devmode)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         deadline = time.monotonic() + 20
         while True:

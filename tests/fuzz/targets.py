@@ -122,7 +122,7 @@ def build_verifier(tmp: Path, clock: FixedClock, world: World) -> Target:
 
 def build_wallet(tmp: Path) -> Target:
     """The wallet demo with no issuers or verifier configured (its pages and JSON API only)."""
-    app = wallet_app(WalletSettings(data_dir=tmp))
+    app = wallet_app(WalletSettings(data_dir=tmp, development=True))
     hidden = [("GET", p) for p in ("/", "/receive", "/present", "/callback", "/history", "/credential", "/personas",
                                    "/settings", "/credential/{credential_id}", "/rp", "/rp/{slug}")]  # fmt: skip
     return Target("wallet", app, _client(app, "http://127.0.0.1:8500"), None, hidden)

@@ -52,6 +52,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> dict[str, object]:
 def test_lintas_issuer_serves_on_both_stores(tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL" and not k.startswith("LINTAS_ISSUER_")}
+    env["LINTAS_MODE"] = "development"  # plain http on loopback is the development mode's (lintas.devmode)
     if backend == "redis":
         env["REDIS_URL"] = request.getfixturevalue("redis_server").url
     lintas = str(Path(sys.executable).with_name("lintas"))
@@ -66,3 +67,23 @@ def test_lintas_issuer_serves_on_both_stores(tmp_path: Path, backend: str, reque
         proc.terminate()
         proc.wait(10)
     assert (tmp_path / "issuer-vn.sqlite3").exists() == (backend == "embedded")
+
+
+def test_lintas_issuer_refuses_plain_http_in_production(tmp_path: Path) -> None:
+    """The twin: the same command without ``LINTAS_MODE=development`` exits 2 and names the mode."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LINTAS_")}
+    lintas = str(Path(sys.executable).with_name("lintas"))
+    args = [lintas, "issuer", "--country", "VN", "--port", str(free_port()), "--data", str(tmp_path)]
+    done = subprocess.run(args, env=env, capture_output=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert b"https" in done.stdout
+
+
+def test_lintas_issuer_refuses_a_public_address_in_development(tmp_path: Path) -> None:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("LINTAS_")}, "LINTAS_MODE": "development"}
+    lintas = str(Path(sys.executable).with_name("lintas"))
+    args = [lintas, "issuer", "--country", "VN", "--host", "0.0.0.0", "--public-url", "http://127.0.0.1:9",  # noqa: S104
+            "--port", str(free_port()), "--data", str(tmp_path)]  # fmt: skip
+    done = subprocess.run(args, env=env, capture_output=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert b"loopback only" in done.stdout

@@ -30,7 +30,7 @@ def test_lintas_registry_serves_docs_and_health(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
         assert health.json() == {"status": "ok", "version": __version__, "sequence_number": 1}
-        assert httpx.get(f"{base}/docs").status_code == 200
+        assert httpx.get(f"{base}/docs").status_code == 404  # production mode: no public API docs (lintas.devmode)
         assert httpx.get(f"{base}/v1/trust-list").headers["content-type"] == "application/jwt"
         assert (tmp_path / "data" / "registry.sqlite3").exists()
         big = httpx.post(f"{base}/v1/authorization", content=b"{" + b" " * (300 * 1024) + b"}",

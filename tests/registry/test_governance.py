@@ -321,7 +321,9 @@ def test_malformed_json_is_400(shared: Registry, raw: bytes) -> None:
 
 def test_loopback_identifiers_in_development(tmp_path: Path, clock: FixedClock) -> None:
     """The twin of the non-https refusal: a development registry accepts loopback http."""
-    settings = make_settings(tmp_path / "dev", development=True, issuer_base="http://127.0.0.1:9100")
+    # Development mode serves loopback only (lintas.devmode): the registry's own URL is loopback too.
+    settings = make_settings(tmp_path / "dev", development=True, issuer_base="http://127.0.0.1:9100",
+                             public_url="http://127.0.0.1:9000")  # fmt: skip
     store = open_store(None, tmp_path / "dev", "registry")
     dev = start_registry(settings, store, clock)
     try:

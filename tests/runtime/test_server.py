@@ -126,3 +126,23 @@ def test_run_serves_with_json_logs_and_problem_answers(tmp_path: Path) -> None:
     assert any(r["logger"] == "uvicorn.access" and "/hello" in r["message"] for r in records)
     errors = [r for r in records if r["level"] == "ERROR" and "kaboom-internal" in r.get("exc", "")]
     assert len(errors) == 1  # logged once, with its traceback, only in the log
+
+
+def test_access_log_lines_lose_their_query_and_libraries_stay_quiet() -> None:
+    """Response codes and request URIs travel in queries: the access log keeps the path only (issue #12)."""
+    stream = io.StringIO()
+    handler = configure_logging("DEBUG", stream=stream)
+    access = logging.getLogger("uvicorn.access")
+    state = access.disabled, access.level
+    access.disabled, access.level = False, logging.NOTSET  # other suites' servers may have silenced it
+    try:
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", "/rp/x?response_code=SECRETCODE", "1.1", 200)
+        access.info('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", "/healthz", "1.1", 200)  # the twin: no query
+        logging.getLogger("httpx").info("HTTP Request: GET http://v/?response_code=SECRETCODE")
+        logging.getLogger("httpcore.http11").debug("headers [(b'set-cookie', b'SECRETCODE')]")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        access.disabled, access.level = state
+    lines = [json.loads(line)["message"] for line in stream.getvalue().splitlines()]
+    assert lines == ['127.0.0.1:5 - "GET /rp/x?… HTTP/1.1" 200', '127.0.0.1:5 - "GET /healthz HTTP/1.1" 200']
+    assert "SECRETCODE" not in stream.getvalue()
