@@ -4,9 +4,18 @@ OpenID4VP 1.0 Section 8.2 (200 + JSON, optional ``redirect_uri`` carrying a fres
 8.3.1 (the ``response`` JWE, decrypted with the transaction's ephemeral key, found by ``kid``),
 8.5 (wallet error responses), 13.3 (response code reference design) and 14.1 (nonces used once).
 
-The pipeline's first checks live here: ``session`` (known, unexpired, not yet answered — claimed
-with an atomic ``consume`` so that of N concurrent posts exactly one proceeds) and ``decryption``.
-The wallet is told only ``invalid_request``; the relying party sees the check and reason code.
+The pipeline's first checks live here: ``session`` (known, unexpired, not yet answered) and
+``decryption``. The wallet is told only ``invalid_request``; the relying party sees the check and
+reason code.
+
+A transaction is *claimed* (its ``open`` marker and nonce consumed atomically, so that of N
+concurrent posts exactly one counts) only once a response has authenticated: anyone who saw the
+request can post to the Response URI, and a post that does not decrypt, names no valid state,
+carries a wallet error or a credential no trusted issuer signed, proves nothing about the holder.
+Such a rejection is recorded as the transaction's ``last_rejection`` for the relying party, and
+the transaction stays open for the real wallet until it expires. A rejection after a trusted
+issuer's signature verified (registry, status, validity, holder binding, DCQL, policy) is final.
+The transaction's decryption key is deleted when it is claimed.
 """
 
 from __future__ import annotations
@@ -51,6 +60,14 @@ def _jwe_kid(jwe: str) -> str | None:
     return kid if isinstance(kid, str) and len(kid) < 128 else None
 
 
+_UNAUTHENTICATED = frozenset({Check.SESSION, Check.DECRYPTION, Check.PARSING, Check.ISSUER_SIGNATURE})
+
+
+def _final(rejection: Rejection) -> bool:
+    """Whether a rejection ends the transaction (see the module docstring)."""
+    return rejection.check not in _UNAUTHENTICATED and rejection.reason is not Reason.WALLET_ERROR
+
+
 @dataclass
 class ResponseHandler:
     """Runs session → decryption → pipeline and records the outcome."""
@@ -84,18 +101,40 @@ class ResponseHandler:
         if self.clock.now() >= tx["expires"]:
             self.on_outcome("rejected", Check.SESSION.value, Reason.SESSION_EXPIRED.value)
             return _INVALID
-        if not self.store.claim(tx["id"]):
-            self.on_outcome("rejected", Check.SESSION.value, Reason.SESSION_USED.value)
-            log.info("response replayed", extra={"transaction_id": tx["id"], "check": "session"})
-            return _INVALID
+        if not self.store.is_open(tx["id"]):
+            return self._replayed(tx)
         flow = "cross"
         try:
             response = self._open(tx, form)
             flow = self._flow(tx, response)
             credentials = self._verify(tx, response)
         except Rejection as rejection:
+            if not _final(rejection):
+                return self._not_authenticated(tx, rejection)
+            if not self.store.claim(tx["id"], tx["nonce"]):
+                return self._replayed(tx)
             return self._finish(tx, flow, rejected=rejection)
+        if not self.store.claim(tx["id"], tx["nonce"]):
+            return self._replayed(tx)
         return self._finish(tx, flow, credentials=credentials)
+
+    def _replayed(self, tx: dict[str, Any]) -> WalletAnswer:
+        self.on_outcome("rejected", Check.SESSION.value, Reason.SESSION_USED.value)
+        log.info("response replayed", extra={"transaction_id": tx["id"], "check": "session"})
+        return _INVALID
+
+    def _not_authenticated(self, tx: dict[str, Any], rejection: Rejection) -> WalletAnswer:
+        """Record a rejection that proves nothing about the holder; the transaction stays open."""
+        record = {"check": rejection.check.value, "reason": rejection.reason.value, "at": self.clock.now()}
+        if rejection.reason is Reason.WALLET_ERROR:
+            record["wallet_error"] = rejection.detail
+        self.store.note_rejection(tx["id"], record)
+        self.on_outcome("rejected", rejection.check.value, rejection.reason.value)
+        log.info("unauthenticated response refused; transaction stays open",
+                 extra={"transaction_id": tx["id"], "check": record["check"], "reason": record["reason"]})  # fmt: skip
+        if rejection.reason is Reason.WALLET_ERROR:
+            return WalletAnswer(200, {})  # Section 8.5: the wallet's error was received
+        return _INVALID
 
     def _open(self, tx: dict[str, Any], form: Mapping[str, str]) -> AuthorizationResponse:
         encrypted = tx["response_mode"] == "direct_post.jwt"
@@ -103,7 +142,10 @@ class ResponseHandler:
             if "response" in form:
                 if not encrypted:
                     raise Rejection(Check.DECRYPTION, Reason.MALFORMED, "encrypted response not requested")
-                key = private_key_from_jwk(tx["enc_key"])
+                jwk = self.store.decryption_key(tx["id"])
+                if jwk is None:
+                    raise Rejection(Check.DECRYPTION, Reason.DECRYPTION_FAILED, "the transaction's key is gone")
+                key = private_key_from_jwk(jwk)
                 return decrypt_response(form["response"], key, kid=tx["enc_kid"])  # type: ignore[arg-type]
             response = parse_response_params(form)
         except JweError as exc:
@@ -125,8 +167,6 @@ class ResponseHandler:
     def _verify(self, tx: dict[str, Any], response: AuthorizationResponse) -> list[CheckedCredential]:
         if response.error is not None:
             raise Rejection(Check.PARSING, Reason.WALLET_ERROR, response.error)
-        if not self.store.consume_nonce(tx["nonce"]):
-            raise Rejection(Check.SESSION, Reason.SESSION_USED, "nonce already used")
         policy = policy_from_json(tx["policy"])
         expect = Expectation(policy.query, policy, tx["nonce"], tx["client_id"])
         start = time.perf_counter()
@@ -155,8 +195,9 @@ class ResponseHandler:
             log.info("presentation rejected", extra={"transaction_id": tx["id"], **record, "detail": rejected.detail})
             self.on_outcome("rejected", rejected.check.value, rejected.reason.value)
         else:
-            record["credentials"] = [c.to_json() for c in credentials or []]
-            log.info("presentation verified", extra={"transaction_id": tx["id"], "count": len(record["credentials"])})
+            results = [c.to_json() for c in credentials or []]
+            self.store.save_result(tx["id"], results)
+            log.info("presentation verified", extra={"transaction_id": tx["id"], "count": len(results)})
             self.on_outcome("verified", "", "")
         body: dict[str, Any] = {}
         if flow == FLOW_SAME:

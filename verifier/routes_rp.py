@@ -59,7 +59,10 @@ def _choose_policy(config: VerifierConfig, rp: RelyingParty, body: dict[str, Any
     return policy_from_request({k: v for k, v in body.items() if k not in ("response_mode", "client_id_prefix")})
 
 
-def _status_view(store: TransactionStore, tx: dict[str, Any], now: int, response_code: str | None) -> dict[str, Any]:
+def _status_view(
+    store: TransactionStore, tx: dict[str, Any], now: int, response_code: str | None, *, deliver: bool = True
+) -> dict[str, Any]:
+    """The relying party's view; ``deliver`` hands over the verified claims, which happens once."""
     record = store.status(tx["id"]) or {"status": "pending"}
     status = record.get("status", "pending")
     if status not in TERMINAL and now >= tx["expires"]:
@@ -67,15 +70,22 @@ def _status_view(store: TransactionStore, tx: dict[str, Any], now: int, response
     view: dict[str, Any] = {"transaction_id": tx["id"], "status": status, "policy": tx["policy"]["name"],
                             "created_at": tx["created"], "expires_at": tx["expires"]}  # fmt: skip
     if status not in TERMINAL:
+        last = store.last_rejection(tx["id"])
+        if last is not None:  # a response that proved nothing; the transaction is still open
+            view["last_rejection"] = last
         return view
     view |= {k: record[k] for k in ("check", "reason", "wallet_error", "flow") if k in record}
     if status == "verified":
         expected = store.response_code(tx["id"]) if record.get("flow") == FLOW_SAME else None
         # HAIP same-device: results only to the session that followed the redirect back.
-        if expected is None or (response_code is not None and _same(response_code, expected)):
-            view["credentials"] = record.get("credentials", [])
-        else:
+        if expected is not None and (response_code is None or not _same(response_code, expected)):
             view["response_code_required"] = True
+        elif deliver:
+            credentials = store.take_result(tx["id"])
+            if credentials is None:
+                view["credentials_delivered"] = True  # handed over already: results are kept until first fetch
+            else:
+                view["credentials"] = credentials
     return view
 
 
@@ -152,7 +162,8 @@ def rp_router(
             last = None
             for _ in range(600):  # at most ~2 minutes per connection; clients reconnect
                 tx = await run_in_threadpool(own, rp, tid)
-                view = await run_in_threadpool(_status_view, store, tx, service.clock.now(), None) if tx else None
+                now = service.clock.now()
+                view = await run_in_threadpool(_status_view, store, tx, now, None, deliver=False) if tx else None
                 current = view["status"] if view else "expired"
                 if current != last:
                     last = current
@@ -164,8 +175,8 @@ def rp_router(
         return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
     @router.get("/presentations/{tid}/qr.{kind}", summary="QR code of the cross-device request link")
-    def qr(tid: str, kind: str) -> Response:
-        tx = store.transaction(tid)
+    def qr(tid: str, kind: str, rp: RelyingParty = Depends(party)) -> Response:  # noqa: B008
+        tx = own(rp, tid)  # the link in it answers the transaction: its owner's only
         if tx is None or kind not in ("svg", "png"):
             return problem(404, "Not Found", "no such QR code")
         link = service.links(tx, "cross")

@@ -8,10 +8,14 @@ Every verifier replica reads and writes only here, so any replica can serve any 
 * ``req:<request id>`` — request id (= ``state``) to transaction and flow (cross / same device);
 * ``kid:<kid>`` — the ``direct_post.jwt`` key id to its transaction;
 * ``open:<id>`` — present while a response may still be accepted; consumed atomically by the
-  first response, so of any number of concurrent posts exactly one proceeds;
+  first *authenticated* response, so of any number of concurrent posts exactly one counts;
 * ``nonce:<nonce>`` — set-if-absent at creation (no nonce is ever issued twice), consumed on use;
-* ``status:<id>`` — pending / verified / rejected plus the result; ``fetched:<id>`` marks a
-  fetched request object (kept apart so that it can never overwrite a result);
+* ``key:<id>`` — the ``direct_post.jwt`` ephemeral private key, deleted when the transaction is
+  claimed (never in the ``tx:`` record, which outlives the open phase);
+* ``status:<id>`` — pending / verified / rejected with the check and reason; ``fetched:<id>``
+  marks a fetched request object (kept apart so that it can never overwrite a result);
+* ``result:<id>`` — the verified claims, consumed by the relying party's first fetch (or gone
+  after ``result_ttl``); ``last:<id>`` — the latest rejection that did not end the transaction;
 * ``code:<id>`` — the same-device ``response_code``;
 * ``rl:<client>:<minute>`` — rate-limit counters.
 
@@ -50,7 +54,9 @@ class TransactionStore:
     ttl: int
     result_ttl: int
 
-    def create(self, tx: dict[str, Any], request_ids: dict[str, str], kid: str | None) -> bool:
+    def create(
+        self, tx: dict[str, Any], request_ids: dict[str, str], kid: str | None, enc_key: dict[str, Any] | None = None
+    ) -> bool:
         """Store a new transaction; ``False`` if its nonce was ever issued before (caller retries)."""
         tid = tx["id"]
         if not self.kv.set_if_absent(f"nonce:{tx['nonce']}", tid.encode(), self.ttl):
@@ -61,6 +67,8 @@ class TransactionStore:
             self.kv.set(f"req:{rid}", _dump({"tx": tid, "flow": flow}), self.ttl)
         if kid is not None:
             self.kv.set(f"kid:{kid}", tid.encode(), self.ttl)
+        if enc_key is not None:
+            self.kv.set(f"key:{tid}", _dump(enc_key), self.ttl)
         self.set_status(tid, {"status": "pending", "updated": tx["created"]})
         self.kv.set(f"open:{tid}", b"1", self.ttl)
         return True
@@ -80,13 +88,35 @@ class TransactionStore:
         raw = self.kv.get(f"kid:{kid}")
         return raw.decode() if raw is not None else None
 
-    def claim(self, tid: str) -> bool:
-        """Atomically take the right to answer this transaction; true for exactly one caller."""
-        return self.kv.consume(f"open:{tid}") is not None
+    def is_open(self, tid: str) -> bool:
+        """Whether a response may still be accepted (a cheap pre-check; :meth:`claim` decides)."""
+        return self.kv.get(f"open:{tid}") is not None
 
-    def consume_nonce(self, nonce: str) -> bool:
-        """Use the transaction nonce once (Section 14.1); a second use finds nothing."""
-        return self.kv.consume(f"nonce:{nonce}") is not None
+    def claim(self, tid: str, nonce: str) -> bool:
+        """Atomically take the right to answer this transaction; true for exactly one caller.
+
+        The nonce is used at the same time (Section 14.1) and the decryption key deleted: from
+        here on nothing can decrypt or answer this transaction again.
+        """
+        if self.kv.consume(f"open:{tid}") is None:
+            return False
+        nonce_unused = self.kv.consume(f"nonce:{nonce}") is not None
+        self.kv.delete(f"key:{tid}")
+        return nonce_unused
+
+    def decryption_key(self, tid: str) -> dict[str, Any] | None:
+        """The transaction's ephemeral private JWK while it is open."""
+        value = _load(self.kv.get(f"key:{tid}"))
+        return value if isinstance(value, dict) else None
+
+    def note_rejection(self, tid: str, rejection: dict[str, Any]) -> None:
+        """Keep the latest unauthenticated rejection beside the (unchanged) status, for the relying party."""
+        self.kv.set(f"last:{tid}", _dump(rejection), self.ttl)
+
+    def last_rejection(self, tid: str) -> dict[str, Any] | None:
+        """The latest rejection that did not end the transaction."""
+        value = _load(self.kv.get(f"last:{tid}"))
+        return value if isinstance(value, dict) else None
 
     def status(self, tid: str) -> dict[str, Any] | None:
         """The current status record; an open transaction whose request was fetched reads ``fetched``."""
@@ -100,6 +130,15 @@ class TransactionStore:
     def set_status(self, tid: str, record: dict[str, Any]) -> None:
         """Replace the status record (kept for the result retention time)."""
         self.kv.set(f"status:{tid}", _dump(record), self.ttl + self.result_ttl)
+
+    def save_result(self, tid: str, credentials: list[dict[str, Any]]) -> None:
+        """Keep the verified claims until the relying party's first fetch, at most ``result_ttl``."""
+        self.kv.set(f"result:{tid}", _dump(credentials), self.result_ttl)
+
+    def take_result(self, tid: str) -> list[dict[str, Any]] | None:
+        """Hand the verified claims over once: an atomic get-and-delete."""
+        value = _load(self.kv.consume(f"result:{tid}"))
+        return value if isinstance(value, list) else None
 
     def mark_fetched(self, tid: str) -> None:
         """Record that a wallet fetched the request object.

@@ -97,11 +97,12 @@ class TransactionService:
                 "expires": now + self.settings.transaction_ttl, "response_mode": response_mode,
                 "client_id": client_id.value, "requests": requests,
             }  # fmt: skip
-            kid = None
+            kid, enc_key = None, None
             if response_mode == "direct_post.jwt":
-                kid = self._token(8)
-                tx["enc_kid"], tx["enc_key"] = kid, private_jwk(self._ephemeral_key())
-            if self.store.create(tx, requests, kid):
+                kid, enc_key = self._token(8), private_jwk(self._ephemeral_key())
+                # The public half is all the Request Object needs; the private half lives apart (TransactionStore).
+                tx["enc_kid"], tx["enc_jwk"] = kid, {k: v for k, v in enc_key.items() if k != "d"}
+            if self.store.create(tx, requests, kid, enc_key):
                 return self.view(tx)
         raise RuntimeError("could not allocate a fresh nonce")
 
@@ -139,7 +140,7 @@ class TransactionService:
         """The Request Object claims for request id ``rid`` (its ``state``)."""
         enc_jwk = None
         if tx["response_mode"] == "direct_post.jwt":
-            enc_jwk = {k: v for k, v in tx["enc_key"].items() if k != "d"} | {"kid": tx["enc_kid"]}
+            enc_jwk = {**tx["enc_jwk"], "kid": tx["enc_kid"]}
         extra = {"purpose": tx["policy"]["purpose"]} if tx["policy"].get("purpose") else None
         return build_request_claims(
             client_id=ClientId.parse(tx["client_id"]), response_uri=self.response_uri,

@@ -190,8 +190,13 @@ def test_explicit_dcql_query_and_qr_codes(
     query = {"credentials": [{"id": "id1", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT_PID]},
                               "claims": [{"path": ["nationality"]}]}]}  # fmt: skip
     created = rp_verifier.create("my-bank", dcql_query=query, purpose="nationality only", accepted_countries=["SG"])
-    assert rp_verifier.http.get(created["qr_code"]["svg_url"]).text.startswith("<svg")
-    assert rp_verifier.http.get(created["qr_code"]["png_url"]).content.startswith(b"\x89PNG")
+    auth = {"Authorization": f"Bearer {rp_verifier.token('my-bank')}"}
+    assert rp_verifier.http.get(created["qr_code"]["svg_url"], headers=auth).text.startswith("<svg")
+    assert rp_verifier.http.get(created["qr_code"]["png_url"], headers=auth).content.startswith(b"\x89PNG")
+    # Twins: the QR code answers the transaction, so neither an anonymous caller nor another relying party gets it.
+    assert rp_verifier.http.get(created["qr_code"]["svg_url"]).status_code == 401
+    other = {"Authorization": f"Bearer {rp_verifier.token('th-procurement')}"}
+    assert rp_verifier.http.get(created["qr_code"]["png_url"], headers=other).status_code == 404
     request = rp_wallet.fetch(created["request_link"])
     assert request.claims["dcql_query"] == query
     credential = world.issue("sg-pid", PID_CLAIMS, dict(rp_wallet.holder.public_jwk))

@@ -18,7 +18,7 @@ from lintas import __version__
 from lintas.testing import RedisServer, race
 from tests.verifier.conftest import RunningVerifier, start_verifier
 from tests.verifier.wallet_client import ScriptedWallet
-from tests.verifier.world import PID_CLAIMS, World, new_key
+from tests.verifier.world import PID_CLAIMS, T0, World, new_key
 
 
 def _flow(
@@ -45,8 +45,16 @@ def test_garbage_jwe_for_a_real_key_is_rejected_at_decryption(
     tampered = header + "." + rest[:-3] + ("AAA" if not rest.endswith("AAA") else "BBB")
     response = wallet.post(request, {"response": tampered})  # type: ignore[arg-type]
     assert response.status_code == 400
+    # Anyone who saw the request can post garbage: it proves nothing, so the transaction stays open
+    # and the relying party sees why the post was refused.
     result = verifier.status("my-bank", tid)
-    assert (result["status"], result["check"], result["reason"]) == ("rejected", "decryption", "decryption_failed")
+    assert result["status"] == "fetched"
+    last = result["last_rejection"]
+    assert (last["check"], last["reason"]) == ("decryption", "decryption_failed")
+    # Twin: the real wallet's answer still counts, once.
+    assert wallet.post(request, form).status_code == 200  # type: ignore[arg-type]
+    assert verifier.status("my-bank", tid)["status"] == "verified"
+    assert wallet.post(request, form).status_code == 400  # type: ignore[arg-type]
 
 
 def test_unencrypted_answer_to_an_encrypted_request_is_rejected(
@@ -57,7 +65,7 @@ def test_unencrypted_answer_to_an_encrypted_request_is_rejected(
     plain = {"vp_token": json_dumps({"pid": [wallet.present(request, credential)]}).decode(),  # type: ignore[arg-type]
              "state": request.claims["state"]}  # type: ignore[attr-defined]  # fmt: skip
     assert wallet.post(request, plain).status_code == 400  # type: ignore[arg-type]
-    assert verifier.status("my-bank", tid)["check"] == "decryption"
+    assert verifier.status("my-bank", tid)["last_rejection"]["check"] == "decryption"
 
 
 def test_a128gcm_responses_are_accepted(verifier: RunningVerifier, wallet: ScriptedWallet, world: World) -> None:
@@ -74,7 +82,7 @@ def test_a128gcm_responses_are_accepted(verifier: RunningVerifier, wallet: Scrip
 
     jwe = encrypt_compact(b"{}", public_jwk(new_key()), enc="A128GCM", random=SystemRandom(), kid=kid)
     assert wallet.post(request, {"response": jwe}).status_code == 400
-    assert verifier.status("my-bank", created["transaction_id"])["reason"] == "decryption_failed"
+    assert verifier.status("my-bank", created["transaction_id"])["last_rejection"]["reason"] == "decryption_failed"
 
 
 def test_wallet_error_response_is_recorded(verifier: RunningVerifier, wallet: ScriptedWallet) -> None:
@@ -82,8 +90,43 @@ def test_wallet_error_response_is_recorded(verifier: RunningVerifier, wallet: Sc
     request = wallet.fetch(created["request_link"])
     answer = wallet.post(request, {"error": "access_denied", "state": request.claims["state"]})
     assert answer.status_code == 200
+    # An error response is unauthenticated (anyone with the state could send it): the relying party
+    # sees it, and the transaction stays open until it expires.
     result = verifier.status("my-bank", created["transaction_id"])
-    assert (result["status"], result["reason"], result["wallet_error"]) == ("rejected", "wallet_error", "access_denied")
+    assert result["status"] == "fetched"
+    assert (result["last_rejection"]["reason"], result["last_rejection"]["wallet_error"]) == (
+        "wallet_error", "access_denied"
+    )
+
+
+def test_a_final_rejection_ends_the_transaction(
+    verifier: RunningVerifier, wallet: ScriptedWallet, world: World
+) -> None:
+    """A genuine credential that fails a later check (here an expired one) ends the transaction."""
+    created = verifier.create("my-bank", policy="age-check")
+    request = wallet.fetch(created["request_link"])
+    expired = world.issue("sg-pid", PID_CLAIMS, dict(wallet.holder.public_jwk), iat=T0 - 7200, exp=T0 - 3600)
+    form = wallet.response_form(request, {"pid": [wallet.present(request, expired)]})
+    assert wallet.post(request, form).status_code == 400
+    result = verifier.status("my-bank", created["transaction_id"])
+    assert (result["status"], result["check"]) == ("rejected", "validity")
+    # Twin: after a final rejection even a valid answer is too late.
+    valid = world.issue("sg-pid", PID_CLAIMS, dict(wallet.holder.public_jwk))
+    again = wallet.response_form(request, {"pid": [wallet.present(request, valid)]})
+    assert wallet.post(request, again).status_code == 400
+    assert verifier.status("my-bank", created["transaction_id"])["status"] == "rejected"
+
+
+def test_results_are_handed_over_once(verifier: RunningVerifier, wallet: ScriptedWallet, world: World) -> None:
+    tid, form, request = _flow(verifier, wallet, world)
+    assert wallet.post(request, form).status_code == 200  # type: ignore[arg-type]
+    first = verifier.status("my-bank", tid)
+    assert first["status"] == "verified"
+    assert first["credentials"][0]["claims"]
+    second = verifier.status("my-bank", tid)
+    assert second["status"] == "verified"
+    assert "credentials" not in second
+    assert second["credentials_delivered"] is True
 
 
 def test_ten_concurrent_posts_of_one_response_accept_exactly_one(
