@@ -175,7 +175,10 @@ def create_app(
     kv = store or open_store(settings.redis_url, settings.data_dir, "verifier")
     if store is None:
         owned.append(kv)
-    config = load_config(settings.config_file)
+    config = load_config(settings.config_file, allow_unbound=settings.allow_unbound_presentations)
+    if settings.allow_unbound_presentations:
+        log.warning("LINTAS_VERIFIER_ALLOW_UNBOUND_PRESENTATIONS is on: policies may accept presentations "
+                    "without holder binding (anyone holding a copy of a credential can present it)")  # fmt: skip
     keys = ensure_verifier_keys(settings.data_dir, dns_name=settings.dns_name, public_url=settings.base_url,
                                 now=clock.now(), days=settings.certificate_days)  # fmt: skip
     secrets = ensure_client_secrets(settings.data_dir, config.relying_parties)
@@ -207,7 +210,8 @@ def create_app(
     app.include_router(rp_router(
         config=config, store=tx_store, service=service, pipeline=pipeline, auth=oauth.require(SCOPE),
         rate_limit=_rate_limiter(settings, tx_store, clock), default_prefix=settings.client_id_prefix,
-        development=settings.development,
+        development=settings.development, allow_unbound=settings.allow_unbound_presentations,
+        offline_nonce_ttl=settings.kb_max_age + 2 * settings.max_skew,
     ))  # fmt: skip
     app.include_router(wallet_router(service, tx_store, handler))
     _ops_routes(app, tx_store, source, keys, metrics)

@@ -81,7 +81,7 @@ def run_verify(args: argparse.Namespace) -> int:
         placeholder = "http://localhost" if args.development else "https://verifier.invalid"
         settings = _settings(args, public_url=getattr(args, "public_url", None) or placeholder,
                              development=args.development)  # fmt: skip
-        config = load_config(settings.config_file)
+        config = load_config(settings.config_file, allow_unbound=settings.allow_unbound_presentations)
         policy = config.policies[args.policy]
         text = Path(args.file).read_text(encoding="utf-8")
         vp_token = parse_response_params({"vp_token": _vp_token(text, policy.query.credentials[0].id)}).vp_token

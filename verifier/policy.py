@@ -83,9 +83,17 @@ class RelyingParty:
     policies: tuple[str, ...]
     redirect_uri: str | None = None
     webhook_url: str | None = None
-    allow_custom_queries: bool = True
+    #: Ad-hoc DCQL queries, and then only for claims its own policies name (closed by default).
+    allow_custom_queries: bool = False
     #: Requests per minute for this relying party; ``None`` uses the verifier-wide setting.
     rate_limit_per_minute: int | None = None
+    #: Key Binding audiences that are this relying party's, for offline ``/v1/verify`` (default: its client id).
+    audiences: tuple[str, ...] = ()
+
+    @property
+    def own_audiences(self) -> tuple[str, ...]:
+        """The audiences an offline presentation may be bound to when this relying party submits it."""
+        return self.audiences or (self.client_id,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +109,20 @@ class VerifierConfig:
             raise ConfigError(f"policy {name!r} is not available to this relying party")
         return self.policies[name]
 
+    def check_within_registration(self, rp: RelyingParty, policy: Policy) -> None:
+        """Refuse an ad-hoc policy that asks for more than the relying party's own policies do.
+
+        Every credential query must name credential types and claim paths that one of its
+        registered policies names for that type; a query without claims (everything) is refused.
+        """
+        registered = {
+            (vct, tuple(path)) for name in rp.policies for vct, path in _asked(self.policies[name].dcql)
+        }
+        for vct, path in _asked(policy.dcql, strict=True):
+            if (vct, tuple(path)) not in registered:
+                claim = "/".join(map(str, path))
+                raise ConfigError(f"claim {claim} of {vct} is outside this relying party's registration")
+
 
 @dataclass(frozen=True, slots=True)
 class VerifiedCredentialView:
@@ -113,6 +135,19 @@ class VerifiedCredentialView:
     assurance_level: str
     iat: int
     claims: Mapping[str, Any]
+
+
+def _asked(dcql: Mapping[str, Any], *, strict: bool = False) -> list[tuple[str, list[Any]]]:
+    """(credential type, claim path) pairs a DCQL query asks for; ``strict`` refuses a query asking for every claim."""
+    pairs: list[tuple[str, list[Any]]] = []
+    for credential in dcql.get("credentials", []):
+        meta = credential.get("meta") or {}
+        types = meta.get("vct_values") or ([meta["doctype_value"]] if "doctype_value" in meta else [])
+        claims = credential.get("claims")
+        if strict and (not types or not claims):
+            raise ConfigError("an ad-hoc query must name its credential types and claims")
+        pairs.extend((str(t), list(c.get("path", []))) for t in types for c in claims or [])
+    return pairs
 
 
 def _shorthand_dcql(credentials: Any) -> dict[str, Any]:
@@ -152,7 +187,7 @@ def _optional_int(raw: Any, name: str, upper: int) -> int | None:
     return raw
 
 
-def _parse_policy(name: str, raw: Any) -> Policy:
+def _parse_policy(name: str, raw: Any, *, allow_unbound: bool = True) -> Policy:
     if not isinstance(raw, Mapping):
         raise ConfigError(f"policy {name!r} must be an object")
     if ("dcql_query" in raw) == ("credentials" in raw):
@@ -168,6 +203,11 @@ def _parse_policy(name: str, raw: Any) -> Policy:
     require_true = raw.get("require_true", [])
     if not isinstance(purpose, str) or len(purpose) > 300 or not isinstance(binding, bool):
         raise ConfigError(f"policy {name!r}: purpose must be a short string, require_holder_binding a boolean")
+    unbound = not binding or not all(c.require_cryptographic_holder_binding for c in query.credentials)
+    if unbound and not allow_unbound:
+        raise ConfigError(
+            f"policy {name!r} turns holder binding off, which needs LINTAS_VERIFIER_ALLOW_UNBOUND_PRESENTATIONS=true"
+        )
     if level is not None and level not in ASSURANCE_LEVELS:
         raise ConfigError(f"policy {name!r}: unknown assurance level")
     if not isinstance(require_true, list) or not all(isinstance(c, str) and c for c in require_true):
@@ -179,9 +219,9 @@ def _parse_policy(name: str, raw: Any) -> Policy:
     )  # fmt: skip
 
 
-def policy_from_request(body: Mapping[str, Any]) -> Policy:
+def policy_from_request(body: Mapping[str, Any], *, allow_unbound: bool = False) -> Policy:
     """An ad-hoc policy from a relying party's explicit request (same rules as the file)."""
-    return _parse_policy("custom", {k: v for k, v in body.items() if k != "policy"})
+    return _parse_policy("custom", {k: v for k, v in body.items() if k != "policy"}, allow_unbound=allow_unbound)
 
 
 def policy_from_json(raw: Mapping[str, Any]) -> Policy:
@@ -203,20 +243,38 @@ def _parse_rp(client_id: str, raw: Any, policies: Mapping[str, Policy]) -> Relyi
             raise ConfigError(f"relying party {client_id!r}: {key} must be an http(s) URL")
     return RelyingParty(
         client_id, str(raw.get("name", client_id)), str(country), tuple(names),
-        raw.get("redirect_uri"), raw.get("webhook_url"), bool(raw.get("allow_custom_queries", True)),
+        raw.get("redirect_uri"), raw.get("webhook_url"), _flag(raw, "allow_custom_queries", client_id),
         _optional_int(raw.get("rate_limit_per_minute"), "rate_limit_per_minute", 1_000_000),
+        _audiences(raw.get("audiences", []), client_id),
     )  # fmt: skip
 
 
-def load_config(path: Path) -> VerifierConfig:
-    """Read and validate the configuration file; :class:`ConfigError` names the first problem."""
+def _flag(raw: Mapping[str, Any], key: str, client_id: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError(f"relying party {client_id!r}: {key} must be true or false")
+    return value
+
+
+def _audiences(raw: Any, client_id: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(a, str) and 0 < len(a) <= 512 for a in raw):
+        raise ConfigError(f"relying party {client_id!r}: audiences must be a list of strings")
+    return tuple(raw)
+
+
+def load_config(path: Path, *, allow_unbound: bool = False) -> VerifierConfig:
+    """Read and validate the configuration file; :class:`ConfigError` names the first problem.
+
+    A policy that turns holder binding off is refused unless ``allow_unbound`` (the deployment
+    setting ``allow_unbound_presentations``) says otherwise.
+    """
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
     if not isinstance(raw, Mapping) or not isinstance(raw.get("policies"), Mapping):
         raise ConfigError("the configuration needs a 'policies' object")
-    policies = {name: _parse_policy(name, p) for name, p in raw["policies"].items()}
+    policies = {name: _parse_policy(name, p, allow_unbound=allow_unbound) for name, p in raw["policies"].items()}
     rps = raw.get("relying_parties", {})
     if not isinstance(rps, Mapping):
         raise ConfigError("'relying_parties' must be an object")

@@ -49,14 +49,19 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return value
 
 
-def _choose_policy(config: VerifierConfig, rp: RelyingParty, body: dict[str, Any]) -> Policy:
+def _choose_policy(
+    config: VerifierConfig, rp: RelyingParty, body: dict[str, Any], *, allow_unbound: bool = False
+) -> Policy:
     if "policy" in body:
         if not isinstance(body["policy"], str):
             raise ConfigError("policy must be a name")
         return config.policy_for(rp, body["policy"])
     if not rp.allow_custom_queries:
         raise ConfigError("this relying party may only use its configured policies")
-    return policy_from_request({k: v for k, v in body.items() if k not in ("response_mode", "client_id_prefix")})
+    explicit = {k: v for k, v in body.items() if k not in ("response_mode", "client_id_prefix")}
+    policy = policy_from_request(explicit, allow_unbound=allow_unbound)
+    config.check_within_registration(rp, policy)
+    return policy
 
 
 def _status_view(
@@ -103,6 +108,8 @@ def rp_router(
     rate_limit: Callable[[RelyingParty], None],
     default_prefix: str,
     development: bool,
+    allow_unbound: bool = False,
+    offline_nonce_ttl: int = 420,
 ) -> APIRouter:
     """Routes under ``/v1``."""
     router = APIRouter(prefix="/v1", tags=["relying party"])
@@ -121,7 +128,7 @@ def rp_router(
     @router.post("/presentations", status_code=201, summary="Create a presentation request")
     async def create(request: Request, rp: RelyingParty = Depends(party)) -> Any:  # noqa: B008
         body = await _json_body(request)
-        policy = _choose_policy(config, rp, body)
+        policy = _choose_policy(config, rp, body, allow_unbound=allow_unbound)
         mode = body.get("response_mode", "direct_post.jwt")
         prefix = body.get("client_id_prefix", default_prefix)
         if mode not in ("direct_post", "direct_post.jwt"):
@@ -196,9 +203,16 @@ def rp_router(
         except AuthorizationError:
             raise ConfigError("give a presentation string or a vp_token object") from None
         assert parsed is not None  # noqa: S101 - parse_response_params returns vp_token or raises
-        nonce, aud = body.get("nonce"), body.get("aud")
-        if (nonce is not None and not isinstance(nonce, str)) or (aud is not None and not isinstance(aud, str)):
+        nonce, aud = body.get("nonce"), body.get("aud", rp.own_audiences[0])
+        if (nonce is not None and not isinstance(nonce, str)) or not isinstance(aud, str):
             raise ConfigError("nonce and aud must be strings")
+        # The audience is the caller's own: a presentation made for another party is not this one's to verify.
+        if aud not in rp.own_audiences:
+            raise ConfigError("aud must be one of this relying party's audiences")
+        # Each nonce once per relying party, for as long as a Key Binding JWT carrying it is fresh.
+        if nonce is not None and not await run_in_threadpool(store.use_offline_nonce, rp.client_id, nonce,
+                                                              offline_nonce_ttl):  # fmt: skip
+            raise ConfigError("this nonce was used already")
         expect = Expectation(policy.query, policy, nonce, aud)
         try:
             checked = await run_in_threadpool(pipeline.verify, parsed, expect)

@@ -74,6 +74,9 @@ class VerifierSettings(BaseSettings):
     status_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
     #: Cache time of a status list that carries no ttl (seconds).
     status_default_ttl: int = Field(default=300, ge=0)
+    #: Let policies (and ad-hoc queries) turn holder binding off. Off: every presentation must carry a
+    #: Key Binding JWT (RFC 9901 Section 4.3); turning it on is logged as a warning at start-up.
+    allow_unbound_presentations: bool = False
     #: Relying-party API requests per client per minute (shared across replicas through the store).
     rate_limit_per_minute: int = Field(default=600, ge=1)
     #: Also accept issuer keys from JWT VC Issuer Metadata (https only) when a credential has no ``x5c``.

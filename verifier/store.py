@@ -25,6 +25,7 @@ accepted, because acceptance is the successful ``consume`` followed by a success
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -156,6 +157,11 @@ class TransactionStore:
         """The same-device ``response_code`` of a transaction."""
         raw = self.kv.get(f"code:{tid}")
         return raw.decode() if raw is not None else None
+
+    def use_offline_nonce(self, client_id: str, nonce: str, ttl: int) -> bool:
+        """Record a nonce given to ``/v1/verify``; false if this relying party used it before."""
+        digest = hashlib.sha256(nonce.encode("utf-8")).hexdigest()  # bounded key, whatever the nonce
+        return self.kv.set_if_absent(f"vnonce:{client_id}:{digest}", b"1", ttl)
 
     def hit(self, client_id: str, minute: int) -> int:
         """Count one relying-party API request in this minute; return the count."""

@@ -106,7 +106,7 @@ def build_verifier(tmp: Path, clock: FixedClock, world: World) -> Target:
     config = json.loads(DEFAULT_CONFIG.read_text())
     config["relying_parties"][FUZZ_RP] = {
         "name": "Fuzzing RP", "country": "SG", "policies": ["pid-onboarding", "age-check", "business-registration"],
-        "allow_custom_queries": True, "rate_limit_per_minute": 1_000_000,
+        "allow_custom_queries": True, "rate_limit_per_minute": 1_000_000, "audiences": ["x509_san_dns:localhost"],
     }  # fmt: skip
     (tmp / "config.json").write_text(json.dumps(config))
     settings = VerifierSettings(public_url=VERIFIER_URL, data_dir=tmp / "data", development=True,

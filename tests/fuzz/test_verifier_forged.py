@@ -7,6 +7,7 @@ a 500, and a transaction whose response crashed nothing is left half-written (cl
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -20,7 +21,12 @@ from tests.fuzz.targets import Target
 from tests.verifier.wallet_client import AuthorizationRequest, ScriptedWallet
 from tests.verifier.world import World
 
-NONCE, AUD = "n-fuzz-0123456789", "x509_san_dns:localhost"
+AUD = "x509_san_dns:localhost"  # one of the fuzzing relying party's own audiences (targets.py)
+
+
+def _nonce() -> str:
+    """A fresh nonce per verification: /v1/verify takes each nonce once per relying party."""
+    return f"n-fuzz-{uuid.uuid4().hex}"
 POLICY = "pid-onboarding"
 #: x5c values whose entries are not strings (unhashable ones crashed the chain cache: a 500).
 ODD_X5C: list[Any] = [[{}], [[]], [{"a": 1}, "MII"], [None], "MIIB", [], [""]]
@@ -40,8 +46,8 @@ def forge(fuzz_world: World) -> Forge:
     return Forge(fuzz_world)
 
 
-def _verify(verifier: Target, presentation: str) -> Any:
-    body = {"policy": POLICY, "vp_token": {"pid": [presentation]}, "nonce": NONCE, "aud": AUD}
+def _verify(verifier: Target, presentation: str, nonce: str) -> Any:
+    body = {"policy": POLICY, "vp_token": {"pid": [presentation]}, "nonce": nonce, "aud": AUD}
     return verifier.client.post("/v1/verify", json=body, headers=verifier.auth)
 
 
@@ -52,14 +58,16 @@ def _verdict(answer: Any) -> tuple[str, str | None, str | None]:
 
 
 def test_genuine_forged_presentation_is_verified(verifier: Target, forge: Forge) -> None:
-    assert _verdict(_verify(verifier, forge.build(forge.parts(nonce=NONCE, aud=AUD))))[0] == "verified"
+    nonce = _nonce()
+    assert _verdict(_verify(verifier, forge.build(forge.parts(nonce=nonce, aud=AUD)), nonce))[0] == "verified"
 
 
 @pytest.mark.parametrize("x5c", ODD_X5C, ids=repr)
 def test_odd_x5c_is_a_rejection_not_a_crash(verifier: Target, forge: Forge, x5c: Any) -> None:
-    parts = forge.parts(nonce=NONCE, aud=AUD)
+    nonce = _nonce()
+    parts = forge.parts(nonce=nonce, aud=AUD)
     parts.header["x5c"] = x5c
-    assert _verdict(_verify(verifier, forge.build(parts))) == ("rejected", "issuer_signature", "malformed")
+    assert _verdict(_verify(verifier, forge.build(parts), nonce)) == ("rejected", "issuer_signature", "malformed")
 
 
 def _mutate(parts: Parts, place: str, key: str, value: Any, delete: bool) -> None:
@@ -80,11 +88,12 @@ def _mutate(parts: Parts, place: str, key: str, value: Any, delete: bool) -> Non
 def test_any_signed_oddity_gets_a_verdict(
     verifier: Target, forge: Forge, place: str, key: str, value: Any, delete: bool, disclosure: Any
 ) -> None:
-    parts = forge.parts(nonce=NONCE, aud=AUD)
+    nonce = _nonce()
+    parts = forge.parts(nonce=nonce, aud=AUD)
     _mutate(parts, place, key, value, delete)
     if disclosure is not None:  # any JSON value as a Disclosure, its digest listed in _sd
         parts.disclosures[disclosure[0]] = disclosure[1]
-    answer = _verify(verifier, forge.build(parts))
+    answer = _verify(verifier, forge.build(parts), nonce)
     assert problems_of(answer) == []
     assert answer.status_code == 200 or answer.json()["status"] == answer.status_code
 
@@ -109,7 +118,7 @@ def _status(verifier: Target, tid: str) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("x5c", [None, [{}]], ids=["genuine", "dict-in-x5c"])
-def test_wallet_response_with_odd_x5c_is_recorded_as_rejected(verifier: Target, forge: Forge, x5c: Any) -> None:
+def test_wallet_response_with_odd_x5c_is_recorded_as_refused(verifier: Target, forge: Forge, x5c: Any) -> None:
     tid, wallet, request = _wallet_request(verifier, forge)
     parts = forge.parts(nonce=request.claims["nonce"], aud=request.client_id)
     if x5c is not None:
@@ -122,4 +131,6 @@ def test_wallet_response_with_odd_x5c_is_recorded_as_rejected(verifier: Target, 
         assert status["status"] == "verified"
     else:  # the wallet learns only invalid_request; the relying party sees where and why
         assert (answer.status_code, answer.json()["error"]) == (400, "invalid_request")
-        assert (status["status"], status["check"], status["reason"]) == ("rejected", "issuer_signature", "malformed")
+        # No trusted issuer signed it: it proves nothing, so the transaction stays open (not half-done either).
+        last = status["last_rejection"]
+        assert (status["status"], last["check"], last["reason"]) == ("fetched", "issuer_signature", "malformed")

@@ -57,6 +57,7 @@ def rp_verifier(
 ) -> Iterator[RunningVerifier]:
     tmp = tmp_path_factory.mktemp("rp-verifier")
     config = json.loads(DEFAULT_CONFIG.read_text())
+    config["relying_parties"]["my-bank"]["allow_custom_queries"] = True
     config["relying_parties"]["hooked"] = {"name": "Hooked RP", "country": "MY", "policies": ["age-check"],
                                            "webhook_url": hooks[1]}  # fmt: skip
     config["relying_parties"]["limited"] = {"name": "Limited RP", "country": "TH", "policies": ["age-check"],
@@ -170,15 +171,26 @@ def test_offline_verify_endpoint(rp_verifier: RunningVerifier, world: World, clo
 
     holder_key = KeySigner(new_key())
     holder = HolderCredential.parse(world.issue("sg-pid", PID_CLAIMS, dict(holder_key.public_jwk)))
-    presentation = holder.present(holder.select([["age_over_18"]]), signer=holder_key, aud="aud-1", nonce="nonce-1",
-                                  iat=clock.now())  # fmt: skip
+
+    def presented(aud: str, nonce: str) -> str:
+        return holder.present(holder.select([["age_over_18"]]), signer=holder_key, aud=aud, nonce=nonce,
+                              iat=clock.now())  # fmt: skip
+
     headers = {"Authorization": f"Bearer {rp_verifier.token('my-bank')}"}
     url = f"{rp_verifier.url}/v1/verify"
-    body = {"policy": "age-check", "presentation": presentation, "nonce": "nonce-1", "aud": "aud-1"}
+    # The audience defaults to the caller's own (its client id); the nonce is the caller's, used once.
+    body = {"policy": "age-check", "presentation": presented("my-bank", "nonce-1"), "nonce": "nonce-1"}
     ok = rp_verifier.http.post(url, json=body, headers=headers).json()
     assert ok["status"] == "verified"
     assert ok["credentials"][0]["claims"]["age_over_18"] is True
-    bad = rp_verifier.http.post(url, json=body | {"aud": "aud-2"}, headers=headers).json()
+    # Twins: the same nonce again is refused; so is an audience that is not the caller's.
+    again = rp_verifier.http.post(url, json=body, headers=headers)
+    assert (again.status_code, again.json()["detail"]) == (400, "this nonce was used already")
+    foreign = body | {"presentation": presented("other-bank", "nonce-2"), "nonce": "nonce-2", "aud": "other-bank"}
+    assert rp_verifier.http.post(url, json=foreign, headers=headers).status_code == 400
+    # A presentation bound to another audience, submitted as the caller's own, fails holder binding.
+    stolen = body | {"presentation": presented("other-bank", "nonce-3"), "nonce": "nonce-3"}
+    bad = rp_verifier.http.post(url, json=stolen, headers=headers).json()
     assert (bad["status"], bad["check"], bad["reason"]) == ("rejected", "holder_binding", "aud_mismatch")
     malformed = rp_verifier.http.post(url, content=b'{"policy": "age-check", "policy": "x"}', headers=headers)
     assert malformed.status_code == 400
@@ -197,6 +209,17 @@ def test_explicit_dcql_query_and_qr_codes(
     assert rp_verifier.http.get(created["qr_code"]["svg_url"]).status_code == 401
     other = {"Authorization": f"Bearer {rp_verifier.token('th-procurement')}"}
     assert rp_verifier.http.get(created["qr_code"]["png_url"], headers=other).status_code == 404
+    # Twins: a claim outside the bank's registered policies, and a relying party without ad-hoc queries.
+    beyond = {"credentials": [{"id": "id1", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT_PID]},
+                               "claims": [{"path": ["national_id_number"]}]}]}  # fmt: skip
+    assert rp_verifier.http.post(f"{rp_verifier.url}/v1/presentations", json={"dcql_query": beyond},
+                                 headers=auth).status_code == 400  # fmt: skip
+    everything = {"credentials": [{"id": "id1", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT_PID]}}]}
+    assert rp_verifier.http.post(f"{rp_verifier.url}/v1/presentations", json={"dcql_query": everything},
+                                 headers=auth).status_code == 400  # fmt: skip
+    closed = {"Authorization": f"Bearer {rp_verifier.token('age-check')}"}
+    assert rp_verifier.http.post(f"{rp_verifier.url}/v1/presentations", json={"dcql_query": query},
+                                 headers=closed).status_code == 400  # fmt: skip
     request = rp_wallet.fetch(created["request_link"])
     assert request.claims["dcql_query"] == query
     credential = world.issue("sg-pid", PID_CLAIMS, dict(rp_wallet.holder.public_jwk))
