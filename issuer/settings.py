@@ -11,7 +11,7 @@ CORS origins) is refused; in development every URL must be on loopback.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -25,6 +25,7 @@ from lintas.devmode import (
     DevelopmentFlag,
     mode_field,
     refuse_in_production,
+    refuse_stale_variables,
     require_loopback_url,
     resolve,
 )
@@ -107,6 +108,12 @@ class IssuerSettings(BaseSettings):
     cors_allow_origins: list[str] = Field(default_factory=list)
     #: Public wallet clients for the authorization code grant: client_id -> allowed redirect URIs.
     wallet_clients: dict[str, list[str]] = Field(default_factory=lambda: {"lintas-wallet": list[str]()})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_stale_switch(cls, data: Any) -> Any:
+        refuse_stale_variables("LINTAS_ISSUER_")  # before the fields: the old switch is refused, never half-read
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> Self:

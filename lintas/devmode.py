@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ __all__ = [
     "mode_field",
     "parse_mode",
     "refuse_in_production",
+    "refuse_stale_variables",
     "require_loopback_bind",
     "require_loopback_url",
     "resolve",
@@ -65,8 +67,12 @@ DevelopmentFlag = Annotated[bool, BeforeValidator(parse_mode)]
 
 
 def mode_field() -> Any:
-    """The field of the ``development`` setting: ``LINTAS_MODE`` (no service prefix), default production."""
-    return Field(default=False, validation_alias=AliasChoices("development", "mode", MODE_ENV))
+    """The field of the ``development`` setting: ``LINTAS_MODE`` (no service prefix), default production.
+
+    The only environment name is ``LINTAS_MODE``: an alias such as ``development`` would also be read
+    from a generic ``DEVELOPMENT`` variable. Code passes ``development=`` (settings use ``populate_by_name``).
+    """
+    return Field(default=False, validation_alias=AliasChoices(MODE_ENV))
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +99,16 @@ def refuse_in_production(development: bool, conveniences: Sequence[Convenience])
         f"production mode refuses demo conveniences: {names}. Turn each setting off, "
         f"or run a local demo with {MODE_ENV}=development on loopback"
     )
+
+
+def refuse_stale_variables(prefix: str) -> None:
+    """Refuse ``<prefix>DEVELOPMENT`` (the per-service switch ``LINTAS_MODE`` replaced) rather than ignore it.
+
+    An ignored ``LINTAS_ISSUER_DEVELOPMENT=true`` would leave an operator guessing why http is refused.
+    """
+    stale = f"{prefix}DEVELOPMENT"
+    if stale in os.environ:
+        raise ValueError(f"{stale} is no longer read: set {MODE_ENV}=development or {MODE_ENV}=production")
 
 
 def is_loopback_host(host: str | None) -> bool:

@@ -9,7 +9,7 @@ with ``development`` on, ``http://127.0.0.1`` / ``localhost`` URLs are accepted 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 
 from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,7 +18,15 @@ from idcore.errors import TrustError
 from idcore.trust.model import check_identifier
 from idcore.trust.vct import ASEAN_COUNTRIES
 from lintas.cors import check_origins
-from lintas.devmode import Convenience, DevelopmentFlag, mode_field, refuse_in_production, require_loopback_url, resolve
+from lintas.devmode import (
+    Convenience,
+    DevelopmentFlag,
+    mode_field,
+    refuse_in_production,
+    refuse_stale_variables,
+    require_loopback_url,
+    resolve,
+)
 
 __all__ = ["DEFAULT_SEED", "GovernanceClient", "RegistrySettings"]
 
@@ -78,6 +86,12 @@ class RegistrySettings(BaseSettings):
     cors_allow_origins: list[str] = Field(default_factory=list)
     #: Governance clients; when unset, a demo set is generated into ``<data>/governance-clients.json``.
     governance_clients: list[GovernanceClient] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_stale_switch(cls, data: Any) -> Any:
+        refuse_stale_variables("LINTAS_REGISTRY_")  # before the fields: the old switch is refused, never half-read
+        return data
 
     @model_validator(mode="after")
     def _identifiers_are_https(self) -> Self:

@@ -10,14 +10,22 @@ on loopback are refused.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lintas.cors import check_origins
-from lintas.devmode import Convenience, DevelopmentFlag, mode_field, refuse_in_production, require_loopback_url, resolve
+from lintas.devmode import (
+    Convenience,
+    DevelopmentFlag,
+    mode_field,
+    refuse_in_production,
+    refuse_stale_variables,
+    require_loopback_url,
+    resolve,
+)
 
 __all__ = ["DEFAULT_CONFIG", "VerifierSettings"]
 
@@ -89,6 +97,12 @@ class VerifierSettings(BaseSettings):
     cors_allow_origins: list[str] = Field(default_factory=list)
     #: Validity of the generated access certificate (days).
     certificate_days: int = Field(default=365, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_stale_switch(cls, data: Any) -> Any:
+        refuse_stale_variables("LINTAS_VERIFIER_")  # before the fields: the old switch is refused, never half-read
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> Self:

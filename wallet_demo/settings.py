@@ -13,7 +13,7 @@ is on loopback.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
@@ -25,6 +25,7 @@ from lintas.devmode import (
     DevelopmentFlag,
     mode_field,
     refuse_in_production,
+    refuse_stale_variables,
     require_loopback_url,
     resolve,
 )
@@ -69,6 +70,12 @@ class WalletSettings(BaseSettings):
     http_timeout: float = Field(default=10.0, gt=0, le=60)
     #: Lifetime of the cookie binding a relying-party transaction to the browser that started it (seconds).
     rp_binding_ttl: int = Field(default=3600, ge=60, le=86400)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_stale_switch(cls, data: Any) -> Any:
+        refuse_stale_variables("LINTAS_WALLET_")  # before the fields: the old switch is refused, never half-read
+        return data
 
     @model_validator(mode="after")
     def _check(self) -> Self:

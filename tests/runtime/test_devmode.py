@@ -208,3 +208,29 @@ def test_production_verifier_refuses_to_mint_its_own_certificates(tmp_path: Path
                trust=TrustSnapshot.empty)  # fmt: skip
     production = VerifierSettings(data_dir=tmp_path, public_url="https://localhost")
     create_app(production, trust=TrustSnapshot.empty)
+
+
+@pytest.mark.parametrize("variable", ["LINTAS_ISSUER_DEVELOPMENT", "LINTAS_WALLET_DEVELOPMENT",
+                                      "LINTAS_VERIFIER_DEVELOPMENT", "LINTAS_REGISTRY_DEVELOPMENT"])  # fmt: skip
+def test_the_old_per_service_switch_is_refused_not_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str
+) -> None:
+    build = {
+        "LINTAS_ISSUER_DEVELOPMENT": lambda: _issuer(tmp_path, public_url=HTTPS),
+        "LINTAS_WALLET_DEVELOPMENT": lambda: WalletSettings(data_dir=tmp_path, public_url="https://w.example.org"),
+        "LINTAS_VERIFIER_DEVELOPMENT": lambda: VerifierSettings(data_dir=tmp_path, public_url="https://v.example.org"),
+        "LINTAS_REGISTRY_DEVELOPMENT": lambda: RegistrySettings(data_dir=tmp_path),
+    }[variable]
+    build()  # the twin: without the stale variable the same settings load
+    monkeypatch.setenv(variable, "true")
+    with pytest.raises(ValidationError, match=f"{variable} is no longer read: set LINTAS_MODE"):
+        build()
+
+
+@pytest.mark.parametrize("variable", ["MODE", "DEVELOPMENT", "LINTAS_ISSUER_MODE"])
+def test_only_lintas_mode_selects_the_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
+    monkeypatch.delenv("LINTAS_MODE", raising=False)
+    monkeypatch.setenv(variable, "development")
+    assert not _issuer(tmp_path, public_url=HTTPS).development
+    monkeypatch.setenv("LINTAS_MODE", "development")  # the twin
+    assert _issuer(tmp_path, public_url="http://127.0.0.1:8101").development
