@@ -98,6 +98,10 @@ class Reason(StrEnum):
     CREDENTIAL_TOO_OLD = "credential_too_old"
     ASSURANCE_TOO_LOW = "assurance_too_low"
     POLICY_NOT_MET = "policy_not_met"
+    # ASEAN data model (idcore.asean)
+    INVALID_IDENTIFIER = "invalid_identifier"
+    INVALID_CLAIM = "invalid_claim"
+    MANDATE_MISMATCH = "mandate_mismatch"
 
 
 class IdcoreError(Exception):
