@@ -18,10 +18,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from idcore.oid4vci.metadata import CredentialType
 from idcore.trust.vct import VCT_BUSINESS_REGISTRATION, VCT_PID
 from issuer.settings import IssuerSettings
+from issuer.types_business import BUSINESS_TYPE, MANDATE_TYPE
+from issuer.types_pid import PID_TYPE
 
-__all__ = ["GENERATED_BY", "CountryInfo", "TenantSpec", "load_country"]
+__all__ = ["CREDENTIAL_TYPES", "GENERATED_BY", "CountryInfo", "TenantSpec", "load_country"]
+
+#: Every credential type of the scheme. Each issuer process serves the Type Metadata of all of
+#: them at the path of their ``vct`` URL (draft-ietf-oauth-sd-jwt-vc Section 8.3.1), so the
+#: ``vct`` host can route ``/vct/`` to any issuer and every copy is byte-identical.
+CREDENTIAL_TYPES: tuple[CredentialType, ...] = (PID_TYPE, BUSINESS_TYPE, MANDATE_TYPE)
 
 #: Marks ``issuer.json`` files the issuer wrote itself (standalone PKI), as opposed to the registry's.
 GENERATED_BY = "lintas-issuer"
