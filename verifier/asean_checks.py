@@ -62,6 +62,10 @@ def claim_is_true(claims: Mapping[str, Any], name: str, now: int) -> bool:
 
 
 def _check_identifier(pid: _View) -> None:
+    # The country comes from the trust decision; a disclosed issuing_country must agree with it,
+    # so the identifier is judged (and a mandate matched) against the country that vouched for it.
+    if pid.claims.get("issuing_country", pid.country) != pid.country:
+        raise AseanDataError(Reason.INVALID_CLAIM, "issuing_country is not the country of the PID's issuer")
     value = pid.claims.get("national_id")
     if value is None:
         return
@@ -72,7 +76,7 @@ def _check_identifier(pid: _View) -> None:
 
 
 def check_asean_credentials(credentials: Sequence[_View]) -> None:
-    """Raise an ``AseanDataError`` (INVALID_IDENTIFIER or MANDATE_MISMATCH) unless all checks pass."""
+    """Raise an ``AseanDataError`` (INVALID_CLAIM, INVALID_IDENTIFIER, MANDATE_MISMATCH) unless all checks pass."""
     pids = [c for c in credentials if c.vct == VCT_PID]
     mandates = [c for c in credentials if c.vct == VCT_MANDATE]
     businesses = [c for c in credentials if c.vct == VCT_BUSINESS_REGISTRATION]

@@ -146,6 +146,14 @@ def test_pid_with_an_invalid_national_identifier_is_refused(pipeline: Pipeline, 
              Reason.INVALID_IDENTIFIER)  # fmt: skip
 
 
+def test_pid_whose_issuing_country_is_not_its_issuers_is_refused(pipeline: Pipeline, asean_world: World) -> None:
+    # A VN issuer cannot vouch for a Lao person reference, so no Lao mandate can be matched to it.
+    lao = {**VN_PID, "issuing_country": "LA", "national_id_type": "LA-NID", "national_id": "0987654"}
+    mandate = {**MANDATE, "person_issuing_country": "LA", "person_national_id_type": "LA-NID",
+               "person_national_id": "0987654"}  # fmt: skip
+    _refused(pipeline, _journey(asean_world, pid=lao, mandate=mandate), Reason.INVALID_CLAIM)
+
+
 def _age_policy() -> Policy:
     base = policy_from_request({"credentials": [{"id": "pid", "vct_values": [VCT_PID], "claims": [["birthdate"]]}]})
     return replace(base, require_true=("age_over_18",))
