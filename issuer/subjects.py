@@ -19,17 +19,18 @@ from pathlib import Path
 from typing import Any
 
 from idcore.asean.errors import AseanDataError
-from idcore.asean.mandate import check_business_claims
+from idcore.asean.mandate import check_business_claims, check_mandate_claims
 from idcore.asean.pid import check_person_claims, derived_claims
 
 __all__ = ["Subject", "SubjectRegistry", "credential_claims", "load_subjects"]
 
 _FORMAT = "lintas-issuer-subjects/1"
+_CHECKS = {"pid": check_person_claims, "business": check_business_claims, "mandate": check_mandate_claims}
 
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """A person ("pid") or a business ("business") known to a national register."""
+    """A person ("pid"), a business ("business") or a person's mandate for a business ("mandate")."""
 
     id: str
     kind: str
@@ -62,13 +63,13 @@ def load_subjects(path: Path, country: str) -> SubjectRegistry:
         raise ValueError(f"{path} is not a {_FORMAT} file")
     subjects = [
         Subject(str(e["id"]), kind, str(e["country"]), str(e["login"]), str(e["display_name"]), dict(e["claims"]))
-        for kind, key in (("pid", "persons"), ("business", "businesses"))
+        for kind, key in (("pid", "persons"), ("business", "businesses"), ("mandate", "mandates"))
         for e in doc.get(key, [])
         if e.get("country") == country
     ]
     for subject in subjects:
         try:
-            (check_person_claims if subject.kind == "pid" else check_business_claims)(subject.claims)
+            _CHECKS[subject.kind](subject.claims)
         except AseanDataError as exc:
             raise ValueError(f"{path}: subject {subject.id}: {exc}") from None
     return SubjectRegistry(subjects)
