@@ -4,8 +4,9 @@ Hand-written: each is a few lines of arithmetic that no maintained Python librar
 all these schemes together, and the rules must be held against their sources line by line.
 
 * Singapore NRIC/FIN (ICA; as implemented by GovTech's open-source FormSG,
-  ``shared/utils/nric-validation.ts``, including the M series issued from 2022): weights 2 7 6 5 4 3 2 over the seven digits, plus an offset of 4 for
-  ``T``/``G`` and 3 for ``M``, modulo 11 indexes a letter table per series.
+  ``shared/utils/nric-validation.ts``, including the M series issued from 2022): weights
+  2 7 6 5 4 3 2 over the seven digits, plus an offset of 4 for ``T``/``G`` and 3 for ``M``,
+  modulo 11 indexes a letter table per series.
 * Thailand 13-digit identification number (Department of Provincial Administration; the
   Revenue Department uses the same rule for juristic persons): weights 13..2 over the first
   twelve digits, check digit ``(11 - sum mod 11) mod 10``.
