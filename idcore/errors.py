@@ -106,6 +106,10 @@ class Reason(StrEnum):
     DEVICE_AUTH_INVALID = "device_auth_invalid"
     DEVICE_MAC_UNSUPPORTED = "device_mac_unsupported"
     DEVICE_KEY_NOT_AUTHORISED = "device_key_not_authorised"
+    # ASEAN data model (idcore.asean)
+    INVALID_IDENTIFIER = "invalid_identifier"
+    INVALID_CLAIM = "invalid_claim"
+    MANDATE_MISMATCH = "mandate_mismatch"
 
 
 class IdcoreError(Exception):

@@ -3,8 +3,9 @@
 The trust registry's governance seed (``trust_registry/seed/asean.json``, read as data) is the
 one source of country names, issuer names in English and the local language, slugs and the
 ``vct`` values each issuer is authorised for, so issuer and registry never disagree. A country
-gets a PID issuer (slug ``<cc>-pid``) and, where the seed lists it, a business-registration
-issuer (``<cc>-business``).
+gets a PID issuer (slug ``<cc>-pid``) and, where the seed lists them, a business-registration
+issuer (``<cc>-business``) and a mandate issuer (``<cc>-mandate``, the registry that knows who
+may act for a business).
 
 Each tenant is a full OpenID4VCI Credential Issuer (Section 12.2.1): its identifier may carry a
 path, and its endpoints live under that path on this process.
@@ -18,10 +19,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from idcore.trust.vct import VCT_BUSINESS_REGISTRATION, VCT_PID
+from idcore.oid4vci.metadata import CredentialType
+from idcore.trust.vct import VCT_BUSINESS_REGISTRATION, VCT_MANDATE, VCT_PID
 from issuer.settings import IssuerSettings
+from issuer.types_business import BUSINESS_TYPE, MANDATE_TYPE
+from issuer.types_pid import PID_TYPE
 
-__all__ = ["GENERATED_BY", "CountryInfo", "TenantSpec", "load_country"]
+__all__ = ["CREDENTIAL_TYPES", "GENERATED_BY", "CountryInfo", "TenantSpec", "load_country"]
+
+#: Every credential type of the scheme. Each issuer process serves the Type Metadata of all of
+#: them at the path of their ``vct`` URL (draft-ietf-oauth-sd-jwt-vc Section 8.3.1), so the
+#: ``vct`` host can route ``/vct/`` to any issuer and every copy is byte-identical.
+CREDENTIAL_TYPES: tuple[CredentialType, ...] = (PID_TYPE, BUSINESS_TYPE, MANDATE_TYPE)
+#: The tenant kind of an issuer authorised for a vct, first match wins.
+_KINDS = ((VCT_PID, "pid"), (VCT_BUSINESS_REGISTRATION, "business"), (VCT_MANDATE, "mandate"))
 
 #: Marks ``issuer.json`` files the issuer wrote itself (standalone PKI), as opposed to the registry's.
 GENERATED_BY = "lintas-issuer"
@@ -32,7 +43,7 @@ class TenantSpec:
     """One Credential Issuer served by this process."""
 
     slug: str
-    kind: str  # "pid" or "business"
+    kind: str  # "pid", "business" or "mandate"
     identifier: str
     names: dict[str, str]
     vcts: tuple[str, ...]
@@ -77,7 +88,7 @@ def _identifier(settings: IssuerSettings, slug: str, kind: str) -> str:
     from_registry = _registry_identifier(settings.data_dir, slug)
     if from_registry is not None:
         return from_registry.rstrip("/")
-    suffix = f"/{settings.country.lower()}" + ("/business" if kind == "business" else "")
+    suffix = f"/{settings.country.lower()}" + ("" if kind == "pid" else f"/{kind}")
     return settings.public_url + suffix
 
 
@@ -96,7 +107,7 @@ def load_country(settings: IssuerSettings) -> CountryInfo:
     tenants = []
     for spec in entry.get("issuers", []):
         vcts = tuple(spec.get("vcts", []))
-        kind = "pid" if VCT_PID in vcts else "business" if VCT_BUSINESS_REGISTRATION in vcts else None
+        kind = next((k for vct, k in _KINDS if vct in vcts), None)
         if kind is None:
             continue
         identifier = _identifier(settings, spec["slug"], kind)

@@ -1,26 +1,36 @@
 """The demo's registered persons and businesses (``issuer/seed/subjects.json``) and their claims.
 
 A national issuer asserts what its own registers hold; this file stands in for those registers.
-Derived claims (``age_over_18``, ``age_over_21``) are computed at issuance time from the birth date,
-with the injected clock, so a credential never states an age that was not true when it was signed.
+Every subject is validated when the file is loaded (:mod:`idcore.asean`: names, partial birth
+dates, the national identifier's format and check digit, business registration numbers and
+LEI), so the issuer refuses to start rather than sign a malformed register entry. Derived claims
+(``age_over_18``, ``age_over_21``, ``age_in_years``, ``national_id_masked``) are computed at
+issuance time with the injected clock, conservatively for partial birth dates
+(:func:`idcore.asean.pid.derived_claims`), so a credential never states an age that was not
+certainly true when it was signed.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from idcore.asean.errors import AseanDataError
+from idcore.asean.mandate import check_business_claims, check_mandate_claims
+from idcore.asean.pid import check_person_claims, derived_claims
 
 __all__ = ["Subject", "SubjectRegistry", "credential_claims", "load_subjects"]
 
 _FORMAT = "lintas-issuer-subjects/1"
+_CHECKS = {"pid": check_person_claims, "business": check_business_claims, "mandate": check_mandate_claims}
 
 
 @dataclass(frozen=True, slots=True)
 class Subject:
-    """A person ("pid") or a business ("business") known to a national register."""
+    """A person ("pid"), a business ("business") or a person's mandate for a business ("mandate")."""
 
     id: str
     kind: str
@@ -53,23 +63,21 @@ def load_subjects(path: Path, country: str) -> SubjectRegistry:
         raise ValueError(f"{path} is not a {_FORMAT} file")
     subjects = [
         Subject(str(e["id"]), kind, str(e["country"]), str(e["login"]), str(e["display_name"]), dict(e["claims"]))
-        for kind, key in (("pid", "persons"), ("business", "businesses"))
+        for kind, key in (("pid", "persons"), ("business", "businesses"), ("mandate", "mandates"))
         for e in doc.get(key, [])
         if e.get("country") == country
     ]
+    for subject in subjects:
+        try:
+            _CHECKS[subject.kind](subject.claims)
+        except AseanDataError as exc:
+            raise ValueError(f"{path}: subject {subject.id}: {exc}") from None
     return SubjectRegistry(subjects)
-
-
-def _age_on(birthdate: str, today: date) -> int:
-    born = date.fromisoformat(birthdate)
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def credential_claims(subject: Subject, now: int) -> dict[str, Any]:
     """The claims to issue for ``subject`` at time ``now`` (derived age claims added for persons)."""
     claims: dict[str, Any] = json.loads(json.dumps(subject.claims))  # deep copy: issuance marks nested values
     if subject.kind == "pid":
-        age = _age_on(str(claims["birthdate"]), datetime.fromtimestamp(now, UTC).date())
-        claims["age_over_18"] = age >= 18
-        claims["age_over_21"] = age >= 21
+        claims.update(derived_claims(claims, datetime.fromtimestamp(now, UTC).date()))
     return claims

@@ -24,7 +24,7 @@ from idcore.oid4vci.metadata import (
 from issuer.authz import TenantAuthorizationServer
 from issuer.catalog import CountryInfo, TenantSpec
 from issuer.keys import TenantKeys
-from issuer.types_business import BUSINESS_TYPE
+from issuer.types_business import BUSINESS_TYPE, MANDATE_TYPE
 from issuer.types_pid import PID_TYPE
 
 __all__ = ["CONFIGURATIONS", "PROOF_ALGS", "SIGNED_METADATA_TYP", "Tenant", "credential_type_for"]
@@ -37,6 +37,7 @@ PROOF_ALGS = ("ES256",)
 CONFIGURATIONS: dict[str, tuple[str, str, CredentialType]] = {
     "pid": ("asean_pid_sd_jwt", "asean_pid", PID_TYPE),
     "business": ("asean_business_registration_sd_jwt", "asean_business_registration", BUSINESS_TYPE),
+    "mandate": ("asean_mandate_sd_jwt", "asean_mandate", MANDATE_TYPE),
 }
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from idcore.dcql import DcqlQuery, parse_query
 from idcore.errors import IdcoreError, Reason
 from idcore.trust.vct import ASEAN_COUNTRIES, ASSURANCE_LEVELS
+from verifier.asean_checks import check_asean_credentials, claim_is_true
 
 __all__ = [
     "ConfigError",
@@ -298,5 +299,7 @@ def check_policy(policy: Policy, credentials: Sequence[VerifiedCredentialView], 
         ):
             raise _violation(Reason.ASSURANCE_TOO_LOW, "issuer assurance level below the policy's minimum")
     for claim in policy.require_true:
-        if not any(c.claims.get(claim) is True for c in credentials):
+        # age_over_NN may also be met by a disclosed (possibly partial) birthdate, conservatively.
+        if not any(claim_is_true(c.claims, claim, now) for c in credentials):
             raise _violation(Reason.POLICY_NOT_MET, f"claim {claim} is not true")
+    check_asean_credentials(credentials)

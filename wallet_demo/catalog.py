@@ -18,6 +18,7 @@ __all__ = ["FEATURED", "Persona", "load_countries", "load_personas"]
 FEATURED = ("sg-tan-wei-ling", "th-somchai-jaidee", "vn-song-hong-trading")
 PID_CONFIGURATION = "asean_pid_sd_jwt"
 BUSINESS_CONFIGURATION = "asean_business_registration_sd_jwt"
+MANDATE_CONFIGURATION = "asean_mandate_sd_jwt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +26,7 @@ class Persona:
     """A demo identity the user can play."""
 
     id: str
-    kind: str  # "citizen" or "business"
+    kind: str  # "citizen", "business" or "mandate"
     country: str
     name: str
     representative: str | None
@@ -45,7 +46,7 @@ def _representative(claims: dict[str, Any]) -> str | None:
 
 
 def load_personas(path: Path) -> list[Persona]:
-    """Every seeded person and business, featured ones first."""
+    """Every seeded person, business and mandate, featured ones first."""
     doc = json.loads(path.read_text(encoding="utf-8"))
     personas = [
         Persona(p["id"], "citizen", p["country"], p["display_name"], None, PID_CONFIGURATION)
@@ -54,6 +55,10 @@ def load_personas(path: Path) -> list[Persona]:
         Persona(b["id"], "business", b["country"], b["display_name"], _representative(b.get("claims", {})),
                 BUSINESS_CONFIGURATION)
         for b in doc.get("businesses", [])
+    ] + [
+        Persona(m["id"], "mandate", m["country"], m["display_name"], m["claims"].get("person_full_name"),
+                MANDATE_CONFIGURATION)
+        for m in doc.get("mandates", [])
     ]  # fmt: skip
     order = {pid: i for i, pid in enumerate(FEATURED)}
     return sorted(personas, key=lambda p: order.get(p.id, len(order)))

@@ -49,6 +49,10 @@ SCENARIOS: dict[str, Scenario] = {
                  "Thai Government e-Procurement: register a foreign supplier", "TH",
                  "A Thai procurement portal registers a supplier from another member state with its "
                  "business registration credential."),
+        Scenario("th-supplier-mandate", "th-procurement", "supplier-mandate", "direct_post.jwt",
+                 "Thai Government e-Procurement: sign in for a supplier", "TH",
+                 "The director of a company from another member state signs in with their person ID and "
+                 "their mandate to act for the company; the portal checks that both name the same person."),
         Scenario("age-check", "age-check", "age-check", "direct_post.jwt", "Cross-border age check", "SG",
                  "A service checks that the visitor is 18 or older, and learns nothing else."),
     )

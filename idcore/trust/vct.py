@@ -16,6 +16,7 @@ __all__ = [
     "SERVICE_PID_ISSUANCE",
     "SERVICE_TYPES",
     "VCT_BUSINESS_REGISTRATION",
+    "VCT_MANDATE",
     "VCT_PID",
 ]
 
@@ -23,6 +24,8 @@ __all__ = [
 VCT_PID = "https://lintas.asean.example/vct/pid/v1"
 #: Business (legal person) registration credential.
 VCT_BUSINESS_REGISTRATION = "https://lintas.asean.example/vct/business-registration/v1"
+#: A person's mandate to act for a business (role and scope), issued by the business registry.
+VCT_MANDATE = "https://lintas.asean.example/vct/mandate/v1"
 
 #: The entity issues person-identification credentials.
 SERVICE_PID_ISSUANCE = "https://lintas.asean.example/svc/pid-issuance"

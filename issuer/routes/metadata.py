@@ -4,8 +4,10 @@
   string inserted between host and path of the identifier), ``application/json``, or signed
   (Section 12.2.3, ``application/jwt`` with ``x5c``) when the wallet prefers ``application/jwt``.
 * ``/.well-known/oauth-authorization-server<path>`` (RFC 8414 Section 3.1).
-* SD-JWT VC Type Metadata at the path of each ``vct`` URL (draft-ietf-oauth-sd-jwt-vc
-  Section 6.3.1), served as the exact bytes whose digest is ``vct#integrity``.
+* SD-JWT VC Type Metadata of every credential type of the scheme at the path of its ``vct``
+  URL (draft-ietf-oauth-sd-jwt-vc Section 8.3.1), served as the exact bytes whose digest is
+  ``vct#integrity``, with an explicit freshness lifetime (Section 5 "Retrieving Documents and
+  Resources via HTTP": ``Cache-Control: max-age``) and ``X-Content-Type-Options: nosniff``.
 * ``/healthz``: the store answers.
 """
 
@@ -16,6 +18,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from idcore.oid4vci.metadata import type_metadata_bytes
+from issuer.catalog import CREDENTIAL_TYPES
 from issuer.service import IssuerService
 from issuer.tenant import Tenant
 from lintas import __version__
@@ -49,23 +53,27 @@ def _add_tenant_routes(router: APIRouter, tenant: Tenant, service: IssuerService
         return JSONResponse(tenant.as_metadata(), headers=METADATA_CACHE)
 
 
+#: Type Metadata is static per release and pinned by ``vct#integrity``: a day of freshness is safe.
+TYPE_METADATA_HEADERS = {
+    "Cache-Control": "public, max-age=86400",
+    "X-Content-Type-Options": "nosniff",
+}
+
+
 def _add_type_route(router: APIRouter, vct_path: str, document: bytes) -> None:
     @router.get(vct_path, summary=f"SD-JWT VC type metadata {vct_path}", tags=["metadata"])
     async def type_metadata() -> Response:
-        return Response(document, media_type="application/json", headers=METADATA_CACHE)
+        return Response(document, media_type="application/json", headers=TYPE_METADATA_HEADERS)
 
 
 def metadata_router(service: IssuerService) -> APIRouter:
     """Metadata routes of every tenant, type metadata and health."""
     router = APIRouter()
-    served: set[str] = set()
     for tenant in service.tenants:
         _add_tenant_routes(router, tenant, service)
-        vct_path = urlsplit(tenant.ctype.vct).path
-        if vct_path in served:
-            continue
-        served.add(vct_path)
-        _add_type_route(router, vct_path, tenant.type_metadata)
+    for ctype in CREDENTIAL_TYPES:
+        # The same function that gives the tenants' vct#integrity, so the digests match.
+        _add_type_route(router, urlsplit(ctype.vct).path, type_metadata_bytes(ctype))
 
     @router.get("/healthz", tags=["health"])
     async def healthz() -> JSONResponse:

@@ -36,7 +36,7 @@ def test_keyboard_only_issuance_and_presentation(stack: Stack, context: Any, pag
     page.keyboard.press("Enter")
     page.get_by_test_id("received").wait_for()
     _check_page(page)
-    expect(page.locator("dl.claims span[lang=vi]").first).to_have_text("Tên")
+    expect(page.locator("dl.claims span[lang=vi]").first).to_have_text("Họ và tên")  # full_name, the first PID claim
     shot(page, "1-card")
 
     rp = context.new_page()

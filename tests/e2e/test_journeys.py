@@ -27,7 +27,7 @@ def test_sg_citizen_receives_pid_and_onboards_at_my_bank(stack: Stack, context: 
     offer = receive_with_pin(page, stack, "SG", "sg-tan-wei-ling")
     expect(page.get_by_test_id("credential-card")).to_contain_text("ASEAN Person Identification")
     expect(page.get_by_test_id("registry").first).to_contain_text("Listed in the ASEAN trust registry")
-    expect(page.locator("dl.claims span[lang=ms]").first).to_have_text("Nama diberi")
+    expect(page.locator("dl.claims span[lang=ms]").first).to_have_text("Nama penuh")  # full_name, the first PID claim
     expect(page.locator("[data-claim=given_name]")).to_have_text("Wei Ling")
     expect(page.get_by_test_id("status").first).to_have_text("Valid")
     assert_no_stray_text(page)

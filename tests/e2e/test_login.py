@@ -27,8 +27,9 @@ def test_th_citizen_receives_pid_through_national_login(stack: Stack, page: Any,
     _to_login(stack, page, shot)
     page.get_by_role("button", name="Log in and share my data").click()
     page.get_by_test_id("received").wait_for()
-    expect(page.locator("[data-claim='national_extensions.local_name']")).to_have_text("สมชาย ใจดี")
-    expect(page.locator("dl.claims span[lang=th]").first).to_have_text("ชื่อ")
+    expect(page.locator("[data-claim=full_name]")).to_have_text("สมชาย ใจดี")  # as written, in Thai script
+    expect(page.locator("[data-claim=full_name_latin]")).to_have_text("Somchai Jaidee")
+    expect(page.locator("dl.claims span[lang=th]").first).to_have_text("ชื่อเต็ม")
     expect(page.get_by_test_id("status").first).to_have_text("Valid")
     shot(page, "2-pid-card")
     assert page.script_errors == []

@@ -22,7 +22,8 @@ from tests.softhsm import SoftHsmToken, softhsm_token  # noqa: F401  (pytest fix
 def test_every_member_state_is_configured(tmp_path: Path, country: str) -> None:
     info = load_country(make_settings(tmp_path, country=country))
     kinds = sorted(t.kind for t in info.tenants)
-    assert kinds == (["business", "pid"] if country in {"SG", "MY", "TH", "VN"} else ["pid"])
+    expected = ["business", "pid"] if country in {"SG", "MY", "TH", "VN"} else ["pid"]
+    assert kinds == (["business", "mandate", "pid"] if country == "VN" else expected)
     pid = next(t for t in info.tenants if t.kind == "pid")
     assert pid.identifier == f"http://127.0.0.1:8101/{country.lower()}"
     assert "en" in pid.names

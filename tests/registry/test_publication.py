@@ -8,7 +8,7 @@ import pytest
 
 from idcore.errors import Reason, TrustError
 from idcore.trust import VCT_BUSINESS_REGISTRATION, VCT_PID, TrustListPin, verify_trust_list
-from idcore.trust.vct import ASEAN_COUNTRIES
+from idcore.trust.vct import ASEAN_COUNTRIES, VCT_MANDATE
 from lintas import __version__
 
 from .helpers import SG_PID, Registry
@@ -25,7 +25,8 @@ def test_trust_list_is_a_pinned_jws_with_all_countries(shared: Registry) -> None
     for code in ("SG", "MY", "TH", "VN"):
         country = trust_list.country(code)
         assert country is not None
-        assert {v for i in country.issuers for v in i.vcts} == {VCT_PID, VCT_BUSINESS_REGISTRATION}
+        expected = {VCT_PID, VCT_BUSINESS_REGISTRATION} | ({VCT_MANDATE} if code == "VN" else set())
+        assert {v for i in country.issuers for v in i.vcts} == expected
 
 
 def test_trust_list_does_not_verify_under_another_pin(shared: Registry) -> None:

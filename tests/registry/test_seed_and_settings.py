@@ -16,7 +16,7 @@ from idcore.ports import FixedClock
 from idcore.trust import SERVICE_LEGAL_PERSON_ISSUANCE, SERVICE_PID_ISSUANCE, VCT_BUSINESS_REGISTRATION, VCT_PID
 from idcore.trust.anchors import find_issuer_for_certificate
 from idcore.trust.decision import is_authorised
-from idcore.trust.vct import ASEAN_COUNTRIES
+from idcore.trust.vct import ASEAN_COUNTRIES, VCT_MANDATE
 from idcore.x509 import certificates_from_pem
 from lintas.kv import open_store
 from lintas.oauth import hash_secret
@@ -51,7 +51,7 @@ def test_seed_lists_all_member_states_in_english_and_local_languages() -> None:
         assert any(script in name for name in countries[code]["names"].values()), code
     for code in ("SG", "MY", "TH", "VN"):
         vcts = {v for i in countries[code]["issuers"] for v in i["vcts"]}
-        assert vcts == {VCT_PID, VCT_BUSINESS_REGISTRATION}
+        assert vcts == {VCT_PID, VCT_BUSINESS_REGISTRATION} | ({VCT_MANDATE} if code == "VN" else set())
         services = {s for i in countries[code]["issuers"] for s in i["service_types"]}
         assert SERVICE_LEGAL_PERSON_ISSUANCE in services
 
@@ -81,7 +81,7 @@ def test_every_seeded_issuer_gets_a_usable_document_signer(seeded: RegistryServi
     published = seeded.current()
     now = seeded.clock.now()
     issuers = [i for c in published.trust_list.countries for i in c.issuers]
-    assert len(issuers) == 15
+    assert len(issuers) == 16  # a PID issuer per state, 4 business registries, the VN mandate issuer
     for issuer in issuers:
         directory = issuer_material_dir(seeded.settings.data_dir, issuer.issuer_id)
         assert directory is not None

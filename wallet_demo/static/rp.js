@@ -17,6 +17,8 @@ const REASONS = {
   expired: "the credential has expired",
   wallet_error: "the user declined in the wallet",
   bad_signature: "a signature does not verify",
+  mandate_mismatch: "the mandate does not name this person or this company",
+  invalid_identifier: "the national identity number is not valid",
 };
 let countries = {};
 

@@ -98,11 +98,13 @@ async function personasPage() {
       const login = h("button", { type: "button", class: "secondary" }, "Get it by logging in");
       pin.addEventListener("click", () => busy(pin, requestOffer(p, "pre-authorized_code", out).catch((e) => out.append(alertBox(e.message, "No offer")))));
       login.addEventListener("click", () => busy(login, requestOffer(p, "authorization_code", out).catch((e) => out.append(alertBox(e.message, "No offer")))));
-      fill(out, h("div", { class: "panel" }, h("p", {}, `Ask your national issuer for your ${p.kind === "citizen" ? "person ID" : "business registration"} credential:`), pin, login));
+      fill(out, h("div", { class: "panel" }, h("p", {}, `Ask your national issuer for your ${{ citizen: "person ID", mandate: "mandate" }[p.kind] || "business registration"} credential:`), pin, login));
       pick.closest("li").append(out); // the next step appears right under the chosen persona
       out.scrollIntoView();
     })()));
-    const who = p.kind === "citizen" ? `Citizen of ${countryName(p.country)}` : `${p.representative || "Representative"} for a company in ${countryName(p.country)}`;
+    const who = p.kind === "citizen" ? `Citizen of ${countryName(p.country)}`
+      : p.kind === "mandate" ? `${p.representative}'s mandate for a company in ${countryName(p.country)}`
+      : `${p.representative || "Representative"} for a company in ${countryName(p.country)}`;
     return h("li", { class: "panel" }, h("p", {}, h("span", { class: "flag", "aria-hidden": "true" }, flag(p.country)), " ", h("strong", {}, p.name)), h("p", { class: "hint" }, who), pick);
   });
   show("Choose a persona", h("p", {}, "Demo identities from the national issuers' seed data."), h("ul", { class: "personas" }, items), out);
