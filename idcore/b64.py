@@ -8,17 +8,35 @@ check over one string would "verify" a tampered twin.
 
 JSON (RFC 8259 Section 4) leaves duplicate member names undefined; RFC 7515 Section 5.2
 and RFC 9901 Section 7.1 require rejecting them, so :func:`json_loads` does.
+
+RFC 8259 Section 9 lets a parser "set limits on the maximum depth of nesting" and on sizes:
+:func:`json_loads` refuses documents nested deeper than :data:`MAX_JSON_DEPTH` (``too_deep``)
+or holding more than :data:`MAX_JSON_VALUES` values (``too_many``), both checked on the text
+*before* any Python object is built, so a hostile document costs a few scans of its bytes.
 """
 
 from __future__ import annotations
 
 import binascii
 import json
+import re
 from typing import Any
 
 from idcore.errors import IdcoreError, Reason
 
-__all__ = ["b64u_decode", "b64u_encode", "json_dumps", "json_loads"]
+__all__ = ["MAX_JSON_DEPTH", "MAX_JSON_VALUES", "b64u_decode", "b64u_encode", "json_dumps", "json_loads"]
+
+#: Deepest nesting of arrays and objects :func:`json_loads` accepts. Everything Lintas reads
+#: (JOSE headers, credential payloads and Disclosures, DCQL queries, OAuth and OpenID4VP
+#: messages, trust lists) nests fewer than 10 levels; 32 leaves room and keeps every recursive
+#: consumer (claim processing, ``json.dumps`` of results) far below Python's recursion limit.
+MAX_JSON_DEPTH = 32
+#: Most values (scalars, arrays, objects; an object member counts once) in one document.
+#: Parsing costs up to ~25 bytes of Python objects per input byte for tiny values
+#: (``[{},{},...]``), so the count, not the size, bounds memory: 65,536 values are at most
+#: ~13 MB of objects. The largest documents parsed (a trust list under its 2 MiB fetch cap, a
+#: ``vp_token`` of 16 presentations) hold a few thousand values.
+MAX_JSON_VALUES = 65_536
 
 _TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
 _PADDING = (b"", b"", b"==", b"=")
@@ -80,10 +98,50 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no
 _SCAN = _DECODER.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder.__init__, not typed
 
 
-def json_loads(data: str | bytes) -> Any:
-    """Parse RFC 8259 JSON, refusing duplicate member names, NaN/Infinity and bad UTF-8."""
+# A JSON string literal (RFC 8259 Section 7); the two alternatives are disjoint, so matching is linear.
+_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+# bytes.translate tables: keep only brackets, and map both kinds to one pair.
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_TO_PARENS = bytes.maketrans(b"[]{}", b"()()")
+
+
+def _check_structure(text: str, max_depth: int, max_values: int) -> None:
+    """Refuse ``text`` if it nests deeper than ``max_depth`` or holds more than ``max_values`` values.
+
+    Cheap bounds first: depth <= number of '[' and '{' (two C-speed counts; free for texts of
+    under ``2 * max_depth`` characters), values <= (length + 1) / 2. Only a text that passes
+    neither bound gets the exact check, on its skeleton without string literals (brackets and
+    commas inside strings do not count): values <= commas + containers + 1, and the depth is
+    the number of rounds of deleting every innermost ``()`` pair until nothing is left.
+    """
+    size = len(text)
+    depth_unknown = size > 2 * max_depth and text.count("[") + text.count("{") > max_depth
+    if not depth_unknown and size <= 2 * max_values:
+        return
+    skeleton = _STRING_LITERAL.sub("", text).encode("ascii", "ignore")  # non-ASCII outside strings: invalid
+    brackets = skeleton.translate(_TO_PARENS, _NOT_BRACKETS)
+    if skeleton.count(b",") + brackets.count(b"(") + 1 > max_values:
+        raise IdcoreError(Reason.TOO_MANY, f"JSON with more than {max_values} values")
+    depth = 0
+    while brackets:
+        shorter = brackets.replace(b"()", b"")
+        if len(shorter) == len(brackets):
+            raise IdcoreError(Reason.MALFORMED, "invalid JSON: unbalanced brackets")
+        depth += 1
+        if depth > max_depth:
+            raise IdcoreError(Reason.TOO_DEEP, f"JSON nested deeper than {max_depth}")
+        brackets = shorter
+
+
+def json_loads(data: str | bytes, *, max_depth: int = MAX_JSON_DEPTH, max_values: int = MAX_JSON_VALUES) -> Any:
+    """Parse RFC 8259 JSON, refusing duplicate member names, NaN/Infinity and bad UTF-8.
+
+    Also refuses nesting deeper than ``max_depth`` (``too_deep``) and more than ``max_values``
+    values (``too_many``), checked before parsing (RFC 8259 Section 9).
+    """
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
+        _check_structure(text, max_depth, max_values)
         # Hot path: the C scanner directly, when the value fills the whole text (no surrounding
         # whitespace); anything else takes the full decoder, which handles whitespace and errors.
         try:
