@@ -110,10 +110,9 @@ def parse_compact(token: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedJw
         raise JoseError(Reason.MALFORMED, "JWS is not a string")
     if len(token) > max_bytes:
         raise JoseError(Reason.TOO_LARGE, f"JWS longer than {max_bytes} bytes")
-    parts = token.split(".")
-    if len(parts) != 3:
+    if token.count(".") != 2:  # before splitting: "...." would become a list of pointers per byte
         raise JoseError(Reason.MALFORMED, "compact JWS must have three parts")
-    h64, p64, s64 = parts
+    h64, p64, s64 = token.split(".")
     if len(h64) > MAX_HEADER_BYTES:
         raise JoseError(Reason.TOO_LARGE, f"JWS protected header longer than {MAX_HEADER_BYTES} bytes")
     try:

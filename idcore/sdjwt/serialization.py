@@ -109,7 +109,12 @@ def _parse_json(obj: Mapping[str, Any], max_bytes: int) -> SdJwtParts:
     entry = _the_signature(obj)
     protected, signature = entry.get("protected"), entry.get("signature")
     header = entry.get("header", {})
-    if not all(isinstance(v, str) for v in (payload, protected, signature)) or not isinstance(header, dict):
+    if (
+        not isinstance(payload, str)
+        or not isinstance(protected, str)
+        or not isinstance(signature, str)
+        or not isinstance(header, dict)
+    ):
         raise SdJwtError(Reason.MALFORMED, "JWS JSON needs payload, protected, signature and an object header")
     disclosures = _disclosure_list(header.get("disclosures", []))
     kb = header.get("kb_jwt")
