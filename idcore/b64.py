@@ -33,10 +33,11 @@ __all__ = ["MAX_JSON_DEPTH", "MAX_JSON_VALUES", "b64u_decode", "b64u_encode", "j
 MAX_JSON_DEPTH = 32
 #: Most values (scalars, arrays, objects; an object member counts once) in one document.
 #: Parsing costs up to ~25 bytes of Python objects per input byte for tiny values
-#: (``[{},{},...]``), so the count, not the size, bounds memory: 65,536 values are at most
-#: ~13 MB of objects. The largest documents parsed (a trust list under its 2 MiB fetch cap, a
-#: ``vp_token`` of 16 presentations) hold a few thousand values.
-MAX_JSON_VALUES = 65_536
+#: (``[{},{},...]``), so the count, not the size, bounds memory: 32,768 values are at most
+#: ~6.5 MB of objects (measured in tests/security/test_parser_cost.py). The largest documents
+#: parsed (a trust list under its 2 MiB fetch cap, a ``vp_token`` of 16 presentations) hold a
+#: few thousand values.
+MAX_JSON_VALUES = 32_768
 
 _TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
 _PADDING = (b"", b"", b"==", b"=")
@@ -73,7 +74,8 @@ def b64u_decode(text: str | bytes) -> bytes:
         if rem == 1 or _LOW_BITS[raw[-1]] & (0b1111 if rem == 2 else 0b11):
             raise IdcoreError(Reason.BAD_BASE64, "not canonical base64url")
     try:
-        return binascii.a2b_base64(raw.translate(_TO_STANDARD) + _PADDING[rem], strict_mode=True)
+        standard = raw.translate(_TO_STANDARD)
+        return binascii.a2b_base64(standard + _PADDING[rem] if rem else standard, strict_mode=True)
     except (binascii.Error, ValueError):
         raise IdcoreError(Reason.BAD_BASE64, "not canonical base64url") from None
 
@@ -98,39 +100,39 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no
 _SCAN = _DECODER.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder.__init__, not typed
 
 
-# A JSON string literal (RFC 8259 Section 7); the two alternatives are disjoint, so matching is linear.
-_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-# bytes.translate tables: keep only brackets, and map both kinds to one pair.
-_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
-_TO_PARENS = bytes.maketrans(b"[]{}", b"()()")
+# A JSON string literal (RFC 8259 Section 7) or one structural character. The possessive
+# repeats never backtrack, so a megabyte-long string is matched in constant memory.
+_TOKEN = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"|[\[\]{},]')
 
 
 def _check_structure(text: str, max_depth: int, max_values: int) -> None:
     """Refuse ``text`` if it nests deeper than ``max_depth`` or holds more than ``max_values`` values.
 
-    Cheap bounds first: depth <= number of '[' and '{' (two C-speed counts; free for texts of
-    under ``2 * max_depth`` characters), values <= (length + 1) / 2. Only a text that passes
-    neither bound gets the exact check, on its skeleton without string literals (brackets and
-    commas inside strings do not count): values <= commas + containers + 1, and the depth is
-    the number of rounds of deleting every innermost ``()`` pair until nothing is left.
+    Cheap bounds first (free for the short texts of the verify hot path): the depth is at most
+    the number of '[' and '{', and at most half the length; the values at most half the length.
+    Only a text that passes neither gets the exact walk over its structural characters (string
+    literals skipped whole), which stops at the first limit broken: at most ~3 x ``max_values``
+    steps and constant memory, whatever the size of the text.
     """
     size = len(text)
-    depth_unknown = size > 2 * max_depth and text.count("[") + text.count("{") > max_depth
-    if not depth_unknown and size <= 2 * max_values:
+    if size <= 2 * max_values and (size <= 2 * max_depth or text.count("[") + text.count("{") <= max_depth):
         return
-    skeleton = _STRING_LITERAL.sub("", text).encode("ascii", "ignore")  # non-ASCII outside strings: invalid
-    brackets = skeleton.translate(_TO_PARENS, _NOT_BRACKETS)
-    if skeleton.count(b",") + brackets.count(b"(") + 1 > max_values:
-        raise IdcoreError(Reason.TOO_MANY, f"JSON with more than {max_values} values")
-    depth = 0
-    while brackets:
-        shorter = brackets.replace(b"()", b"")
-        if len(shorter) == len(brackets):
-            raise IdcoreError(Reason.MALFORMED, "invalid JSON: unbalanced brackets")
-        depth += 1
-        if depth > max_depth:
-            raise IdcoreError(Reason.TOO_DEEP, f"JSON nested deeper than {max_depth}")
-        brackets = shorter
+    depth, values = 0, 1
+    for token in _TOKEN.finditer(text):
+        char = text[token.start()]
+        if char == '"':
+            continue
+        if char == "[" or char == "{":
+            depth += 1
+            values += 1
+            if depth > max_depth:
+                raise IdcoreError(Reason.TOO_DEEP, f"JSON nested deeper than {max_depth}")
+        elif char == ",":
+            values += 1
+        else:
+            depth -= 1
+        if values > max_values:
+            raise IdcoreError(Reason.TOO_MANY, f"JSON with more than {max_values} values")
 
 
 def json_loads(data: str | bytes, *, max_depth: int = MAX_JSON_DEPTH, max_values: int = MAX_JSON_VALUES) -> Any:
