@@ -13,6 +13,8 @@ import json
 import zlib
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from idcore.b64 import MAX_JSON_DEPTH, MAX_JSON_VALUES, b64u_encode, json_dumps, json_loads
 from idcore.dcql import parse_query, parse_query_json
 from idcore.jose import parse_compact, sign_compact
@@ -177,8 +179,6 @@ def test_jws_json_over_the_size_limit_is_too_large_before_copying() -> None:
 
 
 def test_jwe_over_the_size_limit_is_too_large() -> None:
-    from cryptography.hazmat.primitives.asymmetric import ec
-
     token = "e" * (MAX_JWE_BYTES + 1) + "...."
     key = ec.generate_private_key(ec.SECP256R1())
     assert_refused_cheaply(lambda: decrypt_compact(token, key), "too_large", len(token))
@@ -190,8 +190,6 @@ def test_jwe_header_at_the_cap_is_refused_after_reading_4_kib() -> None:
 
 
 def test_jwe_of_separators_is_malformed_before_splitting() -> None:
-    from cryptography.hazmat.primitives.asymmetric import ec
-
     token = "." * (MAX_JWE_BYTES - 1)
     key = ec.generate_private_key(ec.SECP256R1())
     assert_refused_cheaply(lambda: decrypt_compact(token, key), "malformed", len(token))
