@@ -11,9 +11,12 @@ import base64
 import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from idcore.b64 import MAX_JSON_DEPTH, MAX_JSON_VALUES, b64u_encode, json_dumps, json_loads
 from idcore.dcql import query as dcql
@@ -22,6 +25,7 @@ from idcore.errors import IdcoreError
 from idcore.jose import MAX_HEADER_BYTES, sign_compact, verify_compact
 from idcore.jwk import public_jwk
 from idcore.oid4vp.jwe import MAX_JWE_HEADER_BYTES, decrypt_compact, encrypt_compact
+from idcore.oid4vp.response import MAX_FORM_FIELDS, parse_form
 from idcore.ports import FixedClock, SystemRandom
 from idcore.sdjwt import verify_sd_jwt
 from idcore.sdjwt.serialization import MAX_DISCLOSURE_BYTES, MAX_DISCLOSURES
@@ -278,3 +282,19 @@ def test_limits_do_not_mutate_inputs() -> None:
     before = copy.deepcopy(query)
     assert _reason(lambda: dcql.parse_query(query)) == "invalid_query"
     assert query == before
+
+
+# --- form bodies (idcore.oid4vp.response) ------------------------------------------------------
+
+
+@settings(max_examples=200, derandomize=True, database=None)
+@given(st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=40), max_size=MAX_FORM_FIELDS))
+def test_form_decoding_agrees_with_the_standard_library(fields: dict[str, str]) -> None:
+    body = urlencode(fields).encode()
+    assert parse_form(body) == dict(parse_qsl(body.decode(), keep_blank_values=True))
+
+
+def test_form_field_limit_is_exact() -> None:
+    fields = {f"f{i}": "v" for i in range(MAX_FORM_FIELDS)}
+    assert len(parse_form(urlencode(fields).encode())) == MAX_FORM_FIELDS
+    assert _reason(lambda: parse_form(urlencode({**fields, "one": "more"}).encode())) == "too_many"
