@@ -8,17 +8,36 @@ check over one string would "verify" a tampered twin.
 
 JSON (RFC 8259 Section 4) leaves duplicate member names undefined; RFC 7515 Section 5.2
 and RFC 9901 Section 7.1 require rejecting them, so :func:`json_loads` does.
+
+RFC 8259 Section 9 lets a parser "set limits on the maximum depth of nesting" and on sizes:
+:func:`json_loads` refuses documents nested deeper than :data:`MAX_JSON_DEPTH` (``too_deep``)
+or holding more than :data:`MAX_JSON_VALUES` values (``too_many``), both checked on the text
+*before* any Python object is built, so a hostile document costs a few scans of its bytes.
 """
 
 from __future__ import annotations
 
 import binascii
 import json
+import re
 from typing import Any
 
 from idcore.errors import IdcoreError, Reason
 
-__all__ = ["b64u_decode", "b64u_encode", "json_dumps", "json_loads"]
+__all__ = ["MAX_JSON_DEPTH", "MAX_JSON_VALUES", "b64u_decode", "b64u_encode", "json_dumps", "json_loads"]
+
+#: Deepest nesting of arrays and objects :func:`json_loads` accepts. Everything Lintas reads
+#: (JOSE headers, credential payloads and Disclosures, DCQL queries, OAuth and OpenID4VP
+#: messages, trust lists) nests fewer than 10 levels; 32 leaves room and keeps every recursive
+#: consumer (claim processing, ``json.dumps`` of results) far below Python's recursion limit.
+MAX_JSON_DEPTH = 32
+#: Most values (scalars, arrays, objects; an object member counts once) in one document.
+#: Parsing costs up to ~25 bytes of Python objects per input byte for tiny values
+#: (``[{},{},...]``), so the count, not the size, bounds memory: 32,768 values are at most
+#: ~6.5 MB of objects (measured in tests/security/test_parser_cost.py). The largest documents
+#: parsed (a trust list under its 2 MiB fetch cap, a ``vp_token`` of 16 presentations) hold a
+#: few thousand values.
+MAX_JSON_VALUES = 32_768
 
 _TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
 _PADDING = (b"", b"", b"==", b"=")
@@ -55,7 +74,8 @@ def b64u_decode(text: str | bytes) -> bytes:
         if rem == 1 or _LOW_BITS[raw[-1]] & (0b1111 if rem == 2 else 0b11):
             raise IdcoreError(Reason.BAD_BASE64, "not canonical base64url")
     try:
-        return binascii.a2b_base64(raw.translate(_TO_STANDARD) + _PADDING[rem], strict_mode=True)
+        standard = raw.translate(_TO_STANDARD)
+        return binascii.a2b_base64(standard + _PADDING[rem] if rem else standard, strict_mode=True)
     except (binascii.Error, ValueError):
         raise IdcoreError(Reason.BAD_BASE64, "not canonical base64url") from None
 
@@ -80,10 +100,50 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicates, parse_constant=_no
 _SCAN = _DECODER.scan_once  # type: ignore[attr-defined]  # set by JSONDecoder.__init__, not typed
 
 
-def json_loads(data: str | bytes) -> Any:
-    """Parse RFC 8259 JSON, refusing duplicate member names, NaN/Infinity and bad UTF-8."""
+# A JSON string literal (RFC 8259 Section 7) or one structural character. The possessive
+# repeats never backtrack, so a megabyte-long string is matched in constant memory.
+_TOKEN = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"|[\[\]{},]')
+
+
+def _check_structure(text: str, max_depth: int, max_values: int) -> None:
+    """Refuse ``text`` if it nests deeper than ``max_depth`` or holds more than ``max_values`` values.
+
+    Cheap bounds first (free for the short texts of the verify hot path): the depth is at most
+    the number of '[' and '{', and at most half the length; the values at most half the length.
+    Only a text that passes neither gets the exact walk over its structural characters (string
+    literals skipped whole), which stops at the first limit broken: at most ~3 x ``max_values``
+    steps and constant memory, whatever the size of the text.
+    """
+    size = len(text)
+    if size <= 2 * max_values and (size <= 2 * max_depth or text.count("[") + text.count("{") <= max_depth):
+        return
+    depth, values = 0, 1
+    for token in _TOKEN.finditer(text):
+        char = text[token.start()]
+        if char == '"':
+            continue
+        if char == "[" or char == "{":
+            depth += 1
+            values += 1
+            if depth > max_depth:
+                raise IdcoreError(Reason.TOO_DEEP, f"JSON nested deeper than {max_depth}")
+        elif char == ",":
+            values += 1
+        else:
+            depth -= 1
+        if values > max_values:
+            raise IdcoreError(Reason.TOO_MANY, f"JSON with more than {max_values} values")
+
+
+def json_loads(data: str | bytes, *, max_depth: int = MAX_JSON_DEPTH, max_values: int = MAX_JSON_VALUES) -> Any:
+    """Parse RFC 8259 JSON, refusing duplicate member names, NaN/Infinity and bad UTF-8.
+
+    Also refuses nesting deeper than ``max_depth`` (``too_deep``) and more than ``max_values``
+    values (``too_many``), checked before parsing (RFC 8259 Section 9).
+    """
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
+        _check_structure(text, max_depth, max_values)
         # Hot path: the C scanner directly, when the value fills the whole text (no surrounding
         # whitespace); anything else takes the full decoder, which handles whitespace and errors.
         try:

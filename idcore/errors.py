@@ -30,6 +30,10 @@ class Reason(StrEnum):
     # input shape
     MALFORMED = "malformed"
     TOO_LARGE = "too_large"
+    #: more items (signatures, disclosures, digests, JSON values, query entries) than a limit allows
+    TOO_MANY = "too_many"
+    #: JSON or claims nested deeper than a limit allows
+    TOO_DEEP = "too_deep"
     BAD_BASE64 = "bad_base64"
     DUPLICATE_MEMBER = "duplicate_member"
     # JOSE

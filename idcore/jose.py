@@ -5,7 +5,10 @@ algorithm is never taken from the token alone (RFC 8725 Sections 3.1 and 3.11). 
 outright: ``alg: none`` and MAC algorithms (never in :data:`SUPPORTED_ALGS`), unknown
 ``crit`` parameters (RFC 7515 Section 4.1.11), a ``jwk`` header with private members,
 duplicate JSON member names (RFC 7515 Section 5.2), non-canonical base64url, and inputs
-over a size limit.
+over the size limits below (checked before anything is decoded). Only the Compact
+Serialization is parsed here: it carries exactly one signature, which is all any profile in
+Lintas needs (HAIP 1.0; the JWS JSON form of RFC 9901 Section 8 is handled, with one
+signature only, in :mod:`idcore.sdjwt.serialization`).
 
 ECDSA signatures use the fixed-size ``R || S`` form of RFC 7518 Section 3.4.
 """
@@ -28,6 +31,7 @@ from idcore.ports import Signer
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "MAX_HEADER_BYTES",
     "SUPPORTED_ALGS",
     "KeySigner",
     "ParsedJws",
@@ -42,7 +46,18 @@ __all__ = [
 
 #: The only algorithms idcore can ever verify. Callers narrow this per call.
 SUPPORTED_ALGS = frozenset({"ES256", "ES384", "EdDSA", "Ed25519"})
+#: Longest compact JWS accepted unless the caller says otherwise. An Issuer-signed SD-JWT VC
+#: (PID with a portrait) is a few kB to ~100 kB; request objects, status list tokens and
+#: KB-JWTs are smaller. Callers with larger needs pass ``max_bytes`` explicitly.
 DEFAULT_MAX_BYTES = 256 * 1024
+#: Longest encoded protected header. The largest legitimate header carries an ``x5c`` chain
+#: (HAIP 1.0 Section 6.1.1: leaf and intermediates, never the anchor) of two or three ~1 kB
+#: certificates; 16 KiB leaves room for five larger ones.
+MAX_HEADER_BYTES = 16 * 1024
+#: Headers up to this size are kept in the decode cache (an issuer's header repeats across
+#: credentials); larger ones are decoded every time, so the cache holds at most
+#: 512 x (8 KiB + its decoded form), a few MB, whatever an attacker sends.
+_CACHED_HEADER_BYTES = 8 * 1024
 
 _EC_ALGS: dict[str, tuple[str, int, ec.EllipticCurveSignatureAlgorithm]] = {
     "ES256": ("secp256r1", 32, ec.ECDSA(hashes.SHA256())),
@@ -95,12 +110,13 @@ def parse_compact(token: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedJw
         raise JoseError(Reason.MALFORMED, "JWS is not a string")
     if len(token) > max_bytes:
         raise JoseError(Reason.TOO_LARGE, f"JWS longer than {max_bytes} bytes")
-    parts = token.split(".")
-    if len(parts) != 3:
+    if token.count(".") != 2:  # before splitting: "...." would become a list of pointers per byte
         raise JoseError(Reason.MALFORMED, "compact JWS must have three parts")
-    h64, p64, s64 = parts
+    h64, p64, s64 = token.split(".")
+    if len(h64) > MAX_HEADER_BYTES:
+        raise JoseError(Reason.TOO_LARGE, f"JWS protected header longer than {MAX_HEADER_BYTES} bytes")
     try:
-        header = dict(_decode_header(h64))
+        header = dict(_decode_header(h64) if len(h64) <= _CACHED_HEADER_BYTES else _decode_header_uncached(h64))
         payload = b64u_decode(p64)
         signature = b64u_decode(s64)
     except IdcoreError as exc:
@@ -108,15 +124,19 @@ def parse_compact(token: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ParsedJw
     return ParsedJws(header, payload, f"{h64}.{p64}".encode("ascii"), signature)
 
 
+def _decode_header_uncached(h64: str) -> dict[str, Any]:
+    header = json_loads(b64u_decode(h64))
+    if not isinstance(header, dict):
+        raise JoseError(Reason.MALFORMED, "JWS header is not a JSON object")
+    return header
+
+
 @lru_cache(maxsize=512)
 def _decode_header(h64: str) -> dict[str, Any]:
     """Decode a protected header. Cached: an issuer's header (with its ``x5c`` chain) repeats
     across every credential it signs, and decoding is a measured part of the verify hot path.
     Callers get a shallow copy from :func:`parse_compact`; failures are never cached."""
-    header = json_loads(b64u_decode(h64))
-    if not isinstance(header, dict):
-        raise JoseError(Reason.MALFORMED, "JWS header is not a JSON object")
-    return header
+    return _decode_header_uncached(h64)
 
 
 @lru_cache(maxsize=64)

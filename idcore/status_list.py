@@ -19,7 +19,11 @@ Sections implemented (``/work/shared/specs/draft-ietf-oauth-status-list.md``):
   unpredictable status list index"): :func:`allocate_index` draws a random unused index.
 
 Decompression is capped ("Correct decoding and parsing of the encoded Status List"): a few
-kilobytes of ZLIB can expand to gigabytes, so we never inflate more than the caller allows.
+kilobytes of ZLIB can expand to gigabytes, so we never inflate more than the declared ``bits``
+times the deployment's most entries (:data:`DEFAULT_MAX_ENTRIES`) allow, nor more than
+:data:`DEFAULT_MAX_DECOMPRESSED_BYTES`; ``zlib.decompressobj`` stops at that length, so a bomb
+costs at most the cap. The token itself is capped at :data:`idcore.jose.DEFAULT_MAX_BYTES`
+before it is decoded.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from idcore.ports import Clock, RandomSource, Signer
 __all__ = [
     "ALLOWED_BITS",
     "DEFAULT_MAX_DECOMPRESSED_BYTES",
+    "DEFAULT_MAX_ENTRIES",
     "STATUS_INVALID",
     "STATUS_LIST_TYP",
     "STATUS_SUSPENDED",
@@ -63,6 +68,10 @@ STATUS_SUSPENDED = 0x02
 STATUS_LIST_TYP = "statuslist+jwt"
 #: 8 MiB inflated = 8M entries at 8 bits or 64M at 1 bit; far above any sane list.
 DEFAULT_MAX_DECOMPRESSED_BYTES = 8 * 1024 * 1024
+#: Most entries one list may hold: 2^24 (16.7M). The draft's herd-privacy guidance asks for
+#: lists of many thousand entries; Lintas issuers use 65,536 per list. At the declared ``bits``
+#: this caps the inflated size: 2 MiB at 1 bit, the 8 MiB byte cap at 4 and 8 bits.
+DEFAULT_MAX_ENTRIES = 1 << 24
 
 #: Resolves the verification key from the (unverified) JWS header, e.g. after x5c validation.
 KeyResolver = Callable[[Mapping[str, Any]], PublicKey]
@@ -147,9 +156,14 @@ class StatusList:
 
     @classmethod
     def decode(
-        cls, obj: object, *, max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES
+        cls,
+        obj: object,
+        *,
+        max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+        max_entries: int = DEFAULT_MAX_ENTRIES,
     ) -> StatusList:
-        """Parse a JSON Status List strictly, inflating at most ``max_decompressed_bytes``.
+        """Parse a JSON Status List strictly, inflating at most ``max_entries`` entries of the
+        declared ``bits`` and never more than ``max_decompressed_bytes``.
 
         Raises :class:`StatusListError`: ``malformed`` (shape, bits, bad ZLIB, truncated or
         trailing data), ``bad_base64`` (non-canonical ``lst``), ``too_large`` (over the cap).
@@ -167,7 +181,7 @@ class StatusList:
             compressed = b64u_decode(lst)
         except IdcoreError as exc:
             raise StatusListError(exc.reason, f"status_list lst: {exc.detail}") from None
-        data = _inflate(compressed, max_decompressed_bytes)
+        data = _inflate(compressed, min(max_decompressed_bytes, (max_entries * bits + 7) // 8))
         return cls.from_bytes(bits, data, aggregation_uri=aggregation_uri)
 
     def __eq__(self, other: object) -> bool:
@@ -294,12 +308,14 @@ def verify_status_list_token(
     max_skew: int = 60,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_decompressed_bytes: int = DEFAULT_MAX_DECOMPRESSED_BYTES,
+    max_entries: int = DEFAULT_MAX_ENTRIES,
 ) -> VerifiedStatusList:
     """Verify a ``statuslist+jwt`` per "Validation Rules" steps 3-5 and decode its list.
 
     ``key`` is the verification key, or a :data:`KeyResolver` called with the unverified
     header (x5c chain validation is the resolver's job). ``expected_sub`` is the ``uri`` of
-    the Referenced Token. Raises :class:`StatusListError`; JOSE reasons (``bad_signature``,
+    the Referenced Token. ``max_bytes`` caps the token before decoding; ``max_entries`` and
+    ``max_decompressed_bytes`` the inflated list. Raises :class:`StatusListError`; JOSE reasons (``bad_signature``,
     ``typ_mismatch``, ``alg_not_allowed``...) are kept. A resolver's own errors propagate.
     """
     try:
@@ -324,7 +340,9 @@ def verify_status_list_token(
         raise StatusListError(Reason.MALFORMED, "status list token ttl is not a positive integer")
     if iss is not None and not isinstance(iss, str):
         raise StatusListError(Reason.MALFORMED, "status list token iss is not a string")
-    status_list = StatusList.decode(claims["status_list"], max_decompressed_bytes=max_decompressed_bytes)
+    status_list = StatusList.decode(
+        claims["status_list"], max_decompressed_bytes=max_decompressed_bytes, max_entries=max_entries
+    )
     return VerifiedStatusList(jws.header, claims, status_list, sub, iat, exp, ttl, iss)
 
 

@@ -42,6 +42,7 @@ from idcore.errors import Reason, X509Error
 from idcore.jwk import PublicKey
 
 __all__ = [
+    "MAX_CERTIFICATE_B64",
     "MAX_CHAIN_LENGTH",
     "certificate_from_pem",
     "certificate_sha256",
@@ -59,8 +60,13 @@ __all__ = [
     "x5c_from_certificates",
 ]
 
+#: Most certificates in an ``x5c`` or a chain. HAIP 1.0 Section 6.1.1 chains are a leaf plus one
+#: or two intermediates (the anchor is left out); five bounds the signature checks per chain.
 MAX_CHAIN_LENGTH = 5
-_MAX_CERT_B64 = 16 * 1024  # characters per x5c entry; real issuer certificates are ~1 KiB
+#: Longest ``x5c`` entry in base64 characters, refused before decoding. Issuer certificates with
+#: P-256/P-384 keys are under 1 KiB of DER; 16 Ki characters (12 KiB DER) leave room for long
+#: names and extensions. A whole chain is further capped by the JWS header limit (16 KiB).
+MAX_CERTIFICATE_B64 = 16 * 1024
 _B64_RE = re.compile(r"[A-Za-z0-9+/]*={0,2}")
 
 SigningKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
@@ -231,12 +237,12 @@ def parse_x5c(x5c: Sequence[str]) -> list[x509.Certificate]:
     if isinstance(x5c, str | bytes) or not isinstance(x5c, Sequence) or not x5c:
         raise X509Error(Reason.MALFORMED, "x5c must be a non-empty array of strings")
     if len(x5c) > MAX_CHAIN_LENGTH:
-        raise X509Error(Reason.TOO_LARGE, f"x5c has more than {MAX_CHAIN_LENGTH} certificates")
+        raise X509Error(Reason.TOO_MANY, f"x5c has more than {MAX_CHAIN_LENGTH} certificates")
     certificates = []
     for entry in x5c:
         if not isinstance(entry, str):
             raise X509Error(Reason.MALFORMED, "x5c entry is not a string")
-        if len(entry) > _MAX_CERT_B64:
+        if len(entry) > MAX_CERTIFICATE_B64:
             raise X509Error(Reason.TOO_LARGE, "x5c entry is too long")
         # Only the canonical standard-base64 form: base64url, whitespace, missing padding and
         # non-zero padding bits are all refused, so one certificate has exactly one encoding.

@@ -26,10 +26,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from idcore.b64 import b64u_decode, b64u_encode, json_loads
+from idcore.b64 import b64u_encode
 from idcore.errors import IdcoreError, Reason
 from idcore.keys import private_key_from_jwk
-from idcore.oid4vp import AuthorizationError, AuthorizationResponse, JweError, decrypt_response, parse_response_params
+from idcore.oid4vp import (
+    AuthorizationError,
+    AuthorizationResponse,
+    JweError,
+    decrypt_response,
+    parse_response_params,
+    protected_header,
+)
 from idcore.ports import Clock, RandomSource
 from verifier.pipeline import Check, CheckedCredential, Expectation, Pipeline, Rejection
 from verifier.policy import RelyingParty, policy_from_json
@@ -53,10 +60,10 @@ _INVALID = WalletAnswer(400, {"error": "invalid_request", "error_description": "
 
 def _jwe_kid(jwe: str) -> str | None:
     try:
-        header = json_loads(b64u_decode(jwe.split(".", 1)[0]))
-    except (IdcoreError, IndexError):
+        header = protected_header(jwe)  # reads the first part only, capped before decoding
+    except IdcoreError:
         return None
-    kid = header.get("kid") if isinstance(header, dict) else None
+    kid = header.get("kid")
     return kid if isinstance(kid, str) and len(kid) < 128 else None
 
 

@@ -21,6 +21,12 @@ Deliberately stricter than the Wallet rule of 6.1 ("Wallets SHOULD ignore duplic
 queries"): the same claims path twice in one Credential Query is rejected, since a Verifier
 "MUST NOT" send it and a query we build or accept should say exactly one thing.
 Unknown formats parse (their ``meta`` must be an object) but never match a credential.
+
+Limits (``invalid_query`` naming the limit; OpenID4VP leaves sizes to implementations): every
+array has its own named maximum below, identifiers are at most :data:`MAX_ID_LENGTH`
+characters, claims paths at most :data:`~idcore.dcql.claims_path.MAX_PATH_LENGTH` components,
+and a JSON-encoded query at most :data:`MAX_QUERY_BYTES`. With them, parsing and matching a
+query costs at most a few thousand steps, whoever wrote it.
 """
 
 from __future__ import annotations
@@ -43,10 +49,39 @@ from idcore.dcql.model import (
 )
 from idcore.errors import DcqlError, IdcoreError, Reason
 
-__all__ = ["MAX_ITEMS", "parse_query", "parse_query_json"]
+__all__ = [
+    "MAX_CLAIMS",
+    "MAX_CLAIM_SETS",
+    "MAX_CREDENTIALS",
+    "MAX_CREDENTIAL_SETS",
+    "MAX_ID_LENGTH",
+    "MAX_ITEMS",
+    "MAX_OPTIONS",
+    "MAX_QUERY_BYTES",
+    "MAX_VALUES",
+    "parse_query",
+    "parse_query_json",
+]
 
-#: Upper bound for every array in a query: far above real use, low enough to bound matching work.
+#: Credential Queries per query: a response carries at most 16 presentations
+#: (:data:`idcore.oid4vp.response.MAX_PRESENTATIONS`); twice that leaves room for alternatives.
+MAX_CREDENTIALS = 32
+#: Claims Queries per Credential Query: a PID has ~30 claims, business credentials fewer.
+MAX_CLAIMS = 64
+#: ``claim_sets`` options per Credential Query; real queries offer two or three.
+MAX_CLAIM_SETS = 16
+#: Credential Set Queries per query, and options per Credential Set Query.
+MAX_CREDENTIAL_SETS = 16
+MAX_OPTIONS = 16
+#: ``values``, ``vct_values`` and ``trusted_authorities`` entries: a handful in practice.
+MAX_VALUES = 64
+#: The upper bound of every other array, and the historical name of the common limit.
 MAX_ITEMS = 64
+#: Credential and claim identifiers: OpenID4VP ids are short; the verifier also caps ``vp_token`` keys at 128.
+MAX_ID_LENGTH = 128
+#: A JSON-encoded query (``dcql_query`` parameter): the largest query within the limits above
+#: with sensible strings is a few kB.
+MAX_QUERY_BYTES = 64 * 1024
 _ID_RE = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -54,12 +89,12 @@ def _invalid(detail: str) -> DcqlError:
     return DcqlError(Reason.INVALID_QUERY, detail)
 
 
-def _array(value: object, what: str) -> list[Any]:
-    """A non-empty JSON array of at most MAX_ITEMS elements."""
+def _array(value: object, what: str, limit: int = MAX_ITEMS) -> list[Any]:
+    """A non-empty JSON array of at most ``limit`` elements (checked before any element is read)."""
     if not isinstance(value, list) or not value:
         raise _invalid(f"{what} must be a non-empty array")
-    if len(value) > MAX_ITEMS:
-        raise _invalid(f"{what} has more than {MAX_ITEMS} elements")
+    if len(value) > limit:
+        raise _invalid(f"{what} has more than {limit} elements")
     return value
 
 
@@ -70,7 +105,7 @@ def _object(value: object, what: str) -> Mapping[str, Any]:
 
 
 def _identifier(value: object, what: str) -> str:
-    if not isinstance(value, str) or _ID_RE.fullmatch(value) is None:
+    if not isinstance(value, str) or len(value) > MAX_ID_LENGTH or _ID_RE.fullmatch(value) is None:
         raise _invalid(f"{what} must be a non-empty string of A-Z, a-z, 0-9, '_' or '-'")
     return value
 
@@ -89,11 +124,11 @@ def _boolean(obj: Mapping[str, Any], key: str, default: bool) -> bool:
 
 
 def _strings(value: object, what: str) -> tuple[str, ...]:
-    return tuple(_string(item, f"element of {what}") for item in _array(value, what))
+    return tuple(_string(item, f"element of {what}") for item in _array(value, what, MAX_VALUES))
 
 
 def _claim_values(value: object) -> tuple[ClaimValue, ...]:
-    items = _array(value, "claims[].values")
+    items = _array(value, "claims[].values", MAX_VALUES)
     for item in items:
         # Floats, null, objects and arrays are not among "strings, integers or boolean values".
         if not isinstance(item, str | int | bool):
@@ -115,7 +150,7 @@ def _parse_claim(raw: object, fmt: str) -> ClaimsQuery:
 
 
 def _parse_claims(raw: object, fmt: str) -> tuple[ClaimsQuery, ...]:
-    claims = tuple(_parse_claim(item, fmt) for item in _array(raw, "claims"))
+    claims = tuple(_parse_claim(item, fmt) for item in _array(raw, "claims", MAX_CLAIMS))
     paths = [claim.path for claim in claims]
     if len(set(paths)) != len(paths):
         raise _invalid("claims points to the same claim more than once")
@@ -132,8 +167,8 @@ def _parse_claim_sets(raw: object, claims: tuple[ClaimsQuery, ...] | None) -> tu
         raise _invalid("every claims[] entry needs an id when claim_sets is present")
     known = {claim.id for claim in claims}
     sets: list[tuple[str, ...]] = []
-    for option in _array(raw, "claim_sets"):
-        ids = tuple(_identifier(item, "claim_sets id") for item in _array(option, "claim_sets[]"))
+    for option in _array(raw, "claim_sets", MAX_CLAIM_SETS):
+        ids = tuple(_identifier(item, "claim_sets id") for item in _array(option, "claim_sets[]", MAX_CLAIMS))
         if len(set(ids)) != len(ids):
             raise _invalid("a claim_sets option lists the same claim id twice")
         if not set(ids) <= known:
@@ -174,7 +209,7 @@ def _parse_credential(raw: object) -> CredentialQuery:
     claim_sets = _parse_claim_sets(obj["claim_sets"], claims) if "claim_sets" in obj else None
     authorities = None
     if "trusted_authorities" in obj:
-        items = _array(obj["trusted_authorities"], "trusted_authorities")
+        items = _array(obj["trusted_authorities"], "trusted_authorities", MAX_VALUES)
         authorities = tuple(_parse_trusted_authority(item) for item in items)
     return CredentialQuery(
         id=query_id,
@@ -192,8 +227,10 @@ def _parse_credential(raw: object) -> CredentialQuery:
 def _parse_credential_set(raw: object, known_ids: set[str]) -> CredentialSetQuery:
     obj = _object(raw, "credential_sets[]")
     options: list[tuple[str, ...]] = []
-    for option in _array(obj.get("options"), "credential_sets[].options"):
-        ids = tuple(_identifier(item, "credential_sets option id") for item in _array(option, "option"))
+    for option in _array(obj.get("options"), "credential_sets[].options", MAX_OPTIONS):
+        ids = tuple(
+            _identifier(item, "credential_sets option id") for item in _array(option, "option", MAX_CREDENTIALS)
+        )
         if len(set(ids)) != len(ids):
             raise _invalid("a credential_sets option lists the same credential id twice")
         if not set(ids) <= known_ids:
@@ -208,19 +245,23 @@ def parse_query(raw: object) -> DcqlQuery:
     Raises ``DcqlError(Reason.INVALID_QUERY, detail)`` on the first rule it breaks.
     """
     obj = _object(raw, "DCQL query")
-    credentials = tuple(_parse_credential(item) for item in _array(obj.get("credentials"), "credentials"))
+    items = _array(obj.get("credentials"), "credentials", MAX_CREDENTIALS)
+    credentials = tuple(_parse_credential(item) for item in items)
     ids = [cq.id for cq in credentials]
     if len(set(ids)) != len(ids):
         raise _invalid("credentials[].id must be unique in the query")
     credential_sets = None
     if "credential_sets" in obj:
-        items = _array(obj["credential_sets"], "credential_sets")
+        items = _array(obj["credential_sets"], "credential_sets", MAX_CREDENTIAL_SETS)
         credential_sets = tuple(_parse_credential_set(item, set(ids)) for item in items)
     return DcqlQuery(credentials=credentials, credential_sets=credential_sets)
 
 
 def parse_query_json(text: str | bytes) -> DcqlQuery:
-    """Decode a JSON-encoded DCQL query (duplicate members refused) and validate it."""
+    """Decode a JSON-encoded DCQL query (duplicate members refused, at most :data:`MAX_QUERY_BYTES`)
+    and validate it."""
+    if len(text) > MAX_QUERY_BYTES:
+        raise _invalid(f"dcql_query longer than {MAX_QUERY_BYTES} bytes")
     try:
         raw = json_loads(text)
     except IdcoreError as exc:

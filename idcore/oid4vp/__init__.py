@@ -17,7 +17,7 @@ from idcore.oid4vp.client_id import (
     x509_hash,
 )
 from idcore.oid4vp.errors import AuthorizationError
-from idcore.oid4vp.jwe import JweError, decrypt_compact, encrypt_compact
+from idcore.oid4vp.jwe import JweError, decrypt_compact, encrypt_compact, protected_header
 from idcore.oid4vp.request import (
     REQUEST_OBJECT_TYP,
     build_client_metadata,
@@ -51,6 +51,7 @@ __all__ = [
     "parse_form",
     "parse_request_link",
     "parse_response_params",
+    "protected_header",
     "request_link",
     "sign_request_object",
     "unsigned_request_link",

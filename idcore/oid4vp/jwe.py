@@ -16,8 +16,12 @@ an explicit closed set in ~150 reviewable lines and errors map onto idcore reaso
 * RFC 7516 Section 7.1 — compact serialisation ``header.key.iv.ciphertext.tag``.
 
 Refused: any other ``alg``/``enc``, ``zip`` (compressed plaintexts leak length, and nothing here
-needs them), ``crit``, an ``epk`` that is not a public P-256 point, a non-empty encrypted key,
+needs them, so no decompression ever runs and the plaintext is never larger than the
+ciphertext), ``crit``, an ``epk`` that is not a public P-256 point, a non-empty encrypted key,
 and every authentication failure (one opaque ``decryption_failed``).
+
+Limits, checked before anything is decoded: the whole token (:data:`MAX_JWE_BYTES`, which
+bounds ciphertext and plaintext) and the protected header (:data:`MAX_JWE_HEADER_BYTES`).
 """
 
 from __future__ import annotations
@@ -40,15 +44,22 @@ __all__ = [
     "ALG_ECDH_ES",
     "ENC_ALGS",
     "MAX_JWE_BYTES",
+    "MAX_JWE_HEADER_BYTES",
     "JweError",
     "decrypt_compact",
     "encrypt_compact",
+    "protected_header",
 ]
 
 ALG_ECDH_ES = "ECDH-ES"
 #: ``enc`` -> key length in bytes (RFC 7518 Section 5.3).
 ENC_ALGS: Mapping[str, int] = {"A128GCM": 16, "A256GCM": 32}
+#: Longest compact JWE: the Verifier's form cap (OpenID4VP ``direct_post.jwt``, up to 16
+#: presentations). AES-GCM adds 16 bytes, so this also bounds the plaintext.
 MAX_JWE_BYTES = 1024 * 1024
+#: Longest encoded protected header: ``alg``, ``enc``, ``kid``, an ``epk`` P-256 JWK (~150 bytes)
+#: and ``apu``/``apv`` (nonces, OpenID4VP Section 8.3) fit in well under 1 KiB.
+MAX_JWE_HEADER_BYTES = 4 * 1024
 _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
@@ -110,22 +121,42 @@ def encrypt_compact(
     return f"{protected}..{b64u_encode(iv)}.{b64u_encode(ciphertext)}.{b64u_encode(tag)}"
 
 
+def _decode_header(protected: str) -> dict[str, Any]:
+    if len(protected) > MAX_JWE_HEADER_BYTES:
+        raise JweError(Reason.TOO_LARGE, f"JWE protected header longer than {MAX_JWE_HEADER_BYTES} bytes")
+    try:
+        header = json_loads(b64u_decode(protected))
+    except IdcoreError as exc:
+        raise JweError(exc.reason, f"JWE: {exc.detail}") from None
+    if not isinstance(header, dict):
+        raise JweError(Reason.MALFORMED, "JWE header is not a JSON object")
+    return header
+
+
+def protected_header(token: str) -> dict[str, Any]:
+    """The decoded protected header of a compact JWE, unauthenticated (to find the key by ``kid``).
+
+    Only the first part is read, and it is refused over :data:`MAX_JWE_HEADER_BYTES`.
+    """
+    if not isinstance(token, str):
+        raise JweError(Reason.MALFORMED, "JWE is not a string")
+    end = token.find(".", 0, MAX_JWE_HEADER_BYTES + 1)
+    return _decode_header(token[: MAX_JWE_HEADER_BYTES + 1] if end < 0 else token[:end])
+
+
 def _parse(token: str, max_bytes: int) -> tuple[str, dict[str, Any], bytes, bytes, bytes]:
     if not isinstance(token, str):
         raise JweError(Reason.MALFORMED, "JWE is not a string")
     if len(token) > max_bytes:
         raise JweError(Reason.TOO_LARGE, f"JWE longer than {max_bytes} bytes")
-    parts = token.split(".")
-    if len(parts) != 5:
+    if token.count(".") != 4:  # before splitting: "...." would become a list of pointers per byte
         raise JweError(Reason.MALFORMED, "compact JWE must have five parts")
-    protected, encrypted_key, iv, ciphertext, tag = parts
+    protected, encrypted_key, iv, ciphertext, tag = token.split(".")
+    header = _decode_header(protected)
     try:
-        header = json_loads(b64u_decode(protected))
         decoded = [b64u_decode(p) for p in (encrypted_key, iv, ciphertext, tag)]
     except IdcoreError as exc:
         raise JweError(exc.reason, f"JWE: {exc.detail}") from None
-    if not isinstance(header, dict):
-        raise JweError(Reason.MALFORMED, "JWE header is not a JSON object")
     if decoded[0]:
         raise JweError(Reason.MALFORMED, "ECDH-ES direct key agreement has an empty encrypted key")
     return protected, header, decoded[1], decoded[2], decoded[3]

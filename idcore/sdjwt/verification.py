@@ -11,6 +11,12 @@ The steps follow Section 7.1 to the letter:
 * 4. any digest met twice rejects the SD-JWT; 5. any Disclosure not referenced does too;
 * 6. ``exp``/``nbf``/``iat`` are checked with a bounded clock skew.
 
+Work is bounded whatever the Holder sends: the presentation's size and Disclosures are capped by
+:mod:`idcore.sdjwt.serialization`, the claims may nest at most :data:`MAX_DEPTH` levels
+(``too_deep``; Disclosures nest inside each other, so this is the depth *after* processing),
+and the payload and Disclosures together may carry at most :data:`MAX_DIGESTS` digests
+(``too_many``), counted before each ``_sd`` array is walked.
+
 Key Binding (Section 7.3) is required or not by the *caller's policy*
 (:class:`KeyBindingPolicy`), never inferred from what the Holder sent: without a policy the
 final ``~`` component must be empty (Section 4), with one a valid KB-JWT must be there.
@@ -24,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from idcore.b64 import b64u_encode
-from idcore.errors import IdcoreError, JoseError, Reason, SdJwtError
+from idcore.errors import JoseError, Reason, SdJwtError
 from idcore.jose import ParsedJws, parse_compact, verify_parsed
 from idcore.jwk import PublicKey, public_key_from_jwk
 from idcore.ports import Clock
@@ -32,6 +38,8 @@ from idcore.sdjwt.disclosure import RESERVED_NAMES, Disclosure, decode_disclosur
 from idcore.sdjwt.serialization import DEFAULT_MAX_BYTES, SdJwtParts, parse_presentation
 
 __all__ = [
+    "MAX_DEPTH",
+    "MAX_DIGESTS",
     "IssuerKeyResolver",
     "KeyBindingPolicy",
     "ProcessedPayload",
@@ -42,7 +50,12 @@ __all__ = [
     "verify_sd_jwt",
 ]
 
-MAX_DEPTH = 64
+#: Deepest claim nesting after processing. Real credentials nest a few levels (PID
+#: ``address.*``, A.2 ``verified_claims.verification.evidence[]``); each level is a recursion.
+MAX_DEPTH = 32
+#: Most digests (``_sd`` entries and ``{"...": digest}`` elements, decoys included). A PID has
+#: ~30 disclosable claims; RFC 9901 Section 4.2.5 decoys multiply that by a small factor.
+MAX_DIGESTS = 4096
 KB_TYP = "kb+jwt"
 
 
@@ -114,6 +127,8 @@ class _Processor:
         if dg.__class__ is not str:
             raise SdJwtError(Reason.MALFORMED, "digest is not a string")
         seen = self.seen
+        if len(seen) >= MAX_DIGESTS:
+            raise SdJwtError(Reason.TOO_MANY, f"more than {MAX_DIGESTS} digests")
         if dg in seen:
             raise SdJwtError(Reason.DUPLICATE_DIGEST, "a digest appears more than once")
         seen.add(dg)
@@ -127,7 +142,7 @@ class _Processor:
 
     def value(self, node: Any, path: tuple[str | int, ...]) -> Any:
         if len(path) > MAX_DEPTH:
-            raise SdJwtError(Reason.MALFORMED, "claims nested too deeply")
+            raise SdJwtError(Reason.TOO_DEEP, f"claims nested deeper than {MAX_DEPTH}")
         cls = node.__class__
         if cls is dict:
             return self.obj(node, path)
@@ -150,6 +165,8 @@ class _Processor:
         if digests.__class__ is not list:
             raise SdJwtError(Reason.MALFORMED, "_sd is not an array of digests")
         seen, by_digest = self.seen, self.by_digest
+        if len(seen) + len(digests) > MAX_DIGESTS:
+            raise SdJwtError(Reason.TOO_MANY, f"more than {MAX_DIGESTS} digests")
         for dg in digests:
             # take() inlined for the common case of decoys and undisclosed claims
             if dg.__class__ is not str:
@@ -256,17 +273,11 @@ def _verify_issuer_jwt(
     options: VerifyOptions,
     typ: str | Collection[str] | None,
 ) -> tuple[ParsedJws, dict[str, Any]]:
-    """Section 7.1 step 2. For General JSON, one signature under the resolved key must verify."""
-    failure: IdcoreError | None = None
-    for compact in parts.issuer_jwts:
-        jws = parse_compact(compact, max_bytes=options.max_bytes)
-        claims = jws.claims()
-        try:
-            key = resolve_key(jws.header, claims) if callable(resolve_key) else resolve_key
-            return jws, verify_parsed(jws, key, algorithms=options.algorithms, typ=typ)
-        except IdcoreError as exc:
-            failure = failure or exc
-    raise failure or SdJwtError(Reason.MALFORMED, "no Issuer-signed JWT")
+    """Section 7.1 step 2 over the one Issuer-signed JWT (several signatures are refused at parsing)."""
+    jws = parse_compact(parts.issuer_jwt, max_bytes=options.max_bytes)
+    claims = jws.claims()
+    key = resolve_key(jws.header, claims) if callable(resolve_key) else resolve_key
+    return jws, verify_parsed(jws, key, algorithms=options.algorithms, typ=typ)
 
 
 def _verify_key_binding(

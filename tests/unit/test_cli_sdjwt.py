@@ -27,8 +27,9 @@ def kb_vector(tmp_path: Path) -> tuple[Path, Path, dict[str, object]]:
 def args(p: Path, k: Path, raw: dict[str, object], *extra: str) -> list[str]:
     kb = raw["key_binding"]
     assert isinstance(kb, dict)
-    return ["sdjwt", "verify", str(p), "--issuer-jwk", str(k), "--nonce", kb["nonce"], "--aud", kb["aud"],
-            "--now", str(raw["now"]), *extra]
+    # --generic: the RFC 9901 vectors are plain SD-JWTs (no vct, typ example+sd-jwt).
+    return ["sdjwt", "verify", "--generic", str(p), "--issuer-jwk", str(k), "--nonce", kb["nonce"], "--aud",
+            kb["aud"], "--now", str(raw["now"]), *extra]
 
 
 def test_verified_prints_payload_and_exits_0(kb_vector: tuple[Path, Path, dict[str, object]],
@@ -44,7 +45,7 @@ def test_rejected_prints_reason_and_exits_1(kb_vector: tuple[Path, Path, dict[st
     assert main([*args(p, k, raw)[:-4], "--nonce", "wrong", "--aud", str(raw["key_binding"]["aud"]),  # type: ignore[index]
                  "--now", str(raw["now"])]) == 1
     assert capsys.readouterr().out.strip() == "rejected: nonce_mismatch"
-    assert main(["sdjwt", "verify", str(p), "--issuer-jwk", str(k), "--now", str(raw["now"])]) == 1
+    assert main(["sdjwt", "verify", "--generic", str(p), "--issuer-jwk", str(k), "--now", str(raw["now"])]) == 1
     assert capsys.readouterr().out.strip() == "rejected: kb_unexpected"
     text = p.read_text()
     p.write_text(text.replace("~", "~" + text.split("~")[1] + "~", 1))
@@ -69,8 +70,8 @@ def test_json_serialization_and_console_script(tmp_path: Path) -> None:
     (tmp_path / "k.jwk").write_text(json.dumps(raw["issuer_public_jwk"]))
     kb = raw["key_binding"]
     run = subprocess.run(
-        [sys.executable, "-m", "lintas_cli.main", "sdjwt", "verify", str(tmp_path / "p.json"), "--issuer-jwk",
-         str(tmp_path / "k.jwk"), "--nonce", kb["nonce"], "--aud", kb["aud"], "--now", str(raw["now"])],
+        [sys.executable, "-m", "lintas_cli.main", "sdjwt", "verify", "--generic", str(tmp_path / "p.json"),
+         "--issuer-jwk", str(tmp_path / "k.jwk"), "--nonce", kb["nonce"], "--aud", kb["aud"], "--now", str(raw["now"])],
         capture_output=True, text=True, check=False,
     )
     assert run.returncode == 0, run.stderr

@@ -378,7 +378,7 @@ def test_x5c_size_limits(pki: Pki) -> None:
     x5c = x5c_from_certificates([pki.leaf])
     with pytest.raises(X509Error) as err:
         parse_x5c(x5c * (MAX_CHAIN_LENGTH + 1))
-    assert err.value.reason is Reason.TOO_LARGE
+    assert err.value.reason is Reason.TOO_MANY
     with pytest.raises(X509Error) as err:
         parse_x5c(["A" * 20000])
     assert err.value.reason is Reason.TOO_LARGE

@@ -49,9 +49,18 @@ def load_case(path: Path) -> tuple[SdJwtCase, dict[str, Any]]:
         kb = KeyBindingPolicy(nonce=raw["key_binding"]["nonce"], aud=raw["key_binding"]["aud"])
     options = VerifyOptions(clock=FixedClock(raw["now"]), typ=raw.get("expected_typ"), key_binding=kb)
     case = SdJwtCase(
-        raw["name"], raw["sd_jwt_presentation"], raw["issuer_public_jwk"], options, raw["expected_verified_payload"]
-    )
+        raw["name"], _first_signature_only(raw["sd_jwt_presentation"]), raw["issuer_public_jwk"], options,
+        raw["expected_verified_payload"],
+    )  # fmt: skip
     return case, raw
+
+
+def _first_signature_only(presentation: str | dict[str, Any]) -> str | dict[str, Any]:
+    """General JSON with several signatures is refused (one issuer, one signature); the first one
+    alone is the same SD-JWT (RFC 9901 Section 8.3 puts Disclosures and KB-JWT in its header)."""
+    if isinstance(presentation, dict) and len(presentation.get("signatures", [])) > 1:
+        return {**presentation, "signatures": presentation["signatures"][:1]}
+    return presentation
 
 
 # --- tampering helpers: each returns a presentation that must be rejected -------------------
@@ -160,6 +169,11 @@ def tampered_twins(case: SdJwtCase) -> Iterator[SdJwtCase]:
         yield twin("forged-disclosure", "unreferenced_disclosure", presentation=_with_disclosures(case, forged))
         yield twin("duplicate-disclosure", "duplicate_disclosure",
                    presentation=_with_disclosures(case, [*disclosures, disclosures[0]]))
+    if isinstance(case.presentation, dict) and "signatures" in case.presentation:
+        entry = case.presentation["signatures"][0]
+        second = {"protected": entry["protected"], "signature": entry["signature"]}
+        yield twin("second-signature", "too_many",
+                   presentation={**case.presentation, "signatures": [entry, second]})
     kb = case.options.key_binding
     if kb is None:
         return

@@ -24,6 +24,17 @@ def test_vector_verifies_to_expected_payload(case: SdJwtCase) -> None:
     assert (verified.kb_payload is not None) == (case.options.key_binding is not None)
 
 
+def test_general_json_with_two_signatures_is_refused_before_any_work() -> None:
+    """The Section 8.3 vector as printed has two signatures: refused (one issuer, one signature)."""
+    [path] = [p for p in vector_files() if p.name == "rfc9901_s8_3_json_general_presentation_kb.json"]
+    case, raw = load_case(path)
+    assert len(raw["sd_jwt_presentation"]["signatures"]) == 2
+    with pytest.raises(IdcoreError) as info:
+        verify_sd_jwt(raw["sd_jwt_presentation"], case.issuer_key, case.options)
+    assert info.value.reason.value == "too_many"
+    assert verify_sd_jwt(case.presentation, case.issuer_key, case.options).payload == case.expected_payload
+
+
 @pytest.mark.parametrize("case", NEGATIVE, ids=lambda c: c.name)
 def test_tampered_twin_is_rejected_with_its_reason(case: SdJwtCase) -> None:
     with pytest.raises(IdcoreError) as info:
