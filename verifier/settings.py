@@ -68,8 +68,9 @@ class VerifierSettings(BaseSettings):
     wallet_scheme: str = "openid4vp"
     #: Seconds a transaction waits for its response; results are kept ``result_ttl`` more.
     transaction_ttl: int = Field(default=600, ge=30)
-    #: How long a finished transaction's result is kept (seconds).
-    result_ttl: int = Field(default=3600, ge=60)
+    #: How long verified claims wait for the relying party's first fetch, which deletes them (seconds);
+    #: the outcome without claims (status, check, reason) is kept as long.
+    result_ttl: int = Field(default=600, ge=60, le=86400)
     #: exp - iat of signed request objects (seconds).
     request_object_lifetime: int = Field(default=300, ge=30)
     #: Accepted age of a KB-JWT ``iat`` and the clock skew tolerated everywhere.
