@@ -117,7 +117,7 @@ class ResponseHandler:
             credentials = self._verify(tx, response)
         except Rejection as rejection:
             if not _final(rejection):
-                return self._not_authenticated(tx, rejection)
+                return self._not_authenticated(tx, flow, rejection)
             if not self.store.claim(tx["id"], tx["nonce"]):
                 return self._replayed(tx)
             return self._finish(tx, flow, rejected=rejection)
@@ -130,7 +130,7 @@ class ResponseHandler:
         log.info("response replayed", extra={"transaction_id": tx["id"], "check": "session"})
         return _INVALID
 
-    def _not_authenticated(self, tx: dict[str, Any], rejection: Rejection) -> WalletAnswer:
+    def _not_authenticated(self, tx: dict[str, Any], flow: str, rejection: Rejection) -> WalletAnswer:
         """Record a rejection that proves nothing about the holder; the transaction stays open."""
         record = {"check": rejection.check.value, "reason": rejection.reason.value, "at": self.clock.now()}
         if rejection.reason is Reason.WALLET_ERROR:
@@ -140,8 +140,17 @@ class ResponseHandler:
         log.info("unauthenticated response refused; transaction stays open",
                  extra={"transaction_id": tx["id"], "check": record["check"], "reason": record["reason"]})  # fmt: skip
         if rejection.reason is Reason.WALLET_ERROR:
-            return WalletAnswer(200, {})  # Section 8.5: the wallet's error was received
+            # Section 8.2: the Response URI MAY send the user back with a redirect_uri for error responses too.
+            return WalletAnswer(200, self._redirect(tx) if flow == FLOW_SAME else {})
         return _INVALID
+
+    def _redirect(self, tx: dict[str, Any]) -> dict[str, Any]:
+        """The same-device ``redirect_uri`` with a fresh ``response_code`` (Section 8.2, 13.3)."""
+        code = b64u_encode(self.random.token_bytes(16))
+        self.store.save_response_code(tx["id"], code)
+        rp = self.relying_parties.get(tx["rp"])
+        target = rp.redirect_uri if rp and rp.redirect_uri else f"{self.base_url}/v1/presentations/done"
+        return {"redirect_uri": f"{target}#transaction_id={tx['id']}&response_code={code}"}
 
     def _open(self, tx: dict[str, Any], form: Mapping[str, str]) -> AuthorizationResponse:
         encrypted = tx["response_mode"] == "direct_post.jwt"
@@ -206,13 +215,7 @@ class ResponseHandler:
             self.store.save_result(tx["id"], results)
             log.info("presentation verified", extra={"transaction_id": tx["id"], "count": len(results)})
             self.on_outcome("verified", "", "")
-        body: dict[str, Any] = {}
-        if flow == FLOW_SAME:
-            code = b64u_encode(self.random.token_bytes(16))
-            self.store.save_response_code(tx["id"], code)
-            rp = self.relying_parties.get(tx["rp"])
-            target = rp.redirect_uri if rp and rp.redirect_uri else f"{self.base_url}/v1/presentations/done"
-            body["redirect_uri"] = f"{target}#transaction_id={tx['id']}&response_code={code}"
+        body: dict[str, Any] = self._redirect(tx) if flow == FLOW_SAME else {}
         self.store.set_status(tx["id"], record)
         self.on_complete(self.relying_parties.get(tx["rp"]), tx["id"], record)
         if rejected is not None and rejected.reason is not Reason.WALLET_ERROR:

@@ -71,6 +71,11 @@ function renderResult(view, slot) {
     fill(slot, h("div", { class: "alert", role: "alert", "data-testid": "rp-status" }, h("strong", {}, "Refused: "), why, "."));
     return true;
   }
+  if (view.last_rejection && view.last_rejection.reason === "wallet_error") {
+    // The transaction stays open (an error response proves nothing), but this page's user declined.
+    fill(slot, h("div", { class: "alert", role: "alert", "data-testid": "rp-status" }, h("strong", {}, "Refused: "), REASONS.wallet_error, "."));
+    return true;
+  }
   if (status === "expired") {
     fill(slot, h("div", { class: "alert", role: "alert", "data-testid": "rp-status" }, "The request expired. Start again."));
     return true;
