@@ -99,6 +99,15 @@ def _verifier_config(path: Path, wallet: str) -> Path:
     config = json.loads(DEFAULT_CONFIG.read_text())
     for client_id, page in RP_PAGES.items():
         config["relying_parties"][client_id]["redirect_uri"] = f"{wallet}/rp/{page}"
+    # The bank registers a welcome-letter purpose (name and city), so its ad-hoc queries with claim_sets
+    # (tests/e2e/test_selective.py) stay within what it registered.
+    config["policies"]["welcome-letter"] = {
+        "purpose": "Send you a welcome letter",
+        "credentials": [{"id": "pid", "vct_values": ["https://lintas.asean.example/vct/pid/v1"],
+                         "claims": [["given_name"], ["family_name"], ["address", "locality"]]}],
+    }  # fmt: skip
+    config["relying_parties"]["my-bank"]["policies"].append("welcome-letter")
+    config["relying_parties"]["my-bank"]["allow_custom_queries"] = True
     path.write_text(json.dumps(config))
     return path
 

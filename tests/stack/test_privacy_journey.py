@@ -54,6 +54,11 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Logged]:
     """The stack, started after DEBUG logging to a buffer is configured (so start-up is captured too)."""
     root = logging.getLogger()
     level = root.level
+    # Other suites may have quietened the service loggers (the fuzz harness sets 'lintas' to CRITICAL):
+    # this scan must see everything the services would log at DEBUG.
+    quietened = {name: logging.getLogger(name).level for name in ("lintas", "trust_registry", "issuer")}
+    for name in quietened:
+        logging.getLogger(name).setLevel(logging.NOTSET)
     buffer = io.StringIO()
     handler = configure_logging("DEBUG", stream=buffer)
     stack = start_stack(tmp_path_factory.mktemp("journey"), countries=("SG",))
@@ -63,6 +68,8 @@ def logged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Logged]:
         stack.exits.close()
         root.removeHandler(handler)
         root.setLevel(level)
+        for name, previous in quietened.items():
+            logging.getLogger(name).setLevel(previous)
 
 
 def _strings(value: Any) -> Iterator[str]:

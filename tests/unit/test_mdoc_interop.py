@@ -90,6 +90,11 @@ def _theirs(pki: MdocPki) -> dict[str, Any]:
     return issuer_signed
 
 
+def _soon() -> datetime:
+    """A minute after *now*: pymdoccbor stamps validFrom at the moment it issues, which may be long after NOW."""
+    return datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=1)
+
+
 def _at(moment: datetime) -> FixedClock:
     return FixedClock(int(moment.timestamp()))
 
@@ -97,14 +102,14 @@ def _at(moment: datetime) -> FixedClock:
 def test_idcore_verifies_a_pymdoccbor_mdoc(pki: MdocPki) -> None:
     issuer_signed = _theirs(pki)
     verified = verify_issuer_signed(
-        issuer_signed, trust_anchors=pki.anchors, at=NOW + timedelta(minutes=1), algorithms={-7},
+        issuer_signed, trust_anchors=pki.anchors, at=_soon(), algorithms={-7},
         digest_algorithms={"SHA-256"},
     )  # fmt: skip
     assert verified.claims == {MDL_NS: {"family_name": "Saetang", "age_over_18": True, "issuing_country": "TH"}}
     assert verified.mso.doctype == MDL
     document = present_mdoc(issuer_signed, doctype=MDL, device_signer=KeySigner(pki.device_key),
                             session_transcript=transcript(), disclose={MDL_NS: ["age_over_18"]})  # fmt: skip
-    options = MdocVerifyOptions(trust_anchors=pki.anchors, clock=_at(NOW + timedelta(minutes=1)),
+    options = MdocVerifyOptions(trust_anchors=pki.anchors, clock=_at(_soon()),
                                 session_transcript=transcript())  # fmt: skip
     [mdoc] = verify_device_response(device_response([document]), options).documents
     assert mdoc.claims == {MDL_NS: {"age_over_18": True}}
@@ -118,6 +123,6 @@ def test_idcore_refuses_tampered_pymdoccbor_mdocs(pki: MdocPki) -> None:
     issuer_signed["nameSpaces"][MDL_NS][0] = cbor2.CBORTag(24, cbor2.dumps(item))
     for anchors, reason in ((pki.anchors, Reason.DIGEST_MISMATCH), (MdocPki(at=NOW).anchors, Reason.UNTRUSTED_ISSUER)):
         with pytest.raises(MdocError) as caught:
-            verify_issuer_signed(issuer_signed, trust_anchors=anchors, at=NOW + timedelta(minutes=1),
+            verify_issuer_signed(issuer_signed, trust_anchors=anchors, at=_soon(),
                                  algorithms={-7}, digest_algorithms={"SHA-256"})  # fmt: skip
         assert caught.value.reason is reason
