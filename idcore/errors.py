@@ -71,6 +71,8 @@ class Reason(StrEnum):
     NOT_AUTHORISED = "not_authorised"
     ISSUER_SUSPENDED = "issuer_suspended"
     ISSUER_WITHDRAWN = "issuer_withdrawn"
+    #: The issuer's key is recorded as compromised: nothing it signed is trusted, whatever its ``iat``.
+    ISSUER_KEY_COMPROMISED = "issuer_key_compromised"
     TRUST_LIST_INVALID = "trust_list_invalid"
     TRUST_LIST_ROLLBACK = "trust_list_rollback"
     TRUST_LIST_STALE = "trust_list_stale"
