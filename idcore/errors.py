@@ -76,6 +76,10 @@ class Reason(StrEnum):
     TRUST_LIST_INVALID = "trust_list_invalid"
     TRUST_LIST_ROLLBACK = "trust_list_rollback"
     TRUST_LIST_STALE = "trust_list_stale"
+    #: A signed checkpoint (C2SP signed note) that does not parse or verify against the pinned key.
+    CHECKPOINT_INVALID = "checkpoint_invalid"
+    #: A log that shrank (truncation) or whose new tree does not extend the old one (fork, rewrite).
+    LOG_INCONSISTENT = "log_inconsistent"
     # status list
     REVOKED = "revoked"
     SUSPENDED = "suspended"

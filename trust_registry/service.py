@@ -22,7 +22,7 @@ from idcore.trust.model import TrustList
 from idcore.x509 import x5c_from_certificates
 from lintas.kv import KeyValueStore
 from trust_registry.changes import ChangeError
-from trust_registry.ledger import Change, Ledger, Published, sha256_hex
+from trust_registry.ledger import Change, Ledger, ListTooLarge, Published, sha256_hex
 from trust_registry.pki import RegistryKeys
 from trust_registry.seed import build_initial_list, load_seed
 from trust_registry.settings import RegistrySettings
@@ -111,7 +111,10 @@ class RegistryService:
             bodies.append(body)
             return Change(new_list, action, payload)
 
-        published = self.ledger.append(actor, apply)
+        try:
+            published = self.ledger.append(actor, apply)
+        except ListTooLarge as exc:
+            raise ChangeError(409, "Quota exceeded", str(exc)) from None
         _log.info("change %s by %s published as list %d", action, actor, published.sequence_number)
         return ChangeResult(published.sequence_number, {"sequence_number": published.sequence_number, **bodies[-1]})
 

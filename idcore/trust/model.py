@@ -162,7 +162,7 @@ def _names(obj: Mapping[str, Any]) -> dict[str, str]:
     if not all(isinstance(k, str) and _LANGUAGE_TAG.match(k) and isinstance(v, str) for k, v in names.items()):
         raise _invalid("'names' maps language tags to strings")
     if "en" not in names or not 2 <= len(names) <= MAX_NAME_LANGUAGES:
-        raise _invalid(f"'names' needs English and one to three local languages")
+        raise _invalid("'names' needs English and one to three local languages")
     for tag, name in names.items():
         problem = text_problem(name, max_bytes=MAX_NAME_BYTES)
         if problem is not None:
