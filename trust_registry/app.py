@@ -19,7 +19,8 @@ from lintas.problem import install_error_handlers, limit_body
 from lintas.server import closing_lifespan
 from trust_registry.clients import ensure_clients
 from trust_registry.pki import ensure_registry_keys
-from trust_registry.routes import governance, public, query
+from trust_registry.ratelimit import RateLimiter
+from trust_registry.routes import checkpoint, governance, public, query
 from trust_registry.service import RegistryService
 from trust_registry.settings import RegistrySettings
 
@@ -69,8 +70,11 @@ def create_app(
     app.include_router(public.router)
     app.include_router(query.router)
     app.include_router(oauth.router(), tags=["oauth"])
-    app.include_router(governance.governance_router(oauth))
+    limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.include_router(checkpoint.checkpoint_router(limiter))
+    app.include_router(governance.governance_router(oauth, limiter))
     add_landing(app, service="Lintas ASEAN trust registry", summary="The signed list of national identity issuers.",
                 links={"/v1/trust-list": "the signed trust list (application/jwt)", "/v1/countries": "member states",
+                       "/v1/audit-log/checkpoint": "signed audit-log checkpoint (C2SP)",
                        "/healthz": "health"})  # fmt: skip
     return app

@@ -17,11 +17,13 @@ from typing import Any
 
 from idcore.jose import sign_compact
 from idcore.ports import Clock
+from idcore.trust.checkpoint import CheckpointSigner
 from idcore.trust.decision import is_authorised
 from idcore.trust.model import TrustList
 from idcore.x509 import x5c_from_certificates
 from lintas.kv import KeyValueStore
 from trust_registry.changes import ChangeError
+from trust_registry.checkpoints import AuditTree, checkpoint_origin
 from trust_registry.ledger import Change, Ledger, ListTooLarge, Published, sha256_hex
 from trust_registry.pki import RegistryKeys
 from trust_registry.seed import build_initial_list, load_seed
@@ -56,6 +58,8 @@ class RegistryService:
         self.ledger = Ledger(
             store, keys.list_signer, [keys.signing_cert], clock, list_validity=settings.list_validity
         )
+        origin = checkpoint_origin(settings.public_url)
+        self.audit_tree = AuditTree(self.ledger, CheckpointSigner(origin, keys.checkpoint_key))
 
     def bootstrap(self) -> Published:
         """Publish the seeded list as sequence 1 unless the store already has lists."""

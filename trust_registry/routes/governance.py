@@ -20,6 +20,7 @@ from lintas.problem import OAuthHTTPException, problem
 from trust_registry import changes
 from trust_registry.clients import can_write, country_scope, may_govern
 from trust_registry.deps import Service
+from trust_registry.ratelimit import RateLimiter
 from trust_registry.service import Build, RegistryService
 
 __all__ = ["governance_router"]
@@ -115,9 +116,10 @@ def _issuer_country(service: RegistryService, issuer_id: str) -> str:
     return entry.country
 
 
-def governance_router(oauth: ClientCredentialsServer) -> APIRouter:
-    """Build the governance routes, protected by ``oauth``'s bearer check."""
-    router = APIRouter(prefix="/v1/governance", tags=["governance"])
+def governance_router(oauth: ClientCredentialsServer, limiter: RateLimiter) -> APIRouter:
+    """Build the governance routes, protected by ``oauth``'s bearer check and ``limiter`` (per address)."""
+    limit = Depends(limiter.dependency())
+    router = APIRouter(prefix="/v1/governance", tags=["governance"], dependencies=[limit])
     Claims = Annotated[TokenClaims, Depends(oauth.require(may_govern))]
 
     @router.post("/countries/{cc}/issuers", status_code=201, response_model=None)
