@@ -150,6 +150,8 @@ class RegistryService:
                 "list_sha256": sha256_hex(published.token),
                 "entry": issuer.to_json() if issuer is not None else None,
                 "country": issuer.country if issuer is not None else None,
+                # The status change the answer rests on, with its ETSI-style reason (the "why").
+                "status": decision.status.to_json() if decision.status is not None else None,
             },
         }
         header = {"typ": ANSWER_TYP, "x5c": x5c_from_certificates([self.keys.signing_cert])}

@@ -6,14 +6,14 @@ A token without a governance scope, or for another country, gets 403 ``insuffici
 (RFC 6750 Section 3.1). Refused changes answer problem+json and write nothing.
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from idcore.trust.limits import MAX_NOTE_CHARS, text_problem
-from idcore.trust.model import StatusReason, TrustList
+from idcore.trust.model import TrustList
 from idcore.trust.vct import ASEAN_COUNTRIES
 from lintas.oauth import ClientCredentialsServer, TokenClaims
 from lintas.problem import OAuthHTTPException, problem
@@ -63,7 +63,7 @@ class StatusIn(_Body):
     """
 
     issuer_id: str = Field(max_length=2048)
-    reason: StatusReason | None = None
+    reason: Literal["unspecified", "key_compromise", "cessation_of_operation", "privilege_withdrawn"] | None = None
     note: str = Field(default="", max_length=MAX_NOTE_CHARS)
 
     @field_validator("note")
@@ -181,7 +181,7 @@ def governance_router(oauth: ClientCredentialsServer, limiter: RateLimiter) -> A
 
 
 def _status_body(body: StatusIn) -> dict[str, Any]:
-    return {"note": body.note, "reason": body.reason.value if body.reason is not None else None}
+    return {"note": body.note, "reason": body.reason}
 
 
 def _issuer_action(
