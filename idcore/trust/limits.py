@@ -122,8 +122,8 @@ def check_issuer_binding(issuer_id: str, country: str) -> str | None:
 
 
 def _fold(text: str) -> str:
-    cleaned = "".join(c for c in text if c not in _ALLOWED_FORMAT)
-    return unicodedata.normalize("NFKC", cleaned).casefold()
+    """Compatibility-normalised, case-folded letters and digits only: "Ｖｉｅｔ-Nam" -> "vietnam"."""
+    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold() if c.isalnum())
 
 
 def check_names_binding(
@@ -132,7 +132,8 @@ def check_names_binding(
     """Why ``names`` may not name an issuer of ``country``, or ``None`` if they may.
 
     ``country_names`` maps each member state to its listed names (English and local). A name
-    containing another state's name (compared after NFKC and case folding) is refused.
+    containing another state's name (compared after NFKC and case folding, on letters and digits
+    only, so spacing, hyphens and zero-width characters do not hide it) is refused.
     """
     folded = [_fold(v) for v in names.values()]
     for other, other_names in country_names.items():
