@@ -126,7 +126,7 @@ class CheckpointVerifier:
 
     def __init__(self, vkey: str, *, origin: str | None = None) -> None:
         """Parse ``vkey``; ``origin`` defaults to the key name. ``ValueError`` if malformed."""
-        parts = vkey.split("+")
+        parts = vkey.split("+", 2)  # base64 may contain "+"; the name and hex key ID may not
         if len(parts) != 3:
             raise ValueError("vkey is name+hexid+base64key")
         name, hex_id, encoded = parts
