@@ -8,7 +8,7 @@ OpenAPI docs are at ``/docs``.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from idcore.ports import Clock, SystemClock
 from lintas.cors import add_cors
@@ -68,9 +68,9 @@ def create_app(
     limit_body(app, MAX_BODY_BYTES)  # declared and streamed (chunked) bodies alike
     add_cors(app, settings.cors_allow_origins)
     app.include_router(public.router)
-    app.include_router(query.router)
     app.include_router(oauth.router(), tags=["oauth"])
     limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.include_router(query.router, dependencies=[Depends(limiter.dependency())])
     app.include_router(checkpoint.checkpoint_router(limiter))
     app.include_router(governance.governance_router(oauth, limiter))
     add_landing(app, service="Lintas ASEAN trust registry", summary="The signed list of national identity issuers.",

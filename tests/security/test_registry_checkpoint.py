@@ -359,6 +359,8 @@ def test_checkpoint_endpoints_are_rate_limited(store_and_dir: tuple[KeyValueStor
         # Governance shares the address's bucket: a flood of writes is refused before it is read.
         refused = reg.http.post("/v1/governance/issuers/suspend", json={"issuer_id": MY_PID})
         assert refused.status_code == 429
+        query = {"entity_id": SG_PID, "authority_id": "SG", "action": "issue", "resource": "https://x.example/vct"}
+        assert reg.http.post("/v1/authorization", json=query).status_code == 429
         assert reg.http.get("/v1/trust-list").status_code == 200  # the list itself is not limited here
     finally:
         reg.http.close()

@@ -324,3 +324,30 @@ def test_hostile_notes_are_refused_before_anything_is_written(live: Registry, ra
     response = live.http.post("/v1/governance/issuers/suspend", content=body.encode(), headers=headers)
     assert response.status_code == 400, response.text
     assert live.state() == before
+
+
+def test_publication_backstop_refuses_an_oversized_list(tmp_path: Path) -> None:
+    """Should a quota ever be wrong, the registry still never publishes a list verifiers would refuse."""
+    from lintas.kv import open_store
+    from trust_registry.ledger import Change, Ledger, ListTooLarge
+
+    doc = worst_case_list()
+    for country in doc["countries"]:
+        country["anchors"] = []  # published lists are indexed, and the stand-in anchors are no certificates
+    at_quota = TrustList.from_json(doc)
+    for country in doc["countries"]:  # three times the quota, bypassing governance
+        extra = [dict(i, id=i["id"][:-3] + f"{k}{n:02d}") for k in (1, 2) for n, i in enumerate(country["issuers"])]
+        country["issuers"] = country["issuers"] + extra
+    oversized = TrustList.from_json(doc)
+    signer, cert = signer_and_chain()
+    store = open_store(None, tmp_path, "registry")
+    try:
+        ledger = Ledger(store, signer, [cert], FixedClock(1_000), list_validity=3600)
+        with pytest.raises(ListTooLarge):
+            ledger.append("test", lambda _: Change(oversized, "test", {}))
+        assert store.get("seq") is None  # nothing written
+        published = ledger.append("test", lambda _: Change(at_quota, "test", {}))  # the twin at quota
+        assert published.sequence_number == 1
+        assert len(published.token) <= MAX_PUBLISHED_LIST_BYTES
+    finally:
+        store.close()
