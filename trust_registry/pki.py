@@ -54,6 +54,7 @@ __all__ = [
     "ensure_issuer",
     "ensure_registry_keys",
     "issuer_material_dir",
+    "load_checkpoint_key",
 ]
 
 # The ASEAN Secretariat sits in Jakarta; an X.509 Name needs some country.
@@ -89,6 +90,11 @@ def _ensure_ed25519(path: Path) -> Ed25519PrivateKey:
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError(f"{path} is not an Ed25519 key")
     return key
+
+
+def load_checkpoint_key(data_dir: Path) -> Ed25519PrivateKey:
+    """The registry's checkpoint key, created on first start (``<data>/registry/keys/checkpoint.pem``)."""
+    return _ensure_ed25519(data_dir / "registry" / "keys" / "checkpoint.pem")
 
 
 def _signing_key(signer: KeySigner) -> Any:
@@ -136,7 +142,7 @@ def ensure_registry_keys(data_dir: Path, *, now: int, days: int, public_url: str
         _write(cert_path, certificate_to_pem(signing_cert))
     ca_cert = certificate_from_pem(ca_path.read_bytes())
     signing_cert = certificate_from_pem(cert_path.read_bytes())
-    checkpoint_key = _ensure_ed25519(base / "keys" / "checkpoint.pem")
+    checkpoint_key = load_checkpoint_key(data_dir)
     result = RegistryKeys(list_signer, oauth_signer, signing_cert, ca_cert, checkpoint_key)
     _write(base / "pin.txt", (result.pin + "\n").encode())
     return result
