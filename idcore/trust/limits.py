@@ -14,8 +14,8 @@ identifier must lie in its country's namespace (a host label or the first path s
 lower-case ISO 3166-1 alpha-2 code, e.g. ``https://pid.sg.example`` or
 ``https://issuers.example/sg/business``) and must not name another member state's code as a
 host label (including the country-code TLD) or path segment; issuer names must not contain
-another member state's listed name. An operator therefore cannot create entries that look like
-another country's.
+another member state's listed name or its code as a separate upper-case word. An operator
+therefore cannot create entries that look like another country's.
 """
 
 from __future__ import annotations
@@ -132,13 +132,19 @@ def check_names_binding(
     """Why ``names`` may not name an issuer of ``country``, or ``None`` if they may.
 
     ``country_names`` maps each member state to its listed names (English and local). A name
-    containing another state's name (compared after NFKC and case folding, on letters and digits
+    with another state's ISO code as a separate upper-case word (``"PID (MY)"``; ``ID`` excepted)
+    or containing another state's name (compared after NFKC and case folding, on letters and digits
     only, so spacing, hyphens and zero-width characters do not hide it) is refused.
     """
     folded = [_fold(v) for v in names.values()]
+    normalised = [unicodedata.normalize("NFKC", v) for v in names.values()]
     for other, other_names in country_names.items():
         if other == country:
             continue
+        # "ID" is ordinary vocabulary ("National ID"), so Indonesia's code is matched by name only.
+        code = re.compile(rf"(?<![A-Za-z]){other}(?![A-Za-z])")
+        if other != "ID" and any(code.search(name) for name in normalised):
+            return f"issuer names contain another member state's code {other!r}"
         for other_name in other_names:
             needle = _fold(other_name)
             if len(needle) >= 4 and any(needle in name for name in folded):

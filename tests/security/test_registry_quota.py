@@ -265,6 +265,8 @@ def test_status_history_quota_cannot_be_outgrown(live: Registry) -> None:
         (issuer_body("SG", 1, names={"en": "Registry", "ms": "Jabatan Pendaftaran Negara MALAYSIA"}), "Malaysia"),
         (issuer_body("SG", 1, names={"en": "Ｍａｌａｙｓｉａ registry", "ms": "x"}), "Malaysia"),  # full-width
         (issuer_body("SG", 1, names={"en": "Viet\u200bNam registry", "ms": "x"}), "Viet Nam"),
+        (issuer_body("SG", 1, names={"en": "National Registration (MY)", "ms": "x"}), "code"),
+        (issuer_body("SG", 1, names={"en": "PID issuer", "ms": "Pendaftaran ＭＹ"}), "code"),  # full-width
     ],
 )
 def test_operator_cannot_create_entries_that_look_like_another_country(
@@ -285,6 +287,7 @@ def test_operator_cannot_create_entries_that_look_like_another_country(
         {"id": "https://pid2.sg.example"},
         {"id": "https://issuers.example/sg-2"},
         {"names": {"en": "Immigration & Checkpoints Authority", "zh": "新加坡移民与关卡局", "ms": "Singapura"}},
+        {"names": {"en": "National ID Registry (SG)", "ms": "My Registry"}},  # "ID" and lower-case "My" are words
     ],
 )
 def test_twin_entries_in_the_operators_own_namespace_are_accepted(live: Registry, changes: dict[str, Any]) -> None:
