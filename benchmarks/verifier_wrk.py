@@ -36,6 +36,7 @@ import os
 import platform
 import statistics
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -97,14 +98,18 @@ class Served:
         return items
 
     def pool_run(
-        self, name: str, size: int, seconds: float, rate: float = 0, *, may_run_out: bool = False
-    ) -> dict[str, Any]:
+        self, name: str, size: int, seconds: float, rate: float = 0, *, may_run_out: bool = False,
+        on_start: Callable[[], None] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
         """A direct_post run; when a thread ran out of items, say so and rerun with twice the pool.
 
         ``may_run_out``: the probe, whose only use is a rate estimate, ends when its pool is used up.
+        ``on_start`` runs once the pool is ready, just before wrk (the profiler starts there).
         """
         for _ in range(3):
             pool = self.prepare(size)
+            if on_start is not None:
+                on_start()
             result = self.wrk(seconds, pool, rate)
             used = used_items(pool, result["taken"])
             self.used += used
