@@ -118,7 +118,9 @@ def run_wrk(
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout[-500:]} {done.stderr[-500:]}")
     result: dict[str, Any] = json.loads(lines[-1][len(MARK):])
     result["statuses"] = {int(k): v for k, v in result["statuses"].items()}
-    result["per_s"] = result["requests"] / (result["duration_us"] / 1e6)
+    # wrk's duration is always -d; a run whose pool ran out is timed from first request to last response.
+    seconds_used = result["active_ms"] / 1e3 if result["exhausted"] else result["duration_us"] / 1e6
+    result["per_s"] = result["requests"] / seconds_used if seconds_used > 0 else 0.0
     return result
 
 

@@ -138,7 +138,7 @@ def summarise(stacks: list[tuple[list[str], int]]) -> dict[str, Any]:
 
 def profile(served: Served, py_spy: str, pid: int, seconds: float, out: Path) -> dict[str, Any]:
     """Probe, then wrk for ``seconds`` while py-spy samples the worker; the wrk result."""
-    probe = served.pool_run("probe", served.args.probe, 3.0, may_run_out=True)
+    probe = served.pool_run("probe", served.args.probe, 2.0, may_run_out=True)
     command = ["taskset", "-c", served.args.wrk_cpus, py_spy, "record", "--pid", str(pid), "--format", "raw",
                "--rate", str(served.args.rate), "--duration", f"{seconds:g}", "--nonblocking",
                "--output", str(out), *([] if served.args.all_threads else ["--gil"])]  # fmt: skip

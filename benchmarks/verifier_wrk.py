@@ -143,7 +143,7 @@ def measure_config(served: Served, args: argparse.Namespace, rss_before: int, pi
     """healthz ceiling, probe, max throughput, fixed rate at half of it, replay check, RSS."""
     conns, seconds = args.connections, args.seconds
     healthz = served.wrk(seconds)
-    probe = served.pool_run("probe", args.probe, min(seconds, 3.0), may_run_out=True)
+    probe = served.pool_run("probe", args.probe, min(seconds, 2.0), may_run_out=True)
     # The probe includes the warm-up and the machine is shared: leave room (a shortfall is rerun).
     size = math.ceil(probe["per_s"] * seconds * 2.5) + 4 * conns
     top = served.pool_run("max", size, seconds)

@@ -18,7 +18,8 @@
 -- falls behind.
 --
 -- done() prints one line "LINTAS_WRK_JSON {...}" with the latency distribution, wrk's summary,
--- status code counts, the items each thread took and whether any thread ran out of items.
+-- status code counts, the items each thread took, whether any thread ran out of items and the
+-- span from the first request to the last response (the time base of a run that ran out).
 
 local ffi = require("ffi")
 ffi.cdef [[
@@ -47,6 +48,8 @@ default_request = nil
 requests_ready = {}
 taken = 0
 exhausted = 0
+first_ms = 0 -- first request handed out and last response seen: wrk's own duration is always -d,
+last_ms = 0 -- even when a thread stopped early, so a run that ran out is timed by these
 statuses = {}
 local rate = tonumber(os.getenv("LINTAS_WRK_RATE") or "0") or 0
 local interval_ms = 0
@@ -104,12 +107,16 @@ function request()
     end
     return exhausted_request
   end
+  if taken == 0 then
+    first_ms = now_ms()
+  end
   taken = taken + 1
   return requests_ready[taken]
 end
 
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
+  last_ms = now_ms()
 end
 
 local function json_number(value)
@@ -117,13 +124,14 @@ local function json_number(value)
 end
 
 function done(summary, latency, requests)
-  local codes, taken_by, any_exhausted = {}, {}, 0
+  local codes, taken_by, any_exhausted, active_ms = {}, {}, 0, 0
   for i, thread in ipairs(threads) do
     for code, count in pairs(thread:get("statuses")) do
       codes[code] = (codes[code] or 0) + count
     end
     taken_by[i] = tostring(thread:get("taken"))
     any_exhausted = math.max(any_exhausted, thread:get("exhausted"))
+    active_ms = math.max(active_ms, thread:get("last_ms") - thread:get("first_ms"))
   end
   local code_parts = {}
   for code, count in pairs(codes) do
@@ -142,5 +150,5 @@ function done(summary, latency, requests)
     ', "max": ', json_number(latency.max), '}',
     ', "statuses": {', table.concat(code_parts, ", "), '}',
     ', "taken": [', table.concat(taken_by, ", "), ']',
-    ', "exhausted": ', any_exhausted, "}\n")
+    ', "exhausted": ', any_exhausted, ', "active_ms": ', json_number(active_ms), "}\n")
 end
