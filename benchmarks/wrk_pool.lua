@@ -55,6 +55,9 @@ local rate = tonumber(os.getenv("LINTAS_WRK_RATE") or "0") or 0
 local interval_ms = 0
 local next_slot = nil
 local exhausted_request = nil
+-- wrk 4.1 calls request() once on thread 0 right after init() to check the request it builds
+-- (script_verify_request); that call sends nothing, so it must not use up a pool item.
+local verify_call_pending = false
 
 function init(args)
   mode = args[1] or "get"
@@ -64,6 +67,7 @@ function init(args)
     interval_ms = 1000 * nthreads / rate
   end
   default_request = wrk.format()
+  verify_call_pending = (thread_index == 0)
   -- A request no pool line matches: answered 404, never counted as work (the run is void anyway).
   exhausted_request = wrk.format("GET", "/__pool_exhausted")
   if mode == "pool" then
@@ -100,6 +104,11 @@ function request()
   if mode ~= "pool" then
     return default_request
   end
+  if verify_call_pending and #requests_ready > 0 then
+    verify_call_pending = false
+    return requests_ready[1] -- inspected by wrk, never sent; the item stays unused
+  end
+  verify_call_pending = false
   if taken >= #requests_ready then
     if exhausted == 0 then
       exhausted = 1
