@@ -8,7 +8,8 @@
 * :func:`run_wrk` runs wrk pinned with ``taskset`` and the Lua script ``wrk_pool.lua``.
 * :func:`check_pool_run` counts, from Redis, how many items of a run were verified, and replays a
   sample of them (each must be refused: single-use nonce and session).
-* :func:`tree_rss` and :func:`redis_used_memory` for the memory figures.
+* :func:`tree_rss` and :func:`redis_used_memory` for the memory figures, :func:`tree_cpu` for how
+  busy the verifier's cores were.
 """
 
 from __future__ import annotations
@@ -120,6 +121,7 @@ def run_wrk(
     result["statuses"] = {int(k): v for k, v in result["statuses"].items()}
     # wrk's duration is always -d; a run whose pool ran out is timed from first request to last response.
     seconds_used = result["active_ms"] / 1e3 if result["exhausted"] else result["duration_us"] / 1e6
+    result["wall_s"] = seconds_used
     result["per_s"] = result["requests"] / seconds_used if seconds_used > 0 else 0.0
     return result
 
@@ -164,6 +166,20 @@ def tree_rss(pid: int) -> dict[int, int]:
             if line.startswith("VmRSS:"):
                 sizes[current] = int(line.split()[1]) * 1024
     return sizes
+
+
+def tree_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds (user, system) used so far by ``pid`` and every live descendant (/proc/<pid>/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    user = system = 0.0
+    for each in tree_rss(pid):
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        user += int(fields[11]) / tick  # utime, field 14 of proc(5); fields[0] is field 3
+        system += int(fields[12]) / tick
+    return user, system
 
 
 def redis_used_memory(url: str) -> int:

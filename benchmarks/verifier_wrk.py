@@ -47,6 +47,7 @@ from benchmarks._served import (
     redis_used_memory,
     replay,
     run_wrk,
+    tree_cpu,
     tree_rss,
     used_items,
     write_pool,
@@ -146,7 +147,12 @@ def measure_config(served: Served, args: argparse.Namespace, rss_before: int, pi
     probe = served.pool_run("probe", args.probe, min(seconds, 2.0), may_run_out=True)
     # The probe includes the warm-up and the machine is shared: leave room (a shortfall is rerun).
     size = math.ceil(probe["per_s"] * seconds * 2.5) + 4 * conns
+    cpu_before = tree_cpu(pid)
     top = served.pool_run("max", size, seconds)
+    user, system = (after - before for after, before in zip(tree_cpu(pid), cpu_before, strict=True))
+    # CPU used by the server over the run / (run time x its cores): below 1, the worker waited (I/O, GIL
+    # hand-offs, a core taken by someone else) instead of computing. Pool preparation leaves it idle.
+    busy = {"cpu_user": user / top["wall_s"] / served.workers, "cpu_system": system / top["wall_s"] / served.workers}
     target = top["per_s"] / 2
     fixed = served.pool_run("fixed", math.ceil(target * seconds * 1.3) + 4 * conns, seconds, rate=target)
     rss_after = sum(tree_rss(pid).values())
@@ -157,7 +163,7 @@ def measure_config(served: Served, args: argparse.Namespace, rss_before: int, pi
         "max_per_s": top["per_s"], "max": latency_ms(top), "fixed_target_per_s": target,
         "fixed_per_s": fixed["per_s"], "fixed": latency_ms(fixed), "checks": served.checks,
         "control_accepted": control["accepted"], "control_posted": CONTROL, **replays,
-        "rss_before_mib": rss_before / 2**20, "rss_after_mib": rss_after / 2**20, **served.memory,
+        "rss_before_mib": rss_before / 2**20, "rss_after_mib": rss_after / 2**20, **served.memory, **busy,
     }  # fmt: skip
 
 
@@ -220,6 +226,9 @@ def print_tables(rows: list[dict[str, Any]], pipeline: dict[str, float], args: a
         print(f"| {r['workers']:>7} | {r['healthz_per_s']:>9.0f} | {r['max_per_s']:>17.0f} | {top['p50_ms']:>6.1f} "
               f"| {top['p99_ms']:>6.1f} | {per_worker:>21.2f} | {r['max_per_s'] / r['healthz_per_s']:>21.2f} "
               f"| {r['max_per_s'] / one:>11.2f} |")  # fmt: skip
+    for r in rows:
+        print(f"{r['workers']} worker(s) during the max run: {r['cpu_user'] + r['cpu_system']:.0%} of their core(s) "
+              f"busy (user {r['cpu_user']:.0%}, system {r['cpu_system']:.0%}; below 100%: waiting, not computing)")
     print()
     print("fixed rate at half the maximum (wrk delay() schedule per thread: wrk stays closed-loop per connection,")
     print("latency counts from the actual send, so waiting for a free connection is omitted: coordinated omission)")
