@@ -175,8 +175,8 @@ def print_table(table: dict[str, dict[str, float]], done: int, failed: list[str]
     """The per-step table and the failures."""
     print(f"OpenID4VP flow per step over HTTP, Redis-backed: 1 worker on core 0, {args.concurrency} client threads "
           f"on core 1, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
-    print("NOTE: measured on a shared, loaded machine: absolute times are noise; compare the shares of this run "
-          "only. These figures are not the README's.")  # fmt: skip
+    print("NOTE: on a shared or loaded machine (see the load average) absolute times are noise and are not the "
+          "README's figures: compare the shares of this run only.")  # fmt: skip
     total = table.get("end to end", {}).get("mean_ms", 0.0) or 1.0
     print("| step                | p50 ms | p99 ms | mean ms | share of end to end |")
     print("|:--------------------|-------:|-------:|--------:|--------------------:|")

@@ -202,7 +202,7 @@ def print_summary(summary: dict[str, Any], out: Path, result: dict[str, Any], ar
           f"{summary['samples'] / (args.rate * args.seconds):.0%} of the ticks; "
           f"load average {os.getloadavg()[0]:.1f})")  # fmt: skip
     view = "every non-idle thread (wall view)" if args.all_threads else "the thread holding the GIL (Python CPU)"
-    print(f"samples of {view}; NOTE: shared, loaded machine: shares are indicative (py-spy --nonblocking)")
+    print(f"samples of {view}; NOTE: on a shared or loaded machine shares are indicative (py-spy --nonblocking)")
     print(f"raw collapsed stacks: {out}")
     print("| where the worker's samples end (innermost known frame)   | share |")
     print("|:---------------------------------------------------------|------:|")

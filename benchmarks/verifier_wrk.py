@@ -207,8 +207,8 @@ def print_tables(rows: list[dict[str, Any]], pipeline: dict[str, float], args: a
     load = os.getloadavg()
     print(f"served direct_post vs HTTP ceiling vs in-process pipeline — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
           f"{os.cpu_count()} cores, load average {load[0]:.1f}, Python {platform.python_version()}")  # fmt: skip
-    print("NOTE: measured on a shared, loaded machine: absolute rates are noise; compare the ratios of this run "
-          "only. These figures are not the README's.")  # fmt: skip
+    print("NOTE: on a shared or loaded machine (see the load average) absolute rates are noise and are not the "
+          "README's figures: compare the ratios of this run only.")  # fmt: skip
     print(f"wrk -t{args.threads} -c{args.connections} -d{args.seconds:g}s on core(s) {args.wrk_cpus}; verifier 1 "
           f"worker on core 0, 2 workers on cores 0-1 (wrk then shares core 1); log level {args.log_level}")  # fmt: skip
     print(f"in-process pipeline on core 0: median {pipeline['pipeline_per_s']:.0f}/s of {pipeline['rounds']:.0f} "
