@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from idcore.ports import FixedClock
-from lintas.cli import main
 from lintas.kv import open_store
+from lintas_cli.main import main
 from trust_registry.app import STORE_NAMESPACE
 from trust_registry.ledger import SEQ_KEY, list_key, log_key
 
