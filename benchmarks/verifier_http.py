@@ -20,7 +20,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -105,32 +107,61 @@ def _post_all(prepared: list[tuple[str, dict[str, str]]], concurrency: int) -> d
     }  # fmt: skip
 
 
-def run(workers: int, world: Any, redis_url: str, args: argparse.Namespace) -> dict[str, Any]:
-    """One measurement with ``workers`` uvicorn processes."""
+def start_verifier(
+    workers: int,
+    redis_url: str,
+    *,
+    cpus: str | None = None,
+    factory: str = "benchmarks.verifier_http:app_factory",
+    log_level: str = "warning",
+    stderr: Any = None,
+) -> tuple[subprocess.Popen[bytes], str]:
+    """Start the verifier under uvicorn (``taskset -c cpus`` when given) and wait until it is ready."""
     port = free_port()
     base = f"http://localhost:{port}"
     env = dict(os.environ, LINTAS_VERIFIER_PUBLIC_URL=base, LINTAS_VERIFIER_REDIS_URL=redis_url)
     os.environ.update(env)
     create_app(VerifierSettings())  # create keys and secrets once, before the workers race for them
-    command = [sys.executable, "-m", "uvicorn", "--factory", "benchmarks.verifier_http:app_factory",
-               "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning"]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)  # noqa: S603
+    pin = ["taskset", "-c", cpus] if cpus is not None else []
+    command = [*pin, sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), "--log-level", log_level,
+               "--no-server-header"]  # fmt: skip
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)  # noqa: S603
     try:
         _wait(f"{base}/readyz", process)
-        prepared = _prepare(base, world, args.requests)
-        return {"workers": workers, **_post_all(prepared, args.concurrency)}
-    finally:
-        process.terminate()
+    except BaseException:
+        stop_verifier(process)
+        raise
+    return process, base
+
+
+def stop_verifier(process: subprocess.Popen[bytes]) -> None:
+    """Terminate uvicorn (and its workers) and wait for it."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
         process.wait(timeout=20)
 
 
-def main() -> int:
-    """Run with one and two workers; print a table (or one JSON line)."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
+def run(workers: int, world: Any, redis_url: str, args: argparse.Namespace) -> dict[str, Any]:
+    """One measurement with ``workers`` uvicorn processes."""
+    process, base = start_verifier(workers, redis_url)
+    try:
+        prepared = _prepare(base, world, args.requests)
+        return {"workers": workers, **_post_all(prepared, args.concurrency)}
+    finally:
+        stop_verifier(process)
+
+
+@contextmanager
+def served_world() -> Iterator[tuple[Any, RedisServer]]:
+    """A real ``redis-server``, the trust list + status list server and the verifier's environment.
+
+    Yields the :class:`tests.verifier.world.World` (issuers, credentials) and the Redis server;
+    ``LINTAS_VERIFIER_*`` variables point a verifier at both (rate limit lifted for load).
+    """
     world_module.T0 = int(time.time())  # the benchmark runs on the real clock
     status_port = free_port()
     world = world_module.World(f"http://127.0.0.1:{status_port}")
@@ -142,6 +173,17 @@ def main() -> int:
             "LINTAS_VERIFIER_REGISTRY_PIN_SHA256": certificate_sha256_hex(world.registry_cert),
             "LINTAS_VERIFIER_RATE_LIMIT_PER_MINUTE": "100000",
         })  # fmt: skip
+        yield world, redis
+
+
+def main() -> int:
+    """Run with one and two workers; print a table (or one JSON line)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with served_world() as (world, redis):
         results = [run(workers, world, redis.url, args) for workers in (1, 2)]
     if args.json:
         print(json.dumps({"direct_post": results}))

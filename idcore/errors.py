@@ -76,9 +76,15 @@ class Reason(StrEnum):
     NOT_AUTHORISED = "not_authorised"
     ISSUER_SUSPENDED = "issuer_suspended"
     ISSUER_WITHDRAWN = "issuer_withdrawn"
+    #: The issuer's key is recorded as compromised: nothing it signed is trusted, whatever its ``iat``.
+    ISSUER_KEY_COMPROMISED = "issuer_key_compromised"
     TRUST_LIST_INVALID = "trust_list_invalid"
     TRUST_LIST_ROLLBACK = "trust_list_rollback"
     TRUST_LIST_STALE = "trust_list_stale"
+    #: A signed checkpoint (C2SP signed note) that does not parse or verify against the pinned key.
+    CHECKPOINT_INVALID = "checkpoint_invalid"
+    #: A log that shrank (truncation) or whose new tree does not extend the old one (fork, rewrite).
+    LOG_INCONSISTENT = "log_inconsistent"
     # status list
     REVOKED = "revoked"
     SUSPENDED = "suspended"

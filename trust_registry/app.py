@@ -8,7 +8,7 @@ OpenAPI docs are at ``/docs``.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from idcore.ports import Clock, SystemClock
 from lintas import __version__
@@ -21,7 +21,8 @@ from lintas.problem import install_error_handlers, limit_body
 from lintas.server import closing_lifespan, secure_app
 from trust_registry.clients import ensure_clients
 from trust_registry.pki import ensure_registry_keys
-from trust_registry.routes import governance, public, query
+from trust_registry.ratelimit import RateLimiter
+from trust_registry.routes import checkpoint, governance, public, query
 from trust_registry.service import RegistryService
 from trust_registry.settings import RegistrySettings
 
@@ -70,11 +71,14 @@ def create_app(
     limit_body(app, MAX_BODY_BYTES)  # declared and streamed (chunked) bodies alike
     add_cors(app, settings.cors_allow_origins)
     app.include_router(public.router)
-    app.include_router(query.router)
     app.include_router(oauth.router(), tags=["oauth"])
-    app.include_router(governance.governance_router(oauth))
+    limiter = RateLimiter(settings.rate_limit_per_minute)
+    app.include_router(query.router, dependencies=[Depends(limiter.dependency())])
+    app.include_router(checkpoint.checkpoint_router(limiter))
+    app.include_router(governance.governance_router(oauth, limiter))
     add_landing(app, service="Lintas ASEAN trust registry", summary="The signed list of national identity issuers.",
                 links={"/v1/trust-list": "the signed trust list (application/jwt)", "/v1/countries": "member states",
+                       "/v1/audit-log/checkpoint": "signed audit-log checkpoint (C2SP)",
                        "/healthz": "health"})  # fmt: skip
     secure_app(app, development=settings.development)  # outermost: security headers on every answer (lintas.server)
     announce("Lintas trust registry", settings.development, settings.conveniences())

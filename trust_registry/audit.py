@@ -11,6 +11,11 @@ For every sequence number ``n`` from 1 to the stored ``seq`` (see :mod:`trust_re
 
 Changing, removing or reordering any stored record or list is therefore detected; so is a
 record whose content was rewritten and re-hashed, because its signature no longer verifies.
+
+Removing the newest records together with ``seq`` leaves a store that checks out. Given a
+checkpoint saved earlier (:mod:`trust_registry.checkpoints`), :func:`check_checkpoint` also
+requires the stored log to extend it: at least as many records, and the first ``size`` records
+hashing to its root (issue #12).
 """
 
 from __future__ import annotations
@@ -22,11 +27,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from idcore.errors import IdcoreError
 from idcore.jose import verify_compact
+from idcore.trust.checkpoint import Checkpoint
+from idcore.trust.merkle import leaf_hash, root_hash
 from idcore.trust.signed import TrustListPin, certificate_sha256_hex, verify_trust_list
 from lintas.kv import KeyValueStore
 from trust_registry.ledger import AUDIT_TYP, GENESIS_HASH, SEQ_KEY, list_key, log_key, sha256_hex
 
-__all__ = ["AuditReport", "verify_audit_log"]
+__all__ = ["AuditReport", "check_checkpoint", "verify_audit_log"]
 
 
 @dataclass
@@ -95,3 +102,20 @@ def verify_audit_log(store: KeyValueStore, signing_cert: x509.Certificate) -> Au
         prev_hash = sha256_hex(raw) if raw is not None else "missing"
     report.problems.extend(f"unexpected entry {k} beyond sequence {last}" for k in _extra_keys(store, last))
     return report
+
+
+def check_checkpoint(store: KeyValueStore, checkpoint: Checkpoint) -> list[str]:
+    """Problems found comparing the stored log with a checkpoint seen before (empty: it extends it)."""
+    raw_seq = store.get(SEQ_KEY)
+    last = int(raw_seq) if raw_seq is not None and raw_seq.isdigit() else 0
+    if last < checkpoint.size:
+        return [f"the log has {last} records but checkpoint {checkpoint.size} was signed: truncated"]
+    leaves = []
+    for seq in range(1, checkpoint.size + 1):
+        record = store.get(log_key(seq))
+        if record is None:
+            return [f"record {seq} of checkpoint {checkpoint.size} is missing"]
+        leaves.append(leaf_hash(record))
+    if root_hash(leaves) != checkpoint.root:
+        return [f"the first {checkpoint.size} records differ from the checkpoint: the log was rewritten"]
+    return []

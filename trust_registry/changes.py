@@ -7,8 +7,19 @@ an HTTP status and a problem title, so routes can answer RFC 9457 problem+json.
 
 Status transitions (issue #3): suspend (granted -> suspended), reinstate (suspended ->
 granted), withdraw (granted or suspended -> withdrawn; terminal, as the list model
-requires). Anchors must be valid self-signed CA certificates; rotation adds the new root
-and removes the old one in one change so that no list is published with neither.
+requires). Each carries a :class:`~idcore.trust.model.StatusReason` (issue #12): a suspension
+or withdrawal for ``key_compromise`` refuses every credential of the issuer whatever its
+``iat``, cannot be reinstated, and may also be recorded after an orderly retirement
+(``cessation_of_operation``) when a retired key is stolen later.
+
+Quotas and binding (issue #12, class 2, :mod:`idcore.trust.limits`): a country lists at most
+``MAX_ISSUERS_PER_COUNTRY`` issuers and ``MAX_ANCHORS_PER_COUNTRY`` anchors of at most
+``MAX_ANCHOR_DER_BYTES`` each; an issuer keeps at most ``MAX_HISTORY`` status changes; issuer
+identifiers and names must belong to the operator's country. Refusals are 409 ``Quota
+exceeded`` or 400 ``Invalid issuer`` and write nothing.
+
+Anchors must be valid self-signed CA certificates; rotation adds the new root and removes the
+old one in one change so that no list is published with neither.
 """
 
 from __future__ import annotations
@@ -24,7 +35,24 @@ from cryptography import x509
 
 from idcore.errors import IdcoreError, TrustError
 from idcore.trust.anchors import check_anchor_certificate
-from idcore.trust.model import CountryEntry, IssuerEntry, IssuerStatus, StatusChange, TrustList
+from idcore.trust.limits import (
+    MAX_ANCHOR_DER_BYTES,
+    MAX_ANCHORS_PER_COUNTRY,
+    MAX_HISTORY,
+    MAX_ISSUERS_PER_COUNTRY,
+    check_issuer_binding,
+    check_names_binding,
+)
+from idcore.trust.model import (
+    STATUS_REASONS,
+    CountryEntry,
+    IssuerEntry,
+    IssuerStatus,
+    StatusChange,
+    StatusReason,
+    TrustList,
+    check_transition,
+)
 from idcore.trust.vct import ASEAN_COUNTRIES
 
 __all__ = [
@@ -32,6 +60,7 @@ __all__ = [
     "ChangeError",
     "add_anchor",
     "anchor_sha256",
+    "append_change",
     "create_issuer",
     "parse_certificate",
     "remove_anchor",
@@ -40,11 +69,12 @@ __all__ = [
     "update_issuer",
 ]
 
-#: action -> (allowed current statuses, new status)
+#: action -> (allowed current statuses, new status); the model's transition rules apply on top.
 STATUS_ACTIONS: dict[str, tuple[frozenset[IssuerStatus], IssuerStatus]] = {
     "suspend": (frozenset({IssuerStatus.GRANTED}), IssuerStatus.SUSPENDED),
     "reinstate": (frozenset({IssuerStatus.SUSPENDED}), IssuerStatus.GRANTED),
-    "withdraw": (frozenset({IssuerStatus.GRANTED, IssuerStatus.SUSPENDED}), IssuerStatus.WITHDRAWN),
+    # withdrawn -> withdrawn only records a key compromise after an orderly retirement.
+    "withdraw": (frozenset(IssuerStatus), IssuerStatus.WITHDRAWN),
 }
 _UPDATABLE = ("names", "service_types", "vcts", "assurance_level")
 
@@ -86,11 +116,25 @@ def _with_issuer(trust_list: TrustList, issuer: IssuerEntry) -> TrustList:
     return _with_country(trust_list, replace(country, issuers=issuers))
 
 
-def _parse_issuer(body: Mapping[str, Any], country: str, *, development: bool) -> IssuerEntry:
+def _parse_issuer(trust_list: TrustList, body: Mapping[str, Any], country: str, *, development: bool) -> IssuerEntry:
+    """Parse with the model's field limits; 409 if the identifier is listed elsewhere already."""
     try:
-        return IssuerEntry.from_json(dict(body), country, allow_loopback_http=development)
+        issuer = IssuerEntry.from_json(dict(body), country, allow_loopback_http=development)
     except TrustError as exc:
         raise ChangeError(400, "Invalid issuer", exc.detail) from None
+    existing = trust_list.issuer(issuer.issuer_id)
+    if existing is not None and existing.country != country:
+        raise ChangeError(409, "Duplicate issuer", f"{issuer.issuer_id} is already listed")
+    _bind(trust_list, issuer, country)
+    return issuer
+
+
+def _bind(trust_list: TrustList, issuer: IssuerEntry, country: str) -> None:
+    """400 unless the identifier and the names belong to ``country`` (:mod:`idcore.trust.limits`)."""
+    listed = {c.code: tuple(c.names.values()) for c in trust_list.countries}
+    problem = check_issuer_binding(issuer.issuer_id, country) or check_names_binding(issuer.names, country, listed)
+    if problem is not None:
+        raise ChangeError(400, "Invalid issuer", problem)
 
 
 def create_issuer(
@@ -98,9 +142,11 @@ def create_issuer(
 ) -> tuple[TrustList, IssuerEntry]:
     """Add a new issuer, granted from ``now``; 409 if its identifier is already listed anywhere."""
     country = _country(trust_list, country_code)
+    if len(country.issuers) >= MAX_ISSUERS_PER_COUNTRY:
+        raise ChangeError(409, "Quota exceeded", f"{country.code} already lists {MAX_ISSUERS_PER_COUNTRY} issuers")
     fields = {k: body[k] for k in ("id", *_UPDATABLE) if k in body}
-    issuer = _parse_issuer({**fields, "status_history": [{"status": "granted", "since": now}]}, country.code,
-                           development=development)  # fmt: skip
+    issuer = _parse_issuer(trust_list, {**fields, "status_history": [{"status": "granted", "since": now}]},
+                           country.code, development=development)  # fmt: skip
     if trust_list.issuer(issuer.issuer_id) is not None:
         raise ChangeError(409, "Duplicate issuer", f"{issuer.issuer_id} is already listed")
     return _with_country(trust_list, replace(country, issuers=(*country.issuers, issuer))), issuer
@@ -115,21 +161,62 @@ def update_issuer(
     if not changes:
         raise ChangeError(400, "Nothing to change", f"give at least one of {', '.join(_UPDATABLE)}")
     merged = {**current.to_json(), **changes}
-    issuer = _parse_issuer(merged, current.country, development=development)
+    issuer = _parse_issuer(trust_list, merged, current.country, development=development)
     return _with_issuer(trust_list, issuer), issuer
 
 
-def set_status(trust_list: TrustList, issuer_id: str, action: str, now: int) -> tuple[TrustList, IssuerEntry]:
-    """Suspend, reinstate or withdraw an issuer from ``now``; 409 if the transition is not allowed."""
+def set_status(
+    trust_list: TrustList, issuer_id: str, action: str, now: int, reason: str | None = None
+) -> tuple[TrustList, IssuerEntry]:
+    """Suspend, reinstate or withdraw an issuer from ``now`` for ``reason``; 409 if not allowed.
+
+    ``reason`` defaults to the status's default (``unspecified`` / ``privilege_withdrawn``).
+    """
     if action not in STATUS_ACTIONS:
         raise ChangeError(400, "Unknown action", f"{action!r} is not one of {sorted(STATUS_ACTIONS)}")
     allowed, new_status = STATUS_ACTIONS[action]
     current = _issuer(trust_list, issuer_id)
     if current.current_status not in allowed:
         raise ChangeError(409, "Status conflict", f"cannot {action} an issuer that is {current.current_status}")
+    reasons = STATUS_REASONS[new_status]
+    try:
+        chosen = StatusReason(reason) if reason is not None else (reasons[0] if reasons else None)
+    except ValueError:
+        raise ChangeError(400, "Unknown reason", f"{reason!r} is not a status reason") from None
+    if (chosen is not None and chosen not in reasons) or (chosen is None and reasons):
+        raise ChangeError(400, "Invalid reason", f"{action} cannot have the reason {reason!r}")
     since = max(now, current.history[-1].since)  # never let a history run backwards
-    issuer = replace(current, history=(*current.history, StatusChange(new_status, since)))
+    change = StatusChange(new_status, since, chosen)
+    try:
+        check_transition(current.history[-1], change, issuer_id)
+    except TrustError as exc:
+        raise ChangeError(409, "Status conflict", exc.detail) from None
+    history = append_change(current.history, change)
+    if len(history) > MAX_HISTORY:
+        raise ChangeError(409, "Quota exceeded", f"{issuer_id} already has {MAX_HISTORY} status changes")
+    issuer = replace(current, history=history)
     return _with_issuer(trust_list, issuer), issuer
+
+
+def append_change(history: tuple[StatusChange, ...], change: StatusChange) -> tuple[StatusChange, ...]:
+    """``history`` followed by ``change``, without entries that can never be in force.
+
+    A status is in force from its ``since`` until the next change, and of several changes in
+    the same second the last one wins (:meth:`IssuerEntry.status_at`, the bisection in
+    :mod:`idcore.trust.decision`). So a suspension or grant followed within the same second is
+    dropped, and a change that repeats the status before it adds nothing: every trust decision
+    stays the same while a burst of suspend/reinstate cannot fill the history quota. The first
+    grant, compromises and withdrawals are always kept (the audit log keeps every change).
+    """
+    kept = list(history)
+    last = kept[-1]
+    droppable = last.status is IssuerStatus.GRANTED or last.reason is StatusReason.UNSPECIFIED
+    if len(kept) > 1 and last.since == change.since and droppable:
+        kept.pop()
+    previous = kept[-1]
+    if (previous.status, previous.reason) == (change.status, change.reason):
+        return tuple(kept)
+    return (*kept, change)
 
 
 def parse_certificate(value: object) -> x509.Certificate:
@@ -166,6 +253,10 @@ def add_anchor(trust_list: TrustList, country_code: str, cert: x509.Certificate,
     der = _der_b64(cert)
     if der in country.anchors:
         raise ChangeError(409, "Duplicate anchor", "this certificate is already an anchor")
+    if len(base64.b64decode(der)) > MAX_ANCHOR_DER_BYTES:
+        raise ChangeError(400, "Invalid anchor", f"an anchor certificate may be at most {MAX_ANCHOR_DER_BYTES} bytes")
+    if len(country.anchors) >= MAX_ANCHORS_PER_COUNTRY:
+        raise ChangeError(409, "Quota exceeded", f"{country.code} already lists {MAX_ANCHORS_PER_COUNTRY} anchors")
     return _with_country(trust_list, replace(country, anchors=(*country.anchors, der))), anchor_sha256(der)
 
 

@@ -1,8 +1,9 @@
 """``lintas registry``: run the trust registry, or check its audit log.
 
 * ``lintas registry --host 127.0.0.1 --port PORT --data DIR [--redis-url URL] [--development]``
-* ``lintas registry audit-verify --data DIR [--redis-url URL]`` — exit 0 when the hash chain,
-  every record signature and every past list signature check out, 1 otherwise.
+* ``lintas registry audit-verify --data DIR [--redis-url URL] [--checkpoint NOTE [--checkpoint-key VKEY]]``
+  — exit 0 when the hash chain, every record signature and every past list signature check out,
+  and (with ``--checkpoint``) the log extends a checkpoint saved earlier; 1 otherwise.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
     from trust_registry.app import STORE_NAMESPACE
     from trust_registry.audit import verify_audit_log
 
-    settings = _settings(args)
+    settings = _settings(args, **({"public_url": args.public_url} if args.public_url else {}))
     cert_path = settings.data_dir / "registry" / "signing-cert.pem"
     if not cert_path.exists():
         print(f"no registry signing certificate at {cert_path}", file=sys.stderr)
@@ -68,10 +69,42 @@ def _audit_verify(args: argparse.Namespace) -> int:
     except StoreUnavailable as exc:
         print(f"store unavailable: {exc}", file=sys.stderr)
         return 2
+    try:
+        report.problems.extend(_checkpoint_problems(args, settings))
+    except (OSError, ValueError, StoreUnavailable) as exc:  # unreadable or bad note or key, store down
+        print(f"cannot check the checkpoint: {exc}", file=sys.stderr)
+        return 2
     for line in report.problems:
         print(f"problem: {line}")
     print(f"{'ok' if report.ok else 'FAILED'}: {report.records} records checked")
     return 0 if report.ok else 1
+
+
+def _checkpoint_problems(args: argparse.Namespace, settings: Any) -> list[str]:
+    """Compare the store with a checkpoint note the auditor saved (verified with the pinned key)."""
+    if not args.checkpoint:
+        return []
+    from idcore.errors import TrustError
+    from idcore.trust.checkpoint import CheckpointSigner, CheckpointVerifier
+    from lintas.kv import open_store
+    from trust_registry.app import STORE_NAMESPACE
+    from trust_registry.audit import check_checkpoint
+    from trust_registry.checkpoints import checkpoint_origin
+    from trust_registry.pki import load_checkpoint_key
+
+    if args.checkpoint_key:
+        vkey = args.checkpoint_key
+    else:  # the registry's own key; pass the pinned one when the data directory itself is in doubt
+        vkey = CheckpointSigner(checkpoint_origin(settings.public_url), load_checkpoint_key(settings.data_dir)).vkey
+    try:
+        checkpoint = CheckpointVerifier(vkey).open(Path(args.checkpoint).read_bytes())
+    except TrustError as exc:
+        raise ValueError(str(exc)) from None
+    store = open_store(settings.redis_url, settings.data_dir, STORE_NAMESPACE)
+    try:
+        return check_checkpoint(store, checkpoint)
+    finally:
+        store.close()
 
 
 def register(subparsers: Any) -> None:
@@ -89,4 +122,7 @@ def register(subparsers: Any) -> None:
     audit = sub.add_parser("audit-verify", help="check the audit hash chain and past list signatures")
     audit.add_argument("--data", required=True)
     audit.add_argument("--redis-url", default=None)
+    audit.add_argument("--public-url", default=None, help="the registry's public URL (checkpoint origin)")
+    audit.add_argument("--checkpoint", default=None, help="a checkpoint note saved earlier: the log must extend it")
+    audit.add_argument("--checkpoint-key", default=None, help="pinned checkpoint vkey (default: the data dir's)")
     audit.set_defaults(handler=_audit_verify)

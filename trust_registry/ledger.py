@@ -34,15 +34,17 @@ from idcore.jose import parse_compact, sign_compact
 from idcore.ports import Clock, Signer
 from idcore.trust.decision import TrustSnapshot
 from idcore.trust.model import TrustList
-from idcore.trust.signed import sign_trust_list
+from idcore.trust.signed import MAX_TRUST_LIST_BYTES, sign_trust_list
 from lintas.kv import KeyValueStore
 
 __all__ = [
     "AUDIT_TYP",
     "GENESIS_HASH",
+    "MAX_PUBLISHED_LIST_BYTES",
     "Change",
     "Ledger",
     "LedgerConflict",
+    "ListTooLarge",
     "Published",
     "list_etag",
     "list_key",
@@ -51,6 +53,9 @@ __all__ = [
 ]
 
 AUDIT_TYP = "lintas-audit+jwt"
+#: The registry never publishes a list above half the verifiers' fetch cap (issue #12 class 2): the
+#: per-country quotas keep a full list far below this, so reaching it means a quota is wrong.
+MAX_PUBLISHED_LIST_BYTES = MAX_TRUST_LIST_BYTES // 2
 GENESIS_HASH = "0" * 64
 SEQ_KEY = "seq"
 _MAX_ATTEMPTS = 200
@@ -74,6 +79,10 @@ def sha256_hex(data: bytes | str) -> str:
 def list_etag(seq: int, token: str) -> str:
     """The strong HTTP entity tag of signed list ``seq``."""
     return f'"{seq}-{sha256_hex(token)[:32]}"'
+
+
+class ListTooLarge(Exception):
+    """The signed list would exceed :data:`MAX_PUBLISHED_LIST_BYTES`; nothing was written."""
 
 
 class LedgerConflict(Exception):
@@ -202,6 +211,8 @@ class Ledger:
             audit_prev_hash=prev_hash,
         )
         token = sign_trust_list(trust_list, self._signer, self._chain)
+        if len(token) > MAX_PUBLISHED_LIST_BYTES:
+            raise ListTooLarge(f"the signed list would be {len(token)} bytes (limit {MAX_PUBLISHED_LIST_BYTES})")
         record = self._sign_record(
             {
                 "sequence": new_seq,

@@ -6,6 +6,7 @@ Layout (private keys are PKCS#8 PEM files, mode 0600, written by
     <data>/registry/keys/registry-ca.pem      the registry's own root key
     <data>/registry/keys/list-signing.pem     signs every trust list and audit record
     <data>/registry/keys/oauth.pem            signs governance access tokens (RFC 9068)
+    <data>/registry/keys/checkpoint.pem       Ed25519: signs the audit-log checkpoints (C2SP signed note)
     <data>/registry/registry-ca.pem           root certificate of the registry
     <data>/registry/signing-cert.pem          the list-signing certificate (``x5c`` of each list)
     <data>/registry/pin.txt                   hex SHA-256 of signing-cert.pem's DER (verifiers pin it)
@@ -32,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, load_pem_private_key
 
 from idcore.jose import KeySigner
 from idcore.keystore import FileKeyStore
@@ -51,6 +54,7 @@ __all__ = [
     "ensure_issuer",
     "ensure_registry_keys",
     "issuer_material_dir",
+    "load_checkpoint_key",
 ]
 
 # The ASEAN Secretariat sits in Jakarta; an X.509 Name needs some country.
@@ -70,6 +74,29 @@ def _validity(now: int, days: int) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=days)
 
 
+def _ensure_ed25519(path: Path) -> Ed25519PrivateKey:
+    """Load an Ed25519 key (PKCS#8 PEM, mode 0600), creating it on first start."""
+    if not path.exists():
+        pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another replica created it first: use theirs
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(pem)
+    key = load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 key")
+    return key
+
+
+def load_checkpoint_key(data_dir: Path) -> Ed25519PrivateKey:
+    """The registry's checkpoint key, created on first start (``<data>/registry/keys/checkpoint.pem``)."""
+    return _ensure_ed25519(data_dir / "registry" / "keys" / "checkpoint.pem")
+
+
 def _signing_key(signer: KeySigner) -> Any:
     return signer.private_key
 
@@ -82,6 +109,8 @@ class RegistryKeys:
     oauth_signer: KeySigner
     signing_cert: x509.Certificate
     ca_cert: x509.Certificate
+    #: Ed25519 key of the audit-log checkpoints (C2SP signed-note type 0x01, issue #12).
+    checkpoint_key: Ed25519PrivateKey
 
     @property
     def pin(self) -> str:
@@ -113,7 +142,8 @@ def ensure_registry_keys(data_dir: Path, *, now: int, days: int, public_url: str
         _write(cert_path, certificate_to_pem(signing_cert))
     ca_cert = certificate_from_pem(ca_path.read_bytes())
     signing_cert = certificate_from_pem(cert_path.read_bytes())
-    result = RegistryKeys(list_signer, oauth_signer, signing_cert, ca_cert)
+    checkpoint_key = load_checkpoint_key(data_dir)
+    result = RegistryKeys(list_signer, oauth_signer, signing_cert, ca_cert, checkpoint_key)
     _write(base / "pin.txt", (result.pin + "\n").encode())
     return result
 

@@ -18,6 +18,7 @@ from typing import Any
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from idcore.errors import TrustError
+from idcore.trust.limits import check_issuer_binding
 from idcore.trust.model import CountryEntry, IssuerEntry, SchemeOperator, TrustList, check_identifier
 from trust_registry.pki import ensure_country_root, ensure_issuer
 from trust_registry.settings import RegistrySettings
@@ -41,6 +42,9 @@ def _issuer(settings: RegistrySettings, spec: dict[str, Any], code: str, now: in
         check_identifier(issuer_id, allow_loopback_http=settings.development)
     except TrustError as exc:
         raise ValueError(f"seed issuer {spec['slug']}: {exc.detail}") from None
+    problem = check_issuer_binding(issuer_id, code)  # the seed obeys the rules governance enforces
+    if problem is not None:
+        raise ValueError(f"seed issuer {spec['slug']}: {problem}")
     body = {k: spec[k] for k in ("names", "service_types", "vcts", "assurance_level")}
     return spec["slug"], {"id": issuer_id, **body, "status_history": [{"status": "granted", "since": now}]}
 

@@ -17,12 +17,14 @@ from typing import Any
 
 from idcore.jose import sign_compact
 from idcore.ports import Clock
+from idcore.trust.checkpoint import CheckpointSigner
 from idcore.trust.decision import is_authorised
 from idcore.trust.model import TrustList
 from idcore.x509 import x5c_from_certificates
 from lintas.kv import KeyValueStore
 from trust_registry.changes import ChangeError
-from trust_registry.ledger import Change, Ledger, Published, sha256_hex
+from trust_registry.checkpoints import AuditTree, checkpoint_origin
+from trust_registry.ledger import Change, Ledger, ListTooLarge, Published, sha256_hex
 from trust_registry.pki import RegistryKeys
 from trust_registry.seed import build_initial_list, load_seed
 from trust_registry.settings import RegistrySettings
@@ -56,6 +58,8 @@ class RegistryService:
         self.ledger = Ledger(
             store, keys.list_signer, [keys.signing_cert], clock, list_validity=settings.list_validity
         )
+        origin = checkpoint_origin(settings.public_url)
+        self.audit_tree = AuditTree(self.ledger, CheckpointSigner(origin, keys.checkpoint_key))
 
     def bootstrap(self) -> Published:
         """Publish the seeded list as sequence 1 unless the store already has lists."""
@@ -111,7 +115,10 @@ class RegistryService:
             bodies.append(body)
             return Change(new_list, action, payload)
 
-        published = self.ledger.append(actor, apply)
+        try:
+            published = self.ledger.append(actor, apply)
+        except ListTooLarge as exc:
+            raise ChangeError(409, "Quota exceeded", str(exc)) from None
         _log.info("change %s by %s published as list %d", action, actor, published.sequence_number)
         return ChangeResult(published.sequence_number, {"sequence_number": published.sequence_number, **bodies[-1]})
 
@@ -143,6 +150,8 @@ class RegistryService:
                 "list_sha256": sha256_hex(published.token),
                 "entry": issuer.to_json() if issuer is not None else None,
                 "country": issuer.country if issuer is not None else None,
+                # The status change the answer rests on, with its ETSI-style reason (the "why").
+                "status": decision.status.to_json() if decision.status is not None else None,
             },
         }
         header = {"typ": ANSWER_TYP, "x5c": x5c_from_certificates([self.keys.signing_cert])}

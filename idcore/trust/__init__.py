@@ -5,13 +5,17 @@
 * :mod:`idcore.trust.decision` — the indexed snapshot and :func:`is_authorised`;
 * :mod:`idcore.trust.cache` — the verifier-side cache (pin, rollback, staleness);
 * :mod:`idcore.trust.anchors` — national anchors and issuer certificate chains;
-* :mod:`idcore.trust.vct` — shared credential type and service type identifiers.
+* :mod:`idcore.trust.vct` — shared credential type and service type identifiers;
+* :mod:`idcore.trust.limits` — field limits, per-country quotas and country binding (issue #12);
+* :mod:`idcore.trust.merkle` — RFC 9162 Merkle trees, inclusion and consistency proofs;
+* :mod:`idcore.trust.checkpoint` — C2SP signed-note checkpoints and the client-side monitor.
 
 The network never enters here: fetching is a port (``fetch() -> bytes``).
 """
 
 from idcore.trust.anchors import IssuerMatch, check_anchor_certificate, find_issuer_for_certificate
 from idcore.trust.cache import CacheStatus, TrustListCache
+from idcore.trust.checkpoint import Checkpoint, CheckpointMonitor, CheckpointSigner, CheckpointVerifier
 from idcore.trust.decision import Decision, TrustSnapshot, is_authorised, require_authorised
 from idcore.trust.model import (
     CountryEntry,
@@ -19,6 +23,7 @@ from idcore.trust.model import (
     IssuerStatus,
     SchemeOperator,
     StatusChange,
+    StatusReason,
     TrustList,
     check_identifier,
 )
@@ -46,6 +51,10 @@ __all__ = [
     "VCT_BUSINESS_REGISTRATION",
     "VCT_PID",
     "CacheStatus",
+    "Checkpoint",
+    "CheckpointMonitor",
+    "CheckpointSigner",
+    "CheckpointVerifier",
     "CountryEntry",
     "Decision",
     "IssuerEntry",
@@ -53,6 +62,7 @@ __all__ = [
     "IssuerStatus",
     "SchemeOperator",
     "StatusChange",
+    "StatusReason",
     "TrustList",
     "TrustListCache",
     "TrustListPin",

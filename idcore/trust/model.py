@@ -7,11 +7,23 @@ becomes :class:`TrustList`; each scheme territory (an ASEAN member state) is a
 ``ServiceDigitalIdentity.X509Certificates``) and its trusted entities, the credential
 issuers (:class:`IssuerEntry`), each with a ``ServiceStatus`` history.
 
-Status semantics (issue #3): a credential is judged at its issuance time and now. Each
-:class:`StatusChange` holds from its ``since`` time until the next one. ``withdrawn`` is
-terminal and rejects everything from that moment on; a credential issued while its issuer
-was ``suspended`` is rejected; one issued while ``granted`` stays valid across a later
-suspension.
+Status semantics (issue #3, refined by issue #12 class 3): each :class:`StatusChange` holds
+from its ``since`` time until the next one and carries a :class:`StatusReason`, in the manner
+of ETSI TS 119 612 clauses 5.5.4-5.5.5 ``ServiceStatus`` with ``StatusStartingTime`` and 5.5.10
+``ServiceHistory`` (whose status URIs distinguish an orderly ``supervisionceased`` from a
+``supervisionrevoked`` for cause) and of the RFC 5280 Section 5.3.1 ``CRLReason`` vocabulary
+(``keyCompromise``, ``cessationOfOperation``, ``privilegeWithdrawn``) that ETSI lists rely on
+for certificates. How a credential is judged depends on the reason:
+
+* ``key_compromise`` (a suspension or a withdrawal): the key is untrusted for *every*
+  credential, whatever its ``iat``, from ``since`` on — ``iat`` is chosen by whoever holds the
+  key, so a backdated credential must not pass. Nothing but a withdrawal for the same reason
+  may follow (no reinstatement of a compromised entry).
+* ``cessation_of_operation`` (withdrawal, orderly retirement): judged at issuance, so what
+  was issued before the retirement stays valid; may be followed only by ``key_compromise``.
+* ``privilege_withdrawn`` (withdrawal for cause, the default): rejects everything from then on.
+* ``unspecified`` (suspension, the default): judged at issuance; a credential issued while
+  ``granted`` stays valid across a later suspension.
 
 Parsing never trusts its input: :meth:`TrustList.from_json` refuses unknown shapes, unknown
 countries, duplicate issuers and histories that do not make sense, with
@@ -20,6 +32,7 @@ countries, duplicate issuers and histories that do not make sense, with
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -28,22 +41,36 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from idcore.errors import Reason, TrustError
+from idcore.trust.limits import (
+    MAX_HISTORY,
+    MAX_ID_CHARS,
+    MAX_NAME_BYTES,
+    MAX_NAME_LANGUAGES,
+    MAX_VCTS_PER_ISSUER,
+    text_problem,
+)
 from idcore.trust.vct import ASEAN_COUNTRIES, ASSURANCE_LEVELS, SERVICE_TYPES
 
 __all__ = [
     "FORMAT",
+    "STATUS_REASONS",
     "CountryEntry",
     "IssuerEntry",
     "IssuerStatus",
     "SchemeOperator",
     "StatusChange",
+    "StatusReason",
     "TrustList",
     "check_identifier",
+    "check_transition",
 ]
 
 #: Value of the ``format`` member; a reader refuses lists of another format.
 FORMAT = "lintas-trust-list/1"
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+#: Times and sequence numbers stay exact in every JSON implementation (2**53).
+_MAX_INT = 2**53
+_LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}$")
 
 
 class IssuerStatus(StrEnum):
@@ -52,6 +79,27 @@ class IssuerStatus(StrEnum):
     GRANTED = "granted"
     SUSPENDED = "suspended"
     WITHDRAWN = "withdrawn"
+
+
+class StatusReason(StrEnum):
+    """Why a status was set (RFC 5280 ``CRLReason`` names, as ETSI trust lists use them)."""
+
+    UNSPECIFIED = "unspecified"
+    KEY_COMPROMISE = "key_compromise"
+    CESSATION_OF_OPERATION = "cessation_of_operation"
+    PRIVILEGE_WITHDRAWN = "privilege_withdrawn"
+
+
+#: The reasons each status may carry; the first is the default when a list omits the reason.
+STATUS_REASONS: dict[IssuerStatus, tuple[StatusReason, ...]] = {
+    IssuerStatus.GRANTED: (),
+    IssuerStatus.SUSPENDED: (StatusReason.UNSPECIFIED, StatusReason.KEY_COMPROMISE),
+    IssuerStatus.WITHDRAWN: (
+        StatusReason.PRIVILEGE_WITHDRAWN,
+        StatusReason.CESSATION_OF_OPERATION,
+        StatusReason.KEY_COMPROMISE,
+    ),
+}
 
 
 def _invalid(detail: str) -> TrustError:
@@ -64,8 +112,8 @@ def check_identifier(value: object, *, allow_loopback_http: bool) -> str:
     ``http://127.0.0.1``/``localhost`` URLs are accepted only with ``allow_loopback_http``
     (local demos). Raises :class:`TrustError` ``trust_list_invalid`` otherwise.
     """
-    if not isinstance(value, str) or not value or len(value) > 2048:
-        raise _invalid("identifier must be a non-empty string")
+    if not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS:
+        raise _invalid(f"identifier must be a non-empty string of at most {MAX_ID_CHARS} characters")
     try:
         parts = urlsplit(value)
         host = parts.hostname
@@ -90,8 +138,8 @@ def _str(obj: Mapping[str, Any], name: str) -> str:
 
 def _int(obj: Mapping[str, Any], name: str) -> int:
     value = obj.get(name)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise _invalid(f"{name!r} must be a non-negative integer")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < _MAX_INT:
+        raise _invalid(f"{name!r} must be a non-negative integer below 2**53")
     return value
 
 
@@ -109,25 +157,42 @@ def _obj(value: Any, what: str) -> Mapping[str, Any]:
 
 
 def _names(obj: Mapping[str, Any]) -> dict[str, str]:
-    """Names by BCP 47 language tag; English is required, and one local language."""
+    """Names by BCP 47 language tag: English and one to three local languages, plain text (limits)."""
     names = _obj(obj.get("names"), "'names'")
-    if not all(isinstance(k, str) and 0 < len(k) <= 35 and isinstance(v, str) and v for k, v in names.items()):
-        raise _invalid("'names' maps language tags to non-empty strings")
-    if "en" not in names or len(names) < 2:
-        raise _invalid("'names' needs English and at least one local language")
+    if not all(isinstance(k, str) and _LANGUAGE_TAG.match(k) and isinstance(v, str) for k, v in names.items()):
+        raise _invalid("'names' maps language tags to strings")
+    if "en" not in names or not 2 <= len(names) <= MAX_NAME_LANGUAGES:
+        raise _invalid("'names' needs English and one to three local languages")
+    for tag, name in names.items():
+        problem = text_problem(name, max_bytes=MAX_NAME_BYTES)
+        if problem is not None:
+            raise _invalid(f"name {tag!r} {problem}")
     return dict(names)
 
 
 @dataclass(frozen=True, slots=True)
 class StatusChange:
-    """One entry of a status history: ``status`` holds from ``since`` (epoch seconds)."""
+    """One entry of a status history: ``status`` holds from ``since`` (epoch seconds), for ``reason``.
+
+    ``reason`` is ``None`` only for ``granted``; a parsed list that omits it gets the status's
+    default (``unspecified`` for a suspension, ``privilege_withdrawn`` for a withdrawal).
+    """
 
     status: IssuerStatus
     since: int
+    reason: StatusReason | None = None
+
+    @property
+    def compromised(self) -> bool:
+        """Whether this change records a key compromise."""
+        return self.reason is StatusReason.KEY_COMPROMISE
 
     def to_json(self) -> dict[str, Any]:
-        """JSON form."""
-        return {"status": self.status.value, "since": self.since}
+        """JSON form (``reason`` present whenever the status carries one)."""
+        out: dict[str, Any] = {"status": self.status.value, "since": self.since}
+        if self.reason is not None:
+            out["reason"] = self.reason.value
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,11 +238,12 @@ class IssuerEntry:
         obj = _obj(value, "issuer")
         issuer_id = check_identifier(obj.get("id"), allow_loopback_http=allow_loopback_http)
         service_types = tuple(_list(obj, "service_types"))
-        if not service_types or not SERVICE_TYPES.issuperset(service_types):
+        distinct = len(set(service_types)) == len(service_types)
+        if not service_types or not distinct or not SERVICE_TYPES.issuperset(service_types):
             raise _invalid(f"issuer {issuer_id}: unknown or missing service types")
         vcts = tuple(_list(obj, "vcts"))
-        if not vcts or len(set(vcts)) != len(vcts):
-            raise _invalid(f"issuer {issuer_id}: 'vcts' must be a non-empty list without repeats")
+        if not vcts or len(set(vcts)) != len(vcts) or len(vcts) > MAX_VCTS_PER_ISSUER:
+            raise _invalid(f"issuer {issuer_id}: 'vcts' must list 1 to {MAX_VCTS_PER_ISSUER} types without repeats")
         for vct in vcts:
             check_identifier(vct, allow_loopback_http=allow_loopback_http)
         level = _str(obj, "assurance_level")
@@ -187,23 +253,47 @@ class IssuerEntry:
         return cls(issuer_id, country, _names(obj), service_types, vcts, level, history)
 
 
+def _change(item: Any, issuer_id: str) -> StatusChange:
+    obj = _obj(item, "status change")
+    try:
+        status = IssuerStatus(_str(obj, "status"))
+        raw_reason = obj.get("reason")
+        reason = StatusReason(raw_reason) if raw_reason is not None else None
+    except ValueError:
+        raise _invalid(f"issuer {issuer_id}: unknown status or reason") from None
+    allowed = STATUS_REASONS[status]
+    if reason is None and allowed:
+        reason = allowed[0]
+    if reason is not None and reason not in allowed:
+        raise _invalid(f"issuer {issuer_id}: {status.value} cannot have the reason {reason.value}")
+    return StatusChange(status, _int(obj, "since"), reason)
+
+
+def check_transition(before: StatusChange, after: StatusChange, issuer_id: str) -> None:
+    """Refuse a history step that the status semantics (module docstring) do not allow."""
+    if after.since < before.since:
+        raise _invalid(f"issuer {issuer_id}: history goes back in time")
+    if before.compromised:
+        final = before.status is IssuerStatus.WITHDRAWN
+        if final or not (after.status is IssuerStatus.WITHDRAWN and after.compromised):
+            raise _invalid(f"issuer {issuer_id}: after a key compromise only a withdrawal for it may follow")
+    elif before.status is IssuerStatus.WITHDRAWN and not (
+        before.reason is StatusReason.CESSATION_OF_OPERATION
+        and after.status is IssuerStatus.WITHDRAWN
+        and after.compromised
+    ):
+        raise _invalid(f"issuer {issuer_id}: after a withdrawal only a later key compromise may be recorded")
+
+
 def _history(items: list[Any], issuer_id: str) -> tuple[StatusChange, ...]:
-    """A history starts granted, never goes back in time and ends at a withdrawal."""
-    changes: list[StatusChange] = []
-    for item in items:
-        obj = _obj(item, "status change")
-        try:
-            status = IssuerStatus(_str(obj, "status"))
-        except ValueError:
-            raise _invalid(f"issuer {issuer_id}: unknown status") from None
-        changes.append(StatusChange(status, _int(obj, "since")))
+    """A history starts granted, never goes back in time and follows :func:`check_transition`."""
+    if len(items) > MAX_HISTORY:
+        raise _invalid(f"issuer {issuer_id}: more than {MAX_HISTORY} status changes")
+    changes = [_change(item, issuer_id) for item in items]
     if not changes or changes[0].status is not IssuerStatus.GRANTED:
         raise _invalid(f"issuer {issuer_id}: history must start with 'granted'")
     for before, after in pairwise(changes):
-        if after.since < before.since:
-            raise _invalid(f"issuer {issuer_id}: history goes back in time")
-        if before.status is IssuerStatus.WITHDRAWN:
-            raise _invalid(f"issuer {issuer_id}: nothing may follow a withdrawal")
+        check_transition(before, after, issuer_id)
     return tuple(changes)
 
 
@@ -236,8 +326,7 @@ class CountryEntry:
         if not all(isinstance(a, str) and a for a in anchors) or len(set(anchors)) != len(anchors):
             raise _invalid(f"{code}: anchors must be distinct base64 DER strings")
         issuers = tuple(
-            IssuerEntry.from_json(i, code, allow_loopback_http=allow_loopback_http)
-            for i in _list(obj, "issuers")
+            IssuerEntry.from_json(i, code, allow_loopback_http=allow_loopback_http) for i in _list(obj, "issuers")
         )
         return cls(code, _names(obj), anchors, issuers)
 
@@ -294,14 +383,11 @@ class TrustList:
         if obj.get("format") != FORMAT:
             raise _invalid("unknown trust list format")
         op = _obj(obj.get("scheme_operator"), "'scheme_operator'")
-        operator = SchemeOperator(
-            _names(op), check_identifier(op.get("uri"), allow_loopback_http=allow_loopback_http)
-        )
+        operator = SchemeOperator(_names(op), check_identifier(op.get("uri"), allow_loopback_http=allow_loopback_http))
         if obj.get("iss") != operator.uri:
             raise _invalid("'iss' differs from the scheme operator")
         countries = tuple(
-            CountryEntry.from_json(c, allow_loopback_http=allow_loopback_http)
-            for c in _list(obj, "countries")
+            CountryEntry.from_json(c, allow_loopback_http=allow_loopback_http) for c in _list(obj, "countries")
         )
         _check_unique(countries)
         issued_at, next_update = _int(obj, "iat"), _int(obj, "next_update")

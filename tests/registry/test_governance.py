@@ -109,11 +109,14 @@ def test_update_issuer_refusals(shared: Registry, body: dict[str, Any], status: 
 
 
 def test_suspend_reinstate_withdraw(registry: Registry) -> None:
-    for action, status in (("suspend", "suspended"), ("reinstate", "granted"), ("withdraw", "withdrawn")):
+    steps = (("suspend", "suspended", "unspecified"), ("reinstate", "granted", None),
+             ("withdraw", "withdrawn", "privilege_withdrawn"))  # fmt: skip
+    for action, status, reason in steps:
         registry.clock.advance(10)
         response = registry.post(f"/v1/governance/issuers/{action}", "operator-sg", {"issuer_id": SG_PID})
         assert response.status_code == 200, response.text
-        assert response.json()["issuer"]["status_history"][-1] == {"status": status, "since": registry.clock.now()}
+        expected = {"status": status, "since": registry.clock.now()} | ({"reason": reason} if reason else {})
+        assert response.json()["issuer"]["status_history"][-1] == expected  # the default reason is recorded
     issuer = registry.trust_list().issuer(SG_PID)
     assert issuer is not None
     assert [c.status.value for c in issuer.history] == ["granted", "suspended", "granted", "withdrawn"]

@@ -6,13 +6,13 @@ A token without a governance scope, or for another country, gets 403 ``insuffici
 (RFC 6750 Section 3.1). Refused changes answer problem+json and write nothing.
 """
 
-
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from idcore.trust.limits import MAX_NOTE_CHARS, text_problem
 from idcore.trust.model import TrustList
 from idcore.trust.vct import ASEAN_COUNTRIES
 from lintas.oauth import ClientCredentialsServer, TokenClaims
@@ -20,6 +20,7 @@ from lintas.problem import OAuthHTTPException, problem
 from trust_registry import changes
 from trust_registry.clients import can_write, country_scope, may_govern
 from trust_registry.deps import Service
+from trust_registry.ratelimit import RateLimiter
 from trust_registry.service import Build, RegistryService
 
 __all__ = ["governance_router"]
@@ -53,10 +54,26 @@ class IssuerUpdate(_Body):
 
 
 class StatusIn(_Body):
-    """Which issuer to suspend, withdraw or reinstate, and why."""
+    """Which issuer to suspend, withdraw or reinstate, and why.
+
+    ``reason`` (ETSI-style, see :class:`~idcore.trust.model.StatusReason`): ``key_compromise``
+    (suspend or withdraw: every credential of the issuer is refused whatever its ``iat``),
+    ``cessation_of_operation`` (withdraw: orderly retirement, judged at issuance),
+    ``privilege_withdrawn`` (withdraw, default), ``unspecified`` (suspend, default).
+    """
 
     issuer_id: str = Field(max_length=2048)
-    note: str = Field(default="", max_length=500)
+    reason: Literal["unspecified", "key_compromise", "cessation_of_operation", "privilege_withdrawn"] | None = None
+    note: str = Field(default="", max_length=MAX_NOTE_CHARS)
+
+    @field_validator("note")
+    @classmethod
+    def _plain_text(cls, note: str) -> str:
+        # The note goes into the signed audit log: no control, bidi or unpaired surrogate characters.
+        problem = text_problem(note, max_bytes=4 * MAX_NOTE_CHARS, quotes=True) if note else None
+        if problem is not None:
+            raise ValueError(f"note {problem}")
+        return note
 
 
 class AnchorIn(_Body):
@@ -99,9 +116,10 @@ def _issuer_country(service: RegistryService, issuer_id: str) -> str:
     return entry.country
 
 
-def governance_router(oauth: ClientCredentialsServer) -> APIRouter:
-    """Build the governance routes, protected by ``oauth``'s bearer check."""
-    router = APIRouter(prefix="/v1/governance", tags=["governance"])
+def governance_router(oauth: ClientCredentialsServer, limiter: RateLimiter) -> APIRouter:
+    """Build the governance routes, protected by ``oauth``'s bearer check and ``limiter`` (per address)."""
+    limit = Depends(limiter.dependency())
+    router = APIRouter(prefix="/v1/governance", tags=["governance"], dependencies=[limit])
     Claims = Annotated[TokenClaims, Depends(oauth.require(may_govern))]
 
     @router.post("/countries/{cc}/issuers", status_code=201, response_model=None)
@@ -126,18 +144,18 @@ def governance_router(oauth: ClientCredentialsServer) -> APIRouter:
 
     @router.post("/issuers/suspend", response_model=None)
     def suspend_issuer(service: Service, claims: Claims, body: StatusIn) -> JSONResponse:
-        """Suspend from now: credentials issued while suspended are rejected."""
-        return _issuer_action(service, claims, body.issuer_id, "suspend", {"note": body.note})
+        """Suspend from now: credentials issued while suspended are rejected (all of them for a key compromise)."""
+        return _issuer_action(service, claims, body.issuer_id, "suspend", _status_body(body))
 
     @router.post("/issuers/reinstate", response_model=None)
     def reinstate_issuer(service: Service, claims: Claims, body: StatusIn) -> JSONResponse:
         """End a suspension from now."""
-        return _issuer_action(service, claims, body.issuer_id, "reinstate", {"note": body.note})
+        return _issuer_action(service, claims, body.issuer_id, "reinstate", _status_body(body))
 
     @router.post("/issuers/withdraw", response_model=None)
     def withdraw_issuer(service: Service, claims: Claims, body: StatusIn) -> JSONResponse:
-        """Withdraw for good: everything from this issuer is rejected from now on."""
-        return _issuer_action(service, claims, body.issuer_id, "withdraw", {"note": body.note})
+        """Withdraw for good; an orderly retirement (``cessation_of_operation``) keeps earlier credentials valid."""
+        return _issuer_action(service, claims, body.issuer_id, "withdraw", _status_body(body))
 
     @router.post("/countries/{cc}/anchors", status_code=201, response_model=None)
     def add_anchor(service: Service, claims: Claims, body: AnchorIn, cc: Annotated[str, _COUNTRY]) -> JSONResponse:
@@ -162,6 +180,10 @@ def governance_router(oauth: ClientCredentialsServer) -> APIRouter:
     return router
 
 
+def _status_body(body: StatusIn) -> dict[str, Any]:
+    return {"note": body.note, "reason": body.reason}
+
+
 def _issuer_action(
     service: RegistryService, claims: TokenClaims, issuer_id: str, action: str, body: dict[str, Any]
 ) -> JSONResponse:
@@ -178,8 +200,9 @@ def _issuer_action(
         if action == "update_issuer":
             new, entry = changes.update_issuer(current, issuer_id, body, development=dev)
             return new, {"issuer": entry.to_json()}, {"issuer": entry.to_json()}
-        new, entry = changes.set_status(current, issuer_id, action, now)
-        return new, {"issuer_id": issuer_id, "note": body.get("note", "")}, {"issuer": entry.to_json()}
+        new, entry = changes.set_status(current, issuer_id, action, now, body.get("reason"))
+        change = entry.history[-1].to_json()
+        return new, {"issuer_id": issuer_id, **change, "note": body.get("note", "")}, {"issuer": entry.to_json()}
 
     return _run(service, claims, action, build)
 
