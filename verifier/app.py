@@ -77,7 +77,8 @@ def build_pipeline(
 ) -> Pipeline:
     """The validation pipeline as configured (also used by ``lintas verify`` and the benchmarks)."""
     fetcher = HttpStatusFetcher(timeout=settings.status_timeout, max_bytes=settings.status_max_bytes, client=http)
-    status = StatusChecker(fetcher, clock, default_ttl=settings.status_default_ttl, max_skew=settings.max_skew)
+    status = StatusChecker(fetcher, clock, max_cache=settings.status_max_cache, max_skew=settings.max_skew,
+                           timeout=settings.status_timeout)  # fmt: skip
     metadata = _metadata_fetcher(http, settings.metadata_max_bytes) if settings.issuer_metadata else None
     return Pipeline(trust=trust, status=status, clock=clock, max_skew=settings.max_skew,
                     kb_max_age=settings.kb_max_age, allow_insecure_loopback=settings.development,

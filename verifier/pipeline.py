@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from idcore.dcql import DcqlQuery, PresentedCredential, check_presentation
-from idcore.errors import IdcoreError, Reason, SdJwtError, TrustError
+from idcore.errors import IdcoreError, Reason, SdJwtError, StatusListError, TrustError
 from idcore.ports import Clock
 from idcore.sdjwt import (
     KeyBindingPolicy,
@@ -38,7 +38,7 @@ from idcore.status_list import parse_status_reference
 from idcore.trust import TrustSnapshot, is_authorised
 from verifier.issuers import ChainCache, IssuerKeyResolver
 from verifier.policy import Policy, VerifiedCredentialView, check_policy
-from verifier.status import StatusChecker
+from verifier.status import StatusChecker, status_uri_allowed
 
 __all__ = ["Check", "CheckedCredential", "Expectation", "Pipeline", "Rejection"]
 
@@ -162,9 +162,10 @@ class Pipeline:
             raise Rejection(Check.REGISTRY, exc.reason, exc.detail) from None
         checked: list[CheckedCredential] = []
         presented: dict[str, list[PresentedCredential]] = {}
+        deadline = self._status.deadline()  # one for every status fetch of this vp_token
         for query_id, presentations in vp_token.items():
             for presentation in presentations:
-                cred = self.verify_presentation(presentation, query_id, expect, snapshot)
+                cred = self.verify_presentation(presentation, query_id, expect, snapshot, deadline=deadline)
                 checked.append(cred)
                 presented.setdefault(query_id, []).append(
                     PresentedCredential("dc+sd-jwt", cred.vct, cred.claims, cred.holder_bound)
@@ -190,7 +191,13 @@ class Pipeline:
             return True  # unknown query id: the DCQL check rejects it; bind strictly meanwhile
 
     def verify_presentation(
-        self, presentation: Any, query_id: str, expect: Expectation, snapshot: TrustSnapshot
+        self,
+        presentation: Any,
+        query_id: str,
+        expect: Expectation,
+        snapshot: TrustSnapshot,
+        *,
+        deadline: float | None = None,
     ) -> CheckedCredential:
         """The per-credential checks, from ``parsing`` to ``holder_binding``."""
         run = _Run()
@@ -214,7 +221,7 @@ class Pipeline:
                 run.iss, run.vct = _require_str(issuer_claims, "iss"), _require_str(issuer_claims, "vct")
 
             def after_processing(processed: ProcessedPayload) -> None:
-                self._after_processing(run, processed, snapshot, resolver, now)
+                self._after_processing(run, processed, snapshot, resolver, now, expect, deadline)
 
             verified = verify_sd_jwt(presentation, resolve, options, after_issuer_check=after_signature,
                                      after_processing=after_processing)  # fmt: skip
@@ -233,6 +240,8 @@ class Pipeline:
         snapshot: TrustSnapshot,
         resolver: IssuerKeyResolver,
         now: int,
+        expect: Expectation,
+        deadline: float | None,
     ) -> None:
         """Still the parsing check (never-disclosable claims, iat), then registry, status, validity."""
         for path in processed.paths:
@@ -251,8 +260,11 @@ class Pipeline:
         run.stage = Check.STATUS
         if "status" in processed.claims:
             reference = parse_status_reference(processed.claims, allow_insecure_loopback=self._loopback)
+            if not status_uri_allowed(reference.uri, run.iss, allow_loopback=self._loopback):
+                raise StatusListError(Reason.STATUS_INVALID, "status list uri is not on the issuer's origin")
             assert resolver.key is not None  # noqa: S101 - set by the signature step that precedes us
-            self._status.check(reference, snapshot, run.iss, resolver.key)
+            self._status.check(reference, snapshot, run.iss, resolver.key, max_age=expect.policy.status_max_age,
+                               deadline=deadline)  # fmt: skip
         run.stage = Check.VALIDITY
         check_time_claims(processed.claims, now, self._max_skew)
         run.stage = Check.HOLDER_BINDING

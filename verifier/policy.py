@@ -59,6 +59,8 @@ class Policy:
     require_holder_binding: bool = True
     min_assurance: str | None = None
     require_true: tuple[str, ...] = ()
+    #: Oldest status list (seconds since it was fetched) this policy accepts; 0: fetch now; None: the cache's window.
+    status_max_age: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON form, stored with each transaction so every replica judges the same way."""
@@ -71,6 +73,7 @@ class Policy:
             "require_holder_binding": self.require_holder_binding,
             "min_assurance_level": self.min_assurance,
             "require_true": list(self.require_true),
+            "status_max_age": self.status_max_age,
         }
 
 
@@ -216,8 +219,16 @@ def _parse_policy(name: str, raw: Any, *, allow_unbound: bool = True) -> Policy:
     return Policy(
         name, purpose, json.loads(json.dumps(dcql)), query, _countries(raw.get("accepted_countries")),
         _optional_int(raw.get("max_credential_age"), "max_credential_age", _MAX_AGE_LIMIT),
-        binding, level, tuple(require_true),
+        binding, level, tuple(require_true), _status_max_age(raw.get("status_max_age")),
     )  # fmt: skip
+
+
+def _status_max_age(raw: Any) -> int | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 0 <= raw <= 86400:
+        raise ConfigError("status_max_age must be a number of seconds from 0 to 86400")
+    return raw
 
 
 def policy_from_request(body: Mapping[str, Any], *, allow_unbound: bool = False) -> Policy:

@@ -77,12 +77,12 @@ class VerifierSettings(BaseSettings):
     kb_max_age: int = Field(default=300, ge=10)
     #: Clock skew tolerated on exp/nbf/iat (seconds).
     max_skew: int = Field(default=60, ge=0, le=600)
-    #: Timeout of one status-list fetch (seconds).
+    #: One deadline for all the status-list fetches of one verification (seconds).
     status_timeout: float = Field(default=3.0, gt=0, le=30)
     #: Largest status list token accepted (bytes).
     status_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
-    #: Cache time of a status list that carries no ttl (seconds).
-    status_default_ttl: int = Field(default=300, ge=0)
+    #: Longest a status list is cached, whatever its ttl says (seconds): a revocation is seen within this window.
+    status_max_cache: int = Field(default=60, ge=0, le=3600)
     #: Let policies (and ad-hoc queries) turn holder binding off. Off: every presentation must carry a
     #: Key Binding JWT (RFC 9901 Section 4.3); turning it on is logged as a warning at start-up.
     allow_unbound_presentations: bool = False

@@ -7,8 +7,13 @@
 * Section "Validation Rules": the token is verified (``statuslist+jwt``, ``sub`` = ``uri``, times),
   signed by the credential's issuer — an ``x5c`` chain to the issuer's national anchor naming
   ``iss``, or else the issuer's own credential key.
-* Section "Caching" / ``ttl``: a verified list is cached until its ``ttl``/``exp`` (or a default),
-  per (``uri``, issuer), so a hot path costs one dict lookup.
+* Section "Caching" / ``ttl``: a verified list is cached per (``uri``, issuer) until its own
+  ``ttl``/``exp`` say to refresh, and never longer than the deployment's ``max_cache`` (60 s by
+  default), so a revocation reaches the verifier within that window; a policy may ask for a list
+  no older than ``max_age`` seconds (0: fetch now).
+* Where it may come from: only ``https`` URLs on the issuer identifier's own origin (plain http
+  on loopback in development only) — an issuer, or whoever forged its credential, cannot make the
+  verifier fetch from anywhere else — and all the fetches of one verification share one deadline.
 
 The network is a port (``fetch(url) -> bytes``) so tests and benchmarks run it against a real
 local server or in-process.
@@ -17,9 +22,11 @@ local server or in-process.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -30,9 +37,36 @@ from idcore.status_list import StatusReference, VerifiedStatusList, check_status
 from idcore.trust import TrustSnapshot
 from verifier.issuers import chain_key_for
 
-__all__ = ["HttpStatusFetcher", "StatusChecker"]
+__all__ = ["HttpStatusFetcher", "StatusChecker", "status_uri_allowed"]
 
-Fetch = Callable[[str], bytes]
+#: ``fetch(url, timeout) -> bytes``: the network port; ``timeout`` is what is left of the deadline.
+Fetch = Callable[[str, float], bytes]
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def _origin(url: str) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.hostname:
+        return None
+    return parts.scheme, parts.hostname.lower(), port
+
+
+def status_uri_allowed(uri: str, issuer_id: str, *, allow_loopback: bool) -> bool:
+    """Whether the verifier may fetch ``uri`` for a credential of ``issuer_id``.
+
+    Only an https URL on the issuer identifier's origin (scheme, host and port); with
+    ``allow_loopback`` (development) also any URL on a loopback host.
+    """
+    target, own = _origin(uri), _origin(issuer_id)
+    if target is None:
+        return False
+    if allow_loopback and target[1] in _LOOPBACK and target[0] in ("http", "https"):
+        return True
+    return own is not None and target[0] == "https" and target == own
 _MAX_CACHE = 4096
 
 
@@ -47,10 +81,11 @@ class HttpStatusFetcher:
         self._client = client or httpx.Client(timeout=timeout, follow_redirects=False)
         self._max_bytes = max_bytes
 
-    def __call__(self, url: str) -> bytes:
-        """Fetch a status list token; raise ``status_unavailable`` on any failure."""
+    def __call__(self, url: str, timeout: float) -> bytes:
+        """Fetch a status list token within ``timeout`` seconds; raise ``status_unavailable`` on any failure."""
         try:
-            with self._client.stream("GET", url, headers={"Accept": "application/statuslist+jwt"}) as response:
+            with self._client.stream("GET", url, headers={"Accept": "application/statuslist+jwt"},
+                                     timeout=timeout, follow_redirects=False) as response:  # fmt: skip
                 if response.status_code != 200:
                     raise StatusListError(Reason.STATUS_UNAVAILABLE, f"status list answered {response.status_code}")
                 body = bytearray()
@@ -71,16 +106,20 @@ class HttpStatusFetcher:
 class _Cached:
     verified: VerifiedStatusList
     until: int
+    fetched: int
 
 
 class StatusChecker:
     """Fetch, verify and cache status lists; evaluate a credential's status reference."""
 
-    def __init__(self, fetch: Fetch, clock: Clock, *, default_ttl: int = 300, max_skew: int = 60) -> None:
+    def __init__(
+        self, fetch: Fetch, clock: Clock, *, max_cache: int = 60, max_skew: int = 60, timeout: float = 3.0
+    ) -> None:
         self._fetch = fetch
         self._clock = clock
-        self._default_ttl = default_ttl
+        self._max_cache = max_cache
         self._max_skew = max_skew
+        self._timeout = timeout
         self._cache: dict[tuple[str, str], _Cached] = {}
         self._lock = threading.Lock()
 
@@ -94,9 +133,18 @@ class StatusChecker:
 
         return resolve
 
-    def _load(self, uri: str, snapshot: TrustSnapshot, iss: str, issuer_key: PublicKey) -> VerifiedStatusList:
+    def deadline(self) -> float:
+        """A fresh overall deadline (``time.monotonic()`` value) for the status fetches of one verification."""
+        return time.monotonic() + self._timeout
+
+    def _load(
+        self, uri: str, snapshot: TrustSnapshot, iss: str, issuer_key: PublicKey, deadline: float
+    ) -> VerifiedStatusList:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise StatusListError(Reason.STATUS_UNAVAILABLE, "status list fetches took longer than allowed")
         try:
-            token = self._fetch(uri).decode("ascii").strip()
+            token = self._fetch(uri, remaining).decode("ascii").strip()
         except IdcoreError:
             raise
         except Exception as exc:  # the port failed in a way we did not foresee: fail closed
@@ -107,24 +155,45 @@ class StatusChecker:
         )  # fmt: skip
         return verified
 
-    def verified_list(self, uri: str, snapshot: TrustSnapshot, iss: str, issuer_key: PublicKey) -> VerifiedStatusList:
-        """The verified list at ``uri`` signed for ``iss``, from the cache while fresh."""
+    def verified_list(
+        self,
+        uri: str,
+        snapshot: TrustSnapshot,
+        iss: str,
+        issuer_key: PublicKey,
+        *,
+        max_age: int | None = None,
+        deadline: float | None = None,
+    ) -> VerifiedStatusList:
+        """The verified list at ``uri`` signed for ``iss``, from the cache while fresh and no older than ``max_age``."""
         now = self._clock.now()
         cached = self._cache.get((uri, iss))
-        if cached is not None and now < cached.until:
+        fresh_enough = max_age is None or (max_age > 0 and now - cached.fetched <= max_age) if cached else False
+        if cached is not None and now < cached.until and fresh_enough:
             return cached.verified
-        verified = self._load(uri, snapshot, iss, issuer_key)
-        until = verified.refresh_after(now)
-        until = now + self._default_ttl if until is None else min(until, now + 24 * 3600)
+        verified = self._load(uri, snapshot, iss, issuer_key, self.deadline() if deadline is None else deadline)
+        # The list's own ttl/exp, never past the deployment's maximum (the revocation window).
+        own = verified.refresh_after(now)
+        until = now + self._max_cache if own is None else min(own, now + self._max_cache)
         with self._lock:
             if len(self._cache) >= _MAX_CACHE:
                 self._cache.clear()  # bounded memory beats a perfect cache
-            self._cache[(uri, iss)] = _Cached(verified, until)
+            self._cache[(uri, iss)] = _Cached(verified, until, now)
         return verified
 
-    def check(self, reference: StatusReference, snapshot: TrustSnapshot, iss: str, issuer_key: PublicKey) -> int:
+    def check(
+        self,
+        reference: StatusReference,
+        snapshot: TrustSnapshot,
+        iss: str,
+        issuer_key: PublicKey,
+        *,
+        max_age: int | None = None,
+        deadline: float | None = None,
+    ) -> int:
         """Evaluate ``reference``: 0 (valid), else raise ``revoked`` / ``suspended`` / ``status_*``."""
-        return check_status(reference, self.verified_list(reference.uri, snapshot, iss, issuer_key))
+        verified = self.verified_list(reference.uri, snapshot, iss, issuer_key, max_age=max_age, deadline=deadline)
+        return check_status(reference, verified)
 
     def clear(self) -> None:
         """Forget every cached list (admin, tests)."""

@@ -34,7 +34,7 @@ def pipeline(world: World, clock: FixedClock) -> Iterator[Pipeline]:
     with httpx.Client(timeout=2.0) as client:
         fetch = HttpStatusFetcher(timeout=2.0, max_bytes=100_000, client=client)
         cache = world.trust_cache(clock)
-        yield Pipeline(trust=cache.snapshot, status=StatusChecker(fetch, clock, default_ttl=0), clock=clock,
+        yield Pipeline(trust=cache.snapshot, status=StatusChecker(fetch, clock, max_cache=0), clock=clock,
                        allow_insecure_loopback=True)  # fmt: skip
 
 
@@ -194,7 +194,7 @@ def test_stale_trust_list_fails_closed(world: World, clock: FixedClock) -> None:
 
 
 def _metadata_pipeline(world: World, clock: FixedClock, documents: dict[str, Any]) -> Pipeline:
-    status = StatusChecker(lambda url: world.status_token(url.rsplit("/", 1)[1]).encode(), clock)
+    status = StatusChecker(lambda url, _timeout: world.status_token(url.rsplit("/", 1)[1]).encode(), clock)
     return Pipeline(trust=world.trust_cache(clock).snapshot, status=status, clock=clock,
                     allow_insecure_loopback=True, metadata_fetch=documents.__getitem__)  # fmt: skip
 
