@@ -172,6 +172,7 @@ def served_world() -> Iterator[tuple[Any, RedisServer]]:
             "LINTAS_VERIFIER_REGISTRY_URL": f"http://127.0.0.1:{status_port}",
             "LINTAS_VERIFIER_REGISTRY_PIN_SHA256": certificate_sha256_hex(world.registry_cert),
             "LINTAS_VERIFIER_RATE_LIMIT_PER_MINUTE": "100000",
+            "LINTAS_VERIFIER_WALLET_RATE_LIMIT_PER_MINUTE": "10000000",
         })  # fmt: skip
         yield world, redis
 

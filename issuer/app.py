@@ -8,7 +8,7 @@ keys and certificates (:mod:`issuer.keys`), opens the store (embedded SQLite, or
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
 from issuer.authz import TenantAuthorizationServer, WalletClient
@@ -33,6 +33,7 @@ from lintas.kv import KeyValueStore, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer
 from lintas.problem import install_error_handlers, limit_body
+from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
 
 __all__ = ["build_service", "create_app"]
@@ -105,8 +106,13 @@ def create_app(
     limit_body(app, MAX_BODY_BYTES)
     app.include_router(metadata_router(service))
     app.include_router(oauth.router(), tags=["operator"])
-    app.include_router(oauth_router(service))
-    app.include_router(credential_router(service))
+    # Wallet-facing endpoints (authorize, PAR, token, nonce, credential, notification): per client address,
+    # one budget shared by every replica (lintas.ratelimit).
+    wallet_limit = SlidingWindowLimiter(kv, "issuer-wallet", settings.wallet_rate_limit_per_minute,
+                                        clock=lambda: float(clock.now()))  # fmt: skip
+    per_address = [Depends(wallet_limit.dependency())]
+    app.include_router(oauth_router(service), dependencies=per_address)
+    app.include_router(credential_router(service), dependencies=per_address)
     app.include_router(offers_router(service, oauth))
     app.include_router(status_router(service, oauth))
     cc = settings.country.lower()

@@ -71,6 +71,9 @@ class IssuerSettings(BaseSettings):
     pkcs11_token_label: str = "lintas"  # noqa: S105 - a token label, not a secret
     #: User PIN of that token (never logged).
     pkcs11_user_pin: str = ""
+    #: Wallet-facing requests (authorize, PAR, token, nonce, credential, notification) per client address
+    #: per minute, shared by every replica through the store; 429 with Retry-After above it.
+    wallet_rate_limit_per_minute: int = Field(default=600, ge=1)
     #: Generate a national root and document-signer certificate when none is found. Default: development only.
     generate_pki: bool | None = None
     #: Validity of certificates generated for a standalone issuer (days).

@@ -18,10 +18,10 @@ from lintas.kv import KeyValueStore, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer, OAuthClient
 from lintas.problem import install_error_handlers, limit_body
+from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
 from trust_registry.clients import ensure_clients
 from trust_registry.pki import ensure_registry_keys
-from trust_registry.ratelimit import RateLimiter
 from trust_registry.routes import checkpoint, governance, public, query
 from trust_registry.service import RegistryService
 from trust_registry.settings import RegistrySettings
@@ -72,7 +72,8 @@ def create_app(
     add_cors(app, settings.cors_allow_origins)
     app.include_router(public.router)
     app.include_router(oauth.router(), tags=["oauth"])
-    limiter = RateLimiter(settings.rate_limit_per_minute)
+    # One budget per client address shared by every replica (lintas.ratelimit: a sliding window in the store).
+    limiter = SlidingWindowLimiter(kv, "registry", settings.rate_limit_per_minute, clock=lambda: float(clock.now()))
     app.include_router(query.router, dependencies=[Depends(limiter.dependency())])
     app.include_router(checkpoint.checkpoint_router(limiter))
     app.include_router(governance.governance_router(oauth, limiter))

@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Mapping
+from math import ceil
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from idcore.b64 import json_loads
@@ -32,6 +33,7 @@ from lintas.kv import KeyValueStore, StoreUnavailable, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer, OAuthClient, hash_secret
 from lintas.problem import install_error_handlers, limit_body, oauth_error, problem
+from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
 from verifier.keys import VerifierKeys, ensure_client_secrets, ensure_verifier_keys
 from verifier.metrics import VerifierMetrics
@@ -144,7 +146,9 @@ def _install_handlers(app: FastAPI) -> None:
         return problem(400, "Bad Request", "invalid input", reason=exc.reason.value)
 
     async def on_rate(request: Request, exc: Exception) -> Response:
-        return problem(429, "Too Many Requests", "rate limit exceeded", headers={"Retry-After": "60"})
+        wait = exc.wait if isinstance(exc, _RateLimited) else 60.0
+        retry = str(max(1, ceil(wait)))
+        return problem(429, "Too Many Requests", "rate limit exceeded", headers={"Retry-After": retry})
 
     app.add_exception_handler(_RateLimited, on_rate)
     app.add_exception_handler(ConfigError, on_config)
@@ -214,7 +218,9 @@ def create_app(
         development=settings.development, allow_unbound=settings.allow_unbound_presentations,
         offline_nonce_ttl=settings.kb_max_age + 2 * settings.max_skew,
     ))  # fmt: skip
-    app.include_router(wallet_router(service, tx_store, handler))
+    wallet_limit = SlidingWindowLimiter(kv, "verifier-wallet", settings.wallet_rate_limit_per_minute,
+                                        clock=lambda: float(clock.now()))  # fmt: skip
+    app.include_router(wallet_router(service, tx_store, handler), dependencies=[Depends(wallet_limit.dependency())])
     _ops_routes(app, tx_store, source, keys, metrics)
     add_landing(app, service="Lintas cross-border verifier", summary="OpenID4VP 1.0 verifier for relying parties.",
                 links={"/v1/presentations": "relying-party API (OAuth)", "/healthz": "health", "/readyz": "readiness",
@@ -225,18 +231,24 @@ def create_app(
 
 
 class _RateLimited(Exception):
-    """A relying party exceeded its per-minute budget."""
+    """A relying party exceeded its per-minute budget; ``wait`` is the seconds until it has some again."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__("rate limit exceeded")
+        self.wait = wait
 
 
 def _rate_limiter(
     settings: VerifierSettings, store: TransactionStore, clock: Clock
 ) -> Callable[[RelyingParty], None]:
-    """Per relying party and minute, counted in the shared store so that replicas agree."""
+    """Per relying party, a sliding window in the shared store so that replicas agree (lintas.ratelimit)."""
+    limiter = SlidingWindowLimiter(store.kv, "verifier-rp", settings.rate_limit_per_minute,
+                                   clock=lambda: float(clock.now()))  # fmt: skip
 
     def check(rp: RelyingParty) -> None:
-        limit = rp.rate_limit_per_minute or settings.rate_limit_per_minute
-        if store.hit(rp.client_id, clock.now() // 60) > limit:
-            raise _RateLimited()
+        wait = limiter.take(rp.client_id, rp.rate_limit_per_minute or settings.rate_limit_per_minute)
+        if wait > 0:
+            raise _RateLimited(wait)
 
     return check
 

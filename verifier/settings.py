@@ -86,6 +86,8 @@ class VerifierSettings(BaseSettings):
     #: Let policies (and ad-hoc queries) turn holder binding off. Off: every presentation must carry a
     #: Key Binding JWT (RFC 9901 Section 4.3); turning it on is logged as a warning at start-up.
     allow_unbound_presentations: bool = False
+    #: Wallet-facing requests (Request URI, Response URI) per client address per minute, shared by replicas.
+    wallet_rate_limit_per_minute: int = Field(default=1200, ge=1)
     #: Relying-party API requests per client per minute (shared across replicas through the store).
     rate_limit_per_minute: int = Field(default=600, ge=1)
     #: Also accept issuer keys from JWT VC Issuer Metadata (https only) when a credential has no ``x5c``.

@@ -17,7 +17,7 @@ Every verifier replica reads and writes only here, so any replica can serve any 
 * ``result:<id>`` — the verified claims, consumed by the relying party's first fetch (or gone
   after ``result_ttl``); ``last:<id>`` — the latest rejection that did not end the transaction;
 * ``code:<id>`` — the same-device ``response_code``;
-* ``rl:<client>:<minute>`` — rate-limit counters.
+* ``rl:<limiter>:<hash>:<window>`` — sliding-window rate-limit counters (:mod:`lintas.ratelimit`).
 
 A store failure raises :class:`lintas.kv.StoreUnavailable`; the app answers 503 and nothing is
 accepted, because acceptance is the successful ``consume`` followed by a successful result write.
@@ -162,10 +162,6 @@ class TransactionStore:
         """Record a nonce given to ``/v1/verify``; false if this relying party used it before."""
         digest = hashlib.sha256(nonce.encode("utf-8")).hexdigest()  # bounded key, whatever the nonce
         return self.kv.set_if_absent(f"vnonce:{client_id}:{digest}", b"1", ttl)
-
-    def hit(self, client_id: str, minute: int) -> int:
-        """Count one relying-party API request in this minute; return the count."""
-        return self.kv.incr(f"rl:{client_id}:{minute}", 120)
 
     def ping(self) -> None:
         """Raise :class:`lintas.kv.StoreUnavailable` if the store does not answer."""

@@ -91,7 +91,8 @@ def build_registry(tmp: Path, clock: FixedClock) -> Target:
 
 def build_issuer(tmp: Path, clock: FixedClock) -> Target:
     """The SG issuer (PID and business tenants); the token is the operator's."""
-    settings = IssuerSettings(country="SG", public_url=ISSUER_URL, data_dir=tmp / "data", development=True)
+    settings = IssuerSettings(country="SG", public_url=ISSUER_URL, data_dir=tmp / "data", development=True,
+                              wallet_rate_limit_per_minute=1_000_000)
     store = open_store(None, tmp / "kv", "issuer")
     app = issuer_app(settings, store=store, clock=clock)
     client = _client(app, ISSUER_URL)
@@ -110,7 +111,7 @@ def build_verifier(tmp: Path, clock: FixedClock, world: World) -> Target:
     }  # fmt: skip
     (tmp / "config.json").write_text(json.dumps(config))
     settings = VerifierSettings(public_url=VERIFIER_URL, data_dir=tmp / "data", development=True,
-                                config_file=tmp / "config.json")  # fmt: skip
+                                config_file=tmp / "config.json", wallet_rate_limit_per_minute=1_000_000)  # fmt: skip
     store = open_store(None, tmp / "kv", "verifier")
     outbound = httpx.Client(timeout=settings.status_timeout, follow_redirects=False)
     app = verifier_app(settings, store=store, clock=clock, trust=world.trust_cache(clock), http=outbound)

@@ -22,9 +22,9 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from lintas.problem import problem
+from lintas.ratelimit import SlidingWindowLimiter
 from trust_registry.checkpoints import AuditTree, LogDamaged
 from trust_registry.deps import Service
-from trust_registry.ratelimit import RateLimiter
 
 __all__ = ["CHECKPOINT_MEDIA_TYPE", "checkpoint_router"]
 
@@ -43,7 +43,7 @@ def _tree(service: Any) -> AuditTree:
     return tree
 
 
-def checkpoint_router(limiter: RateLimiter) -> APIRouter:
+def checkpoint_router(limiter: SlidingWindowLimiter) -> APIRouter:
     """The checkpoint routes, each behind ``limiter``."""
     router = APIRouter(prefix="/v1/audit-log", tags=["audit"], dependencies=[Depends(limiter.dependency())])
 

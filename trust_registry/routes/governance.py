@@ -17,10 +17,10 @@ from idcore.trust.model import TrustList
 from idcore.trust.vct import ASEAN_COUNTRIES
 from lintas.oauth import ClientCredentialsServer, TokenClaims
 from lintas.problem import OAuthHTTPException, problem
+from lintas.ratelimit import SlidingWindowLimiter
 from trust_registry import changes
 from trust_registry.clients import can_write, country_scope, may_govern
 from trust_registry.deps import Service
-from trust_registry.ratelimit import RateLimiter
 from trust_registry.service import Build, RegistryService
 
 __all__ = ["governance_router"]
@@ -116,7 +116,7 @@ def _issuer_country(service: RegistryService, issuer_id: str) -> str:
     return entry.country
 
 
-def governance_router(oauth: ClientCredentialsServer, limiter: RateLimiter) -> APIRouter:
+def governance_router(oauth: ClientCredentialsServer, limiter: SlidingWindowLimiter) -> APIRouter:
     """Build the governance routes, protected by ``oauth``'s bearer check and ``limiter`` (per address)."""
     limit = Depends(limiter.dependency())
     router = APIRouter(prefix="/v1/governance", tags=["governance"], dependencies=[limit])
