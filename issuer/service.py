@@ -250,7 +250,8 @@ class IssuerService:
         """``count`` distinct random ``iat`` values from the window (fewer seconds than credentials: repeats)."""
         now = self.clock.now()
         since = self.records.store.get(f"issuing-since:{tenant.spec.slug}")
-        not_before = int(tenant.keys.chain[0].not_valid_before_utc.timestamp()) if tenant.keys.chain else now
+        certificates = [*tenant.keys.chain[:1], *([tenant.mdoc_keys.certificate] if tenant.mdoc_keys else [])]
+        not_before = max((int(c.not_valid_before_utc.timestamp()) for c in certificates), default=now)
         floor = min(now, max(now - self.settings.iat_window, int(since or now), not_before))
         span = now - floor + 1
         chosen: list[int] = []
