@@ -213,6 +213,10 @@ def test_mdl_needs_a_token_for_it_and_a_licence(make_harness: Any) -> None:
     assert refused.status_code == 404
     assert "register" in refused.text
     assert my.offer("my-nur-aisyah", MDL)["credential_offer"]["credential_configuration_ids"] == [MDL]
+    page = my.client.get("/operator").text  # the operator offers the mDL only where the register has a licence
+    assert "my-nur-aisyah|org.iso.18013.5.1.mDL" in page
+    assert "my-kavitha-muthusamy|org.iso.18013.5.1.mDL" not in page
+    assert "my-kavitha-muthusamy|asean_pid_mdoc" in page
     # Without an offer, by scope: the login succeeds, the Credential Endpoint has nothing to sign.
     login = my.wallet()
     token = login.token_authorization_code(my.pid, "mdl", "my-kavitha-muthusamy")
