@@ -7,7 +7,7 @@ and values match, the device key is the proven key, each credential of a batch h
 signed time and its own random salts. Twins: an element changed (``digest_mismatch``), another
 root (``untrusted_issuer``), another device key (``device_auth_invalid``), revocation through the
 issuer's Token Status List (the MSO's reference points at a set bit), a token for another
-configuration, a subject without a licence. pymdoccbor (an independent implementation) verifies
+configuration, a subject without a licence, an mDL offer redeemed with another scope. pymdoccbor (an independent implementation) verifies
 the issued mdoc and refuses its tampered twin. The metadata test checks the ``mso_mdoc``
 configurations (claim paths with display names, COSE integer algorithms) and their refusals.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 import warnings
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import cbor2
 import pytest
@@ -34,6 +35,7 @@ from idcore.status_list import parse_status_reference
 from idcore.x509 import create_root_ca
 from tests.issuer.conftest import Harness
 from tests.issuer.helpers import national_root, verify_status
+from tests.issuer.test_authorization_code import _login, _par, _redeem
 from tests.issuer.wallet_client import Issued
 from tests.unit.mdoc_helpers import transcript
 
@@ -227,6 +229,26 @@ def test_mdl_needs_a_token_for_it_and_a_licence(make_harness: Any) -> None:
     granted = login.token_authorization_code(my.pid, "mdl", "my-nur-aisyah")  # the twin with a licence
     answer = login.request_credentials(login.issuer_metadata(my.pid), granted.json()["access_token"], MDL)
     assert answer.status_code == 200, answer.text
+
+
+def test_an_mdl_offer_is_redeemed_only_with_the_mdl_scope(th: Harness) -> None:
+    created = th.offer(SOMCHAI, MDL, grants=["authorization_code"])
+    state = created["credential_offer"]["grants"]["authorization_code"]["issuer_state"]
+    wrong = _par(th, th.pid, issuer_state=state, scope="asean_pid").json()["request_uri"]
+    refused = _login(th, th.pid, wrong, SOMCHAI)
+    assert parse_qs(urlsplit(refused.headers["location"]).query)["error"] == ["access_denied"]
+    assert _par(th, th.pid, scope="mdl asean_pid").json()["error"] == "invalid_scope"
+    fresh = th.offer(SOMCHAI, MDL, grants=["authorization_code"])  # the twin: the offer's own scope
+    state = fresh["credential_offer"]["grants"]["authorization_code"]["issuer_state"]
+    pushed = _par(th, th.pid, issuer_state=state, scope="mdl").json()["request_uri"]
+    login = _login(th, th.pid, pushed, SOMCHAI)
+    token = _redeem(th, th.pid, parse_qs(urlsplit(login.headers["location"]).query)["code"][0])
+    assert token.status_code == 200, token.text
+    wallet = th.wallet()
+    answer = wallet.request_credentials(wallet.issuer_metadata(th.pid), token.json()["access_token"], MDL)
+    assert answer.status_code == 200, answer.text
+    document = _verify(th, _present(_issuer_signed(answer.json()["credentials"][0]["credential"]), MDL, wallet.keys[0]))
+    assert document.claims[MDL_NS]["family_name"] == "Jaidee"
 
 
 def test_mdoc_configurations_in_the_metadata(make_harness: Any) -> None:
