@@ -7,9 +7,10 @@ and values match, the device key is the proven key, each credential of a batch h
 signed time and its own random salts. Twins: an element changed (``digest_mismatch``), another
 root (``untrusted_issuer``), another device key (``device_auth_invalid``), revocation through the
 issuer's Token Status List (the MSO's reference points at a set bit), a token for another
-configuration, a subject without a licence, an mDL offer redeemed with another scope. pymdoccbor (an independent implementation) verifies
-the issued mdoc and refuses its tampered twin. The metadata test checks the ``mso_mdoc``
-configurations (claim paths with display names, COSE integer algorithms) and their refusals.
+configuration, a subject without a licence, an mDL offer redeemed with another scope.
+pymdoccbor (an independent implementation) verifies the issued mdoc and refuses its tampered
+twin. The metadata test checks the ``mso_mdoc`` configurations (claim paths with display names,
+COSE integer algorithms) and their refusals.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from cryptography import x509
 from idcore.b64 import b64u_decode
 from idcore.errors import MdocError, Reason
 from idcore.jose import KeySigner
+from idcore.jwk import public_key_from_jwk
 from idcore.keys import generate_private_key
 from idcore.mdoc import MdocVerifyOptions, VerifiedMdoc, device_response, present_mdoc, verify_device_response
 from idcore.mdoc.cbor import decode, full_date
@@ -37,6 +39,7 @@ from tests.issuer.conftest import Harness
 from tests.issuer.helpers import national_root, verify_status
 from tests.issuer.test_authorization_code import _login, _par, _redeem
 from tests.issuer.wallet_client import Issued
+from tests.softhsm import SoftHsmToken, softhsm_token  # noqa: F401  (pytest fixture)
 from tests.unit.mdoc_helpers import transcript
 
 MDL = "org.iso.18013.5.1.mDL"
@@ -249,6 +252,37 @@ def test_an_mdl_offer_is_redeemed_only_with_the_mdl_scope(th: Harness) -> None:
     assert answer.status_code == 200, answer.text
     document = _verify(th, _present(_issuer_signed(answer.json()["credentials"][0]["credential"]), MDL, wallet.keys[0]))
     assert document.claims[MDL_NS]["family_name"] == "Jaidee"
+
+
+def test_pkcs11_mdoc_document_signer(make_harness: Any, softhsm_token: SoftHsmToken) -> None:  # noqa: F811
+    library, label, pin = softhsm_token.store_args()
+    th = make_harness(country="TH", key_backend="pkcs11", pkcs11_library=library, pkcs11_token_label=label,
+                      pkcs11_user_pin=pin)  # fmt: skip
+    assert not (th.settings.data_dir / "issuers" / "th-pid" / "mdoc-document-signer.pem").exists()
+    issued = _obtain(th, SOMCHAI, MDL)
+    document = _verify(th, _present(_issuer_signed(issued.credentials[0]), MDL, issued.keys[0]))
+    keys = th.service.tenants[0].mdoc_keys
+    assert keys is not None
+    assert document.issuer_chain[0].public_key() == public_key_from_jwk(keys.signer.public_jwk)
+
+
+def _configurations(harness: Harness) -> dict[str, Any]:
+    metadata = harness.wallet().issuer_metadata(harness.pid)
+    configurations: dict[str, Any] = metadata["credential_configurations_supported"]
+    return configurations
+
+
+def test_without_a_provisioned_ds_certificate_production_offers_no_mdoc(make_harness: Any) -> None:
+    first = make_harness(country="TH")
+    assert MDL in _configurations(first)
+    kept = make_harness(country="TH", data_dir=first.settings.data_dir, generate_pki=False)
+    assert MDL in _configurations(kept)  # a provisioned certificate is used as it is
+    (first.settings.data_dir / "issuers" / "th-pid" / "mdoc-ds-certificate.pem").unlink()
+    bare = make_harness(country="TH", data_dir=first.settings.data_dir, generate_pki=False)
+    assert {c["format"] for c in _configurations(bare).values()} == {"dc+sd-jwt"}
+    operator = {"Authorization": f"Bearer {bare.operator_token()}"}
+    body = {"subject_id": SOMCHAI, "credential_configuration_id": MDL}
+    assert bare.client.post("/v1/offers", headers=operator, json=body).status_code == 404
 
 
 def test_mdoc_configurations_in_the_metadata(make_harness: Any) -> None:
