@@ -15,8 +15,10 @@ COSE integer algorithms) and their refusals.
 
 from __future__ import annotations
 
+import json
 import warnings
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,6 +37,8 @@ from idcore.mdoc.issuer_signed import parse_issuer_items
 from idcore.oid4vci.metadata import ClaimDefinition, MdocType, mdoc_credential_configuration
 from idcore.status_list import parse_status_reference
 from idcore.x509 import create_root_ca
+from issuer.settings import DEFAULT_SUBJECTS
+from issuer.subjects import load_subjects
 from tests.issuer.conftest import Harness
 from tests.issuer.helpers import national_root, verify_status
 from tests.issuer.test_authorization_code import _login, _par, _redeem
@@ -46,6 +50,7 @@ MDL = "org.iso.18013.5.1.mDL"
 MDL_NS = "org.iso.18013.5.1"
 PID_MDOC = "asean_pid_mdoc"
 PID_NS = "org.asean.lintas.pid.1"
+PID_DOCTYPE = PID_NS
 SOMCHAI = "th-somchai-jaidee"
 
 
@@ -179,6 +184,30 @@ def test_pid_mdoc_carries_the_pid_claims(make_harness: Any) -> None:
     with pytest.raises(MdocError) as caught:  # twin: the PID mdoc under the mDL doctype is refused
         _verify(sg, _present(_issuer_signed(issued.credentials[0]), MDL, issued.keys[0]))
     assert caught.value.reason is not None
+
+
+def test_a_partial_birth_date_becomes_age_birth_year_not_a_made_up_date(make_harness: Any) -> None:
+    mm = make_harness(country="MM")
+    issued = _obtain(mm, "mm-aung-kyaw", PID_MDOC)
+    claims = _verify(mm, _present(_issuer_signed(issued.credentials[0]), PID_DOCTYPE, issued.keys[0])).claims[PID_NS]
+    assert claims["age_birth_year"] == 1968
+    assert "birth_date" not in claims
+    assert claims["age_over_21"] is True
+
+
+def test_a_malformed_licence_refuses_to_start(tmp_path: Path) -> None:
+    doc = json.loads(DEFAULT_SUBJECTS.read_text(encoding="utf-8"))
+    person = next(p for p in doc["persons"] if p["id"] == SOMCHAI)
+    person["driving_licence"]["expiry_date"] = "2020-01-01"  # before its issue date
+    broken = tmp_path / "subjects.json"
+    broken.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ValueError, match="th-somchai-jaidee: driving_licence expiry_date must follow issue_date"):
+        load_subjects(broken, "TH")
+    person["driving_licence"] = {**person["driving_licence"], "expiry_date": "2029-08-20", "driving_privileges": []}
+    broken.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ValueError, match="driving_privileges must be a non-empty array"):
+        load_subjects(broken, "TH")
+    assert load_subjects(DEFAULT_SUBJECTS, "TH").get(SOMCHAI) is not None  # the twin: the seed loads
 
 
 def test_pymdoccbor_verifies_the_issued_mdl(th: Harness) -> None:
