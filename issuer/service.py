@@ -23,9 +23,12 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from cryptography import x509
 
 from idcore.b64 import b64u_encode
 from idcore.errors import Reason
@@ -221,6 +224,8 @@ class IssuerService:
         """Answer a Credential Request (Section 8.3) or raise :class:`Oid4vciError`."""
         self._check_requested(tenant, access, request)
         configuration_id = str(request.credential_identifier or request.credential_configuration_id)
+        if configuration_id not in tenant.configuration_ids:
+            raise Oid4vciError(UNKNOWN_CREDENTIAL_CONFIGURATION, Reason.MALFORMED, "unknown credential configuration")
         if configuration_id not in access.configuration_ids:
             raise Oid4vciError(CREDENTIAL_REQUEST_DENIED, Reason.NOT_AUTHORISED, "not authorised by the access token")
         subject = self.subjects.get(access.subject_id, tenant.spec.kind)
@@ -233,24 +238,33 @@ class IssuerService:
         owner = {"token_jti": access.jti, "subject_id": access.subject_id}
         ttl = self.settings.access_token_ttl + 60  # a notification needs the access token, which expires
         self.records.put(f"notification:{tenant.spec.slug}:{notification_id}", owner, ttl)
-        issued_ats = self._issued_ats(tenant, len(proofs))
-        if mdoc is None or elements is None:
-            credentials = [
+        credentials = self._sign_batch(tenant, subject, proofs, notification_id, mdoc, elements)
+        return {"credentials": credentials, "notification_id": notification_id}
+
+    def _sign_batch(
+        self, tenant: Tenant, subject: Any, proofs: list[KeyProof], notification_id: str,
+        mdoc: MdocConfiguration | None, elements: dict[str, dict[str, Any]] | None,
+    ) -> list[dict[str, str]]:  # fmt: skip
+        """One credential per proven key: SD-JWT VCs, or mdocs when ``mdoc`` names a configuration."""
+        if mdoc is None or elements is None or tenant.mdoc_keys is None:
+            issued_ats = self._issued_ats(tenant, len(proofs), tenant.keys.chain[:1])
+            return [
                 {"credential": self._issue_one(tenant, subject, proof, notification_id, iat)}
                 for proof, iat in zip(proofs, issued_ats, strict=True)
             ]
-        else:
-            credentials = [
-                {"credential": self._issue_one_mdoc(tenant, mdoc, elements, subject, proof, notification_id, iat)}
-                for proof, iat in zip(proofs, issued_ats, strict=True)
-            ]
-        return {"credentials": credentials, "notification_id": notification_id}
+        signed_ats = self._issued_ats(tenant, len(proofs), [tenant.mdoc_keys.certificate])
+        return [
+            {"credential": self._issue_one_mdoc(tenant, mdoc, elements, subject, proof, notification_id, signed)}
+            for proof, signed in zip(proofs, signed_ats, strict=True)
+        ]
 
-    def _issued_ats(self, tenant: Tenant, count: int) -> list[int]:
-        """``count`` distinct random ``iat`` values from the window (fewer seconds than credentials: repeats)."""
+    def _issued_ats(self, tenant: Tenant, count: int, certificates: Sequence[x509.Certificate]) -> list[int]:
+        """``count`` distinct random ``iat`` values from the window (fewer seconds than credentials: repeats).
+
+        Never before the ``notBefore`` of the signing ``certificates`` (SD-JWT signer or mdoc Document Signer).
+        """
         now = self.clock.now()
         since = self.records.store.get(f"issuing-since:{tenant.spec.slug}")
-        certificates = [*tenant.keys.chain[:1], *([tenant.mdoc_keys.certificate] if tenant.mdoc_keys else [])]
         not_before = max((int(c.not_valid_before_utc.timestamp()) for c in certificates), default=now)
         floor = min(now, max(now - self.settings.iat_window, int(since or now), not_before))
         span = now - floor + 1
