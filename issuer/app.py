@@ -14,7 +14,7 @@ from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
 from issuer.authz import TenantAuthorizationServer, WalletClient
 from issuer.catalog import CountryInfo, TenantSpec, load_country
 from issuer.clients import ensure_clients
-from issuer.keys import load_oauth_signer, load_tenant_keys
+from issuer.keys import load_mdoc_keys, load_oauth_signer, load_tenant_keys
 from issuer.routes.credential import credential_router
 from issuer.routes.metadata import metadata_router
 from issuer.routes.oauth import oauth_router
@@ -26,6 +26,7 @@ from issuer.storage import IssuerRecords, StatusLists
 from issuer.subjects import load_subjects
 from issuer.tenant import CONFIGURATIONS, Tenant
 from issuer.tokens import AccessTokens
+from issuer.types_mdoc import mdoc_configurations
 from lintas import __version__
 from lintas.cors import add_cors
 from lintas.devmode import announce, api_docs
@@ -48,12 +49,15 @@ def _tenant(
         for client_id, uris in settings.wallet_clients.items()
     }
     configuration_id, scope, _ = CONFIGURATIONS[spec.kind]
+    keys = load_tenant_keys(settings, country, spec)
+    mdoc_keys = load_mdoc_keys(settings, country, spec)
+    mdoc = {c.configuration_id: c for c in mdoc_configurations(spec.kind, country.code)} if mdoc_keys else {}
+    scopes = {scope: configuration_id, **{c.scope: c.configuration_id for c in mdoc.values()}}
     authz = TenantAuthorizationServer(
-        identifier=spec.identifier, slug=spec.slug, scopes={scope: configuration_id}, clients=clients,
+        identifier=spec.identifier, slug=spec.slug, scopes=scopes, clients=clients,
         records=records, tokens=tokens, random=random, tx_code_attempts=settings.tx_code_attempts,
     )  # fmt: skip
-    keys = load_tenant_keys(settings, country, spec)
-    return Tenant(spec, country, keys, authz, settings.batch_size, settings.require_par)
+    return Tenant(spec, country, keys, authz, settings.batch_size, settings.require_par, mdoc_keys=mdoc_keys, mdoc=mdoc)
 
 
 def build_service(settings: IssuerSettings, store: KeyValueStore, clock: Clock, random: RandomSource) -> IssuerService:

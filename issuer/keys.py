@@ -9,12 +9,20 @@ registry's data directory signs with the key and certificate the registry listed
     <data>/countries/<cc>/root-cert.pem         the national root (trust anchor)
     <data>/countries/<cc>/keys/root.pem         the national root key (demo only)
     <data>/issuer-keys/oauth.pem                signs this process's access tokens
+    <data>/issuers/<slug>/mdoc-document-signer.pem  the mdoc Document Signer key (FileKeyStore id)
+    <data>/issuers/<slug>/mdoc-ds-certificate.pem   its certificate (ISO/IEC 18013-5 Annex B.1.4),
+                                                    issued by the national root acting as IACA
 
 With ``key_backend = "pkcs11"`` the document-signer key lives in a PKCS#11 token (SoftHSM2)
 under the label ``<slug>-document-signer``. When no certificate matches the key and
 ``generate_pki`` is on (standalone runs, tests), the national root (created if absent) issues
 one. HAIP Section 6.1.1: the ``x5c`` of every credential and status list carries the chain
 without the trust anchor.
+
+The mdoc Document Signer is a key of its own (a certificate profile per key: the SD-JWT signer's
+certificate names the issuer URL, the DS certificate carries ``id-mdl-kp-mdlDS``), in the same
+key store (PKCS#11 label ``<slug>-mdoc-document-signer``). Without a matching DS certificate and
+without ``generate_pki``, :func:`load_mdoc_keys` returns ``None`` and the tenant offers no mdoc.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from idcore.jwk import public_key_from_jwk
 from idcore.keystore import FileKeyStore, Pkcs11KeyStore
+from idcore.mdoc.pki import create_document_signer_certificate
 from idcore.ports import Signer
 from idcore.x509 import (
     certificate_to_pem,
@@ -44,7 +53,7 @@ from idcore.x509 import (
 from issuer.catalog import GENERATED_BY, CountryInfo, TenantSpec
 from issuer.settings import IssuerSettings
 
-__all__ = ["TenantKeys", "load_oauth_signer", "load_tenant_keys"]
+__all__ = ["MdocKeys", "TenantKeys", "load_mdoc_keys", "load_oauth_signer", "load_tenant_keys"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,14 @@ class TenantKeys:
         return x5c_from_certificates([c for c in self.chain if not is_self_signed(c)])
 
 
+@dataclass(frozen=True)
+class MdocKeys:
+    """A tenant's mdoc Document Signer and its certificate (the MSO ``x5chain`` holds only this one)."""
+
+    signer: Signer
+    certificate: x509.Certificate
+
+
 def _write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -71,11 +88,11 @@ def _spki(key: Any) -> bytes:
     return bytes(key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo))
 
 
-def _signer(settings: IssuerSettings, tenant: TenantSpec) -> Signer:
+def _signer(settings: IssuerSettings, tenant: TenantSpec, name: str = "document-signer") -> Signer:
     if settings.key_backend == "pkcs11":
         store = Pkcs11KeyStore(settings.pkcs11_library, settings.pkcs11_token_label, settings.pkcs11_user_pin)
-        return store.get_or_create(f"{tenant.slug}-document-signer")
-    return FileKeyStore(settings.data_dir / "issuers" / tenant.slug).get_or_create("document-signer")
+        return store.get_or_create(f"{tenant.slug}-{name}")
+    return FileKeyStore(settings.data_dir / "issuers" / tenant.slug).get_or_create(name)
 
 
 def _root(settings: IssuerSettings, country: CountryInfo, now: datetime) -> tuple[Any, x509.Certificate]:
@@ -125,6 +142,31 @@ def load_tenant_keys(settings: IssuerSettings, country: CountryInfo, tenant: Ten
                              "provision chain.pem (LINTAS_ISSUER_GENERATE_PKI generates one in development only)")
         chain = _issue_certificate(settings, country, tenant, signer)
     return TenantKeys(signer, chain)
+
+
+def load_mdoc_keys(settings: IssuerSettings, country: CountryInfo, tenant: TenantSpec) -> MdocKeys | None:
+    """The tenant's mdoc Document Signer and its certificate; ``None`` when none is provisioned.
+
+    With ``generate_pki`` a missing, expired-soon or mismatched certificate is (re)issued by the
+    national root (ISO/IEC 18013-5 Annex B.1.4 profile).
+    """
+    signer = _signer(settings, tenant, "mdoc-document-signer")
+    path = settings.data_dir / "issuers" / tenant.slug / "mdoc-ds-certificate.pem"
+    found = certificates_from_pem(path.read_bytes()) if path.is_file() else []
+    now = datetime.now(UTC)
+    key_spki = _spki(public_key_from_jwk(signer.public_jwk))
+    if found and _spki(found[0].public_key()) == key_spki and found[0].not_valid_after_utc > now + timedelta(days=1):
+        return MdocKeys(signer, found[0])
+    if not settings.generate_pki:
+        return None
+    root_key, root_cert = _root(settings, country, now)
+    certificate = create_document_signer_certificate(
+        root_key, root_cert, public_key_from_jwk(signer.public_jwk), common_name=f"{tenant.names['en'][:50]} mDoc DS",
+        country=country.code, not_before=now - timedelta(hours=1),
+        not_after=min(now + timedelta(days=settings.certificate_days), root_cert.not_valid_after_utc),
+    )  # fmt: skip
+    _write(path, certificate_to_pem(certificate))
+    return MdocKeys(signer, certificate)
 
 
 def load_oauth_signer(settings: IssuerSettings) -> Signer:

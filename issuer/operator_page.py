@@ -7,6 +7,7 @@ the QR code (by reference), the same-device link and the PIN (``tx_code``) to ha
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 
 from issuer.service import IssuerService
@@ -61,14 +62,26 @@ def operator_page_csp(service: IssuerService) -> str:
     return csp_with_inline(styles=[_STYLE], scripts=[_script(service)])
 
 
-def operator_page(service: IssuerService) -> str:
-    """The page for this country's issuers: subject and credential pickers plus the result area."""
+def _options(service: IssuerService) -> list[str]:
+    """One option per subject and credential: the SD-JWT VC, and each mdoc the register can issue."""
+    today = datetime.fromtimestamp(service.clock.now(), UTC).date()
     options = []
     for tenant in service.tenants:
         for subject in service.subjects.of_kind(tenant.spec.kind):
             value = escape(f"{subject.id}|{tenant.configuration_id}")
             label = escape(f"{subject.display_name} — {tenant.ctype.names['en']}")
             options.append(f'<option value="{value}">{label}</option>')
+            for mdoc in tenant.mdoc.values():
+                if mdoc.elements(subject, today) is not None:
+                    value = escape(f"{subject.id}|{mdoc.configuration_id}")
+                    label = escape(f"{subject.display_name} — {mdoc.mtype.names['en']} (ISO mdoc)")
+                    options.append(f'<option value="{value}">{label}</option>')
+    return options
+
+
+def operator_page(service: IssuerService) -> str:
+    """The page for this country's issuers: subject and credential pickers plus the result area."""
+    options = _options(service)
     country = service.tenants[0].country if service.tenants else None
     title = escape(f"Issuer operator — {country.names.get('en', country.code)}" if country else "Issuer operator")
     script = _script(service)

@@ -23,8 +23,12 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
+
+from cryptography import x509
 
 from idcore.b64 import b64u_encode
 from idcore.errors import Reason
@@ -43,12 +47,14 @@ from idcore.oid4vci.proof import KeyProof, verify_jwt_proof
 from idcore.ports import Clock, RandomSource
 from idcore.sdjwt_vc import issue_sd_jwt_vc
 from idcore.status_list import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID, sign_status_list_token
+from issuer.mdoc_issuance import mdoc_elements, sign_mdoc, valid_until
 from issuer.settings import IssuerSettings
 from issuer.storage import IssuerRecords, StatusLists
 from issuer.storage.records import secret_key
 from issuer.subjects import SubjectRegistry, credential_claims
 from issuer.tenant import PROOF_ALGS, Tenant
 from issuer.tokens import AccessClaims, AccessTokens
+from issuer.types_mdoc import MdocConfiguration
 
 __all__ = ["STATUS_ACTIONS", "IssuerService", "OfferError", "StatusChangeError"]
 
@@ -105,7 +111,7 @@ class IssuerService:
 
     def tenant_for_configuration(self, configuration_id: str) -> Tenant | None:
         """The tenant offering ``configuration_id``."""
-        return next((t for t in self.tenants if t.configuration_id == configuration_id), None)
+        return next((t for t in self.tenants if configuration_id in t.configuration_ids), None)
 
     # --- nonces ----------------------------------------------------------------------------
     def new_c_nonce(self, tenant: Tenant) -> str:
@@ -137,8 +143,12 @@ class IssuerService:
         tenant = self.tenant_for_configuration(configuration_id)
         if tenant is None:
             raise OfferError(404, "Unknown credential configuration", f"{configuration_id!r} is not offered here")
-        if self.subjects.get(subject_id, tenant.spec.kind) is None:
+        subject = self.subjects.get(subject_id, tenant.spec.kind)
+        if subject is None:
             raise OfferError(404, "Unknown subject", f"no {tenant.spec.kind} subject {subject_id!r} in this country")
+        mdoc = tenant.mdoc.get(configuration_id)
+        if mdoc is not None and mdoc.elements(subject, datetime.fromtimestamp(self.clock.now(), UTC).date()) is None:
+            raise OfferError(404, "Nothing to issue", f"the register holds no {mdoc.doctype} for {subject_id!r}")
         if not (pre_authorized or authorization_code):
             raise OfferError(400, "No grant", "choose a pre-authorized code grant, an authorization code grant or both")
         grant = {"subject_id": subject_id, "configuration_ids": [configuration_id]}
@@ -207,34 +217,55 @@ class IssuerService:
             return
         if request.credential_identifier is not None:
             raise Oid4vciError(UNKNOWN_CREDENTIAL_IDENTIFIER, Reason.MALFORMED, "no credential identifiers issued")
-        if request.credential_configuration_id != tenant.configuration_id:
+        if request.credential_configuration_id not in tenant.configuration_ids:
             raise Oid4vciError(UNKNOWN_CREDENTIAL_CONFIGURATION, Reason.MALFORMED, "unknown credential configuration")
 
     def issue(self, tenant: Tenant, access: AccessClaims, request: CredentialRequest) -> dict[str, Any]:
         """Answer a Credential Request (Section 8.3) or raise :class:`Oid4vciError`."""
         self._check_requested(tenant, access, request)
-        if tenant.configuration_id not in access.configuration_ids:
+        configuration_id = str(request.credential_identifier or request.credential_configuration_id)
+        if configuration_id not in tenant.configuration_ids:
+            raise Oid4vciError(UNKNOWN_CREDENTIAL_CONFIGURATION, Reason.MALFORMED, "unknown credential configuration")
+        if configuration_id not in access.configuration_ids:
             raise Oid4vciError(CREDENTIAL_REQUEST_DENIED, Reason.NOT_AUTHORISED, "not authorised by the access token")
         subject = self.subjects.get(access.subject_id, tenant.spec.kind)
         if subject is None:
             raise Oid4vciError(CREDENTIAL_REQUEST_DENIED, Reason.NOT_AUTHORISED, "no such subject")
+        mdoc = tenant.mdoc.get(configuration_id)
+        elements = None if mdoc is None else mdoc_elements(mdoc, subject, self.clock.now())
         proofs = self._check_proofs(tenant, access, request)
         notification_id = self.token(16)
         owner = {"token_jti": access.jti, "subject_id": access.subject_id}
         ttl = self.settings.access_token_ttl + 60  # a notification needs the access token, which expires
         self.records.put(f"notification:{tenant.spec.slug}:{notification_id}", owner, ttl)
-        issued_ats = self._issued_ats(tenant, len(proofs))
-        credentials = [
-            {"credential": self._issue_one(tenant, subject, proof, notification_id, iat)}
-            for proof, iat in zip(proofs, issued_ats, strict=True)
-        ]
+        credentials = self._sign_batch(tenant, subject, proofs, notification_id, mdoc, elements)
         return {"credentials": credentials, "notification_id": notification_id}
 
-    def _issued_ats(self, tenant: Tenant, count: int) -> list[int]:
-        """``count`` distinct random ``iat`` values from the window (fewer seconds than credentials: repeats)."""
+    def _sign_batch(
+        self, tenant: Tenant, subject: Any, proofs: list[KeyProof], notification_id: str,
+        mdoc: MdocConfiguration | None, elements: dict[str, dict[str, Any]] | None,
+    ) -> list[dict[str, str]]:  # fmt: skip
+        """One credential per proven key: SD-JWT VCs, or mdocs when ``mdoc`` names a configuration."""
+        if mdoc is None or elements is None or tenant.mdoc_keys is None:
+            issued_ats = self._issued_ats(tenant, len(proofs), tenant.keys.chain[:1])
+            return [
+                {"credential": self._issue_one(tenant, subject, proof, notification_id, iat)}
+                for proof, iat in zip(proofs, issued_ats, strict=True)
+            ]
+        signed_ats = self._issued_ats(tenant, len(proofs), [tenant.mdoc_keys.certificate])
+        return [
+            {"credential": self._issue_one_mdoc(tenant, mdoc, elements, subject, proof, notification_id, signed)}
+            for proof, signed in zip(proofs, signed_ats, strict=True)
+        ]
+
+    def _issued_ats(self, tenant: Tenant, count: int, certificates: Sequence[x509.Certificate]) -> list[int]:
+        """``count`` distinct random ``iat`` values from the window (fewer seconds than credentials: repeats).
+
+        Never before the ``notBefore`` of the signing ``certificates`` (SD-JWT signer or mdoc Document Signer).
+        """
         now = self.clock.now()
         since = self.records.store.get(f"issuing-since:{tenant.spec.slug}")
-        not_before = int(tenant.keys.chain[0].not_valid_before_utc.timestamp()) if tenant.keys.chain else now
+        not_before = max((int(c.not_valid_before_utc.timestamp()) for c in certificates), default=now)
         floor = min(now, max(now - self.settings.iat_window, int(since or now), not_before))
         span = now - floor + 1
         chosen: list[int] = []
@@ -244,13 +275,15 @@ class IssuerService:
                 chosen.append(value)
         return chosen
 
-    def _issue_one(self, tenant: Tenant, subject: Any, proof: KeyProof, notification_id: str, iat: int) -> str:
-        """Claim a status index together with the credential's records (one transaction), then sign."""
+    def _allocate(
+        self, tenant: Tenant, configuration_id: str, subject: Any, proof: KeyProof, notification_id: str,
+        iat: int, exp: int,
+    ) -> tuple[str, int]:  # fmt: skip
+        """Claim a status index together with the credential's records (one transaction)."""
         credential_id, now = self.token(16), self.clock.now()
-        exp = iat + self.settings.credential_validity_days * _DAY
         record = {
             "credential_id": credential_id, "tenant": tenant.spec.slug, "subject_id": subject.id,
-            "configuration_id": tenant.configuration_id, "status": "valid", "iat": iat, "exp": exp,
+            "configuration_id": configuration_id, "status": "valid", "iat": iat, "exp": exp,
             "issued_at": now, "holder_jkt": proof.thumbprint, "notification_id": notification_id,
         }  # fmt: skip
 
@@ -259,7 +292,13 @@ class IssuerService:
 
         list_id, idx = self.status_lists.allocate(tenant.spec.slug, credential_id, self.random, records)
         self.records.expire_credential({**record, "status_list": list_id, "idx": idx}, self._retention(exp))
-        claims = credential_claims(subject, now)
+        return list_id, idx
+
+    def _issue_one(self, tenant: Tenant, subject: Any, proof: KeyProof, notification_id: str, iat: int) -> str:
+        """Allocate the status entry and records, then sign one SD-JWT VC."""
+        exp = iat + self.settings.credential_validity_days * _DAY
+        list_id, idx = self._allocate(tenant, tenant.configuration_id, subject, proof, notification_id, iat, exp)
+        claims = credential_claims(subject, self.clock.now())
         claims["vct#integrity"] = tenant.vct_integrity
         issued = issue_sd_jwt_vc(
             claims, tenant.keys.signer, vct=tenant.ctype.vct, random=self.random, iss=tenant.identifier, iat=iat,
@@ -267,6 +306,21 @@ class IssuerService:
             status={"status_list": {"idx": idx, "uri": tenant.status_list_uri(list_id)}},
         )  # fmt: skip
         return issued.serialize()
+
+    def _issue_one_mdoc(
+        self, tenant: Tenant, mdoc: MdocConfiguration, elements: dict[str, dict[str, Any]], subject: Any,
+        proof: KeyProof, notification_id: str, signed: int,
+    ) -> str:  # fmt: skip
+        """Allocate the status entry and records, then sign one IssuerSigned (Appendix A.2.4)."""
+        keys = tenant.mdoc_keys
+        if keys is None:  # mdoc configurations exist only with a Document Signer (Tenant.__post_init__)
+            raise Oid4vciError(UNKNOWN_CREDENTIAL_CONFIGURATION, Reason.MALFORMED, "mdoc is not offered here")
+        until = valid_until(mdoc, keys, signed)
+        list_id, idx = self._allocate(tenant, mdoc.configuration_id, subject, proof, notification_id, signed, until)
+        status = {"status_list": {"idx": idx, "uri": tenant.status_list_uri(list_id)}}
+        return sign_mdoc(
+            mdoc, keys, elements=elements, proof=proof, signed=signed, until=until, status=status, rng=self.random
+        )
 
     def _retention(self, exp: int) -> int:
         """Seconds a credential's records are kept: until ``record_retention_days`` after its ``exp``."""
@@ -276,9 +330,11 @@ class IssuerService:
         """Record a wallet's notification (idempotent, Section 11) if ``access`` obtained that issuance."""
         key = f"notification:{tenant.spec.slug}:{notification.notification_id}"
         record = self.records.get(key)
-        owned = record is not None and hmac.compare_digest(
-            str(record.get("token_jti", "")).encode(), access.jti.encode()
-        ) and record.get("subject_id") == access.subject_id
+        owned = (
+            record is not None
+            and hmac.compare_digest(str(record.get("token_jti", "")).encode(), access.jti.encode())
+            and record.get("subject_id") == access.subject_id
+        )
         if record is None or not owned:
             # One answer for unknown and foreign ids: no oracle for other holders' notification ids.
             raise Oid4vciError(INVALID_NOTIFICATION_ID, Reason.NOT_AUTHORISED, "unknown notification_id")

@@ -7,6 +7,9 @@
   ``sha256-<base64>`` of the exact served octets, used as ``vct#integrity``.
 * Credential Issuer Metadata (OpenID4VCI 1.0 Section 12.2.4) and the ``dc+sd-jwt``
   configuration (Appendix A.3.2): :func:`credential_configuration`, :func:`issuer_metadata`.
+* The ``mso_mdoc`` configuration (Appendix A.2.2) from a :class:`MdocType`:
+  :func:`mdoc_credential_configuration` (COSE alg ids, ``cose_key`` binding, claim paths
+  ``[namespace, element]`` per Appendix B.2).
 * OAuth Authorization Server Metadata (RFC 8414 Section 2, OpenID4VCI 1.0 Section 12.3):
   :func:`authorization_server_metadata`.
 """
@@ -24,10 +27,12 @@ from idcore.b64 import json_dumps
 __all__ = [
     "ClaimDefinition",
     "CredentialType",
+    "MdocType",
     "authorization_server_metadata",
     "credential_configuration",
     "integrity",
     "issuer_metadata",
+    "mdoc_credential_configuration",
     "sd_paths",
     "type_metadata",
     "type_metadata_bytes",
@@ -57,6 +62,18 @@ class CredentialType:
     background_color: str = "#12355b"
     text_color: str = "#ffffff"
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class MdocType:
+    """An ISO mdoc type: ``doctype``, display names per locale and its elements (paths ``(namespace, element)``)."""
+
+    doctype: str
+    names: Mapping[str, str]
+    descriptions: Mapping[str, str]
+    claims: Sequence[ClaimDefinition]
+    background_color: str = "#12355b"
+    text_color: str = "#ffffff"
 
 
 def sd_paths(ctype: CredentialType) -> list[ClaimPath]:
@@ -127,6 +144,45 @@ def credential_configuration(
         "credential_signing_alg_values_supported": list(signing_algs),
         "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": list(proof_algs)}},
         "credential_metadata": {"display": display, "claims": claims},
+    }
+
+
+def _display(ctype: CredentialType | MdocType) -> list[dict[str, str]]:
+    return [
+        {
+            "name": name, "locale": locale, "background_color": ctype.background_color, "text_color": ctype.text_color,
+            **({"description": ctype.descriptions[locale]} if locale in ctype.descriptions else {}),
+        }
+        for locale, name in ctype.names.items()
+    ]  # fmt: skip
+
+
+def mdoc_credential_configuration(
+    mtype: MdocType, *, scope: str, signing_algs: Sequence[int], proof_algs: Sequence[str]
+) -> dict[str, Any]:
+    """An ``mso_mdoc`` entry of ``credential_configurations_supported`` (Section 12.2.4, Appendix A.2.2).
+
+    ``credential_signing_alg_values_supported`` holds COSE algorithm identifiers (integers, A.2.2);
+    the holder's device key is bound as a COSE_Key (``cose_key``); each claim path is
+    ``[namespace, element]`` (Appendix B.2) with display names.
+    """
+    if not signing_algs or any(isinstance(a, bool) or not isinstance(a, int) for a in signing_algs):
+        raise ValueError("mso_mdoc credential_signing_alg_values_supported must be COSE algorithm integers")
+    for claim in mtype.claims:
+        if len(claim.path) != 2 or not all(isinstance(p, str) and p for p in claim.path) or not claim.labels:
+            raise ValueError(f"mdoc claim {claim.path!r} must be [namespace, element] with display labels")
+    claims = [
+        {"path": list(c.path), "mandatory": c.mandatory, "display": _claim_display(c.labels, "name")}
+        for c in mtype.claims
+    ]
+    return {
+        "format": "mso_mdoc",
+        "scope": scope,
+        "doctype": mtype.doctype,
+        "cryptographic_binding_methods_supported": ["cose_key"],
+        "credential_signing_alg_values_supported": list(signing_algs),
+        "proof_types_supported": {"jwt": {"proof_signing_alg_values_supported": list(proof_algs)}},
+        "credential_metadata": {"display": _display(mtype), "claims": claims},
     }
 
 

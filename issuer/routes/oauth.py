@@ -72,8 +72,9 @@ def _validate_authorization(tenant: Tenant, service: IssuerService, params: dict
         raise RequestError("invalid_request", "use the credential's scope; authorization_details is not supported here")
     if not params.get("code_challenge") or params.get("code_challenge_method") != "S256":
         raise RequestError("invalid_request", "PKCE with code_challenge_method=S256 is required")
-    if params.get("scope", "").split() != [tenant.scope]:
-        raise RequestError("invalid_scope", f"request exactly the scope {tenant.scope}")
+    requested = params.get("scope", "").split()
+    if len(requested) != 1 or requested[0] not in tenant.scopes:
+        raise RequestError("invalid_scope", f"request exactly one of the scopes {' '.join(tenant.scopes)}")
     state = params.get("issuer_state")
     if state is not None and service.records.peek_secret(f"issuer-state:{tenant.spec.slug}", state) is None:
         raise RequestError("invalid_request", "unknown or expired issuer_state")
@@ -185,12 +186,15 @@ def _chosen_subject(
     subject = service.subjects.get(form.get("subject_id", ""), tenant.spec.kind)
     if subject is None:
         return None
+    configuration_id = tenant.scopes.get(str(params.get("scope", "")), tenant.configuration_id)
     state = params.get("issuer_state")
     if state is not None:
         offer = service.records.take_secret(f"issuer-state:{tenant.spec.slug}", str(state))
         if offer is None or offer.get("subject_id") != subject.id:
             return None
-    return AuthzGrant(subject.id, (tenant.configuration_id,))
+        if configuration_id not in offer.get("configuration_ids", ()):
+            return None  # the scope asks for another credential than the offer was made for
+    return AuthzGrant(subject.id, (configuration_id,))
 
 
 def oauth_router(service: IssuerService) -> APIRouter:
