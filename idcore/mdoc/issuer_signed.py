@@ -27,6 +27,7 @@ from typing import Any
 
 import cbor2
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from idcore.errors import MdocError, Reason
@@ -164,7 +165,7 @@ def _decoded_payload(payload: bytes) -> Any:
 def _leaf_key(cert: x509.Certificate) -> PublicKey:
     try:
         key = cert.public_key()
-    except ValueError:
+    except (ValueError, UnsupportedAlgorithm):  # an unknown curve or key type is not a crash
         raise MdocError(Reason.BAD_KEY, "the x5chain leaf key cannot be read") from None
     if not isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
         raise MdocError(Reason.BAD_KEY, "the x5chain leaf key is not EC or Ed25519")
