@@ -1,0 +1,144 @@
+"""docs/deploy-verifier.md, played: its ``sh`` blocks run in order on an empty directory.
+
+``sh cluster`` blocks need a cluster; of those, every ``kubectl ... --dry-run=client -o yaml |
+kubectl apply -f -`` runs without its ``kubectl apply`` half (kubectl needs no cluster for
+that) and its output is kept. Then the results are checked: the overlay the guide makes renders
+and validates, the keys Secret carries exactly the files the pods' init container installs, the
+access certificate the "ministry CA" issued passes the wallet's chain rule, and a verifier
+started on the guide's data directory uses that certificate and key. The twin: a guide with a
+mistyped command fails.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from idcore.x509 import certificate_from_pem, certificate_to_pem, create_root_ca, san_dns_names, validate_chain
+from lintas.testing import UvicornServer, free_port
+from tests.deploy.k8s import ROOT, validate
+
+GUIDE = ROOT / "docs" / "deploy-verifier.md"
+_BLOCK = re.compile(r"^```(sh(?: cluster)?)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+_DRY_RUN = " --dry-run=client -o yaml | kubectl apply -f -"
+
+
+def script(markdown: str) -> str:
+    """One bash script: the ``sh`` blocks verbatim, the dry-run halves of the ``sh cluster`` blocks."""
+    lines = ["set -euo pipefail"]
+    dry_runs = 0
+    for kind, body in _BLOCK.findall(markdown):
+        if kind == "sh":
+            lines.append(body)
+            continue
+        for command in body.replace("\\\n", " ").splitlines():
+            if command.endswith(_DRY_RUN):
+                dry_runs += 1
+                lines.append(f"{command[: -len(_DRY_RUN)]} --dry-run=client -o yaml > dry-run-{dry_runs}.yaml")
+    return "\n".join(lines) + "\n"
+
+
+def _platform_files(workdir: Path) -> None:
+    """Stand-ins for the public host's TLS key pair and Redis's CA, made now (never committed)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = datetime.now(UTC)
+    cert = create_root_ca(key, common_name="verifier.example.gov", country="MY", organization="stand-in",
+                          not_before=now, not_after=now + timedelta(days=1))  # fmt: skip
+    pem = certificate_to_pem(cert)
+    (workdir / "tls.crt").write_bytes(pem)
+    (workdir / "redis-ca.pem").write_bytes(pem)
+    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())  # fmt: skip
+    (workdir / "tls.key").write_bytes(key_pem)
+
+
+def play(markdown: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+    """Run the guide in ``workdir`` (a copy of deploy/ and verifier/demo_config.json) with the venv's tools."""
+    shutil.copytree(ROOT / "deploy", workdir / "deploy")
+    (workdir / "verifier").mkdir()
+    shutil.copy(ROOT / "verifier" / "demo_config.json", workdir / "verifier" / "demo_config.json")
+    _platform_files(workdir)
+    (workdir / "redis-password").write_text("stand-in-password")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINTAS_", "KUBECONFIG"))}
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    env["KUBECONFIG"] = str(workdir / "no-cluster")  # nothing may reach a real cluster
+    return subprocess.run(["bash", "-c", script(markdown)], cwd=workdir, env=env, capture_output=True, text=True,
+                          check=False, timeout=300)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The working directory after the guide ran successfully."""
+    workdir = tmp_path_factory.mktemp("guide")
+    run = play(GUIDE.read_text(), workdir)
+    assert run.returncode == 0, f"{run.stdout}\n{run.stderr}"
+    return workdir
+
+
+def test_the_guide_is_mostly_commands() -> None:
+    blocks = _BLOCK.findall(GUIDE.read_text())
+    assert sum(kind == "sh" for kind, _ in blocks) >= 8
+    assert "lintas keys csr" in script(GUIDE.read_text())
+
+
+def test_a_broken_guide_fails(tmp_path: Path) -> None:
+    broken = GUIDE.read_text().replace("lintas keys csr access", "lintas keys csrr access", 1)
+    assert play(broken, tmp_path).returncode != 0
+
+
+def _documents(path: Path) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(path.read_text()) if d]
+
+
+def test_the_overlay_it_makes_renders_with_its_values(played: Path) -> None:
+    objects = _documents(played / "verifier.yaml")
+    for obj in objects:
+        validate(obj)
+    env = next(o for o in objects if o["kind"] == "ConfigMap" and "LINTAS_VERIFIER_PUBLIC_URL" in o.get("data", {}))
+    assert env["data"]["LINTAS_VERIFIER_PUBLIC_URL"] == "https://verifier.example.gov"
+    assert re.fullmatch(r"[0-9a-f]{64}", env["data"]["LINTAS_VERIFIER_REGISTRY_PIN_SHA256"])
+    assert set(env["data"]["LINTAS_VERIFIER_REGISTRY_PIN_SHA256"]) != {"0"}  # the placeholder was replaced
+    ingress = next(o for o in objects if o["kind"] == "Ingress")
+    assert ingress["spec"]["rules"][0]["host"] == "verifier.example.gov"
+
+
+def test_the_keys_secret_matches_the_init_container(played: Path) -> None:
+    secrets = [d for p in sorted(played.glob("dry-run-*.yaml")) for d in _documents(p) if d["kind"] == "Secret"]
+    keys = next(s for s in secrets if s["metadata"]["name"] == "lintas-verifier-keys")
+    deployment = next(o for o in _documents(played / "verifier.yaml") if o["kind"] == "Deployment")
+    init = deployment["spec"]["template"]["spec"]["initContainers"][0]
+    installed = set(re.findall(r"/secrets/(\S+)", " ".join(init["args"])))
+    assert set(keys["data"]) == installed
+    redis = next(s for s in secrets if s["metadata"]["name"] == "lintas-redis" and "ca.crt" in s["data"])
+    assert {"url", "ca.crt"} == set(redis["data"])
+    assert any(s.get("type") == "kubernetes.io/tls" for s in secrets)
+
+
+def test_the_issued_certificate_is_used_by_the_verifier(played: Path) -> None:
+    from verifier.app import create_app
+    from verifier.settings import VerifierSettings
+
+    data = played / "verifier-data"
+    issued = certificate_from_pem((data / "access-cert.pem").read_bytes())
+    ca = certificate_from_pem((data / "rp-ca.pem").read_bytes())
+    assert validate_chain([issued], [ca], datetime.now(UTC)) == issued  # the wallet's chain rule
+    assert san_dns_names(issued) == ["verifier.example.gov"]
+    settings = VerifierSettings(public_url="https://verifier.example.gov", data_dir=data,
+                                config_file=played / "verifier-config.json")  # fmt: skip
+    app = create_app(settings)
+    with UvicornServer(app, port=free_port()):  # runs the lifespan, which closes what the app opened
+        keys = app.state.keys
+        assert keys.access_cert == issued  # not replaced by a self-issued one
+        assert keys.rp_ca_cert == ca
+        assert issued.public_key() == keys.request_signer.private_key.public_key()
