@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from idcore.errors import IdcoreError
 from idcore.jwk import jwk_thumbprint
 from idcore.keystore import FileKeyStore, KeyStore, Pkcs11KeyStore
-from lintas.csr import CsrRequest, build_csr, dns_name_from_url
+from lintas_cli.csr import CsrRequest, build_csr, dns_name_from_url
 
 __all__ = ["register"]
 

@@ -23,7 +23,7 @@ from idcore.jose import sign_compact, verify_compact
 from idcore.keystore import FileKeyStore, KeyStore, Pkcs11KeyStore
 from idcore.ports import Signer
 from idcore.x509 import create_issuer_certificate, create_root_ca, san_dns_names, san_uris, validate_chain
-from lintas.cli import main
+from lintas_cli.main import main
 from tests.softhsm import SoftHsmToken, softhsm_token  # noqa: F401  (pytest fixture)
 
 NOW = datetime.now(UTC)
