@@ -54,7 +54,8 @@ def checkpoint_router(limiter: SlidingWindowLimiter) -> APIRouter:
             note = _tree(service).checkpoint()
         except LogDamaged as exc:
             return _damaged(exc)
-        return Response(note, media_type=CHECKPOINT_MEDIA_TYPE, headers={"Cache-Control": "no-cache"})
+        # Always the latest head: no cache may answer for the registry.
+        return Response(note, media_type=CHECKPOINT_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
     @router.get("/consistency", response_model=None)
     def consistency(
