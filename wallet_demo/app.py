@@ -7,7 +7,9 @@ work as same-origin link handlers for ``openid-credential-offer://`` and ``openi
 
 JSON API for the pages: ``/config.json`` (pinned relying-party CA, service URLs, personas,
 countries), ``POST /api/demo/offers`` (demo issuance desk) and ``/rp/api/...`` (demo relying
-parties). A strict Content-Security-Policy allows scripts from this origin only.
+parties). The browser libraries (``jose``, ``pkijs``) come from the npm lock under ``/vendor/``
+(:mod:`wallet_demo.vendor`). A strict Content-Security-Policy allows scripts from this origin and the
+page's one inline import map (by its hash) only.
 """
 
 from __future__ import annotations
@@ -31,14 +33,16 @@ from wallet_demo.catalog import load_countries, load_personas
 from wallet_demo.desk import IssuanceDesk
 from wallet_demo.relying_party import SCENARIOS, RelyingPartyError, VerifierClient
 from wallet_demo.settings import WalletSettings
+from wallet_demo.vendor import import_map_hash, install_vendor_route, missing_packages
 
 __all__ = ["WALLET_ROUTES", "create_app"]
 
 STATIC = Path(__file__).parent / "static"
 #: Client-side routes of the wallet page.
 WALLET_ROUTES = ("/", "/receive", "/present", "/callback", "/history", "/credential", "/personas", "/settings")
+#: ``{script}`` is ``'self'`` plus the hash of the wallet page's inline import map (wallet_demo.vendor).
 _CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: http: https:; "
+    "default-src 'self'; script-src 'self' {script}; style-src 'self'; img-src 'self' data: http: https:; "
     "connect-src 'self' http: https:; form-action 'self' http: https:; frame-ancestors 'none'; base-uri 'none'"
 )
 
@@ -61,10 +65,12 @@ def _pinned_anchors(path: Path) -> list[str]:
 
 
 def _security_headers(app: FastAPI) -> None:
+    csp = _CSP.format(script=import_map_hash(STATIC / "index.html"))
+
     @app.middleware("http")
     async def headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response = await call_next(request)
-        response.headers["Content-Security-Policy"] = _CSP
+        response.headers["Content-Security-Policy"] = csp
         response.headers["X-Content-Type-Options"] = "nosniff"
         # Offer links, request URIs and response codes travel in URLs: never leak them onward.
         response.headers["Referrer-Policy"] = "no-referrer"
@@ -155,7 +161,10 @@ def _api_routes(app: FastAPI, settings: WalletSettings, desk: IssuanceDesk, veri
 
 
 def create_app(settings: WalletSettings) -> FastAPI:
-    """Build the wallet demo app."""
+    """Build the wallet demo app; refuses to start without the browser libraries of the npm lock."""
+    missing = missing_packages()
+    if missing:
+        raise RuntimeError(f"wallet_demo: browser libraries missing ({', '.join(missing)}); run scripts/setup.sh")
     desk = IssuanceDesk(settings.issuers, settings.data_dir, settings.http_timeout)
     verifier = (
         VerifierClient(settings.verifier_url, settings.clients_file, settings.http_timeout)
@@ -176,5 +185,6 @@ def create_app(settings: WalletSettings) -> FastAPI:
     _security_headers(app)
     _page_routes(app)
     _api_routes(app, settings, desk, verifier)
+    install_vendor_route(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
