@@ -42,21 +42,6 @@ export async function fetchTypeMetadata(vct, issuer, integrity) {
   return null;
 }
 
-/** Labels of a claim path by locale, from type metadata. */
-export function claimLabels(typeMetadata, path) {
-  const key = JSON.stringify(path);
-  const claim = (typeMetadata?.claims || []).find((c) => JSON.stringify(c.path) === key);
-  const out = {};
-  for (const d of claim?.display || []) out[d.locale || d.lang] = d.label || d.name;
-  return out;
-}
-
-export function typeNames(typeMetadata) {
-  const out = {};
-  for (const d of typeMetadata?.display || []) out[d.locale || d.lang] = d.name;
-  return out;
-}
-
 const MAX_STATUS_CACHE = 60; // seconds: the wallet's ceiling on a status list's `ttl` (issue #12 class 7)
 const MAX_TOKEN_CHARS = 1 << 20; // a status list token larger than 1 MiB is refused unread
 const MAX_LIST_BYTES = 1 << 24; // and one that inflates past 16 MiB (a zip bomb) is refused
