@@ -7,6 +7,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from tests.e2e.helpers import (
+    answers_to_verifier,
     assert_no_stray_text,
     disclosed_claims,
     kb_jwt_payload,
@@ -142,27 +143,13 @@ def test_revoked_credential_is_refused(stack: Stack, context: Any, page: Any, sh
     open_request(page, stack, link)
     expect(page.locator(".warning")).to_contain_text("revoked")
     shot(page, "2-consent-warning")
-    answers = _answers_to_verifier(page, stack)
+    answers = answers_to_verifier(page, stack)
     page.get_by_role("button", name="Share").click()
     expect(page.get_by_test_id("error")).to_contain_text("revoked by its issuer, so the wallet will not share it")
     assert_no_stray_text(page)
     shot(page, "3-wallet-refused")
     expect(checker.get_by_test_id("rp-status")).not_to_contain_text("Verified")
     assert answers == []
-
-
-def _answers_to_verifier(page: Any, stack: Stack) -> list[str]:
-    """The bodies of the wallet's posts that answer a request (vp_token, error or encrypted response)."""
-    seen: list[str] = []
-    keys = ("vp_token=", "response=", "error=")
-
-    def watch(request: Any) -> None:
-        body = request.post_data or ""
-        if request.method == "POST" and request.url.startswith(stack.verifier) and body.startswith(keys):
-            seen.append(body)
-
-    page.on("request", watch)
-    return seen
 
 
 def test_reinstated_credential_is_accepted(stack: Stack, context: Any, page: Any) -> None:
@@ -177,7 +164,7 @@ def test_reinstated_credential_is_accepted(stack: Stack, context: Any, page: Any
     expect(page.get_by_test_id("status").first).to_have_text("Valid")
     checker = context.new_page()
     open_request(page, stack, start_rp(checker, stack, "age-check"))
-    answers = _answers_to_verifier(page, stack)
+    answers = answers_to_verifier(page, stack)
     page.get_by_role("button", name="Share").click()
     expect(page.get_by_test_id("sent")).to_be_visible()
     assert len(answers) == 1  # the twin of the revoked journey's "nothing sent"
