@@ -26,10 +26,18 @@ RUN pip install --require-hashes --no-deps -r requirements/runtime.txt
 COPY pyproject.toml README.md ./
 COPY idcore ./idcore
 COPY lintas ./lintas
+COPY lintas_cli ./lintas_cli
 COPY trust_registry ./trust_registry
 COPY issuer ./issuer
 COPY verifier ./verifier
 COPY wallet_demo ./wallet_demo
+# The wallet's browser libraries: exactly wallet_demo/package-lock.json (integrity-checked, no
+# install scripts); pip then packages them with wallet_demo. Node and npm leave with the layer.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends nodejs npm \
+    && (cd wallet_demo && npm ci --ignore-scripts --no-audit --no-fund) \
+    && apt-get purge -y --auto-remove nodejs npm \
+    && rm -rf /var/lib/apt/lists/* /root/.npm
 RUN pip install --no-deps --no-build-isolation --no-index . \
     && pip check \
     && rm -rf build ./*.egg-info \

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Shared set-up for scripts/demo and scripts/test: idempotent, safe to run again.
 #  - system packages (redis-server, chromium, softhsm2) through apt, only when missing;
-#  - a virtual environment in .venv with Lintas and its dev tools installed.
+#  - a virtual environment in .venv with Lintas and its dev tools installed;
+#  - the wallet's browser libraries in wallet_demo/node_modules, exactly its npm lock.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -10,6 +11,8 @@ command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "lintas: installing system packages: ${need[*]}" >&2
   SUDO=""
@@ -45,4 +48,15 @@ if [ ! -x .venv/bin/python ] || [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wa
 fi
 if [ -z "${LINTAS_SKIP_LOCK_CHECK:-}" ]; then
   .venv/bin/python scripts/lockcheck.py
+fi
+
+# The wallet's browser libraries: exactly wallet_demo/package-lock.json (npm ci checks every
+# tarball against its integrity hash and fails when package.json and the lock disagree), no
+# install scripts run; made anew only when the lock changes.
+npm_stamp=wallet_demo/node_modules/.lintas-installed
+npm_want=$(cat wallet_demo/package.json wallet_demo/package-lock.json | sha256sum | cut -d' ' -f1)
+if [ ! -f "$npm_stamp" ] || [ "$(cat "$npm_stamp")" != "$npm_want" ]; then
+  echo "lintas: installing the wallet's locked npm packages into wallet_demo/node_modules" >&2
+  (cd wallet_demo && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
+  echo "$npm_want" > "$npm_stamp"
 fi

@@ -10,6 +10,8 @@ countries), ``POST /api/demo/offers`` (demo issuance desk, development only) and
 (demo relying parties; a transaction's status and QR code answer only the browser that started
 it, :mod:`wallet_demo.binding`). Security headers come from :class:`lintas.server.SecurityHeaders`;
 the wallet's CSP allows scripts from this origin only.
+The browser libraries (``jose``, ``pkijs``) come from the npm lock under ``/vendor/``
+(:mod:`wallet_demo.vendor`); the CSP allows the page's one inline import map by its hash.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from wallet_demo.catalog import load_countries, load_personas
 from wallet_demo.desk import IssuanceDesk
 from wallet_demo.relying_party import SCENARIOS, RelyingPartyError, VerifierClient
 from wallet_demo.settings import WalletSettings
+from wallet_demo.vendor import import_map_hash, install_vendor_route, missing_packages
 
 __all__ = ["WALLET_ROUTES", "create_app", "wallet_csp"]
 
@@ -44,9 +47,10 @@ STATIC = Path(__file__).parent / "static"
 #: Client-side routes of the wallet page.
 WALLET_ROUTES = ("/", "/receive", "/present", "/callback", "/history", "/credential", "/personas", "/settings")
 # The wallet talks to whichever issuer an offer names, so connect-src stays open to (https) origins;
-# scripts and styles come from this origin only. Plain http only in development (loopback).
+# scripts and styles come from this origin only (and the import map, by its hash: wallet_demo.vendor).
+# Plain http only in development (loopback).
 _CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: {schemes}; "
+    "default-src 'self'; script-src 'self' {script}; style-src 'self'; img-src 'self' data: {schemes}; "
     "connect-src 'self' {schemes}; form-action 'self' {schemes}; frame-ancestors 'none'; base-uri 'none'; "
     "object-src 'none'"
 )
@@ -73,7 +77,8 @@ def _pinned_anchors(path: Path) -> list[str]:
 
 def wallet_csp(development: bool) -> str:
     """The Content-Security-Policy of the wallet's pages."""
-    return _CSP.format(schemes="http: https:" if development else "https:")
+    schemes = "http: https:" if development else "https:"
+    return _CSP.format(schemes=schemes, script=import_map_hash(STATIC / "index.html"))
 
 
 def _page_routes(app: FastAPI) -> None:
@@ -187,7 +192,10 @@ def _rp_routes(app: FastAPI, verifier: VerifierClient | None, binding: Transacti
 
 
 def create_app(settings: WalletSettings) -> FastAPI:
-    """Build the wallet demo app."""
+    """Build the wallet demo app; refuses to start without the browser libraries of the npm lock."""
+    missing = missing_packages()
+    if missing:
+        raise RuntimeError(f"wallet_demo: browser libraries missing ({', '.join(missing)}); run scripts/setup.sh")
     desk = IssuanceDesk(settings.issuers, settings.data_dir, settings.http_timeout)
     verifier = (
         VerifierClient(settings.verifier_url, settings.clients_file, settings.http_timeout)
@@ -210,6 +218,7 @@ def create_app(settings: WalletSettings) -> FastAPI:
     _api_routes(app, settings, desk)
     binding = TransactionBinding(secure=settings.secure_cookies, max_age=settings.rp_binding_ttl)
     _rp_routes(app, verifier, binding)
+    install_vendor_route(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     secure_app(app, development=settings.development, csp=wallet_csp(settings.development))
     announce("Lintas wallet demo", settings.development, settings.conveniences())

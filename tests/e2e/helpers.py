@@ -40,6 +40,20 @@ def open_request(page: Any, stack: Stack, link: str) -> None:
     page.get_by_role("button", name="Continue").click()
 
 
+def answers_to_verifier(page: Any, stack: Stack) -> list[str]:
+    """From now on, the bodies of the page's posts that answer a request (vp_token, response, error)."""
+    seen: list[str] = []
+    keys = ("vp_token=", "response=", "error=")
+
+    def watch(request: Any) -> None:
+        body = request.post_data or ""
+        if request.method == "POST" and request.url.startswith(stack.verifier) and body.startswith(keys):
+            seen.append(body)
+
+    page.on("request", watch)
+    return seen
+
+
 def _b64u(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 

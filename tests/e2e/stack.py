@@ -13,6 +13,7 @@ served behind :func:`wallet_demo.cors.allow_origins` (a deployment concern, like
 from __future__ import annotations
 
 import json
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,8 @@ LOOPBACK = "127.0.0.1"
 #: Relying-party page of each verifier client in the wallet demo (same-device redirect target).
 #: Relying-party pages long-poll for at most 5 s; stopping waits that long for them, no longer.
 _QUICK_STOP = {"timeout_graceful_shutdown": 6}
+#: The issuers' status list ttl: one second lets a revocation reach verifier and wallet within a test.
+STATUS_LIST_TTL = 1
 RP_PAGES = {"my-bank": "my-bank", "th-procurement": "th-procurement", "age-check": "age-check"}
 
 
@@ -88,6 +91,8 @@ class Stack:
         answer = httpx.post(f"{self.issuers[country]}/v1/credentials/{credential_id}/{action}", headers=headers,
                             timeout=10)  # fmt: skip
         assert answer.status_code == 200, answer.text
+        # Verifier and wallet keep a status list for its ttl (1 s here): let what they hold expire.
+        time.sleep(STATUS_LIST_TTL + 0.1)
 
 
 def _serve(exits: ExitStack, app: Any, port: int, origin: str) -> str:
@@ -126,7 +131,7 @@ def start_stack(data: Path, countries: tuple[str, ...] = ("SG", "VN", "TH")) -> 
         for cc in countries:
             # A one-second status list TTL lets a revocation reach the verifier within the test.
             settings = IssuerSettings(country=cc, public_url=issuers[cc], data_dir=data, development=True,
-                                      generate_pki=False, status_list_ttl=1)  # fmt: skip
+                                      generate_pki=False, status_list_ttl=STATUS_LIST_TTL)  # fmt: skip
             _serve(exits, issuer_app(settings), ports[cc], wallet)
         pin = (data / "registry" / "pin.txt").read_text().strip()
         ver = VerifierSettings(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -18,6 +21,7 @@ from tests.e2e.stack import Stack
 from wallet_demo.app import WALLET_ROUTES, create_app
 from wallet_demo.cli import stack_urls
 from wallet_demo.settings import WalletSettings
+from wallet_demo.vendor import PACKAGES, missing_packages
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +39,51 @@ def test_pages_are_served_with_a_strict_csp(client: httpx.Client, route: str) ->
     assert answer.headers["content-type"].startswith("text/html")
     assert "script-src 'self'" in answer.headers["content-security-policy"]
     assert answer.headers["referrer-policy"] == "no-referrer"
+
+
+def test_csp_allows_exactly_the_import_map_inline(client: httpx.Client) -> None:
+    page = client.get("/")
+    found = re.search(r'<script type="importmap">(.*?)</script>', page.text, re.DOTALL)
+    assert found is not None
+    digest = base64.b64encode(hashlib.sha256(found.group(1).encode()).digest()).decode()
+    csp = page.headers["content-security-policy"]
+    assert f"script-src 'self' 'sha256-{digest}';" in csp
+    assert "unsafe" not in csp
+
+
+def test_import_map_targets_are_served_as_javascript(client: httpx.Client) -> None:
+    imports = json.loads(re.findall(r'<script type="importmap">(.*?)</script>', client.get("/").text, re.DOTALL)[0])
+    targets = [url + "sha2.js" if url.endswith("/") else url for url in imports["imports"].values()]
+    assert len(targets) == len(PACKAGES)
+    for url in targets:
+        answer = client.get(url)
+        assert answer.status_code == 200, url
+        assert answer.headers["content-type"].startswith("text/javascript")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/vendor/pkijs/index.d.ts",  # exists, but only .js files are served
+        "/vendor/jose/../../package.json",
+        "/vendor/jose/%2e%2e/%2e%2e/package.json",
+        "/vendor/jose/..%2f..%2fpackage.json",
+        "/vendor/@noble/hashes/package.json",
+        "/vendor/left-pad/index.js",  # not an allowed package
+        "/vendor/.lintas-installed",
+        "/vendor/jose/no-such-module.js",
+        "/vendor/jose",
+    ],
+)
+def test_vendor_serves_nothing_else(client: httpx.Client, path: str) -> None:
+    answer = client.get(path)
+    assert answer.status_code == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_missing_npm_packages_are_named(tmp_path: Path) -> None:
+    assert missing_packages(tmp_path) == list(PACKAGES)
+    assert missing_packages() == []
 
 
 def test_unknown_pages_are_404_problems(client: httpx.Client) -> None:

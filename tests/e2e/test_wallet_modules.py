@@ -1,11 +1,11 @@
-"""The wallet's hand-written JS modules against spec vectors and against idcore, run in Chromium.
+"""The wallet's JS modules (on `jose` and pkijs) against spec vectors and against idcore, in Chromium.
 
 * ``sdjwt.js`` decodes the RFC 9901 / SD-JWT VC vectors to their expected processed payloads;
   a tampered disclosure or signature changes the outcome.
 * ``dcql.js`` reproduces the OpenID4VP 1.0 DCQL matching vectors.
 * ``jwe.js`` output decrypts with :func:`idcore.oid4vp.jwe.decrypt_compact` (both ``enc`` values);
   a flipped ciphertext byte does not.
-* ``der.js`` / ``x509.js`` read the verifier's real access certificate as ``cryptography`` does
+* ``x509.js`` (pkijs) reads the verifier's real access certificate as ``cryptography`` does
   and accept it only under its own CA.
 """
 
@@ -137,10 +137,9 @@ def test_jwe_decrypts_with_idcore(js: Any, enc: str) -> None:
 
 
 _CERT = """async ({ leaf, anchors, clientId }) => {
-  const der = await import("/static/js/der.js");
   const x = await import("/static/js/x509.js");
   const util = await import("/static/js/util.js");
-  const c = der.parseCertificate(util.b64Decode(leaf));
+  const c = x.parseCertificate(util.b64Decode(leaf));
   let chain = "valid";
   try { await x.validateChain([leaf], anchors, Date.now() / 1000); } catch (e) { chain = e.code; }
   let binding = "valid";

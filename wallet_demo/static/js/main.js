@@ -2,6 +2,7 @@
 import { checkStatus, registryCheck } from "./meta.js";
 import { callbackPage, receivePage } from "./receive.js";
 import { presentPage } from "./present.js";
+import { settingsPage } from "./settings.js";
 import { all, deleteCredential, get, getSetting, put, resetWallet, setSetting } from "./store.js";
 import { alertBox, busy, claimsList, countryName, countryTag, credentialCard, fill, flag, getConfig, h, issuerName, registryBadge, show, statusBadge } from "./ui.js";
 import { fetchJson } from "./util.js";
@@ -131,6 +132,7 @@ async function route() {
   if (path === "/callback") return callbackPage(params);
   if (path === "/history") return historyPage();
   if (path === "/personas") return personasPage();
+  if (path === "/settings") return settingsPage();
   if (path.startsWith("/credential/")) return detailPage(decodeURIComponent(path.slice("/credential/".length)), params);
   return listPage();
 }

@@ -1,11 +1,11 @@
 // What a credential card shows besides its claims: SD-JWT VC Type Metadata (draft-ietf-oauth-
-// sd-jwt-vc Section 6, integrity per Section 7 as W3C SRI `sha256-<base64>`), the live status
-// from its Token Status List (draft-ietf-oauth-status-list: `statuslist+jwt`, zlib-compressed
-// `lst`, `bits` per entry; 0 valid, 1 invalid, 2 suspended) and whether the trust registry lists
-// its issuer (issue #3's JSON view).
-import { parseCertificate } from "./der.js";
-import { importVerifySpki, verifyJws } from "./jose.js";
-import { validateChain } from "./x509.js";
+// sd-jwt-vc Section 6, integrity per Section 7 as W3C SRI `sha256-<base64>`), the status from its
+// Token Status List (draft-ietf-oauth-status-list: `statuslist+jwt`, zlib-compressed `lst`, `bits`
+// per entry; 0 valid, 1 invalid, 2 suspended; kept for the token's `ttl`, at most 60 s, Section
+// 13.7) and whether the trust registry lists its issuer (issue #3's JSON view).
+import { parseJws, verifyJws } from "./jose.js";
+import { getSetting, setSetting } from "./store.js";
+import { certificateKey, parseCertificate, validateChain } from "./x509.js";
 import { WalletError, b64Decode, b64uDecode, equalBytes, fetchChecked, fetchJson, nowSeconds, sha256 } from "./util.js";
 
 const STATUS_NAMES = { 0: "valid", 1: "revoked", 2: "suspended" };
@@ -42,24 +42,56 @@ export async function fetchTypeMetadata(vct, issuer, integrity) {
   return null;
 }
 
-/** Labels of a claim path by locale, from type metadata. */
-export function claimLabels(typeMetadata, path) {
-  const key = JSON.stringify(path);
-  const claim = (typeMetadata?.claims || []).find((c) => JSON.stringify(c.path) === key);
-  const out = {};
-  for (const d of claim?.display || []) out[d.locale || d.lang] = d.label || d.name;
-  return out;
-}
-
-export function typeNames(typeMetadata) {
-  const out = {};
-  for (const d of typeMetadata?.display || []) out[d.locale || d.lang] = d.name;
-  return out;
-}
+const MAX_STATUS_CACHE = 60; // seconds: the wallet's ceiling on a status list's `ttl` (issue #12 class 7)
+const MAX_TOKEN_CHARS = 1 << 20; // a status list token larger than 1 MiB is refused unread
+const MAX_LIST_BYTES = 1 << 24; // and one that inflates past 16 MiB (a zip bomb) is refused
 
 async function inflate(bytes) {
-  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate"));
-  return new Uint8Array(await new Response(stream).arrayBuffer());
+  const reader = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate")).getReader();
+  const chunks = [];
+  let size = 0;
+  for (let next = await reader.read(); !next.done; next = await reader.read()) {
+    size += next.value.length;
+    if (size > MAX_LIST_BYTES) {
+      await reader.cancel();
+      throw new WalletError("status", "status list too large");
+    }
+    chunks.push(next.value);
+  }
+  const out = new Uint8Array(size);
+  chunks.reduce((offset, c) => (out.set(c, offset), offset + c.length), 0);
+  return out;
+}
+
+/** The status list token at `uri`: from the wallet's cache while its `ttl` lasts, else fetched anew. */
+async function statusListToken(uri) {
+  const cached = await getSetting(`status-list:${uri}`);
+  if (cached && cached.until > Date.now() / 1000) return { token: cached.token, cached: true };
+  // Revalidate instead of trusting the HTTP cache: the wallet's own cache follows the token's ttl.
+  const response = await fetchChecked(uri, { headers: { Accept: "application/statuslist+jwt" }, cache: "no-cache", timeout: 8000 }, "the status list");
+  if (!response.ok) throw new WalletError("status", `status list answered ${response.status}`);
+  const token = (await response.text()).trim();
+  if (token.length > MAX_TOKEN_CHARS) throw new WalletError("status", "status list too large");
+  return { token, cached: false };
+}
+
+/** Verify a status list token for `credential` (same document signer, names `uri`, not expired). */
+async function verifyStatusList(token, credential, uri) {
+  const { header } = parseJws(token);
+  const signer = parseCertificate(b64Decode(header.x5c?.[0] || ""));
+  // The list must come from the document signer that signed the credential.
+  if (!equalBytes(signer.der, b64Decode(credential.header.x5c[0]))) throw new WalletError("status", "status list signed by another key");
+  const { payload } = await verifyJws(token, await certificateKey(signer), { typ: "statuslist+jwt" });
+  if (payload.sub !== uri || (payload.exp && payload.exp < nowSeconds())) throw new WalletError("status", "status list is stale or for another list");
+  return payload;
+}
+
+/** Keep a verified token until min(ttl, exp, MAX_STATUS_CACHE) from now (Token Status List Section 13.7). */
+async function cacheStatusList(uri, token, payload) {
+  const now = Date.now() / 1000;
+  const ttl = Number.isInteger(payload.ttl) && payload.ttl > 0 ? payload.ttl : 0;
+  const until = Math.min(now + Math.min(ttl, MAX_STATUS_CACHE), payload.exp || Infinity);
+  if (until > now) await setSetting(`status-list:${uri}`, { token, until });
 }
 
 /** The credential's current status: "valid", "suspended", "revoked", or "unknown" with a reason. */
@@ -67,21 +99,14 @@ export async function checkStatus(credential) {
   const ref = credential.payload?.status?.status_list;
   if (!ref) return { status: "valid", detail: "no status list" };
   try {
-    // "Live" status: revalidate instead of trusting the HTTP cache.
-    const response = await fetchChecked(ref.uri, { headers: { Accept: "application/statuslist+jwt" }, cache: "no-cache", timeout: 8000 }, "the status list");
-    if (!response.ok) throw new WalletError("status", `status list answered ${response.status}`);
-    const token = await response.text();
-    const [headerPart] = token.split(".");
-    const header = JSON.parse(new TextDecoder().decode(b64uDecode(headerPart)));
-    const signer = parseCertificate(b64Decode(header.x5c?.[0] || ""));
-    // The list must come from the document signer that signed the credential.
-    if (!equalBytes(signer.der, b64Decode(credential.header.x5c[0]))) throw new WalletError("status", "status list signed by another key");
-    const { payload } = await verifyJws(token, await importVerifySpki(signer.spki), { typ: "statuslist+jwt" });
-    if (payload.sub !== ref.uri || (payload.exp && payload.exp < nowSeconds())) throw new WalletError("status", "status list is stale or for another list");
+    const { token, cached } = await statusListToken(ref.uri);
+    const payload = await verifyStatusList(token, credential, ref.uri);
+    if (!cached) await cacheStatusList(ref.uri, token, payload);
     const { bits, lst } = payload.status_list;
+    if (![1, 2, 4, 8].includes(bits) || !Number.isInteger(ref.idx) || ref.idx < 0) throw new WalletError("status", "index outside the list");
     const data = await inflate(b64uDecode(lst));
     const offset = ref.idx * bits;
-    if (![1, 2, 4, 8].includes(bits) || offset >= data.length * 8) throw new WalletError("status", "index outside the list");
+    if (offset >= data.length * 8) throw new WalletError("status", "index outside the list");
     const value = (data[offset >> 3] >> (offset & 7)) & ((1 << bits) - 1);
     return { status: STATUS_NAMES[value] || "invalid", detail: "" };
   } catch (err) {

@@ -1,12 +1,18 @@
 // The present flow: open or paste an `openid4vp://` request, check it, show who asks, why and
 // exactly which claims (optional ones as checkboxes), then sign the KB-JWT and answer.
 import { chosenPaths, planPresentation } from "./dcql.js";
-import { checkStatus, claimLabels, typeNames } from "./meta.js";
+import { claimLabels, typeNames } from "./labels.js";
+import { checkStatus } from "./meta.js";
 import { decodeSdJwt, present } from "./sdjwt.js";
+import { pinState, verifyPin } from "./pin.js";
 import { addHistory, all, get } from "./store.js";
 import { alertBox, busy, countryTag, fill, getConfig, h, issuerName, labelled, show, statusBadge } from "./ui.js";
 import { fetchRequestObject, parseRequestLink, sendDecline, sendResponse, verifyRequest } from "./vp.js";
-import { nowSeconds } from "./util.js";
+import { WalletError, nowSeconds } from "./util.js";
+
+// Credentials their issuer has withdrawn are never presented (issue #12 class 7): the verifier
+// would refuse them, and sending one only tells it more about the holder.
+const BLOCKED = ["revoked", "suspended"];
 
 function claimRow(credential, spec, required, index) {
   const labels = claimLabels(credential.typeMetadata, spec.path);
@@ -22,8 +28,8 @@ async function candidateBlock(candidate, index) {
     h("p", {}, countryTag(credential.country), " ", statusBadge(status.status)),
     match.required.map((c) => claimRow(credential, c, true, index)),
     match.optional.map((c) => claimRow(credential, c, false, index)));
-  if (status.status === "revoked" || status.status === "suspended") {
-    el.append(h("div", { class: "warning", role: "note" }, `This credential has been ${status.status} by its issuer; the verifier will refuse it.`));
+  if (BLOCKED.includes(status.status)) {
+    el.append(h("div", { class: "warning", role: "note" }, `This credential has been ${status.status} by its issuer; the wallet will not share it.`));
   }
   return { el, candidate, status };
 }
@@ -56,7 +62,16 @@ async function answerPanel(item) {
   return { fieldset, selected: () => blocks[chosen] };
 }
 
-async function share(request, plan, panels, out) {
+/** Refuse before anything is signed: a withdrawn credential, then a wrong or locked PIN. */
+async function checkBeforeSharing(panels, pinField) {
+  const blocked = panels.map((p) => p.selected().status.status).find((s) => BLOCKED.includes(s));
+  if (blocked === "revoked") throw new WalletError("revoked", "This credential has been revoked by its issuer, so the wallet will not share it. Ask your issuer for a new one.");
+  if (blocked) throw new WalletError("suspended", "This credential is suspended by its issuer, so the wallet will not share it until the issuer reinstates it.");
+  await verifyPin(pinField ? pinField.value : ""); // passes only when no PIN is set
+}
+
+async function share(request, plan, panels, out, pinField) {
+  await checkBeforeSharing(panels, pinField);
   const vpToken = {};
   const shared = [];
   for (const [i, item] of plan.answer.entries()) {
@@ -76,10 +91,9 @@ async function share(request, plan, panels, out) {
     location.assign(result.redirectUri);
     return;
   }
-  const revoked = panels.some((p) => ["revoked", "suspended"].includes(p.selected().status.status));
   fill(out, result.ok
     ? h("div", { class: "notice", role: "status", "data-testid": "sent" }, `Shared with ${request.verifier.name}. The verifier accepted your response.`)
-    : alertBox(`The verifier refused the presentation.${revoked ? " Your credential has been revoked or suspended by its issuer." : ""}`, "Not accepted"),
+    : alertBox("The verifier refused the presentation.", "Not accepted"),
     result.redirectUri ? h("a", { class: "button secondary", href: result.redirectUri }, "Return to the service") : null);
 }
 
@@ -112,10 +126,13 @@ async function showRequest(linkText, out) {
   const errors = h("div", { "aria-live": "polite" });
   const shareButton = h("button", { type: "submit" }, "Share");
   const decline = h("button", { type: "button", class: "secondary" }, "Decline");
-  const formEl = h("form", { "aria-labelledby": "what" }, h("h2", { id: "what" }, "What will be shared"), panels.map((p) => p.fieldset), shareButton, decline);
+  const pin = await pinState();
+  const pinField = pin.set ? h("input", { id: "wallet-pin", type: "password", inputmode: "numeric", autocomplete: "off", maxlength: 12, required: true }) : null;
+  const formEl = h("form", { "aria-labelledby": "what" }, h("h2", { id: "what" }, "What will be shared"), panels.map((p) => p.fieldset),
+    pinField ? [h("label", { for: "wallet-pin" }, "Wallet PIN"), pinField] : null, shareButton, decline);
   formEl.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    busy(shareButton, share(request, plan, panels, errors).catch((err) => fill(errors, alertBox(err.message, "Not sent"))));
+    busy(shareButton, share(request, plan, panels, errors, pinField).catch((err) => fill(errors, alertBox(err.message, "Not sent"))));
   });
   decline.addEventListener("click", () => busy(decline, (async () => {
     const answer = await sendDecline(request);

@@ -2,8 +2,8 @@
 // disclosures and find where each sits (Sections 4.2, 7.1), select the disclosures a verifier
 // asked for by claim path including every parent disclosure (Section 7.2), and append a KB-JWT
 // (Section 4.3: typ `kb+jwt`, `iat`, `aud`, `nonce`, `sd_hash` over the presentation).
-import { importVerifySpki, parseJws, signJws, verifyJws } from "./jose.js";
-import { parseCertificate } from "./der.js";
+import { parseJws, signJws, verifyJws } from "./jose.js";
+import { certificateKey, parseCertificate } from "./x509.js";
 import { WalletError, b64Decode, b64uDecode, b64uEncode, dec, sha256 } from "./util.js";
 
 const RESERVED = new Set(["_sd", "_sd_alg", "..."]);
@@ -94,7 +94,7 @@ export async function verifyIssuerSignature(jwt) {
   const { header } = parseJws(jwt);
   if (!Array.isArray(header.x5c) || !header.x5c.length) throw malformed("The credential carries no issuer certificate.");
   const leaf = parseCertificate(b64Decode(header.x5c[0]));
-  await verifyJws(jwt, await importVerifySpki(leaf.spki), { algs: ["ES256"], typ: "dc+sd-jwt" });
+  await verifyJws(jwt, await certificateKey(leaf), { typ: "dc+sd-jwt" });
   return leaf;
 }
 

@@ -1,5 +1,5 @@
 // DOM helpers and the credential card (never innerHTML with data: every value goes in as text).
-import { claimLabels, typeNames } from "./meta.js";
+import { claimLabels, typeNames } from "./labels.js";
 
 export function h(tag, attrs = {}, ...kids) {
   const el = document.createElement(tag);

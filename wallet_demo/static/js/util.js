@@ -35,29 +35,6 @@ export function b64Decode(text) {
   return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 }
 
-export function b64uJson(value) {
-  return b64uEncode(enc.encode(JSON.stringify(value)));
-}
-
-export function jsonFromB64u(text) {
-  try {
-    return JSON.parse(dec.decode(b64uDecode(text)));
-  } catch (err) {
-    if (err instanceof WalletError) throw err;
-    throw new WalletError("malformed", "invalid JSON in a token");
-  }
-}
-
-export function concat(...parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
-}
-
 export async function sha256(data) {
   const bytes = typeof data === "string" ? enc.encode(data) : data;
   return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));

@@ -5,8 +5,8 @@
 // Section 5.9.3), and the response by `direct_post` or `direct_post.jwt` (Sections 8.2, 8.3.1),
 // following `redirect_uri` for same-device flows.
 import { encryptJwe, encryptionParams } from "./jwe.js";
-import { importVerifySpki, parseJws, verifyJws } from "./jose.js";
-import { checkClientId, validateChain } from "./x509.js";
+import { parseJws, verifyJws } from "./jose.js";
+import { certificateKey, checkClientId, validateChain } from "./x509.js";
 import { WalletError, fetchChecked, nowSeconds, randomToken } from "./util.js";
 
 const JAR_TYP = "oauth-authz-req+jwt";
@@ -68,7 +68,7 @@ export async function verifyRequest(token, link, walletNonce, anchors) {
   const { header } = parseJws(token);
   if (header.typ !== JAR_TYP) throw new WalletError("bad_request", "The request is not a signed authorization request.");
   const leaf = await validateChain(header.x5c, anchors, nowSeconds());
-  const { payload } = await verifyJws(token, await importVerifySpki(leaf.spki), { algs: ["ES256"], typ: JAR_TYP });
+  const { payload } = await verifyJws(token, await certificateKey(leaf), { typ: JAR_TYP });
   await checkClientId(link.clientId, leaf, payload.response_uri);
   checkClaims(payload, link, walletNonce);
   const meta = payload.client_metadata || {};

@@ -1,28 +1,86 @@
-// Checking the certificate of a signed Request Object (OpenID4VP 1.0 Section 5.9.3; HAIP
-// Section 5): an `x5c` chain (leaf first, trust anchor not included) that ends at a pinned
-// relying-party CA, every signature ECDSA P-256 with SHA-256, every certificate in its validity
-// window, and the Client Identifier bound to the leaf: `x509_san_dns` -> a dNSName SAN equal to
-// the identifier (and the response_uri host); `x509_hash` -> base64url SHA-256 of the leaf DER.
-import { OIDS, derSignatureToRaw, parseCertificate } from "./der.js";
-import { importVerifySpki } from "./jose.js";
-import { WalletError, b64Decode, b64uEncode, equalBytes, sha256 } from "./util.js";
+// X.509 for the wallet (RFC 5280) through pkijs + asn1js (served from the npm lock): parsing the
+// certificates in an `x5c` header and validating the chain to pinned trust anchors with pkijs'
+// CertificateChainValidationEngine (path building, signatures, validity, CA constraints, name
+// constraints). On top, the profile the wallet accepts (OpenID4VP 1.0 Section 5.9.3; HAIP
+// Section 5): at most 5 certificates, leaf first, every signature ECDSA P-256 with SHA-256, no
+// self-signed leaf, no unknown critical extension, and the Client Identifier bound to the leaf:
+// `x509_san_dns` -> a dNSName SAN equal to the identifier (and the response_uri host);
+// `x509_hash` -> base64url SHA-256 of the leaf DER.
+import { fromBER } from "asn1js";
+import { Certificate, CertificateChainValidationEngine } from "pkijs";
+import { WalletError, b64Decode, b64uEncode, sha256 } from "./util.js";
 
+const OID = {
+  ecPublicKey: "1.2.840.10045.2.1", p256: "1.2.840.10045.3.1.7", ecdsaSha256: "1.2.840.10045.4.3.2",
+  commonName: "2.5.4.3", country: "2.5.4.6", organization: "2.5.4.10",
+  subjectAltName: "2.5.29.17", basicConstraints: "2.5.29.19", keyUsage: "2.5.29.15", extKeyUsage: "2.5.29.37",
+};
+const KNOWN_CRITICAL = new Set([OID.subjectAltName, OID.basicConstraints, OID.keyUsage, OID.extKeyUsage]);
 const MAX_CHAIN = 5;
+const GENERAL_NAME = { dNSName: 2, uniformResourceIdentifier: 6 }; // RFC 5280 Section 4.2.1.6
 
 function refuse(message) {
   return new WalletError("bad_certificate", message);
 }
 
-async function signedBy(cert, issuer) {
-  if (!equalBytes(cert.issuer.raw, issuer.subject.raw)) return false;
-  if (cert.signatureAlgorithm !== OIDS.ecdsaSha256) throw refuse("The certificate is not signed with ECDSA SHA-256.");
-  if (issuer.keyAlgorithm !== OIDS.ecPublicKey || issuer.curve !== OIDS.p256) return false;
-  const key = await importVerifySpki(issuer.spki);
-  return crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, key, derSignatureToRaw(cert.signature), cert.tbs);
+function names(rdns) {
+  const out = {};
+  for (const tv of rdns.typesAndValues) out[tv.type] = String(tv.value.valueBlock.value);
+  return { commonName: out[OID.commonName] || "", country: out[OID.country] || "", organization: out[OID.organization] || "" };
+}
+
+/** Parse one DER certificate into the fields the wallet reads; `cert` is the pkijs object. */
+export function parseCertificate(der) {
+  const asn1 = fromBER(der);
+  if (asn1.offset === -1 || asn1.offset !== der.byteLength) throw refuse("The certificate is malformed.");
+  let cert;
+  try {
+    cert = new Certificate({ schema: asn1.result });
+  } catch {
+    throw refuse("The certificate is malformed.");
+  }
+  const parsed = { der, cert, subject: names(cert.subject), notBefore: cert.notBefore.value.getTime() / 1000,
+    notAfter: cert.notAfter.value.getTime() / 1000, dnsNames: [], uris: [], isCA: false };
+  for (const ext of cert.extensions || []) {
+    if (ext.critical && !KNOWN_CRITICAL.has(ext.extnID)) throw refuse("The certificate has an unknown critical extension.");
+    if (ext.extnID === OID.subjectAltName) {
+      for (const gn of ext.parsedValue?.altNames || []) {
+        if (gn.type === GENERAL_NAME.dNSName) parsed.dnsNames.push(gn.value);
+        if (gn.type === GENERAL_NAME.uniformResourceIdentifier) parsed.uris.push(gn.value);
+      }
+    } else if (ext.extnID === OID.basicConstraints) {
+      parsed.isCA = ext.parsedValue?.cA === true;
+    }
+  }
+  return parsed;
+}
+
+function isP256(parsed) {
+  const alg = parsed.cert.subjectPublicKeyInfo.algorithm;
+  return alg.algorithmId === OID.ecPublicKey && alg.algorithmParams?.getValue?.() === OID.p256;
+}
+
+/** The certificate's P-256 public key as a WebCrypto verification key. */
+export async function certificateKey(parsed) {
+  if (!isP256(parsed)) throw refuse("The certificate does not hold a P-256 key.");
+  const spki = parsed.cert.subjectPublicKeyInfo.toSchema().toBER(false);
+  return crypto.subtle.importKey("spki", spki, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
 }
 
 function checkTime(cert, now, what) {
   if (now < cert.notBefore || now >= cert.notAfter) throw refuse(`The ${what} certificate is not valid now.`);
+}
+
+function checkProfile(chain, now) {
+  const leaf = chain[0];
+  if (leaf.cert.issuer.isEqual(leaf.cert.subject)) throw refuse("The request is signed with a self-signed certificate.");
+  if (!isP256(leaf)) throw refuse("The request signer is not a P-256 key.");
+  checkTime(leaf, now, "request signer");
+  for (const [i, c] of chain.entries()) {
+    if (c.cert.signatureAlgorithm.algorithmId !== OID.ecdsaSha256) throw refuse("The certificate is not signed with ECDSA SHA-256.");
+    if (i > 0 && !c.isCA) throw refuse("An intermediate certificate is not a CA.");
+    if (i > 0) checkTime(c, now, "intermediate");
+  }
 }
 
 /** Validate `x5c` (standard base64 DER, leaf first) against `anchors` (same form); return the parsed leaf. */
@@ -30,21 +88,15 @@ export async function validateChain(x5c, anchors, now) {
   if (!Array.isArray(x5c) || x5c.length === 0 || x5c.length > MAX_CHAIN) throw refuse("The request has no usable certificate chain.");
   if (!anchors.length) throw refuse("This wallet trusts no relying-party CA.");
   const chain = x5c.map((c) => parseCertificate(b64Decode(c)));
-  const roots = anchors.map((a) => parseCertificate(b64Decode(a)));
-  const leaf = chain[0];
-  if (equalBytes(leaf.issuer.raw, leaf.subject.raw)) throw refuse("The request is signed with a self-signed certificate.");
-  if (leaf.keyAlgorithm !== OIDS.ecPublicKey || leaf.curve !== OIDS.p256) throw refuse("The request signer is not a P-256 key.");
-  checkTime(leaf, now, "request signer");
-  for (let i = 1; i < chain.length; i++) {
-    if (!chain[i].isCA) throw refuse("An intermediate certificate is not a CA.");
-    checkTime(chain[i], now, "intermediate");
-    if (!(await signedBy(chain[i - 1], chain[i]))) throw refuse("The certificate chain is broken.");
-  }
-  const last = chain[chain.length - 1];
-  for (const root of roots) {
-    if (root.isCA && now >= root.notBefore && now < root.notAfter && (await signedBy(last, root))) return leaf;
-  }
-  throw refuse("The request is not signed under a relying-party CA this wallet trusts.");
+  checkProfile(chain, now);
+  const roots = anchors.map((a) => parseCertificate(b64Decode(a))).filter((r) => r.isCA && now >= r.notBefore && now < r.notAfter);
+  // pkijs takes the end-entity certificate as the last of `certs`.
+  const engine = new CertificateChainValidationEngine({
+    trustedCerts: roots.map((r) => r.cert), certs: [...chain.slice(1), chain[0]].map((c) => c.cert), checkDate: new Date(now * 1000),
+  });
+  const result = await engine.verify();
+  if (!result.result) throw refuse("The request is not signed under a relying-party CA this wallet trusts.");
+  return chain[0];
 }
 
 /** Check that `clientId` (with its prefix) names `leaf`; refuses every other prefix. */
