@@ -15,7 +15,6 @@ PAR (RFC 9126) is hand-written in :mod:`issuer.routes.authorize`: authlib ships 
 
 from __future__ import annotations
 
-import hmac
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -36,7 +35,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge  # type: ignore[import-untyped]
 from idcore.b64 import b64u_encode
 from idcore.oid4vci.messages import PRE_AUTHORIZED_GRANT
 from idcore.ports import RandomSource
-from issuer.storage.records import IssuerRecords, secret_key
+from issuer.storage.records import IssuerRecords, tx_code_matches
 from issuer.tokens import AccessTokens
 
 __all__ = ["AuthzGrant", "FormRequest", "TenantAuthorizationServer", "WalletClient"]
@@ -296,13 +295,13 @@ class TenantAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         record = self.records.peek_secret(kind, code)
         if record is None:
             raise InvalidGrantError("The pre-authorized code is invalid, expired or already used.")
-        expected = record.get("tx_code_sha256")
+        expected = record.get("tx_code")
         if expected is None and tx_code is not None:
             raise InvalidRequestError("This offer expects no tx_code.")
         if expected is not None:
             if tx_code is None:
                 raise InvalidRequestError("Missing 'tx_code'.")
-            if not hmac.compare_digest(secret_key("tx", tx_code).encode(), str(expected).encode()):
+            if not tx_code_matches(expected, tx_code):
                 if self.records.count_failure(kind, code, ttl=3600) >= self.tx_code_attempts:
                     self.records.forget_secret(kind, code)  # too many attempts: the code is dead
                 raise InvalidGrantError("Wrong tx_code.")

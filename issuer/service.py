@@ -50,7 +50,7 @@ from idcore.status_list import STATUS_INVALID, STATUS_SUSPENDED, STATUS_VALID, s
 from issuer.mdoc_issuance import mdoc_elements, sign_mdoc, valid_until
 from issuer.settings import IssuerSettings
 from issuer.storage import IssuerRecords, StatusLists
-from issuer.storage.records import secret_key
+from issuer.storage.records import secret_key, tx_code_verifier
 from issuer.subjects import SubjectRegistry, credential_claims
 from issuer.tenant import PROOF_ALGS, Tenant
 from issuer.tokens import AccessClaims, AccessTokens
@@ -151,7 +151,7 @@ class IssuerService:
             raise OfferError(404, "Nothing to issue", f"the register holds no {mdoc.doctype} for {subject_id!r}")
         if not (pre_authorized or authorization_code):
             raise OfferError(400, "No grant", "choose a pre-authorized code grant, an authorization code grant or both")
-        grant = {"subject_id": subject_id, "configuration_ids": [configuration_id]}
+        grant: dict[str, Any] = {"subject_id": subject_id, "configuration_ids": [configuration_id]}
         ttl = self.settings.pre_authorized_code_ttl
         code = pin = state = None
         if pre_authorized:
@@ -159,7 +159,7 @@ class IssuerService:
             record = dict(grant)
             if tx_code:
                 pin = self._numeric_code(self.settings.tx_code_length)
-                record["tx_code_sha256"] = secret_key("tx", pin)
+                record["tx_code"] = tx_code_verifier(pin, self.random.token_bytes(16))
             self.records.put_secret(f"preauth:{tenant.spec.slug}", code, record, ttl=ttl)
         if authorization_code:
             state = self.token()

@@ -10,12 +10,37 @@ Section 13.2 replay prevention).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from typing import Any
 
 from lintas.kv import KeyValueStore
 
 __all__ = ["IssuerRecords", "secret_key"]
+
+
+#: scrypt parameters for a tx_code (RFC 7914): 16 MiB and ~50 ms per check, so a stolen offer record does
+#: not give the short PIN away for the price of one SHA-256 per guess; the attempt limit bounds online guessing.
+_TX_CODE_KDF = {"n": 2**14, "r": 8, "p": 1}
+_TX_CODE_KDF_NAME = "scrypt-n16384-r8-p1"
+
+
+def tx_code_verifier(pin: str, salt: bytes) -> dict[str, str]:
+    """What an offer record keeps of its tx_code: a random salt and the scrypt of the PIN under it."""
+    digest = hashlib.scrypt(pin.encode("utf-8"), salt=salt, dklen=32, **_TX_CODE_KDF)
+    return {"kdf": _TX_CODE_KDF_NAME, "salt": salt.hex(), "hash": digest.hex()}
+
+
+def tx_code_matches(verifier: Any, pin: str) -> bool:
+    """Whether ``pin`` is the tx_code ``verifier`` was made from (constant-time); a malformed verifier never matches."""
+    if not isinstance(verifier, dict) or verifier.get("kdf") != _TX_CODE_KDF_NAME or len(pin) > 64:
+        return False
+    try:
+        salt = bytes.fromhex(str(verifier["salt"]))
+        expected = bytes.fromhex(str(verifier["hash"]))
+    except (KeyError, ValueError):
+        return False
+    return hmac.compare_digest(tx_code_verifier(pin, salt)["hash"], expected.hex())
 
 
 def secret_key(kind: str, value: str) -> str:

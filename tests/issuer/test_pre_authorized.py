@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -162,3 +163,31 @@ def test_token_request_errors_are_oauth_shaped(harness: Harness) -> None:
     as_json = harness.client.post(f"{harness.pid}/token", json={"grant_type": PRE_AUTHORIZED_GRANT})
     assert (as_json.status_code, as_json.json()["error"]) == (400, "invalid_request")
     assert as_json.headers["cache-control"] == "no-store"
+
+
+def test_the_stored_tx_code_is_a_salted_slow_hash(harness: Harness) -> None:
+    """Issue #12 class 9: an offer record holds scrypt(PIN, random salt), never the PIN or its plain SHA-256."""
+    import hashlib
+
+    from issuer.storage.records import tx_code_matches
+
+    first, second = harness.offer("sg-tan-wei-ling"), harness.offer("sg-tan-wei-ling")
+    records = []
+    for created in (first, second):
+        code = created["credential_offer"]["grants"][PRE_AUTHORIZED_GRANT]["pre-authorized_code"]
+        slug = harness.service.tenants[0].spec.slug  # the PID tenant
+        record = harness.service.records.peek_secret(f"preauth:{slug}", code)
+        assert record is not None
+        records.append((record, created["tx_code"]))
+    for record, pin in records:
+        verifier = record["tx_code"]
+        assert verifier["kdf"] == "scrypt-n16384-r8-p1"
+        assert len(bytes.fromhex(verifier["salt"])) == 16
+        assert pin not in json.dumps(record)
+        assert hashlib.sha256(pin.encode()).hexdigest() not in json.dumps(record)
+        assert tx_code_matches(verifier, pin)
+        assert not tx_code_matches(verifier, "0" * len(pin) if pin != "0" * len(pin) else "1" * len(pin))  # twin
+    assert records[0][0]["tx_code"]["salt"] != records[1][0]["tx_code"]["salt"]  # a fresh salt per offer
+    # A malformed or legacy verifier never matches.
+    assert not tx_code_matches({"kdf": "sha256", "hash": hashlib.sha256(b"123456").hexdigest()}, "123456")
+    assert not tx_code_matches({"kdf": "scrypt-n16384-r8-p1", "salt": "zz", "hash": "00"}, "123456")
