@@ -168,7 +168,7 @@ def served_world() -> Iterator[tuple[Any, RedisServer]]:
     with tempfile.TemporaryDirectory() as data, RedisServer() as redis, \
             UvicornServer(world_module.status_app(world), port=status_port):  # fmt: skip
         os.environ.update({
-            "LINTAS_VERIFIER_DATA_DIR": data, "LINTAS_VERIFIER_DEVELOPMENT": "true",
+            "LINTAS_VERIFIER_DATA_DIR": data, "LINTAS_MODE": "development",
             "LINTAS_VERIFIER_REGISTRY_URL": f"http://127.0.0.1:{status_port}",
             "LINTAS_VERIFIER_REGISTRY_PIN_SHA256": certificate_sha256_hex(world.registry_cert),
             "LINTAS_VERIFIER_RATE_LIMIT_PER_MINUTE": "100000",

@@ -64,7 +64,10 @@ def measure(seconds: float, cpu: int | None = None) -> dict[str, float]:
     wanted = [["given_name"], ["family_name"], ["birthdate"], ["nationality"], ["age_over_18"]]
     presentation = holder.present(holder.select(wanted), signer=holder_key, aud=AUD, nonce=NONCE, iat=t0)
     policy = load_config(DEFAULT_CONFIG).policies["pid-onboarding"]
-    status = StatusChecker(lambda url: world.status_token(url.rsplit("/", 1)[1]).encode(), clock, default_ttl=3600)
+    def served(url: str, _timeout: float) -> bytes:
+        return world.status_token(url.rsplit("/", 1)[1]).encode()
+
+    status = StatusChecker(served, clock, max_cache=3600)
     pipeline = Pipeline(trust=world.trust_cache(clock).snapshot, status=status, clock=clock,
                         allow_insecure_loopback=True)  # fmt: skip
     expect = Expectation(policy.query, policy, NONCE, AUD)
