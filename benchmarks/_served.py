@@ -70,8 +70,9 @@ class PoolMaker:
         holder = KeySigner(new_key())
         self.wallet = ScriptedWallet(httpx.Client(), [], SystemClock(), holder)  # never asked to fetch
         now = int(time.time())
-        self.credential = world.issue("sg-pid", dict(PID_CLAIMS), dict(holder.public_jwk),
-                                      iat=now - 3600, exp=now + 86400)  # fmt: skip
+        self.credential = world.issue(
+            "sg-pid", dict(PID_CLAIMS), dict(holder.public_jwk), iat=now - 3600, exp=now + 86400
+        )
 
     def make(self, n: int) -> list[PoolItem]:
         """``n`` fresh transactions, each answered by a presentation bound to its nonce and client_id."""
@@ -110,14 +111,32 @@ def run_wrk(
 ) -> dict[str, Any]:
     """One wrk run pinned to ``cpus``; the Lua summary as a dict plus ``per_s``."""
     mode = ["pool", str(pool)] if pool is not None else ["get", "-"]
-    command = ["taskset", "-c", cpus, "wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds:g}s",
-               "--timeout", "10s", "-s", str(LUA), url, "--", *mode, str(threads)]  # fmt: skip
+    command = [
+        "taskset",
+        "-c",
+        cpus,
+        "wrk",
+        "-t",
+        str(threads),
+        "-c",
+        str(connections),
+        "-d",
+        f"{seconds:g}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA),
+        url,
+        "--",
+        *mode,
+        str(threads),
+    ]
     env = dict(os.environ, LINTAS_WRK_RATE=f"{rate:.3f}")
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=seconds + 60, check=False)  # noqa: S603
     lines = [line for line in done.stdout.splitlines() if line.startswith(MARK)]
     if done.returncode != 0 or not lines:
         raise RuntimeError(f"wrk failed ({done.returncode}): {done.stdout[-500:]} {done.stderr[-500:]}")
-    result: dict[str, Any] = json.loads(lines[-1][len(MARK):])
+    result: dict[str, Any] = json.loads(lines[-1][len(MARK) :])
     result["statuses"] = {int(k): v for k, v in result["statuses"].items()}
     # wrk's duration is always -d; a run whose pool ran out is timed from first request to last response.
     seconds_used = result["active_ms"] / 1e3 if result["exhausted"] else result["duration_us"] / 1e6

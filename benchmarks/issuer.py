@@ -59,11 +59,16 @@ def _rate(fn: Any, seconds: float) -> float:
 
 async def _setup(client: httpx.AsyncClient, data_dir: Path) -> str:
     secret = json.loads((data_dir / "issuer-sg-clients.json").read_text())["operator"]["secret"]
-    token = (await client.post("/oauth/token", data={"grant_type": "client_credentials"},
-                               auth=("operator", secret))).json()["access_token"]
-    offer = (await client.post("/v1/offers", headers={"Authorization": f"Bearer {token}"},
-                               json={"subject_id": "sg-tan-wei-ling", "credential_configuration_id": "asean_pid_sd_jwt",
-                                     "tx_code": False})).json()
+    token = (
+        await client.post("/oauth/token", data={"grant_type": "client_credentials"}, auth=("operator", secret))
+    ).json()["access_token"]
+    offer = (
+        await client.post(
+            "/v1/offers",
+            headers={"Authorization": f"Bearer {token}"},
+            json={"subject_id": "sg-tan-wei-ling", "credential_configuration_id": "asean_pid_sd_jwt", "tx_code": False},
+        )
+    ).json()
     code = offer["credential_offer"]["grants"][PRE_AUTHORIZED_GRANT]["pre-authorized_code"]
     answer = await client.post("/sg/token", data={"grant_type": PRE_AUTHORIZED_GRANT, "pre-authorized_code": code})
     return str(answer.json()["access_token"])
@@ -77,8 +82,11 @@ async def _endpoint_rate(app: Any, data_dir: Path, requests: int) -> float:
         for _ in range(requests):
             nonce = (await client.post("/sg/nonce")).json()["c_nonce"]
             holder = KeySigner(ec.generate_private_key(ec.SECP256R1()))
-            proof = sign_compact({"typ": "openid4vci-proof+jwt", "jwk": dict(holder.public_jwk)},
-                                 {"aud": PID, "iat": int(time.time()), "nonce": nonce}, holder)
+            proof = sign_compact(
+                {"typ": "openid4vci-proof+jwt", "jwk": dict(holder.public_jwk)},
+                {"aud": PID, "iat": int(time.time()), "nonce": nonce},
+                holder,
+            )
             bodies.append({"credential_configuration_id": "asean_pid_sd_jwt", "proofs": {"jwt": [proof]}})
         headers = {"Authorization": f"Bearer {access}"}
         start = time.perf_counter()
@@ -111,9 +119,19 @@ def main() -> None:
         random = SystemRandom()
 
         def issue() -> None:
-            issue_sd_jwt_vc(claims, tenant.keys.signer, vct=tenant.ctype.vct, random=random, iss=PID,
-                            iat=1, exp=2, holder_jwk=holder.public_jwk, sd_paths=tenant.sd_paths,
-                            header={"x5c": tenant.keys.x5c}, status={"status_list": {"idx": 1, "uri": PID}})
+            issue_sd_jwt_vc(
+                claims,
+                tenant.keys.signer,
+                vct=tenant.ctype.vct,
+                random=random,
+                iss=PID,
+                iat=1,
+                exp=2,
+                holder_jwk=holder.public_jwk,
+                sd_paths=tenant.sd_paths,
+                header={"x5c": tenant.keys.x5c},
+                status={"status_list": {"idx": 1, "uri": PID}},
+            )
 
         key = ec.generate_private_key(ec.SECP256R1())
         message = b"x" * 1400  # about the size of a PID issuer-signed JWT signing input
@@ -124,18 +142,27 @@ def main() -> None:
         service.records.store.close()
 
     if args.json:
-        print(json.dumps({"raw_es256_sign_per_s": round(raw_rate, 1), "idcore_issue_per_s": round(issue_rate, 1),
-                          "credential_endpoint_per_s": round(endpoint_rate, 1),
-                          "endpoint_vs_raw": round(endpoint_rate / raw_rate, 4)}))
+        print(
+            json.dumps(
+                {
+                    "raw_es256_sign_per_s": round(raw_rate, 1),
+                    "idcore_issue_per_s": round(issue_rate, 1),
+                    "credential_endpoint_per_s": round(endpoint_rate, 1),
+                    "endpoint_vs_raw": round(endpoint_rate / raw_rate, 4),
+                }
+            )
+        )
         return
     print("| what (one core, one worker)                              | per second |  ms each |")
     print("|----------------------------------------------------------|-----------:|---------:|")
-    print(f"| raw ES256 signature (cryptography, key loaded)           | {raw_rate:10.0f} | "
-          f"{1e3 / raw_rate:8.3f} |")
-    print(f"| idcore SD-JWT VC issuance (PID, x5c, status)             | {issue_rate:10.0f} | "
-          f"{1e3 / issue_rate:8.3f} |")
-    print(f"| Credential Endpoint in-process (proof, nonce, store, VC) | {endpoint_rate:10.0f} | "
-          f"{1e3 / endpoint_rate:8.3f} |")
+    print(f"| raw ES256 signature (cryptography, key loaded)           | {raw_rate:10.0f} | {1e3 / raw_rate:8.3f} |")
+    print(
+        f"| idcore SD-JWT VC issuance (PID, x5c, status)             | {issue_rate:10.0f} | {1e3 / issue_rate:8.3f} |"
+    )
+    print(
+        f"| Credential Endpoint in-process (proof, nonce, store, VC) | {endpoint_rate:10.0f} | "
+        f"{1e3 / endpoint_rate:8.3f} |"
+    )
     print(f"| endpoint / raw signing                                   | {endpoint_rate / raw_rate:10.3f} |          |")
 
 

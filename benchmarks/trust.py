@@ -34,8 +34,20 @@ ISSUER = "https://issuers.lintas.asean.example/sg"
 def start_registry(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
     """Run ``lintas registry`` on a free loopback port and wait until it answers."""
     port = free_port()
-    args = [sys.executable, "-m", "lintas_cli.main", "registry", "--host", "127.0.0.1", "--port", str(port),
-            "--data", str(data_dir), "--log-level", "warning"]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "lintas_cli.main",
+        "registry",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data",
+        str(data_dir),
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -81,8 +93,9 @@ def main() -> int:
             pin = TrustListPin(certificate_sha256=(Path(tmp) / "registry" / "pin.txt").read_text().strip())
             fetch_ms, size = bench_fetch_verify(base, pin, args.rounds)
             with httpx.Client(timeout=5) as http:
-                cache = TrustListCache(fetch=lambda: http.get(f"{base}/v1/trust-list").content, pin=pin,
-                                       clock=SystemClock())  # fmt: skip
+                cache = TrustListCache(
+                    fetch=lambda: http.get(f"{base}/v1/trust-list").content, pin=pin, clock=SystemClock()
+                )
                 snapshot = cache.snapshot()
         finally:
             proc.terminate()

@@ -81,15 +81,30 @@ class Client:
     def flow(self) -> dict[str, float]:
         """One whole flow; seconds per step."""
         auth = {"Authorization": f"Bearer {self.token}"}
-        created, t_create = self.timed("POST", f"{self.base}/v1/presentations", 201, headers=auth,
-                                       json={"policy": "pid-onboarding", "response_mode": "direct_post"})  # fmt: skip
+        created, t_create = self.timed(
+            "POST",
+            f"{self.base}/v1/presentations",
+            201,
+            headers=auth,
+            json={"policy": "pid-onboarding", "response_mode": "direct_post"},
+        )
         view = created.json()
         link = parse_request_link(view["request_link"])
         nonce = secrets.token_urlsafe(16)
-        fetched, t_request = self.timed("POST", link["request_uri"], 200, headers={"Accept": _JAR},
-                                        data={"wallet_nonce": nonce, "wallet_metadata": _WALLET_METADATA})  # fmt: skip
-        claims = verify_request_object(fetched.text, client_id=link["client_id"], anchors=self.wallet.anchors,
-                                       now=int(time.time()), wallet_nonce=nonce)  # fmt: skip
+        fetched, t_request = self.timed(
+            "POST",
+            link["request_uri"],
+            200,
+            headers={"Accept": _JAR},
+            data={"wallet_nonce": nonce, "wallet_metadata": _WALLET_METADATA},
+        )
+        claims = verify_request_object(
+            fetched.text,
+            client_id=link["client_id"],
+            anchors=self.wallet.anchors,
+            now=int(time.time()),
+            wallet_nonce=nonce,
+        )
         request = AuthorizationRequest(claims, link)
         form = self.wallet.response_form(request, {"pid": [self.wallet.present(request, self.credential)]})
         _, t_response = self.timed("POST", claims["response_uri"], 200, data=form)
@@ -102,13 +117,15 @@ class Client:
 def make_client(http: httpx.Client, base: str, world: World) -> Client:
     """Token for the demo relying party, the pinned relying-party CA, a credential for the wallet."""
     secret = json.loads((Path(os.environ["LINTAS_VERIFIER_DATA_DIR"]) / "rp-clients.json").read_text())["my-bank"]
-    token = http.post(f"{base}/oauth/token", data={"grant_type": "client_credentials"},
-                      auth=("my-bank", secret)).json()["access_token"]  # fmt: skip
+    token = http.post(
+        f"{base}/oauth/token", data={"grant_type": "client_credentials"}, auth=("my-bank", secret)
+    ).json()["access_token"]
     anchors = [certificate_from_pem(http.get(f"{base}/.well-known/lintas/rp-ca.pem").content)]
     wallet = ScriptedWallet(http, anchors, SystemClock(), KeySigner(new_key()))
     now = int(time.time())
-    credential = world.issue("sg-pid", dict(PID_CLAIMS), dict(wallet.holder.public_jwk),
-                             iat=now - 3600, exp=now + 86400)  # fmt: skip
+    credential = world.issue(
+        "sg-pid", dict(PID_CLAIMS), dict(wallet.holder.public_jwk), iat=now - 3600, exp=now + 86400
+    )
     return Client(http, base, token, wallet, credential)
 
 
@@ -138,8 +155,14 @@ def summarise(times: list[dict[str, float]]) -> dict[str, dict[str, float]]:
     """p50/p99/mean in ms per step and for the end-to-end sum."""
     columns = {step: [t[step] for t in times] for step in STEPS}
     columns["end to end"] = [sum(t.values()) for t in times]
-    return {name: {"p50_ms": percentile(v, 50) * 1e3, "p99_ms": percentile(v, 99) * 1e3,
-                   "mean_ms": statistics.fmean(v) * 1e3} for name, v in columns.items()}  # fmt: skip
+    return {
+        name: {
+            "p50_ms": percentile(v, 50) * 1e3,
+            "p99_ms": percentile(v, 99) * 1e3,
+            "mean_ms": statistics.fmean(v) * 1e3,
+        }
+        for name, v in columns.items()
+    }
 
 
 def main() -> int:
@@ -153,8 +176,14 @@ def main() -> int:
     os.environ["LINTAS_BENCH_LOG_LEVEL"] = args.log_level
     with served_world() as (world, redis):
         os.sched_setaffinity(0, {1})  # the client (and its threads) on core 1, the verifier on core 0
-        process, base = start_verifier(1, redis.url, cpus="0", factory="benchmarks.verifier_wrk:app_factory",
-                                       log_level=args.log_level, stderr=subprocess.DEVNULL)  # fmt: skip
+        process, base = start_verifier(
+            1,
+            redis.url,
+            cpus="0",
+            factory="benchmarks.verifier_wrk:app_factory",
+            log_level=args.log_level,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             with httpx.Client(timeout=30, limits=httpx.Limits(max_connections=args.concurrency + 2)) as http:
                 client = make_client(http, base.replace("localhost", "127.0.0.1"), world)
@@ -170,19 +199,26 @@ def main() -> int:
     return 1 if failed or not times else 0
 
 
-def print_table(table: dict[str, dict[str, float]], done: int, failed: list[str], wall: float,
-                args: argparse.Namespace) -> None:  # fmt: skip
+def print_table(
+    table: dict[str, dict[str, float]], done: int, failed: list[str], wall: float, args: argparse.Namespace
+) -> None:
     """The per-step table and the failures."""
-    print(f"OpenID4VP flow per step over HTTP, Redis-backed: 1 worker on core 0, {args.concurrency} client threads "
-          f"on core 1, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
-    print("NOTE: on a shared or loaded machine (see the load average) absolute times are noise and are not the "
-          "README's figures: compare the shares of this run only.")  # fmt: skip
+    print(
+        f"OpenID4VP flow per step over HTTP, Redis-backed: 1 worker on core 0, {args.concurrency} client threads "
+        f"on core 1, load average {os.getloadavg()[0]:.1f}"
+    )
+    print(
+        "NOTE: on a shared or loaded machine (see the load average) absolute times are noise and are not the "
+        "README's figures: compare the shares of this run only."
+    )
     total = table.get("end to end", {}).get("mean_ms", 0.0) or 1.0
     print("| step                | p50 ms | p99 ms | mean ms | share of end to end |")
     print("|:--------------------|-------:|-------:|--------:|--------------------:|")
     for name, row in table.items():
-        print(f"| {name:<19} | {row['p50_ms']:>6.1f} | {row['p99_ms']:>6.1f} | {row['mean_ms']:>7.1f} "
-              f"| {row['mean_ms'] / total:>19.2f} |")  # fmt: skip
+        print(
+            f"| {name:<19} | {row['p50_ms']:>6.1f} | {row['p99_ms']:>6.1f} | {row['mean_ms']:>7.1f} "
+            f"| {row['mean_ms'] / total:>19.2f} |"
+        )
     print(f"{done} flows verified in {wall:.1f} s ({done / wall:.1f} flows/s); failures: {len(failed)}")
     for failure in sorted(set(failed))[:10]:
         print(f"FAILED: {failure}", file=sys.stderr)

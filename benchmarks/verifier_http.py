@@ -66,17 +66,22 @@ def _prepare(base: str, world: Any, n: int) -> list[tuple[str, dict[str, str]]]:
     data = Path(os.environ["LINTAS_VERIFIER_DATA_DIR"])
     secret = json.loads((data / "rp-clients.json").read_text())["my-bank"]
     with httpx.Client(timeout=10) as http:
-        token = http.post(f"{base}/oauth/token", data={"grant_type": "client_credentials"},
-                          auth=("my-bank", secret)).json()["access_token"]  # fmt: skip
+        token = http.post(
+            f"{base}/oauth/token", data={"grant_type": "client_credentials"}, auth=("my-bank", secret)
+        ).json()["access_token"]
         anchors = [certificate_from_pem(http.get(f"{base}/.well-known/lintas/rp-ca.pem").content)]
         wallet = ScriptedWallet(http, anchors, SystemClock(), KeySigner(world_module.new_key()))
         now = int(time.time())
-        credential = world.issue("sg-pid", dict(world_module.PID_CLAIMS), dict(wallet.holder.public_jwk),
-                                 iat=now - 3600, exp=now + 86400)  # fmt: skip
+        credential = world.issue(
+            "sg-pid", dict(world_module.PID_CLAIMS), dict(wallet.holder.public_jwk), iat=now - 3600, exp=now + 86400
+        )
         prepared = []
         for _ in range(n):
-            created = http.post(f"{base}/v1/presentations", headers={"Authorization": f"Bearer {token}"},
-                                json={"policy": "pid-onboarding", "response_mode": "direct_post"}).json()  # fmt: skip
+            created = http.post(
+                f"{base}/v1/presentations",
+                headers={"Authorization": f"Bearer {token}"},
+                json={"policy": "pid-onboarding", "response_mode": "direct_post"},
+            ).json()
             request = wallet.fetch(created["request_link"])
             form = wallet.response_form(request, {"pid": [wallet.present(request, credential)]})
             prepared.append((request.claims["response_uri"], form))
@@ -101,10 +106,12 @@ def _post_all(prepared: list[tuple[str, dict[str, str]]], concurrency: int) -> d
         wall = time.perf_counter() - start
     latencies.sort()
     return {
-        "requests": len(prepared), "failures": failures, "per_s": round(len(prepared) / wall, 1),
+        "requests": len(prepared),
+        "failures": failures,
+        "per_s": round(len(prepared) / wall, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 2),
         "p99_ms": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
-    }  # fmt: skip
+    }
 
 
 def start_verifier(
@@ -123,9 +130,23 @@ def start_verifier(
     os.environ.update(env)
     create_app(VerifierSettings())  # create keys and secrets once, before the workers race for them
     pin = ["taskset", "-c", cpus] if cpus is not None else []
-    command = [*pin, sys.executable, "-m", "uvicorn", "--factory", factory, "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers), "--log-level", log_level,
-               "--no-server-header"]  # fmt: skip
+    command = [
+        *pin,
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        factory,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        log_level,
+        "--no-server-header",
+    ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)  # noqa: S603
     try:
         _wait(f"{base}/readyz", process)
@@ -165,15 +186,21 @@ def served_world() -> Iterator[tuple[Any, RedisServer]]:
     world_module.T0 = int(time.time())  # the benchmark runs on the real clock
     status_port = free_port()
     world = world_module.World(f"http://127.0.0.1:{status_port}")
-    with tempfile.TemporaryDirectory() as data, RedisServer() as redis, \
-            UvicornServer(world_module.status_app(world), port=status_port):  # fmt: skip
-        os.environ.update({
-            "LINTAS_VERIFIER_DATA_DIR": data, "LINTAS_MODE": "development",
-            "LINTAS_VERIFIER_REGISTRY_URL": f"http://127.0.0.1:{status_port}",
-            "LINTAS_VERIFIER_REGISTRY_PIN_SHA256": certificate_sha256_hex(world.registry_cert),
-            "LINTAS_VERIFIER_RATE_LIMIT_PER_MINUTE": "100000",
-            "LINTAS_VERIFIER_WALLET_RATE_LIMIT_PER_MINUTE": "10000000",
-        })  # fmt: skip
+    with (
+        tempfile.TemporaryDirectory() as data,
+        RedisServer() as redis,
+        UvicornServer(world_module.status_app(world), port=status_port),
+    ):
+        os.environ.update(
+            {
+                "LINTAS_VERIFIER_DATA_DIR": data,
+                "LINTAS_MODE": "development",
+                "LINTAS_VERIFIER_REGISTRY_URL": f"http://127.0.0.1:{status_port}",
+                "LINTAS_VERIFIER_REGISTRY_PIN_SHA256": certificate_sha256_hex(world.registry_cert),
+                "LINTAS_VERIFIER_RATE_LIMIT_PER_MINUTE": "100000",
+                "LINTAS_VERIFIER_WALLET_RATE_LIMIT_PER_MINUTE": "10000000",
+            }
+        )
         yield world, redis
 
 

@@ -59,17 +59,20 @@ def measure(seconds: float, cpu: int | None = None) -> dict[str, float]:
     holder_key = KeySigner(new_key())
     issuer = world.issuers["sg-pid"]
     # iat/exp given: World.issue's defaults were bound to the module's T0 at import.
-    holder = HolderCredential.parse(world.issue("sg-pid", dict(PID_CLAIMS), dict(holder_key.public_jwk),
-                                                iat=t0 - 86400, exp=t0 + 365 * 86400))  # fmt: skip
+    holder = HolderCredential.parse(
+        world.issue("sg-pid", dict(PID_CLAIMS), dict(holder_key.public_jwk), iat=t0 - 86400, exp=t0 + 365 * 86400)
+    )
     wanted = [["given_name"], ["family_name"], ["birthdate"], ["nationality"], ["age_over_18"]]
     presentation = holder.present(holder.select(wanted), signer=holder_key, aud=AUD, nonce=NONCE, iat=t0)
     policy = load_config(DEFAULT_CONFIG).policies["pid-onboarding"]
+
     def served(url: str, _timeout: float) -> bytes:
         return world.status_token(url.rsplit("/", 1)[1]).encode()
 
     status = StatusChecker(served, clock, max_cache=3600)
-    pipeline = Pipeline(trust=world.trust_cache(clock).snapshot, status=status, clock=clock,
-                        allow_insecure_loopback=True)  # fmt: skip
+    pipeline = Pipeline(
+        trust=world.trust_cache(clock).snapshot, status=status, clock=clock, allow_insecure_loopback=True
+    )
     expect = Expectation(policy.query, policy, NONCE, AUD)
     options = VerifyOptions(clock=clock, typ=("dc+sd-jwt",), key_binding=KeyBindingPolicy(NONCE, AUD))
     issuer_public = issuer.signer.private_key.public_key()

@@ -42,20 +42,31 @@ from benchmarks.verifier_wrk import Served
 #: matches any category; within one frame the first category listed wins. Native code shows as
 #: its Python caller (cryptography's Rust ECDSA as ``verify_signature (idcore/jose.py)``).
 CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
-    ("crypto (signatures, hashes)", ("cryptography/", "hashlib", "hmac.py", "verify_signature (idcore/jose.py",
-                                     "sign (idcore/jose.py", "idcore/x509")),
+    (
+        "crypto (signatures, hashes)",
+        (
+            "cryptography/",
+            "hashlib",
+            "hmac.py",
+            "verify_signature (idcore/jose.py",
+            "sign (idcore/jose.py",
+            "idcore/x509",
+        ),
+    ),
     ("JSON (json, idcore.b64)", ("json/", "idcore/b64.py")),
     ("pydantic / FastAPI encoding", ("pydantic", "fastapi/encoders.py", "fastapi/_compat")),
     ("Redis round trips (redis-py, lintas.kv)", ("redis/", "lintas/kv/")),
     ("logging (stdlib, JSON formatter, access log)", ("logging/", "lintas/server.py")),
-    (ANYIO := "anyio (task groups, streams, thread hand-off)", ("anyio/", "threading.py", "queue.py",
-                                                                 "concurrent/futures")),
-    ("middleware (BaseHTTPMiddleware, body limit, errors)", ("starlette/middleware", "verifier/metrics.py",
-                                                             "prometheus_client", "lintas/cors.py",
-                                                             "lintas/problem.py")),
+    (
+        ANYIO := "anyio (task groups, streams, thread hand-off)",
+        ("anyio/", "threading.py", "queue.py", "concurrent/futures"),
+    ),
+    (
+        "middleware (BaseHTTPMiddleware, body limit, errors)",
+        ("starlette/middleware", "verifier/metrics.py", "prometheus_client", "lintas/cors.py", "lintas/problem.py"),
+    ),
     ("route matching (FastAPI)", ("matches (fastapi/routing.py", "_match (fastapi/routing.py")),
-    ("HTTP server (uvicorn, h11, asyncio)", ("uvicorn/", "h11/", "httptools", "asyncio/", "selectors.py",
-                                             "socket.py")),
+    ("HTTP server (uvicorn, h11, asyncio)", ("uvicorn/", "h11/", "httptools", "asyncio/", "selectors.py", "socket.py")),
     ("routing, request/response (FastAPI, Starlette)", ("fastapi/", "starlette/")),
     ("trust / status list (idcore)", ("idcore/trust", "idcore/status_list")),
     ("SD-JWT / JOSE / DCQL (idcore)", ("idcore/",)),
@@ -63,10 +74,12 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
 ]
 #: Who an anyio frame works for: the per-request task group of ``BaseHTTPMiddleware.call_next``
 #: or the thread-pool hop of ``run_in_threadpool``.
-ANYIO_OWNERS = (("starlette/middleware/base.py", "middleware hop: BaseHTTPMiddleware task group + streams"),
-                ("run_in_threadpool", "thread-pool hop: run_in_threadpool"),
-                ("to_thread", "thread-pool hop: run_in_threadpool"),
-                ("WorkerThread.run", "thread-pool hop: run_in_threadpool"))
+ANYIO_OWNERS = (
+    ("starlette/middleware/base.py", "middleware hop: BaseHTTPMiddleware task group + streams"),
+    ("run_in_threadpool", "thread-pool hop: run_in_threadpool"),
+    ("to_thread", "thread-pool hop: run_in_threadpool"),
+    ("WorkerThread.run", "thread-pool hop: run_in_threadpool"),
+)
 #: Functions whose inclusive share is reported (substring of the frame).
 KEY_FRAMES = {
     "ResponseHandler.handle (whole direct_post work)": "handle (verifier/responses.py",
@@ -82,8 +95,7 @@ KEY_FRAMES = {
 
 def find_py_spy(given: str | None) -> str | None:
     """``--py-spy``, ``$PY_SPY``, ``py-spy`` on PATH, or the throwaway venv ``scripts/bench`` makes."""
-    for candidate in (given, os.environ.get("PY_SPY"), shutil.which("py-spy"),
-                      "/tmp/lintas-bench-tools/bin/py-spy"):  # noqa: S108  # fmt: skip
+    for candidate in (given, os.environ.get("PY_SPY"), shutil.which("py-spy"), "/tmp/lintas-bench-tools/bin/py-spy"):  # noqa: S108
         if candidate and Path(candidate).is_file():
             return candidate
     return None
@@ -139,9 +151,25 @@ def summarise(stacks: list[tuple[list[str], int]]) -> dict[str, Any]:
 def profile(served: Served, py_spy: str, pid: int, seconds: float, out: Path) -> dict[str, Any]:
     """Probe, then wrk for ``seconds`` while py-spy samples the worker; the wrk result."""
     probe = served.pool_run("probe", served.args.probe, 2.0, may_run_out=True)
-    command = ["taskset", "-c", served.args.wrk_cpus, py_spy, "record", "--pid", str(pid), "--format", "raw",
-               "--rate", str(served.args.rate), "--duration", f"{seconds:g}", "--nonblocking",
-               "--output", str(out), *([] if served.args.all_threads else ["--gil"])]  # fmt: skip
+    command = [
+        "taskset",
+        "-c",
+        served.args.wrk_cpus,
+        py_spy,
+        "record",
+        "--pid",
+        str(pid),
+        "--format",
+        "raw",
+        "--rate",
+        str(served.args.rate),
+        "--duration",
+        f"{seconds:g}",
+        "--nonblocking",
+        "--output",
+        str(out),
+        *([] if served.args.all_threads else ["--gil"]),
+    ]
     recorders: list[subprocess.Popen[bytes]] = []
 
     def start() -> None:
@@ -163,9 +191,12 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--rate", type=int, default=200, help="py-spy samples per second")
     parser.add_argument("--py-spy", help="path of the py-spy binary")
-    parser.add_argument("--all-threads", action="store_true",
-                        help="sample every non-idle thread (wall view: threads waiting on Redis show), not only "
-                             "the one holding the GIL (the default: the worker's Python CPU time)")  # fmt: skip
+    parser.add_argument(
+        "--all-threads",
+        action="store_true",
+        help="sample every non-idle thread (wall view: threads waiting on Redis show), not only "
+        "the one holding the GIL (the default: the worker's Python CPU time)",
+    )
     parser.add_argument("--out", type=Path, help="keep the raw collapsed stacks here")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -177,8 +208,14 @@ def main() -> int:
     out = args.out or Path(tempfile.mkdtemp(prefix="lintas-profile-")) / "verifier.raw.txt"
     os.environ["LINTAS_BENCH_LOG_LEVEL"] = "info"
     with served_world() as (world, redis):
-        process, base = start_verifier(1, redis.url, cpus="0", factory="benchmarks.verifier_wrk:app_factory",
-                                       log_level="info", stderr=subprocess.DEVNULL)  # fmt: skip
+        process, base = start_verifier(
+            1,
+            redis.url,
+            cpus="0",
+            factory="benchmarks.verifier_wrk:app_factory",
+            log_level="info",
+            stderr=subprocess.DEVNULL,
+        )
         try:
             served = Served(args, 1, base, PoolMaker(world), redis.url)
             result = profile(served, py_spy, process.pid, args.seconds, out)
@@ -197,10 +234,12 @@ def main() -> int:
 
 def print_summary(summary: dict[str, Any], out: Path, result: dict[str, Any], args: argparse.Namespace) -> None:
     """Category shares, key frames, top self-time frames."""
-    print(f"py-spy profile of 1 verifier worker (core 0) serving direct_post under wrk -c{args.connections} "
-          f"({result['per_s']:.0f} req/s while sampled at {args.rate}/s, {summary['samples']} samples = "
-          f"{summary['samples'] / (args.rate * args.seconds):.0%} of the ticks; "
-          f"load average {os.getloadavg()[0]:.1f})")  # fmt: skip
+    print(
+        f"py-spy profile of 1 verifier worker (core 0) serving direct_post under wrk -c{args.connections} "
+        f"({result['per_s']:.0f} req/s while sampled at {args.rate}/s, {summary['samples']} samples = "
+        f"{summary['samples'] / (args.rate * args.seconds):.0%} of the ticks; "
+        f"load average {os.getloadavg()[0]:.1f})"
+    )
     view = "every non-idle thread (wall view)" if args.all_threads else "the thread holding the GIL (Python CPU)"
     print(f"samples of {view}; NOTE: on a shared or loaded machine shares are indicative (py-spy --nonblocking)")
     print(f"raw collapsed stacks: {out}")

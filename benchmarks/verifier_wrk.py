@@ -83,11 +83,23 @@ class Served:
     def wrk(self, seconds: float, pool: list[PoolItem] | None = None, rate: float = 0) -> dict[str, Any]:
         """Run wrk on core 1 (the healthz ceiling when ``pool`` is None)."""
         if pool is None:
-            return run_wrk(f"{self.wrk_base}/healthz", seconds=seconds, connections=self.args.connections,
-                           threads=self.args.threads, cpus=self.args.wrk_cpus)  # fmt: skip
+            return run_wrk(
+                f"{self.wrk_base}/healthz",
+                seconds=seconds,
+                connections=self.args.connections,
+                threads=self.args.threads,
+                cpus=self.args.wrk_cpus,
+            )
         write_pool(pool, self.pool_path)
-        return run_wrk(f"{self.wrk_base}/wallet/response", seconds=seconds, connections=self.args.connections,
-                       threads=self.args.threads, cpus=self.args.wrk_cpus, pool=self.pool_path, rate=rate)  # fmt: skip
+        return run_wrk(
+            f"{self.wrk_base}/wallet/response",
+            seconds=seconds,
+            connections=self.args.connections,
+            threads=self.args.threads,
+            cpus=self.args.wrk_cpus,
+            pool=self.pool_path,
+            rate=rate,
+        )
 
     def prepare(self, n: int) -> list[PoolItem]:
         """``n`` fresh items; the largest preparation so far gives the Redis bytes per pending transaction."""
@@ -99,9 +111,15 @@ class Served:
         return items
 
     def pool_run(
-        self, name: str, size: int, seconds: float, rate: float = 0, *, may_run_out: bool = False,
+        self,
+        name: str,
+        size: int,
+        seconds: float,
+        rate: float = 0,
+        *,
+        may_run_out: bool = False,
         on_start: Callable[[], None] | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> dict[str, Any]:
         """A direct_post run; when a thread ran out of items, say so and rerun with twice the pool.
 
         ``may_run_out``: the probe, whose only use is a rate estimate, ends when its pool is used up.
@@ -127,11 +145,12 @@ def result_counts(result: dict[str, Any]) -> dict[str, int]:
     statuses: dict[int, int] = result["statuses"]
     errors = result["errors"]
     return {
-        "requests": result["requests"], "ok": statuses.get(200, 0),
+        "requests": result["requests"],
+        "ok": statuses.get(200, 0),
         "non_200": sum(n for code, n in statuses.items() if code != 200),
         "5xx": sum(n for code, n in statuses.items() if code >= 500),
         "socket_errors": errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
-    }  # fmt: skip
+    }
 
 
 def latency_ms(result: dict[str, Any]) -> dict[str, float]:
@@ -159,12 +178,23 @@ def measure_config(served: Served, args: argparse.Namespace, rss_before: int, pi
     control = post_bodies(served.base, served.prepare(CONTROL))
     replays = replay(served.base, served.used, args.replays)
     return {
-        "workers": served.workers, "healthz_per_s": healthz["per_s"], "healthz": latency_ms(healthz),
-        "max_per_s": top["per_s"], "max": latency_ms(top), "fixed_target_per_s": target,
-        "fixed_per_s": fixed["per_s"], "fixed": latency_ms(fixed), "checks": served.checks,
-        "control_accepted": control["accepted"], "control_posted": CONTROL, **replays,
-        "rss_before_mib": rss_before / 2**20, "rss_after_mib": rss_after / 2**20, **served.memory, **busy,
-    }  # fmt: skip
+        "workers": served.workers,
+        "healthz_per_s": healthz["per_s"],
+        "healthz": latency_ms(healthz),
+        "max_per_s": top["per_s"],
+        "max": latency_ms(top),
+        "fixed_target_per_s": target,
+        "fixed_per_s": fixed["per_s"],
+        "fixed": latency_ms(fixed),
+        "checks": served.checks,
+        "control_accepted": control["accepted"],
+        "control_posted": CONTROL,
+        **replays,
+        "rss_before_mib": rss_before / 2**20,
+        "rss_after_mib": rss_after / 2**20,
+        **served.memory,
+        **busy,
+    }
 
 
 def run_config(workers: int, world: Any, redis_url: str, args: argparse.Namespace, log: Path) -> dict[str, Any]:
@@ -172,8 +202,14 @@ def run_config(workers: int, world: Any, redis_url: str, args: argparse.Namespac
     cpus = "0" if workers == 1 else f"0-{workers - 1}"
     os.environ["LINTAS_BENCH_LOG_LEVEL"] = args.log_level
     with log.open("wb") as stderr:
-        process, base = start_verifier(workers, redis_url, cpus=cpus, factory="benchmarks.verifier_wrk:app_factory",
-                                       log_level=args.log_level, stderr=stderr)  # fmt: skip
+        process, base = start_verifier(
+            workers,
+            redis_url,
+            cpus=cpus,
+            factory="benchmarks.verifier_wrk:app_factory",
+            log_level=args.log_level,
+            stderr=stderr,
+        )
         try:
             rss_before = sum(tree_rss(process.pid).values())
             served = Served(args, workers, base, PoolMaker(world), redis_url)
@@ -205,30 +241,46 @@ def failures(rows: list[dict[str, Any]]) -> list[str]:
 def print_tables(rows: list[dict[str, Any]], pipeline: dict[str, float], args: argparse.Namespace) -> None:
     """The throughput, latency, correctness and memory tables."""
     load = os.getloadavg()
-    print(f"served direct_post vs HTTP ceiling vs in-process pipeline — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
-          f"{os.cpu_count()} cores, load average {load[0]:.1f}, Python {platform.python_version()}")  # fmt: skip
-    print("NOTE: on a shared or loaded machine (see the load average) absolute rates are noise and are not the "
-          "README's figures: compare the ratios of this run only.")  # fmt: skip
-    print(f"wrk -t{args.threads} -c{args.connections} -d{args.seconds:g}s on core(s) {args.wrk_cpus}; verifier 1 "
-          f"worker on core 0, 2 workers on cores 0-1 (wrk then shares core 1); log level {args.log_level}")  # fmt: skip
-    print(f"in-process pipeline on core 0: median {pipeline['pipeline_per_s']:.0f}/s of {pipeline['rounds']:.0f} "
-          f"rounds between the configurations (spread {pipeline['pipeline_min']:.0f}-{pipeline['pipeline_max']:.0f}); "
-          f"core verify {pipeline['core_verify_per_s']:.0f}/s, pipeline / core {pipeline['ratio']:.2f}")  # fmt: skip
+    print(
+        f"served direct_post vs HTTP ceiling vs in-process pipeline — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{os.cpu_count()} cores, load average {load[0]:.1f}, Python {platform.python_version()}"
+    )
+    print(
+        "NOTE: on a shared or loaded machine (see the load average) absolute rates are noise and are not the "
+        "README's figures: compare the ratios of this run only."
+    )
+    print(
+        f"wrk -t{args.threads} -c{args.connections} -d{args.seconds:g}s on core(s) {args.wrk_cpus}; verifier 1 "
+        f"worker on core 0, 2 workers on cores 0-1 (wrk then shares core 1); log level {args.log_level}"
+    )
+    print(
+        f"in-process pipeline on core 0: median {pipeline['pipeline_per_s']:.0f}/s of {pipeline['rounds']:.0f} "
+        f"rounds between the configurations (spread {pipeline['pipeline_min']:.0f}-{pipeline['pipeline_max']:.0f}); "
+        f"core verify {pipeline['core_verify_per_s']:.0f}/s, pipeline / core {pipeline['ratio']:.2f}"
+    )
     print()
-    print("| workers | healthz/s | direct_post max/s | p50 ms | p99 ms | per worker / pipeline "
-          "| direct_post / healthz | vs 1 worker |")  # fmt: skip
-    print("|--------:|----------:|------------------:|-------:|-------:|----------------------:"
-          "|----------------------:|------------:|")  # fmt: skip
+    print(
+        "| workers | healthz/s | direct_post max/s | p50 ms | p99 ms | per worker / pipeline "
+        "| direct_post / healthz | vs 1 worker |"
+    )
+    print(
+        "|--------:|----------:|------------------:|-------:|-------:|----------------------:"
+        "|----------------------:|------------:|"
+    )
     one = rows[0]["max_per_s"]
     for r in rows:
         per_worker = r["max_per_s"] / r["workers"] / pipeline["pipeline_per_s"]
         top = r["max"]
-        print(f"| {r['workers']:>7} | {r['healthz_per_s']:>9.0f} | {r['max_per_s']:>17.0f} | {top['p50_ms']:>6.1f} "
-              f"| {top['p99_ms']:>6.1f} | {per_worker:>21.2f} | {r['max_per_s'] / r['healthz_per_s']:>21.2f} "
-              f"| {r['max_per_s'] / one:>11.2f} |")  # fmt: skip
+        print(
+            f"| {r['workers']:>7} | {r['healthz_per_s']:>9.0f} | {r['max_per_s']:>17.0f} | {top['p50_ms']:>6.1f} "
+            f"| {top['p99_ms']:>6.1f} | {per_worker:>21.2f} | {r['max_per_s'] / r['healthz_per_s']:>21.2f} "
+            f"| {r['max_per_s'] / one:>11.2f} |"
+        )
     for r in rows:
-        print(f"{r['workers']} worker(s) during the max run: {r['cpu_user'] + r['cpu_system']:.0%} of their core(s) "
-              f"busy (user {r['cpu_user']:.0%}, system {r['cpu_system']:.0%}; below 100%: waiting, not computing)")
+        print(
+            f"{r['workers']} worker(s) during the max run: {r['cpu_user'] + r['cpu_system']:.0%} of their core(s) "
+            f"busy (user {r['cpu_user']:.0%}, system {r['cpu_system']:.0%}; below 100%: waiting, not computing)"
+        )
     print()
     print("fixed rate at half the maximum (wrk delay() schedule per thread: wrk stays closed-loop per connection,")
     print("latency counts from the actual send, so waiting for a free connection is omitted: coordinated omission)")
@@ -236,8 +288,10 @@ def print_tables(rows: list[dict[str, Any]], pipeline: dict[str, float], args: a
     print("|--------:|---------:|-----------:|-------:|-------:|-------:|")
     for r in rows:
         f = r["fixed"]
-        print(f"| {r['workers']:>7} | {r['fixed_target_per_s']:>8.0f} | {r['fixed_per_s']:>10.0f} | "
-              f"{f['p50_ms']:>6.1f} | {f['p90_ms']:>6.1f} | {f['p99_ms']:>6.1f} |")  # fmt: skip
+        print(
+            f"| {r['workers']:>7} | {r['fixed_target_per_s']:>8.0f} | {r['fixed_per_s']:>10.0f} | "
+            f"{f['p50_ms']:>6.1f} | {f['p90_ms']:>6.1f} | {f['p99_ms']:>6.1f} |"
+        )
     print_correctness(rows)
     print_memory(rows)
 
@@ -250,13 +304,17 @@ def print_correctness(rows: list[dict[str, Any]]) -> None:
     print("|--------:|:------|---------:|-------:|--------:|----:|--------------:|---------:|---------:|-----:|")
     for r in rows:
         for c in r["checks"]:
-            print(f"| {r['workers']:>7} | {c['run']:<5} | {c['requests']:>8} | {c['ok']:>6} | {c['non_200']:>7} "
-                  f"| {c['5xx']:>3} | {c['socket_errors']:>13} | {c['verified']:>8} | {c['rejected']:>8} "
-                  f"| {c['open']:>4} |")  # fmt: skip
+            print(
+                f"| {r['workers']:>7} | {c['run']:<5} | {c['requests']:>8} | {c['ok']:>6} | {c['non_200']:>7} "
+                f"| {c['5xx']:>3} | {c['socket_errors']:>13} | {c['verified']:>8} | {c['rejected']:>8} "
+                f"| {c['open']:>4} |"
+            )
     for r in rows:
-        print(f"{r['workers']} worker(s): control {r['control_accepted']}/{r['control_posted']} fresh items accepted; "
-              f"replayed {r['replayed']} used items, accepted {r['accepted']} (must be 0), 5xx {r['server_errors']}; "
-              f"ERROR log lines {r['log_errors']}")  # fmt: skip
+        print(
+            f"{r['workers']} worker(s): control {r['control_accepted']}/{r['control_posted']} fresh items accepted; "
+            f"replayed {r['replayed']} used items, accepted {r['accepted']} (must be 0), 5xx {r['server_errors']}; "
+            f"ERROR log lines {r['log_errors']}"
+        )
 
 
 def print_memory(rows: list[dict[str, Any]]) -> None:
@@ -266,8 +324,10 @@ def print_memory(rows: list[dict[str, Any]]) -> None:
     print("|--------:|-------------------------:|-------------------:|------------------------:|----------:|")
     for r in rows:
         per = r["bytes_per_pending"]
-        print(f"| {r['workers']:>7} | {per:>24.0f} | {GIB / per:>18,.0f} | {r['rss_before_mib']:>23.1f} "
-              f"| {r['rss_after_mib']:>9.1f} |")  # fmt: skip
+        print(
+            f"| {r['workers']:>7} | {per:>24.0f} | {GIB / per:>18,.0f} | {r['rss_before_mib']:>23.1f} "
+            f"| {r['rss_after_mib']:>9.1f} |"
+        )
     print("(Redis: used_memory growth over the largest pool / its transactions, each with tx, 2 request ids,")
     print(" nonce, status and open keys; RSS: VmRSS summed over the uvicorn process tree)")
 
@@ -276,10 +336,13 @@ def pipeline_summary(rounds: list[dict[str, float]]) -> dict[str, float]:
     """Median of the interleaved pipeline rounds, with their spread (min, max)."""
     rates = sorted(r["pipeline_per_s"] for r in rounds)
     return {
-        "pipeline_per_s": statistics.median(rates), "pipeline_min": rates[0], "pipeline_max": rates[-1],
+        "pipeline_per_s": statistics.median(rates),
+        "pipeline_min": rates[0],
+        "pipeline_max": rates[-1],
         "core_verify_per_s": statistics.median(r["core_verify_per_s"] for r in rounds),
-        "ratio": statistics.median(r["ratio"] for r in rounds), "rounds": len(rounds),
-    }  # fmt: skip
+        "ratio": statistics.median(r["ratio"] for r in rounds),
+        "rounds": len(rounds),
+    }
 
 
 def parse_args() -> argparse.Namespace:

@@ -30,8 +30,18 @@ from idcore.sdjwt_vc import issue_sd_jwt_vc, verify_sd_jwt_vc
 NOW = 1_800_000_000
 AUD = "x509_san_dns:verifier.gov.my"
 NONCE = "b1Xh2m4Q9s0PqLrT"
-SD_CLAIMS = ["given_name", "family_name", "birthdate", "nationality", "sex", "address",
-             "document_number", "issuing_authority", "age_over_18", "age_over_21"]
+SD_CLAIMS = [
+    "given_name",
+    "family_name",
+    "birthdate",
+    "nationality",
+    "sex",
+    "address",
+    "document_number",
+    "issuing_authority",
+    "age_over_18",
+    "age_over_21",
+]
 DISCLOSED = ["given_name", "family_name", "birthdate", "nationality", "age_over_18"]
 
 
@@ -39,15 +49,29 @@ def build_presentation() -> tuple[str, ec.EllipticCurvePublicKey, ec.EllipticCur
     issuer = KeySigner(ec.generate_private_key(ec.SECP256R1()))
     holder = KeySigner(ec.generate_private_key(ec.SECP256R1()))
     claims = {
-        "given_name": "Siti", "family_name": "Rahman", "birthdate": "1990-04-01", "nationality": "SG",
-        "sex": 2, "address": {"street_address": "10 Anson Road", "locality": "Singapore", "country": "SG"},
-        "document_number": "S1234567D", "issuing_authority": "ICA", "age_over_18": True, "age_over_21": True,
+        "given_name": "Siti",
+        "family_name": "Rahman",
+        "birthdate": "1990-04-01",
+        "nationality": "SG",
+        "sex": 2,
+        "address": {"street_address": "10 Anson Road", "locality": "Singapore", "country": "SG"},
+        "document_number": "S1234567D",
+        "issuing_authority": "ICA",
+        "age_over_18": True,
+        "age_over_21": True,
         "issuing_country": "SG",
     }
     issued = issue_sd_jwt_vc(
-        claims, issuer, vct="https://lintas.asean.example/vct/pid/v1", random=SystemRandom(),
-        iss="https://id.gov.sg", iat=NOW - 86400, exp=NOW + 365 * 86400, holder_jwk=holder.public_jwk,
-        sd_paths=[[name] for name in SD_CLAIMS], decoys=(2, 2),
+        claims,
+        issuer,
+        vct="https://lintas.asean.example/vct/pid/v1",
+        random=SystemRandom(),
+        iss="https://id.gov.sg",
+        iat=NOW - 86400,
+        exp=NOW + 365 * 86400,
+        holder_jwk=holder.public_jwk,
+        sd_paths=[[name] for name in SD_CLAIMS],
+        decoys=(2, 2),
     )
     credential = HolderCredential.parse(issued.serialize())
     chosen = credential.select([[name] for name in DISCLOSED])
@@ -107,8 +131,11 @@ def main() -> None:
     floor_rate, verify_rate = rates["floor"], rates["verify"]
     ratio = verify_rate / floor_rate
     if args.json:
-        print(json.dumps({"verify_per_s": round(verify_rate, 1), "floor_per_s": round(floor_rate, 1),
-                          "ratio": round(ratio, 3)}))
+        print(
+            json.dumps(
+                {"verify_per_s": round(verify_rate, 1), "floor_per_s": round(floor_rate, 1), "ratio": round(ratio, 3)}
+            )
+        )
         return
     print("| what (one core)                                   | per second | µs each |")
     print("|---------------------------------------------------|-----------:|--------:|")

@@ -186,9 +186,7 @@ def verify_signature(alg: str, key: PublicKey, signing_input: bytes, signature: 
             raise JoseError(Reason.BAD_KEY, f"key does not fit {alg}")
         if len(signature) != 2 * size:
             raise JoseError(Reason.BAD_SIGNATURE, "ECDSA signature has the wrong length")
-        der = encode_dss_signature(
-            int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
-        )
+        der = encode_dss_signature(int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big"))
         try:
             key.verify(der, signing_input, algorithm)
         except InvalidSignature:
@@ -234,9 +232,7 @@ def verify_compact(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Verify a compact JWS; return ``(header, payload)``. Raises :class:`JoseError`."""
     jws = parse_compact(token, max_bytes=max_bytes)
-    return jws.header, verify_parsed(
-        jws, key, algorithms=algorithms, typ=typ, understood_crit=understood_crit
-    )
+    return jws.header, verify_parsed(jws, key, algorithms=algorithms, typ=typ, understood_crit=understood_crit)
 
 
 def ecdsa_der_to_raw(der: bytes, size: int) -> bytes:

@@ -106,9 +106,7 @@ def issue_sd_jwt_vc(
         raise SdJwtError(Reason.CLAIM_NAME_COLLISION, f"set {clash} through the keyword arguments only")
     payload = mark_disclosable({k: v for k, v in registered.items() if v is not None} | dict(claims), sd_paths)
     _refuse_sd_in_registered(payload)
-    return issue_sd_jwt(
-        payload, signer, random=random, header={**(header or {}), "typ": TYP}, decoys=decoys
-    )
+    return issue_sd_jwt(payload, signer, random=random, header={**(header or {}), "typ": TYP}, decoys=decoys)
 
 
 def verify_sd_jwt_vc(

@@ -127,9 +127,7 @@ class StatusList:
 
     def _locate(self, idx: int) -> tuple[int, int]:
         if not _is_int(idx) or idx < 0 or idx >= self.size:
-            raise StatusListError(
-                Reason.STATUS_INDEX_OUT_OF_RANGE, f"index {idx!r} outside [0, {self.size})"
-            )
+            raise StatusListError(Reason.STATUS_INDEX_OUT_OF_RANGE, f"index {idx!r} outside [0, {self.size})")
         bit_offset = idx * self._bits
         # Bytes in natural order, entries inside a byte from the least significant bit.
         return bit_offset // 8, bit_offset % 8
@@ -370,9 +368,7 @@ def _check_uri(uri: object, allow_insecure_loopback: bool) -> str:
     return uri
 
 
-def parse_status_reference(
-    claims: Mapping[str, Any], *, allow_insecure_loopback: bool = False
-) -> StatusReference:
+def parse_status_reference(claims: Mapping[str, Any], *, allow_insecure_loopback: bool = False) -> StatusReference:
     """Read ``status.status_list`` ("Referenced Token in JOSE", "Validation Rules" step 1).
 
     ``missing_claim`` if there is no ``status_list``; ``status_invalid`` if it is malformed

@@ -113,9 +113,7 @@ def _spki(key: PublicKey | SigningKey) -> bytes:
 
 
 def _cert_spki(cert: x509.Certificate) -> bytes:
-    return cert.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    return cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
 def _supported_key(key: object) -> bool:
@@ -158,10 +156,16 @@ def _sign(builder: x509.CertificateBuilder, key: SigningKey) -> x509.Certificate
 def _key_usage(*, ca: bool) -> x509.KeyUsage:
     """CA: keyCertSign + cRLSign only; end entity: digitalSignature only (RFC 5280 4.2.1.3)."""
     return x509.KeyUsage(
-        digital_signature=not ca, content_commitment=False, key_encipherment=False,
-        data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-        encipher_only=False, decipher_only=False,
-    )  # fmt: skip
+        digital_signature=not ca,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=ca,
+        crl_sign=ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
 
 
 def _profile(builder: x509.CertificateBuilder, *, ca: bool, path_length: int | None) -> x509.CertificateBuilder:
@@ -170,9 +174,14 @@ def _profile(builder: x509.CertificateBuilder, *, ca: bool, path_length: int | N
 
 
 def _subordinate(
-    ca_key: SigningKey, ca_cert: x509.Certificate, subject_public_key: PublicKey, subject: x509.Name,
-    not_before: datetime, not_after: datetime, serial_number: int | None,
-) -> x509.CertificateBuilder:  # fmt: skip
+    ca_key: SigningKey,
+    ca_cert: x509.Certificate,
+    subject_public_key: PublicKey,
+    subject: x509.Name,
+    not_before: datetime,
+    not_after: datetime,
+    serial_number: int | None,
+) -> x509.CertificateBuilder:
     """A builder for a certificate issued by ``ca_cert``, with the AKI of the CA's key."""
     if _spki(ca_key) != _cert_spki(ca_cert):
         raise X509Error(Reason.BAD_KEY, "ca_key does not belong to ca_cert")
@@ -186,9 +195,16 @@ def _subordinate(
 
 
 def create_root_ca(
-    key: SigningKey, *, common_name: str, country: str, organization: str,
-    not_before: datetime, not_after: datetime, path_length: int | None = 0, serial_number: int | None = None,
-) -> x509.Certificate:  # fmt: skip
+    key: SigningKey,
+    *,
+    common_name: str,
+    country: str,
+    organization: str,
+    not_before: datetime,
+    not_after: datetime,
+    path_length: int | None = 0,
+    serial_number: int | None = None,
+) -> x509.Certificate:
     """Self-signed root: BasicConstraints CA (critical, pathlen ``path_length``), keyCertSign+cRLSign, SKI."""
     name = _name(common_name, country, organization)
     builder = _builder(name, name, key.public_key(), not_before, not_after, serial_number)
@@ -196,28 +212,55 @@ def create_root_ca(
 
 
 def create_intermediate_ca(
-    ca_key: SigningKey, ca_cert: x509.Certificate, subject_public_key: PublicKey, *,
-    common_name: str, country: str, organization: str, not_before: datetime, not_after: datetime,
-    path_length: int | None = 0, serial_number: int | None = None,
-) -> x509.Certificate:  # fmt: skip
+    ca_key: SigningKey,
+    ca_cert: x509.Certificate,
+    subject_public_key: PublicKey,
+    *,
+    common_name: str,
+    country: str,
+    organization: str,
+    not_before: datetime,
+    not_after: datetime,
+    path_length: int | None = 0,
+    serial_number: int | None = None,
+) -> x509.Certificate:
     """A CA certificate issued by ``ca_cert`` (CA:true critical, keyCertSign+cRLSign, AKI/SKI)."""
     builder = _subordinate(
-        ca_key, ca_cert, subject_public_key, _name(common_name, country, organization),
-        not_before, not_after, serial_number,
-    )  # fmt: skip
+        ca_key,
+        ca_cert,
+        subject_public_key,
+        _name(common_name, country, organization),
+        not_before,
+        not_after,
+        serial_number,
+    )
     return _sign(_profile(builder, ca=True, path_length=path_length), ca_key)
 
 
 def create_issuer_certificate(
-    ca_key: SigningKey, ca_cert: x509.Certificate, subject_public_key: PublicKey, *,
-    common_name: str, country: str, organization: str, not_before: datetime, not_after: datetime,
-    san_uris: Sequence[str] = (), san_dns: Sequence[str] = (), serial_number: int | None = None,
-) -> x509.Certificate:  # fmt: skip
+    ca_key: SigningKey,
+    ca_cert: x509.Certificate,
+    subject_public_key: PublicKey,
+    *,
+    common_name: str,
+    country: str,
+    organization: str,
+    not_before: datetime,
+    not_after: datetime,
+    san_uris: Sequence[str] = (),
+    san_dns: Sequence[str] = (),
+    serial_number: int | None = None,
+) -> x509.Certificate:
     """An end-entity signing certificate: CA:false critical, digitalSignature critical, AKI/SKI, SAN."""
     builder = _subordinate(
-        ca_key, ca_cert, subject_public_key, _name(common_name, country, organization),
-        not_before, not_after, serial_number,
-    )  # fmt: skip
+        ca_key,
+        ca_cert,
+        subject_public_key,
+        _name(common_name, country, organization),
+        not_before,
+        not_after,
+        serial_number,
+    )
     builder = _profile(builder, ca=False, path_length=None)
     try:
         names: list[x509.GeneralName] = [x509.UniformResourceIdentifier(u) for u in san_uris]

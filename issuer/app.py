@@ -41,9 +41,13 @@ __all__ = ["build_service", "create_app"]
 
 
 def _tenant(
-    settings: IssuerSettings, country: CountryInfo, spec: TenantSpec, records: IssuerRecords,
-    tokens: AccessTokens, random: RandomSource,
-) -> Tenant:  # fmt: skip
+    settings: IssuerSettings,
+    country: CountryInfo,
+    spec: TenantSpec,
+    records: IssuerRecords,
+    tokens: AccessTokens,
+    random: RandomSource,
+) -> Tenant:
     clients = {
         client_id: WalletClient(client_id, uris, allow_loopback=settings.development)
         for client_id, uris in settings.wallet_clients.items()
@@ -54,9 +58,15 @@ def _tenant(
     mdoc = {c.configuration_id: c for c in mdoc_configurations(spec.kind, country.code)} if mdoc_keys else {}
     scopes = {scope: configuration_id, **{c.scope: c.configuration_id for c in mdoc.values()}}
     authz = TenantAuthorizationServer(
-        identifier=spec.identifier, slug=spec.slug, scopes=scopes, clients=clients,
-        records=records, tokens=tokens, random=random, tx_code_attempts=settings.tx_code_attempts,
-    )  # fmt: skip
+        identifier=spec.identifier,
+        slug=spec.slug,
+        scopes=scopes,
+        clients=clients,
+        records=records,
+        tokens=tokens,
+        random=random,
+        tx_code_attempts=settings.tx_code_attempts,
+    )
     return Tenant(spec, country, keys, authz, settings.batch_size, settings.require_par, mdoc_keys=mdoc_keys, mdoc=mdoc)
 
 
@@ -67,9 +77,15 @@ def build_service(settings: IssuerSettings, store: KeyValueStore, clock: Clock, 
     tokens = AccessTokens(load_oauth_signer(settings), clock, random, settings.access_token_ttl)
     tenants = [_tenant(settings, country, spec, records, tokens, random) for spec in country.tenants]
     return IssuerService(
-        settings, tenants=tenants, subjects=load_subjects(settings.subjects_file, settings.country), records=records,
-        status_lists=StatusLists(store, settings.status_list_size), tokens=tokens, clock=clock, random=random,
-    )  # fmt: skip
+        settings,
+        tenants=tenants,
+        subjects=load_subjects(settings.subjects_file, settings.country),
+        records=records,
+        status_lists=StatusLists(store, settings.status_list_size),
+        tokens=tokens,
+        clock=clock,
+        random=random,
+    )
 
 
 #: Largest request body (a batch credential request with its proofs stays far below).
@@ -90,9 +106,13 @@ def create_app(
     kv = store or open_store(settings.redis_url, settings.data_dir, f"issuer-{settings.country.lower()}")
     service = build_service(settings, kv, clock, random)
     oauth = ClientCredentialsServer(
-        clients=ensure_clients(settings.data_dir, settings.country), signer=service.tokens.signer,
-        issuer=settings.public_url, clock=clock, token_ttl=settings.access_token_ttl, random=random,
-    )  # fmt: skip
+        clients=ensure_clients(settings.data_dir, settings.country),
+        signer=service.tokens.signer,
+        issuer=settings.public_url,
+        clock=clock,
+        token_ttl=settings.access_token_ttl,
+        random=random,
+    )
 
     lifespan = closing_lifespan([kv] if owns_store else [])
 
@@ -112,18 +132,25 @@ def create_app(
     app.include_router(oauth.router(), tags=["operator"])
     # Wallet-facing endpoints (authorize, PAR, token, nonce, credential, notification): per client address,
     # one budget shared by every replica (lintas.ratelimit).
-    wallet_limit = SlidingWindowLimiter(kv, "issuer-wallet", settings.wallet_rate_limit_per_minute,
-                                        clock=lambda: float(clock.now()))  # fmt: skip
+    wallet_limit = SlidingWindowLimiter(
+        kv, "issuer-wallet", settings.wallet_rate_limit_per_minute, clock=lambda: float(clock.now())
+    )
     per_address = [Depends(wallet_limit.dependency())]
     app.include_router(oauth_router(service), dependencies=per_address)
     app.include_router(credential_router(service), dependencies=per_address)
     app.include_router(offers_router(service, oauth))
     app.include_router(status_router(service, oauth))
     cc = settings.country.lower()
-    add_landing(app, service=f"Lintas national issuer ({settings.country})",
-                summary="SD-JWT VC credentials over OpenID4VCI 1.0.",
-                links={f"/.well-known/openid-credential-issuer/{cc}": "Credential Issuer Metadata (person ID)",
-                       "/operator": "operator page: create credential offers", "/healthz": "health"})  # fmt: skip
+    add_landing(
+        app,
+        service=f"Lintas national issuer ({settings.country})",
+        summary="SD-JWT VC credentials over OpenID4VCI 1.0.",
+        links={
+            f"/.well-known/openid-credential-issuer/{cc}": "Credential Issuer Metadata (person ID)",
+            "/operator": "operator page: create credential offers",
+            "/healthz": "health",
+        },
+    )
     app.state.service = service
     # Outermost, so answers of the CORS and body-cap middlewares carry the headers too.
     secure_app(app, development=settings.development)

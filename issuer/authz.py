@@ -179,11 +179,14 @@ class _AuthorizationCode(_MintMixin, AuthorizationCodeGrant):  # type: ignore[mi
     def save_authorization_code(self, code: str, request: FormRequest) -> None:
         user: AuthzGrant = request.user
         record = {
-            "client_id": request.client.get_client_id(), "redirect_uri": request.payload.redirect_uri,
-            "scope": request.scope, "code_challenge": request.payload.data.get("code_challenge"),
+            "client_id": request.client.get_client_id(),
+            "redirect_uri": request.payload.redirect_uri,
+            "scope": request.scope,
+            "code_challenge": request.payload.data.get("code_challenge"),
             "code_challenge_method": request.payload.data.get("code_challenge_method", "S256"),
-            "subject_id": user.subject_id, "configuration_ids": list(user.configuration_ids),
-        }  # fmt: skip
+            "subject_id": user.subject_id,
+            "configuration_ids": list(user.configuration_ids),
+        }
         self.server.records.put_secret(self.server.kind("authcode"), code, record, ttl=300)
 
     def query_authorization_code(self, code: str, client: WalletClient) -> _StoredCode | None:
@@ -229,9 +232,17 @@ class TenantAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     """authlib's server for one tenant; responses stay framework-neutral ``(status, body, headers)``."""
 
     def __init__(
-        self, *, identifier: str, slug: str, scopes: dict[str, str], clients: dict[str, WalletClient],
-        records: IssuerRecords, tokens: AccessTokens, random: RandomSource, tx_code_attempts: int,
-    ) -> None:  # fmt: skip
+        self,
+        *,
+        identifier: str,
+        slug: str,
+        scopes: dict[str, str],
+        clients: dict[str, WalletClient],
+        records: IssuerRecords,
+        tokens: AccessTokens,
+        random: RandomSource,
+        tx_code_attempts: int,
+    ) -> None:
         super().__init__(scopes_supported=list(scopes))
         self.identifier = identifier
         self.slug = slug
@@ -275,8 +286,10 @@ class TenantAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         identifiers = list(configs) if details else []
         token = self.tokens.mint(self.identifier, grant.subject_id, configs, client_id, jkt, identifiers)
         body: dict[str, Any] = {
-            "access_token": token, "token_type": "DPoP" if jkt else "Bearer", "expires_in": self.tokens.ttl,
-        }  # fmt: skip
+            "access_token": token,
+            "token_type": "DPoP" if jkt else "Bearer",
+            "expires_in": self.tokens.ttl,
+        }
         if details:
             body["authorization_details"] = [
                 {**d, "credential_identifiers": [d["credential_configuration_id"]]} for d in details

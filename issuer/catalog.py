@@ -118,6 +118,9 @@ def load_country(settings: IssuerSettings) -> CountryInfo:
         raise ValueError("two issuers of this process share one identifier")
     root = entry.get("root", {})
     return CountryInfo(
-        settings.country, dict(entry["names"]), str(root.get("common_name", f"{settings.country} Root CA")),
-        str(root.get("organization", settings.country)), tuple(tenants),
-    )  # fmt: skip
+        settings.country,
+        dict(entry["names"]),
+        str(root.get("common_name", f"{settings.country} Root CA")),
+        str(root.get("organization", settings.country)),
+        tuple(tenants),
+    )

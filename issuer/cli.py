@@ -15,6 +15,7 @@ from typing import Any
 
 __all__ = ["register"]
 
+
 def _run(args: argparse.Namespace) -> int:
     from issuer.app import create_app
     from issuer.settings import IssuerSettings
@@ -37,9 +38,10 @@ def _run(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add ``lintas issuer``."""
     parser = subparsers.add_parser(
-        "issuer", help="run a national credential issuer (OpenID4VCI 1.0)",
+        "issuer",
+        help="run a national credential issuer (OpenID4VCI 1.0)",
         description="Serve one member state's PID and business-registration issuers.",
-    )  # fmt: skip
+    )
     parser.add_argument("--country", required=True, help="ISO 3166-1 alpha-2 code of the member state (e.g. SG)")
     parser.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8101, help="listen port (default 8101)")

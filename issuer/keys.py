@@ -101,10 +101,13 @@ def _root(settings: IssuerSettings, country: CountryInfo, now: datetime) -> tupl
     path = base / "root-cert.pem"
     if not path.exists():
         cert = create_root_ca(
-            root_signer.private_key, common_name=country.root_common_name, country=country.code,
-            organization=country.root_organization, not_before=now - timedelta(hours=1),
+            root_signer.private_key,
+            common_name=country.root_common_name,
+            country=country.code,
+            organization=country.root_organization,
+            not_before=now - timedelta(hours=1),
             not_after=now + timedelta(days=settings.certificate_days * 2),
-        )  # fmt: skip
+        )
         _write(path, certificate_to_pem(cert))
     return root_signer.private_key, certificates_from_pem(path.read_bytes())[0]
 
@@ -115,15 +118,26 @@ def _issue_certificate(
     now = datetime.now(UTC)
     root_key, root_cert = _root(settings, country, now)
     leaf = create_issuer_certificate(
-        root_key, root_cert, public_key_from_jwk(signer.public_jwk), common_name=tenant.names["en"][:64],
-        country=country.code, organization=country.root_organization[:64], not_before=now - timedelta(hours=1),
-        not_after=now + timedelta(days=settings.certificate_days), san_uris=[tenant.identifier],
-    )  # fmt: skip
+        root_key,
+        root_cert,
+        public_key_from_jwk(signer.public_jwk),
+        common_name=tenant.names["en"][:64],
+        country=country.code,
+        organization=country.root_organization[:64],
+        not_before=now - timedelta(hours=1),
+        not_after=now + timedelta(days=settings.certificate_days),
+        san_uris=[tenant.identifier],
+    )
     base = settings.data_dir / "issuers" / tenant.slug
     _write(base / "certificate.pem", certificate_to_pem(leaf))
     _write(base / "chain.pem", certificate_to_pem(leaf) + certificate_to_pem(root_cert))
-    info = {"id": tenant.identifier, "country": country.code, "vcts": list(tenant.vcts), "names": tenant.names,
-            "generated_by": GENERATED_BY}
+    info = {
+        "id": tenant.identifier,
+        "country": country.code,
+        "vcts": list(tenant.vcts),
+        "names": tenant.names,
+        "generated_by": GENERATED_BY,
+    }
     _write(base / "issuer.json", json.dumps(info, ensure_ascii=False, indent=2).encode())
     return [leaf, root_cert]
 
@@ -138,8 +152,10 @@ def load_tenant_keys(settings: IssuerSettings, country: CountryInfo, tenant: Ten
     # of a standalone run changed): a credential's iss must match its certificate's SAN URI.
     if not chain or _spki(chain[0].public_key()) != key_spki or tenant.identifier not in san_uris(chain[0]):
         if not settings.generate_pki:
-            raise ValueError(f"no certificate for the {tenant.slug} document-signer key in {chain_path.parent}: "
-                             "provision chain.pem (LINTAS_ISSUER_GENERATE_PKI generates one in development only)")
+            raise ValueError(
+                f"no certificate for the {tenant.slug} document-signer key in {chain_path.parent}: "
+                "provision chain.pem (LINTAS_ISSUER_GENERATE_PKI generates one in development only)"
+            )
         chain = _issue_certificate(settings, country, tenant, signer)
     return TenantKeys(signer, chain)
 
@@ -161,10 +177,14 @@ def load_mdoc_keys(settings: IssuerSettings, country: CountryInfo, tenant: Tenan
         return None
     root_key, root_cert = _root(settings, country, now)
     certificate = create_document_signer_certificate(
-        root_key, root_cert, public_key_from_jwk(signer.public_jwk), common_name=f"{tenant.names['en'][:50]} mDoc DS",
-        country=country.code, not_before=now - timedelta(hours=1),
+        root_key,
+        root_cert,
+        public_key_from_jwk(signer.public_jwk),
+        common_name=f"{tenant.names['en'][:50]} mDoc DS",
+        country=country.code,
+        not_before=now - timedelta(hours=1),
         not_after=min(now + timedelta(days=settings.certificate_days), root_cert.not_valid_after_utc),
-    )  # fmt: skip
+    )
     _write(path, certificate_to_pem(certificate))
     return MdocKeys(signer, certificate)
 

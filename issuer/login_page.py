@@ -17,9 +17,13 @@ __all__ = ["NATIONAL_LOGINS", "error_page", "login_page", "login_page_csp"]
 
 #: The national digital identity each demo login stands in for (no connection to the real services).
 NATIONAL_LOGINS = {
-    "SG": "Singpass", "MY": "MyDigital ID", "TH": "ThaID", "VN": "VNeID", "ID": "Identitas Kependudukan Digital",
+    "SG": "Singpass",
+    "MY": "MyDigital ID",
+    "TH": "ThaID",
+    "VN": "VNeID",
+    "ID": "Identitas Kependudukan Digital",
     "PH": "PhilSys / eGovPH",
-}  # fmt: skip
+}
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;color:#102a43}
@@ -49,7 +53,7 @@ def login_page(tenant: Tenant, subjects: list[Subject], txn: str, action: str, p
     issuer_local = tenant.spec.names.get(country.local_locale, "")
     options = "\n".join(
         f'<label><input type="radio" name="subject_id" value="{escape(s.id)}" required'
-        f'{" checked" if s.id == preselect else ""}> {escape(s.display_name)} '
+        f"{' checked' if s.id == preselect else ''}> {escape(s.display_name)} "
         f"<small>({escape(s.login)})</small></label>"
         for s in subjects
     )

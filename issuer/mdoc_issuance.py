@@ -40,8 +40,9 @@ def mdoc_elements(config: MdocConfiguration, subject: Subject, now: int) -> dict
     """The subject's elements for ``config``; ``credential_request_denied`` when the register has none."""
     elements = config.elements(subject, datetime.fromtimestamp(now, UTC).date())
     if elements is None:
-        raise Oid4vciError(CREDENTIAL_REQUEST_DENIED, Reason.NOT_AUTHORISED,
-                           f"no {config.doctype} can be issued for this subject")  # fmt: skip
+        raise Oid4vciError(
+            CREDENTIAL_REQUEST_DENIED, Reason.NOT_AUTHORISED, f"no {config.doctype} can be issued for this subject"
+        )
     return elements
 
 
@@ -52,14 +53,28 @@ def valid_until(config: MdocConfiguration, keys: MdocKeys, signed: int) -> int:
 
 
 def sign_mdoc(
-    config: MdocConfiguration, keys: MdocKeys, *, elements: dict[str, dict[str, Any]], proof: KeyProof,
-    signed: int, until: int, status: dict[str, Any], rng: RandomSource,
-) -> str:  # fmt: skip
+    config: MdocConfiguration,
+    keys: MdocKeys,
+    *,
+    elements: dict[str, dict[str, Any]],
+    proof: KeyProof,
+    signed: int,
+    until: int,
+    status: dict[str, Any],
+    rng: RandomSource,
+) -> str:
     """One IssuerSigned for the proven key, base64url-encoded for the Credential Response."""
     signed_at = datetime.fromtimestamp(signed, UTC)
     issuer_signed = issue_mdoc(
-        doctype=config.doctype, claims=elements, device_key=public_key_from_jwk(proof.jwk), signer=keys.signer,
-        signer_chain=[keys.certificate], signed=signed_at, valid_from=signed_at,
-        valid_until=datetime.fromtimestamp(until, UTC), rng=rng, status=status,
-    )  # fmt: skip
+        doctype=config.doctype,
+        claims=elements,
+        device_key=public_key_from_jwk(proof.jwk),
+        signer=keys.signer,
+        signer_chain=[keys.certificate],
+        signed=signed_at,
+        valid_from=signed_at,
+        valid_until=datetime.fromtimestamp(until, UTC),
+        rng=rng,
+        status=status,
+    )
     return b64u_encode(encode(issuer_signed))

@@ -88,10 +88,17 @@ class IssuerService:
     """Everything the routes call; no HTTP in here."""
 
     def __init__(
-        self, settings: IssuerSettings, *, tenants: list[Tenant], subjects: SubjectRegistry,
-        records: IssuerRecords, status_lists: StatusLists, tokens: AccessTokens, clock: Clock,
+        self,
+        settings: IssuerSettings,
+        *,
+        tenants: list[Tenant],
+        subjects: SubjectRegistry,
+        records: IssuerRecords,
+        status_lists: StatusLists,
+        tokens: AccessTokens,
+        clock: Clock,
         random: RandomSource,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.settings = settings
         self.tenants = tenants
         self.subjects = subjects
@@ -166,9 +173,12 @@ class IssuerService:
             self.records.put_secret(f"issuer-state:{tenant.spec.slug}", state, grant, ttl=ttl)
         description = {"input_mode": "numeric", "length": len(pin or ""), "description": "PIN sent to you by SMS"}
         offer = build_credential_offer(
-            tenant.identifier, [configuration_id], pre_authorized_code=code,
-            tx_code=description if pin else None, issuer_state=state,
-        )  # fmt: skip
+            tenant.identifier,
+            [configuration_id],
+            pre_authorized_code=code,
+            tx_code=description if pin else None,
+            issuer_state=state,
+        )
         offer_id = self.token(16)
         self.records.put(f"offer:{tenant.spec.slug}:{offer_id}", offer, ttl)
         return {"tenant": tenant, "offer_id": offer_id, "offer": offer, "tx_code": pin, "expires_in": ttl}
@@ -194,8 +204,12 @@ class IssuerService:
             raise Oid4vciError(INVALID_PROOF, Reason.MALFORMED, "only the jwt proof type is supported")
         proofs = [
             verify_jwt_proof(
-                p, audience=tenant.identifier, clock=self.clock, algorithms=PROOF_ALGS,
-                client_id=access.client_id, max_age=self.settings.proof_max_age,
+                p,
+                audience=tenant.identifier,
+                clock=self.clock,
+                algorithms=PROOF_ALGS,
+                client_id=access.client_id,
+                max_age=self.settings.proof_max_age,
             )
             for p in request.proofs
         ]
@@ -242,9 +256,14 @@ class IssuerService:
         return {"credentials": credentials, "notification_id": notification_id}
 
     def _sign_batch(
-        self, tenant: Tenant, subject: Any, proofs: list[KeyProof], notification_id: str,
-        mdoc: MdocConfiguration | None, elements: dict[str, dict[str, Any]] | None,
-    ) -> list[dict[str, str]]:  # fmt: skip
+        self,
+        tenant: Tenant,
+        subject: Any,
+        proofs: list[KeyProof],
+        notification_id: str,
+        mdoc: MdocConfiguration | None,
+        elements: dict[str, dict[str, Any]] | None,
+    ) -> list[dict[str, str]]:
         """One credential per proven key: SD-JWT VCs, or mdocs when ``mdoc`` names a configuration."""
         if mdoc is None or elements is None or tenant.mdoc_keys is None:
             issued_ats = self._issued_ats(tenant, len(proofs), tenant.keys.chain[:1])
@@ -276,16 +295,29 @@ class IssuerService:
         return chosen
 
     def _allocate(
-        self, tenant: Tenant, configuration_id: str, subject: Any, proof: KeyProof, notification_id: str,
-        iat: int, exp: int,
-    ) -> tuple[str, int]:  # fmt: skip
+        self,
+        tenant: Tenant,
+        configuration_id: str,
+        subject: Any,
+        proof: KeyProof,
+        notification_id: str,
+        iat: int,
+        exp: int,
+    ) -> tuple[str, int]:
         """Claim a status index together with the credential's records (one transaction)."""
         credential_id, now = self.token(16), self.clock.now()
         record = {
-            "credential_id": credential_id, "tenant": tenant.spec.slug, "subject_id": subject.id,
-            "configuration_id": configuration_id, "status": "valid", "iat": iat, "exp": exp,
-            "issued_at": now, "holder_jkt": proof.thumbprint, "notification_id": notification_id,
-        }  # fmt: skip
+            "credential_id": credential_id,
+            "tenant": tenant.spec.slug,
+            "subject_id": subject.id,
+            "configuration_id": configuration_id,
+            "status": "valid",
+            "iat": iat,
+            "exp": exp,
+            "issued_at": now,
+            "holder_jkt": proof.thumbprint,
+            "notification_id": notification_id,
+        }
 
         def records(list_id: str, idx: int) -> dict[str, bytes]:
             return self.records.credential_writes({**record, "status_list": list_id, "idx": idx})
@@ -301,16 +333,30 @@ class IssuerService:
         claims = credential_claims(subject, self.clock.now())
         claims["vct#integrity"] = tenant.vct_integrity
         issued = issue_sd_jwt_vc(
-            claims, tenant.keys.signer, vct=tenant.ctype.vct, random=self.random, iss=tenant.identifier, iat=iat,
-            exp=exp, holder_jwk=proof.jwk, sd_paths=tenant.sd_paths, header={"x5c": tenant.keys.x5c},
+            claims,
+            tenant.keys.signer,
+            vct=tenant.ctype.vct,
+            random=self.random,
+            iss=tenant.identifier,
+            iat=iat,
+            exp=exp,
+            holder_jwk=proof.jwk,
+            sd_paths=tenant.sd_paths,
+            header={"x5c": tenant.keys.x5c},
             status={"status_list": {"idx": idx, "uri": tenant.status_list_uri(list_id)}},
-        )  # fmt: skip
+        )
         return issued.serialize()
 
     def _issue_one_mdoc(
-        self, tenant: Tenant, mdoc: MdocConfiguration, elements: dict[str, dict[str, Any]], subject: Any,
-        proof: KeyProof, notification_id: str, signed: int,
-    ) -> str:  # fmt: skip
+        self,
+        tenant: Tenant,
+        mdoc: MdocConfiguration,
+        elements: dict[str, dict[str, Any]],
+        subject: Any,
+        proof: KeyProof,
+        notification_id: str,
+        signed: int,
+    ) -> str:
         """Allocate the status entry and records, then sign one IssuerSigned (Appendix A.2.4)."""
         keys = tenant.mdoc_keys
         if keys is None:  # mdoc configurations exist only with a Document Signer (Tenant.__post_init__)
@@ -349,9 +395,15 @@ class IssuerService:
             return None
         now = self.clock.now()
         return sign_status_list_token(
-            status_list, sub=tenant.status_list_uri(list_id), iat=now, exp=now + _DAY, signer=tenant.keys.signer,
-            iss=tenant.identifier, ttl=self.settings.status_list_ttl, x5c=tenant.keys.x5c,
-        )  # fmt: skip
+            status_list,
+            sub=tenant.status_list_uri(list_id),
+            iat=now,
+            exp=now + _DAY,
+            signer=tenant.keys.signer,
+            iss=tenant.identifier,
+            ttl=self.settings.status_list_ttl,
+            x5c=tenant.keys.x5c,
+        )
 
     def change_status(self, credential_id: str, action: str) -> dict[str, Any]:
         """Apply ``revoke``/``suspend``/``reinstate``; durable when this returns."""

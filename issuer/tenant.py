@@ -115,9 +115,12 @@ class Tenant:
                 )
         display = [{"name": name, "locale": locale} for locale, name in self.spec.names.items()]
         return issuer_metadata(
-            self.identifier, configurations=configurations, display=display,
-            batch_size=self.batch_size, authorization_servers=[self.identifier],
-        )  # fmt: skip
+            self.identifier,
+            configurations=configurations,
+            display=display,
+            batch_size=self.batch_size,
+            authorization_servers=[self.identifier],
+        )
 
     def signed_issuer_metadata(self, now: int) -> str:
         """Signed Credential Issuer Metadata (Section 12.2.3): ``openidvci-issuer-metadata+jwt`` with ``x5c``.
@@ -125,8 +128,13 @@ class Tenant:
         Signed by the document signer, so a wallet authenticates the issuer through the national
         root listed in the trust registry (HAIP Section 4.1 "Issuer Metadata"); valid one day.
         """
-        claims = {**self.issuer_metadata(), "sub": self.identifier, "iss": self.identifier, "iat": now,
-                  "exp": now + 86400}  # fmt: skip
+        claims = {
+            **self.issuer_metadata(),
+            "sub": self.identifier,
+            "iss": self.identifier,
+            "iat": now,
+            "exp": now + 86400,
+        }
         header = {"typ": SIGNED_METADATA_TYP, "x5c": self.keys.x5c}
         return sign_compact(header, claims, self.keys.signer)
 

@@ -51,15 +51,25 @@ class AccessTokens:
         self.ttl = ttl
 
     def mint(
-        self, audience: str, subject_id: str, configuration_ids: Sequence[str], client_id: str | None, jkt: str | None,
+        self,
+        audience: str,
+        subject_id: str,
+        configuration_ids: Sequence[str],
+        client_id: str | None,
+        jkt: str | None,
         credential_identifiers: Sequence[str] = (),
     ) -> str:
         """A signed access token for ``audience`` (the Credential Issuer Identifier)."""
         now = self._clock.now()
         claims: dict[str, Any] = {
-            "iss": audience, "aud": audience, "sub": subject_id, "iat": now, "exp": now + self.ttl,
-            "jti": b64u_encode(self._random.token_bytes(16)), "credential_configuration_ids": list(configuration_ids),
-        }  # fmt: skip
+            "iss": audience,
+            "aud": audience,
+            "sub": subject_id,
+            "iat": now,
+            "exp": now + self.ttl,
+            "jti": b64u_encode(self._random.token_bytes(16)),
+            "credential_configuration_ids": list(configuration_ids),
+        }
         if client_id is not None:
             claims["client_id"] = client_id
         if jkt is not None:
@@ -88,7 +98,10 @@ class AccessTokens:
         client_id = claims.get("client_id")
         identifiers = claims.get("credential_identifiers", [])
         return AccessClaims(
-            sub, tuple(str(c) for c in configs), client_id if isinstance(client_id, str) else None,
-            jkt if isinstance(jkt, str) else None, str(claims.get("jti")),
+            sub,
+            tuple(str(c) for c in configs),
+            client_id if isinstance(client_id, str) else None,
+            jkt if isinstance(jkt, str) else None,
+            str(claims.get("jti")),
             tuple(str(i) for i in identifiers) if isinstance(identifiers, list) else (),
-        )  # fmt: skip
+        )

@@ -22,15 +22,33 @@ from issuer.types_pid import claim_definitions, type_names
 __all__ = ["BUSINESS_TYPE", "MANDATE_TYPE"]
 
 _BUSINESS_CLAIMS = (
-    "legal_name", "legal_name_local", "registration_number", "registration_scheme", "lei", "country", "legal_form",
-    "registration_status", "registration_date", "registered_address", "registered_address.street_address",
-    "registered_address.locality", "registered_address.postal_code", "registered_address.country",
+    "legal_name",
+    "legal_name_local",
+    "registration_number",
+    "registration_scheme",
+    "lei",
+    "country",
+    "legal_form",
+    "registration_status",
+    "registration_date",
+    "registered_address",
+    "registered_address.street_address",
+    "registered_address.locality",
+    "registered_address.postal_code",
+    "registered_address.country",
     "authorised_representatives",
-)  # fmt: skip
+)
 _BUSINESS_MANDATORY = frozenset(
-    {"legal_name", "registration_number", "registration_scheme", "country", "legal_form", "registration_status",
-     "registration_date"}
-)  # fmt: skip
+    {
+        "legal_name",
+        "registration_number",
+        "registration_scheme",
+        "country",
+        "legal_form",
+        "registration_status",
+        "registration_date",
+    }
+)
 
 BUSINESS_TYPE = CredentialType(
     vct=VCT_BUSINESS_REGISTRATION,
@@ -41,10 +59,19 @@ BUSINESS_TYPE = CredentialType(
 )
 
 _MANDATE_CLAIMS = (
-    "person_full_name", "person_issuing_country", "person_national_id_type", "person_national_id",
-    "business_legal_name", "business_country", "business_registration_number", "business_lei", "role", "scope",
-    "valid_from", "valid_until",
-)  # fmt: skip
+    "person_full_name",
+    "person_issuing_country",
+    "person_national_id_type",
+    "person_national_id",
+    "business_legal_name",
+    "business_country",
+    "business_registration_number",
+    "business_lei",
+    "role",
+    "scope",
+    "valid_from",
+    "valid_until",
+)
 
 MANDATE_TYPE = CredentialType(
     vct=VCT_MANDATE,

@@ -120,10 +120,12 @@ def _national(claims: Mapping[str, Any], elements: dict[str, Any]) -> None:
 
 def _privileges(licence: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [
-        {"vehicle_category_code": p["vehicle_category_code"],
-         **{k: full_date(date.fromisoformat(p[k])) for k in ("issue_date", "expiry_date") if k in p}}
+        {
+            "vehicle_category_code": p["vehicle_category_code"],
+            **{k: full_date(date.fromisoformat(p[k])) for k in ("issue_date", "expiry_date") if k in p},
+        }
         for p in licence["driving_privileges"]
-    ]  # fmt: skip
+    ]
 
 
 def _mdl_elements(subject: Subject, today: date) -> dict[str, Any] | None:
@@ -132,13 +134,18 @@ def _mdl_elements(subject: Subject, today: date) -> dict[str, Any] | None:
         return None
     derived = derived_claims(subject.claims, today)
     elements: dict[str, Any] = {
-        "family_name": licence["family_name"], "given_name": licence["given_name"], "birth_date": full_date(birth),
+        "family_name": licence["family_name"],
+        "given_name": licence["given_name"],
+        "birth_date": full_date(birth),
         "issue_date": full_date(date.fromisoformat(licence["issue_date"])),
         "expiry_date": full_date(date.fromisoformat(licence["expiry_date"])),
-        "issuing_country": subject.country, "issuing_authority": licence["issuing_authority"],
-        "document_number": licence["document_number"], "driving_privileges": _privileges(licence),
-        "age_over_18": derived["age_over_18"], "age_over_21": derived["age_over_21"],
-    }  # fmt: skip
+        "issuing_country": subject.country,
+        "issuing_authority": licence["issuing_authority"],
+        "document_number": licence["document_number"],
+        "driving_privileges": _privileges(licence),
+        "age_over_18": derived["age_over_18"],
+        "age_over_21": derived["age_over_21"],
+    }
     if subject.country in _UN_SIGNS:
         elements["un_distinguishing_sign"] = _UN_SIGNS[subject.country]
     _national(subject.claims, elements)
@@ -146,10 +153,27 @@ def _mdl_elements(subject: Subject, today: date) -> dict[str, Any] | None:
 
 
 _PID_COPIED = (
-    "full_name", "full_name_latin", "name_script", "name_order", "given_name", "family_name", "patronymic",
-    "place_of_birth", "nationality", "sex", "address", "national_id", "national_id_type", "national_id_masked",
-    "document_number", "issuing_country", "issuing_authority", "age_over_18", "age_over_21", "age_in_years",
-)  # fmt: skip
+    "full_name",
+    "full_name_latin",
+    "name_script",
+    "name_order",
+    "given_name",
+    "family_name",
+    "patronymic",
+    "place_of_birth",
+    "nationality",
+    "sex",
+    "address",
+    "national_id",
+    "national_id_type",
+    "national_id_masked",
+    "document_number",
+    "issuing_country",
+    "issuing_authority",
+    "age_over_18",
+    "age_over_21",
+    "age_in_years",
+)
 
 
 def _pid_elements(subject: Subject, today: date) -> dict[str, Any] | None:
@@ -164,29 +188,67 @@ def _pid_elements(subject: Subject, today: date) -> dict[str, Any] | None:
 
 
 _MDL_ELEMENTS = (
-    "family_name", "given_name", "birth_date", "issue_date", "expiry_date", "issuing_country", "issuing_authority",
-    "document_number", "driving_privileges", "un_distinguishing_sign", "age_over_18", "age_over_21", "portrait",
-    "family_name_national_character", "given_name_national_character",
-)  # fmt: skip
+    "family_name",
+    "given_name",
+    "birth_date",
+    "issue_date",
+    "expiry_date",
+    "issuing_country",
+    "issuing_authority",
+    "document_number",
+    "driving_privileges",
+    "un_distinguishing_sign",
+    "age_over_18",
+    "age_over_21",
+    "portrait",
+    "family_name_national_character",
+    "given_name_national_character",
+)
 _MDL_MANDATORY = frozenset(_MDL_ELEMENTS[:9]) | {"age_over_18", "age_over_21"}
 
 MDL_CONFIG = MdocConfiguration(
-    configuration_id="org.iso.18013.5.1.mDL", scope="mdl", namespace=MDL_NAMESPACE, validity_days=90,
-    mtype=MdocType(MDL_DOCTYPE, _MDL_NAMES, {"en": "ISO/IEC 18013-5 mobile driving licence."},
-                   _definitions(MDL_NAMESPACE, _MDL_ELEMENTS, _MDL_MANDATORY), background_color="#1d5c3a"),
+    configuration_id="org.iso.18013.5.1.mDL",
+    scope="mdl",
+    namespace=MDL_NAMESPACE,
+    validity_days=90,
+    mtype=MdocType(
+        MDL_DOCTYPE,
+        _MDL_NAMES,
+        {"en": "ISO/IEC 18013-5 mobile driving licence."},
+        _definitions(MDL_NAMESPACE, _MDL_ELEMENTS, _MDL_MANDATORY),
+        background_color="#1d5c3a",
+    ),
     build=_mdl_elements,
-)  # fmt: skip
+)
 
 _PID_ELEMENTS = (*_PID_COPIED[:7], "birth_date", "age_birth_year", *_PID_COPIED[7:])
-_PID_MANDATORY = frozenset({"full_name", "full_name_latin", "name_script", "name_order", "nationality",
-                            "issuing_country", "issuing_authority", "age_over_18", "age_over_21"})  # fmt: skip
+_PID_MANDATORY = frozenset(
+    {
+        "full_name",
+        "full_name_latin",
+        "name_script",
+        "name_order",
+        "nationality",
+        "issuing_country",
+        "issuing_authority",
+        "age_over_18",
+        "age_over_21",
+    }
+)
 
 PID_MDOC_CONFIG = MdocConfiguration(
-    configuration_id="asean_pid_mdoc", scope="asean_pid_mdoc", namespace=PID_MDOC_DOCTYPE, validity_days=365,
-    mtype=MdocType(PID_MDOC_DOCTYPE, type_names("pid"), {"en": "ASEAN person identification data as an ISO mdoc."},
-                   _definitions(PID_MDOC_DOCTYPE, _PID_ELEMENTS, _PID_MANDATORY)),
+    configuration_id="asean_pid_mdoc",
+    scope="asean_pid_mdoc",
+    namespace=PID_MDOC_DOCTYPE,
+    validity_days=365,
+    mtype=MdocType(
+        PID_MDOC_DOCTYPE,
+        type_names("pid"),
+        {"en": "ASEAN person identification data as an ISO mdoc."},
+        _definitions(PID_MDOC_DOCTYPE, _PID_ELEMENTS, _PID_MANDATORY),
+    ),
     build=_pid_elements,
-)  # fmt: skip
+)
 
 
 def mdoc_configurations(kind: str, country: str) -> tuple[MdocConfiguration, ...]:

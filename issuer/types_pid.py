@@ -31,20 +31,56 @@ LOCALES: tuple[str, ...] = tuple(_DOC["locales"])
 LABELS: Mapping[str, Mapping[str, str]] = _DOC["claims"]
 
 _CLAIMS = (
-    "full_name", "full_name_latin", "name_script", "name_order", "given_name", "family_name", "patronymic",
-    "birthdate", "place_of_birth", "place_of_birth.locality", "place_of_birth.region", "place_of_birth.country",
-    "nationality", "sex", "address", "address.street_address", "address.locality", "address.postal_code",
-    "address.country", "national_id", "national_id_type", "national_id_masked", "document_number",
-    "issuing_country", "issuing_authority", "age_over_18", "age_over_21", "age_in_years", "portrait",
-    "national_extensions", "national_extensions.residential_status", "national_extensions.birth_state",
+    "full_name",
+    "full_name_latin",
+    "name_script",
+    "name_order",
+    "given_name",
+    "family_name",
+    "patronymic",
+    "birthdate",
+    "place_of_birth",
+    "place_of_birth.locality",
+    "place_of_birth.region",
+    "place_of_birth.country",
+    "nationality",
+    "sex",
+    "address",
+    "address.street_address",
+    "address.locality",
+    "address.postal_code",
+    "address.country",
+    "national_id",
+    "national_id_type",
+    "national_id_masked",
+    "document_number",
+    "issuing_country",
+    "issuing_authority",
+    "age_over_18",
+    "age_over_21",
+    "age_in_years",
+    "portrait",
+    "national_extensions",
+    "national_extensions.residential_status",
+    "national_extensions.birth_state",
     "national_extensions.hometown",
-)  # fmt: skip
+)
 
 # given_name and family_name are deliberately absent: many people have neither.
 _MANDATORY = frozenset(
-    {"full_name", "full_name_latin", "name_script", "name_order", "birthdate", "nationality", "age_over_18",
-     "age_over_21", "issuing_country", "issuing_authority"}
-)  # fmt: skip
+    {
+        "full_name",
+        "full_name_latin",
+        "name_script",
+        "name_order",
+        "birthdate",
+        "nationality",
+        "age_over_18",
+        "age_over_21",
+        "issuing_country",
+        "issuing_authority",
+    }
+)
 
 
 def labels(key: str) -> dict[str, str]:
@@ -67,10 +103,11 @@ def claim_definitions(
 ) -> tuple[ClaimDefinition, ...]:
     """Claim metadata for ``keys`` (dotted paths) with their labels in every locale."""
     return tuple(
-        ClaimDefinition(tuple(key.split(".")), labels(key), sd="never" if key in never_sd else "always",
-                        mandatory=key in mandatory)
+        ClaimDefinition(
+            tuple(key.split(".")), labels(key), sd="never" if key in never_sd else "always", mandatory=key in mandatory
+        )
         for key in keys
-    )  # fmt: skip
+    )
 
 
 PID_TYPE = CredentialType(

@@ -157,8 +157,9 @@ def announce(
         return
     text = banner(service, conveniences)
     print(text, file=stream or sys.stderr, flush=True)
-    log.warning("development mode", extra={"service": service, "conveniences": [c.setting for c in conveniences
-                                                                                  if c.enabled]})  # fmt: skip
+    log.warning(
+        "development mode", extra={"service": service, "conveniences": [c.setting for c in conveniences if c.enabled]}
+    )
 
 
 def api_docs(enabled: bool) -> dict[str, Any]:

@@ -244,9 +244,12 @@ class ClientCredentialsServer:
         """Check signature, ``typ``, ``iss``, ``aud``, ``exp``, ``iat``; raise authlib ``InvalidTokenError``."""
         try:
             _, claims = verify_compact(
-                token, self._public_key, algorithms=[self._signer.alg], typ=ACCESS_TOKEN_TYP,
+                token,
+                self._public_key,
+                algorithms=[self._signer.alg],
+                typ=ACCESS_TOKEN_TYP,
                 max_bytes=_MAX_TOKEN_CHARS,
-            )  # fmt: skip
+            )
         except IdcoreError:
             raise InvalidTokenError("The access token is invalid.") from None
         now = self._clock.now()

@@ -129,9 +129,7 @@ def _sha256_source(text: str) -> str:
     return f"'sha256-{digest}'"
 
 
-def csp_with_inline(
-    *, styles: Iterable[str] = (), scripts: Iterable[str] = (), form_action: Iterable[str] = ()
-) -> str:
+def csp_with_inline(*, styles: Iterable[str] = (), scripts: Iterable[str] = (), form_action: Iterable[str] = ()) -> str:
     """:data:`STRICT_CSP` allowing exactly the given inline ``<style>``/``<script>`` bodies (by SHA-256 hash).
 
     ``form_action`` adds origins a form may submit (or be redirected) to, e.g. an OAuth client's redirect URI.

@@ -120,11 +120,25 @@ class RedisServer:
         if self.running:
             return
         args = [
-            self._executable, "--port", str(self.port), "--bind", LOOPBACK, "--save", "",
-            "--appendonly", "yes" if self.appendonly else "no", "--dir", str(self.dir),
-            "--unixsocket", str(self.unix_path), "--unixsocketperm", "700", "--daemonize", "no",
+            self._executable,
+            "--port",
+            str(self.port),
+            "--bind",
+            LOOPBACK,
+            "--save",
+            "",
+            "--appendonly",
+            "yes" if self.appendonly else "no",
+            "--dir",
+            str(self.dir),
+            "--unixsocket",
+            str(self.unix_path),
+            "--unixsocketperm",
+            "700",
+            "--daemonize",
+            "no",
             *self.extra_args,
-        ]  # fmt: skip
+        ]
         log = (self.dir / "redis.log").open("ab")
         try:
             self._proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603

@@ -53,7 +53,7 @@ def _default(field: FieldInfo) -> str:
         parts = value.parts
         for anchor in ("trust_registry", "issuer", "verifier", "wallet_demo"):
             if anchor in parts and value.is_absolute():
-                return "`" + "/".join(parts[parts.index(anchor):]) + "` (shipped)"
+                return "`" + "/".join(parts[parts.index(anchor) :]) + "` (shipped)"
         return f"`{value}`"
     if value is None:
         return "unset"

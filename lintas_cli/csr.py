@@ -121,8 +121,9 @@ def dns_name_from_url(url: str) -> str:
 
 
 def _subject(request: CsrRequest) -> x509.Name:
-    if request.country is not None and (len(request.country) != 2 or not request.country.isalpha()
-                                        or not request.country.isupper()):  # fmt: skip
+    if request.country is not None and (
+        len(request.country) != 2 or not request.country.isalpha() or not request.country.isupper()
+    ):
         raise ValueError("country must be an ISO 3166-1 alpha-2 code such as MY")
     attributes = [
         (NameOID.COUNTRY_NAME, request.country),
@@ -160,8 +161,19 @@ def build_csr(signer: Signer, public_key: Any, request: CsrRequest) -> x509.Cert
         .subject_name(_subject(request))
         .add_extension(x509.SubjectAlternativeName(names), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                                     crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
-    )  # fmt: skip
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=False,
+                crl_sign=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+    )
     return builder.sign(key, algorithm)

@@ -62,7 +62,11 @@ class StackPlan:
 
 
 def plan_stack(
-    data: Path, *, host: str = LOOPBACK, base_port: int = 8100, countries: Sequence[str] = DEFAULT_COUNTRIES,
+    data: Path,
+    *,
+    host: str = LOOPBACK,
+    base_port: int = 8100,
+    countries: Sequence[str] = DEFAULT_COUNTRIES,
     redis_url: str | None = None,
 ) -> StackPlan:
     """Assign ports: registry ``base``, issuers ``base+1..``, verifier ``base+300``, wallet ``base+400``."""
@@ -106,21 +110,30 @@ def build_apps(plan: StackPlan) -> dict[str, Any]:
     if plan.redis_url:
         shared["redis_url"] = plan.redis_url
     apps: dict[str, Any] = {}
-    registry = RegistrySettings(data_dir=plan.data, public_url=plan.url("registry"), issuer_bases=plan.issuer_urls,
-                                **shared)  # fmt: skip
+    registry = RegistrySettings(
+        data_dir=plan.data, public_url=plan.url("registry"), issuer_bases=plan.issuer_urls, **shared
+    )
     apps["registry"] = registry_app(registry)
     for cc, url in plan.issuer_urls.items():
         issuer = IssuerSettings(country=cc, public_url=url, data_dir=plan.data, generate_pki=False, **shared)
         apps[f"issuer-{cc.lower()}"] = issuer_app(issuer)
     pin = (plan.data / "registry" / "pin.txt").read_text(encoding="utf-8").strip()
     verifier = VerifierSettings(
-        data_dir=plan.data / "verifier", public_url=plan.url("verifier"), registry_url=plan.url("registry"),
-        registry_pin_sha256=pin, config_file=_verifier_config(plan), **shared,
+        data_dir=plan.data / "verifier",
+        public_url=plan.url("verifier"),
+        registry_url=plan.url("registry"),
+        registry_pin_sha256=pin,
+        config_file=_verifier_config(plan),
+        **shared,
     )
     apps["verifier"] = verifier_app(verifier)
     wallet = WalletSettings(
-        public_url=plan.url("wallet"), data_dir=plan.data, verifier_url=plan.url("verifier"),
-        registry_url=plan.url("registry"), issuers=plan.issuer_urls, development=True,
+        public_url=plan.url("wallet"),
+        data_dir=plan.data,
+        verifier_url=plan.url("verifier"),
+        registry_url=plan.url("registry"),
+        issuers=plan.issuer_urls,
+        development=True,
     )
     apps["wallet"] = wallet_app(wallet)
     return apps
@@ -177,8 +190,9 @@ async def _serve_all(apps: dict[str, Any], plan: StackPlan, log_level: str) -> i
 
     servers = []
     for name, app in apps.items():
-        config = uvicorn.Config(app, host=plan.host, port=plan.ports[name], log_level=log_level,
-                                server_header=False, log_config=None)  # fmt: skip
+        config = uvicorn.Config(
+            app, host=plan.host, port=plan.ports[name], log_level=log_level, server_header=False, log_config=None
+        )
         servers.append(QuietServer(config))
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -188,8 +202,10 @@ async def _serve_all(apps: dict[str, Any], plan: StackPlan, log_level: str) -> i
     healthy = await asyncio.to_thread(wait_healthy, plan.services())
     code = 0
     if all(healthy.values()):
-        (plan.data / "stack.json").write_text(json.dumps(
-            {"services": [{"name": n, "url": u} for n, u in plan.services().items()]}, indent=2), encoding="utf-8")
+        (plan.data / "stack.json").write_text(
+            json.dumps({"services": [{"name": n, "url": u} for n, u in plan.services().items()]}, indent=2),
+            encoding="utf-8",
+        )
         print(_banner(plan), flush=True)
         waiter = asyncio.create_task(stop.wait())
         await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
@@ -211,8 +227,12 @@ def run_demo(args: argparse.Namespace) -> int:
 
     countries = tuple(c.strip().upper() for c in args.countries.split(",") if c.strip())
     try:
-        plan = plan_stack(Path(args.data), base_port=args.base_port, countries=countries,
-                          redis_url=args.redis_url or os.environ.get("REDIS_URL") or None)  # fmt: skip
+        plan = plan_stack(
+            Path(args.data),
+            base_port=args.base_port,
+            countries=countries,
+            redis_url=args.redis_url or os.environ.get("REDIS_URL") or None,
+        )
     except ValueError as exc:
         print(f"lintas demo: {exc}", file=sys.stderr)
         return 2
@@ -224,8 +244,10 @@ def run_demo(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add ``lintas demo``."""
     parser = subparsers.add_parser(
-        "demo", help="run the whole stack on loopback (registry, issuers, verifier, wallet)",
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
+        "demo",
+        help="run the whole stack on loopback (registry, issuers, verifier, wallet)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--data", default="data/demo", help="data directory (keys, certificates, embedded stores)")
     parser.add_argument("--base-port", type=int, default=8100, help="registry port; the others follow (default 8100)")

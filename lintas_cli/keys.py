@@ -56,8 +56,9 @@ def run_generate(args: argparse.Namespace) -> int:
         print(f"lintas keys generate: {exc.reason.value}: {exc.detail}", file=sys.stderr)
         return 1
     jwk = dict(signer.public_jwk)
-    print(json.dumps({"key_id": args.key_id, "alg": signer.alg, "jwk": jwk, "thumbprint": jwk_thumbprint(jwk)},
-                     indent=2))  # fmt: skip
+    print(
+        json.dumps({"key_id": args.key_id, "alg": signer.alg, "jwk": jwk, "thumbprint": jwk_thumbprint(jwk)}, indent=2)
+    )
     return 0
 
 
@@ -69,9 +70,15 @@ def _csr_request(args: argparse.Namespace) -> CsrRequest:
     common_name = args.common_name or (dns_names[0] if dns_names else None)
     if not common_name:
         raise ValueError("give --common-name, or --public-url / --dns to take it from")
-    return CsrRequest(common_name=common_name, dns_names=list(dict.fromkeys(dns_names)), uris=list(args.uri or []),
-                      organization=args.organization, organizational_unit=args.organizational_unit,
-                      locality=args.locality, country=args.country)  # fmt: skip
+    return CsrRequest(
+        common_name=common_name,
+        dns_names=list(dict.fromkeys(dns_names)),
+        uris=list(args.uri or []),
+        organization=args.organization,
+        organizational_unit=args.organizational_unit,
+        locality=args.locality,
+        country=args.country,
+    )
 
 
 def run_csr(args: argparse.Namespace) -> int:
@@ -118,14 +125,21 @@ def register(subparsers: Any) -> None:
     """Add ``lintas keys generate`` and ``lintas keys csr``."""
     keys = subparsers.add_parser("keys", help="signing keys in a file or PKCS#11 key store")
     actions = keys.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
-    generate = actions.add_parser("generate", help="create a key and print its public JWK", description=__doc__,
-                                  formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    generate = actions.add_parser(
+        "generate",
+        help="create a key and print its public JWK",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _store_options(generate)
     generate.add_argument("--alg", default="ES256", choices=["ES256", "ES384", "EdDSA"], help="default ES256")
     generate.set_defaults(handler=run_generate)
-    csr = actions.add_parser("csr", help="a PKCS#10 certificate signing request for a key (PEM)",
-                             description="Make a CSR for KEY_ID, signed by the key itself, for your national CA. "
-                             "SANs: the host of --public-url as a DNS name, plus any --dns and --uri.")  # fmt: skip
+    csr = actions.add_parser(
+        "csr",
+        help="a PKCS#10 certificate signing request for a key (PEM)",
+        description="Make a CSR for KEY_ID, signed by the key itself, for your national CA. "
+        "SANs: the host of --public-url as a DNS name, plus any --dns and --uri.",
+    )
     _store_options(csr)
     csr.add_argument("--public-url", metavar="URL", help="the service's https base URL; its host becomes a DNS SAN")
     csr.add_argument("--dns", action="append", metavar="NAME", help="another DNS name SAN (repeatable)")

@@ -52,8 +52,13 @@ def register(subparsers: Any) -> None:
         "trusted; with --transcript the device signature is required.",
     )
     verify.add_argument("file", metavar="FILE", help="the DeviceResponse ('-' for standard input)")
-    verify.add_argument("--trust-anchor", action="append", default=[], metavar="PEM",
-                        help="IACA (or pinned Document Signer) certificates, PEM (repeatable)")  # fmt: skip
+    verify.add_argument(
+        "--trust-anchor",
+        action="append",
+        default=[],
+        metavar="PEM",
+        help="IACA (or pinned Document Signer) certificates, PEM (repeatable)",
+    )
     verify.add_argument("--at", metavar="TIME", help="evaluate at this time: RFC 3339 UTC or Unix seconds")
     verify.add_argument("--transcript", metavar="FILE", help="SessionTranscript(Bytes) as CBOR or hex")
     verify.add_argument("--doctype", help="require this docType")
@@ -114,10 +119,13 @@ def _options(args: argparse.Namespace) -> MdocVerifyOptions:
         except IdcoreError as exc:
             raise UsageError(f"--transcript: not a SessionTranscript ({exc.reason.value})") from None
     return MdocVerifyOptions(
-        trust_anchors=_anchors(args.trust_anchor), clock=FixedClock(_at(args.at)),
-        session_transcript=transcript, require_device_auth=transcript is not None,
-        expected_doctype=args.doctype, max_skew=args.max_skew,
-    )  # fmt: skip
+        trust_anchors=_anchors(args.trust_anchor),
+        clock=FixedClock(_at(args.at)),
+        session_transcript=transcript,
+        require_device_auth=transcript is not None,
+        expected_doctype=args.doctype,
+        max_skew=args.max_skew,
+    )
 
 
 def _document(mdoc: VerifiedMdoc) -> dict[str, Any]:
@@ -154,7 +162,12 @@ def run_verify(args: argparse.Namespace) -> int:
         return 1
     documents = [_document(mdoc) for mdoc in verified.documents]
     first = documents[0]
-    result = {"valid": True, "reason": None, "doctype": first["doctype"], "claims": first["claims"],
-              "documents": documents}  # fmt: skip
+    result = {
+        "valid": True,
+        "reason": None,
+        "doctype": first["doctype"],
+        "claims": first["claims"],
+        "documents": documents,
+    }
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0

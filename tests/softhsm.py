@@ -59,16 +59,20 @@ def create_token(directory: Path, *, label: str = "lintas-test") -> SoftHsmToken
     token_dir.mkdir(parents=True, mode=0o700)
     conf = directory / "softhsm2.conf"
     conf.write_text(
-        f"directories.tokendir = {token_dir}\n"
-        "objectstore.backend = file\n"
-        "log.level = ERROR\n"
-        "slots.removable = false\n"
+        f"directories.tokendir = {token_dir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n"
     )
     token = SoftHsmToken(SOFTHSM2_LIBRARY, label, secrets.token_hex(8), secrets.token_hex(8), conf)
     subprocess.run(
         [
-            "softhsm2-util", "--init-token", "--free", "--label", label,
-            "--pin", token.user_pin, "--so-pin", token.so_pin,
+            "softhsm2-util",
+            "--init-token",
+            "--free",
+            "--label",
+            label,
+            "--pin",
+            token.user_pin,
+            "--so-pin",
+            token.so_pin,
         ],
         env=token.env(),
         check=True,

@@ -53,9 +53,12 @@ def create_app(
     service = RegistryService(settings, kv, clock, keys)
     service.bootstrap()
     oauth = ClientCredentialsServer(
-        clients=_clients(settings), signer=keys.oauth_signer, issuer=settings.public_url,
-        clock=clock, token_ttl=settings.token_ttl,
-    )  # fmt: skip
+        clients=_clients(settings),
+        signer=keys.oauth_signer,
+        issuer=settings.public_url,
+        clock=clock,
+        token_ttl=settings.token_ttl,
+    )
 
     lifespan = closing_lifespan([kv] if owns_store else [])
 
@@ -77,10 +80,17 @@ def create_app(
     app.include_router(query.router, dependencies=[Depends(limiter.dependency())])
     app.include_router(checkpoint.checkpoint_router(limiter))
     app.include_router(governance.governance_router(oauth, limiter))
-    add_landing(app, service="Lintas ASEAN trust registry", summary="The signed list of national identity issuers.",
-                links={"/v1/trust-list": "the signed trust list (application/jwt)", "/v1/countries": "member states",
-                       "/v1/audit-log/checkpoint": "signed audit-log checkpoint (C2SP)",
-                       "/healthz": "health"})  # fmt: skip
+    add_landing(
+        app,
+        service="Lintas ASEAN trust registry",
+        summary="The signed list of national identity issuers.",
+        links={
+            "/v1/trust-list": "the signed trust list (application/jwt)",
+            "/v1/countries": "member states",
+            "/v1/audit-log/checkpoint": "signed audit-log checkpoint (C2SP)",
+            "/healthz": "health",
+        },
+    )
     secure_app(app, development=settings.development)  # outermost: security headers on every answer (lintas.server)
     announce("Lintas trust registry", settings.development, settings.conveniences())
     return app

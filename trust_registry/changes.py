@@ -145,8 +145,12 @@ def create_issuer(
     if len(country.issuers) >= MAX_ISSUERS_PER_COUNTRY:
         raise ChangeError(409, "Quota exceeded", f"{country.code} already lists {MAX_ISSUERS_PER_COUNTRY} issuers")
     fields = {k: body[k] for k in ("id", *_UPDATABLE) if k in body}
-    issuer = _parse_issuer(trust_list, {**fields, "status_history": [{"status": "granted", "since": now}]},
-                           country.code, development=development)  # fmt: skip
+    issuer = _parse_issuer(
+        trust_list,
+        {**fields, "status_history": [{"status": "granted", "since": now}]},
+        country.code,
+        development=development,
+    )
     if trust_list.issuer(issuer.issuer_id) is not None:
         raise ChangeError(409, "Duplicate issuer", f"{issuer.issuer_id} is already listed")
     return _with_country(trust_list, replace(country, issuers=(*country.issuers, issuer))), issuer

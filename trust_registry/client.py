@@ -111,7 +111,6 @@ class TrustListFetcher:
         self.close()
 
 
-
 class AuditLogWatcher:
     """Fetches the registry's audit-log checkpoints and checks each extends the last one seen."""
 

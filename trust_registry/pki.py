@@ -129,15 +129,24 @@ def ensure_registry_keys(data_dir: Path, *, now: int, days: int, public_url: str
     if not ca_path.exists() or not cert_path.exists():
         not_before, not_after = _validity(now, days)
         ca_cert = create_root_ca(
-            _signing_key(ca_signer), common_name="Lintas Trust Registry Root (demo)", country=_REGISTRY_COUNTRY,
-            organization="Lintas ASEAN Identity Trust Scheme", not_before=not_before, not_after=not_after,
-        )  # fmt: skip
+            _signing_key(ca_signer),
+            common_name="Lintas Trust Registry Root (demo)",
+            country=_REGISTRY_COUNTRY,
+            organization="Lintas ASEAN Identity Trust Scheme",
+            not_before=not_before,
+            not_after=not_after,
+        )
         signing_cert = create_issuer_certificate(
-            _signing_key(ca_signer), ca_cert, list_signer.private_key.public_key(),
-            common_name="Lintas Trust List Signer", country=_REGISTRY_COUNTRY,
-            organization="Lintas ASEAN Identity Trust Scheme", not_before=not_before, not_after=not_after,
+            _signing_key(ca_signer),
+            ca_cert,
+            list_signer.private_key.public_key(),
+            common_name="Lintas Trust List Signer",
+            country=_REGISTRY_COUNTRY,
+            organization="Lintas ASEAN Identity Trust Scheme",
+            not_before=not_before,
+            not_after=not_after,
             san_uris=[public_url],
-        )  # fmt: skip
+        )
         _write(ca_path, certificate_to_pem(ca_cert))
         _write(cert_path, certificate_to_pem(signing_cert))
     ca_cert = certificate_from_pem(ca_path.read_bytes())
@@ -158,9 +167,13 @@ def ensure_country_root(
     if not path.exists():
         not_before, not_after = _validity(now, days)
         cert = create_root_ca(
-            _signing_key(signer), common_name=common_name, country=code, organization=organization,
-            not_before=not_before, not_after=not_after,
-        )  # fmt: skip
+            _signing_key(signer),
+            common_name=common_name,
+            country=code,
+            organization=organization,
+            not_before=not_before,
+            not_after=not_after,
+        )
         _write(path, certificate_to_pem(cert))
     return signer, certificate_from_pem(path.read_bytes())
 
@@ -191,10 +204,16 @@ def ensure_issuer(
         not_before, not_after = _validity(now, days)
         org = root_cert.subject.get_attributes_for_oid(x509.oid.NameOID.ORGANIZATION_NAME)[0].value
         leaf = create_issuer_certificate(
-            _signing_key(root_signer), root_cert, signer.private_key.public_key(),
-            common_name=str(issuer["names"]["en"])[:64], country=issuer["country"], organization=str(org),
-            not_before=not_before, not_after=not_after, san_uris=[issuer["id"]],
-        )  # fmt: skip
+            _signing_key(root_signer),
+            root_cert,
+            signer.private_key.public_key(),
+            common_name=str(issuer["names"]["en"])[:64],
+            country=issuer["country"],
+            organization=str(org),
+            not_before=not_before,
+            not_after=not_after,
+            san_uris=[issuer["id"]],
+        )
         _write(base / "certificate.pem", certificate_to_pem(leaf))
         _write(base / "issuer.json", json.dumps(issuer, ensure_ascii=False, indent=2).encode())
         _write(chain_path, certificate_to_pem(leaf) + certificate_to_pem(root_cert))

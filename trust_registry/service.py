@@ -55,9 +55,7 @@ class RegistryService:
         self.store = store
         self.clock = clock
         self.keys = keys
-        self.ledger = Ledger(
-            store, keys.list_signer, [keys.signing_cert], clock, list_validity=settings.list_validity
-        )
+        self.ledger = Ledger(store, keys.list_signer, [keys.signing_cert], clock, list_validity=settings.list_validity)
         origin = checkpoint_origin(settings.public_url)
         self.audit_tree = AuditTree(self.ledger, CheckpointSigner(origin, keys.checkpoint_key))
 

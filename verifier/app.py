@@ -69,9 +69,11 @@ def trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.Cl
         return response.content
 
     return TrustListCache(
-        fetch=fetch, pin=TrustListPin(certificate_sha256=settings.registry_pin_sha256), clock=clock,
+        fetch=fetch,
+        pin=TrustListPin(certificate_sha256=settings.registry_pin_sha256),
+        clock=clock,
         max_staleness=settings.trust_max_staleness,
-    )  # fmt: skip
+    )
 
 
 def build_pipeline(
@@ -79,12 +81,19 @@ def build_pipeline(
 ) -> Pipeline:
     """The validation pipeline as configured (also used by ``lintas verify`` and the benchmarks)."""
     fetcher = HttpStatusFetcher(timeout=settings.status_timeout, max_bytes=settings.status_max_bytes, client=http)
-    status = StatusChecker(fetcher, clock, max_cache=settings.status_max_cache, max_skew=settings.max_skew,
-                           timeout=settings.status_timeout)  # fmt: skip
+    status = StatusChecker(
+        fetcher, clock, max_cache=settings.status_max_cache, max_skew=settings.max_skew, timeout=settings.status_timeout
+    )
     metadata = _metadata_fetcher(http, settings.metadata_max_bytes) if settings.issuer_metadata else None
-    return Pipeline(trust=trust, status=status, clock=clock, max_skew=settings.max_skew,
-                    kb_max_age=settings.kb_max_age, allow_insecure_loopback=settings.development,
-                    metadata_fetch=metadata)  # fmt: skip
+    return Pipeline(
+        trust=trust,
+        status=status,
+        clock=clock,
+        max_skew=settings.max_skew,
+        kb_max_age=settings.kb_max_age,
+        allow_insecure_loopback=settings.development,
+        metadata_fetch=metadata,
+    )
 
 
 def _metadata_fetcher(http: httpx.Client, max_bytes: int) -> Callable[[str], Mapping[str, Any]]:
@@ -113,8 +122,13 @@ def _webhook(http: httpx.Client, keys: VerifierKeys, clock: Clock, base_url: str
     def send(rp: RelyingParty | None, tid: str, record: dict[str, Any]) -> None:
         if rp is None or rp.webhook_url is None:
             return
-        claims = {"iss": base_url, "aud": rp.client_id, "iat": clock.now(), "transaction_id": tid,
-                  "status": record["status"]}  # fmt: skip
+        claims = {
+            "iss": base_url,
+            "aud": rp.client_id,
+            "iat": clock.now(),
+            "transaction_id": tid,
+            "status": record["status"],
+        }
         if "reason" in record:
             claims["reason"] = record["reason"]
         token = sign_compact({"typ": "lintas-webhook+jwt"}, claims, keys.oauth_signer)
@@ -182,10 +196,17 @@ def create_app(
         owned.append(kv)
     config = load_config(settings.config_file, allow_unbound=settings.allow_unbound_presentations)
     if settings.allow_unbound_presentations:
-        log.warning("LINTAS_VERIFIER_ALLOW_UNBOUND_PRESENTATIONS is on: policies may accept presentations "
-                    "without holder binding (anyone holding a copy of a credential can present it)")  # fmt: skip
-    keys = ensure_verifier_keys(settings.data_dir, dns_name=settings.dns_name, public_url=settings.base_url,
-                                now=clock.now(), days=settings.certificate_days)  # fmt: skip
+        log.warning(
+            "LINTAS_VERIFIER_ALLOW_UNBOUND_PRESENTATIONS is on: policies may accept presentations "
+            "without holder binding (anyone holding a copy of a credential can present it)"
+        )
+    keys = ensure_verifier_keys(
+        settings.data_dir,
+        dns_name=settings.dns_name,
+        public_url=settings.base_url,
+        now=clock.now(),
+        days=settings.certificate_days,
+    )
     secrets = ensure_client_secrets(settings.data_dir, config.relying_parties)
     oauth = _oauth_server(settings, keys, secrets, clock)
     source = trust_source(settings, trust, http, clock)
@@ -195,14 +216,25 @@ def create_app(
     pipeline = build_pipeline(settings, clock=clock, trust=snapshot, http=http)
     service = TransactionService(settings, tx_store, keys, clock, random)
     handler = ResponseHandler(
-        tx_store, pipeline, clock, random, config.relying_parties, metrics.outcome,
-        _webhook(http, keys, clock, settings.base_url), settings.base_url, metrics.pipeline.observe,
-    )  # fmt: skip
+        tx_store,
+        pipeline,
+        clock,
+        random,
+        config.relying_parties,
+        metrics.outcome,
+        _webhook(http, keys, clock, settings.base_url),
+        settings.base_url,
+        metrics.pipeline.observe,
+    )
 
     lifespan = closing_lifespan(owned)
 
-    app = FastAPI(title="Lintas verifier (OpenID4VP 1.0)", version=__version__, lifespan=lifespan,
-                  **api_docs(bool(settings.api_docs)))  # fmt: skip
+    app = FastAPI(
+        title="Lintas verifier (OpenID4VP 1.0)",
+        version=__version__,
+        lifespan=lifespan,
+        **api_docs(bool(settings.api_docs)),
+    )
     app.state.settings, app.state.pipeline, app.state.keys, app.state.store = settings, pipeline, keys, tx_store
     app.state.trust = source
     _install_handlers(app)
@@ -212,19 +244,36 @@ def create_app(
     # The wallet endpoints are unauthenticated: cap bodies before they are read (declared and chunked).
     limit_body(app, MAX_BODY_BYTES)
     app.include_router(oauth.router())
-    app.include_router(rp_router(
-        config=config, store=tx_store, service=service, pipeline=pipeline, auth=oauth.require(SCOPE),
-        rate_limit=_rate_limiter(settings, tx_store, clock), default_prefix=settings.client_id_prefix,
-        development=settings.development, allow_unbound=settings.allow_unbound_presentations,
-        offline_nonce_ttl=settings.kb_max_age + 2 * settings.max_skew,
-    ))  # fmt: skip
-    wallet_limit = SlidingWindowLimiter(kv, "verifier-wallet", settings.wallet_rate_limit_per_minute,
-                                        clock=lambda: float(clock.now()))  # fmt: skip
+    app.include_router(
+        rp_router(
+            config=config,
+            store=tx_store,
+            service=service,
+            pipeline=pipeline,
+            auth=oauth.require(SCOPE),
+            rate_limit=_rate_limiter(settings, tx_store, clock),
+            default_prefix=settings.client_id_prefix,
+            development=settings.development,
+            allow_unbound=settings.allow_unbound_presentations,
+            offline_nonce_ttl=settings.kb_max_age + 2 * settings.max_skew,
+        )
+    )
+    wallet_limit = SlidingWindowLimiter(
+        kv, "verifier-wallet", settings.wallet_rate_limit_per_minute, clock=lambda: float(clock.now())
+    )
     app.include_router(wallet_router(service, tx_store, handler), dependencies=[Depends(wallet_limit.dependency())])
     _ops_routes(app, tx_store, source, keys, metrics)
-    add_landing(app, service="Lintas cross-border verifier", summary="OpenID4VP 1.0 verifier for relying parties.",
-                links={"/v1/presentations": "relying-party API (OAuth)", "/healthz": "health", "/readyz": "readiness",
-                       "/metrics": "Prometheus metrics"})  # fmt: skip
+    add_landing(
+        app,
+        service="Lintas cross-border verifier",
+        summary="OpenID4VP 1.0 verifier for relying parties.",
+        links={
+            "/v1/presentations": "relying-party API (OAuth)",
+            "/healthz": "health",
+            "/readyz": "readiness",
+            "/metrics": "Prometheus metrics",
+        },
+    )
     secure_app(app, development=settings.development)  # outermost: security headers on every answer (lintas.server)
     announce("Lintas verifier", settings.development, settings.conveniences())
     return app
@@ -238,12 +287,11 @@ class _RateLimited(Exception):
         self.wait = wait
 
 
-def _rate_limiter(
-    settings: VerifierSettings, store: TransactionStore, clock: Clock
-) -> Callable[[RelyingParty], None]:
+def _rate_limiter(settings: VerifierSettings, store: TransactionStore, clock: Clock) -> Callable[[RelyingParty], None]:
     """Per relying party, a sliding window in the shared store so that replicas agree (lintas.ratelimit)."""
-    limiter = SlidingWindowLimiter(store.kv, "verifier-rp", settings.rate_limit_per_minute,
-                                   clock=lambda: float(clock.now()))  # fmt: skip
+    limiter = SlidingWindowLimiter(
+        store.kv, "verifier-rp", settings.rate_limit_per_minute, clock=lambda: float(clock.now())
+    )
 
     def check(rp: RelyingParty) -> None:
         wait = limiter.take(rp.client_id, rp.rate_limit_per_minute or settings.rate_limit_per_minute)
@@ -259,8 +307,11 @@ def _oauth_server(
     """Client credentials for the relying parties; the server keeps only the secrets' SHA-256."""
     return ClientCredentialsServer(
         clients=[OAuthClient(cid, hash_secret(s), frozenset({SCOPE})) for cid, s in secrets.items()],
-        signer=keys.oauth_signer, issuer=settings.base_url, clock=clock, token_ttl=settings.token_ttl,
-    )  # fmt: skip
+        signer=keys.oauth_signer,
+        issuer=settings.base_url,
+        clock=clock,
+        token_ttl=settings.token_ttl,
+    )
 
 
 def _ops_routes(

@@ -90,6 +90,8 @@ def check_asean_credentials(credentials: Sequence[_View]) -> None:
         raise AseanDataError(Reason.MANDATE_MISMATCH, "a mandate is accepted with exactly one PID and one business")
     mandate = mandates[0]
     check_mandate_binding(
-        pids[0].claims, mandate.claims, mandate_issuer_country=mandate.country,
+        pids[0].claims,
+        mandate.claims,
+        mandate_issuer_country=mandate.country,
         business=businesses[0].claims if businesses else None,
-    )  # fmt: skip
+    )

@@ -41,8 +41,10 @@ def run_service(args: argparse.Namespace) -> int:
     public_url = args.public_url or f"http://localhost:{args.port}"
     development = args.development or args.public_url is None
     if development:
-        print("lintas verifier: development mode (loopback http URL, unsigned redirect_uri requests allowed)",
-              file=sys.stderr)  # fmt: skip
+        print(
+            "lintas verifier: development mode (loopback http URL, unsigned redirect_uri requests allowed)",
+            file=sys.stderr,
+        )
     try:
         settings = _settings(args, public_url=public_url, development=development)
     except ValidationError as exc:
@@ -79,8 +81,9 @@ def run_verify(args: argparse.Namespace) -> int:
         # Offline: no public URL is served; status lists over http only on loopback with --development.
         # Development mode serves loopback only (lintas.devmode), so the offline placeholder is loopback there.
         placeholder = "http://localhost" if args.development else "https://verifier.invalid"
-        settings = _settings(args, public_url=getattr(args, "public_url", None) or placeholder,
-                             development=args.development)  # fmt: skip
+        settings = _settings(
+            args, public_url=getattr(args, "public_url", None) or placeholder, development=args.development
+        )
         config = load_config(settings.config_file, allow_unbound=settings.allow_unbound_presentations)
         policy = config.policies[args.policy]
         text = Path(args.file).read_text(encoding="utf-8")
@@ -108,8 +111,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", dest="config_file", type=Path, help="relying parties and policies (JSON)")
     parser.add_argument("--registry-url", help="trust registry base URL")
     parser.add_argument("--registry-pin", dest="registry_pin_sha256", help="SHA-256 (hex) of the registry cert")
-    parser.add_argument("--development", action="store_true",
-                        help="http on loopback (status lists, public URL), unsigned redirect_uri requests")
+    parser.add_argument(
+        "--development",
+        action="store_true",
+        help="http on loopback (status lists, public URL), unsigned redirect_uri requests",
+    )
 
 
 def register(subparsers: Any) -> None:
@@ -118,8 +124,9 @@ def register(subparsers: Any) -> None:
     service.add_argument("--host", default="127.0.0.1")
     service.add_argument("--port", type=int, default=8400)
     service.add_argument("--redis-url", help="Redis URL (default: the embedded store in --data)")
-    service.add_argument("--public-url", help="public base URL (default http://localhost:PORT, which implies "
-                         "--development)")
+    service.add_argument(
+        "--public-url", help="public base URL (default http://localhost:PORT, which implies --development)"
+    )
     _common(service)
     service.set_defaults(handler=run_service)
 

@@ -50,9 +50,7 @@ class ChainCache:
         self._entries[key] = (value, *window)
 
 
-def chain_key_for(
-    snapshot: TrustSnapshot, iss: str, x5c: Any, now: int, cache: ChainCache | None = None
-) -> PublicKey:
+def chain_key_for(snapshot: TrustSnapshot, iss: str, x5c: Any, now: int, cache: ChainCache | None = None) -> PublicKey:
     """Validate ``x5c`` to the national anchors of ``iss``'s country; return the leaf key of ``iss``."""
     entry = snapshot.issuer(iss)
     if entry is None:

@@ -72,20 +72,33 @@ def ensure_verifier_keys(data_dir: Path, *, dns_name: str, public_url: str, now:
             ca_cert = certificate_from_pem(ca_path.read_bytes())
         else:
             ca_cert = create_root_ca(
-                ca_key, common_name="Lintas Relying Party CA (demo)", country="ID",
-                organization="Lintas ASEAN Identity Trust Scheme", not_before=start, not_after=end,
-            )  # fmt: skip
+                ca_key,
+                common_name="Lintas Relying Party CA (demo)",
+                country="ID",
+                organization="Lintas ASEAN Identity Trust Scheme",
+                not_before=start,
+                not_after=end,
+            )
             _write(ca_path, certificate_to_pem(ca_cert))
         access = create_issuer_certificate(
-            ca_key, ca_cert, request_signer.private_key.public_key(),
-            common_name=f"Lintas verifier {dns_name}", country="ID", organization="Lintas demo verifier",
-            not_before=start, not_after=end, san_dns=[dns_name], san_uris=[public_url],
-        )  # fmt: skip
+            ca_key,
+            ca_cert,
+            request_signer.private_key.public_key(),
+            common_name=f"Lintas verifier {dns_name}",
+            country="ID",
+            organization="Lintas demo verifier",
+            not_before=start,
+            not_after=end,
+            san_dns=[dns_name],
+            san_uris=[public_url],
+        )
         _write(cert_path, certificate_to_pem(access))
     return VerifierKeys(
-        request_signer, oauth_signer, certificate_from_pem(cert_path.read_bytes()),
+        request_signer,
+        oauth_signer,
+        certificate_from_pem(cert_path.read_bytes()),
         certificate_from_pem(ca_path.read_bytes()),
-    )  # fmt: skip
+    )
 
 
 def _names_match(cert: x509.Certificate, dns_name: str) -> bool:

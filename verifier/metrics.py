@@ -29,13 +29,17 @@ class VerifierMetrics:
             "lintas_verifier_http_request_seconds", "HTTP request latency", ["route"], registry=self.registry
         )
         self.verifications = Counter(
-            "lintas_verifier_verifications", "Presentation verifications", ["outcome", "check", "reason"],
+            "lintas_verifier_verifications",
+            "Presentation verifications",
+            ["outcome", "check", "reason"],
             registry=self.registry,
-        )  # fmt: skip
+        )
         self.pipeline = Histogram(
-            "lintas_verifier_pipeline_seconds", "Validation pipeline latency", registry=self.registry,
+            "lintas_verifier_pipeline_seconds",
+            "Validation pipeline latency",
+            registry=self.registry,
             buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
-        )  # fmt: skip
+        )
 
     def outcome(self, outcome: str, check: str = "", reason: str = "") -> None:
         """Count one verification result."""

@@ -174,8 +174,10 @@ class Pipeline:
             check_presentation(expect.query, presented)
         except IdcoreError as exc:
             raise Rejection(Check.DCQL, exc.reason, exc.detail) from None
-        views = [VerifiedCredentialView(c.query_id, c.vct, c.issuer, c.country, c.assurance_level, c.iat, c.claims)
-                 for c in checked]  # fmt: skip
+        views = [
+            VerifiedCredentialView(c.query_id, c.vct, c.issuer, c.country, c.assurance_level, c.iat, c.claims)
+            for c in checked
+        ]
         try:
             check_policy(expect.policy, views, self._clock.now())
         except IdcoreError as exc:
@@ -223,15 +225,23 @@ class Pipeline:
             def after_processing(processed: ProcessedPayload) -> None:
                 self._after_processing(run, processed, snapshot, resolver, now, expect, deadline)
 
-            verified = verify_sd_jwt(presentation, resolve, options, after_issuer_check=after_signature,
-                                     after_processing=after_processing)  # fmt: skip
+            verified = verify_sd_jwt(
+                presentation, resolve, options, after_issuer_check=after_signature, after_processing=after_processing
+            )
         except IdcoreError as exc:
             raise Rejection(run.stage, exc.reason, exc.detail) from None
         claims = {k: v for k, v in verified.payload.items() if k not in _INTERNAL}
         return CheckedCredential(
-            query_id, run.vct, run.iss, run.issuer_name, run.country, run.level, run.iat, claims,
+            query_id,
+            run.vct,
+            run.iss,
+            run.issuer_name,
+            run.country,
+            run.level,
+            run.iat,
+            claims,
             verified.kb_payload is not None,
-        )  # fmt: skip
+        )
 
     def _after_processing(
         self,
@@ -263,8 +273,9 @@ class Pipeline:
             if not status_uri_allowed(reference.uri, run.iss, allow_loopback=self._loopback):
                 raise StatusListError(Reason.STATUS_INVALID, "status list uri is not on the issuer's origin")
             assert resolver.key is not None  # noqa: S101 - set by the signature step that precedes us
-            self._status.check(reference, snapshot, run.iss, resolver.key, max_age=expect.policy.status_max_age,
-                               deadline=deadline)  # fmt: skip
+            self._status.check(
+                reference, snapshot, run.iss, resolver.key, max_age=expect.policy.status_max_age, deadline=deadline
+            )
         run.stage = Check.VALIDITY
         check_time_claims(processed.claims, now, self._max_skew)
         run.stage = Check.HOLDER_BINDING

@@ -119,9 +119,7 @@ class VerifierConfig:
         Every credential query must name credential types and claim paths that one of its
         registered policies names for that type; a query without claims (everything) is refused.
         """
-        registered = {
-            (vct, tuple(path)) for name in rp.policies for vct, path in _asked(self.policies[name].dcql)
-        }
+        registered = {(vct, tuple(path)) for name in rp.policies for vct, path in _asked(self.policies[name].dcql)}
         for vct, path in _asked(policy.dcql, strict=True):
             if (vct, tuple(path)) not in registered:
                 claim = "/".join(map(str, path))
@@ -176,8 +174,11 @@ def _countries(raw: Any) -> frozenset[str]:
     if raw is None:
         return ASEAN_COUNTRIES
     # Strings first: issuperset() hashes the items, and a request body may hold lists or objects there.
-    if not isinstance(raw, list) or not raw or not all(isinstance(c, str) for c in raw) or not (
-        ASEAN_COUNTRIES.issuperset(raw)
+    if (
+        not isinstance(raw, list)
+        or not raw
+        or not all(isinstance(c, str) for c in raw)
+        or not (ASEAN_COUNTRIES.issuperset(raw))
     ):
         raise ConfigError("accepted_countries must be a non-empty list of ASEAN country codes")
     return frozenset(raw)
@@ -217,10 +218,17 @@ def _parse_policy(name: str, raw: Any, *, allow_unbound: bool = True) -> Policy:
     if not isinstance(require_true, list) or not all(isinstance(c, str) and c for c in require_true):
         raise ConfigError(f"policy {name!r}: require_true must list claim names")
     return Policy(
-        name, purpose, json.loads(json.dumps(dcql)), query, _countries(raw.get("accepted_countries")),
+        name,
+        purpose,
+        json.loads(json.dumps(dcql)),
+        query,
+        _countries(raw.get("accepted_countries")),
         _optional_int(raw.get("max_credential_age"), "max_credential_age", _MAX_AGE_LIMIT),
-        binding, level, tuple(require_true), _status_max_age(raw.get("status_max_age")),
-    )  # fmt: skip
+        binding,
+        level,
+        tuple(require_true),
+        _status_max_age(raw.get("status_max_age")),
+    )
 
 
 def _status_max_age(raw: Any) -> int | None:
@@ -254,11 +262,16 @@ def _parse_rp(client_id: str, raw: Any, policies: Mapping[str, Policy]) -> Relyi
         if raw.get(key) is not None and not str(raw[key]).startswith(("https://", "http://")):
             raise ConfigError(f"relying party {client_id!r}: {key} must be an http(s) URL")
     return RelyingParty(
-        client_id, str(raw.get("name", client_id)), str(country), tuple(names),
-        raw.get("redirect_uri"), raw.get("webhook_url"), _flag(raw, "allow_custom_queries", client_id),
+        client_id,
+        str(raw.get("name", client_id)),
+        str(country),
+        tuple(names),
+        raw.get("redirect_uri"),
+        raw.get("webhook_url"),
+        _flag(raw, "allow_custom_queries", client_id),
         _optional_int(raw.get("rate_limit_per_minute"), "rate_limit_per_minute", 1_000_000),
         _audiences(raw.get("audiences", []), client_id),
-    )  # fmt: skip
+    )
 
 
 def _flag(raw: Mapping[str, Any], key: str, client_id: str) -> bool:

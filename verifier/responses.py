@@ -137,8 +137,10 @@ class ResponseHandler:
             record["wallet_error"] = rejection.detail
         self.store.note_rejection(tx["id"], record)
         self.on_outcome("rejected", rejection.check.value, rejection.reason.value)
-        log.info("unauthenticated response refused; transaction stays open",
-                 extra={"transaction_id": tx["id"], "check": record["check"], "reason": record["reason"]})  # fmt: skip
+        log.info(
+            "unauthenticated response refused; transaction stays open",
+            extra={"transaction_id": tx["id"], "check": record["check"], "reason": record["reason"]},
+        )
         if rejection.reason is Reason.WALLET_ERROR:
             # Section 8.2: the Response URI MAY send the user back with a redirect_uri for error responses too.
             return WalletAnswer(200, self._redirect(tx) if flow == FLOW_SAME else {})

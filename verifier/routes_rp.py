@@ -72,8 +72,13 @@ def _status_view(
     status = record.get("status", "pending")
     if status not in TERMINAL and now >= tx["expires"]:
         status = "expired"
-    view: dict[str, Any] = {"transaction_id": tx["id"], "status": status, "policy": tx["policy"]["name"],
-                            "created_at": tx["created"], "expires_at": tx["expires"]}  # fmt: skip
+    view: dict[str, Any] = {
+        "transaction_id": tx["id"],
+        "status": status,
+        "policy": tx["policy"]["name"],
+        "created_at": tx["created"],
+        "expires_at": tx["expires"],
+    }
     if status not in TERMINAL:
         last = store.last_rejection(tx["id"])
         if last is not None:  # a response that proved nothing; the transaction is still open
@@ -114,7 +119,7 @@ def rp_router(
     """Routes under ``/v1``."""
     router = APIRouter(prefix="/v1", tags=["relying party"])
 
-    def party(claims: TokenClaims = Depends(auth)) -> RelyingParty:  # noqa: B008 - FastAPI idiom
+    def party(claims: TokenClaims = Depends(auth)) -> RelyingParty:
         rp = config.relying_parties.get(claims.client_id)
         if rp is None:
             raise ConfigError("unknown relying party")
@@ -126,7 +131,7 @@ def rp_router(
         return tx if tx is not None and tx.get("rp") == rp.client_id else None
 
     @router.post("/presentations", status_code=201, summary="Create a presentation request")
-    async def create(request: Request, rp: RelyingParty = Depends(party)) -> Any:  # noqa: B008
+    async def create(request: Request, rp: RelyingParty = Depends(party)) -> Any:
         body = await _json_body(request)
         policy = _choose_policy(config, rp, body, allow_unbound=allow_unbound)
         mode = body.get("response_mode", "direct_post.jwt")
@@ -146,7 +151,10 @@ def rp_router(
 
     @router.get("/presentations/{tid}", summary="Status and, once verified, the disclosed claims")
     async def status(
-        tid: str, rp: RelyingParty = Depends(party), response_code: str | None = None, wait: int = 0  # noqa: B008
+        tid: str,
+        rp: RelyingParty = Depends(party),
+        response_code: str | None = None,
+        wait: int = 0,
     ) -> Any:
         wait = max(0, min(wait, 25))
         loop = asyncio.get_running_loop()
@@ -161,7 +169,7 @@ def rp_router(
             await asyncio.sleep(0.2)
 
     @router.get("/presentations/{tid}/events", summary="Server-sent events of status changes")
-    async def events(tid: str, rp: RelyingParty = Depends(party)) -> Any:  # noqa: B008
+    async def events(tid: str, rp: RelyingParty = Depends(party)) -> Any:
         if await run_in_threadpool(own, rp, tid) is None:
             return problem(404, "Not Found", "no such transaction")
 
@@ -182,7 +190,7 @@ def rp_router(
         return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
     @router.get("/presentations/{tid}/qr.{kind}", summary="QR code of the cross-device request link")
-    def qr(tid: str, kind: str, rp: RelyingParty = Depends(party)) -> Response:  # noqa: B008
+    def qr(tid: str, kind: str, rp: RelyingParty = Depends(party)) -> Response:
         tx = own(rp, tid)  # the link in it answers the transaction: its owner's only
         if tx is None or kind not in ("svg", "png"):
             return problem(404, "Not Found", "no such QR code")
@@ -192,7 +200,7 @@ def rp_router(
         return Response(qr_png(link), media_type="image/png")
 
     @router.post("/verify", summary="Offline verification of a presentation with a named policy")
-    async def verify(request: Request, rp: RelyingParty = Depends(party)) -> Any:  # noqa: B008
+    async def verify(request: Request, rp: RelyingParty = Depends(party)) -> Any:
         body = await _json_body(request)
         policy = _choose_policy(config, rp, {"policy": body.get("policy")})
         vp_token = body.get("vp_token")
@@ -210,8 +218,9 @@ def rp_router(
         if aud not in rp.own_audiences:
             raise ConfigError("aud must be one of this relying party's audiences")
         # Each nonce once per relying party, for as long as a Key Binding JWT carrying it is fresh.
-        if nonce is not None and not await run_in_threadpool(store.use_offline_nonce, rp.client_id, nonce,
-                                                              offline_nonce_ttl):  # fmt: skip
+        if nonce is not None and not await run_in_threadpool(
+            store.use_offline_nonce, rp.client_id, nonce, offline_nonce_ttl
+        ):
             raise ConfigError("this nonce was used already")
         expect = Expectation(policy.query, policy, nonce, aud)
         try:

@@ -117,8 +117,10 @@ class VerifierSettings(BaseSettings):
         if self.client_id_prefix not in ("x509_hash", "x509_san_dns", "redirect_uri"):
             raise ValueError("client_id_prefix must be x509_hash, x509_san_dns or redirect_uri")
         if self.client_id_prefix == "redirect_uri" and not self.development:
-            raise ValueError("unsigned redirect_uri requests are for development only: set LINTAS_VERIFIER_"
-                             "CLIENT_ID_PREFIX to x509_hash or x509_san_dns, or LINTAS_MODE=development")
+            raise ValueError(
+                "unsigned redirect_uri requests are for development only: set LINTAS_VERIFIER_"
+                "CLIENT_ID_PREFIX to x509_hash or x509_san_dns, or LINTAS_MODE=development"
+            )
         if (self.registry_url is None) != (self.registry_pin_sha256 is None):
             raise ValueError("registry_url and registry_pin_sha256 go together")
         self._check_mode()
@@ -136,11 +138,15 @@ class VerifierSettings(BaseSettings):
     def conveniences(self) -> list[Convenience]:
         """The demo conveniences of the verifier and whether each is on."""
         return [
-            Convenience("unsigned redirect_uri requests", "LINTAS_VERIFIER_CLIENT_ID_PREFIX",
-                        self.client_id_prefix == "redirect_uri"),
+            Convenience(
+                "unsigned redirect_uri requests",
+                "LINTAS_VERIFIER_CLIENT_ID_PREFIX",
+                self.client_id_prefix == "redirect_uri",
+            ),
             Convenience("public /docs and /openapi.json", "LINTAS_VERIFIER_API_DOCS", bool(self.api_docs)),
-            Convenience("self-generated certificates", "LINTAS_VERIFIER_GENERATE_CERTIFICATES",
-                        bool(self.generate_certificates)),
+            Convenience(
+                "self-generated certificates", "LINTAS_VERIFIER_GENERATE_CERTIFICATES", bool(self.generate_certificates)
+            ),
         ]
 
     def require_certificates(self) -> None:
@@ -149,8 +155,10 @@ class VerifierSettings(BaseSettings):
             return
         missing = [n for n in ("access-cert.pem", "rp-ca.pem") if not (self.data_dir / n).is_file()]
         if missing:
-            raise ValueError(f"no {' or '.join(missing)} in {self.data_dir}: provision them (a self-generated "
-                             "PKI, LINTAS_VERIFIER_GENERATE_CERTIFICATES, is for development only)")
+            raise ValueError(
+                f"no {' or '.join(missing)} in {self.data_dir}: provision them (a self-generated "
+                "PKI, LINTAS_VERIFIER_GENERATE_CERTIFICATES, is for development only)"
+            )
 
     @property
     def base_url(self) -> str:

@@ -67,6 +67,8 @@ def status_uri_allowed(uri: str, issuer_id: str, *, allow_loopback: bool) -> boo
     if allow_loopback and target[1] in _LOOPBACK and target[0] in ("http", "https"):
         return True
     return own is not None and target[0] == "https" and target == own
+
+
 _MAX_CACHE = 4096
 
 
@@ -84,8 +86,9 @@ class HttpStatusFetcher:
     def __call__(self, url: str, timeout: float) -> bytes:
         """Fetch a status list token within ``timeout`` seconds; raise ``status_unavailable`` on any failure."""
         try:
-            with self._client.stream("GET", url, headers={"Accept": "application/statuslist+jwt"},
-                                     timeout=timeout, follow_redirects=False) as response:  # fmt: skip
+            with self._client.stream(
+                "GET", url, headers={"Accept": "application/statuslist+jwt"}, timeout=timeout, follow_redirects=False
+            ) as response:
                 if response.status_code != 200:
                     raise StatusListError(Reason.STATUS_UNAVAILABLE, f"status list answered {response.status_code}")
                 body = bytearray()
@@ -150,9 +153,13 @@ class StatusChecker:
         except Exception as exc:  # the port failed in a way we did not foresee: fail closed
             raise _unavailable(exc) from None
         verified = verify_status_list_token(
-            token, self._key_resolver(snapshot, iss, issuer_key), algorithms=("ES256",),
-            expected_sub=uri, clock=self._clock, max_skew=self._max_skew,
-        )  # fmt: skip
+            token,
+            self._key_resolver(snapshot, iss, issuer_key),
+            algorithms=("ES256",),
+            expected_sub=uri,
+            clock=self._clock,
+            max_skew=self._max_skew,
+        )
         return verified
 
     def verified_list(

@@ -92,11 +92,17 @@ class TransactionService:
             tid, nonce = self._token(), self._token()
             requests = {FLOW_CROSS: self._token(), FLOW_SAME: self._token()}
             tx: dict[str, Any] = {
-                "id": tid, "rp": rp.client_id, "rp_name": rp.name, "policy": policy.to_json(), "nonce": nonce,
+                "id": tid,
+                "rp": rp.client_id,
+                "rp_name": rp.name,
+                "policy": policy.to_json(),
+                "nonce": nonce,
                 "created": now,
-                "expires": now + self.settings.transaction_ttl, "response_mode": response_mode,
-                "client_id": client_id.value, "requests": requests,
-            }  # fmt: skip
+                "expires": now + self.settings.transaction_ttl,
+                "response_mode": response_mode,
+                "client_id": client_id.value,
+                "requests": requests,
+            }
             kid, enc_key = None, None
             if response_mode == "direct_post.jwt":
                 kid, enc_key = self._token(8), private_jwk(self._ephemeral_key())
@@ -143,13 +149,18 @@ class TransactionService:
             enc_jwk = {**tx["enc_jwk"], "kid": tx["enc_kid"]}
         extra = {"purpose": tx["policy"]["purpose"]} if tx["policy"].get("purpose") else None
         return build_request_claims(
-            client_id=ClientId.parse(tx["client_id"]), response_uri=self.response_uri,
-            response_mode=tx["response_mode"], nonce=tx["nonce"], state=rid,
+            client_id=ClientId.parse(tx["client_id"]),
+            response_uri=self.response_uri,
+            response_mode=tx["response_mode"],
+            nonce=tx["nonce"],
+            state=rid,
             dcql_query=tx["policy"]["dcql_query"],
             client_metadata=build_client_metadata(enc_jwk, client_name=tx.get("rp_name")),
-            iat=self.clock.now(), lifetime=self.settings.request_object_lifetime, wallet_nonce=wallet_nonce,
+            iat=self.clock.now(),
+            lifetime=self.settings.request_object_lifetime,
+            wallet_nonce=wallet_nonce,
             extra=extra,
-        )  # fmt: skip
+        )
 
     def request_object(self, tx: dict[str, Any], rid: str, wallet_nonce: str | None) -> str:
         """Sign the Request Object for ``rid`` (a fresh one per fetch, carrying ``wallet_nonce``)."""

@@ -210,9 +210,13 @@ def create_app(settings: WalletSettings) -> FastAPI:
         if verifier is not None:
             verifier.close()
 
-    app = FastAPI(title="Lintas wallet demo", version=__version__, lifespan=lifespan,
-                  description="Browser wallet (OpenID4VCI 1.0, OpenID4VP 1.0, SD-JWT VC) and relying-party demo.",
-                  **api_docs(bool(settings.api_docs)))  # fmt: skip
+    app = FastAPI(
+        title="Lintas wallet demo",
+        version=__version__,
+        lifespan=lifespan,
+        description="Browser wallet (OpenID4VCI 1.0, OpenID4VP 1.0, SD-JWT VC) and relying-party demo.",
+        **api_docs(bool(settings.api_docs)),
+    )
     install_error_handlers(app)
     _page_routes(app)
     _api_routes(app, settings, desk)

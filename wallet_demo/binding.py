@@ -47,10 +47,14 @@ class TransactionBinding:
     def bind(self, response: Response, slug: str, tid: str) -> None:
         """Hand the initiating browser the transaction's secret."""
         response.set_cookie(
-            self.cookie_name(tid), self._secret(slug, tid), max_age=self.max_age,
-            path=f"/rp/api/{quote(slug, safe='')}/transactions/{quote(tid, safe='')}", secure=self.secure,
-            httponly=True, samesite="strict",
-        )  # fmt: skip
+            self.cookie_name(tid),
+            self._secret(slug, tid),
+            max_age=self.max_age,
+            path=f"/rp/api/{quote(slug, safe='')}/transactions/{quote(tid, safe='')}",
+            secure=self.secure,
+            httponly=True,
+            samesite="strict",
+        )
 
     def owns(self, request: Request, slug: str, tid: str) -> bool:
         """Whether ``request`` carries the secret of ``tid`` (constant-time comparison)."""

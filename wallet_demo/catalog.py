@@ -34,8 +34,14 @@ class Persona:
 
     def to_json(self) -> dict[str, Any]:
         """The browser's view."""
-        return {"id": self.id, "kind": self.kind, "country": self.country, "name": self.name,
-                "representative": self.representative, "configuration_id": self.configuration_id}  # fmt: skip
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "country": self.country,
+            "name": self.name,
+            "representative": self.representative,
+            "configuration_id": self.configuration_id,
+        }
 
 
 def _representative(claims: dict[str, Any]) -> str | None:
@@ -48,18 +54,34 @@ def _representative(claims: dict[str, Any]) -> str | None:
 def load_personas(path: Path) -> list[Persona]:
     """Every seeded person, business and mandate, featured ones first."""
     doc = json.loads(path.read_text(encoding="utf-8"))
-    personas = [
-        Persona(p["id"], "citizen", p["country"], p["display_name"], None, PID_CONFIGURATION)
-        for p in doc.get("persons", [])
-    ] + [
-        Persona(b["id"], "business", b["country"], b["display_name"], _representative(b.get("claims", {})),
-                BUSINESS_CONFIGURATION)
-        for b in doc.get("businesses", [])
-    ] + [
-        Persona(m["id"], "mandate", m["country"], m["display_name"], m["claims"].get("person_full_name"),
-                MANDATE_CONFIGURATION)
-        for m in doc.get("mandates", [])
-    ]  # fmt: skip
+    personas = (
+        [
+            Persona(p["id"], "citizen", p["country"], p["display_name"], None, PID_CONFIGURATION)
+            for p in doc.get("persons", [])
+        ]
+        + [
+            Persona(
+                b["id"],
+                "business",
+                b["country"],
+                b["display_name"],
+                _representative(b.get("claims", {})),
+                BUSINESS_CONFIGURATION,
+            )
+            for b in doc.get("businesses", [])
+        ]
+        + [
+            Persona(
+                m["id"],
+                "mandate",
+                m["country"],
+                m["display_name"],
+                m["claims"].get("person_full_name"),
+                MANDATE_CONFIGURATION,
+            )
+            for m in doc.get("mandates", [])
+        ]
+    )
     order = {pid: i for i, pid in enumerate(FEATURED)}
     return sorted(personas, key=lambda p: order.get(p.id, len(order)))
 

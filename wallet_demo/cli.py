@@ -74,8 +74,9 @@ def run(args: argparse.Namespace) -> int:
         for name in ("verifier_url", "registry_url"):
             if getattr(args, name):
                 values[name] = getattr(args, name)
-        settings = WalletSettings(public_url=args.public_url or f"http://{args.host}:{args.port}", data_dir=data_dir,
-                                  **values)  # fmt: skip
+        settings = WalletSettings(
+            public_url=args.public_url or f"http://{args.host}:{args.port}", data_dir=data_dir, **values
+        )
         serve(create_app(settings), host=args.host, port=args.port)
     except ValueError as exc:
         print(f"lintas wallet: {exc}")
@@ -86,9 +87,10 @@ def run(args: argparse.Namespace) -> int:
 def register(subparsers: Any) -> None:
     """Add ``lintas wallet``."""
     parser = subparsers.add_parser(
-        "wallet", help="run the browser wallet and the relying-party demo",
+        "wallet",
+        help="run the browser wallet and the relying-party demo",
         description="Serve the browser wallet (no build step) and the relying-party demo pages.",
-    )  # fmt: skip
+    )
     parser.add_argument("--host", default="127.0.0.1", help="listen address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8500, help="listen port (default 8500)")
     parser.add_argument("--data", default="data", help="the demo data directory shared with the other services")

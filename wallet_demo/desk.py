@@ -56,10 +56,20 @@ class IssuanceDesk:
         base = self.issuers.get(persona.country)
         if base is None:
             raise RelyingPartyError(f"no issuer is running for {persona.country} in this demo")
-        token = self._post(f"{base}/oauth/token", data={"grant_type": "client_credentials"},
-                           auth=("operator", self._secret(persona.country)))["access_token"]  # fmt: skip
-        body = {"subject_id": persona.id, "credential_configuration_id": persona.configuration_id,
-                "grants": [grant], "tx_code": grant == "pre-authorized_code"}  # fmt: skip
+        token = self._post(
+            f"{base}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=("operator", self._secret(persona.country)),
+        )["access_token"]
+        body = {
+            "subject_id": persona.id,
+            "credential_configuration_id": persona.configuration_id,
+            "grants": [grant],
+            "tx_code": grant == "pre-authorized_code",
+        }
         created = self._post(f"{base}/v1/offers", json=body, headers={"Authorization": f"Bearer {token}"})
-        return {"offer_link": created["offer_link_by_reference"], "tx_code": created.get("tx_code"),
-                "credential_issuer": created.get("credential_issuer")}  # fmt: skip
+        return {
+            "offer_link": created["offer_link_by_reference"],
+            "tx_code": created.get("tx_code"),
+            "credential_issuer": created.get("credential_issuer"),
+        }

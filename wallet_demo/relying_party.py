@@ -35,26 +35,58 @@ class Scenario:
 
     def to_json(self) -> dict[str, str]:
         """The page's view."""
-        return {"slug": self.slug, "title": self.title, "country": self.country, "intro": self.intro,
-                "policy": self.policy, "response_mode": self.response_mode}  # fmt: skip
+        return {
+            "slug": self.slug,
+            "title": self.title,
+            "country": self.country,
+            "intro": self.intro,
+            "policy": self.policy,
+            "response_mode": self.response_mode,
+        }
 
 
 SCENARIOS: dict[str, Scenario] = {
     s.slug: s
     for s in (
-        Scenario("my-bank", "my-bank", "pid-onboarding", "direct_post", "Bank Rakyat Contoh: open an account",
-                 "MY", "A Malaysian bank onboards a customer from another ASEAN member state with their "
-                 "national person-ID credential: name, date of birth, nationality and proof of age."),
-        Scenario("th-procurement", "th-procurement", "business-registration", "direct_post.jwt",
-                 "Thai Government e-Procurement: register a foreign supplier", "TH",
-                 "A Thai procurement portal registers a supplier from another member state with its "
-                 "business registration credential."),
-        Scenario("th-supplier-mandate", "th-procurement", "supplier-mandate", "direct_post.jwt",
-                 "Thai Government e-Procurement: sign in for a supplier", "TH",
-                 "The director of a company from another member state signs in with their person ID and "
-                 "their mandate to act for the company; the portal checks that both name the same person."),
-        Scenario("age-check", "age-check", "age-check", "direct_post.jwt", "Cross-border age check", "SG",
-                 "A service checks that the visitor is 18 or older, and learns nothing else."),
+        Scenario(
+            "my-bank",
+            "my-bank",
+            "pid-onboarding",
+            "direct_post",
+            "Bank Rakyat Contoh: open an account",
+            "MY",
+            "A Malaysian bank onboards a customer from another ASEAN member state with their "
+            "national person-ID credential: name, date of birth, nationality and proof of age.",
+        ),
+        Scenario(
+            "th-procurement",
+            "th-procurement",
+            "business-registration",
+            "direct_post.jwt",
+            "Thai Government e-Procurement: register a foreign supplier",
+            "TH",
+            "A Thai procurement portal registers a supplier from another member state with its "
+            "business registration credential.",
+        ),
+        Scenario(
+            "th-supplier-mandate",
+            "th-procurement",
+            "supplier-mandate",
+            "direct_post.jwt",
+            "Thai Government e-Procurement: sign in for a supplier",
+            "TH",
+            "The director of a company from another member state signs in with their person ID and "
+            "their mandate to act for the company; the portal checks that both name the same person.",
+        ),
+        Scenario(
+            "age-check",
+            "age-check",
+            "age-check",
+            "direct_post.jwt",
+            "Cross-border age check",
+            "SG",
+            "A service checks that the visitor is 18 or older, and learns nothing else.",
+        ),
     )
 }
 
@@ -93,8 +125,9 @@ class VerifierClient:
             cached = self._tokens.get(client_id)
             if cached and cached[1] > time.monotonic():
                 return cached[0]
-        answer = self._call("POST", "/oauth/token", data={"grant_type": "client_credentials"},
-                            auth=(client_id, self._secret(client_id)))  # fmt: skip
+        answer = self._call(
+            "POST", "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, self._secret(client_id))
+        )
         token = str(answer["access_token"])
         lifetime = float(answer.get("expires_in", 60))
         with self._lock:
@@ -129,8 +162,7 @@ class VerifierClient:
         if response_code:
             params["response_code"] = response_code
         headers = {"Authorization": f"Bearer {self._token(scenario.client_id)}"}
-        return self._call("GET", f"/v1/presentations/{tid}", params=params, headers=headers,
-                          timeout=wait + 10)  # fmt: skip
+        return self._call("GET", f"/v1/presentations/{tid}", params=params, headers=headers, timeout=wait + 10)
 
     def qr_svg(self, scenario: Scenario, tid: str) -> bytes:
         """The QR code (SVG) of the transaction's cross-device request link, fetched as the relying party."""

@@ -80,10 +80,11 @@ class WalletSettings(BaseSettings):
     @model_validator(mode="after")
     def _check(self) -> Self:
         urls: list[tuple[str, str | None]] = [
-            ("LINTAS_WALLET_PUBLIC_URL", self.public_url), ("LINTAS_WALLET_VERIFIER_URL", self.verifier_url),
+            ("LINTAS_WALLET_PUBLIC_URL", self.public_url),
+            ("LINTAS_WALLET_VERIFIER_URL", self.verifier_url),
             ("LINTAS_WALLET_REGISTRY_URL", self.registry_url),
             *(("LINTAS_WALLET_ISSUERS", url) for url in self.issuers.values()),
-        ]  # fmt: skip
+        ]
         for setting, url in urls:
             if url is not None:
                 _check_url(url, setting, self.development)
@@ -124,5 +125,7 @@ def _check_url(url: str, setting: str, development: bool) -> None:
     if development:
         require_loopback_url(url, setting)
     elif parts.scheme != "https":
-        raise ValueError(f"production mode refuses plain-http URLs ({setting}={url!r}); use https "
-                         f"or {MODE_ENV}=development on loopback")
+        raise ValueError(
+            f"production mode refuses plain-http URLs ({setting}={url!r}); use https "
+            f"or {MODE_ENV}=development on loopback"
+        )

@@ -98,12 +98,23 @@ def _sg(raw: str) -> NationalId:
 #: MyKad place-of-birth codes (JPN): 01-16 and 21-59 are the states, 60-93 countries/regions
 #: abroad, 98 stateless, 99 unspecified foreign. 17-20, 69, 70, 73, 80, 81, 94-97 are unassigned.
 _MY_STATES = {
-    "Johor": (1, 21, 22, 23, 24), "Kedah": (2, 25, 26, 27), "Kelantan": (3, 28, 29), "Melaka": (4, 30),
-    "Negeri Sembilan": (5, 31, 59), "Pahang": (6, 32, 33), "Pulau Pinang": (7, 34, 35),
-    "Perak": (8, 36, 37, 38, 39), "Perlis": (9, 40), "Selangor": (10, 41, 42, 43, 44),
-    "Terengganu": (11, 45, 46), "Sabah": (12, 47, 48, 49), "Sarawak": (13, 50, 51, 52, 53),
-    "WP Kuala Lumpur": (14, 54, 55, 56, 57), "WP Labuan": (15, 58), "WP Putrajaya": (16,),
-}  # fmt: skip
+    "Johor": (1, 21, 22, 23, 24),
+    "Kedah": (2, 25, 26, 27),
+    "Kelantan": (3, 28, 29),
+    "Melaka": (4, 30),
+    "Negeri Sembilan": (5, 31, 59),
+    "Pahang": (6, 32, 33),
+    "Pulau Pinang": (7, 34, 35),
+    "Perak": (8, 36, 37, 38, 39),
+    "Perlis": (9, 40),
+    "Selangor": (10, 41, 42, 43, 44),
+    "Terengganu": (11, 45, 46),
+    "Sabah": (12, 47, 48, 49),
+    "Sarawak": (13, 50, 51, 52, 53),
+    "WP Kuala Lumpur": (14, 54, 55, 56, 57),
+    "WP Labuan": (15, 58),
+    "WP Putrajaya": (16,),
+}
 MY_BIRTH_STATE = {code: state for state, codes in _MY_STATES.items() for code in codes}
 _MY_ABROAD = frozenset([*range(60, 69), 71, 72, *range(74, 80), *range(82, 94), 98, 99])
 
@@ -171,12 +182,13 @@ def _ph(raw: str) -> NationalId:
 #: Province codes of the citizen identity number (Circular 07/2016/TT-BCA Appendix, kept by
 #: Circular 59/2021/TT-BCA): the 63 provinces as numbered before the 2025 mergers.
 _VN_PROVINCES = frozenset(
-    int(c) for c in (
+    int(c)
+    for c in (
         "001 002 004 006 008 010 011 012 014 015 017 019 020 022 024 025 026 027 030 031 033 034 035 036 037 038 "
         "040 042 044 045 046 048 049 051 052 054 056 058 060 062 064 066 067 068 070 072 074 075 077 079 080 082 "
         "083 084 086 087 089 091 092 093 094 095 096"
     ).split()
-)  # fmt: skip
+)
 
 
 def _vn(raw: str) -> NationalId:
@@ -235,12 +247,24 @@ SCHEMES: Mapping[str, IdScheme] = {
     "VN": IdScheme("VN-CCCD", "VN", "Citizen identity number (CCCD)", False, True, _vn),
     "BN": IdScheme("BN-IC", "BN", "Brunei identity card number", False, False, _bn),
     "KH": IdScheme("KH-NID", "KH", "Khmer identity card number", False, False, _kh),
-    "LA": IdScheme("LA-NID", "LA", "Lao identity card number", False, False,
-                   _generic_digits("LA-NID", "LA", "a Lao identity card number")),
+    "LA": IdScheme(
+        "LA-NID",
+        "LA",
+        "Lao identity card number",
+        False,
+        False,
+        _generic_digits("LA-NID", "LA", "a Lao identity card number"),
+    ),
     "MM": IdScheme("MM-NRC", "MM", "National Registration Card (NRC)", False, False, _mm),
-    "TL": IdScheme("TL-NID", "TL", "Timor-Leste identity card number", False, False,
-                   _generic_digits("TL-NID", "TL", "a Timor-Leste identity card number")),
-}  # fmt: skip
+    "TL": IdScheme(
+        "TL-NID",
+        "TL",
+        "Timor-Leste identity card number",
+        False,
+        False,
+        _generic_digits("TL-NID", "TL", "a Timor-Leste identity card number"),
+    ),
+}
 """Scheme of each member state; ``rule_public`` is False where only the printed structure is known."""
 
 

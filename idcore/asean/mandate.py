@@ -71,9 +71,12 @@ def check_mandate_claims(claims: Mapping[str, Any]) -> None:
     if parse_national_id(scheme.country, claims.get("person_national_id")).value != claims["person_national_id"]:  # type: ignore[arg-type]
         raise AseanDataError(Reason.INVALID_IDENTIFIER, "person_national_id must be in canonical form")
     check_business_claims(
-        {"country": claims.get("business_country"), "registration_number": claims.get("business_registration_number"),
-         **({"lei": claims["business_lei"]} if "business_lei" in claims else {})}
-    )  # fmt: skip
+        {
+            "country": claims.get("business_country"),
+            "registration_number": claims.get("business_registration_number"),
+            **({"lei": claims["business_lei"]} if "business_lei" in claims else {}),
+        }
+    )
     if claims.get("role") not in ROLES:
         raise _bad(f"role must be one of {', '.join(ROLES)}")
     scope = claims.get("scope")
@@ -122,19 +125,31 @@ def pid_mandate_query(vct_pid: str, vct_mandate: str, vct_business: str) -> dict
     """DCQL: a PID and a mandate, both required, and optionally the business registration."""
     pid_claims = ["full_name", *(p for _, p in MANDATE_PERSON_CLAIMS)]
     mandate_claims = [m for m, _ in MANDATE_PERSON_CLAIMS] + [
-        "business_legal_name", "business_country", "business_registration_number", "role", "scope",
-    ]  # fmt: skip
+        "business_legal_name",
+        "business_country",
+        "business_registration_number",
+        "role",
+        "scope",
+    ]
     business_claims = ["legal_name", "country", "registration_number", "registration_status"]
     return {
         "credentials": [
             {"id": "pid", "format": "dc+sd-jwt", "meta": {"vct_values": [vct_pid]}, "claims": _claims(pid_claims)},
-            {"id": "mandate", "format": "dc+sd-jwt", "meta": {"vct_values": [vct_mandate]},
-             "claims": _claims(mandate_claims)},
-            {"id": "business", "format": "dc+sd-jwt", "meta": {"vct_values": [vct_business]},
-             "claims": _claims(business_claims)},
+            {
+                "id": "mandate",
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": [vct_mandate]},
+                "claims": _claims(mandate_claims),
+            },
+            {
+                "id": "business",
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": [vct_business]},
+                "claims": _claims(business_claims),
+            },
         ],
         "credential_sets": [
             {"options": [["pid", "mandate"]], "required": True},
             {"options": [["business"]], "required": False},
         ],
-    }  # fmt: skip
+    }

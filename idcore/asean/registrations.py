@@ -68,9 +68,11 @@ def _sg(value: str) -> bool:
 
 
 def _my(value: str) -> bool:
-    return re.fullmatch(r"[0-9]{12}", value) is not None and 1900 <= int(value[:4]) <= 2099 and value[4:6] in {
-        "01", "02", "03", "04", "05", "06"
-    }  # fmt: skip
+    return (
+        re.fullmatch(r"[0-9]{12}", value) is not None
+        and 1900 <= int(value[:4]) <= 2099
+        and value[4:6] in {"01", "02", "03", "04", "05", "06"}
+    )
 
 
 def _th(value: str) -> bool:

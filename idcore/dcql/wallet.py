@@ -107,9 +107,7 @@ def _match_one(query: CredentialQuery, credentials: Sequence[WalletCredential]) 
 
 
 def _match_set(credential_set: CredentialSetQuery, by_id: Mapping[str, CredentialQueryMatch]) -> CredentialSetMatch:
-    met = tuple(
-        option for option in credential_set.options if all(by_id[qid].satisfiable for qid in option)
-    )
+    met = tuple(option for option in credential_set.options if all(by_id[qid].satisfiable for qid in option))
     return CredentialSetMatch(required=credential_set.required, satisfied_options=met)
 
 

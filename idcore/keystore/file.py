@@ -120,9 +120,7 @@ class FileKeyStore:
             if not stat.S_ISREG(mode):
                 raise KeyStoreError(Reason.KEY_STORE, f"key file {path.name} is not a regular file")
             if mode & 0o077:
-                raise KeyStoreError(
-                    Reason.KEY_STORE, f"key file {path.name} is accessible to group/others (want 0600)"
-                )
+                raise KeyStoreError(Reason.KEY_STORE, f"key file {path.name} is accessible to group/others (want 0600)")
             data = handle.read(_MAX_PEM_BYTES + 1)
         if len(data) > _MAX_PEM_BYTES:
             raise KeyStoreError(Reason.TOO_LARGE, f"key file {path.name} is too large")

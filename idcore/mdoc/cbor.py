@@ -90,9 +90,15 @@ def decode(data: bytes, what: str, *, max_bytes: int) -> Any:
     try:
         # read_size=1 keeps the stream position exact, so trailing bytes can be refused below.
         value = cbor2.CBORDecoder(
-            stream, tag_hook=_tag_hook, semantic_decoders=_SEMANTIC, max_depth=MAX_DEPTH,
-            allow_indefinite=False, allow_duplicate_keys=False, str_errors="strict", read_size=1,
-        ).decode()  # fmt: skip
+            stream,
+            tag_hook=_tag_hook,
+            semantic_decoders=_SEMANTIC,
+            max_depth=MAX_DEPTH,
+            allow_indefinite=False,
+            allow_duplicate_keys=False,
+            str_errors="strict",
+            read_size=1,
+        ).decode()
     except _TagRefused as exc:
         raise MdocError(Reason.MALFORMED, f"{what}: CBOR tag {exc.args[0]} is not allowed") from None
     except cbor2.CBORDecodeError as exc:

@@ -61,9 +61,13 @@ class Sign1:
     __slots__ = ("payload", "protected", "protected_bytes", "signature", "unprotected")
 
     def __init__(
-        self, protected_bytes: bytes, protected: dict[Any, Any], unprotected: dict[Any, Any],
-        payload: bytes | None, signature: bytes,
-    ) -> None:  # fmt: skip
+        self,
+        protected_bytes: bytes,
+        protected: dict[Any, Any],
+        unprotected: dict[Any, Any],
+        payload: bytes | None,
+        signature: bytes,
+    ) -> None:
         self.protected_bytes = protected_bytes
         self.protected = protected
         self.unprotected = unprotected
@@ -115,9 +119,13 @@ def _sig_structure(protected_bytes: bytes, payload: bytes) -> bytes:
 
 
 def verify_sign1(
-    message: Sign1, key: PublicKey, *, algorithms: Collection[int], reason: Reason,
+    message: Sign1,
+    key: PublicKey,
+    *,
+    algorithms: Collection[int],
+    reason: Reason,
     detached_payload: bytes | None = None,
-) -> None:  # fmt: skip
+) -> None:
     """Verify ``message`` with ``key``; a bad signature raises ``reason``, a refused alg ``alg_not_allowed``."""
     if message.alg not in algorithms or message.alg not in COSE_ALGS:
         raise MdocError(Reason.ALG_NOT_ALLOWED, f"COSE alg {message.alg} is not allowed")

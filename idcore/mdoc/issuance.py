@@ -62,9 +62,11 @@ def _items(
         ids = _permutation(len(elements), rng)
         for digest_id, (element, value) in zip(ids, elements.items(), strict=True):
             item = {
-                "digestID": digest_id, "random": rng.token_bytes(_RANDOM_BYTES),
-                "elementIdentifier": element, "elementValue": value,
-            }  # fmt: skip
+                "digestID": digest_id,
+                "random": rng.token_bytes(_RANDOM_BYTES),
+                "elementIdentifier": element,
+                "elementValue": value,
+            }
             wrapped = embed(item)
             namespaces.setdefault(namespace, []).append(wrapped)
             digests.setdefault(namespace, {})[digest_id] = hash_function(encode(wrapped)).digest()
@@ -72,11 +74,20 @@ def _items(
 
 
 def issue_mdoc(
-    *, doctype: str, claims: Mapping[str, Mapping[str, Any]], device_key: PublicKey, signer: Signer,
-    signer_chain: Sequence[x509.Certificate], signed: datetime, valid_from: datetime, valid_until: datetime,
-    rng: RandomSource, expected_update: datetime | None = None, status: Mapping[str, Any] | None = None,
+    *,
+    doctype: str,
+    claims: Mapping[str, Mapping[str, Any]],
+    device_key: PublicKey,
+    signer: Signer,
+    signer_chain: Sequence[x509.Certificate],
+    signed: datetime,
+    valid_from: datetime,
+    valid_until: datetime,
+    rng: RandomSource,
+    expected_update: datetime | None = None,
+    status: Mapping[str, Any] | None = None,
     digest_algorithm: str = "SHA-256",
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Build a signed IssuerSigned map (encode it with :func:`idcore.mdoc.cbor.encode`).
 
     ``claims`` maps namespace -> element identifier -> CBOR-ready value (dates as
@@ -92,10 +103,13 @@ def issue_mdoc(
     if expected_update is not None:
         validity["expectedUpdate"] = tdate(expected_update)
     mso: dict[str, Any] = {
-        "version": MSO_VERSION, "digestAlgorithm": digest_algorithm, "valueDigests": digests,
-        "deviceKeyInfo": {"deviceKey": cose_key_from_public(device_key)}, "docType": doctype,
+        "version": MSO_VERSION,
+        "digestAlgorithm": digest_algorithm,
+        "valueDigests": digests,
+        "deviceKeyInfo": {"deviceKey": cose_key_from_public(device_key)},
+        "docType": doctype,
         "validityInfo": validity,
-    }  # fmt: skip
+    }
     if status is not None:
         mso["status"] = dict(status)
     der = [cert.public_bytes(serialization.Encoding.DER) for cert in signer_chain]
@@ -119,9 +133,13 @@ def _selected(issuer_signed: Mapping[str, Any], disclose: Mapping[str, Collectio
 
 
 def present_mdoc(
-    issuer_signed: Mapping[str, Any], *, doctype: str, device_signer: Signer, session_transcript: bytes,
+    issuer_signed: Mapping[str, Any],
+    *,
+    doctype: str,
+    device_signer: Signer,
+    session_transcript: bytes,
     disclose: Mapping[str, Collection[str]] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """A Document with the chosen elements and a deviceSignature over this SessionTranscript."""
     device_namespaces = encode({})
     payload = device_authentication_bytes(session_transcript, doctype, device_namespaces)

@@ -134,9 +134,14 @@ def _check_validity(mso: MobileSecurityObject, at: datetime, skew: timedelta) ->
 
 
 def verify_issuer_signed(
-    issuer_signed: Any, *, trust_anchors: Sequence[x509.Certificate], at: datetime,
-    algorithms: Collection[int], digest_algorithms: Collection[str], max_skew: int = 60,
-) -> VerifiedIssuerSigned:  # fmt: skip
+    issuer_signed: Any,
+    *,
+    trust_anchors: Sequence[x509.Certificate],
+    at: datetime,
+    algorithms: Collection[int],
+    digest_algorithms: Collection[str],
+    max_skew: int = 60,
+) -> VerifiedIssuerSigned:
     """Section 9.3.1 over a decoded IssuerSigned map; raise :class:`MdocError` at the first failure."""
     if not isinstance(issuer_signed, dict) or "issuerAuth" not in issuer_signed:
         raise MdocError(Reason.MALFORMED, "IssuerSigned must be a map with issuerAuth")

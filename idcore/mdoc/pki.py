@@ -32,9 +32,16 @@ MDL_DS_EKU = x509.ObjectIdentifier("1.0.18013.5.1.2")
 
 
 _DS_KEY_USAGE = x509.KeyUsage(
-    digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-    key_agreement=False, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
-)  # fmt: skip
+    digital_signature=True,
+    content_commitment=False,
+    key_encipherment=False,
+    data_encipherment=False,
+    key_agreement=False,
+    key_cert_sign=False,
+    crl_sign=False,
+    encipher_only=False,
+    decipher_only=False,
+)
 
 
 def _key_usage_ok(policy: Policy, cert: x509.Certificate, usage: x509.KeyUsage) -> None:
@@ -85,9 +92,15 @@ def validate_document_signer(
 
 
 def create_document_signer_certificate(
-    iaca_key: SigningKey, iaca_cert: x509.Certificate, subject_public_key: PublicKey, *,
-    common_name: str, country: str, not_before: datetime, not_after: datetime,
-) -> x509.Certificate:  # fmt: skip
+    iaca_key: SigningKey,
+    iaca_cert: x509.Certificate,
+    subject_public_key: PublicKey,
+    *,
+    common_name: str,
+    country: str,
+    not_before: datetime,
+    not_after: datetime,
+) -> x509.Certificate:
     """A Document Signer certificate in the Annex B.1.4 shape, issued by the IACA ``iaca_cert``.
 
     KeyUsage digitalSignature (critical), ExtendedKeyUsage mdlDS (critical), SKI, AKI, and the

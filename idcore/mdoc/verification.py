@@ -148,9 +148,12 @@ def _device_auth(
         raise MdocError(Reason.DEVICE_MAC_UNSUPPORTED, "deviceMac (Section 9.1.3.5) is not supported")
     payload = device_authentication_bytes(options.session_transcript, doctype, content)
     verify_sign1(
-        message, mso.device_key, algorithms=options.device_algorithms,
-        reason=Reason.DEVICE_AUTH_INVALID, detached_payload=payload,
-    )  # fmt: skip
+        message,
+        mso.device_key,
+        algorithms=options.device_algorithms,
+        reason=Reason.DEVICE_AUTH_INVALID,
+        detached_payload=payload,
+    )
     return True, device_claims
 
 
@@ -161,10 +164,13 @@ def _verify_document(document: Any, options: MdocVerifyOptions, at: datetime) ->
     if not isinstance(doctype, str) or not doctype:
         raise MdocError(Reason.MALFORMED, "docType must be a non-empty text string")
     issuer: VerifiedIssuerSigned = verify_issuer_signed(
-        document["issuerSigned"], trust_anchors=options.trust_anchors, at=at,
-        algorithms=options.issuer_algorithms, digest_algorithms=options.digest_algorithms,
+        document["issuerSigned"],
+        trust_anchors=options.trust_anchors,
+        at=at,
+        algorithms=options.issuer_algorithms,
+        digest_algorithms=options.digest_algorithms,
         max_skew=options.max_skew,
-    )  # fmt: skip
+    )
     mso = issuer.mso
     if doctype != mso.doctype:
         raise MdocError(Reason.DOCTYPE_MISMATCH, "Document docType differs from the signed MSO docType")
@@ -172,10 +178,16 @@ def _verify_document(document: Any, options: MdocVerifyOptions, at: datetime) ->
         raise MdocError(Reason.DOCTYPE_MISMATCH, f"docType {doctype!r} is not the requested one")
     authenticated, device_claims = _device_auth(document["deviceSigned"], doctype, mso, options)
     return VerifiedMdoc(
-        doctype=doctype, claims=issuer.claims, issuer_chain=issuer.chain, validity=mso.validity,
-        device_key=mso.device_key, status=mso.status, device_authenticated=authenticated,
-        digest_algorithm=mso.digest_algorithm, device_claims=device_claims,
-    )  # fmt: skip
+        doctype=doctype,
+        claims=issuer.claims,
+        issuer_chain=issuer.chain,
+        validity=mso.validity,
+        device_key=mso.device_key,
+        status=mso.status,
+        device_authenticated=authenticated,
+        digest_algorithm=mso.digest_algorithm,
+        device_claims=device_claims,
+    )
 
 
 def _check_policy(options: MdocVerifyOptions) -> None:

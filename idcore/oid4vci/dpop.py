@@ -115,9 +115,7 @@ def verify_dpop_proof(
     except IdcoreError as exc:
         raise _invalid(exc.reason, exc.detail) from None
     jti, iat = _check_claims(claims, method, url, clock.now(), max_age, max_skew)
-    ath_ok = access_token is None or (
-        access_token.isascii() and claims.get("ath") == access_token_hash(access_token)
-    )
+    ath_ok = access_token is None or (access_token.isascii() and claims.get("ath") == access_token_hash(access_token))
     if not ath_ok:
         raise _invalid(Reason.MALFORMED, "DPoP ath does not match the access token")
     nonce = claims.get("nonce")

@@ -116,7 +116,7 @@ def _parse_proofs(body: Mapping[str, Any], batch_size: int) -> tuple[str | None,
         return None, ()
     if not isinstance(proofs, dict) or len(proofs) != 1:
         raise Oid4vciError(INVALID_PROOF, Reason.MALFORMED, "proofs must name exactly one proof type")
-    (proof_type, values), = proofs.items()
+    ((proof_type, values),) = proofs.items()
     if not isinstance(values, list) or not values:
         raise Oid4vciError(INVALID_PROOF, Reason.MALFORMED, "proofs value must be a non-empty array")
     if len(values) > batch_size:
@@ -141,8 +141,10 @@ def parse_credential_request(body: object, *, batch_size: int = 1) -> Credential
 
 def _ascii_text(value: object) -> bool:
     # Section 11.1: %x20-21 / %x23-5B / %x5D-7E (printable ASCII without '"' and '\').
-    return isinstance(value, str) and len(value) <= _MAX_TEXT and all(
-        0x20 <= ord(c) <= 0x7E and c not in '"\\' for c in value
+    return (
+        isinstance(value, str)
+        and len(value) <= _MAX_TEXT
+        and all(0x20 <= ord(c) <= 0x7E and c not in '"\\' for c in value)
     )
 
 

@@ -150,11 +150,14 @@ def credential_configuration(
 def _display(ctype: CredentialType | MdocType) -> list[dict[str, str]]:
     return [
         {
-            "name": name, "locale": locale, "background_color": ctype.background_color, "text_color": ctype.text_color,
+            "name": name,
+            "locale": locale,
+            "background_color": ctype.background_color,
+            "text_color": ctype.text_color,
             **({"description": ctype.descriptions[locale]} if locale in ctype.descriptions else {}),
         }
         for locale, name in ctype.names.items()
-    ]  # fmt: skip
+    ]
 
 
 def mdoc_credential_configuration(

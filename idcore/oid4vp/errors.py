@@ -33,11 +33,20 @@ WALLET_UNAVAILABLE = "wallet_unavailable"
 #: Every ``error`` value a Wallet may send back (Section 8.5 and RFC 6749 Section 4.1.2.1).
 SPEC_ERRORS = frozenset(
     {
-        INVALID_REQUEST, INVALID_CLIENT, INVALID_SCOPE, ACCESS_DENIED, VP_FORMATS_NOT_SUPPORTED,
-        INVALID_REQUEST_URI_METHOD, INVALID_TRANSACTION_DATA, WALLET_UNAVAILABLE,
-        "unauthorized_client", "unsupported_response_type", "server_error", "temporarily_unavailable",
+        INVALID_REQUEST,
+        INVALID_CLIENT,
+        INVALID_SCOPE,
+        ACCESS_DENIED,
+        VP_FORMATS_NOT_SUPPORTED,
+        INVALID_REQUEST_URI_METHOD,
+        INVALID_TRANSACTION_DATA,
+        WALLET_UNAVAILABLE,
+        "unauthorized_client",
+        "unsupported_response_type",
+        "server_error",
+        "temporarily_unavailable",
     }
-)  # fmt: skip
+)
 
 
 class AuthorizationError(IdcoreError):

@@ -83,7 +83,12 @@ class HolderCredential:
         if any(d.encoded not in known for d in chosen):
             raise SdJwtError(Reason.UNREFERENCED_DISCLOSURE, "not a Disclosure of this credential")
         return create_presentation(
-            self.issuer_jwt, [d.encoded for d in chosen], signer=signer, aud=aud, nonce=nonce, iat=iat,
+            self.issuer_jwt,
+            [d.encoded for d in chosen],
+            signer=signer,
+            aud=aud,
+            nonce=nonce,
+            iat=iat,
             sd_alg=self.sd_alg,
         )
 

@@ -130,9 +130,7 @@ def _parse_json(obj: Mapping[str, Any], max_bytes: int) -> SdJwtParts:
     return SdJwtParts((compact,), disclosures, kb, sd_jwt)
 
 
-def parse_presentation(
-    presentation: str | Mapping[str, Any], *, max_bytes: int = DEFAULT_MAX_BYTES
-) -> SdJwtParts:
+def parse_presentation(presentation: str | Mapping[str, Any], *, max_bytes: int = DEFAULT_MAX_BYTES) -> SdJwtParts:
     """Split an SD-JWT / SD-JWT+KB given in Compact or JWS JSON Serialization.
 
     A string starting with ``{`` is read as JWS JSON; a mapping is taken as already parsed JSON.

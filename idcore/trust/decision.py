@@ -93,10 +93,11 @@ def _for_cause(change: StatusChange) -> bool:
 
 def _entry(issuer: IssuerEntry, seq: int) -> _Entry:
     at_issue = tuple(
-        Decision(True, None, issuer, seq, c) if c.status is IssuerStatus.GRANTED
+        Decision(True, None, issuer, seq, c)
+        if c.status is IssuerStatus.GRANTED
         else Decision(False, _BY_STATUS[c.status], issuer, seq, c)
         for c in issuer.history
-    )  # fmt: skip
+    )
     return _Entry(
         tuple(c.since for c in issuer.history),
         at_issue,

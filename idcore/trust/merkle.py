@@ -111,9 +111,7 @@ def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes],
     return sn == 0 and hmac.compare_digest(r, root)
 
 
-def verify_consistency(
-    first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
-) -> bool:
+def verify_consistency(first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]) -> bool:
     """RFC 9162 Section 2.1.4.2: is the tree (``second``, ``second_root``) an append-only
     extension of (``first``, ``first_root``)?
 

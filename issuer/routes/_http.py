@@ -94,9 +94,7 @@ async def read_json(request: Request, error: str) -> Any:
         raise RequestError(error, "body is not valid JSON") from None
 
 
-def check_dpop(
-    service: IssuerService, request: Request, url: str, access_token: str | None = None
-) -> DpopProof | None:
+def check_dpop(service: IssuerService, request: Request, url: str, access_token: str | None = None) -> DpopProof | None:
     """Verify the request's DPoP proof if there is one; ``None`` if there is none."""
     values = request.headers.getlist("dpop")
     if not values:
@@ -105,9 +103,14 @@ def check_dpop(
         raise DpopFailure("invalid_dpop_proof", "exactly one DPoP header is allowed")
     try:
         proof = verify_dpop_proof(
-            values[0], method=request.method, url=url, clock=service.clock, algorithms=PROOF_ALGS,
-            access_token=access_token, max_age=service.settings.proof_max_age,
-        )  # fmt: skip
+            values[0],
+            method=request.method,
+            url=url,
+            clock=service.clock,
+            algorithms=PROOF_ALGS,
+            access_token=access_token,
+            max_age=service.settings.proof_max_age,
+        )
     except IdcoreError as exc:
         raise DpopFailure("invalid_dpop_proof", f"DPoP proof rejected ({exc.reason.value})") from None
     if service.settings.dpop_required and not service.dpop_nonce_valid(proof.nonce):

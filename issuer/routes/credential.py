@@ -87,8 +87,9 @@ def _add_routes(router: APIRouter, tenant: Tenant, service: IssuerService) -> No
         except Oid4vciError as exc:
             return json_error(400, exc.error, exc.detail or exc.error)
         except StatusListError:  # the status list is full or contended: retryable, not the wallet's fault
-            return json_error(503, "temporarily_unavailable", "no status index available; retry later",
-                              {"Retry-After": "5"})
+            return json_error(
+                503, "temporarily_unavailable", "no status index available; retry later", {"Retry-After": "5"}
+            )
         return JSONResponse(answer, headers=NO_STORE)
 
     @router.post(f"{base}/notification", status_code=204, summary="Notification endpoint", tags=["openid4vci"])

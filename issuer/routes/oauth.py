@@ -47,8 +47,11 @@ def _authlib_response(result: tuple[int, Any, dict[str, str]], iss: str | None =
         if iss is not None:  # RFC 9207: the authorization response names its issuer (mix-up defence)
             location += ("&" if "?" in location else "?") + urlencode({"iss": iss})
         return RedirectResponse(location, status_code=302, headers=NO_STORE)
-    return JSONResponse(body, status_code=status, headers={**NO_STORE, **{k: v for k, v in headers.items()
-                                                                            if k.lower() != "content-type"}})
+    return JSONResponse(
+        body,
+        status_code=status,
+        headers={**NO_STORE, **{k: v for k, v in headers.items() if k.lower() != "content-type"}},
+    )
 
 
 def _check_syntax(params: dict[str, str]) -> None:
@@ -156,8 +159,9 @@ def _add_authorize_routes(router: APIRouter, tenant: Tenant, service: IssuerServ
             bound = offer.get("subject_id") if offer else None
         subjects = service.subjects.of_kind(tenant.spec.kind)
         csp = login_page_csp(params.get("redirect_uri"))
-        return HTMLResponse(login_page(tenant, subjects, txn, login_action, bound),
-                            headers={**NO_STORE, "Content-Security-Policy": csp})  # fmt: skip
+        return HTMLResponse(
+            login_page(tenant, subjects, txn, login_action, bound), headers={**NO_STORE, "Content-Security-Policy": csp}
+        )
 
     @router.post(f"{tenant.spec.path}/authorize/login", tags=["oauth"], include_in_schema=False)
     async def login(request: Request) -> Response:

@@ -96,15 +96,21 @@ def offers_router(service: IssuerService, oauth: ClientCredentialsServer) -> API
     require_offer = oauth.require(OFFER_SCOPE)
 
     @router.post(
-        "/v1/offers", status_code=201, summary="Create a Credential Offer (scope issuer:offer)", tags=["operator"],
+        "/v1/offers",
+        status_code=201,
+        summary="Create a Credential Offer (scope issuer:offer)",
+        tags=["operator"],
         dependencies=[Depends(require_offer)],
     )
     async def create_offer(body: OfferRequest) -> Response:
         try:
             created = service.create_offer(
-                body.credential_configuration_id, body.subject_id, pre_authorized="pre-authorized_code" in body.grants,
-                authorization_code="authorization_code" in body.grants, tx_code=body.tx_code,
-            )  # fmt: skip
+                body.credential_configuration_id,
+                body.subject_id,
+                pre_authorized="pre-authorized_code" in body.grants,
+                authorization_code="authorization_code" in body.grants,
+                tx_code=body.tx_code,
+            )
         except OfferError as exc:
             return problem(exc.status, exc.title, exc.detail)
         return JSONResponse(_offer_answer(created), status_code=201, headers=NO_STORE)

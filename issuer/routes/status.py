@@ -52,9 +52,11 @@ def status_router(service: IssuerService, oauth: ClientCredentialsServer) -> API
         return JSONResponse(record) if record else problem(404, "Not Found", "unknown credential id")
 
     @router.post(
-        "/v1/credentials/{credential_id}/{action}", dependencies=admin, summary="Revoke, suspend or reinstate",
+        "/v1/credentials/{credential_id}/{action}",
+        dependencies=admin,
+        summary="Revoke, suspend or reinstate",
         tags=["admin"],
-    )  # fmt: skip
+    )
     async def change_status(credential_id: str, action: str) -> Response:
         if action not in STATUS_ACTIONS:
             return problem(404, "Not Found", "action must be revoke, suspend or reinstate")

@@ -332,9 +332,7 @@ def _cluster_factory(url: str, timeout: float) -> Callable[[], _RedisClient]:
         from redis.cluster import ClusterNode, RedisCluster
 
         nodes = [ClusterNode(host, port) for host, port in hosts]  # type: ignore[no-untyped-call]
-        cluster = RedisCluster(
-            startup_nodes=nodes, username=username, password=password, **_client_options(timeout)
-        )
+        cluster = RedisCluster(startup_nodes=nodes, username=username, password=password, **_client_options(timeout))
         return cast(_RedisClient, cluster)
 
     return build

@@ -25,9 +25,7 @@ __all__ = ["SqliteStore"]
 # Expired rows are deleted in bulk at most this often; until then reads simply filter them out.
 _PURGE_INTERVAL_S = 30.0
 _SELECT_LIVE = "SELECT value FROM kv WHERE key = ? AND (expires_at IS NULL OR expires_at > ?)"
-_SCAN_LIVE = (
-    "SELECT key FROM kv WHERE substr(key, 1, ?) = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key"
-)
+_SCAN_LIVE = "SELECT key FROM kv WHERE substr(key, 1, ?) = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key"
 _UPSERT = "INSERT OR REPLACE INTO kv VALUES (?, ?, ?)"
 _PURGE = "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?"
 
@@ -43,9 +41,7 @@ class SqliteStore:
         self._lock = threading.Lock()
         self._last_purge = 0.0
         try:
-            self._conn = sqlite3.connect(
-                str(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False
-            )
+            self._conn = sqlite3.connect(str(path), timeout=busy_timeout, isolation_level=None, check_same_thread=False)
             # Before any table is touched: overwrite deleted rows and freed pages with zeros.
             self._conn.execute("PRAGMA secure_delete=ON")
             self._conn.execute("PRAGMA journal_mode=WAL")

@@ -21,8 +21,10 @@ from benchmarks.verifier_profile import category
 from benchmarks.verifier_wrk import failures
 from lintas.testing import UvicornServer
 
-needs_wrk = pytest.mark.skipif(shutil.which("wrk") is None or shutil.which("taskset") is None,
-                               reason="wrk and taskset are needed (scripts/bench installs wrk)")  # fmt: skip
+needs_wrk = pytest.mark.skipif(
+    shutil.which("wrk") is None or shutil.which("taskset") is None,
+    reason="wrk and taskset are needed (scripts/bench installs wrk)",
+)
 
 
 def _items(n: int) -> list[PoolItem]:
@@ -64,8 +66,9 @@ class _Recorder:
 def _run(server: UvicornServer, tmp_path: Path, items: list[PoolItem], seconds: float, **kw: Any) -> dict[str, Any]:
     pool = tmp_path / "pool.txt"
     write_pool(items, pool)
-    return run_wrk(f"{server.base_url}/wallet/response", seconds=seconds, connections=4, threads=2, cpus="0-1",
-                   pool=pool, **kw)  # fmt: skip
+    return run_wrk(
+        f"{server.base_url}/wallet/response", seconds=seconds, connections=4, threads=2, cpus="0-1", pool=pool, **kw
+    )
 
 
 @needs_wrk
@@ -108,8 +111,17 @@ def test_get_mode_counts_status_codes_of_the_ceiling_endpoint() -> None:
 
 
 def _row(**changes: Any) -> dict[str, Any]:
-    check = {"run": "max", "requests": 10, "ok": 10, "non_200": 0, "5xx": 0, "socket_errors": 0,
-             "verified": 10, "rejected": 0, "open": 0}  # fmt: skip
+    check = {
+        "run": "max",
+        "requests": 10,
+        "ok": 10,
+        "non_200": 0,
+        "5xx": 0,
+        "socket_errors": 0,
+        "verified": 10,
+        "rejected": 0,
+        "open": 0,
+    }
     row = {"workers": 1, "checks": [check], "accepted": 0, "control_accepted": 5, "control_posted": 5}
     check.update({k: v for k, v in changes.items() if k in check})
     row.update({k: v for k, v in changes.items() if k in row and k != "checks"})
@@ -139,8 +151,11 @@ def test_each_broken_invariant_fails_the_run(changes: dict[str, Any], expected: 
 def test_profile_charges_anyio_to_the_hop_it_serves() -> None:
     task_group = "create_task_group (anyio/_core/_tasks.py:247)"
     middleware = ["Server.run (uvicorn/server.py:86)", "call_next (starlette/middleware/base.py:149)", task_group]
-    threadpool = ["post_response (verifier/routes_wallet.py:80)", "run_in_threadpool (starlette/concurrency.py:3)",
-                  task_group]  # fmt: skip
+    threadpool = [
+        "post_response (verifier/routes_wallet.py:80)",
+        "run_in_threadpool (starlette/concurrency.py:3)",
+        task_group,
+    ]
     assert category(middleware).startswith("middleware hop")
     assert category(threadpool).startswith("thread-pool hop")
 

@@ -26,8 +26,9 @@ class LiveVerifier:
 def live_verifier(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveVerifier]:
     """One verifier for the session; no registry, so it trusts nobody (fine: nothing is verified here)."""
     port = free_port()
-    settings = VerifierSettings(public_url=f"http://localhost:{port}", data_dir=tmp_path_factory.mktemp("verifier"),
-                                development=True)  # fmt: skip
+    settings = VerifierSettings(
+        public_url=f"http://localhost:{port}", data_dir=tmp_path_factory.mktemp("verifier"), development=True
+    )
     app = create_app(settings)
     with UvicornServer(app, port=port):
         yield LiveVerifier(app, settings.base_url)

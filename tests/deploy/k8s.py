@@ -28,8 +28,9 @@ OPERATOR_SECRETS = {"lintas-verifier-keys", "lintas-redis", "lintas-verifier-tls
 
 def render(directory: Path) -> list[dict[str, Any]]:
     """``kubectl kustomize DIRECTORY``, parsed; AssertionError with kustomize's message on failure."""
-    run = subprocess.run([str(KUBECTL), "kustomize", str(directory)], capture_output=True, text=True,
-                         check=False, timeout=120)  # fmt: skip
+    run = subprocess.run(
+        [str(KUBECTL), "kustomize", str(directory)], capture_output=True, text=True, check=False, timeout=120
+    )
     assert run.returncode == 0, run.stderr
     return [doc for doc in yaml.safe_load_all(run.stdout) if doc]
 

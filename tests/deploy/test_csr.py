@@ -36,9 +36,14 @@ CA = tuple[ec.EllipticCurvePrivateKey, x509.Certificate]
 def ministry_ca() -> CA:
     """A relying-party root CA of a made-up ministry, generated now (never committed)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    cert = create_root_ca(key, common_name="Ministry of Digital Affairs RP CA (test)", country="MY",
-                          organization="Ministry of Digital Affairs (test)", not_before=NOW - timedelta(hours=1),
-                          not_after=NOW + timedelta(days=30))  # fmt: skip
+    cert = create_root_ca(
+        key,
+        common_name="Ministry of Digital Affairs RP CA (test)",
+        country="MY",
+        organization="Ministry of Digital Affairs (test)",
+        not_before=NOW - timedelta(hours=1),
+        not_after=NOW + timedelta(days=30),
+    )
     return key, cert
 
 
@@ -49,20 +54,38 @@ def issue(ca: CA, csr: x509.CertificateSigningRequest) -> x509.Certificate:
     sans = csr.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     subject = {a.oid: str(a.value) for a in csr.subject}
     return create_issuer_certificate(
-        ca[0], ca[1], csr.public_key(), common_name=subject[NameOID.COMMON_NAME], country=subject[NameOID.COUNTRY_NAME],
-        organization=subject[NameOID.ORGANIZATION_NAME], not_before=NOW - timedelta(minutes=5),
-        not_after=NOW + timedelta(days=7), san_dns=sans.get_values_for_type(x509.DNSName),
+        ca[0],
+        ca[1],
+        csr.public_key(),
+        common_name=subject[NameOID.COMMON_NAME],
+        country=subject[NameOID.COUNTRY_NAME],
+        organization=subject[NameOID.ORGANIZATION_NAME],
+        not_before=NOW - timedelta(minutes=5),
+        not_after=NOW + timedelta(days=7),
+        san_dns=sans.get_values_for_type(x509.DNSName),
         san_uris=sans.get_values_for_type(x509.UniformResourceIdentifier),
-    )  # fmt: skip
+    )
 
 
 def csr_argv(key_id: str, out: Path) -> list[str]:
-    return ["keys", "csr", key_id, "--public-url", URL, "--uri", RP_URI, "--organization",
-            "Ministry of Digital Affairs (test)", "--country", "MY", "--out", str(out)]  # fmt: skip
+    return [
+        "keys",
+        "csr",
+        key_id,
+        "--public-url",
+        URL,
+        "--uri",
+        RP_URI,
+        "--organization",
+        "Ministry of Digital Affairs (test)",
+        "--country",
+        "MY",
+        "--out",
+        str(out),
+    ]
 
 
-def check_certified(csr_path: Path, store: KeyStore, key_id: str, ca: CA,
-                    alg: str) -> x509.Certificate:  # fmt: skip
+def check_certified(csr_path: Path, store: KeyStore, key_id: str, ca: CA, alg: str) -> x509.Certificate:
     """The CSR is right, the CA can sign it, and the certificate certifies the stored key."""
     csr = x509.load_pem_x509_csr(csr_path.read_bytes())
     assert csr.is_signature_valid
@@ -85,8 +108,9 @@ def check_certified(csr_path: Path, store: KeyStore, key_id: str, ca: CA,
     return cert
 
 
-def test_csr_for_a_file_key(tmp_path: Path, ministry_ca: CA,
-                            monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_csr_for_a_file_key(
+    tmp_path: Path, ministry_ca: CA, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("KEY_PASS", "a passphrase only this test knows")
     keys = tmp_path / "keys"
     assert main(["keys", "generate", "access", "--dir", str(keys), "--passphrase-env", "KEY_PASS"]) == 0
@@ -118,8 +142,14 @@ def test_tampered_csr_is_refused(tmp_path: Path, ministry_ca: CA) -> None:
         issue(ministry_ca, forged)
     # and a certificate from another CA does not validate under the ministry's
     rogue_key = ec.generate_private_key(ec.SECP256R1())
-    rogue = create_root_ca(rogue_key, common_name="Rogue", country="MY", organization="Rogue",
-                           not_before=NOW - timedelta(hours=1), not_after=NOW + timedelta(days=1))  # fmt: skip
+    rogue = create_root_ca(
+        rogue_key,
+        common_name="Rogue",
+        country="MY",
+        organization="Rogue",
+        not_before=NOW - timedelta(hours=1),
+        not_after=NOW + timedelta(days=1),
+    )
     with pytest.raises(X509Error):
         validate_chain([issue((rogue_key, rogue), x509.load_pem_x509_csr(out.read_bytes()))], [ministry_ca[1]], NOW)
 
@@ -152,9 +182,14 @@ def test_missing_key_or_store(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("alg", ["ES256", "ES384"])
-def test_csr_for_a_pkcs11_key(alg: str, tmp_path: Path, softhsm_token: SoftHsmToken,  # noqa: F811
-                              ministry_ca: CA,
-                              monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_csr_for_a_pkcs11_key(
+    alg: str,
+    tmp_path: Path,
+    softhsm_token: SoftHsmToken,  # noqa: F811
+    ministry_ca: CA,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     library, label, pin = softhsm_token.store_args()
     monkeypatch.setenv("LINTAS_PKCS11_PIN", pin)
     token = ["--pkcs11-library", library, "--token-label", label]

@@ -53,13 +53,20 @@ def _platform_files(workdir: Path) -> None:
     """Stand-ins for the public host's TLS key pair and Redis's CA, made now (never committed)."""
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.now(UTC)
-    cert = create_root_ca(key, common_name="verifier.example.gov", country="MY", organization="stand-in",
-                          not_before=now, not_after=now + timedelta(days=1))  # fmt: skip
+    cert = create_root_ca(
+        key,
+        common_name="verifier.example.gov",
+        country="MY",
+        organization="stand-in",
+        not_before=now,
+        not_after=now + timedelta(days=1),
+    )
     pem = certificate_to_pem(cert)
     (workdir / "tls.crt").write_bytes(pem)
     (workdir / "redis-ca.pem").write_bytes(pem)
-    key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())  # fmt: skip
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     (workdir / "tls.key").write_bytes(key_pem)
 
 
@@ -73,8 +80,9 @@ def play(markdown: str, workdir: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINTAS_", "KUBECONFIG"))}
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     env["KUBECONFIG"] = str(workdir / "no-cluster")  # nothing may reach a real cluster
-    return subprocess.run(["bash", "-c", script(markdown)], cwd=workdir, env=env, capture_output=True, text=True,
-                          check=False, timeout=300)  # fmt: skip
+    return subprocess.run(
+        ["bash", "-c", script(markdown)], cwd=workdir, env=env, capture_output=True, text=True, check=False, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -134,8 +142,9 @@ def test_the_issued_certificate_is_used_by_the_verifier(played: Path) -> None:
     ca = certificate_from_pem((data / "rp-ca.pem").read_bytes())
     assert validate_chain([issued], [ca], datetime.now(UTC)) == issued  # the wallet's chain rule
     assert san_dns_names(issued) == ["verifier.example.gov"]
-    settings = VerifierSettings(public_url="https://verifier.example.gov", data_dir=data,
-                                config_file=played / "verifier-config.json")  # fmt: skip
+    settings = VerifierSettings(
+        public_url="https://verifier.example.gov", data_dir=data, config_file=played / "verifier-config.json"
+    )
     app = create_app(settings)
     with UvicornServer(app, port=free_port()):  # runs the lifespan, which closes what the app opened
         keys = app.state.keys

@@ -52,8 +52,14 @@ def test_overlays_exist() -> None:
 def test_renders_and_validates(target: Path, rendered: dict[str, list[dict[str, Any]]]) -> None:
     objects = rendered[target.name]
     kinds = {o["kind"] for o in objects}
-    assert {"Deployment", "Service", "ConfigMap", "HorizontalPodAutoscaler", "PodDisruptionBudget",
-            "NetworkPolicy"} <= kinds  # fmt: skip
+    assert {
+        "Deployment",
+        "Service",
+        "ConfigMap",
+        "HorizontalPodAutoscaler",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+    } <= kinds
     for obj in objects:
         validate(obj)
 
@@ -65,8 +71,9 @@ def _broken_overlay(tmp_path: Path, deployment: dict[str, Any]) -> list[dict[str
 
 
 @pytest.mark.parametrize("breakage", ["misspelled field", "wrong type", "missing required"])
-def test_validation_catches_a_broken_manifest(breakage: str, tmp_path: Path,
-                                              rendered: dict[str, list[dict[str, Any]]]) -> None:  # fmt: skip
+def test_validation_catches_a_broken_manifest(
+    breakage: str, tmp_path: Path, rendered: dict[str, list[dict[str, Any]]]
+) -> None:
     deployment = copy.deepcopy(next(o for o in rendered["production"] if o["kind"] == "Deployment"))
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     if breakage == "misspelled field":
@@ -117,9 +124,9 @@ def test_lockdown_check_catches_a_weak_pod(change: str, rendered: dict[str, list
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda p: p.name)
-def test_environment_names_real_settings_with_valid_values(target: Path, tmp_path: Path,
-                                                           rendered: dict[str, list[dict[str, Any]]],
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_environment_names_real_settings_with_valid_values(
+    target: Path, tmp_path: Path, rendered: dict[str, list[dict[str, Any]]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     env = env_settings(rendered[target.name])
     assert "LINTAS_VERIFIER_PUBLIC_URL" in env
     assert env["REDIS_URL"] == "<secret:lintas-redis/url>"
@@ -130,8 +137,10 @@ def test_environment_names_real_settings_with_valid_values(target: Path, tmp_pat
     settings = VerifierSettings()  # raises on any invalid value (e.g. an http public URL)
     assert settings.public_url.startswith("https://")
     assert not settings.development
-    assert unknown_setting_names({"LINTAS_VERIFIER_PUBLIC_URI", "REDIS_URI"}) == {"LINTAS_VERIFIER_PUBLIC_URI",
-                                                                                  "REDIS_URI"}  # fmt: skip
+    assert unknown_setting_names({"LINTAS_VERIFIER_PUBLIC_URI", "REDIS_URI"}) == {
+        "LINTAS_VERIFIER_PUBLIC_URI",
+        "REDIS_URI",
+    }
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda p: p.name)
@@ -211,8 +220,14 @@ def test_demo_bundles_durable_redis_with_acl(rendered: dict[str, list[dict[str, 
     assert redis["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] == "data"
 
 
-PUBLIC = ["/v1/presentations", "/v1/presentations/{tid}", "/oauth/token", "/wallet/response", "/wallet/request/{rid}",
-          "/.well-known/lintas/rp-ca.pem"]  # fmt: skip
+PUBLIC = [
+    "/v1/presentations",
+    "/v1/presentations/{tid}",
+    "/oauth/token",
+    "/wallet/response",
+    "/wallet/request/{rid}",
+    "/.well-known/lintas/rp-ca.pem",
+]
 PRIVATE = ["/metrics", "/docs", "/redoc", "/openapi.json", "/healthz", "/readyz"]
 
 
@@ -221,8 +236,9 @@ def _routed(path: str, ingress: dict[str, Any]) -> bool:
     return any(path == p["path"] if p["pathType"] == "Exact" else path.startswith(p["path"]) for p in rules)
 
 
-def test_production_ingress_routes_only_the_public_api(rendered: dict[str, list[dict[str, Any]]],
-                                                       live_verifier: LiveVerifier) -> None:  # fmt: skip
+def test_production_ingress_routes_only_the_public_api(
+    rendered: dict[str, list[dict[str, Any]]], live_verifier: LiveVerifier
+) -> None:
     ingress = next(o for o in rendered["production"] if o["kind"] == "Ingress")
     # Routers included by FastAPI show up in the OpenAPI paths, not as top-level routes.
     routes = {getattr(r, "path", "") for r in live_verifier.app.routes} | set(live_verifier.app.openapi()["paths"])

@@ -78,15 +78,17 @@ def test_verifier_works_through_the_acl(acl_redis: tuple[int, str, Path], tmp_pa
     port, password, redis_dir = acl_redis
     url = f"redis://lintas-verifier:{password}@127.0.0.1:{port}/0"
     http_port = free_port()
-    settings = VerifierSettings(public_url=f"http://localhost:{http_port}", data_dir=tmp_path, development=True,
-                                redis_url=url)  # fmt: skip
+    settings = VerifierSettings(
+        public_url=f"http://localhost:{http_port}", data_dir=tmp_path, development=True, redis_url=url
+    )
     app = create_app(settings)
     client_secret = json.loads((tmp_path / "rp-clients.json").read_text())["my-bank"]
     with UvicornServer(app, port=http_port), httpx.Client(timeout=10) as http:
         base = settings.base_url
         assert http.get(f"{base}/readyz").json()["checks"]["store"] == "ok"
-        token = http.post(f"{base}/oauth/token", data={"grant_type": "client_credentials"},
-                          auth=("my-bank", client_secret)).json()["access_token"]  # fmt: skip
+        token = http.post(
+            f"{base}/oauth/token", data={"grant_type": "client_credentials"}, auth=("my-bank", client_secret)
+        ).json()["access_token"]
         auth = {"Authorization": f"Bearer {token}"}
         created = http.post(f"{base}/v1/presentations", json={"policy": "pid-onboarding"}, headers=auth)
         assert created.status_code == 201, created.text

@@ -61,24 +61,33 @@ class Stack:
 
     def issuer_token(self, country: str, client_id: str) -> str:
         """A client-credentials token for an issuer's ``operator`` or ``admin`` client."""
-        answer = httpx.post(f"{self.issuers[country]}/oauth/token", data={"grant_type": "client_credentials"},
-                            auth=(client_id, self.issuer_secret(country, client_id)), timeout=10)  # fmt: skip
+        answer = httpx.post(
+            f"{self.issuers[country]}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client_id, self.issuer_secret(country, client_id)),
+            timeout=10,
+        )
         answer.raise_for_status()
         return str(answer.json()["access_token"])
 
     def offer(self, country: str, subject_id: str, configuration_id: str) -> dict[str, Any]:
         """Create a Credential Offer through the issuer's operator API."""
         body = {"subject_id": subject_id, "credential_configuration_id": configuration_id}
-        answer = httpx.post(f"{self.issuers[country]}/v1/offers", json=body, timeout=10,
-                            headers={"Authorization": f"Bearer {self.issuer_token(country, 'operator')}"})  # fmt: skip
+        answer = httpx.post(
+            f"{self.issuers[country]}/v1/offers",
+            json=body,
+            timeout=10,
+            headers={"Authorization": f"Bearer {self.issuer_token(country, 'operator')}"},
+        )
         assert answer.status_code == 201, answer.text
         return dict(answer.json())
 
     def set_status(self, country: str, subject_id: str, action: str) -> list[str]:
         """Apply ``action`` (revoke/suspend) to a subject's valid credentials; return their ids."""
         headers = {"Authorization": f"Bearer {self.issuer_token(country, 'admin')}"}
-        listed = httpx.get(f"{self.issuers[country]}/v1/credentials", params={"subject_id": subject_id},
-                           headers=headers, timeout=10)  # fmt: skip
+        listed = httpx.get(
+            f"{self.issuers[country]}/v1/credentials", params={"subject_id": subject_id}, headers=headers, timeout=10
+        )
         listed.raise_for_status()
         ids = [c["credential_id"] for c in listed.json()["credentials"] if c["status"] == "valid"]
         for cid in ids:
@@ -88,8 +97,9 @@ class Stack:
     def admin(self, credential_id: str, country: str, action: str) -> None:
         """``POST /v1/credentials/{id}/{action}`` on an issuer's admin API."""
         headers = {"Authorization": f"Bearer {self.issuer_token(country, 'admin')}"}
-        answer = httpx.post(f"{self.issuers[country]}/v1/credentials/{credential_id}/{action}", headers=headers,
-                            timeout=10)  # fmt: skip
+        answer = httpx.post(
+            f"{self.issuers[country]}/v1/credentials/{credential_id}/{action}", headers=headers, timeout=10
+        )
         assert answer.status_code == 200, answer.text
         # Verifier and wallet keep a status list for its ttl (1 s here): let what they hold expire.
         time.sleep(STATUS_LIST_TTL + 0.1)
@@ -108,9 +118,14 @@ def _verifier_config(path: Path, wallet: str) -> Path:
     # (tests/e2e/test_selective.py) stay within what it registered.
     config["policies"]["welcome-letter"] = {
         "purpose": "Send you a welcome letter",
-        "credentials": [{"id": "pid", "vct_values": ["https://lintas.asean.example/vct/pid/v1"],
-                         "claims": [["given_name"], ["family_name"], ["address", "locality"]]}],
-    }  # fmt: skip
+        "credentials": [
+            {
+                "id": "pid",
+                "vct_values": ["https://lintas.asean.example/vct/pid/v1"],
+                "claims": [["given_name"], ["family_name"], ["address", "locality"]],
+            }
+        ],
+    }
     config["relying_parties"]["my-bank"]["policies"].append("welcome-letter")
     config["relying_parties"]["my-bank"]["allow_custom_queries"] = True
     path.write_text(json.dumps(config))
@@ -130,20 +145,35 @@ def start_stack(data: Path, countries: tuple[str, ...] = ("SG", "VN", "TH")) -> 
         _serve(exits, registry_app(reg), ports["registry"], wallet)
         for cc in countries:
             # A one-second status list TTL lets a revocation reach the verifier within the test.
-            settings = IssuerSettings(country=cc, public_url=issuers[cc], data_dir=data, development=True,
-                                      generate_pki=False, status_list_ttl=STATUS_LIST_TTL)  # fmt: skip
+            settings = IssuerSettings(
+                country=cc,
+                public_url=issuers[cc],
+                data_dir=data,
+                development=True,
+                generate_pki=False,
+                status_list_ttl=STATUS_LIST_TTL,
+            )
             _serve(exits, issuer_app(settings), ports[cc], wallet)
         pin = (data / "registry" / "pin.txt").read_text().strip()
         ver = VerifierSettings(
-            data_dir=data / "verifier", public_url=verifier, development=True, registry_url=registry,
-            registry_pin_sha256=pin, config_file=_verifier_config(data / "verifier-config.json", wallet),
-        )  # fmt: skip
-        exits.enter_context(UvicornServer(allow_origins(verifier_app(ver), [wallet]), port=ports["verifier"],
-                                          **_QUICK_STOP))  # fmt: skip
-        settings = WalletSettings(
-            public_url=wallet, data_dir=data, verifier_url=verifier, registry_url=registry, issuers=issuers,
+            data_dir=data / "verifier",
+            public_url=verifier,
             development=True,
-        )  # fmt: skip
+            registry_url=registry,
+            registry_pin_sha256=pin,
+            config_file=_verifier_config(data / "verifier-config.json", wallet),
+        )
+        exits.enter_context(
+            UvicornServer(allow_origins(verifier_app(ver), [wallet]), port=ports["verifier"], **_QUICK_STOP)
+        )
+        settings = WalletSettings(
+            public_url=wallet,
+            data_dir=data,
+            verifier_url=verifier,
+            registry_url=registry,
+            issuers=issuers,
+            development=True,
+        )
         exits.enter_context(UvicornServer(wallet_app(settings), port=ports["wallet"], **_QUICK_STOP))
     except BaseException:
         exits.close()

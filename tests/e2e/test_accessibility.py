@@ -62,8 +62,10 @@ def test_overflow_check_catches_a_wide_page(stack: Stack, page: Any) -> None:
     """The twin: the same check fails when something is wider than the phone."""
     page.goto(f"{stack.wallet}/history")
     expect(page.get_by_role("heading", name="History")).to_be_visible()  # rendered: nothing will replace main now
-    page.evaluate("() => { const d = document.createElement('div'); d.style.width = '800px'; d.textContent = 'x';"
-                  " document.querySelector('main').append(d); }")  # fmt: skip
+    page.evaluate(
+        "() => { const d = document.createElement('div'); d.style.width = '800px'; d.textContent = 'x';"
+        " document.querySelector('main').append(d); }"
+    )
     assert page.evaluate(_OVERFLOW) > 0
     page.evaluate("() => document.querySelector('main').append(document.createElement('input'))")
     assert len(page.evaluate(_UNLABELLED)) == 1

@@ -18,8 +18,9 @@ from tests.e2e.stack import Stack
 MANDATE = "asean_mandate_sd_jwt"
 
 
-def test_vn_director_signs_in_at_th_portal_with_pid_and_mandate(stack: Stack, context: Any, page: Any,
-                                                                 shot: Any) -> None:  # fmt: skip
+def test_vn_director_signs_in_at_th_portal_with_pid_and_mandate(
+    stack: Stack, context: Any, page: Any, shot: Any
+) -> None:
     receive_with_pin(page, stack, "VN", "vn-nguyen-van-an")
     receive_with_pin(page, stack, "VN", "vn-song-hong-director-an", MANDATE)
     expect(page.locator("[data-claim=role]")).to_have_text("director")
@@ -45,5 +46,4 @@ def test_mandate_with_another_persons_pid_is_refused(stack: Stack, context: Any,
     open_request(page, stack, link)
     page.get_by_role("button", name="Share").click()
     expect(page.get_by_test_id("error")).to_contain_text("The verifier refused the presentation")
-    expect(portal.get_by_test_id("rp-status")).to_contain_text("the mandate does not name this person",
-                                                                timeout=20_000)  # fmt: skip
+    expect(portal.get_by_test_id("rp-status")).to_contain_text("the mandate does not name this person", timeout=20_000)

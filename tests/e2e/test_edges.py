@@ -38,8 +38,10 @@ def test_replayed_offer_is_refused(stack: Stack, page: Any) -> None:
         ("https://example.com/not-an-offer", "not a credential offer link"),
         ("openid-credential-offer://?credential_offer=%7Bbroken", "not valid JSON"),
         ("openid-credential-offer://?credential_offer_uri=javascript%3Aalert(1)", "not a web address"),
-        ("openid-credential-offer://?credential_offer=%7B%22credential_issuer%22%3A%22x%22%7D",
-         "names no credential issuer"),
+        (
+            "openid-credential-offer://?credential_offer=%7B%22credential_issuer%22%3A%22x%22%7D",
+            "names no credential issuer",
+        ),
     ],
 )
 def test_malformed_offer_links_are_refused(stack: Stack, page: Any, link: str, message: str) -> None:
@@ -70,8 +72,10 @@ def test_empty_wallet_cannot_answer(stack: Stack, context: Any, page: Any) -> No
     [
         ("openid4vp://?client_id=x509_hash%3Aabc", "not a presentation request link"),
         ("openid4vp://?client_id=x509_hash%3Aabc&request_uri=ftp%3A%2F%2Fx", "not a web address"),
-        ("openid4vp://?client_id=x509_hash%3Aabc&request_uri=http%3A%2F%2F127.0.0.1%3A9%2Fr&request_uri_method=put",
-         "unknown method"),
+        (
+            "openid4vp://?client_id=x509_hash%3Aabc&request_uri=http%3A%2F%2F127.0.0.1%3A9%2Fr&request_uri_method=put",
+            "unknown method",
+        ),
         ("openid4vp://?client_id=x509_hash%3Aabc&request_uri=http%3A%2F%2F127.0.0.1%3A9%2Fr", "Could not reach"),
     ],
 )

@@ -23,8 +23,10 @@ REQUESTED_PID = {"given_name", "family_name", "birthdate", "nationality", "age_o
 
 def test_sg_citizen_receives_pid_and_onboards_at_my_bank(stack: Stack, context: Any, page: Any, shot: Any) -> None:
     to_wallet_server: list[str] = []
-    page.on("request", lambda r: to_wallet_server.append(f"{r.url} {r.post_data or ''}")
-            if r.url.startswith(stack.wallet) else None)  # fmt: skip
+    page.on(
+        "request",
+        lambda r: to_wallet_server.append(f"{r.url} {r.post_data or ''}") if r.url.startswith(stack.wallet) else None,
+    )
     offer = receive_with_pin(page, stack, "SG", "sg-tan-wei-ling")
     expect(page.get_by_test_id("credential-card")).to_contain_text("ASEAN Person Identification")
     expect(page.get_by_test_id("registry").first).to_contain_text("Listed in the ASEAN trust registry")

@@ -63,11 +63,16 @@ def test_x509_san_dns_request_is_accepted(stack: Stack, page: Any) -> None:
     """The twin of the forged x509_san_dns link: a genuine x509_san_dns request is shown and answered."""
     receive_with_pin(page, stack, "SG", "sg-tan-wei-ling")
     secret = json.loads((stack.data / "verifier" / "rp-clients.json").read_text())["age-check"]
-    token = httpx.post(f"{stack.verifier}/oauth/token", data={"grant_type": "client_credentials"},
-                       auth=("age-check", secret), timeout=10).json()["access_token"]  # fmt: skip
+    token = httpx.post(
+        f"{stack.verifier}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=("age-check", secret),
+        timeout=10,
+    ).json()["access_token"]
     body = {"policy": "age-check", "client_id_prefix": "x509_san_dns"}
-    created = httpx.post(f"{stack.verifier}/v1/presentations", headers={"Authorization": f"Bearer {token}"},
-                         json=body, timeout=10).json()  # fmt: skip
+    created = httpx.post(
+        f"{stack.verifier}/v1/presentations", headers={"Authorization": f"Bearer {token}"}, json=body, timeout=10
+    ).json()
     assert created["client_id"] == "x509_san_dns:localhost"
     open_request(page, stack, created["request_link"])
     expect(page.get_by_test_id("request")).to_contain_text("x509_san_dns:localhost")
@@ -89,8 +94,14 @@ def _san_dns(link: str) -> str:
 
 
 def _unsigned(link: str) -> str:
-    return "openid4vp://?" + urlencode({"client_id": "redirect_uri:http://127.0.0.1:9/cb", "response_uri": "http://127.0.0.1:9/cb",
-                                        "dcql_query": "{}", "nonce": "n"})  # fmt: skip
+    return "openid4vp://?" + urlencode(
+        {
+            "client_id": "redirect_uri:http://127.0.0.1:9/cb",
+            "response_uri": "http://127.0.0.1:9/cb",
+            "dcql_query": "{}",
+            "nonce": "n",
+        }
+    )
 
 
 @pytest.mark.parametrize(
@@ -187,8 +198,10 @@ def test_script_redirect_from_a_verifier_is_not_followed(stack: Stack, context: 
     receive_with_pin(page, stack, "SG", "sg-tan-wei-ling")
     link = start_rp(context.new_page(), stack, "age-check")
     body = json.dumps({"redirect_uri": "javascript:document.title='pwned'"})
-    page.route(f"{stack.verifier}/wallet/response",
-               lambda route: route.fulfill(status=200, content_type="application/json", body=body))  # fmt: skip
+    page.route(
+        f"{stack.verifier}/wallet/response",
+        lambda route: route.fulfill(status=200, content_type="application/json", body=body),
+    )
     open_request(page, stack, link)
     page.get_by_role("button", name="Share").click()
     expect(page.get_by_test_id("sent")).to_be_visible()

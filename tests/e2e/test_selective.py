@@ -14,22 +14,31 @@ from tests.e2e.stack import Stack
 
 VCT_PID = "https://lintas.asean.example/vct/pid/v1"
 QUERY = {
-    "credentials": [{
-        "id": "pid", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT_PID]},
-        "claims": [{"id": "given", "path": ["given_name"]}, {"id": "family", "path": ["family_name"]},
-                   {"id": "city", "path": ["address", "locality"]}],
-        "claim_sets": [["given", "family", "city"], ["given", "family"]],
-    }],
-}  # fmt: skip
+    "credentials": [
+        {
+            "id": "pid",
+            "format": "dc+sd-jwt",
+            "meta": {"vct_values": [VCT_PID]},
+            "claims": [
+                {"id": "given", "path": ["given_name"]},
+                {"id": "family", "path": ["family_name"]},
+                {"id": "city", "path": ["address", "locality"]},
+            ],
+            "claim_sets": [["given", "family", "city"], ["given", "family"]],
+        }
+    ],
+}
 
 
 def _create(stack: Stack) -> dict[str, Any]:
     secret = json.loads((stack.data / "verifier" / "rp-clients.json").read_text())["my-bank"]
-    token = httpx.post(f"{stack.verifier}/oauth/token", data={"grant_type": "client_credentials"},
-                       auth=("my-bank", secret), timeout=10).json()["access_token"]  # fmt: skip
+    token = httpx.post(
+        f"{stack.verifier}/oauth/token", data={"grant_type": "client_credentials"}, auth=("my-bank", secret), timeout=10
+    ).json()["access_token"]
     body = {"dcql_query": QUERY, "purpose": "Send you a welcome letter", "response_mode": "direct_post"}
-    answer = httpx.post(f"{stack.verifier}/v1/presentations", json=body, timeout=10,
-                        headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    answer = httpx.post(
+        f"{stack.verifier}/v1/presentations", json=body, timeout=10, headers={"Authorization": f"Bearer {token}"}
+    )
     assert answer.status_code == 201, answer.text
     return dict(answer.json(), token=token)
 
@@ -55,8 +64,11 @@ def test_optional_claim_follows_the_users_choice(
     page.get_by_role("button", name="Share").click()
     expect(page.get_by_test_id("sent")).to_be_visible()
     assert disclosed_claims(posted_vp_token(posted[0])["pid"][0]) == expected
-    result = httpx.get(f"{stack.verifier}/v1/presentations/{created['transaction_id']}", timeout=10,
-                       headers={"Authorization": f"Bearer {created['token']}"}).json()  # fmt: skip
+    result = httpx.get(
+        f"{stack.verifier}/v1/presentations/{created['transaction_id']}",
+        timeout=10,
+        headers={"Authorization": f"Bearer {created['token']}"},
+    ).json()
     assert result["status"] == "verified"
     claims = result["credentials"][0]["claims"]
     assert ("address" in claims) is share_city

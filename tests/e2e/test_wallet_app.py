@@ -153,20 +153,41 @@ def test_relying_party_transaction_round_trip(stack: Stack) -> None:
 
 
 def test_stack_json_is_read(tmp_path: Path) -> None:
-    (tmp_path / "stack.json").write_text(json.dumps({"services": [
-        {"name": "registry", "base_url": "http://127.0.0.1:1"}, {"name": "verifier", "base_url": "http://localhost:2"},
-        {"name": "issuer-sg", "base_url": "http://127.0.0.1:3"}, {"name": "issuer-vn", "base_url": "http://127.0.0.1:4"},
-    ]}))  # fmt: skip
-    assert stack_urls(tmp_path) == {"registry_url": "http://127.0.0.1:1", "verifier_url": "http://localhost:2",
-                                    "issuers": {"SG": "http://127.0.0.1:3", "VN": "http://127.0.0.1:4"}}  # fmt: skip
+    (tmp_path / "stack.json").write_text(
+        json.dumps(
+            {
+                "services": [
+                    {"name": "registry", "base_url": "http://127.0.0.1:1"},
+                    {"name": "verifier", "base_url": "http://localhost:2"},
+                    {"name": "issuer-sg", "base_url": "http://127.0.0.1:3"},
+                    {"name": "issuer-vn", "base_url": "http://127.0.0.1:4"},
+                ]
+            }
+        )
+    )
+    assert stack_urls(tmp_path) == {
+        "registry_url": "http://127.0.0.1:1",
+        "verifier_url": "http://localhost:2",
+        "issuers": {"SG": "http://127.0.0.1:3", "VN": "http://127.0.0.1:4"},
+    }
     (tmp_path / "stack.json").write_text("{not json")
     assert stack_urls(tmp_path) == {}
 
 
 def test_lintas_wallet_command(tmp_path: Path) -> None:
     port = free_port()
-    cmd = [sys.executable, "-m", "lintas_cli.main", "wallet", "--port", str(port), "--data", str(tmp_path),
-           "--issuer", "SG=http://127.0.0.1:9"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "lintas_cli.main",
+        "wallet",
+        "--port",
+        str(port),
+        "--data",
+        str(tmp_path),
+        "--issuer",
+        "SG=http://127.0.0.1:9",
+    ]
     env = {**os.environ, "LINTAS_MODE": "development"}  # plain-http loopback URLs are development's (lintas.devmode)
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:

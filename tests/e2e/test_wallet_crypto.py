@@ -79,9 +79,13 @@ def test_jws_signed_by_idcore_verifies_and_tampered_twins_do_not(js: Any) -> Non
         "alg HS256": (hs256, jwk, "kb+jwt", "bad_signature"),
         "crit header": (crit, jwk, "kb+jwt", "bad_signature"),
         "wrong typ": (token, jwk, "dc+sd-jwt", "bad_type"),
-        "JSON serialisation": (json.dumps({"payload": body, "protected": head, "signature": sig}), jwk, "kb+jwt",
-                               "malformed"),
-    }  # fmt: skip
+        "JSON serialisation": (
+            json.dumps({"payload": body, "protected": head, "signature": sig}),
+            jwk,
+            "kb+jwt",
+            "malformed",
+        ),
+    }
     for name, (bad, key_jwk, typ, code) in twins.items():
         assert js.evaluate(_VERIFY, {"token": bad, "jwk": key_jwk, "typ": typ}) == {"error": code}, name
 
@@ -91,22 +95,32 @@ def _name(cn: str) -> x509.Name:
 
 
 def _cert(
-    subject: str, key: ec.EllipticCurvePrivateKey, issuer: tuple[str, ec.EllipticCurvePrivateKey] | None = None,
-    *, ca: bool = False, not_after: datetime.datetime | None = None, critical_unknown: bool = False,
+    subject: str,
+    key: ec.EllipticCurvePrivateKey,
+    issuer: tuple[str, ec.EllipticCurvePrivateKey] | None = None,
+    *,
+    ca: bool = False,
+    not_after: datetime.datetime | None = None,
+    critical_unknown: bool = False,
 ) -> x509.Certificate:
     """A P-256 certificate signed ECDSA-SHA256 by ``issuer`` (self-signed without one)."""
     issuer_name, issuer_key = issuer or (subject, key)
     builder = (
-        x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer_name))
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(NOW - DAY).not_valid_after(not_after or NOW + 30 * DAY)
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(_name(issuer_name))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - DAY)
+        .not_valid_after(not_after or NOW + 30 * DAY)
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )  # fmt: skip
+    )
     if not ca:
         builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName("rp.example")]), critical=False)
     if critical_unknown:
-        builder = builder.add_extension(x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.99999.1"),
-                                                                   b"\x05\x00"), critical=True)  # fmt: skip
+        builder = builder.add_extension(
+            x509.UnrecognizedExtension(x509.ObjectIdentifier("1.3.6.1.4.1.99999.1"), b"\x05\x00"), critical=True
+        )
     return builder.sign(issuer_key, hashes.SHA256())
 
 

@@ -28,8 +28,12 @@ from idcore.oid4vp.jwe import JweError, decrypt_compact
 from tests.e2e.stack import Stack
 
 VECTORS = Path(__file__).resolve().parents[1] / "vectors"
-SD_JWT = sorted(p for d in ("sd_jwt_rfc9901", "sd_jwt_vc") for p in (VECTORS / d).glob("*.json")
-                if isinstance(json.loads(p.read_text())["sd_jwt_presentation"], str))  # fmt: skip
+SD_JWT = sorted(
+    p
+    for d in ("sd_jwt_rfc9901", "sd_jwt_vc")
+    for p in (VECTORS / d).glob("*.json")
+    if isinstance(json.loads(p.read_text())["sd_jwt_presentation"], str)
+)
 DCQL = sorted((VECTORS / "dcql").glob("dcql_*.json"))
 
 
@@ -162,10 +166,15 @@ def test_x509_reader_agrees_with_cryptography(js: Any, stack: Stack) -> None:
     san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     name = leaf.subject.get_attributes_for_oid
     assert got == {
-        "cn": name(x509.NameOID.COMMON_NAME)[0].value, "o": name(x509.NameOID.ORGANIZATION_NAME)[0].value,
-        "country": name(x509.NameOID.COUNTRY_NAME)[0].value, "dns": san.get_values_for_type(x509.DNSName),
-        "uris": san.get_values_for_type(x509.UniformResourceIdentifier), "ca": False,
-        "notAfter": int(leaf.not_valid_after_utc.timestamp()), "chain": "valid", "binding": "valid",
-    }  # fmt: skip
+        "cn": name(x509.NameOID.COMMON_NAME)[0].value,
+        "o": name(x509.NameOID.ORGANIZATION_NAME)[0].value,
+        "country": name(x509.NameOID.COUNTRY_NAME)[0].value,
+        "dns": san.get_values_for_type(x509.DNSName),
+        "uris": san.get_values_for_type(x509.UniformResourceIdentifier),
+        "ca": False,
+        "notAfter": int(leaf.not_valid_after_utc.timestamp()),
+        "chain": "valid",
+        "binding": "valid",
+    }
     refused = js.evaluate(_CERT, {"leaf": b64(leaf), "anchors": [b64(other_ca)], "clientId": "x509_hash:AAAA"})
     assert (refused["chain"], refused["binding"]) == ("bad_certificate", "bad_client_id")

@@ -57,10 +57,14 @@ class Forge:
         """A genuine presentation's parts: every claim disclosed, status index 0 (valid), KB-JWT over it."""
         disclosures: list[Any] = [[f"salt-{i}", name, value] for i, (name, value) in enumerate(claims.items())]
         payload = {
-            "iss": self.issuer.issuer_id, "vct": VCT_PID, "iat": T0 - 86400, "exp": T0 + 365 * 86400,
-            "cnf": {"jwk": dict(self.holder.public_jwk)}, "_sd_alg": "sha-256",
+            "iss": self.issuer.issuer_id,
+            "vct": VCT_PID,
+            "iat": T0 - 86400,
+            "exp": T0 + 365 * 86400,
+            "cnf": {"jwk": dict(self.holder.public_jwk)},
+            "_sd_alg": "sha-256",
             "status": {"status_list": {"idx": 0, "uri": self.world.status_uri(self.slug)}},
-        }  # fmt: skip
+        }
         header = {"typ": "dc+sd-jwt", "x5c": x5c_from_certificates(self.issuer.chain)}
         kb_claims = {"iat": T0, "aud": aud, "nonce": nonce}
         return Parts(header, payload, disclosures, kb_claims=kb_claims)

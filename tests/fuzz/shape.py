@@ -17,7 +17,7 @@ import httpx
 
 __all__ = ["problems_in", "problems_of", "spec_shaped_error", "stack_trace_in"]
 
-_TRACE_MARKERS = ("Traceback (most recent call last)", 'File "/', ".py\", line ")
+_TRACE_MARKERS = ("Traceback (most recent call last)", 'File "/', '.py", line ')
 
 
 def stack_trace_in(body: str) -> bool:
@@ -56,5 +56,6 @@ def problems_in(method: str, status: int, content_type: str, body: bytes) -> lis
 
 def problems_of(response: httpx.Response) -> list[str]:
     """:func:`problems_in` of an httpx response."""
-    return problems_in(response.request.method, response.status_code, response.headers.get("content-type", ""),
-                       response.content)  # fmt: skip
+    return problems_in(
+        response.request.method, response.status_code, response.headers.get("content-type", ""), response.content
+    )

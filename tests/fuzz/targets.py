@@ -91,8 +91,13 @@ def build_registry(tmp: Path, clock: FixedClock) -> Target:
 
 def build_issuer(tmp: Path, clock: FixedClock) -> Target:
     """The SG issuer (PID and business tenants); the token is the operator's."""
-    settings = IssuerSettings(country="SG", public_url=ISSUER_URL, data_dir=tmp / "data", development=True,
-                              wallet_rate_limit_per_minute=1_000_000)
+    settings = IssuerSettings(
+        country="SG",
+        public_url=ISSUER_URL,
+        data_dir=tmp / "data",
+        development=True,
+        wallet_rate_limit_per_minute=1_000_000,
+    )
     store = open_store(None, tmp / "kv", "issuer")
     app = issuer_app(settings, store=store, clock=clock)
     client = _client(app, ISSUER_URL)
@@ -106,12 +111,21 @@ def build_verifier(tmp: Path, clock: FixedClock, world: World) -> Target:
     """The verifier trusting ``world``; the token is :data:`FUZZ_RP`'s (allowed custom DCQL queries)."""
     config = json.loads(DEFAULT_CONFIG.read_text())
     config["relying_parties"][FUZZ_RP] = {
-        "name": "Fuzzing RP", "country": "SG", "policies": ["pid-onboarding", "age-check", "business-registration"],
-        "allow_custom_queries": True, "rate_limit_per_minute": 1_000_000, "audiences": ["x509_san_dns:localhost"],
-    }  # fmt: skip
+        "name": "Fuzzing RP",
+        "country": "SG",
+        "policies": ["pid-onboarding", "age-check", "business-registration"],
+        "allow_custom_queries": True,
+        "rate_limit_per_minute": 1_000_000,
+        "audiences": ["x509_san_dns:localhost"],
+    }
     (tmp / "config.json").write_text(json.dumps(config))
-    settings = VerifierSettings(public_url=VERIFIER_URL, data_dir=tmp / "data", development=True,
-                                config_file=tmp / "config.json", wallet_rate_limit_per_minute=1_000_000)  # fmt: skip
+    settings = VerifierSettings(
+        public_url=VERIFIER_URL,
+        data_dir=tmp / "data",
+        development=True,
+        config_file=tmp / "config.json",
+        wallet_rate_limit_per_minute=1_000_000,
+    )
     store = open_store(None, tmp / "kv", "verifier")
     outbound = httpx.Client(timeout=settings.status_timeout, follow_redirects=False)
     app = verifier_app(settings, store=store, clock=clock, trust=world.trust_cache(clock), http=outbound)
@@ -124,6 +138,20 @@ def build_verifier(tmp: Path, clock: FixedClock, world: World) -> Target:
 def build_wallet(tmp: Path) -> Target:
     """The wallet demo with no issuers or verifier configured (its pages and JSON API only)."""
     app = wallet_app(WalletSettings(data_dir=tmp, development=True))
-    hidden = [("GET", p) for p in ("/", "/receive", "/present", "/callback", "/history", "/credential", "/personas",
-                                   "/settings", "/credential/{credential_id}", "/rp", "/rp/{slug}")]  # fmt: skip
+    hidden = [
+        ("GET", p)
+        for p in (
+            "/",
+            "/receive",
+            "/present",
+            "/callback",
+            "/history",
+            "/credential",
+            "/personas",
+            "/settings",
+            "/credential/{credential_id}",
+            "/rp",
+            "/rp/{slug}",
+        )
+    ]
     return Target("wallet", app, _client(app, "http://127.0.0.1:8500"), None, hidden)

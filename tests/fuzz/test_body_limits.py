@@ -21,11 +21,15 @@ PATH = "/v1/governance/countries/SG/issuers"
 
 
 def _issuer(identifier: str, name_length: int) -> bytes:
-    return json.dumps({
-        "id": identifier, "names": {"en": "n" * name_length, "ms": "nama"},
-        "service_types": ["https://lintas.asean.example/svc/pid-issuance"],
-        "vcts": ["https://lintas.asean.example/vct/pid/v1"], "assurance_level": "high",
-    }).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "id": identifier,
+            "names": {"en": "n" * name_length, "ms": "nama"},
+            "service_types": ["https://lintas.asean.example/svc/pid-issuance"],
+            "vcts": ["https://lintas.asean.example/vct/pid/v1"],
+            "assurance_level": "high",
+        }
+    ).encode()
 
 
 def _post(registry: Target, body: bytes, *, chunked: bool, auth: bool = True) -> httpx.Response:
@@ -62,8 +66,9 @@ def test_issuer_and_verifier_cap_unauthenticated_bodies(
     target: Target = request.getfixturevalue(which)
     limit = 1024 * 1024 if which == "issuer" else 2 * 1024 * 1024
     for size, refused in ((limit + 1, True), (64, False)):
-        built = target.client.build_request("POST", path, content=b"a=" + b"x" * size,
-                                            headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        built = target.client.build_request(
+            "POST", path, content=b"a=" + b"x" * size, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
         if chunked:
             del built.headers["Content-Length"]
         answer = target.client.send(built)

@@ -59,8 +59,12 @@ HEADERS: list[dict[str, Any]] = [
     {"Origin": "http://evil.example", "Access-Control-Request-Method": "DELETE"},
     {"Content-Type": "application/json; charset=utf-32"},
 ]
-QUERIES = ["wait=-1&limit=-1&after=%ff&response_code=%00&x=1&x=2", "wait=1e999&limit=99999999999999999999",
-           "&".join(f"k{i}=v" for i in range(1500)), "subject_id=%ff%fe&subject_id=a"]  # fmt: skip
+QUERIES = [
+    "wait=-1&limit=-1&after=%ff&response_code=%00&x=1&x=2",
+    "wait=1e999&limit=99999999999999999999",
+    "&".join(f"k{i}=v" for i in range(1500)),
+    "subject_id=%ff%fe&subject_id=a",
+]
 _WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
@@ -146,8 +150,9 @@ def test_a_body_without_content_length_is_judged_like_any_other(target: Target) 
     for method, path in _routes(target):
         if method not in _WRITE_METHODS:
             continue
-        request = target.client.build_request(method, _fill(path, "SG"), content=body,
-                                              headers={"Content-Type": "application/json", **target.auth})
+        request = target.client.build_request(
+            method, _fill(path, "SG"), content=body, headers={"Content-Type": "application/json", **target.auth}
+        )
         del request.headers["Content-Length"]  # as a chunked upload arrives: the size is unknown up front
         probe.record(target.client.send(request), "(no Content-Length)")
     probe.verdict(at_least=1)

@@ -33,8 +33,11 @@ DETAILS = {
 
 
 def _offer(issuer: Target, tx_code: bool) -> tuple[dict[str, Any], str]:
-    created = issuer.client.post("/v1/offers", json={"subject_id": SUBJECT, "credential_configuration_id": PID,
-                                                     "tx_code": tx_code}, headers=issuer.auth)  # fmt: skip
+    created = issuer.client.post(
+        "/v1/offers",
+        json={"subject_id": SUBJECT, "credential_configuration_id": PID, "tx_code": tx_code},
+        headers=issuer.auth,
+    )
     assert created.status_code == 201, created.text
     offer = ScriptedWallet(issuer.client).resolve_offer(created.json()["offer_link_by_value"])
     form = {"grant_type": PRE_AUTHORIZED_GRANT, "pre-authorized_code": offer.pre_authorized_code or ""}
@@ -56,12 +59,41 @@ def test_refused_authorization_details_leave_the_code_redeemable(issuer: Target,
     assert (replayed.status_code, replayed.json()["error"]) == (400, "invalid_grant")
 
 
-_KEYS = ["typ", "jwk", "kid", "x5c", "alg", "crit", "aud", "iat", "nonce", "iss", "exp", "nbf", "key_attestation",
-         "htm", "htu", "jti", "ath", "proofs", "credential_configuration_id", "credential_identifier",
-         "credential_response_encryption", "proof"]  # fmt: skip
-_ERRORS = {"invalid_proof", "invalid_dpop_proof", "invalid_credential_request", "invalid_encryption_parameters",
-           "unknown_credential_configuration", "unknown_credential_identifier", "invalid_nonce", "invalid_token",
-           "use_dpop_nonce"}  # fmt: skip
+_KEYS = [
+    "typ",
+    "jwk",
+    "kid",
+    "x5c",
+    "alg",
+    "crit",
+    "aud",
+    "iat",
+    "nonce",
+    "iss",
+    "exp",
+    "nbf",
+    "key_attestation",
+    "htm",
+    "htu",
+    "jti",
+    "ath",
+    "proofs",
+    "credential_configuration_id",
+    "credential_identifier",
+    "credential_response_encryption",
+    "proof",
+]
+_ERRORS = {
+    "invalid_proof",
+    "invalid_dpop_proof",
+    "invalid_credential_request",
+    "invalid_encryption_parameters",
+    "unknown_credential_configuration",
+    "unknown_credential_identifier",
+    "invalid_nonce",
+    "invalid_token",
+    "use_dpop_nonce",
+}
 
 
 @pytest.fixture(scope="module")
@@ -75,22 +107,35 @@ def dpop_session(issuer: Target) -> tuple[ScriptedWallet, str, dict[str, Any]]:
 
 
 @settings(max_examples=60, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
-@given(place=st.sampled_from(["proof_header", "proof_claims", "dpop_header", "dpop_claims", "body"]),
-       key=st.sampled_from(_KEYS), value=json_values, delete=st.booleans())  # fmt: skip
+@given(
+    place=st.sampled_from(["proof_header", "proof_claims", "dpop_header", "dpop_claims", "body"]),
+    key=st.sampled_from(_KEYS),
+    value=json_values,
+    delete=st.booleans(),
+)
 def test_signed_oddities_in_proofs_and_dpop_get_credential_errors(
-    issuer: Target, dpop_session: tuple[ScriptedWallet, str, dict[str, Any]], place: str, key: str, value: Any,
+    issuer: Target,
+    dpop_session: tuple[ScriptedWallet, str, dict[str, Any]],
+    place: str,
+    key: str,
+    value: Any,
     delete: bool,
-) -> None:  # fmt: skip
+) -> None:
     wallet, access_token, metadata = dpop_session
     holder, url, now = new_key(), metadata["credential_endpoint"], int(time.time())
     parts: dict[str, dict[str, Any]] = {
         "proof_header": {"typ": "openid4vci-proof+jwt", "jwk": dict(holder.public_jwk)},
         "proof_claims": {"aud": metadata["credential_issuer"], "iat": now, "nonce": wallet.nonce(metadata)},
         "dpop_header": {"typ": "dpop+jwt", "jwk": dict(wallet.dpop_key.public_jwk)},
-        "dpop_claims": {"jti": str(time.time_ns()), "htm": "POST", "htu": url, "iat": now,
-                        "ath": access_token_hash(access_token)},
+        "dpop_claims": {
+            "jti": str(time.time_ns()),
+            "htm": "POST",
+            "htu": url,
+            "iat": now,
+            "ath": access_token_hash(access_token),
+        },
         "body": {"credential_configuration_id": PID},
-    }  # fmt: skip
+    }
     if delete:
         parts[place].pop(key, None)
     else:
@@ -127,9 +172,14 @@ def test_a_notification_event_that_is_not_a_string_is_invalid_notification_reque
 
 
 @settings(max_examples=40, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
-@given(body=json_values | st.dictionaries(st.sampled_from(["notification_id", "event", "event_description"]),
-                                          json_values | st.sampled_from(["credential_accepted", "credential_failure"]),
-                                          max_size=3))  # fmt: skip
+@given(
+    body=json_values
+    | st.dictionaries(
+        st.sampled_from(["notification_id", "event", "event_description"]),
+        json_values | st.sampled_from(["credential_accepted", "credential_failure"]),
+        max_size=3,
+    )
+)
 def test_any_notification_body_is_204_or_a_spec_error(issuer: Target, bearer: str, body: Any) -> None:
     answer = issuer.client.post("/sg/notification", json=body, headers={"Authorization": f"Bearer {bearer}"})
     assert problems_of(answer) == []
@@ -137,13 +187,24 @@ def test_any_notification_body_is_204_or_a_spec_error(issuer: Target, bearer: st
 
 
 PAR_BASE = {
-    "response_type": "code", "client_id": "lintas-wallet", "redirect_uri": "http://127.0.0.1:9/cb",
-    "scope": "asean_pid", "code_challenge": "a" * 43, "code_challenge_method": "S256", "state": "s",
-}  # fmt: skip
+    "response_type": "code",
+    "client_id": "lintas-wallet",
+    "redirect_uri": "http://127.0.0.1:9/cb",
+    "scope": "asean_pid",
+    "code_challenge": "a" * 43,
+    "code_challenge_method": "S256",
+    "state": "s",
+}
 #: Values authlib copies into an error_description; outside RFC 6749's character set its error
 #: constructor raised ValueError (a 500) instead of answering.
-ODD_PAR_VALUES = [("response_type", "é"), ("response_type", '"'), ("response_type", "code\\"),
-                  ("redirect_uri", "é"), ("redirect_uri", 'http://127.0.0.1:9/"'), ("redirect_uri", "http://x/\\")]
+ODD_PAR_VALUES = [
+    ("response_type", "é"),
+    ("response_type", '"'),
+    ("response_type", "code\\"),
+    ("redirect_uri", "é"),
+    ("redirect_uri", 'http://127.0.0.1:9/"'),
+    ("redirect_uri", "http://x/\\"),
+]
 
 
 def test_a_well_formed_pushed_authorization_request_is_accepted(issuer: Target) -> None:
@@ -160,8 +221,11 @@ def test_authorization_parameters_outside_their_syntax_are_invalid_request(
 
 
 @settings(max_examples=60, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
-@given(name=st.sampled_from([*PAR_BASE, "issuer_state", "request_uri", "prompt", "nonce"]), value=st.text(max_size=30),
-       delete=st.booleans())  # fmt: skip
+@given(
+    name=st.sampled_from([*PAR_BASE, "issuer_state", "request_uri", "prompt", "nonce"]),
+    value=st.text(max_size=30),
+    delete=st.booleans(),
+)
 def test_any_pushed_authorization_request_is_201_or_an_oauth_error(
     issuer: Target, name: str, value: str, delete: bool
 ) -> None:

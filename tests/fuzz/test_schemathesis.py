@@ -36,8 +36,14 @@ def _run_operation(target: Target, operation: Any, mode: GenerationMode, auth: b
     sent = 0
     headers = target.auth if auth else None
 
-    @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, phases=[Phase.generate],
-              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     @given(case=operation.as_strategy(generation_mode=mode))
     def fuzz(case: Any) -> None:
         nonlocal sent
@@ -48,8 +54,11 @@ def _run_operation(target: Target, operation: Any, mode: GenerationMode, auth: b
         content_type = (response.headers.get("content-type") or [""])[0]
         problems = problems_in(case.method, response.status_code, content_type, response.content)
         try:
-            checks = [not_a_server_error, response_schema_conformance] if response.status_code < 300 else [
-                not_a_server_error]
+            checks = (
+                [not_a_server_error, response_schema_conformance]
+                if response.status_code < 300
+                else [not_a_server_error]
+            )
             case.validate_response(response, checks=checks)
         except FailureGroup as failures:
             problems += [f"schemathesis: {type(f).__name__}: {str(f)[:300]}" for f in failures.exceptions]
@@ -73,8 +82,11 @@ def _negatable(operation: Any) -> bool:
         return True
     for parameter in raw.get("parameters", []):
         schema = parameter.get("schema", {})
-        if parameter.get("in") == "query" or set(schema) - {"type", "title", "description"} or schema.get(
-                "type") not in (None, "string"):
+        if (
+            parameter.get("in") == "query"
+            or set(schema) - {"type", "title", "description"}
+            or schema.get("type") not in (None, "string")
+        ):
             return True
     return False
 
@@ -95,7 +107,7 @@ def test_no_operation_answers_a_server_error(
     for operation in operations:
         if mode is GenerationMode.NEGATIVE and not _negatable(operation):
             continue
-        for auth in ([False, True] if target.token else [False]):
+        for auth in [False, True] if target.token else [False]:
             sent += _run_operation(target, operation, mode, auth, found)
     assert sent >= len(operations), "schemathesis generated (almost) nothing"
     assert not found, "\n".join(found[:20])

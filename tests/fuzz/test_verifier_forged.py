@@ -27,18 +27,46 @@ AUD = "x509_san_dns:localhost"  # one of the fuzzing relying party's own audienc
 def _nonce() -> str:
     """A fresh nonce per verification: /v1/verify takes each nonce once per relying party."""
     return f"n-fuzz-{uuid.uuid4().hex}"
+
+
 POLICY = "pid-onboarding"
 #: x5c values whose entries are not strings (unhashable ones crashed the chain cache: a 500).
 ODD_X5C: list[Any] = [[{}], [[]], [{"a": 1}, "MII"], [None], "MIIB", [], [""]]
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=8),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
     max_leaves=8,
-)  # fmt: skip
+)
 _PLACES = ["header", "payload", "kb_header", "kb_claims", "status", "status_list", "cnf"]
-_KEYS = ["iss", "vct", "iat", "exp", "nbf", "cnf", "status", "_sd", "_sd_alg", "x5c", "kid", "typ", "jwk", "aud",
-         "nonce", "sd_hash", "idx", "uri", "...", "age_over_18", "birthdate", "nationality"]  # fmt: skip
+_KEYS = [
+    "iss",
+    "vct",
+    "iat",
+    "exp",
+    "nbf",
+    "cnf",
+    "status",
+    "_sd",
+    "_sd_alg",
+    "x5c",
+    "kid",
+    "typ",
+    "jwk",
+    "aud",
+    "nonce",
+    "sd_hash",
+    "idx",
+    "uri",
+    "...",
+    "age_over_18",
+    "birthdate",
+    "nationality",
+]
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +100,14 @@ def test_odd_x5c_is_a_rejection_not_a_crash(verifier: Target, forge: Forge, x5c:
 
 def _mutate(parts: Parts, place: str, key: str, value: Any, delete: bool) -> None:
     target: dict[str, Any] = {
-        "header": parts.header, "payload": parts.payload, "kb_header": parts.kb_header, "kb_claims": parts.kb_claims,
-        "status": parts.payload["status"], "status_list": parts.payload["status"]["status_list"],
+        "header": parts.header,
+        "payload": parts.payload,
+        "kb_header": parts.kb_header,
+        "kb_claims": parts.kb_claims,
+        "status": parts.payload["status"],
+        "status_list": parts.payload["status"]["status_list"],
         "cnf": parts.payload["cnf"],
-    }[place]  # fmt: skip
+    }[place]
     if delete:
         target.pop(key, None)
     else:
@@ -83,8 +115,13 @@ def _mutate(parts: Parts, place: str, key: str, value: Any, delete: bool) -> Non
 
 
 @settings(max_examples=80, derandomize=True, database=None, suppress_health_check=list(HealthCheck))
-@given(place=st.sampled_from(_PLACES), key=st.sampled_from(_KEYS), value=json_values, delete=st.booleans(),
-       disclosure=st.none() | st.tuples(st.integers(0, 5), json_values))  # fmt: skip
+@given(
+    place=st.sampled_from(_PLACES),
+    key=st.sampled_from(_KEYS),
+    value=json_values,
+    delete=st.booleans(),
+    disclosure=st.none() | st.tuples(st.integers(0, 5), json_values),
+)
 def test_any_signed_oddity_gets_a_verdict(
     verifier: Target, forge: Forge, place: str, key: str, value: Any, delete: bool, disclosure: Any
 ) -> None:

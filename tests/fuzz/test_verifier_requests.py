@@ -42,8 +42,11 @@ def test_explicit_policy_is_accepted(verifier: Target) -> None:
     assert answer.status_code == 201, answer.text
 
 
-@pytest.mark.parametrize("body", ODD_BODIES, ids=["credentials-5", "credentials-null", "credentials-true",
-                                                  "countries-object", "countries-list"])
+@pytest.mark.parametrize(
+    "body",
+    ODD_BODIES,
+    ids=["credentials-5", "credentials-null", "credentials-true", "countries-object", "countries-list"],
+)
 def test_odd_policy_bodies_are_400_problems(verifier: Target, body: dict[str, Any]) -> None:
     answer = _create(verifier, body)
     assert problems_of(answer) == []
@@ -63,10 +66,23 @@ def _mutated(path: tuple[Any, ...], value: Any, delete: bool) -> dict[str, Any]:
     return body
 
 
-_PATHS = [("credentials",), ("accepted_countries",), ("require_true",), ("max_credential_age",),
-          ("min_assurance_level",), ("purpose",), ("require_holder_binding",), ("dcql_query",),
-          ("response_mode",), ("client_id_prefix",), ("credentials", 0), ("credentials", 0, "id"),
-          ("credentials", 0, "vct_values"), ("credentials", 0, "claims"), ("credentials", 0, "claims", 0)]  # fmt: skip
+_PATHS = [
+    ("credentials",),
+    ("accepted_countries",),
+    ("require_true",),
+    ("max_credential_age",),
+    ("min_assurance_level",),
+    ("purpose",),
+    ("require_holder_binding",),
+    ("dcql_query",),
+    ("response_mode",),
+    ("client_id_prefix",),
+    ("credentials", 0),
+    ("credentials", 0, "id"),
+    ("credentials", 0, "vct_values"),
+    ("credentials", 0, "claims"),
+    ("credentials", 0, "claims", 0),
+]
 
 
 @settings(max_examples=60, derandomize=True, database=None, suppress_health_check=list(HealthCheck))

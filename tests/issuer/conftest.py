@@ -73,8 +73,9 @@ class Harness:
 
     def operator_token(self, client_id: str = "operator") -> str:
         """A client-credentials access token for ``client_id``."""
-        answer = self.client.post("/oauth/token", data={"grant_type": "client_credentials"},
-                                  auth=(client_id, self.secret(client_id)))
+        answer = self.client.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, self.secret(client_id))
+        )
         assert answer.status_code == 200, answer.text
         return str(answer.json()["access_token"])
 

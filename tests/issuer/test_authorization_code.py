@@ -23,8 +23,16 @@ REDIRECT = "http://127.0.0.1:9/callback"
 
 
 def _par(harness: Harness, tenant: str, **overrides: str | None) -> Any:
-    params = {"response_type": "code", "client_id": "lintas-wallet", "redirect_uri": REDIRECT, "scope": "asean_pid",
-              "state": "s1", "code_challenge": CHALLENGE, "code_challenge_method": "S256", **overrides}
+    params = {
+        "response_type": "code",
+        "client_id": "lintas-wallet",
+        "redirect_uri": REDIRECT,
+        "scope": "asean_pid",
+        "state": "s1",
+        "code_challenge": CHALLENGE,
+        "code_challenge_method": "S256",
+        **overrides,
+    }
     return harness.client.post(f"{tenant}/par", data={k: v for k, v in params.items() if v is not None})
 
 
@@ -47,8 +55,14 @@ def _code(harness: Harness, tenant: str, subject: str = "sg-tan-wei-ling", **par
 
 
 def _redeem(harness: Harness, tenant: str, code: str, verifier: str = VERIFIER, **extra: str) -> Any:
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "client_id": "lintas-wallet",
-            "code_verifier": verifier, **extra}
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "client_id": "lintas-wallet",
+        "code_verifier": verifier,
+        **extra,
+    }
     return harness.client.post(f"{tenant}/token", data=form)
 
 
@@ -115,8 +129,16 @@ def test_par_refuses_unknown_client_redirect_and_scope(harness: Harness) -> None
 
 
 def test_authorization_without_par_is_refused(harness: Harness) -> None:
-    query = urlencode({"response_type": "code", "client_id": "lintas-wallet", "redirect_uri": REDIRECT,
-                       "scope": "asean_pid", "code_challenge": CHALLENGE, "code_challenge_method": "S256"})
+    query = urlencode(
+        {
+            "response_type": "code",
+            "client_id": "lintas-wallet",
+            "redirect_uri": REDIRECT,
+            "scope": "asean_pid",
+            "code_challenge": CHALLENGE,
+            "code_challenge_method": "S256",
+        }
+    )
     answer = harness.client.get(f"{harness.pid}/authorize?{query}")
     assert answer.status_code == 400
     assert "pushed authorization" in answer.text

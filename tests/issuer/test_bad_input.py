@@ -24,8 +24,16 @@ _JSON = st.recursive(
 
 
 def _paths(harness: Harness) -> list[str]:
-    return [f"{harness.pid}/token", f"{harness.pid}/par", f"{harness.pid}/credential", f"{harness.pid}/notification",
-            f"{harness.pid}/authorize/login", "/v1/offers", "/oauth/token", f"{harness.business}/credential"]
+    return [
+        f"{harness.pid}/token",
+        f"{harness.pid}/par",
+        f"{harness.pid}/credential",
+        f"{harness.pid}/notification",
+        f"{harness.pid}/authorize/login",
+        "/v1/offers",
+        "/oauth/token",
+        f"{harness.business}/credential",
+    ]
 
 
 @pytest.mark.parametrize("content_type", CONTENT_TYPES)
@@ -38,8 +46,13 @@ def test_junk_bodies_are_4xx(harness: Harness, content_type: str) -> None:
 
 
 def test_junk_query_parameters_are_4xx(harness: Harness) -> None:
-    for query in ("", "request_uri=%ff", "client_id=lintas-wallet&request_uri=urn:x", "response_type=code",
-                  "client_id=lintas-wallet&client_id=x"):
+    for query in (
+        "",
+        "request_uri=%ff",
+        "client_id=lintas-wallet&request_uri=urn:x",
+        "response_type=code",
+        "client_id=lintas-wallet&client_id=x",
+    ):
         answer = harness.client.get(f"{harness.pid}/authorize?{query}")
         assert 400 <= answer.status_code < 500, (query, answer.status_code)
     assert harness.client.get("/v1/credentials?subject_id=x").status_code == 401
@@ -77,6 +90,9 @@ def test_authenticated_junk_credential_requests_get_spec_errors(harness: Harness
     )
     assert answer.status_code == 400
     assert answer.json()["error"] in {
-        "invalid_credential_request", "unknown_credential_configuration", "unknown_credential_identifier",
-        "invalid_proof", "invalid_encryption_parameters",
-    }  # fmt: skip
+        "invalid_credential_request",
+        "unknown_credential_configuration",
+        "unknown_credential_identifier",
+        "invalid_proof",
+        "invalid_encryption_parameters",
+    }

@@ -82,8 +82,20 @@ def test_lintas_issuer_refuses_plain_http_in_production(tmp_path: Path) -> None:
 def test_lintas_issuer_refuses_a_public_address_in_development(tmp_path: Path) -> None:
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("LINTAS_")}, "LINTAS_MODE": "development"}
     lintas = str(Path(sys.executable).with_name("lintas"))
-    args = [lintas, "issuer", "--country", "VN", "--host", "0.0.0.0", "--public-url", "http://127.0.0.1:9",  # noqa: S104
-            "--port", str(free_port()), "--data", str(tmp_path)]  # fmt: skip
+    args = [
+        lintas,
+        "issuer",
+        "--country",
+        "VN",
+        "--host",
+        "0.0.0.0",  # noqa: S104
+        "--public-url",
+        "http://127.0.0.1:9",
+        "--port",
+        str(free_port()),
+        "--data",
+        str(tmp_path),
+    ]
     done = subprocess.run(args, env=env, capture_output=True, timeout=60, check=False)
     assert done.returncode == 2
     assert b"loopback only" in done.stdout

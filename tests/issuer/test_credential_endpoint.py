@@ -156,8 +156,10 @@ def test_batch_larger_than_batch_size_is_refused(make_harness: Any) -> None:
         ({"credential_configuration_id": PID_CONFIG, "proofs": {"di_vp": [{}]}}, "invalid_proof"),
         ({"credential_configuration_id": PID_CONFIG, "proof": {"jwt": "x"}}, "invalid_credential_request"),
         ({"credential_configuration_id": PID_CONFIG, "proofs": {"jwt": [7]}}, "invalid_proof"),
-        ({"credential_configuration_id": PID_CONFIG, "credential_response_encryption": {}},
-         "invalid_encryption_parameters"),
+        (
+            {"credential_configuration_id": PID_CONFIG, "credential_response_encryption": {}},
+            "invalid_encryption_parameters",
+        ),
         ([1, 2], "invalid_credential_request"),
     ],
 )
@@ -168,21 +170,27 @@ def test_malformed_credential_requests(harness: Harness, body: Any, error: str) 
 
 def test_non_json_body_is_invalid_credential_request(harness: Harness) -> None:
     answer = harness.client.post(
-        f"{harness.pid}/credential", content=b"{not json",
+        f"{harness.pid}/credential",
+        content=b"{not json",
         headers={"Authorization": f"Bearer {_access_token(harness)}", "content-type": "application/json"},
-    )  # fmt: skip
+    )
     assert (answer.status_code, answer.json()["error"]) == (400, "invalid_credential_request")
 
 
 def test_access_token_problems_are_401_invalid_token(harness: Harness) -> None:
     token = _access_token(harness)
     body = _body([make_proof(new_key(), aud=harness.pid, nonce=_nonce(harness))])
-    for headers in ({}, {"Authorization": "Bearer"}, {"Authorization": f"Bearer {token[:-3]}AAA"},
-                    {"Authorization": f"Basic {token}"}, {"Authorization": f"DPoP {token}"}):  # fmt: skip
+    for headers in (
+        {},
+        {"Authorization": "Bearer"},
+        {"Authorization": f"Bearer {token[:-3]}AAA"},
+        {"Authorization": f"Basic {token}"},
+        {"Authorization": f"DPoP {token}"},
+    ):
         answer = harness.client.post(f"{harness.pid}/credential", json=body, headers=headers)
         assert answer.status_code == 401
         assert answer.json()["error"] == "invalid_token"
-        assert "error=\"invalid_token\"" in answer.headers["www-authenticate"]
+        assert 'error="invalid_token"' in answer.headers["www-authenticate"]
 
 
 def test_expired_access_token_is_refused(harness: Harness) -> None:

@@ -32,8 +32,10 @@ def _bound_token(harness: Harness) -> tuple[ScriptedWallet, str]:
 
 def _credential(harness: Harness, wallet: ScriptedWallet, token: str, headers: dict[str, str]) -> Any:
     nonce = harness.client.post(f"{harness.pid}/nonce").json()["c_nonce"]
-    body = {"credential_configuration_id": PID_CONFIG,
-            "proofs": {"jwt": [make_proof(new_key(), aud=harness.pid, nonce=nonce)]}}
+    body = {
+        "credential_configuration_id": PID_CONFIG,
+        "proofs": {"jwt": [make_proof(new_key(), aud=harness.pid, nonce=nonce)]},
+    }
     return harness.client.post(f"{harness.pid}/credential", json=body, headers=headers)
 
 
@@ -111,8 +113,10 @@ def test_two_dpop_headers_are_refused(harness: Harness) -> None:
     url = f"{harness.pid}/credential"
     proof = wallet.dpop_proof("POST", url, token)
     nonce = harness.client.post(f"{harness.pid}/nonce").json()["c_nonce"]
-    body = {"credential_configuration_id": PID_CONFIG,
-            "proofs": {"jwt": [make_proof(new_key(), aud=harness.pid, nonce=nonce)]}}
+    body = {
+        "credential_configuration_id": PID_CONFIG,
+        "proofs": {"jwt": [make_proof(new_key(), aud=harness.pid, nonce=nonce)]},
+    }
     headers = [("Authorization", f"DPoP {token}"), ("DPoP", proof), ("DPoP", proof)]
     answer = harness.client.post(url, json=body, headers=headers)
     assert answer.status_code == 401

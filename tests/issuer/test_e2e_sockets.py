@@ -47,19 +47,22 @@ class Deployment:
         import json
 
         secret = json.loads(clients_file(self.data_dir, "SG").read_text())[client_id]["secret"]
-        answer = self.http.post(f"{self.base}/oauth/token", data={"grant_type": "client_credentials"},
-                                auth=(client_id, secret))
+        answer = self.http.post(
+            f"{self.base}/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+        )
         return {"Authorization": f"Bearer {answer.json()['access_token']}"}
 
 
 def _start(data_dir: Path) -> tuple[TrustSnapshot, UvicornServer]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    registry = RegistrySettings(data_dir=data_dir, development=True, public_url="http://127.0.0.1:1",
-                                issuer_bases={"SG": base})
+    registry = RegistrySettings(
+        data_dir=data_dir, development=True, public_url="http://127.0.0.1:1", issuer_bases={"SG": base}
+    )
     snapshot = TrustSnapshot(build_initial_list(registry, load_seed(registry.seed_file), now=int(time.time())))
-    settings = IssuerSettings(country="SG", public_url=base, data_dir=data_dir, development=True,
-                              generate_pki=False, dpop_required=True)
+    settings = IssuerSettings(
+        country="SG", public_url=base, data_dir=data_dir, development=True, generate_pki=False, dpop_required=True
+    )
     server = UvicornServer(create_app(settings), port=port)
     server.start()
     return snapshot, server
@@ -108,8 +111,9 @@ def test_both_grants_registry_anchors_and_revocation(deployment: Deployment) -> 
 
     token = wallet.token_authorization_code(deployment.business, "asean_business_registration", "sg-merlion-logistics")
     assert token.json()["token_type"] == "DPoP"
-    answer = wallet.request_credentials(wallet.issuer_metadata(deployment.business), token.json()["access_token"],
-                                        BUSINESS_CONFIG, count=2)
+    answer = wallet.request_credentials(
+        wallet.issuer_metadata(deployment.business), token.json()["access_token"], BUSINESS_CONFIG, count=2
+    )
     assert answer.status_code == 200, answer.text
     business = [c["credential"] for c in answer.json()["credentials"]]
     business_claims = _verify_trusted(deployment, business[0], VCT_BUSINESS_REGISTRATION, wallet.keys[0])
@@ -117,14 +121,18 @@ def test_both_grants_registry_anchors_and_revocation(deployment: Deployment) -> 
 
     # A registry that does not list this issuer for the business vct refuses it.
     with pytest.raises(IdcoreError):
-        require_authorised(deployment.snapshot, deployment.pid, VCT_BUSINESS_REGISTRATION, int(time.time()),
-                           int(time.time()))
+        require_authorised(
+            deployment.snapshot, deployment.pid, VCT_BUSINESS_REGISTRATION, int(time.time()), int(time.time())
+        )
 
     admin = deployment.bearer("admin")
-    listing = http.get(f"{deployment.base}/v1/credentials", params={"subject_id": "sg-tan-wei-ling"},
-                       headers=admin).json()["credentials"]
-    assert http.post(f"{deployment.base}/v1/credentials/{listing[0]['credential_id']}/revoke",
-                     headers=admin).status_code == 200
+    listing = http.get(
+        f"{deployment.base}/v1/credentials", params={"subject_id": "sg-tan-wei-ling"}, headers=admin
+    ).json()["credentials"]
+    assert (
+        http.post(f"{deployment.base}/v1/credentials/{listing[0]['credential_id']}/revoke", headers=admin).status_code
+        == 200
+    )
 
     clock = SystemClock()
     for credential, expected in ((pid.credentials[0], "revoked"), (business[0], None)):

@@ -66,8 +66,9 @@ def test_settings_refuse_bad_values(tmp_path: Path) -> None:
 
 def test_pkcs11_document_signer(make_harness: Any, softhsm_token: SoftHsmToken) -> None:  # noqa: F811
     library, label, pin = softhsm_token.store_args()
-    harness: Harness = make_harness(key_backend="pkcs11", pkcs11_library=library, pkcs11_token_label=label,
-                                    pkcs11_user_pin=pin)
+    harness: Harness = make_harness(
+        key_backend="pkcs11", pkcs11_library=library, pkcs11_token_label=label, pkcs11_user_pin=pin
+    )
     assert not (harness.settings.data_dir / "issuers" / "sg-pid" / "document-signer.pem").exists()
     created = harness.offer("sg-tan-wei-ling")
     wallet = harness.wallet()
@@ -79,8 +80,9 @@ def test_pkcs11_document_signer(make_harness: Any, softhsm_token: SoftHsmToken) 
 def test_pkcs11_wrong_pin_refuses_to_start(make_harness: Any, softhsm_token: SoftHsmToken) -> None:  # noqa: F811
     library, label, _ = softhsm_token.store_args()
     with pytest.raises(IdcoreError):
-        make_harness(key_backend="pkcs11", pkcs11_library=library, pkcs11_token_label=label,
-                     pkcs11_user_pin="wrong-pin")
+        make_harness(
+            key_backend="pkcs11", pkcs11_library=library, pkcs11_token_label=label, pkcs11_user_pin="wrong-pin"
+        )
 
 
 def test_environment_configures_the_issuer(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -138,8 +138,14 @@ def test_tampered_twins_fail_exactly_where_they_should(th: Harness) -> None:
     ]
     other_key = generate_private_key("ES256")
     now = datetime.now(UTC)
-    other_root = create_root_ca(other_key, common_name="Other TH Root", country="TH", organization="Other",
-                                not_before=now - timedelta(days=1), not_after=now + timedelta(days=30))  # fmt: skip
+    other_root = create_root_ca(
+        other_key,
+        common_name="Other TH Root",
+        country="TH",
+        organization="Other",
+        not_before=now - timedelta(days=1),
+        not_after=now + timedelta(days=30),
+    )
     cases.append((_present(issuer_signed, MDL, holder), [other_root], Reason.UNTRUSTED_ISSUER))
     for response, anchors, reason in cases:
         with pytest.raises(MdocError) as caught:
@@ -242,8 +248,9 @@ def test_mdl_needs_a_token_for_it_and_a_licence(make_harness: Any) -> None:
     assert answer.json()["error"] == "credential_request_denied"
     my = make_harness(country="MY", data_dir=th.settings.data_dir.parent / "my")
     operator = {"Authorization": f"Bearer {my.operator_token()}"}
-    refused = my.client.post("/v1/offers", headers=operator,
-                             json={"subject_id": "my-kavitha-muthusamy", "credential_configuration_id": MDL})
+    refused = my.client.post(
+        "/v1/offers", headers=operator, json={"subject_id": "my-kavitha-muthusamy", "credential_configuration_id": MDL}
+    )
     assert refused.status_code == 404
     assert "register" in refused.text
     assert my.offer("my-nur-aisyah", MDL)["credential_offer"]["credential_configuration_ids"] == [MDL]
@@ -285,8 +292,9 @@ def test_an_mdl_offer_is_redeemed_only_with_the_mdl_scope(th: Harness) -> None:
 
 def test_pkcs11_mdoc_document_signer(make_harness: Any, softhsm_token: SoftHsmToken) -> None:  # noqa: F811
     library, label, pin = softhsm_token.store_args()
-    th = make_harness(country="TH", key_backend="pkcs11", pkcs11_library=library, pkcs11_token_label=label,
-                      pkcs11_user_pin=pin)  # fmt: skip
+    th = make_harness(
+        country="TH", key_backend="pkcs11", pkcs11_library=library, pkcs11_token_label=label, pkcs11_user_pin=pin
+    )
     assert not (th.settings.data_dir / "issuers" / "th-pid" / "mdoc-document-signer.pem").exists()
     issued = _obtain(th, SOMCHAI, MDL)
     document = _verify(th, _present(_issuer_signed(issued.credentials[0]), MDL, issued.keys[0]))
@@ -336,8 +344,10 @@ def test_mdoc_configurations_in_the_metadata(make_harness: Any) -> None:
     sg_configs = sg.wallet().issuer_metadata(sg.pid)["credential_configurations_supported"]
     assert PID_MDOC in sg_configs
     assert MDL not in sg_configs
-    assert not any(c["format"] == "mso_mdoc" for c in sg.wallet().issuer_metadata(sg.business)
-                   ["credential_configurations_supported"].values())  # fmt: skip
+    assert not any(
+        c["format"] == "mso_mdoc"
+        for c in sg.wallet().issuer_metadata(sg.business)["credential_configurations_supported"].values()
+    )
 
 
 def test_mdoc_configuration_refuses_jose_names_and_bad_paths() -> None:
@@ -349,5 +359,6 @@ def test_mdoc_configuration_refuses_jose_names_and_bad_paths() -> None:
             mdoc_credential_configuration(mtype, scope="s", signing_algs=algs, proof_algs=["ES256"])  # type: ignore[arg-type]
     for claim in (ClaimDefinition(("family_name",), {"en": "x"}), ClaimDefinition(("ns", "x"), {})):
         with pytest.raises(ValueError, match=r"\[namespace, element\] with display labels"):
-            mdoc_credential_configuration(MdocType("d", {"en": "d"}, {}, (claim,)), scope="s", signing_algs=[-7],
-                                          proof_algs=["ES256"])  # fmt: skip
+            mdoc_credential_configuration(
+                MdocType("d", {"en": "d"}, {}, (claim,)), scope="s", signing_algs=[-7], proof_algs=["ES256"]
+            )

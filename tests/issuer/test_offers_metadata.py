@@ -65,8 +65,9 @@ def test_offer_api_authorisation(harness: Harness) -> None:
     assert _post_offer(harness, body, "not-a-token").status_code == 401
     assert _post_offer(harness, body, harness.operator_token("admin")).status_code == 403
     assert _post_offer(harness, body, harness.operator_token("operator")).status_code == 201
-    wrong_secret = harness.client.post("/oauth/token", data={"grant_type": "client_credentials"},
-                                       auth=("operator", "guess"))
+    wrong_secret = harness.client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=("operator", "guess")
+    )
     assert wrong_secret.status_code == 401
 
 
@@ -77,19 +78,25 @@ def test_offer_api_bad_input(harness: Harness) -> None:
     assert unknown_subject.status_code == 404
     unknown_config = _post_offer(harness, {"subject_id": "sg-tan-wei-ling", "credential_configuration_id": "x"}, token)
     assert unknown_config.status_code == 404
-    malformed = harness.client.post("/v1/offers", content=b"{", headers={"Authorization": f"Bearer {token}",
-                                                                          "content-type": "application/json"})
+    malformed = harness.client.post(
+        "/v1/offers", content=b"{", headers={"Authorization": f"Bearer {token}", "content-type": "application/json"}
+    )
     assert malformed.status_code == 400
     assert malformed.headers["content-type"] == "application/problem+json"
-    bad_grant = _post_offer(harness, {"subject_id": "sg-tan-wei-ling", "credential_configuration_id": PID_CONFIG,
-                                      "grants": ["implicit"]}, token)
+    bad_grant = _post_offer(
+        harness,
+        {"subject_id": "sg-tan-wei-ling", "credential_configuration_id": PID_CONFIG, "grants": ["implicit"]},
+        token,
+    )
     assert bad_grant.status_code == 400
     assert harness.client.get(f"{harness.pid}/offers/unknown").status_code == 404
 
 
 def test_issuer_metadata_has_the_required_fields(harness: Harness) -> None:
-    for identifier, config, vct in ((harness.pid, PID_CONFIG, VCT_PID),
-                                    (harness.business, BUSINESS_CONFIG, VCT_BUSINESS_REGISTRATION)):
+    for identifier, config, vct in (
+        (harness.pid, PID_CONFIG, VCT_PID),
+        (harness.business, BUSINESS_CONFIG, VCT_BUSINESS_REGISTRATION),
+    ):
         answer = harness.client.get(well_known(identifier, "openid-credential-issuer"))
         assert answer.headers["content-type"] == "application/json"
         metadata = answer.json()
@@ -157,15 +164,22 @@ def test_cors_for_configured_browser_wallets(make_harness: Any) -> None:
     assert metadata.headers["access-control-allow-origin"] == "http://127.0.0.1:8200"
     other = harness.client.get(well_known(harness.pid, "openid-credential-issuer"), headers={"Origin": "http://x"})
     assert "access-control-allow-origin" not in other.headers
-    preflight = harness.client.options(f"{harness.pid}/credential", headers={
-        **origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,dpop"})
+    preflight = harness.client.options(
+        f"{harness.pid}/credential",
+        headers={
+            **origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,dpop",
+        },
+    )
     assert preflight.status_code == 200
     assert "dpop" in preflight.headers["access-control-allow-headers"].lower()
     assert "access-control-allow-credentials" not in preflight.headers
     nonce = harness.client.post(f"{harness.pid}/nonce", headers=origin)
     assert "dpop-nonce" in nonce.headers["access-control-expose-headers"].lower()
-    refused = harness.client.options(f"{harness.pid}/credential", headers={
-        **origin, "Access-Control-Request-Method": "DELETE"})
+    refused = harness.client.options(
+        f"{harness.pid}/credential", headers={**origin, "Access-Control-Request-Method": "DELETE"}
+    )
     assert refused.status_code == 400
 
 

@@ -74,15 +74,22 @@ def test_dpop_proof_checks() -> None:
     wallet = ScriptedWallet(http=None)  # type: ignore[arg-type]
     proof = wallet.dpop_proof("POST", "https://issuer.example/sg/token")
     clock = FixedClock(int(time.time()))
-    checked = verify_dpop_proof(proof, method="POST", url="https://issuer.example/sg/token?x=1", clock=clock,
-                                algorithms=["ES256"])
+    checked = verify_dpop_proof(
+        proof, method="POST", url="https://issuer.example/sg/token?x=1", clock=clock, algorithms=["ES256"]
+    )
     assert checked.jkt
     for method, url in (("GET", "https://issuer.example/sg/token"), ("POST", "https://issuer.example/sg/tok")):
         with pytest.raises(Oid4vciError):
             verify_dpop_proof(proof, method=method, url=url, clock=clock, algorithms=["ES256"])
     with pytest.raises(Oid4vciError):
-        verify_dpop_proof(proof, method="POST", url="https://issuer.example/sg/token", clock=clock,
-                          algorithms=["ES256"], access_token="at")
+        verify_dpop_proof(
+            proof,
+            method="POST",
+            url="https://issuer.example/sg/token",
+            clock=clock,
+            algorithms=["ES256"],
+            access_token="at",
+        )
 
 
 def test_offer_links_round_trip() -> None:
@@ -91,21 +98,31 @@ def test_offer_links_round_trip() -> None:
     parsed = parse_credential_offer(by_value)
     assert (parsed.pre_authorized_code, parsed.tx_code, parsed.issuer_state) == ("c", {"length": 6}, "s")
     assert split_offer_link(credential_offer_uri(offer_uri=f"{AUD}/offers/1")) == (None, f"{AUD}/offers/1")
-    for bad in ("openid-credential-offer://?", "openid-credential-offer://?credential_offer=%7B",
-                "openid-credential-offer://?credential_offer=1&credential_offer_uri=x"):
+    for bad in (
+        "openid-credential-offer://?",
+        "openid-credential-offer://?credential_offer=%7B",
+        "openid-credential-offer://?credential_offer=1&credential_offer_uri=x",
+    ):
         with pytest.raises(Oid4vciError):
             split_offer_link(bad)
-    for bad_offer in ({}, {"credential_issuer": AUD, "credential_configuration_ids": []},
-                      {"credential_issuer": AUD, "credential_configuration_ids": ["a", "a"]},
-                      {"credential_issuer": AUD, "credential_configuration_ids": ["a"],
-                       "grants": {"urn:ietf:params:oauth:grant-type:pre-authorized_code": {}}}):
+    for bad_offer in (
+        {},
+        {"credential_issuer": AUD, "credential_configuration_ids": []},
+        {"credential_issuer": AUD, "credential_configuration_ids": ["a", "a"]},
+        {
+            "credential_issuer": AUD,
+            "credential_configuration_ids": ["a"],
+            "grants": {"urn:ietf:params:oauth:grant-type:pre-authorized_code": {}},
+        },
+    ):
         with pytest.raises(Oid4vciError):
             parse_credential_offer(bad_offer)
 
 
 def test_credential_request_shapes() -> None:
-    parsed = parse_credential_request({"credential_configuration_id": "pid", "proofs": {"jwt": ["a", "b"]}},
-                                      batch_size=2)
+    parsed = parse_credential_request(
+        {"credential_configuration_id": "pid", "proofs": {"jwt": ["a", "b"]}}, batch_size=2
+    )
     assert parsed.proofs == ("a", "b")
     with pytest.raises(Oid4vciError):
         parse_credential_request({"credential_configuration_id": "pid", "proofs": {"jwt": ["a", "b"]}})
@@ -123,9 +140,18 @@ def test_integrity_is_sri_sha256() -> None:
 def test_public_api_is_listed_and_importable() -> None:
     import importlib
 
-    for name in ("idcore.oid4vci", "idcore.oid4vci.proof", "idcore.oid4vci.dpop", "idcore.oid4vci.messages",
-                 "idcore.oid4vci.metadata", "idcore.oid4vci.errors", "issuer.app", "issuer.service",
-                 "issuer.settings", "issuer.storage"):
+    for name in (
+        "idcore.oid4vci",
+        "idcore.oid4vci.proof",
+        "idcore.oid4vci.dpop",
+        "idcore.oid4vci.messages",
+        "idcore.oid4vci.metadata",
+        "idcore.oid4vci.errors",
+        "issuer.app",
+        "issuer.service",
+        "issuer.settings",
+        "issuer.storage",
+    ):
         module = importlib.import_module(name)
         assert module.__all__, name
         for exported in module.__all__:
@@ -147,12 +173,14 @@ _PROOF = make_proof(_PROOF_KEY, aud=AUD, nonce="n", iat=NOW)
 
 
 @settings(max_examples=200, deadline=None)
-@given(position=st.integers(min_value=0, max_value=len(_PROOF) - 1), replacement=st.sampled_from(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~="))
+@given(
+    position=st.integers(min_value=0, max_value=len(_PROOF) - 1),
+    replacement=st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~="),
+)
 def test_any_single_character_change_to_a_proof_is_refused(position: int, replacement: str) -> None:
     if _PROOF[position] == replacement:
         return
-    tampered = _PROOF[:position] + replacement + _PROOF[position + 1:]
+    tampered = _PROOF[:position] + replacement + _PROOF[position + 1 :]
     with pytest.raises(Oid4vciError) as caught:
         _verify(tampered)
     assert caught.value.error == INVALID_PROOF

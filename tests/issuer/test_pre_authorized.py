@@ -156,9 +156,10 @@ def test_token_request_errors_are_oauth_shaped(harness: Harness) -> None:
     missing = harness.client.post(f"{harness.pid}/token", data={"grant_type": PRE_AUTHORIZED_GRANT})
     assert missing.json()["error"] == "invalid_request"
     repeated = harness.client.post(
-        f"{harness.pid}/token", content=b"grant_type=a&grant_type=b",
+        f"{harness.pid}/token",
+        content=b"grant_type=a&grant_type=b",
         headers={"content-type": "application/x-www-form-urlencoded"},
-    )  # fmt: skip
+    )
     assert repeated.json()["error"] == "invalid_request"
     as_json = harness.client.post(f"{harness.pid}/token", json={"grant_type": PRE_AUTHORIZED_GRANT})
     assert (as_json.status_code, as_json.json()["error"]) == (400, "invalid_request")

@@ -40,8 +40,9 @@ def test_without_the_demo_login_the_authorization_endpoint_logs_nobody_in(make_h
     assert page.status_code == 503
     assert "temporarily_unavailable" in page.text
     assert "subject_id" not in page.text  # no list of persons to pick from
-    login = harness.client.post(f"{harness.pid}/authorize/login", data={"txn": "x", "subject_id": "sg-tan-wei-ling",
-                                                                         "decision": "approve"})  # fmt: skip
+    login = harness.client.post(
+        f"{harness.pid}/authorize/login", data={"txn": "x", "subject_id": "sg-tan-wei-ling", "decision": "approve"}
+    )
     assert login.status_code == 503
     assert "location" not in login.headers
 
@@ -55,9 +56,14 @@ def test_twin_development_shows_the_demo_login_with_its_csp(harness: Harness) ->
 
 def test_login_page_csp_allows_its_style_and_the_client_redirect_only(harness: Harness) -> None:
     meta = harness.client.get("/.well-known/oauth-authorization-server/sg")
-    params = {"response_type": "code", "client_id": "lintas-wallet", "redirect_uri": "http://127.0.0.1:9/cb",
-              "scope": "asean_pid", "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-              "code_challenge_method": "S256"}  # fmt: skip
+    params = {
+        "response_type": "code",
+        "client_id": "lintas-wallet",
+        "redirect_uri": "http://127.0.0.1:9/cb",
+        "scope": "asean_pid",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+    }
     pushed = harness.client.post(meta.json()["pushed_authorization_request_endpoint"], data=params)
     assert pushed.status_code == 201, pushed.text
     query = urlencode({"client_id": "lintas-wallet", "request_uri": pushed.json()["request_uri"]})

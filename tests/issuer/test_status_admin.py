@@ -128,6 +128,7 @@ def test_full_status_list_is_503_not_500(make_harness: Any) -> None:
     created = harness.offer("sg-tan-wei-ling")
     wallet = harness.wallet()
     token = wallet.token_pre_authorized(wallet.resolve_offer(created["offer_link_by_value"]), created["tx_code"])
-    answer = wallet.request_credentials(wallet.issuer_metadata(harness.pid), token.json()["access_token"],
-                                        "asean_pid_sd_jwt")
+    answer = wallet.request_credentials(
+        wallet.issuer_metadata(harness.pid), token.json()["access_token"], "asean_pid_sd_jwt"
+    )
     assert (answer.status_code, answer.json()["error"]) == (503, "temporarily_unavailable")

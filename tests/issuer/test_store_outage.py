@@ -19,8 +19,11 @@ def test_redis_outage_is_503_and_recovery_works(tmp_path: Path) -> None:
             code = created["credential_offer"]["grants"][PRE_AUTHORIZED_GRANT]["pre-authorized_code"]
             form = {"grant_type": PRE_AUTHORIZED_GRANT, "pre-authorized_code": code, "tx_code": created["tx_code"]}
             redis.stop()
-            for answer in (harness.client.post(f"{harness.pid}/token", data=form),
-                           harness.client.post(f"{harness.pid}/nonce"), harness.client.get("/healthz")):
+            for answer in (
+                harness.client.post(f"{harness.pid}/token", data=form),
+                harness.client.post(f"{harness.pid}/nonce"),
+                harness.client.get("/healthz"),
+            ):
                 assert answer.status_code == 503, answer.text
                 assert answer.headers["content-type"] == "application/problem+json"
             redis.start()

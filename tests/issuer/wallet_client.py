@@ -100,8 +100,12 @@ class ScriptedWallet:
     # --- DPoP ------------------------------------------------------------------------------
     def dpop_proof(self, method: str, url: str, access_token: str | None = None) -> str:
         """A DPoP proof for ``method url`` (with ``ath`` when presenting a token)."""
-        payload: dict[str, Any] = {"jti": b64u_encode(hashlib.sha256(str(time.time_ns()).encode()).digest()[:12]),
-                                   "htm": method, "htu": url, "iat": int(time.time())}
+        payload: dict[str, Any] = {
+            "jti": b64u_encode(hashlib.sha256(str(time.time_ns()).encode()).digest()[:12]),
+            "htm": method,
+            "htu": url,
+            "iat": int(time.time()),
+        }
         if access_token is not None:
             payload["ath"] = access_token_hash(access_token)
         if self.dpop_nonce is not None:
@@ -141,8 +145,15 @@ class ScriptedWallet:
         meta = self.as_metadata(identifier)
         verifier = b64u_encode(hashlib.sha256(str(time.time_ns()).encode()).digest())
         challenge = b64u_encode(hashlib.sha256(verifier.encode()).digest())
-        params = {"response_type": "code", "client_id": self.client_id, "redirect_uri": self.redirect_uri,
-                  "scope": scope, "state": "st-1", "code_challenge": challenge, "code_challenge_method": "S256"}
+        params = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "scope": scope,
+            "state": "st-1",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
         if issuer_state is not None:
             params["issuer_state"] = issuer_state
         pushed = self.http.post(meta["pushed_authorization_request_endpoint"], data=params)
@@ -158,8 +169,13 @@ class ScriptedWallet:
         assert location["state"] == ["st-1"]
         if location.get("iss") != [identifier]:  # RFC 9207 mix-up defence
             raise ValueError("authorization response from another issuer")
-        form = {"grant_type": "authorization_code", "code": location["code"][0], "redirect_uri": self.redirect_uri,
-                "client_id": self.client_id, "code_verifier": verifier}
+        form = {
+            "grant_type": "authorization_code",
+            "code": location["code"][0],
+            "redirect_uri": self.redirect_uri,
+            "client_id": self.client_id,
+            "code_verifier": verifier,
+        }
         return self._post(meta["token_endpoint"], data=form)
 
     # --- credentials -----------------------------------------------------------------------

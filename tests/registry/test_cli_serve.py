@@ -15,8 +15,20 @@ from lintas.testing import free_port
 
 def test_lintas_registry_serves_docs_and_health(tmp_path: Path) -> None:
     port = free_port()
-    args = [sys.executable, "-m", "lintas_cli.main", "registry", "--host", "127.0.0.1", "--port", str(port),
-            "--data", str(tmp_path / "data"), "--log-level", "warning"]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "lintas_cli.main",
+        "registry",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--data",
+        str(tmp_path / "data"),
+        "--log-level",
+        "warning",
+    ]
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -33,8 +45,11 @@ def test_lintas_registry_serves_docs_and_health(tmp_path: Path) -> None:
         assert httpx.get(f"{base}/docs").status_code == 404  # production mode: no public API docs (lintas.devmode)
         assert httpx.get(f"{base}/v1/trust-list").headers["content-type"] == "application/jwt"
         assert (tmp_path / "data" / "registry.sqlite3").exists()
-        big = httpx.post(f"{base}/v1/authorization", content=b"{" + b" " * (300 * 1024) + b"}",
-                         headers={"Content-Type": "application/json"})  # fmt: skip
+        big = httpx.post(
+            f"{base}/v1/authorization",
+            content=b"{" + b" " * (300 * 1024) + b"}",
+            headers={"Content-Type": "application/json"},
+        )
         assert big.status_code == 413
         assert big.headers["content-type"] == "application/problem+json"
     finally:
@@ -46,8 +61,16 @@ def test_lintas_registry_serves_docs_and_health(tmp_path: Path) -> None:
 
 def test_lintas_registry_refuses_insecure_configuration(tmp_path: Path) -> None:
     """The twin of the start above: a non-https public URL outside development exits 2."""
-    args = [sys.executable, "-m", "lintas_cli.main", "registry", "--data", str(tmp_path),
-            "--public-url", "http://registry.example"]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "lintas_cli.main",
+        "registry",
+        "--data",
+        str(tmp_path),
+        "--public-url",
+        "http://registry.example",
+    ]
     result = subprocess.run(args, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "https" in result.stderr

@@ -23,11 +23,15 @@ from .helpers import MY_PID, SG_PID, Registry, make_settings, start_registry
 BASE = "https://issuers.lintas.asean.example"
 # Four operators, two issuers each: eight workers that never step on each other's status.
 WORKERS = [
-    ("operator-sg", f"{BASE}/sg"), ("operator-sg", f"{BASE}/sg/business"),
-    ("operator-my", f"{BASE}/my"), ("operator-my", f"{BASE}/my/business"),
-    ("operator-th", f"{BASE}/th"), ("operator-th", f"{BASE}/th/business"),
-    ("scheme-operator", f"{BASE}/vn"), ("scheme-operator", f"{BASE}/vn/business"),
-]  # fmt: skip
+    ("operator-sg", f"{BASE}/sg"),
+    ("operator-sg", f"{BASE}/sg/business"),
+    ("operator-my", f"{BASE}/my"),
+    ("operator-my", f"{BASE}/my/business"),
+    ("operator-th", f"{BASE}/th"),
+    ("operator-th", f"{BASE}/th/business"),
+    ("scheme-operator", f"{BASE}/vn"),
+    ("scheme-operator", f"{BASE}/vn/business"),
+]
 CHANGES_PER_WORKER = 25  # 8 x 25 = 200 changes
 
 
@@ -67,9 +71,12 @@ def test_restart_loses_nothing(backend: str, tmp_path: Path, clock: FixedClock, 
         assert sg is not None
         assert sg.current_status is IssuerStatus.SUSPENDED
         # The old token still works after the restart (same OAuth key) and the next change is number 4.
-        assert second.post("/v1/governance/issuers/reinstate", "operator-sg", {"issuer_id": SG_PID}).json()[
-            "sequence_number"
-        ] == 4
+        assert (
+            second.post("/v1/governance/issuers/reinstate", "operator-sg", {"issuer_id": SG_PID}).json()[
+                "sequence_number"
+            ]
+            == 4
+        )
         cert = certificate_from_pem((data_dir / "registry" / "signing-cert.pem").read_bytes())
         report = verify_audit_log(reopened, cert)
         assert report.ok, report.problems
@@ -93,8 +100,9 @@ def _worker(base_urls: list[str], secret: str, client_id: str, issuer_id: str) -
     """Toggle one issuer between suspended and granted, alternating between replicas."""
     sequences = []
     with httpx.Client(timeout=30) as http:
-        token = http.post(f"{base_urls[0]}/oauth/token", data={"grant_type": "client_credentials"},
-                          auth=(client_id, secret)).json()["access_token"]  # fmt: skip
+        token = http.post(
+            f"{base_urls[0]}/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+        ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
         for i in range(CHANGES_PER_WORKER):
             action = "suspend" if i % 2 == 0 else "reinstate"

@@ -29,20 +29,38 @@ NEW_ISSUER = {
 def root_cert(now: int, *, days: int = 365, start_days_ago: int = 1) -> x509.Certificate:
     key = ec.generate_private_key(ec.SECP256R1())
     start = datetime.fromtimestamp(now, UTC) - timedelta(days=start_days_ago)
-    return create_root_ca(key, common_name="SG Root 2", country="SG", organization="Government of Singapore",
-                          not_before=start, not_after=start + timedelta(days=days))  # fmt: skip
+    return create_root_ca(
+        key,
+        common_name="SG Root 2",
+        country="SG",
+        organization="Government of Singapore",
+        not_before=start,
+        not_after=start + timedelta(days=days),
+    )
 
 
 def leaf_cert(now: int) -> x509.Certificate:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     start = datetime.fromtimestamp(now, UTC) - timedelta(days=1)
-    ca = create_root_ca(ca_key, common_name="CA", country="SG", organization="Org",
-                        not_before=start, not_after=start + timedelta(days=30))  # fmt: skip
+    ca = create_root_ca(
+        ca_key,
+        common_name="CA",
+        country="SG",
+        organization="Org",
+        not_before=start,
+        not_after=start + timedelta(days=30),
+    )
     leaf_key = ec.generate_private_key(ec.SECP256R1())
     return create_issuer_certificate(
-        ca_key, ca, leaf_key.public_key(), common_name="Leaf", country="SG", organization="Org",
-        not_before=start, not_after=start + timedelta(days=30),
-    )  # fmt: skip
+        ca_key,
+        ca,
+        leaf_key.public_key(),
+        common_name="Leaf",
+        country="SG",
+        organization="Org",
+        not_before=start,
+        not_after=start + timedelta(days=30),
+    )
 
 
 def pem(cert: x509.Certificate) -> str:
@@ -109,8 +127,11 @@ def test_update_issuer_refusals(shared: Registry, body: dict[str, Any], status: 
 
 
 def test_suspend_reinstate_withdraw(registry: Registry) -> None:
-    steps = (("suspend", "suspended", "unspecified"), ("reinstate", "granted", None),
-             ("withdraw", "withdrawn", "privilege_withdrawn"))  # fmt: skip
+    steps = (
+        ("suspend", "suspended", "unspecified"),
+        ("reinstate", "granted", None),
+        ("withdraw", "withdrawn", "privilege_withdrawn"),
+    )
     for action, status, reason in steps:
         registry.clock.advance(10)
         response = registry.post(f"/v1/governance/issuers/{action}", "operator-sg", {"issuer_id": SG_PID})
@@ -304,9 +325,7 @@ def _issuer(**changes: Any) -> dict[str, Any]:
         ("/v1/governance/issuers/pause", {"issuer_id": SG_PID}, 404),
     ],
 )
-def test_bad_input_is_a_clear_4xx_and_writes_nothing(
-    shared: Registry, path: str, body: Any, status: int
-) -> None:
+def test_bad_input_is_a_clear_4xx_and_writes_nothing(shared: Registry, path: str, body: Any, status: int) -> None:
     before = shared.state()
     response = shared.post(path, "scheme-operator", body)
     assert_problem(response, status)
@@ -325,8 +344,9 @@ def test_malformed_json_is_400(shared: Registry, raw: bytes) -> None:
 def test_loopback_identifiers_in_development(tmp_path: Path, clock: FixedClock) -> None:
     """The twin of the non-https refusal: a development registry accepts loopback http."""
     # Development mode serves loopback only (lintas.devmode): the registry's own URL is loopback too.
-    settings = make_settings(tmp_path / "dev", development=True, issuer_base="http://127.0.0.1:9100",
-                             public_url="http://127.0.0.1:9000")  # fmt: skip
+    settings = make_settings(
+        tmp_path / "dev", development=True, issuer_base="http://127.0.0.1:9100", public_url="http://127.0.0.1:9000"
+    )
     store = open_store(None, tmp_path / "dev", "registry")
     dev = start_registry(settings, store, clock)
     try:

@@ -126,10 +126,13 @@ def test_settings_refuse_insecure_or_invalid_values(values: dict[str, object], t
 
 def test_settings_accept_loopback_in_development_and_map_issuer_ids(tmp_path: Path) -> None:
     settings = RegistrySettings(
-        data_dir=tmp_path, development=True, public_url="http://127.0.0.1:8100",
-        issuer_base="http://127.0.0.1:8200", issuer_bases={"MY": "http://localhost:8300"},
+        data_dir=tmp_path,
+        development=True,
+        public_url="http://127.0.0.1:8100",
+        issuer_base="http://127.0.0.1:8200",
+        issuer_bases={"MY": "http://localhost:8300"},
         issuer_overrides={"th-pid": "https://pid.th.example"},
-    )  # fmt: skip
+    )
     assert settings.issuer_id("sg-pid", "{issuer_base}/sg", "SG") == "http://127.0.0.1:8200/sg"
     assert settings.issuer_id("my-pid", "{issuer_base}/my", "MY") == "http://localhost:8300/my"
     assert settings.issuer_id("th-pid", "{issuer_base}/th", "TH") == "https://pid.th.example"
@@ -153,12 +156,14 @@ def test_governance_clients_from_settings(tmp_path: Path) -> None:
     store = open_store(None, tmp_path, "registry")
     registry = start_registry(settings, store, FixedClock(int(time.time())))
     try:
-        token = registry.http.post("/oauth/token", data={"grant_type": "client_credentials"},
-                                   auth=("ops-th", "s3cret-value"))  # fmt: skip
+        token = registry.http.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, auth=("ops-th", "s3cret-value")
+        )
         assert token.status_code == 200
         assert token.json()["scope"] == "registry:write:TH"
-        wrong = registry.http.post("/oauth/token", data={"grant_type": "client_credentials"},
-                                   auth=("ops-th", "s3cret-valuf"))  # fmt: skip
+        wrong = registry.http.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, auth=("ops-th", "s3cret-valuf")
+        )
         assert wrong.status_code == 401
         assert not (tmp_path / "data" / "governance-clients.json").exists()
     finally:

@@ -30,8 +30,10 @@ from wallet_demo.settings import WalletSettings
 HTTPS = "https://issuers.example.org"
 
 
-@pytest.mark.parametrize(("value", "expected"), [("development", True), ("production", False),
-                                                 (" Development ", True), (True, True), (False, False)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("development", True), ("production", False), (" Development ", True), (True, True), (False, False)],
+)
 def test_mode_words(value: object, expected: bool) -> None:
     assert parse_mode(value) is expected
 
@@ -43,8 +45,11 @@ def test_other_mode_values_are_refused_not_guessed(value: object) -> None:
 
 
 def test_production_names_every_enabled_convenience_and_its_setting() -> None:
-    conveniences = [Convenience("demo login", "X_DEMO_LOGIN", True), Convenience("docs", "X_DOCS", False),
-                    Convenience("pki", "X_PKI", True)]  # fmt: skip
+    conveniences = [
+        Convenience("demo login", "X_DEMO_LOGIN", True),
+        Convenience("docs", "X_DOCS", False),
+        Convenience("pki", "X_PKI", True),
+    ]
     with pytest.raises(ValueError, match="production mode refuses") as refused:
         refuse_in_production(False, conveniences)
     assert "X_DEMO_LOGIN" in str(refused.value)
@@ -54,9 +59,20 @@ def test_production_names_every_enabled_convenience_and_its_setting() -> None:
     refuse_in_production(False, [Convenience("docs", "X_DOCS", False)])  # and production accepts them all off
 
 
-_HOSTS = [("127.0.0.1", True), ("127.8.9.1", True), ("::1", True), ("[::1]", True), ("localhost", True),
-          ("LOCALHOST", True), ("0.0.0.0", False), ("10.0.0.1", False), ("example.org", False),  # noqa: S104
-          ("localhost.example.org", False), ("", False), (None, False)]  # fmt: skip
+_HOSTS = [
+    ("127.0.0.1", True),
+    ("127.8.9.1", True),
+    ("::1", True),
+    ("[::1]", True),
+    ("localhost", True),
+    ("LOCALHOST", True),
+    ("0.0.0.0", False),  # noqa: S104
+    ("10.0.0.1", False),
+    ("example.org", False),
+    ("localhost.example.org", False),
+    ("", False),
+    (None, False),
+]
 
 
 @pytest.mark.parametrize(("host", "loopback"), _HOSTS)
@@ -204,14 +220,23 @@ def test_production_verifier_refuses_to_mint_its_own_certificates(tmp_path: Path
     with pytest.raises(ValidationError, match="production mode refuses"):
         VerifierSettings(data_dir=tmp_path, public_url="https://verifier.example.org", generate_certificates=True)
     # The twin: provisioned certificates (here made by a development run on the same data directory) start.
-    create_app(VerifierSettings(data_dir=tmp_path, public_url="http://localhost:8400", development=True),
-               trust=TrustSnapshot.empty)  # fmt: skip
+    create_app(
+        VerifierSettings(data_dir=tmp_path, public_url="http://localhost:8400", development=True),
+        trust=TrustSnapshot.empty,
+    )
     production = VerifierSettings(data_dir=tmp_path, public_url="https://localhost")
     create_app(production, trust=TrustSnapshot.empty)
 
 
-@pytest.mark.parametrize("variable", ["LINTAS_ISSUER_DEVELOPMENT", "LINTAS_WALLET_DEVELOPMENT",
-                                      "LINTAS_VERIFIER_DEVELOPMENT", "LINTAS_REGISTRY_DEVELOPMENT"])  # fmt: skip
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "LINTAS_ISSUER_DEVELOPMENT",
+        "LINTAS_WALLET_DEVELOPMENT",
+        "LINTAS_VERIFIER_DEVELOPMENT",
+        "LINTAS_REGISTRY_DEVELOPMENT",
+    ],
+)
 def test_the_old_per_service_switch_is_refused_not_ignored(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str
 ) -> None:

@@ -106,8 +106,13 @@ def test_redis_down_is_unavailable_fast_and_recovers_on_same_port(tmp_path: Path
             store.set("before", b"1")
             assert store.incr("n") == 1
             server.stop()
-            for op in (store.ping, lambda: store.get("before"), lambda: store.incr("n"),
-                       lambda: store.atomic_write("g", None, {"g": b"1"}), lambda: store.consume("x")):
+            for op in (
+                store.ping,
+                lambda: store.get("before"),
+                lambda: store.incr("n"),
+                lambda: store.atomic_write("g", None, {"g": b"1"}),
+                lambda: store.consume("x"),
+            ):
                 started = time.monotonic()
                 with pytest.raises(StoreUnavailable):
                     op()

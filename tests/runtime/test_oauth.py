@@ -69,8 +69,17 @@ class Setup:
 
     def forge(self, header: dict[str, Any] | None = None, **claims: Any) -> str:
         """A token signed by the real key with chosen header/claims (for tampered twins)."""
-        body = {"iss": ISSUER, "sub": READER[0], "aud": ISSUER, "client_id": READER[0],
-                "scope": "registry:read", "iat": T0, "exp": T0 + 600, "jti": "x", **claims}  # fmt: skip
+        body = {
+            "iss": ISSUER,
+            "sub": READER[0],
+            "aud": ISSUER,
+            "client_id": READER[0],
+            "scope": "registry:read",
+            "iat": T0,
+            "exp": T0 + 600,
+            "jti": "x",
+            **claims,
+        }
         return sign_compact({"typ": "at+jwt"} if header is None else header, body, self.signer)
 
 
@@ -113,8 +122,13 @@ async def test_basic_auth_issues_a_signed_at_jwt(setup: Setup, client: httpx.Asy
     assert jws.header == {"alg": "ES256", "typ": "at+jwt"}
     claims = jws.claims()
     assert {k: claims[k] for k in ("iss", "aud", "sub", "client_id", "iat", "exp")} == {
-        "iss": ISSUER, "aud": ISSUER, "sub": WRITER[0], "client_id": WRITER[0], "iat": T0, "exp": T0 + 600,
-    }  # fmt: skip
+        "iss": ISSUER,
+        "aud": ISSUER,
+        "sub": WRITER[0],
+        "client_id": WRITER[0],
+        "iat": T0,
+        "exp": T0 + 600,
+    }
     assert len(b64u_decode(claims["jti"])) == 16
 
 
@@ -183,9 +197,15 @@ async def test_json_body_is_invalid_request(client: httpx.AsyncClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "authorization", ["Basic", "Basic !!!notbase64", "Basic " + base64.b64encode(b"no-colon").decode(),
-                      "Basic " + base64.b64encode(b"\xff\xfe:x").decode(), "Digest abc"],
-)  # fmt: skip
+    "authorization",
+    [
+        "Basic",
+        "Basic !!!notbase64",
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+        "Basic " + base64.b64encode(b"\xff\xfe:x").decode(),
+        "Digest abc",
+    ],
+)
 async def test_malformed_client_authentication_is_401(client: httpx.AsyncClient, authorization: str) -> None:
     response = await client.post(
         "/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": authorization}
@@ -253,14 +273,29 @@ def _alg_none(token: str) -> str:
         lambda s: s.forge(scope=["registry:read"]),
         lambda s: _tampered_signature(s.forge()),
         lambda s: _alg_none(s.forge()),
-        lambda s: sign_compact({"typ": "at+jwt"}, parse_compact(s.forge()).claims(),
-                               KeySigner(ec.generate_private_key(ec.SECP256R1()))),
+        lambda s: sign_compact(
+            {"typ": "at+jwt"}, parse_compact(s.forge()).claims(), KeySigner(ec.generate_private_key(ec.SECP256R1()))
+        ),
         lambda s: "not.a.jwt",
         lambda s: "a" * 9000,
     ],
-    ids=["aud", "aud-list", "iss", "typ-jwt", "no-typ", "expired", "exp-string", "iat-future", "scope-list",
-         "signature", "alg-none", "other-key", "garbage", "huge"],
-)  # fmt: skip
+    ids=[
+        "aud",
+        "aud-list",
+        "iss",
+        "typ-jwt",
+        "no-typ",
+        "expired",
+        "exp-string",
+        "iat-future",
+        "scope-list",
+        "signature",
+        "alg-none",
+        "other-key",
+        "garbage",
+        "huge",
+    ],
+)
 async def test_tampered_tokens_are_invalid_token(setup: Setup, client: httpx.AsyncClient, make_token: Any) -> None:
     # The untampered forge passes, so each case fails for its own reason only.
     ok = await client.get("/read", headers={"Authorization": f"Bearer {setup.forge()}"})

@@ -123,8 +123,12 @@ def test_problem_and_oauth_error_helpers() -> None:
     assert response.media_type == PROBLEM_JSON
     assert response.headers["etag"] == '"7"'
     assert json.loads(bytes(response.body)) == {
-        "type": "about:blank", "title": "Conflict", "status": 409, "detail": "sequence moved", "reason": "stale",
-    }  # fmt: skip
+        "type": "about:blank",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "sequence moved",
+        "reason": "stale",
+    }
     error = oauth_error(400, "invalid_request", "missing grant_type")
     assert error.body == b'{"error":"invalid_request","error_description":"missing grant_type"}'
     assert error.headers["cache-control"] == "no-store"

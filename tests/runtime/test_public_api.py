@@ -37,7 +37,17 @@ def test_kv_contract_is_unchanged() -> None:
     # Other services code against these exact names and signatures.
     from lintas.kv import KeyValueStore, open_store
 
-    methods = {"get", "set", "set_if_absent", "consume", "delete", "incr", "atomic_write", "scan_prefix",
-               "ping", "close"}  # fmt: skip
+    methods = {
+        "get",
+        "set",
+        "set_if_absent",
+        "consume",
+        "delete",
+        "incr",
+        "atomic_write",
+        "scan_prefix",
+        "ping",
+        "close",
+    }
     assert methods <= set(dir(KeyValueStore))
     assert list(inspect.signature(open_store).parameters)[:3] == ["redis_url", "data_dir", "namespace"]

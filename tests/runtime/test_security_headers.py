@@ -35,8 +35,10 @@ from wallet_demo.settings import WalletSettings
 _PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 _PLACEHOLDERS = {"slug": "my-bank", "kind": "svg"}
 # Public documents a cache may keep: metadata, type metadata, status lists, the signed trust list.
-_PUBLIC = re.compile(r"^/\.well-known/(openid-credential-issuer|oauth-authorization-server)|"
-                     r"^/vct/|/status-lists?/|^/v1/trust-list$")  # fmt: skip
+_PUBLIC = re.compile(
+    r"^/\.well-known/(openid-credential-issuer|oauth-authorization-server)|"
+    r"^/vct/|/status-lists?/|^/v1/trust-list$"
+)
 
 
 @contextmanager
@@ -160,8 +162,9 @@ def test_a_route_declaring_its_own_cache_policy_keeps_it() -> None:
 def test_answers_of_the_outer_middlewares_carry_the_headers_too(apps: dict[str, FastAPI]) -> None:
     """The body cap (413) and CORS preflights answer before the routes: the headers are still there."""
     with in_process(apps["issuer"], "http://127.0.0.1:8101") as client:
-        too_big = client.post("/sg/token", content=b"x" * (2 * 1024 * 1024),
-                              headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        too_big = client.post(
+            "/sg/token", content=b"x" * (2 * 1024 * 1024), headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
         assert too_big.status_code == 413
         assert too_big.headers["x-content-type-options"] == "nosniff"
         assert too_big.headers["cache-control"].startswith("no-store")

@@ -106,8 +106,10 @@ def test_run_serves_with_json_logs_and_problem_answers(tmp_path: Path) -> None:
     base_url = f"http://127.0.0.1:{port}"
     proc = subprocess.Popen(
         [sys.executable, str(tmp_path / "demo_app.py"), str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         _wait_until_up(base_url, proc)
         hello = httpx.get(f"{base_url}/hello")

@@ -143,8 +143,9 @@ def test_disclosures_nested_inside_each_other_are_too_deep() -> None:
         chain.append(disclosure(f"s{level}", f"l{level}", {"_sd": digests_of(chain[-1:])}))
     presentation = sd_jwt(signer, {"_sd": digests_of(chain[-1:])}, chain)
     key = signer.private_key.public_key()
-    assert_refused_cheaply(lambda: verify_sd_jwt(presentation, key, options()), "too_deep", len(presentation),
-                           extra=64 * 1024)  # fmt: skip  # a 10 kB input: allow the fixed cost of a verification
+    assert_refused_cheaply(
+        lambda: verify_sd_jwt(presentation, key, options()), "too_deep", len(presentation), extra=64 * 1024
+    )  # a 10 kB input: allow the fixed cost of a verification
 
 
 # --- SD-JWT in JWS JSON serialisation (RFC 9901 Section 8) -------------------------------------
@@ -199,8 +200,9 @@ def test_jwe_of_separators_is_malformed_before_splitting() -> None:
 
 
 def test_dcql_with_thousands_of_credential_queries_is_invalid_before_reading_them() -> None:
-    query = {"credentials": [{"id": f"c{i}", "format": "dc+sd-jwt", "meta": {"vct_values": ["x"]}}
-                             for i in range(CAP // 64)]}  # fmt: skip
+    query = {
+        "credentials": [{"id": f"c{i}", "format": "dc+sd-jwt", "meta": {"vct_values": ["x"]}} for i in range(CAP // 64)]
+    }
     assert_refused_cheaply(lambda: parse_query(query), "invalid_query", 64 * 1024)
     text = json.dumps(query)
     assert_refused_cheaply(lambda: parse_query_json(text), "invalid_query", len(text))
@@ -248,6 +250,10 @@ def test_status_list_token_over_the_size_limit_is_too_large_before_decoding() ->
     signer = new_signer()
     token = sign_compact({"typ": "statuslist+jwt"}, {"sub": "https://s.example/1", "pad": "x" * CAP}, signer)
     key = signer.private_key.public_key()
-    call = lambda: verify_status_list_token(token, key, algorithms=("ES256",), expected_sub="https://s.example/1",  # noqa: E731
-                                            clock=FixedClock(0))  # fmt: skip
+
+    def call() -> object:
+        return verify_status_list_token(
+            token, key, algorithms=("ES256",), expected_sub="https://s.example/1", clock=FixedClock(0)
+        )
+
     assert_refused_cheaply(call, "too_large", len(token))

@@ -66,11 +66,20 @@ def world() -> Iterator[World]:
 def verifier(tmp_path_factory: pytest.TempPathFactory, world: World, redis_server: RedisServer) -> Iterator[Verifier]:
     tmp: Path = tmp_path_factory.mktemp("hostile-verifier")
     config = json.loads(DEFAULT_CONFIG.read_text())
-    config["relying_parties"][RP] = {"name": "Security RP", "country": "SG", "policies": ["pid-onboarding"],
-                                     "rate_limit_per_minute": 1000}  # fmt: skip
+    config["relying_parties"][RP] = {
+        "name": "Security RP",
+        "country": "SG",
+        "policies": ["pid-onboarding"],
+        "rate_limit_per_minute": 1000,
+    }
     (tmp / "config.json").write_text(json.dumps(config))
-    settings = VerifierSettings(public_url=URL, data_dir=tmp / "data", development=True,
-                                config_file=tmp / "config.json", redis_url=redis_server.url)  # fmt: skip
+    settings = VerifierSettings(
+        public_url=URL,
+        data_dir=tmp / "data",
+        development=True,
+        config_file=tmp / "config.json",
+        redis_url=redis_server.url,
+    )
     store = open_store(redis_server.url, tmp, f"sec{uuid.uuid4().hex[:12]}")
     clock = FixedClock(T0)
     with httpx.Client(timeout=5, follow_redirects=False) as outbound:
@@ -85,8 +94,9 @@ def verifier(tmp_path_factory: pytest.TempPathFactory, world: World, redis_serve
 
 
 def _transaction(verifier: Verifier, mode: str) -> tuple[str, ScriptedWallet, AuthorizationRequest]:
-    created = verifier.client.post("/v1/presentations", json={"policy": "pid-onboarding", "response_mode": mode},
-                                   headers=verifier.auth)  # fmt: skip
+    created = verifier.client.post(
+        "/v1/presentations", json={"policy": "pid-onboarding", "response_mode": mode}, headers=verifier.auth
+    )
     assert created.status_code == 201, created.text
     anchors = [certificate_from_pem(verifier.client.get("/.well-known/lintas/rp-ca.pem").content)]
     wallet = ScriptedWallet(verifier.client, anchors, verifier.clock, KeySigner(new_key()))

@@ -63,7 +63,7 @@ def test_json_value_limit_counts_values_not_bytes() -> None:
 
 
 def test_json_brackets_and_commas_inside_strings_do_not_count() -> None:
-    text = json_dumps({"note": "[{,\\\"" * 50_000, "ok": [[1]]})
+    text = json_dumps({"note": '[{,\\"' * 50_000, "ok": [[1]]})
     assert json_loads(text)["ok"] == [[1]]
 
 
@@ -171,8 +171,14 @@ def test_jws_json_flattened_and_one_signature_general_verify_two_signatures_refu
 def _jwe_with_header_length(recipient: dict[str, Any], length: int) -> str:
     """A genuine JWE whose protected header is ``length`` characters (apu grows until it is)."""
     for size in range(0, 3 * length):
-        token = encrypt_compact(b'{"ok":1}', recipient, enc="A128GCM", random=SystemRandom(), kid="k",
-                                extra_header={"apu": b64u_encode(b"u" * size)})  # fmt: skip
+        token = encrypt_compact(
+            b'{"ok":1}',
+            recipient,
+            enc="A128GCM",
+            random=SystemRandom(),
+            kid="k",
+            extra_header={"apu": b64u_encode(b"u" * size)},
+        )
         got = len(token.split(".")[0])
         if got >= length:
             return token
@@ -204,19 +210,31 @@ DCQL_LIMITS: dict[str, tuple[int, Any]] = {
     # name: (limit, builder of a query with ``n`` entries of that kind)
     "credentials": (dcql.MAX_CREDENTIALS, lambda n: {"credentials": [_credential(i) for i in range(n)]}),
     "claims": (dcql.MAX_CLAIMS, lambda n: {"credentials": [_credential(claims=_claims(n))]}),
-    "claim_sets": (dcql.MAX_CLAIM_SETS, lambda n: {"credentials": [
-        _credential(claims=_claims(2), claim_sets=[["k0"]] * n)]}),
-    "credential_sets": (dcql.MAX_CREDENTIAL_SETS, lambda n: {"credentials": [_credential()],
-                                                             "credential_sets": [{"options": [["c0"]]}] * n}),
-    "options": (dcql.MAX_OPTIONS, lambda n: {"credentials": [_credential()],
-                                             "credential_sets": [{"options": [["c0"]] * n}]}),
-    "values": (dcql.MAX_VALUES, lambda n: {"credentials": [
-        _credential(claims=[{"path": ["a"], "values": list(range(n))}])]}),
-    "vct_values": (dcql.MAX_VALUES, lambda n: {"credentials": [
-        {"id": "c", "format": "dc+sd-jwt", "meta": {"vct_values": [f"v{i}" for i in range(n)]}}]}),
+    "claim_sets": (
+        dcql.MAX_CLAIM_SETS,
+        lambda n: {"credentials": [_credential(claims=_claims(2), claim_sets=[["k0"]] * n)]},
+    ),
+    "credential_sets": (
+        dcql.MAX_CREDENTIAL_SETS,
+        lambda n: {"credentials": [_credential()], "credential_sets": [{"options": [["c0"]]}] * n},
+    ),
+    "options": (
+        dcql.MAX_OPTIONS,
+        lambda n: {"credentials": [_credential()], "credential_sets": [{"options": [["c0"]] * n}]},
+    ),
+    "values": (
+        dcql.MAX_VALUES,
+        lambda n: {"credentials": [_credential(claims=[{"path": ["a"], "values": list(range(n))}])]},
+    ),
+    "vct_values": (
+        dcql.MAX_VALUES,
+        lambda n: {
+            "credentials": [{"id": "c", "format": "dc+sd-jwt", "meta": {"vct_values": [f"v{i}" for i in range(n)]}}]
+        },
+    ),
     "path": (MAX_PATH_LENGTH, lambda n: {"credentials": [_credential(claims=[{"path": ["a"] * n}])]}),
     "id length": (dcql.MAX_ID_LENGTH, lambda n: {"credentials": [{**_credential(), "id": "c" * n}]}),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("kind", DCQL_LIMITS)
@@ -239,8 +257,14 @@ def test_dcql_json_size_limit_is_exact() -> None:
 def test_x5c_limits_are_exact() -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     start = datetime.fromtimestamp(NOW, UTC)
-    cert = create_root_ca(key, common_name="Root", country="SG", organization="Lintas test",
-                          not_before=start, not_after=start + timedelta(days=1))  # fmt: skip
+    cert = create_root_ca(
+        key,
+        common_name="Root",
+        country="SG",
+        organization="Lintas test",
+        not_before=start,
+        not_after=start + timedelta(days=1),
+    )
     x5c = x5c_from_certificates([cert])
     assert len(parse_x5c(x5c * MAX_CHAIN_LENGTH)) == MAX_CHAIN_LENGTH
     assert _reason(lambda: parse_x5c(x5c * (MAX_CHAIN_LENGTH + 1))) == "too_many"
@@ -270,8 +294,14 @@ def test_status_list_token_passes_the_entry_limit_through() -> None:
     token = sign_status_list_token(StatusList(1, 1 << 16), sub="https://s.example/1", iat=NOW, signer=signer)
 
     def verify(max_entries: int) -> Any:
-        return verify_status_list_token(token, key, algorithms=("ES256",), expected_sub="https://s.example/1",
-                                        clock=FixedClock(NOW), max_entries=max_entries)  # fmt: skip
+        return verify_status_list_token(
+            token,
+            key,
+            algorithms=("ES256",),
+            expected_sub="https://s.example/1",
+            clock=FixedClock(NOW),
+            max_entries=max_entries,
+        )
 
     assert verify(1 << 16).status_list.size == 1 << 16
     assert _reason(lambda: verify((1 << 16) - 8)) == "too_large"

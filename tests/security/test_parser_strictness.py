@@ -34,8 +34,9 @@ def signer() -> KeySigner:
 
 
 def _genuine(signer: KeySigner) -> str:
-    return issue_sd_jwt_vc(CLAIMS, signer, vct=VCT, random=SystemRandom(), iss="https://issuer.example",
-                           iat=NOW - 60, exp=NOW + 3600).serialize()  # fmt: skip
+    return issue_sd_jwt_vc(
+        CLAIMS, signer, vct=VCT, random=SystemRandom(), iss="https://issuer.example", iat=NOW - 60, exp=NOW + 3600
+    ).serialize()
 
 
 def _raw(signer: KeySigner, typ: str, claims: dict[str, Any]) -> str:
@@ -57,8 +58,16 @@ TWINS = {
 def _cli(tmp_path: Path, signer: KeySigner, presentation: str, *extra: str) -> list[str]:
     (tmp_path / "p.txt").write_text(presentation)
     (tmp_path / "k.jwk").write_text(json.dumps(dict(signer.public_jwk)))
-    return ["sdjwt", "verify", str(tmp_path / "p.txt"), "--issuer-jwk", str(tmp_path / "k.jwk"), "--now", str(NOW),
-            *extra]  # fmt: skip
+    return [
+        "sdjwt",
+        "verify",
+        str(tmp_path / "p.txt"),
+        "--issuer-jwk",
+        str(tmp_path / "k.jwk"),
+        "--now",
+        str(NOW),
+        *extra,
+    ]
 
 
 def test_genuine_sd_jwt_vc_verifies_by_default(

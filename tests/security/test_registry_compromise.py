@@ -98,15 +98,17 @@ def test_retired_key_stolen_later_is_refused_from_the_compromise_on() -> None:
     [
         [{"status": "suspended", "since": 300, "reason": "key_compromise"}, {"status": "granted", "since": 400}],
         [{"status": "suspended", "since": 300, "reason": "key_compromise"}, {"status": "withdrawn", "since": 400}],
-        [{"status": "withdrawn", "since": 300, "reason": "key_compromise"},
-         {"status": "withdrawn", "since": 400, "reason": "key_compromise"}],
+        [
+            {"status": "withdrawn", "since": 300, "reason": "key_compromise"},
+            {"status": "withdrawn", "since": 400, "reason": "key_compromise"},
+        ],
         [{"status": "withdrawn", "since": 300}, {"status": "withdrawn", "since": 400, "reason": "key_compromise"}],
         [{"status": "suspended", "since": 300, "reason": "cessation_of_operation"}],
         [{"status": "granted", "since": 300, "reason": "unspecified"}],
         [{"status": "withdrawn", "since": 300, "reason": "stolen"}],
         [{"status": "withdrawn", "since": 300, "reason": None}, {"status": "granted", "since": 400}],
     ],
-)  # fmt: skip
+)
 def test_histories_that_would_reinstate_or_misreport_a_compromise_are_invalid(history: list[dict[str, Any]]) -> None:
     with pytest.raises(TrustError) as info:
         snapshot(*history)
@@ -124,9 +126,15 @@ def test_reasons_are_in_the_signed_list_form() -> None:
 # --- the indexed decision agrees with a plain reading of the rules, reasons included -----------
 
 _CHANGE = st.sampled_from(
-    [("granted", None), ("suspended", "unspecified"), ("suspended", "key_compromise"),
-     ("withdrawn", "privilege_withdrawn"), ("withdrawn", "cessation_of_operation"), ("withdrawn", "key_compromise")]
-)  # fmt: skip
+    [
+        ("granted", None),
+        ("suspended", "unspecified"),
+        ("suspended", "key_compromise"),
+        ("withdrawn", "privilege_withdrawn"),
+        ("withdrawn", "cessation_of_operation"),
+        ("withdrawn", "key_compromise"),
+    ]
+)
 
 
 def _valid(history: list[dict[str, Any]]) -> bool:
@@ -219,23 +227,26 @@ def live(kv_store: KeyValueStore, tmp_path: Path) -> Iterator[Registry]:
 
 
 def ask(registry: Registry, at: int) -> Any:
-    query = {"entity_id": SG_PID, "authority_id": "SG", "action": "issue", "resource": VCT_PID,
-             "context": {"time": at}}  # fmt: skip
+    query = {"entity_id": SG_PID, "authority_id": "SG", "action": "issue", "resource": VCT_PID, "context": {"time": at}}
     return registry.http.post("/v1/authorization", json=query).json()
 
 
 def verifier_decision(registry: Registry, at: int) -> Reason | None:
     """What a verifier decides from the signed list it fetches (the TrustListCache path)."""
-    cache = TrustListCache(fetch=lambda: registry.http.get("/v1/trust-list").content, pin=registry.pin,
-                           clock=registry.clock)  # fmt: skip
+    cache = TrustListCache(
+        fetch=lambda: registry.http.get("/v1/trust-list").content, pin=registry.pin, clock=registry.clock
+    )
     return cache.decide(SG_PID, VCT_PID, at).reason
 
 
 def test_compromise_reported_through_governance_refuses_backdated_credentials(live: Registry) -> None:
     issued = live.clock.now()
     live.clock.advance(100)
-    response = live.post("/v1/governance/issuers/suspend", "operator-sg",
-                         {"issuer_id": SG_PID, "reason": "key_compromise", "note": "HSM stolen"})  # fmt: skip
+    response = live.post(
+        "/v1/governance/issuers/suspend",
+        "operator-sg",
+        {"issuer_id": SG_PID, "reason": "key_compromise", "note": "HSM stolen"},
+    )
     assert response.status_code == 200, response.text
     entry = live.trust_list().issuer(SG_PID)
     assert entry is not None
@@ -257,8 +268,9 @@ def test_compromise_reported_through_governance_refuses_backdated_credentials(li
 def test_twin_orderly_retirement_keeps_earlier_credentials(live: Registry) -> None:
     issued = live.clock.now()
     live.clock.advance(100)
-    response = live.post("/v1/governance/issuers/withdraw", "operator-sg",
-                         {"issuer_id": SG_PID, "reason": "cessation_of_operation"})  # fmt: skip
+    response = live.post(
+        "/v1/governance/issuers/withdraw", "operator-sg", {"issuer_id": SG_PID, "reason": "cessation_of_operation"}
+    )
     assert response.status_code == 200, response.text
     live.clock.advance(10)
     assert ask(live, issued + 1)["authorized"] is True
@@ -268,17 +280,23 @@ def test_twin_orderly_retirement_keeps_earlier_credentials(live: Registry) -> No
     assert late["reason"] == "issuer_withdrawn"
     # The retired key is stolen later: recorded as a compromise, everything is refused from then on.
     live.clock.advance(10)
-    stolen = live.post("/v1/governance/issuers/withdraw", "operator-sg",
-                       {"issuer_id": SG_PID, "reason": "key_compromise"})  # fmt: skip
+    stolen = live.post(
+        "/v1/governance/issuers/withdraw", "operator-sg", {"issuer_id": SG_PID, "reason": "key_compromise"}
+    )
     assert stolen.status_code == 200, stolen.text
     assert ask(live, issued + 1)["reason"] == "issuer_key_compromised"
 
 
 @pytest.mark.parametrize(
     ("action", "reason"),
-    [("suspend", "cessation_of_operation"), ("suspend", "privilege_withdrawn"), ("reinstate", "unspecified"),
-     ("withdraw", "unspecified"), ("withdraw", "stolen")],
-)  # fmt: skip
+    [
+        ("suspend", "cessation_of_operation"),
+        ("suspend", "privilege_withdrawn"),
+        ("reinstate", "unspecified"),
+        ("withdraw", "unspecified"),
+        ("withdraw", "stolen"),
+    ],
+)
 def test_reason_that_does_not_fit_the_action_is_refused(live: Registry, action: str, reason: str) -> None:
     if action == "reinstate":
         assert live.post("/v1/governance/issuers/suspend", "operator-sg", {"issuer_id": SG_PID}).status_code == 200

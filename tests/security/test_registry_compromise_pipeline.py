@@ -49,8 +49,12 @@ def pipeline(world: World) -> Iterator[Pipeline]:
     clock = FixedClock(T0)
     with httpx.Client(timeout=2.0) as client:
         fetch = HttpStatusFetcher(timeout=2.0, max_bytes=100_000, client=client)
-        yield Pipeline(trust=world.trust_cache(clock).snapshot, status=StatusChecker(fetch, clock, max_cache=0),
-                       clock=clock, allow_insecure_loopback=True)  # fmt: skip
+        yield Pipeline(
+            trust=world.trust_cache(clock).snapshot,
+            status=StatusChecker(fetch, clock, max_cache=0),
+            clock=clock,
+            allow_insecure_loopback=True,
+        )
 
 
 def verify(pipeline: Pipeline, world: World, slug: str, iat: int) -> list[Any]:

@@ -78,8 +78,11 @@ def max_history() -> list[dict[str, Any]]:
     t = 2**53 - 100
     changes: list[dict[str, Any]] = []
     for i in range(MAX_HISTORY - 2):
-        changes.append({"status": "granted", "since": t + i} if i % 2 == 0
-                       else {"status": "suspended", "since": t + i, "reason": "unspecified"})  # fmt: skip
+        changes.append(
+            {"status": "granted", "since": t + i}
+            if i % 2 == 0
+            else {"status": "suspended", "since": t + i, "reason": "unspecified"}
+        )
     changes.append({"status": "withdrawn", "since": t + 50, "reason": "cessation_of_operation"})
     changes.append({"status": "withdrawn", "since": t + 51, "reason": "key_compromise"})
     return changes
@@ -102,16 +105,29 @@ def worst_case_list() -> dict[str, Any]:
         anchors = [base64.b64encode(bytes([k]) * MAX_ANCHOR_DER_BYTES).decode() for k in range(MAX_ANCHORS_PER_COUNTRY)]
         countries.append({"code": code, "names": COUNTRY_NAMES[code], "anchors": anchors, "issuers": issuers})
     operator = {"names": SEED["scheme_operator"]["names"], "uri": "https://registry.lintas.asean.example"}
-    return {"format": "lintas-trust-list/1", "iss": operator["uri"], "iat": 2**53 - 10, "sequence_number": 2**53 - 1,
-            "next_update": 2**53 - 1, "scheme_operator": operator, "audit_prev_hash": "f" * 64,
-            "countries": countries}  # fmt: skip
+    return {
+        "format": "lintas-trust-list/1",
+        "iss": operator["uri"],
+        "iat": 2**53 - 10,
+        "sequence_number": 2**53 - 1,
+        "next_update": 2**53 - 1,
+        "scheme_operator": operator,
+        "audit_prev_hash": "f" * 64,
+        "countries": countries,
+    }
 
 
 def signer_and_chain() -> tuple[KeySigner, Any]:
     key = generate_private_key("ES256")
     now = datetime.now(UTC)
-    cert = create_root_ca(key, common_name="Quota test registry", country="SG", organization="Lintas",
-                          not_before=now, not_after=now + timedelta(days=1))  # fmt: skip
+    cert = create_root_ca(
+        key,
+        common_name="Quota test registry",
+        country="SG",
+        organization="Lintas",
+        not_before=now,
+        not_after=now + timedelta(days=1),
+    )
     return KeySigner(key), cert
 
 
@@ -192,9 +208,14 @@ def issuer_body(code: str, n: int, **changes: Any) -> dict[str, Any]:
 
 def new_anchor(code: str, n: int) -> str:
     now = datetime.now(UTC)
-    cert = create_root_ca(generate_private_key("ES384"), common_name=f"{code} root {n} " + "r" * 40, country=code,
-                          organization="National identity root " + "o" * 40, not_before=now - timedelta(hours=1),
-                          not_after=now + timedelta(days=30))  # fmt: skip
+    cert = create_root_ca(
+        generate_private_key("ES384"),
+        common_name=f"{code} root {n} " + "r" * 40,
+        country=code,
+        organization="National identity root " + "o" * 40,
+        not_before=now - timedelta(hours=1),
+        not_after=now + timedelta(days=30),
+    )
     return cert.public_bytes(Encoding.PEM).decode()
 
 

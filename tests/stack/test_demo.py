@@ -29,7 +29,10 @@ def _start(data: Path, base_port: int) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     return subprocess.Popen(
         [sys.executable, "-m", "lintas_cli.main", "demo", "--data", str(data), "--base-port", str(base_port)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
 
 
@@ -97,8 +100,10 @@ def test_demo_starts_every_url_answers_and_ctrl_c_stops(tmp_path: Path) -> None:
                 # The one release version (pyproject.toml) is what every service reports.
                 assert health.json()["version"] == RELEASE, service["name"]
                 assert client.get(f"{service['url']}/openapi.json").json()["info"]["version"] == RELEASE
-            assert client.get(f"{stack['services'][0]['url']}/v1/trust-list").headers["content-type"].startswith(
-                "application/jwt"
+            assert (
+                client.get(f"{stack['services'][0]['url']}/v1/trust-list")
+                .headers["content-type"]
+                .startswith("application/jwt")
             )
     finally:
         code = _stop(process)
@@ -116,8 +121,11 @@ def test_demo_starts_every_url_answers_and_ctrl_c_stops(tmp_path: Path) -> None:
 def test_plan_assigns_ports_and_refuses_non_members(tmp_path: Path) -> None:
     plan = plan_stack(tmp_path, base_port=9000, countries=("SG", "TL"))
     assert plan.services() == {
-        "registry": "http://127.0.0.1:9000", "issuer-sg": "http://127.0.0.1:9001", "issuer-tl": "http://127.0.0.1:9002",
-        "verifier": "http://localhost:9300", "wallet": "http://127.0.0.1:9400",
+        "registry": "http://127.0.0.1:9000",
+        "issuer-sg": "http://127.0.0.1:9001",
+        "issuer-tl": "http://127.0.0.1:9002",
+        "verifier": "http://localhost:9300",
+        "wallet": "http://127.0.0.1:9400",
     }
     with pytest.raises(ValueError, match="not ASEAN"):
         plan_stack(tmp_path, countries=("SG", "AU"))
@@ -128,7 +136,10 @@ def test_demo_with_redis_url_keeps_state_in_redis(tmp_path: Path, redis_server: 
     env = dict(os.environ, REDIS_URL=redis_server.url)
     process = subprocess.Popen(
         [sys.executable, "-m", "lintas_cli.main", "demo", "--data", str(tmp_path), "--base-port", str(base)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         _wait_banner(process)

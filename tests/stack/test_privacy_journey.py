@@ -107,12 +107,21 @@ def _issue(stack: Stack, http: httpx.Client, secrets: dict[str, str]) -> tuple[l
     answer = wallet.request_credentials(metadata, access_token, offer.credential_configuration_ids[0], count=2)
     assert answer.status_code == 200, answer.text
     body = answer.json()
-    notified = http.post(metadata["notification_endpoint"], headers={"Authorization": f"Bearer {access_token}"},
-                         json={"notification_id": body["notification_id"], "event": "credential_accepted"})  # fmt: skip
+    notified = http.post(
+        metadata["notification_endpoint"],
+        headers={"Authorization": f"Bearer {access_token}"},
+        json={"notification_id": body["notification_id"], "event": "credential_accepted"},
+    )
     assert notified.status_code == 204
     credentials = [c["credential"] for c in body["credentials"]]
-    secrets.update({"tx_code": tx_code, "pre-authorized_code": offer.pre_authorized_code or "",
-                    "access_token": access_token, "offer_link": offer_link})  # fmt: skip
+    secrets.update(
+        {
+            "tx_code": tx_code,
+            "pre-authorized_code": offer.pre_authorized_code or "",
+            "access_token": access_token,
+            "offer_link": offer_link,
+        }
+    )
     for i, key in enumerate(wallet.keys):
         secrets[f"holder key {i}"] = str(private_jwk(key.private_key)["d"])
     for i, credential in enumerate(credentials):
@@ -201,11 +210,18 @@ def test_status_and_qr_answer_only_the_initiating_browser(logged: Logged) -> Non
         other_tid = _start(stack, other)  # one browser's secret does not open another transaction
         mine = browser.cookies.get(TransactionBinding.cookie_name(tid)) or ""
         swapped = {TransactionBinding.cookie_name(other_tid): mine}
-        assert httpx.get(f"{stack.wallet}/rp/api/age-check/transactions/{other_tid}", cookies=swapped,
-                         timeout=10).status_code == 404  # fmt: skip
+        assert (
+            httpx.get(
+                f"{stack.wallet}/rp/api/age-check/transactions/{other_tid}", cookies=swapped, timeout=10
+            ).status_code
+            == 404
+        )
         # Same secret, another scenario's path: bound to the scenario too.
-        moved = httpx.get(f"{stack.wallet}/rp/api/my-bank/transactions/{tid}",
-                          cookies={TransactionBinding.cookie_name(tid): mine}, timeout=10)  # fmt: skip
+        moved = httpx.get(
+            f"{stack.wallet}/rp/api/my-bank/transactions/{tid}",
+            cookies={TransactionBinding.cookie_name(tid): mine},
+            timeout=10,
+        )
         assert moved.status_code == 404
 
 

@@ -78,8 +78,11 @@ def _provision_verifier_certificates(data: Path) -> None:
     """A development run mints the access certificate once (a real deployment gets it from its CA)."""
     store = open_store(None, data, "provisioning")
     try:
-        verifier_app(VerifierSettings(data_dir=data / "verifier", public_url="http://localhost:8400",
-                                      development=True), store=store, trust=TrustSnapshot.empty)  # fmt: skip
+        verifier_app(
+            VerifierSettings(data_dir=data / "verifier", public_url="http://localhost:8400", development=True),
+            store=store,
+            trust=TrustSnapshot.empty,
+        )
     finally:
         store.close()
 
@@ -94,13 +97,16 @@ def production(
     _provision_verifier_certificates(data)
     router = HostRouter()
     outbound = httpx.Client(transport=router, timeout=30, follow_redirects=False)
-    apps = {"registry": registry_app(RegistrySettings(data_dir=data, public_url=REGISTRY, issuer_base=ISSUERS)),
-            "issuer": issuer_app(IssuerSettings(country="SG", public_url=ISSUERS, data_dir=data))}  # fmt: skip
+    apps = {
+        "registry": registry_app(RegistrySettings(data_dir=data, public_url=REGISTRY, issuer_base=ISSUERS)),
+        "issuer": issuer_app(IssuerSettings(country="SG", public_url=ISSUERS, data_dir=data)),
+    }
     router.add(REGISTRY, apps["registry"])
     router.add(ISSUERS, apps["issuer"])
     pin = (data / "registry" / "pin.txt").read_text().strip()
-    verifier = VerifierSettings(data_dir=data / "verifier", public_url=VERIFIER, registry_url=REGISTRY,
-                                registry_pin_sha256=pin)  # fmt: skip
+    verifier = VerifierSettings(
+        data_dir=data / "verifier", public_url=VERIFIER, registry_url=REGISTRY, registry_pin_sha256=pin
+    )
     apps["verifier"] = verifier_app(verifier, http=outbound)
     router.add(VERIFIER, apps["verifier"])
     try:
@@ -157,8 +163,11 @@ def test_issuance_and_presentation_journey_in_production(production: Production)
     assert HolderCredential.parse(credentials[0]).claims["iss"] == f"{ISSUERS}/sg"
 
     bank = _token(http, VERIFIER, "my-bank", _secret(data / "verifier" / "rp-clients.json", "my-bank"))
-    started = http.post(f"{VERIFIER}/v1/presentations", headers={"Authorization": f"Bearer {bank}"},
-                        json={"policy": "pid-onboarding", "response_mode": "direct_post"})  # fmt: skip
+    started = http.post(
+        f"{VERIFIER}/v1/presentations",
+        headers={"Authorization": f"Bearer {bank}"},
+        json={"policy": "pid-onboarding", "response_mode": "direct_post"},
+    )
     assert started.status_code == 201, started.text
     anchors = [x509.load_pem_x509_certificate((data / "verifier" / "rp-ca.pem").read_bytes())]
     holder = PresentationWallet(http, anchors, SystemClock(), wallet.keys[0])
@@ -171,9 +180,13 @@ def test_issuance_and_presentation_journey_in_production(production: Production)
     assert result.json()["status"] == "verified", result.text
     assert result.headers["cache-control"].startswith("no-store")
     # The twin: the second credential presented by a key that is not its holder's is refused.
-    other = holder.fetch(http.post(f"{VERIFIER}/v1/presentations", headers={"Authorization": f"Bearer {bank}"},
-                                   json={"policy": "pid-onboarding", "response_mode": "direct_post"}
-                                   ).json()["request_link"])  # fmt: skip
+    other = holder.fetch(
+        http.post(
+            f"{VERIFIER}/v1/presentations",
+            headers={"Authorization": f"Bearer {bank}"},
+            json={"policy": "pid-onboarding", "response_mode": "direct_post"},
+        ).json()["request_link"]
+    )
     wrong = holder.present(other, credentials[1])  # signed with keys[0], bound to keys[1]
     refused = holder.post(other, holder.response_form(other, {query_id: [wrong]}))
     assert refused.status_code == 400

@@ -28,14 +28,20 @@ from idcore.x509 import certificate_from_pem, certificates_from_pem, x5c_from_ce
 from lintas.testing import RedisServer, free_port
 from tests.verifier.wallet_client import ScriptedWallet
 
-CLAIMS = {"given_name": "Wei Ling", "family_name": "Tan", "birthdate": "1990-02-03", "nationality": "SG",
-          "age_over_18": True}  # fmt: skip
+CLAIMS = {
+    "given_name": "Wei Ling",
+    "family_name": "Tan",
+    "birthdate": "1990-02-03",
+    "nationality": "SG",
+    "age_over_18": True,
+}
 
 
 def _spawn(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "lintas_cli.main", *args], env=env,
-                                stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        return subprocess.Popen(
+            [sys.executable, "-m", "lintas_cli.main", *args], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
 
 
 def _wait(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -60,15 +66,42 @@ def replicas(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     with RedisServer() as redis:
         try:
             reg_env = dict(env, LINTAS_REGISTRY_ISSUER_BASES=json.dumps({"SG": f"http://127.0.0.1:{ports['sg']}"}))
-            processes.append(_spawn(["registry", "--port", str(ports["registry"]), "--data", str(tmp_path),
-                                     "--public-url", registry, "--development"], reg_env, tmp_path / "registry.log"))
+            processes.append(
+                _spawn(
+                    [
+                        "registry",
+                        "--port",
+                        str(ports["registry"]),
+                        "--data",
+                        str(tmp_path),
+                        "--public-url",
+                        registry,
+                        "--development",
+                    ],
+                    reg_env,
+                    tmp_path / "registry.log",
+                )
+            )
             _wait(f"{registry}/healthz", processes[-1], tmp_path / "registry.log")
             pin = (tmp_path / "registry" / "pin.txt").read_text().strip()
             public = f"http://localhost:{ports['a']}"  # what a load balancer in front of both would be
             for name in ("a", "b"):
-                args = ["verifier", "--port", str(ports[name]), "--data", str(tmp_path / "verifier"),
-                        "--redis-url", redis.url, "--public-url", public, "--development",
-                        "--registry-url", registry, "--registry-pin", pin]  # fmt: skip
+                args = [
+                    "verifier",
+                    "--port",
+                    str(ports[name]),
+                    "--data",
+                    str(tmp_path / "verifier"),
+                    "--redis-url",
+                    redis.url,
+                    "--public-url",
+                    public,
+                    "--development",
+                    "--registry-url",
+                    registry,
+                    "--registry-pin",
+                    pin,
+                ]
                 processes.append(_spawn(args, env, tmp_path / f"verifier-{name}.log"))
                 # A first, so that A creates the shared keys and secrets that B then reads.
                 _wait(f"http://localhost:{ports[name]}/readyz", processes[-1], tmp_path / f"verifier-{name}.log")
@@ -90,8 +123,15 @@ def _credential(data: Path, holder: KeySigner) -> str:
     chain = certificates_from_pem((material / "chain.pem").read_bytes())
     now = int(time.time())  # not earlier: the registry granted this issuer when it first started
     return issue_sd_jwt_vc(
-        CLAIMS, signer, vct=issuer["vcts"][0], random=SystemRandom(), iss=issuer["id"], iat=now,
-        exp=now + 86400, holder_jwk=holder.public_jwk, sd_paths=[[name] for name in CLAIMS],
+        CLAIMS,
+        signer,
+        vct=issuer["vcts"][0],
+        random=SystemRandom(),
+        iss=issuer["id"],
+        iat=now,
+        exp=now + 86400,
+        holder_jwk=holder.public_jwk,
+        sd_paths=[[name] for name in CLAIMS],
         header={"x5c": x5c_from_certificates([c for c in chain if c.subject != c.issuer])},
     ).serialize()
 
@@ -100,8 +140,9 @@ def test_two_verifier_processes_share_one_redis(replicas: tuple[str, str, Path])
     a, b, data = replicas
     secret = json.loads((data / "verifier" / "rp-clients.json").read_text())["my-bank"]
     with httpx.Client(timeout=15) as http:
-        token = http.post(f"{b}/oauth/token", data={"grant_type": "client_credentials"},
-                          auth=("my-bank", secret)).json()["access_token"]  # fmt: skip
+        token = http.post(
+            f"{b}/oauth/token", data={"grant_type": "client_credentials"}, auth=("my-bank", secret)
+        ).json()["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
         # 1. created on A (with a token issued by B: both replicas share the signing key)
         created = http.post(f"{a}/v1/presentations", json={"policy": "age-check"}, headers=headers)

@@ -115,19 +115,47 @@ def stack_on_sentinel(tmp_path: Path, sentinels: SentinelGroup) -> Iterator[Stac
     processes: list[subprocess.Popen[bytes]] = []
     try:
         reg_env = dict(env, LINTAS_REGISTRY_ISSUER_BASES=json.dumps({"SG": f"http://127.0.0.1:{ports['sg']}"}))
-        processes.append(stack._spawn(["registry", "--port", str(ports["registry"]), "--data", str(tmp_path),
-                                       "--public-url", registry, "--development"], reg_env, tmp_path / "registry.log"))
+        processes.append(
+            stack._spawn(
+                [
+                    "registry",
+                    "--port",
+                    str(ports["registry"]),
+                    "--data",
+                    str(tmp_path),
+                    "--public-url",
+                    registry,
+                    "--development",
+                ],
+                reg_env,
+                tmp_path / "registry.log",
+            )
+        )
         stack._wait(f"{registry}/healthz", processes[-1], tmp_path / "registry.log")
         pin = (tmp_path / "registry" / "pin.txt").read_text().strip()
         verifier = f"http://localhost:{ports['verifier']}"
-        args = ["verifier", "--port", str(ports["verifier"]), "--data", str(tmp_path / "verifier"),
-                "--redis-url", sentinels.url, "--public-url", verifier, "--development",
-                "--registry-url", registry, "--registry-pin", pin]  # fmt: skip
+        args = [
+            "verifier",
+            "--port",
+            str(ports["verifier"]),
+            "--data",
+            str(tmp_path / "verifier"),
+            "--redis-url",
+            sentinels.url,
+            "--public-url",
+            verifier,
+            "--development",
+            "--registry-url",
+            registry,
+            "--registry-pin",
+            pin,
+        ]
         processes.append(stack._spawn(args, env, tmp_path / "verifier.log"))
         stack._wait(f"{verifier}/readyz", processes[-1], tmp_path / "verifier.log")
         secret = json.loads((tmp_path / "verifier" / "rp-clients.json").read_text())["my-bank"]
-        token = httpx.post(f"{verifier}/oauth/token", data={"grant_type": "client_credentials"},
-                           auth=("my-bank", secret), timeout=15).json()["access_token"]  # fmt: skip
+        token = httpx.post(
+            f"{verifier}/oauth/token", data={"grant_type": "client_credentials"}, auth=("my-bank", secret), timeout=15
+        ).json()["access_token"]
         yield Stack(verifier, tmp_path, {"Authorization": f"Bearer {token}"})
     finally:
         for process in processes:
@@ -193,7 +221,8 @@ def test_failover_under_load_recovers_without_restart_and_refuses_replays(
             replay = http.post(f"{stack_on_sentinel.verifier}/wallet/response", data=form)
             assert replay.status_code == 400, (transaction_id, replay.text)
         for transaction_id, _ in accepted:
-            result = http.get(f"{stack_on_sentinel.verifier}/v1/presentations/{transaction_id}",
-                              headers=stack_on_sentinel.headers)  # fmt: skip
+            result = http.get(
+                f"{stack_on_sentinel.verifier}/v1/presentations/{transaction_id}", headers=stack_on_sentinel.headers
+            )
             assert result.status_code in (200, 404), result.text  # 404: a result already fetched may be gone
     print(f"failover: {unavailable} refused flows while failing over, {len(accepted)} accepted, 0 replays accepted")

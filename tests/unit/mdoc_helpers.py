@@ -52,13 +52,22 @@ class MdocPki:
 
     def __post_init__(self) -> None:
         self.iaca = create_root_ca(
-            self.iaca_key, common_name="TH IACA (test)", country="TH", organization="Lintas test",
-            not_before=self.at - timedelta(days=365), not_after=self.at + timedelta(days=3650),
-        )  # fmt: skip
+            self.iaca_key,
+            common_name="TH IACA (test)",
+            country="TH",
+            organization="Lintas test",
+            not_before=self.at - timedelta(days=365),
+            not_after=self.at + timedelta(days=3650),
+        )
         self.ds_cert = create_document_signer_certificate(
-            self.iaca_key, self.iaca, self.ds_key.public_key(), common_name="TH DS (test)", country="TH",
-            not_before=self.at - timedelta(days=30), not_after=self.at + timedelta(days=365),
-        )  # fmt: skip
+            self.iaca_key,
+            self.iaca,
+            self.ds_key.public_key(),
+            common_name="TH DS (test)",
+            country="TH",
+            not_before=self.at - timedelta(days=30),
+            not_after=self.at + timedelta(days=365),
+        )
 
     @property
     def anchors(self) -> list[x509.Certificate]:
@@ -68,10 +77,16 @@ class MdocPki:
     def issue(self, claims: dict[str, dict[str, Any]] | None = None, **overrides: Any) -> dict[str, Any]:
         """IssuerSigned for the mDL, valid from a day before NOW for 90 days."""
         arguments: dict[str, Any] = {
-            "doctype": MDL, "claims": claims or mdl_claims(), "device_key": self.device_key.public_key(),
-            "signer": KeySigner(self.ds_key), "signer_chain": [self.ds_cert], "signed": NOW - timedelta(days=1),
-            "valid_from": NOW - timedelta(days=1), "valid_until": NOW + timedelta(days=90), "rng": SystemRandom(),
-        }  # fmt: skip
+            "doctype": MDL,
+            "claims": claims or mdl_claims(),
+            "device_key": self.device_key.public_key(),
+            "signer": KeySigner(self.ds_key),
+            "signer_chain": [self.ds_cert],
+            "signed": NOW - timedelta(days=1),
+            "valid_from": NOW - timedelta(days=1),
+            "valid_until": NOW + timedelta(days=90),
+            "rng": SystemRandom(),
+        }
         arguments.update(overrides)
         return issue_mdoc(**arguments)
 
@@ -79,9 +94,11 @@ class MdocPki:
 def transcript(nonce: str = "n-0S6_WzA2Mj") -> bytes:
     """A redirect-flow OpenID4VP SessionTranscript for a Malaysian car-rental verifier."""
     return openid4vp_session_transcript(
-        client_id="x509_san_dns:rent.example.my", nonce=nonce,
-        response_uri="https://rent.example.my/response", jwk_thumbprint=None,
-    )  # fmt: skip
+        client_id="x509_san_dns:rent.example.my",
+        nonce=nonce,
+        response_uri="https://rent.example.my/response",
+        jwk_thumbprint=None,
+    )
 
 
 def clock(at: datetime = NOW) -> FixedClock:

@@ -54,8 +54,13 @@ def sd(encoded: str) -> str:
 
 
 def signed(payload: dict[str, Any], keys: Keys, typ: str = "example+sd-jwt") -> str:
-    body = {"iss": "https://issuer.example", "iat": NOW - 100, "exp": NOW + 10_000,
-            "cnf": {"jwk": dict(keys.holder.public_jwk)}, **payload}
+    body = {
+        "iss": "https://issuer.example",
+        "iat": NOW - 100,
+        "exp": NOW + 10_000,
+        "cnf": {"jwk": dict(keys.holder.public_jwk)},
+        **payload,
+    }
     return sign_compact({"typ": typ}, body, keys.issuer)
 
 

@@ -34,9 +34,14 @@ def _rejected(country: str, value: str) -> bool:
 
 @pytest.mark.parametrize(
     ("prefix", "digits", "letter"),
-    [("S", "1234567", "D"), ("T", "1234567", "J"), ("F", "1234567", "N"), ("G", "1234567", "X"),
-     ("M", "1234567", "K")],  # 1·2+2·7+3·6+4·5+5·4+6·3+7·2 = 106; +4 (T, G) = 110; +3 (M) = 109
-)  # fmt: skip
+    [
+        ("S", "1234567", "D"),
+        ("T", "1234567", "J"),
+        ("F", "1234567", "N"),
+        ("G", "1234567", "X"),
+        ("M", "1234567", "K"),
+    ],  # 1·2+2·7+3·6+4·5+5·4+6·3+7·2 = 106; +4 (T, G) = 110; +3 (M) = 109
+)
 def test_sg_check_letters_match_the_published_examples(prefix: str, digits: str, letter: str) -> None:
     assert sg_check_letter(prefix, digits) == letter
     assert parse_national_id("SG", f"{prefix}{digits}{letter}").value == f"{prefix}{digits}{letter}"
@@ -147,15 +152,32 @@ def test_lei_single_digit_changes_and_check_digit_changes_are_rejected(lei: str)
 @pytest.mark.parametrize(
     ("country", "value"),
     [
-        ("SG", "A1234567D"), ("SG", "S123456D"), ("MY", "900512-17-5566"), ("MY", "900230-14-5566"),
-        ("MY", "9005121455"), ("ID", "2071234501900001"), ("ID", "3171230002900001"),
-        ("ID", "3171234501900000"), ("ID", "3171237213900001"), ("TH", "9101700230708"),
-        ("PH", "1234-5678-901"), ("PH", "1234-5678-901X"), ("VN", "003085012345"), ("VN", "00108501234"),
-        ("BN", "02-234567"), ("KH", "01020304"), ("LA", "12345"), ("MM", "15/LAMANA(N)123456"),
-        ("MM", "12/LAMANA(X)123456"), ("MM", "12/LAMANA(N)12345"), ("TL", "12AB56"), ("XX", "123456"),
-        ("SG", "S１２３４５６７D"), ("TH", "x" * 100),
+        ("SG", "A1234567D"),
+        ("SG", "S123456D"),
+        ("MY", "900512-17-5566"),
+        ("MY", "900230-14-5566"),
+        ("MY", "9005121455"),
+        ("ID", "2071234501900001"),
+        ("ID", "3171230002900001"),
+        ("ID", "3171234501900000"),
+        ("ID", "3171237213900001"),
+        ("TH", "9101700230708"),
+        ("PH", "1234-5678-901"),
+        ("PH", "1234-5678-901X"),
+        ("VN", "003085012345"),
+        ("VN", "00108501234"),
+        ("BN", "02-234567"),
+        ("KH", "01020304"),
+        ("LA", "12345"),
+        ("MM", "15/LAMANA(N)123456"),
+        ("MM", "12/LAMANA(X)123456"),
+        ("MM", "12/LAMANA(N)12345"),
+        ("TL", "12AB56"),
+        ("XX", "123456"),
+        ("SG", "S１２３４５６７D"),
+        ("TH", "x" * 100),
     ],
-)  # fmt: skip
+)
 def test_malformed_national_ids_are_refused(country: str, value: str) -> None:
     assert _rejected(country, value)
 
@@ -175,9 +197,16 @@ def test_mask_hides_all_but_the_last_four() -> None:
 
 @pytest.mark.parametrize(
     ("country", "value"),
-    [("SG", "12345678"), ("MY", "202009012345"), ("TH", "1105561234567"), ("VN", "0101234567"),
-     ("PH", "XX123456"), ("ID", "12345"), ("KH", "AB12")],
-)  # fmt: skip
+    [
+        ("SG", "12345678"),
+        ("MY", "202009012345"),
+        ("TH", "1105561234567"),
+        ("VN", "0101234567"),
+        ("PH", "XX123456"),
+        ("ID", "12345"),
+        ("KH", "AB12"),
+    ],
+)
 def test_malformed_registrations_are_refused(country: str, value: str) -> None:
     with pytest.raises(AseanDataError):
         parse_registration(country, value)

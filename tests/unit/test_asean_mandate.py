@@ -14,11 +14,16 @@ from idcore.trust.vct import VCT_BUSINESS_REGISTRATION, VCT_MANDATE, VCT_PID
 
 PID = {"issuing_country": "VN", "national_id_type": "VN-CCCD", "national_id": "001085012345"}
 MANDATE: dict[str, Any] = {
-    "person_full_name": "Nguyễn Văn An", "person_issuing_country": "VN", "person_national_id_type": "VN-CCCD",
-    "person_national_id": "001085012345", "business_legal_name": "Song Hong Trading Joint Stock Company",
-    "business_country": "VN", "business_registration_number": "0101234565", "role": "director",
+    "person_full_name": "Nguyễn Văn An",
+    "person_issuing_country": "VN",
+    "person_national_id_type": "VN-CCCD",
+    "person_national_id": "001085012345",
+    "business_legal_name": "Song Hong Trading Joint Stock Company",
+    "business_country": "VN",
+    "business_registration_number": "0101234565",
+    "role": "director",
     "scope": ["procurement"],
-}  # fmt: skip
+}
 BUSINESS = {"country": "VN", "registration_number": "0101234565", "registration_scheme": "VN-ERC"}
 
 
@@ -31,12 +36,18 @@ def test_valid_mandate_and_business_claims_pass() -> None:
 @pytest.mark.parametrize(
     "change",
     [
-        {"role": "king"}, {"scope": []}, {"scope": ["everything"]}, {"scope": "procurement"},
-        {"person_national_id": "001085012346X"}, {"person_national_id_type": "TH-ID"},
-        {"person_issuing_country": "TH"}, {"business_registration_number": "0101234566"},
-        {"business_lei": "549300LINTASDEMO0235"}, {"person_national_id_type": "XX-ID"},
+        {"role": "king"},
+        {"scope": []},
+        {"scope": ["everything"]},
+        {"scope": "procurement"},
+        {"person_national_id": "001085012346X"},
+        {"person_national_id_type": "TH-ID"},
+        {"person_issuing_country": "TH"},
+        {"business_registration_number": "0101234566"},
+        {"business_lei": "549300LINTASDEMO0235"},
+        {"person_national_id_type": "XX-ID"},
     ],
-)  # fmt: skip
+)
 def test_invalid_mandate_claims_are_refused(change: dict[str, Any]) -> None:
     with pytest.raises(AseanDataError):
         check_mandate_claims({**MANDATE, **change})
@@ -44,9 +55,15 @@ def test_invalid_mandate_claims_are_refused(change: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(
     "change",
-    [{"country": "TH"}, {"registration_number": "0101234566"}, {"registration_number": "0101-234565"},
-     {"registration_scheme": "SG-UEN"}, {"lei": "549300LINTASDEMO0235"}, {"country": None}],
-)  # fmt: skip
+    [
+        {"country": "TH"},
+        {"registration_number": "0101234566"},
+        {"registration_number": "0101-234565"},
+        {"registration_scheme": "SG-UEN"},
+        {"lei": "549300LINTASDEMO0235"},
+        {"country": None},
+    ],
+)
 def test_invalid_business_claims_are_refused(change: dict[str, Any]) -> None:
     with pytest.raises(AseanDataError):
         check_business_claims({**BUSINESS, **change})
@@ -65,12 +82,16 @@ def test_invalid_business_claims_are_refused(change: dict[str, Any]) -> None:
     ],
 )
 def test_each_mismatch_is_refused(
-    pid: dict[str, Any], mandate: dict[str, Any], issuer_country: str, business: dict[str, Any] | None,
+    pid: dict[str, Any],
+    mandate: dict[str, Any],
+    issuer_country: str,
+    business: dict[str, Any] | None,
     scope: str | None,
-) -> None:  # fmt: skip
+) -> None:
     with pytest.raises(AseanDataError) as caught:
-        check_mandate_binding(pid, mandate, mandate_issuer_country=issuer_country, business=business,
-                              required_scope=scope)  # fmt: skip
+        check_mandate_binding(
+            pid, mandate, mandate_issuer_country=issuer_country, business=business, required_scope=scope
+        )
     assert caught.value.reason is Reason.MANDATE_MISMATCH
 
 

@@ -49,8 +49,12 @@ def test_29_february_birthdays_come_on_1_march_in_common_years() -> None:
     assert age_on(date(2008, 2, 29), date(2026, 3, 1)) == 18
 
 
-@given(st.dates(date(1900, 1, 1), date(2020, 12, 31)), st.dates(date(1990, 1, 1), date(2100, 12, 31)),
-       st.sampled_from(["year", "month", "day"]), st.integers(0, 100))  # fmt: skip
+@given(
+    st.dates(date(1900, 1, 1), date(2020, 12, 31)),
+    st.dates(date(1990, 1, 1), date(2100, 12, 31)),
+    st.sampled_from(["year", "month", "day"]),
+    st.integers(0, 100),
+)
 def test_certainty_holds_for_every_day_the_partial_date_could_be(
     born: date, today: date, precision: str, years: int
 ) -> None:
@@ -68,18 +72,28 @@ def test_certainty_holds_for_every_day_the_partial_date_could_be(
 
 def _pid(**overrides: Any) -> dict[str, Any]:
     claims: dict[str, Any] = {
-        "full_name": "အောင်ကျော်", "full_name_latin": "Aung Kyaw", "name_script": "Mymr", "name_order": "mononym",
-        "birthdate": "1968", "nationality": "MM", "issuing_country": "MM", "national_id": "12/LAMANA(N)123456",
+        "full_name": "အောင်ကျော်",
+        "full_name_latin": "Aung Kyaw",
+        "name_script": "Mymr",
+        "name_order": "mononym",
+        "birthdate": "1968",
+        "nationality": "MM",
+        "issuing_country": "MM",
+        "national_id": "12/LAMANA(N)123456",
         "national_id_type": "MM-NRC",
-    }  # fmt: skip
+    }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
 
 
 def test_a_mononym_with_a_year_only_birth_is_valid_and_derives_conservatively() -> None:
     derived = derived_claims(_pid(), date(2026, 6, 1))
-    assert derived == {"age_over_18": True, "age_over_21": True, "national_id_type": "MM-NRC",
-                       "national_id_masked": "**************3456"}  # fmt: skip
+    assert derived == {
+        "age_over_18": True,
+        "age_over_21": True,
+        "national_id_type": "MM-NRC",
+        "national_id_masked": "**************3456",
+    }
 
 
 @pytest.mark.parametrize(
@@ -108,9 +122,18 @@ def test_invalid_person_claims_are_refused(overrides: dict[str, Any], reason: Re
 
 
 def test_identifier_facts_must_agree_with_the_claims() -> None:
-    vn = _pid(full_name="Nguyễn Văn An", full_name_latin="Nguyễn Văn An", name_script="Latn",
-              name_order="family_given", issuing_country="VN", nationality="VN", national_id="001085012345",
-              national_id_type="VN-CCCD", birthdate="1985-09-02", sex="male")  # fmt: skip
+    vn = _pid(
+        full_name="Nguyễn Văn An",
+        full_name_latin="Nguyễn Văn An",
+        name_script="Latn",
+        name_order="family_given",
+        issuing_country="VN",
+        nationality="VN",
+        national_id="001085012345",
+        national_id_type="VN-CCCD",
+        birthdate="1985-09-02",
+        sex="male",
+    )
     check_person_claims(vn)
     with pytest.raises(AseanDataError, match="birth year"):
         check_person_claims({**vn, "birthdate": "1986-09-02"})
@@ -124,9 +147,18 @@ def test_patronymic_particles_are_found_and_kept_as_written() -> None:
     assert split_patronymic("Muthu a/l Rajan") == ("Muthu", "a/l", "Rajan")
     assert split_patronymic("Tan Wei Ling") is None
     assert split_patronymic("binti") is None
-    malay = _pid(full_name="Nur Aisyah binti Ahmad", full_name_latin="Nur Aisyah binti Ahmad", name_script="Latn",
-                 name_order="patronymic", patronymic="binti Ahmad", issuing_country="MY", nationality="MY",
-                 national_id="900512145566", national_id_type="MY-MYKAD", birthdate="1990-05-12")  # fmt: skip
+    malay = _pid(
+        full_name="Nur Aisyah binti Ahmad",
+        full_name_latin="Nur Aisyah binti Ahmad",
+        name_script="Latn",
+        name_order="patronymic",
+        patronymic="binti Ahmad",
+        issuing_country="MY",
+        nationality="MY",
+        national_id="900512145566",
+        national_id_type="MY-MYKAD",
+        birthdate="1990-05-12",
+    )
     check_person_claims(malay)
     with pytest.raises(AseanDataError, match="particle preserved"):
         check_person_claims({**malay, "patronymic": "Ahmad bin"})

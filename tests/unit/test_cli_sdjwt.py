@@ -28,22 +28,49 @@ def args(p: Path, k: Path, raw: dict[str, object], *extra: str) -> list[str]:
     kb = raw["key_binding"]
     assert isinstance(kb, dict)
     # --generic: the RFC 9901 vectors are plain SD-JWTs (no vct, typ example+sd-jwt).
-    return ["sdjwt", "verify", "--generic", str(p), "--issuer-jwk", str(k), "--nonce", kb["nonce"], "--aud",
-            kb["aud"], "--now", str(raw["now"]), *extra]
+    return [
+        "sdjwt",
+        "verify",
+        "--generic",
+        str(p),
+        "--issuer-jwk",
+        str(k),
+        "--nonce",
+        kb["nonce"],
+        "--aud",
+        kb["aud"],
+        "--now",
+        str(raw["now"]),
+        *extra,
+    ]
 
 
-def test_verified_prints_payload_and_exits_0(kb_vector: tuple[Path, Path, dict[str, object]],
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+def test_verified_prints_payload_and_exits_0(
+    kb_vector: tuple[Path, Path, dict[str, object]], capsys: pytest.CaptureFixture[str]
+) -> None:
     p, k, raw = kb_vector
     assert main(args(p, k, raw)) == 0
     assert json.loads(capsys.readouterr().out) == raw["expected_verified_payload"]
 
 
-def test_rejected_prints_reason_and_exits_1(kb_vector: tuple[Path, Path, dict[str, object]],
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_rejected_prints_reason_and_exits_1(
+    kb_vector: tuple[Path, Path, dict[str, object]], capsys: pytest.CaptureFixture[str]
+) -> None:
     p, k, raw = kb_vector
-    assert main([*args(p, k, raw)[:-4], "--nonce", "wrong", "--aud", str(raw["key_binding"]["aud"]),  # type: ignore[index]
-                 "--now", str(raw["now"])]) == 1
+    assert (
+        main(
+            [
+                *args(p, k, raw)[:-4],
+                "--nonce",
+                "wrong",
+                "--aud",
+                str(raw["key_binding"]["aud"]),  # type: ignore[index]
+                "--now",
+                str(raw["now"]),
+            ]
+        )
+        == 1
+    )
     assert capsys.readouterr().out.strip() == "rejected: nonce_mismatch"
     assert main(["sdjwt", "verify", "--generic", str(p), "--issuer-jwk", str(k), "--now", str(raw["now"])]) == 1
     assert capsys.readouterr().out.strip() == "rejected: kb_unexpected"
@@ -70,9 +97,26 @@ def test_json_serialization_and_console_script(tmp_path: Path) -> None:
     (tmp_path / "k.jwk").write_text(json.dumps(raw["issuer_public_jwk"]))
     kb = raw["key_binding"]
     run = subprocess.run(
-        [sys.executable, "-m", "lintas_cli.main", "sdjwt", "verify", "--generic", str(tmp_path / "p.json"),
-         "--issuer-jwk", str(tmp_path / "k.jwk"), "--nonce", kb["nonce"], "--aud", kb["aud"], "--now", str(raw["now"])],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "lintas_cli.main",
+            "sdjwt",
+            "verify",
+            "--generic",
+            str(tmp_path / "p.json"),
+            "--issuer-jwk",
+            str(tmp_path / "k.jwk"),
+            "--nonce",
+            kb["nonce"],
+            "--aud",
+            kb["aud"],
+            "--now",
+            str(raw["now"]),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout) == raw["expected_verified_payload"]

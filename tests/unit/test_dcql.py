@@ -251,13 +251,24 @@ def test_select_mdoc_claim() -> None:
 
 def pid_credential(binding: bool = True, **claims: Any) -> WalletCredential:
     payload = {"vct": PID_VCT, "given_name": "Siti", "age_equal_or_over": {"18": True}, **claims}
-    return WalletCredential(format="dc+sd-jwt", credential_type=PID_VCT, cryptographic_holder_binding=binding,
-                            claims=payload, authority_key_identifiers=frozenset({"s9tIpPmhxdiuNkHMEWNpYim8S8Y"}))
+    return WalletCredential(
+        format="dc+sd-jwt",
+        credential_type=PID_VCT,
+        cryptographic_holder_binding=binding,
+        claims=payload,
+        authority_key_identifiers=frozenset({"s9tIpPmhxdiuNkHMEWNpYim8S8Y"}),
+    )
 
 
 def mdl_credential(doctype: str = MDL) -> WalletCredential:
-    return WalletCredential.from_dict({"format": "mso_mdoc", "doctype": doctype, "cryptographic_holder_binding": True,
-                                       "namespaces": {NS: {"family_name": "Tan"}}})
+    return WalletCredential.from_dict(
+        {
+            "format": "mso_mdoc",
+            "doctype": doctype,
+            "cryptographic_holder_binding": True,
+            "namespaces": {NS: {"family_name": "Tan"}},
+        }
+    )
 
 
 def test_match_prefers_first_claim_set_and_lists_every_match() -> None:
@@ -294,8 +305,9 @@ def test_match_trusted_authorities_aki() -> None:
     result = match_query(query, [trusted, other, unknown_chain])
     assert result.credential_queries["pid"].matching_credential_indices == (0,)
     # A type this module cannot evaluate is left to the Verifier instead of withholding.
-    lenient = mutate(lambda q: cred(q)["trusted_authorities"].append(
-        {"type": "openid_federation", "values": ["https://ta.example"]}))
+    lenient = mutate(
+        lambda q: cred(q)["trusted_authorities"].append({"type": "openid_federation", "values": ["https://ta.example"]})
+    )
     result = match_query(parse_query(lenient), [trusted, other, unknown_chain])
     assert result.credential_queries["pid"].matching_credential_indices == (0, 1, 2)
 
@@ -310,14 +322,26 @@ def test_match_mdoc_doctype_and_unknown_format() -> None:
 
 
 def test_match_values_with_wildcard_and_exact_types() -> None:
-    query = parse_query({"credentials": [{
-        "id": "c", "format": "dc+sd-jwt", "meta": {"vct_values": [PID_VCT]},
-        "claims": [{"path": ["nationalities", None], "values": ["MY"]}, {"path": ["level"], "values": [2]}],
-    }]})
+    query = parse_query(
+        {
+            "credentials": [
+                {
+                    "id": "c",
+                    "format": "dc+sd-jwt",
+                    "meta": {"vct_values": [PID_VCT]},
+                    "claims": [{"path": ["nationalities", None], "values": ["MY"]}, {"path": ["level"], "values": [2]}],
+                }
+            ]
+        }
+    )
     good = pid_credential(nationalities=["SG", "MY"], level=2)
     assert match_query(query, [good]).can_be_satisfied is True
-    for bad in (pid_credential(nationalities=["SG"], level=2), pid_credential(nationalities=["MY"], level=2.0),
-                pid_credential(nationalities=["MY"], level="2"), pid_credential(nationalities="MY", level=2)):
+    for bad in (
+        pid_credential(nationalities=["SG"], level=2),
+        pid_credential(nationalities=["MY"], level=2.0),
+        pid_credential(nationalities=["MY"], level="2"),
+        pid_credential(nationalities="MY", level=2),
+    ):
         assert match_query(query, [bad]).can_be_satisfied is False
 
 
@@ -327,16 +351,24 @@ def test_all_optional_credential_sets_are_satisfiable_with_nothing() -> None:
     assert match_query(parse_query(mutate(lambda q: None)), []).can_be_satisfied is False
 
 
-@pytest.mark.parametrize("raw", [
-    {"format": "ldp_vc", "vct": PID_VCT, "cryptographic_holder_binding": True, "claims": {}},
-    {"format": "dc+sd-jwt", "vct": PID_VCT, "cryptographic_holder_binding": True, "claims": {"vct": "other"}},
-    {"format": "dc+sd-jwt", "vct": PID_VCT, "cryptographic_holder_binding": "yes", "claims": {}},
-    {"format": "dc+sd-jwt", "cryptographic_holder_binding": True, "claims": {}},
-    {"format": "mso_mdoc", "doctype": MDL, "cryptographic_holder_binding": True, "namespaces": {NS: []}},
-    {"format": "dc+sd-jwt", "vct": PID_VCT, "cryptographic_holder_binding": True, "claims": {},
-     "authority_key_identifiers": "AAAA"},
-    ["not", "an", "object"],
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        {"format": "ldp_vc", "vct": PID_VCT, "cryptographic_holder_binding": True, "claims": {}},
+        {"format": "dc+sd-jwt", "vct": PID_VCT, "cryptographic_holder_binding": True, "claims": {"vct": "other"}},
+        {"format": "dc+sd-jwt", "vct": PID_VCT, "cryptographic_holder_binding": "yes", "claims": {}},
+        {"format": "dc+sd-jwt", "cryptographic_holder_binding": True, "claims": {}},
+        {"format": "mso_mdoc", "doctype": MDL, "cryptographic_holder_binding": True, "namespaces": {NS: []}},
+        {
+            "format": "dc+sd-jwt",
+            "vct": PID_VCT,
+            "cryptographic_holder_binding": True,
+            "claims": {},
+            "authority_key_identifiers": "AAAA",
+        },
+        ["not", "an", "object"],
+    ],
+)
 def test_wallet_credential_malformed(raw: Any) -> None:
     with pytest.raises(DcqlError) as err:
         WalletCredential.from_dict(raw)
@@ -362,13 +394,16 @@ def query() -> DcqlQuery:
     return parse_query(base_query())
 
 
-@pytest.mark.parametrize("presented", [
-    {"pid": [shown_pid()]},
-    {"mdl": [shown_mdl()]},
-    {"pid": [shown_pid()], "loyalty": [LOYALTY, LOYALTY]},
-    {"pid": [shown_pid(age_equal_or_over={"18": False}, birthdate="2010-01-01")]},  # second claim set
-    {"pid": [shown_pid()], "mdl": [shown_mdl()]},
-])
+@pytest.mark.parametrize(
+    "presented",
+    [
+        {"pid": [shown_pid()]},
+        {"mdl": [shown_mdl()]},
+        {"pid": [shown_pid()], "loyalty": [LOYALTY, LOYALTY]},
+        {"pid": [shown_pid(age_equal_or_over={"18": False}, birthdate="2010-01-01")]},  # second claim set
+        {"pid": [shown_pid()], "mdl": [shown_mdl()]},
+    ],
+)
 def test_check_presentation_accepts(presented: dict[str, list[PresentedCredential]]) -> None:
     check_presentation(query(), presented)
 

@@ -24,16 +24,16 @@ from idcore.status_list import StatusList, parse_status_reference
 from idcore.x509 import parse_x5c
 
 KEY = ec.generate_private_key(ec.SECP256R1()).public_key()
-OPTIONS = VerifyOptions(clock=FixedClock(1_800_000_000), typ=None,
-                        key_binding=KeyBindingPolicy(nonce="n", aud="a"))  # fmt: skip
+OPTIONS = VerifyOptions(clock=FixedClock(1_800_000_000), typ=None, key_binding=KeyBindingPolicy(nonce="n", aud="a"))
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
     max_leaves=15,
 )
 b64_segments = json_values.map(lambda v: b64u_encode(json_dumps(v)))
-tokens = st.lists(b64_segments | st.text(alphabet=string.ascii_letters + "-_", max_size=12), min_size=1,
-                  max_size=4).map(".".join)  # fmt: skip
+tokens = st.lists(
+    b64_segments | st.text(alphabet=string.ascii_letters + "-_", max_size=12), min_size=1, max_size=4
+).map(".".join)
 presentations = st.lists(tokens | b64_segments | st.text(max_size=20), min_size=1, max_size=6).map("~".join)
 
 
@@ -80,9 +80,12 @@ SIGNER_KEY = ec.generate_private_key(ec.SECP256R1())
 
 
 @settings(max_examples=300)
-@given(st.dictionaries(st.sampled_from(["_sd", "...", "_sd_alg", "cnf", "exp", "iat", "nbf", "a", "b"]), json_values,
-                       max_size=6),
-       st.lists(json_values.map(lambda v: b64u_encode(json_dumps(v))), max_size=4))  # fmt: skip
+@given(
+    st.dictionaries(
+        st.sampled_from(["_sd", "...", "_sd_alg", "cnf", "exp", "iat", "nbf", "a", "b"]), json_values, max_size=6
+    ),
+    st.lists(json_values.map(lambda v: b64u_encode(json_dumps(v))), max_size=4),
+)
 def test_correctly_signed_hostile_payloads(payload: dict[str, Any], disclosures: list[str]) -> None:
     """Valid issuer signatures over hostile structures: processing must reject, never crash."""
     from idcore.jose import KeySigner, sign_compact

@@ -73,16 +73,21 @@ def test_unknown_crit_is_refused(crit: Any) -> None:
 
 def test_understood_crit_is_accepted() -> None:
     token = forge({"alg": "ES256", "typ": "example+jwt", "crit": ["x-lintas"], "x-lintas": 1})
-    verify_compact(token, P256.private_key.public_key(), algorithms={"ES256"}, typ="example+jwt",
-                   understood_crit={"x-lintas"})
+    verify_compact(
+        token, P256.private_key.public_key(), algorithms={"ES256"}, typ="example+jwt", understood_crit={"x-lintas"}
+    )
 
 
 def test_private_key_in_jwk_header_is_refused() -> None:
     private = dict(public_jwk(P256.private_key))
     private["d"] = b64u_encode(P256.private_key.private_numbers().private_value.to_bytes(32, "big"))  # type: ignore[union-attr]
     assert reason(forge({"alg": "ES256", "typ": "example+jwt", "jwk": private})) == "private_key_in_header"
-    verify_compact(forge({"alg": "ES256", "typ": "example+jwt", "jwk": dict(P256.public_jwk)}),
-                   P256.private_key.public_key(), algorithms={"ES256"}, typ="example+jwt")
+    verify_compact(
+        forge({"alg": "ES256", "typ": "example+jwt", "jwk": dict(P256.public_jwk)}),
+        P256.private_key.public_key(),
+        algorithms={"ES256"},
+        typ="example+jwt",
+    )
 
 
 def test_duplicate_member_names_are_refused() -> None:
@@ -143,7 +148,13 @@ def test_jwk_import_validates() -> None:
     good = dict(P256.public_jwk)
     assert public_key_from_jwk(good).public_numbers() == P256.private_key.public_key().public_numbers()  # type: ignore[union-attr]
     off_curve = dict(good, y=good["x"])
-    for bad in (off_curve, dict(good, crv="P-521"), dict(good, kty="RSA"), {"kty": "EC"}, dict(good, x="AA"),
-                dict(good, d="AA")):
+    for bad in (
+        off_curve,
+        dict(good, crv="P-521"),
+        dict(good, kty="RSA"),
+        {"kty": "EC"},
+        dict(good, x="AA"),
+        dict(good, d="AA"),
+    ):
         with pytest.raises(JoseError):
             public_key_from_jwk(bad)

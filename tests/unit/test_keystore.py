@@ -53,8 +53,9 @@ def test_tampered_payload_fails(store_factory: StoreFactory) -> None:
     forged_payload = sign_compact({"typ": "example+jwt"}, {"sub": "mallory"}, signer).split(".")[1]
     h, _, s = token.split(".")
     with pytest.raises(JoseError) as err:
-        verify_compact(f"{h}.{forged_payload}.{s}", public_key_from_jwk(signer.public_jwk),
-                       algorithms={"ES256"}, typ="example+jwt")
+        verify_compact(
+            f"{h}.{forged_payload}.{s}", public_key_from_jwk(signer.public_jwk), algorithms={"ES256"}, typ="example+jwt"
+        )
     assert err.value.reason is Reason.BAD_SIGNATURE
 
 
@@ -290,8 +291,13 @@ def test_pkcs11_key_survives_process(softhsm_token: SoftHsmToken) -> None:  # no
     )
     child = subprocess.run(
         [sys.executable, "-c", script, softhsm_token.library_path, softhsm_token.token_label, kid],
-        input=softhsm_token.user_pin, env=softhsm_token.env(), capture_output=True, text=True,
-        check=True, timeout=60, cwd=Path(__file__).resolve().parents[2],
+        input=softhsm_token.user_pin,
+        env=softhsm_token.env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
     )
     signature = bytes.fromhex(child.stdout)
     key = Pkcs11KeyStore(*softhsm_token.store_args()).public_key(kid)
@@ -318,8 +324,13 @@ def test_pkcs11_wrong_pin_in_fresh_process(softhsm_token: SoftHsmToken) -> None:
     )
     child = subprocess.run(
         [sys.executable, "-c", script, softhsm_token.library_path, softhsm_token.token_label],
-        input=f"0000 {softhsm_token.user_pin}", env=softhsm_token.env(), capture_output=True, text=True,
-        check=True, timeout=60, cwd=Path(__file__).resolve().parents[2],
+        input=f"0000 {softhsm_token.user_pin}",
+        env=softhsm_token.env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert child.stdout.split("\n")[:2] == ["key_store False", "ok"]
 

@@ -51,8 +51,11 @@ def test_size_and_depth_limits() -> None:
 
 
 def test_allowed_tags_stay_raw() -> None:
-    value = decode(cbor2.dumps([cbor2.CBORTag(24, b"\x01"), tdate(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))]),
-                   "ok", max_bytes=1 << 10)  # fmt: skip
+    value = decode(
+        cbor2.dumps([cbor2.CBORTag(24, b"\x01"), tdate(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))]),
+        "ok",
+        max_bytes=1 << 10,
+    )
     assert value == [cbor2.CBORTag(24, b"\x01"), cbor2.CBORTag(0, "2026-01-02T03:04:05Z")]
 
 
@@ -67,17 +70,19 @@ def test_tdate_form_is_strict(text: str) -> None:
 
 def test_plain_values() -> None:
     assert plain([full_date(date(2000, 2, 29)), {"x": cbor2.CBORTag(0, "2026-01-02T03:04:05Z")}]) == [
-        date(2000, 2, 29), {"x": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)},
-    ]  # fmt: skip
+        date(2000, 2, 29),
+        {"x": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)},
+    ]
     for bad in (cbor2.CBORTag(1004, "2001-02-29"), cbor2.CBORTag(24, b"\x01")):
         with pytest.raises(MdocError):
             plain(bad)
 
 
 _OPTIONS = MdocVerifyOptions(
-    trust_anchors=[annex_d_document_signer()], clock=FixedClock(int(ANNEX_D_VALID_AT.timestamp())),
+    trust_anchors=[annex_d_document_signer()],
+    clock=FixedClock(int(ANNEX_D_VALID_AT.timestamp())),
     require_device_auth=False,
-)  # fmt: skip
+)
 
 _ORIGINAL_CLAIMS = verify_device_response(annex_d_device_response(), _OPTIONS).documents[0].claims
 

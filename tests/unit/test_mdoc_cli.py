@@ -48,8 +48,9 @@ def test_annex_d_hex_input_is_accepted(annex_d: tuple[Path, Path], tmp_path: Pat
     assert main(["mdoc", "verify", str(hex_file), "--trust-anchor", str(anchor), "--at", AT]) == 0
 
 
-def test_annex_d_twin_exits_1_with_reason(annex_d: tuple[Path, Path], tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_annex_d_twin_exits_1_with_reason(
+    annex_d: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     _, anchor = annex_d
     twin = tmp_path / "twin.cbor"
     twin.write_bytes(annex_d_device_response().replace(b"cDoe", b"cDof", 1))
@@ -59,11 +60,14 @@ def test_annex_d_twin_exits_1_with_reason(annex_d: tuple[Path, Path], tmp_path: 
 
 @pytest.mark.parametrize(
     ("extra", "reason"),
-    [(["--at", "2021-11-01T00:00:00Z"], "expired"), (["--at", AT, "--doctype", "eu.europa.ec.eudi.pid.1"],
-     "doctype_mismatch")],
-)  # fmt: skip
-def test_annex_d_policy_failures_exit_1(annex_d: tuple[Path, Path], capsys: pytest.CaptureFixture[str],
-                                        extra: list[str], reason: str) -> None:  # fmt: skip
+    [
+        (["--at", "2021-11-01T00:00:00Z"], "expired"),
+        (["--at", AT, "--doctype", "eu.europa.ec.eudi.pid.1"], "doctype_mismatch"),
+    ],
+)
+def test_annex_d_policy_failures_exit_1(
+    annex_d: tuple[Path, Path], capsys: pytest.CaptureFixture[str], extra: list[str], reason: str
+) -> None:
     response, anchor = annex_d
     assert main(["mdoc", "verify", str(response), "--trust-anchor", str(anchor), *extra]) == 1
     assert json.loads(capsys.readouterr().out)["reason"] == reason
@@ -75,8 +79,9 @@ def test_no_trust_anchor_trusts_nobody(annex_d: tuple[Path, Path], capsys: pytes
     assert json.loads(capsys.readouterr().out)["reason"] == "untrusted_issuer"
 
 
-def test_annex_d_with_its_transcript_refuses_device_mac(annex_d: tuple[Path, Path], tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_annex_d_with_its_transcript_refuses_device_mac(
+    annex_d: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     response, anchor = annex_d
     st = tmp_path / "st.cbor"
     st.write_bytes(annex_d_session_transcript_bytes())
@@ -87,8 +92,9 @@ def test_annex_d_with_its_transcript_refuses_device_mac(annex_d: tuple[Path, Pat
 
 def test_device_signature_checked_with_transcript(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pki = MdocPki()
-    document = present_mdoc(pki.issue(), doctype=MDL, device_signer=KeySigner(pki.device_key),
-                            session_transcript=transcript())  # fmt: skip
+    document = present_mdoc(
+        pki.issue(), doctype=MDL, device_signer=KeySigner(pki.device_key), session_transcript=transcript()
+    )
     response = tmp_path / "vp_token.txt"
     response.write_text(b64u_encode(device_response([document])))
     anchor = tmp_path / "iaca.pem"

@@ -41,8 +41,9 @@ def _ours(pki: MdocPki) -> bytes:
     issuer_signed = pki.issue(
         signed=NOW - timedelta(minutes=5), valid_from=NOW - timedelta(minutes=5), valid_until=NOW + timedelta(days=30)
     )
-    document = present_mdoc(issuer_signed, doctype=MDL, device_signer=KeySigner(pki.device_key),
-                            session_transcript=transcript())  # fmt: skip
+    document = present_mdoc(
+        issuer_signed, doctype=MDL, device_signer=KeySigner(pki.device_key), session_transcript=transcript()
+    )
     return device_response([document])
 
 
@@ -82,9 +83,11 @@ def _theirs(pki: MdocPki) -> dict[str, Any]:
         warnings.simplefilter("ignore", DeprecationWarning)
         issuer.new(
             data={MDL_NS: {"family_name": "Saetang", "age_over_18": True, "issuing_country": "TH"}},
-            doctype=MDL, validity=validity, devicekeyinfo=cose_key_from_public(pki.device_key.public_key()),
+            doctype=MDL,
+            validity=validity,
+            devicekeyinfo=cose_key_from_public(pki.device_key.public_key()),
             x509_chain=[pki.ds_cert],
-        )  # fmt: skip
+        )
     response = decode(issuer.dump(), "pymdoccbor output", max_bytes=1 << 20)
     issuer_signed: dict[str, Any] = response["documents"][0]["issuerSigned"]
     return issuer_signed
@@ -102,15 +105,22 @@ def _at(moment: datetime) -> FixedClock:
 def test_idcore_verifies_a_pymdoccbor_mdoc(pki: MdocPki) -> None:
     issuer_signed = _theirs(pki)
     verified = verify_issuer_signed(
-        issuer_signed, trust_anchors=pki.anchors, at=_soon(), algorithms={-7},
+        issuer_signed,
+        trust_anchors=pki.anchors,
+        at=_soon(),
+        algorithms={-7},
         digest_algorithms={"SHA-256"},
-    )  # fmt: skip
+    )
     assert verified.claims == {MDL_NS: {"family_name": "Saetang", "age_over_18": True, "issuing_country": "TH"}}
     assert verified.mso.doctype == MDL
-    document = present_mdoc(issuer_signed, doctype=MDL, device_signer=KeySigner(pki.device_key),
-                            session_transcript=transcript(), disclose={MDL_NS: ["age_over_18"]})  # fmt: skip
-    options = MdocVerifyOptions(trust_anchors=pki.anchors, clock=_at(_soon()),
-                                session_transcript=transcript())  # fmt: skip
+    document = present_mdoc(
+        issuer_signed,
+        doctype=MDL,
+        device_signer=KeySigner(pki.device_key),
+        session_transcript=transcript(),
+        disclose={MDL_NS: ["age_over_18"]},
+    )
+    options = MdocVerifyOptions(trust_anchors=pki.anchors, clock=_at(_soon()), session_transcript=transcript())
     [mdoc] = verify_device_response(device_response([document]), options).documents
     assert mdoc.claims == {MDL_NS: {"age_over_18": True}}
     assert mdoc.device_authenticated
@@ -123,6 +133,7 @@ def test_idcore_refuses_tampered_pymdoccbor_mdocs(pki: MdocPki) -> None:
     issuer_signed["nameSpaces"][MDL_NS][0] = cbor2.CBORTag(24, cbor2.dumps(item))
     for anchors, reason in ((pki.anchors, Reason.DIGEST_MISMATCH), (MdocPki(at=NOW).anchors, Reason.UNTRUSTED_ISSUER)):
         with pytest.raises(MdocError) as caught:
-            verify_issuer_signed(issuer_signed, trust_anchors=anchors, at=_soon(),
-                                 algorithms={-7}, digest_algorithms={"SHA-256"})  # fmt: skip
+            verify_issuer_signed(
+                issuer_signed, trust_anchors=anchors, at=_soon(), algorithms={-7}, digest_algorithms={"SHA-256"}
+            )
         assert caught.value.reason is reason

@@ -33,8 +33,10 @@ def options(pki: MdocPki, **overrides: Any) -> MdocVerifyOptions:
 
 def presented(pki: MdocPki, issuer_signed: dict[str, Any] | None = None, **kwargs: Any) -> Document:
     arguments: dict[str, Any] = {
-        "doctype": MDL, "device_signer": KeySigner(pki.device_key), "session_transcript": transcript(),
-    }  # fmt: skip
+        "doctype": MDL,
+        "device_signer": KeySigner(pki.device_key),
+        "session_transcript": transcript(),
+    }
     arguments.update(kwargs)
     return present_mdoc(issuer_signed or pki.issue(), **arguments)
 
@@ -133,9 +135,12 @@ def test_unexpected_doctype_is_doctype_mismatch(pki: MdocPki) -> None:
 
 @pytest.mark.parametrize(
     ("at", "reason"),
-    [(NOW + timedelta(days=91), Reason.EXPIRED), (NOW - timedelta(days=2), Reason.NOT_YET_VALID),
-     (NOW + timedelta(days=400), Reason.EXPIRED)],
-)  # fmt: skip
+    [
+        (NOW + timedelta(days=91), Reason.EXPIRED),
+        (NOW - timedelta(days=2), Reason.NOT_YET_VALID),
+        (NOW + timedelta(days=400), Reason.EXPIRED),
+    ],
+)
 def test_outside_validity_window(pki: MdocPki, at: Any, reason: Reason) -> None:
     rejected(pki, presented(pki), reason, clock=clock(at))
 
@@ -155,9 +160,13 @@ def test_expired_iaca_is_cert_expired(pki: MdocPki) -> None:
     from idcore.x509 import create_root_ca
 
     expired = create_root_ca(
-        pki.iaca_key, common_name="TH IACA (test)", country="TH", organization="Lintas test",
-        not_before=NOW - timedelta(days=400), not_after=NOW - timedelta(days=1),
-    )  # fmt: skip
+        pki.iaca_key,
+        common_name="TH IACA (test)",
+        country="TH",
+        organization="Lintas test",
+        not_before=NOW - timedelta(days=400),
+        not_after=NOW - timedelta(days=1),
+    )
     rejected(pki, presented(pki), Reason.CERT_EXPIRED, trust_anchors=[expired])
 
 
@@ -165,9 +174,15 @@ def test_document_signer_without_mdl_ds_eku_is_refused(pki: MdocPki) -> None:
     from idcore.x509 import create_issuer_certificate
 
     plain_cert = create_issuer_certificate(
-        pki.iaca_key, pki.iaca, pki.ds_key.public_key(), common_name="no EKU", country="TH",
-        organization="Lintas test", not_before=NOW - timedelta(days=1), not_after=NOW + timedelta(days=30),
-    )  # fmt: skip
+        pki.iaca_key,
+        pki.iaca,
+        pki.ds_key.public_key(),
+        common_name="no EKU",
+        country="TH",
+        organization="Lintas test",
+        not_before=NOW - timedelta(days=1),
+        not_after=NOW + timedelta(days=30),
+    )
     rejected(pki, presented(pki, pki.issue(signer_chain=[plain_cert])), Reason.CERT_USAGE)
 
 
@@ -232,11 +247,16 @@ def _response_with(**changes: Any) -> bytes:
 
 @pytest.mark.parametrize(
     ("response", "reason"),
-    [(_response_with(status=10), Reason.WALLET_ERROR), (_response_with(), Reason.MALFORMED),
-     (_response_with(version=1), Reason.MALFORMED), (encode([1, 2]), Reason.MALFORMED),
-     (b"\xa2\x61a\x01\x61a\x02", Reason.DUPLICATE_MEMBER), (encode({"a": 1}) + b"\x00", Reason.MALFORMED),
-     (b"\xff", Reason.MALFORMED)],
-)  # fmt: skip
+    [
+        (_response_with(status=10), Reason.WALLET_ERROR),
+        (_response_with(), Reason.MALFORMED),
+        (_response_with(version=1), Reason.MALFORMED),
+        (encode([1, 2]), Reason.MALFORMED),
+        (b"\xa2\x61a\x01\x61a\x02", Reason.DUPLICATE_MEMBER),
+        (encode({"a": 1}) + b"\x00", Reason.MALFORMED),
+        (b"\xff", Reason.MALFORMED),
+    ],
+)
 def test_device_response_shape(pki: MdocPki, response: bytes, reason: Reason) -> None:
     with pytest.raises(MdocError) as caught:
         verify_device_response(response, options(pki))
@@ -260,9 +280,15 @@ def test_too_many_items_in_a_namespace(pki: MdocPki) -> None:
 
 @pytest.mark.parametrize(
     "key",
-    [{1: 2, -1: 1, -2: b"\x01" * 32, -3: b"\x02" * 32}, {1: 2, -1: 1, -2: b"\x01" * 31, -3: b"\x02" * 32},
-     {1: 2, -1: 1, -2: b"\x01" * 32, -3: True}, {1: 3, -1: b"n", -2: b"e"}, {1: 1, -1: 6, -2: b"x", -4: b"d"}, []],
-)  # fmt: skip
+    [
+        {1: 2, -1: 1, -2: b"\x01" * 32, -3: b"\x02" * 32},
+        {1: 2, -1: 1, -2: b"\x01" * 31, -3: b"\x02" * 32},
+        {1: 2, -1: 1, -2: b"\x01" * 32, -3: True},
+        {1: 3, -1: b"n", -2: b"e"},
+        {1: 1, -1: 6, -2: b"x", -4: b"d"},
+        [],
+    ],
+)
 def test_bad_cose_keys(key: Any) -> None:
     with pytest.raises(MdocError) as caught:
         public_key_from_cose(key)

@@ -75,12 +75,22 @@ def test_presenting_a_subset_reveals_exactly_that_subset(claims: dict[str, Any],
 
 PID_CLAIMS = mark_disclosable(
     {
-        "given_name": "Siti", "family_name": "Rahman", "birthdate": "1990-04-01",
+        "given_name": "Siti",
+        "family_name": "Rahman",
+        "birthdate": "1990-04-01",
         "address": {"street_address": "1 Jalan Ampang", "locality": "Kuala Lumpur", "country": "MY"},
-        "nationalities": ["MY", "SG"], "age_over_18": True,
+        "nationalities": ["MY", "SG"],
+        "age_over_18": True,
     },
-    [["given_name"], ["family_name"], ["birthdate"], ["address"], ["address", "locality"],
-     ["nationalities", None], ["age_over_18"]],
+    [
+        ["given_name"],
+        ["family_name"],
+        ["birthdate"],
+        ["address"],
+        ["address", "locality"],
+        ["nationalities", None],
+        ["age_over_18"],
+    ],
 )
 PID_HOLDER = HolderCredential.parse(issue(PID_CLAIMS))
 PRESENTATION = PID_HOLDER.present(PID_HOLDER.disclosures, signer=KEYS.holder, aud=AUD, nonce=NONCE, iat=NOW)

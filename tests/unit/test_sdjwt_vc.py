@@ -19,8 +19,13 @@ PID = "https://lintas.asean.example/vct/pid/v1"
 
 def issue(**kw: Any) -> str:
     args: dict[str, Any] = {
-        "vct": PID, "random": random(), "iss": ISS, "iat": NOW - 10, "exp": NOW + 1000,
-        "holder_jwk": KEYS.holder.public_jwk, "sd_paths": [["given_name"], ["age_over_18"]],
+        "vct": PID,
+        "random": random(),
+        "iss": ISS,
+        "iat": NOW - 10,
+        "exp": NOW + 1000,
+        "holder_jwk": KEYS.holder.public_jwk,
+        "sd_paths": [["given_name"], ["age_over_18"]],
     }
     args.update(kw)
     claims = args.pop("claims", {"given_name": "Wei Ling", "age_over_18": True, "issuing_country": "SG"})
@@ -67,9 +72,16 @@ def test_legacy_typ_only_behind_the_flag() -> None:
 
 @pytest.mark.parametrize("name", ["iss", "exp", "nbf", "cnf", "vct", "status", "vct#integrity", "aka_vcts"])
 def test_never_disclosable_claims_refused_at_verification(name: str) -> None:
-    values = {"iss": ISS, "exp": NOW + 100, "nbf": NOW - 100, "cnf": {"jwk": dict(KEYS.holder.public_jwk)},
-              "vct": PID, "status": {"status_list": {"idx": 1, "uri": "https://s.example/1"}},
-              "vct#integrity": "sha256-x", "aka_vcts": ["https://a.example"]}
+    values = {
+        "iss": ISS,
+        "exp": NOW + 100,
+        "nbf": NOW - 100,
+        "cnf": {"jwk": dict(KEYS.holder.public_jwk)},
+        "vct": PID,
+        "status": {"status_list": {"idx": 1, "uri": "https://s.example/1"}},
+        "vct#integrity": "sha256-x",
+        "aka_vcts": ["https://a.example"],
+    }
     body = {k: v for k, v in values.items() if k != name} | {name: SD(values[name])}
     if name != "cnf":
         body["cnf"] = {"jwk": dict(KEYS.holder.public_jwk)}
@@ -78,8 +90,11 @@ def test_never_disclosable_claims_refused_at_verification(name: str) -> None:
 
 
 def test_never_disclosable_sub_claim_refused_at_verification() -> None:
-    body = {"vct": PID, "cnf": {"jwk": dict(KEYS.holder.public_jwk)},
-            "status": {"status_list": {"idx": SD(3), "uri": "https://s.example/1"}}}
+    body = {
+        "vct": PID,
+        "cnf": {"jwk": dict(KEYS.holder.public_jwk)},
+        "status": {"status_list": {"idx": SD(3), "uri": "https://s.example/1"}},
+    }
     forged = issue_sd_jwt(body, KEYS.issuer, random=random(), header={"typ": "dc+sd-jwt"}).serialize()
     holder = HolderCredential.parse(forged)
     assert holder.paths == (("status", "status_list", "idx"),)
@@ -87,11 +102,23 @@ def test_never_disclosable_sub_claim_refused_at_verification() -> None:
 
 
 def test_never_disclosable_claims_refused_at_issuance() -> None:
-    for claims, paths in (({"aka_vcts": SD(["x"])}, []), ({"given_name": "A"}, [["iss"]]),
-                          ({"given_name": "A"}, [["cnf", "jwk"]]), ({"given_name": "A"}, [["exp"]])):
+    for claims, paths in (
+        ({"aka_vcts": SD(["x"])}, []),
+        ({"given_name": "A"}, [["iss"]]),
+        ({"given_name": "A"}, [["cnf", "jwk"]]),
+        ({"given_name": "A"}, [["exp"]]),
+    ):
         with pytest.raises(IdcoreError) as info:
-            issue_sd_jwt_vc(claims, KEYS.issuer, vct=PID, random=random(), iss=ISS, exp=NOW,
-                            holder_jwk=KEYS.holder.public_jwk, sd_paths=paths)
+            issue_sd_jwt_vc(
+                claims,
+                KEYS.issuer,
+                vct=PID,
+                random=random(),
+                iss=ISS,
+                exp=NOW,
+                holder_jwk=KEYS.holder.public_jwk,
+                sd_paths=paths,
+            )
         assert info.value.reason.value == "never_disclosable"
     with pytest.raises(IdcoreError) as info:
         issue_sd_jwt_vc({"iss": "https://other.example"}, KEYS.issuer, vct=PID, random=random(), iss=ISS)

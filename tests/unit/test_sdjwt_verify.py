@@ -41,9 +41,14 @@ def test_structured_presentation_verifies(keys: Keys) -> None:
     street = disclosure(salt(), "street", "1 Jalan Ampang")
     country = disclosure(salt(), "country", "MY")
     nat = disclosure(salt(), "MY")
-    jwt = signed({"address": {"_sd": [sd(street), sd(country), sd(disclosure(salt(), "decoy", 1))]},
-                  "nationalities": [{"...": sd(nat)}, "SG", {"...": "decoy-digest-not-matching"}],
-                  "_sd_alg": "sha-256"}, keys)
+    jwt = signed(
+        {
+            "address": {"_sd": [sd(street), sd(country), sd(disclosure(salt(), "decoy", 1))]},
+            "nationalities": [{"...": sd(nat)}, "SG", {"...": "decoy-digest-not-matching"}],
+            "_sd_alg": "sha-256",
+        },
+        keys,
+    )
     got = verify_sd_jwt(present(jwt, [street, nat], keys), keys.issuer.private_key.public_key(), options())
     assert got.payload["address"] == {"street": "1 Jalan Ampang"}
     assert got.payload["nationalities"] == ["MY", "SG"]
@@ -57,16 +62,20 @@ def test_structured_presentation_verifies(keys: Keys) -> None:
     [
         # Section 7.1 step 4: the same digest twice
         (lambda d: ({"_sd": [sd(d), sd(d)]}, [d]), "duplicate_digest"),
-        (lambda _: ({"a": [{"...": sd(x := disclosure(salt(), "MY"))}], "b": [{"...": sd(x)}]}, [x]),
-         "duplicate_digest"),
+        (
+            lambda _: ({"a": [{"...": sd(x := disclosure(salt(), "MY"))}], "b": [{"...": sd(x)}]}, [x]),
+            "duplicate_digest",
+        ),
         (lambda _: ({"_sd": ["decoy", "decoy"]}, []), "duplicate_digest"),
         # step 3.3.2.2: reserved claim names in a Disclosure
         (lambda _: ({"_sd": [sd(x := disclosure(salt(), "_sd", ["a"]))]}, [x]), "reserved_claim_name"),
         (lambda _: ({"_sd": [sd(x := disclosure(salt(), "...", "a"))]}, [x]), "reserved_claim_name"),
         # step 3.3.2.3: the claim already exists at that level
         (lambda _: ({"sub": "plain", "_sd": [sd(x := disclosure(salt(), "sub", "x"))]}, [x]), "claim_name_collision"),
-        (lambda _: ({"_sd": [sd(a := disclosure(salt(), "n", 1)), sd(b := disclosure(salt(), "n", 2))]}, [a, b]),
-         "claim_name_collision"),
+        (
+            lambda _: ({"_sd": [sd(a := disclosure(salt(), "n", 1)), sd(b := disclosure(salt(), "n", 2))]}, [a, b]),
+            "claim_name_collision",
+        ),
         # step 3.3.2.1 / 3.3.3.1: wrong shapes
         (lambda _: ({"_sd": [sd(x := disclosure(salt(), "MY"))]}, [x]), "malformed_disclosure"),
         (lambda _: ({"a": [{"...": sd(x := disclosure(salt(), "n", 1))}]}, [x]), "malformed_disclosure"),

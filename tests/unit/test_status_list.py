@@ -432,9 +432,16 @@ def test_insecure_loopback_flag_is_only_for_loopback() -> None:
 
 @pytest.mark.parametrize(
     ("value", "reason"),
-    [(1, Reason.REVOKED), (2, Reason.SUSPENDED), (3, Reason.STATUS_INVALID), (0x0C, Reason.STATUS_INVALID),
-     (255, Reason.STATUS_INVALID), (256, Reason.STATUS_INVALID), (-1, Reason.STATUS_INVALID),
-     (False, Reason.STATUS_INVALID)],
+    [
+        (1, Reason.REVOKED),
+        (2, Reason.SUSPENDED),
+        (3, Reason.STATUS_INVALID),
+        (0x0C, Reason.STATUS_INVALID),
+        (255, Reason.STATUS_INVALID),
+        (256, Reason.STATUS_INVALID),
+        (-1, Reason.STATUS_INVALID),
+        (False, Reason.STATUS_INVALID),
+    ],
 )
 def test_evaluate_status(value: Any, reason: Reason) -> None:
     assert evaluate_status(0) is None

@@ -31,17 +31,30 @@ Root = tuple[ec.EllipticCurvePrivateKey, x509.Certificate]
 
 def make_root(country: str, *, days: int = 365, start: datetime = START) -> Root:
     key = _key()
-    cert = create_root_ca(key, common_name=f"{country} root", country=country, organization=f"{country} gov",
-                          not_before=start, not_after=start + timedelta(days=days))  # fmt: skip
+    cert = create_root_ca(
+        key,
+        common_name=f"{country} root",
+        country=country,
+        organization=f"{country} gov",
+        not_before=start,
+        not_after=start + timedelta(days=days),
+    )
     return key, cert
 
 
 def make_leaf(root: Root, san: str, country: str) -> x509.Certificate:
     key, cert = root
     return create_issuer_certificate(
-        key, cert, _key().public_key(), common_name="issuer", country=country, organization="gov",
-        not_before=START, not_after=START + timedelta(days=30), san_uris=[san],
-    )  # fmt: skip
+        key,
+        cert,
+        _key().public_key(),
+        common_name="issuer",
+        country=country,
+        organization="gov",
+        not_before=START,
+        not_after=START + timedelta(days=30),
+        san_uris=[san],
+    )
 
 
 def _der(cert: x509.Certificate) -> str:
@@ -149,9 +162,15 @@ def test_intermediate_ca_is_not_an_anchor() -> None:
 
     root_key, root = make_root("SG")
     intermediate = create_intermediate_ca(
-        root_key, root, _key().public_key(), common_name="sub", country="SG", organization="gov",
-        not_before=START, not_after=START + timedelta(days=9),
-    )  # fmt: skip
+        root_key,
+        root,
+        _key().public_key(),
+        common_name="sub",
+        country="SG",
+        organization="gov",
+        not_before=START,
+        not_after=START + timedelta(days=9),
+    )
     with pytest.raises(X509Error) as info:
         check_anchor_certificate(intermediate, NOW)
     assert info.value.reason is Reason.CHAIN_INVALID

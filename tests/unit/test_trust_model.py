@@ -85,16 +85,16 @@ def test_not_an_object_is_invalid() -> None:
         TrustList.from_json([])
 
 
-@pytest.mark.parametrize(
-    "url", ["http://127.0.0.1:8080/sg", "http://localhost/sg", "http://[::1]:9/x"]
-)
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/sg", "http://localhost/sg", "http://[::1]:9/x"])
 def test_loopback_http_only_when_allowed(url: str) -> None:
     assert check_identifier(url, allow_loopback_http=True) == url
     with pytest.raises(TrustError):
         check_identifier(url, allow_loopback_http=False)
 
 
-@pytest.mark.parametrize("url", ["http://10.0.0.1/sg", "ftp://a.example", "https://u:p@a.example", "https://a.example/?q=1"])
+@pytest.mark.parametrize(
+    "url", ["http://10.0.0.1/sg", "ftp://a.example", "https://u:p@a.example", "https://a.example/?q=1"]
+)
 def test_other_identifiers_refused_even_in_development(url: str) -> None:
     with pytest.raises(TrustError):
         check_identifier(url, allow_loopback_http=True)

@@ -38,18 +38,39 @@ ROOT_FROM, ROOT_TO = datetime(2025, 1, 1, tzinfo=UTC), datetime(2035, 1, 1, tzin
 LEAF_FROM, LEAF_TO = datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
 
 
-def _root(key: PrivateKey, *, name: str = "Lintas Root SG", path_length: int | None = 0,
-          not_before: datetime = ROOT_FROM, not_after: datetime = ROOT_TO) -> x509.Certificate:
-    return create_root_ca(key, common_name=name, country="SG", organization="Lintas Test",
-                          not_before=not_before, not_after=not_after, path_length=path_length)
+def _root(
+    key: PrivateKey,
+    *,
+    name: str = "Lintas Root SG",
+    path_length: int | None = 0,
+    not_before: datetime = ROOT_FROM,
+    not_after: datetime = ROOT_TO,
+) -> x509.Certificate:
+    return create_root_ca(
+        key,
+        common_name=name,
+        country="SG",
+        organization="Lintas Test",
+        not_before=not_before,
+        not_after=not_after,
+        path_length=path_length,
+    )
 
 
-def _leaf(ca_key: PrivateKey, ca: x509.Certificate, *, not_before: datetime = LEAF_FROM,
-          not_after: datetime = LEAF_TO) -> x509.Certificate:
+def _leaf(
+    ca_key: PrivateKey, ca: x509.Certificate, *, not_before: datetime = LEAF_FROM, not_after: datetime = LEAF_TO
+) -> x509.Certificate:
     return create_issuer_certificate(
-        ca_key, ca, generate_private_key().public_key(), common_name="Issuer SG", country="SG",
-        organization="Agency", not_before=not_before, not_after=not_after,
-        san_uris=["https://issuer.example.sg"], san_dns=["issuer.example.sg"],
+        ca_key,
+        ca,
+        generate_private_key().public_key(),
+        common_name="Issuer SG",
+        country="SG",
+        organization="Agency",
+        not_before=not_before,
+        not_after=not_after,
+        san_uris=["https://issuer.example.sg"],
+        san_dns=["issuer.example.sg"],
     )
 
 
@@ -67,22 +88,38 @@ def pki() -> Pki:
     return Pki(root_key, root, _leaf(root_key, root))
 
 
-def _reason(chain: Sequence[x509.Certificate], anchors: Sequence[x509.Certificate],
-            at: datetime = NOW) -> Reason:
+def _reason(chain: Sequence[x509.Certificate], anchors: Sequence[x509.Certificate], at: datetime = NOW) -> Reason:
     with pytest.raises(X509Error) as err:
         validate_chain(chain, anchors, at)
     return err.value.reason
 
 
 def _usage(**flags: bool) -> x509.KeyUsage:
-    names = ["digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
-             "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only"]
+    names = [
+        "digital_signature",
+        "content_commitment",
+        "key_encipherment",
+        "data_encipherment",
+        "key_agreement",
+        "key_cert_sign",
+        "crl_sign",
+        "encipher_only",
+        "decipher_only",
+    ]
     return x509.KeyUsage(**{n: flags.get(n, False) for n in names})
 
 
-def _custom(issuer_key: PrivateKey | rsa.RSAPrivateKey, issuer_name: x509.Name, subject_key: object, cn: str, *,
-            ca: bool | None, path_length: int | None = None, usage: x509.KeyUsage | None = None,
-            extra: Sequence[tuple[x509.ExtensionType, bool]] = ()) -> x509.Certificate:
+def _custom(
+    issuer_key: PrivateKey | rsa.RSAPrivateKey,
+    issuer_name: x509.Name,
+    subject_key: object,
+    cn: str,
+    *,
+    ca: bool | None,
+    path_length: int | None = None,
+    usage: x509.KeyUsage | None = None,
+    extra: Sequence[tuple[x509.ExtensionType, bool]] = (),
+) -> x509.Certificate:
     """Hand-built certificates for the shapes the idcore builders refuse to make."""
     builder = (
         x509.CertificateBuilder()
@@ -151,8 +188,9 @@ def test_leaf_profile(pki: Pki) -> None:
 def test_builder_refusals(pki: Pki) -> None:
     key = generate_private_key()
     with pytest.raises(X509Error, match="alpha-2"):
-        create_root_ca(key, common_name="R", country="Singapore", organization="O",
-                       not_before=ROOT_FROM, not_after=ROOT_TO)
+        create_root_ca(
+            key, common_name="R", country="Singapore", organization="O", not_before=ROOT_FROM, not_after=ROOT_TO
+        )
     with pytest.raises(X509Error, match="later"):
         _root(key, not_before=ROOT_TO, not_after=ROOT_FROM)
     with pytest.raises(X509Error, match="64"):
@@ -160,9 +198,18 @@ def test_builder_refusals(pki: Pki) -> None:
     assert _root(key, name="x" * 64).subject.rfc4514_string().startswith("CN=" + "x" * 64)
     for uris, dns in ((["https://é.example"], []), ([], ["é.example"])):
         with pytest.raises(X509Error) as err:
-            create_issuer_certificate(pki.root_key, pki.root, key.public_key(), common_name="L", country="SG",
-                                      organization="O", not_before=LEAF_FROM, not_after=LEAF_TO,
-                                      san_uris=uris, san_dns=dns)
+            create_issuer_certificate(
+                pki.root_key,
+                pki.root,
+                key.public_key(),
+                common_name="L",
+                country="SG",
+                organization="O",
+                not_before=LEAF_FROM,
+                not_after=LEAF_TO,
+                san_uris=uris,
+                san_dns=dns,
+            )
         assert err.value.reason is Reason.MALFORMED
     with pytest.raises(X509Error) as err:  # ca_key that is not the CA certificate's key
         _leaf(generate_private_key(), pki.root)
@@ -207,8 +254,16 @@ def test_ed25519_certificates_are_outside_the_profile() -> None:
 def test_intermediate_and_pathlen() -> None:
     root_key, mid_key = generate_private_key(), generate_private_key()
     root = _root(root_key, path_length=1)
-    mid = create_intermediate_ca(root_key, root, mid_key.public_key(), common_name="Mid", country="SG",
-                                 organization="O", not_before=ROOT_FROM, not_after=ROOT_TO)
+    mid = create_intermediate_ca(
+        root_key,
+        root,
+        mid_key.public_key(),
+        common_name="Mid",
+        country="SG",
+        organization="O",
+        not_before=ROOT_FROM,
+        not_after=ROOT_TO,
+    )
     leaf = _leaf(mid_key, mid)
     assert validate_chain([leaf, mid], [root], NOW) == leaf
     assert validate_chain([leaf, mid, root], [root], NOW) == leaf
@@ -252,8 +307,14 @@ def test_expired_anchor() -> None:
 
 def test_leaf_that_is_a_ca(pki: Pki) -> None:
     signing = generate_private_key().public_key()
-    as_ca = _custom(pki.root_key, pki.root.subject, signing, "Leaf CA", ca=True,
-                    usage=_usage(digital_signature=True, key_cert_sign=True))
+    as_ca = _custom(
+        pki.root_key,
+        pki.root.subject,
+        signing,
+        "Leaf CA",
+        ca=True,
+        usage=_usage(digital_signature=True, key_cert_sign=True),
+    )
     assert _reason([as_ca], [pki.root]) is Reason.CERT_USAGE
     twin = _custom(pki.root_key, pki.root.subject, signing, "Leaf", ca=False, usage=_usage(digital_signature=True))
     assert validate_chain([twin], [pki.root], NOW) == twin
@@ -263,10 +324,22 @@ def test_intermediate_without_ca_flag() -> None:
     root_key, mid_key = generate_private_key(), generate_private_key()
     root = _root(root_key, path_length=1)
     for ca_flag, expected in ((False, Reason.CHAIN_INVALID), (None, Reason.CHAIN_INVALID), (True, None)):
-        mid = _custom(root_key, root.subject, mid_key.public_key(), "Mid", ca=ca_flag,
-                      usage=_usage(key_cert_sign=True, digital_signature=True))
-        leaf = _custom(mid_key, mid.subject, generate_private_key().public_key(), "Leaf", ca=False,
-                       usage=_usage(digital_signature=True))
+        mid = _custom(
+            root_key,
+            root.subject,
+            mid_key.public_key(),
+            "Mid",
+            ca=ca_flag,
+            usage=_usage(key_cert_sign=True, digital_signature=True),
+        )
+        leaf = _custom(
+            mid_key,
+            mid.subject,
+            generate_private_key().public_key(),
+            "Leaf",
+            ca=False,
+            usage=_usage(digital_signature=True),
+        )
         if expected is None:
             assert validate_chain([leaf, mid], [root], NOW) == leaf
         else:
@@ -306,11 +379,25 @@ def test_anchor_with_same_name_but_other_key(pki: Pki) -> None:
 def test_unknown_critical_extension(pki: Pki) -> None:
     signing = generate_private_key().public_key()
     policy = x509.CertificatePolicies([x509.PolicyInformation(x509.ObjectIdentifier("1.3.6.1.4.1.99999.1"), None)])
-    critical = _custom(pki.root_key, pki.root.subject, signing, "Leaf", ca=False,
-                       usage=_usage(digital_signature=True), extra=[(policy, True)])
+    critical = _custom(
+        pki.root_key,
+        pki.root.subject,
+        signing,
+        "Leaf",
+        ca=False,
+        usage=_usage(digital_signature=True),
+        extra=[(policy, True)],
+    )
     assert _reason([critical], [pki.root]) is Reason.CHAIN_INVALID
-    relaxed = _custom(pki.root_key, pki.root.subject, signing, "Leaf", ca=False,
-                      usage=_usage(digital_signature=True), extra=[(policy, False)])
+    relaxed = _custom(
+        pki.root_key,
+        pki.root.subject,
+        signing,
+        "Leaf",
+        ca=False,
+        usage=_usage(digital_signature=True),
+        extra=[(policy, False)],
+    )
     assert validate_chain([relaxed], [pki.root], NOW) == relaxed
     assert relaxed.extensions.get_extension_for_oid(ExtensionOID.CERTIFICATE_POLICIES)
 
@@ -319,8 +406,9 @@ def test_rsa_signatures_not_accepted() -> None:
     rsa_key = rsa.generate_private_key(65537, 2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "RSA Root")])
     rsa_root = _custom(rsa_key, name, rsa_key.public_key(), "RSA Root", ca=True, usage=_usage(key_cert_sign=True))
-    leaf = _custom(rsa_key, name, generate_private_key().public_key(), "Leaf", ca=False,
-                   usage=_usage(digital_signature=True))
+    leaf = _custom(
+        rsa_key, name, generate_private_key().public_key(), "Leaf", ca=False, usage=_usage(digital_signature=True)
+    )
     assert _reason([leaf], [rsa_root]) is Reason.UNTRUSTED_ISSUER
     assert _reason([leaf, rsa_root], [rsa_root]) is Reason.CHAIN_INVALID
 
@@ -365,8 +453,19 @@ def test_x5c_base64url_refused() -> None:
 @pytest.mark.parametrize(
     "junk",
     [[], "MIIB", [""], ["not base64!"], ["AAAA"], [42], ["TWFu\n"], ["TWE="], ["TWF="], b"x", None],
-    ids=["empty", "string", "empty-entry", "bad-chars", "not-der", "number", "newline", "short",
-         "non-canonical", "bytes", "none"],
+    ids=[
+        "empty",
+        "string",
+        "empty-entry",
+        "bad-chars",
+        "not-der",
+        "number",
+        "newline",
+        "short",
+        "non-canonical",
+        "bytes",
+        "none",
+    ],
 )
 def test_x5c_garbage_refused(junk: object) -> None:
     with pytest.raises(X509Error) as err:
@@ -413,8 +512,13 @@ def _mutants(cert: x509.Certificate) -> dict[str, x509.Certificate]:
 
 def test_undecodable_fields_are_x509_errors(pki: Pki) -> None:
     for name, mutant in _mutants(pki.leaf).items():
-        for chain, anchors in (([mutant], [pki.root]), ([mutant, pki.root], [pki.root]), ([pki.leaf], [mutant]),
-                               ([pki.leaf, mutant], [pki.root]), ([mutant], [mutant])):
+        for chain, anchors in (
+            ([mutant], [pki.root]),
+            ([mutant, pki.root], [pki.root]),
+            ([pki.leaf], [mutant]),
+            ([pki.leaf, mutant], [pki.root]),
+            ([mutant], [mutant]),
+        ):
             with pytest.raises(X509Error):
                 validate_chain(chain, anchors, NOW)
         assert not is_self_signed(mutant), name

@@ -49,9 +49,12 @@ def load_case(path: Path) -> tuple[SdJwtCase, dict[str, Any]]:
         kb = KeyBindingPolicy(nonce=raw["key_binding"]["nonce"], aud=raw["key_binding"]["aud"])
     options = VerifyOptions(clock=FixedClock(raw["now"]), typ=raw.get("expected_typ"), key_binding=kb)
     case = SdJwtCase(
-        raw["name"], _first_signature_only(raw["sd_jwt_presentation"]), raw["issuer_public_jwk"], options,
+        raw["name"],
+        _first_signature_only(raw["sd_jwt_presentation"]),
+        raw["issuer_public_jwk"],
+        options,
         raw["expected_verified_payload"],
-    )  # fmt: skip
+    )
     return case, raw
 
 
@@ -154,11 +157,11 @@ def tampered_twins(case: SdJwtCase) -> Iterator[SdJwtCase]:
         return replace(case, name=f"{case.name}/{suffix}", expected_payload=None, expected_reason=reason, **changes)
 
     sig_index = lambda jwt: jwt.rindex(".") + 10  # noqa: E731 - a char well inside the signature
-    yield twin("issuer-signature", "bad_signature",
-               presentation=_with_issuer_jwt(case, lambda j: _swap_char(j, sig_index(j))))
+    yield twin(
+        "issuer-signature", "bad_signature", presentation=_with_issuer_jwt(case, lambda j: _swap_char(j, sig_index(j)))
+    )
     yield twin("issuer-payload", "bad_signature", presentation=_with_issuer_jwt(case, _resign_free_payload_edit))
-    yield twin("alg-not-allowed", "alg_not_allowed",
-               options=replace(case.options, algorithms=frozenset({"ES384"})))
+    yield twin("alg-not-allowed", "alg_not_allowed", options=replace(case.options, algorithms=frozenset({"ES384"})))
     yield twin("typ-mismatch", "typ_mismatch", options=replace(case.options, typ="other+sd-jwt"))
     exp = (case.expected_payload or {}).get("exp")
     if isinstance(exp, int):
@@ -167,20 +170,23 @@ def tampered_twins(case: SdJwtCase) -> Iterator[SdJwtCase]:
     if disclosures:
         forged = [_forged_disclosure(disclosures[0]), *disclosures[1:]]
         yield twin("forged-disclosure", "unreferenced_disclosure", presentation=_with_disclosures(case, forged))
-        yield twin("duplicate-disclosure", "duplicate_disclosure",
-                   presentation=_with_disclosures(case, [*disclosures, disclosures[0]]))
+        yield twin(
+            "duplicate-disclosure",
+            "duplicate_disclosure",
+            presentation=_with_disclosures(case, [*disclosures, disclosures[0]]),
+        )
     if isinstance(case.presentation, dict) and "signatures" in case.presentation:
         entry = case.presentation["signatures"][0]
         second = {"protected": entry["protected"], "signature": entry["signature"]}
-        yield twin("second-signature", "too_many",
-                   presentation={**case.presentation, "signatures": [entry, second]})
+        yield twin("second-signature", "too_many", presentation={**case.presentation, "signatures": [entry, second]})
     kb = case.options.key_binding
     if kb is None:
         return
     yield twin("kb-missing", "kb_missing", presentation=_without_kb(case))
     yield twin("nonce", "nonce_mismatch", options=replace(case.options, key_binding=replace(kb, nonce="other")))
-    yield twin("aud", "aud_mismatch",
-               options=replace(case.options, key_binding=replace(kb, aud="https://other.example")))
+    yield twin(
+        "aud", "aud_mismatch", options=replace(case.options, key_binding=replace(kb, aud="https://other.example"))
+    )
     late = FixedClock(case.options.clock.now() + 3600)
     yield twin("kb-stale", "iat_out_of_window", options=replace(case.options, clock=late))
     leaves = [d for d in disclosures if not any(_digest(o) in b64u_decode(d).decode() for o in disclosures)]

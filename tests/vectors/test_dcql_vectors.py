@@ -163,9 +163,7 @@ def test_every_positive_case_has_twins() -> None:
 
 
 @pytest.mark.parametrize(("path", "label", "query_id", "index", "creds"), TAMPERED)
-def test_tampered_twin_flips(
-    path: Path, label: str, query_id: str, index: int, creds: list[dict[str, Any]]
-) -> None:
+def test_tampered_twin_flips(path: Path, label: str, query_id: str, index: int, creds: list[dict[str, Any]]) -> None:
     case = load_case(path)
     result = run(case, creds)
     assert index not in result.credential_queries[query_id].matching_credential_indices, label

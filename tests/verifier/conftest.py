@@ -59,22 +59,29 @@ class RunningVerifier:
 
     def token(self, client_id: str) -> str:
         """An OAuth access token for a relying party (client credentials)."""
-        response = self.http.post(f"{self.url}/oauth/token", data={"grant_type": "client_credentials"},
-                                  auth=(client_id, self.secrets[client_id]))  # fmt: skip
+        response = self.http.post(
+            f"{self.url}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client_id, self.secrets[client_id]),
+        )
         response.raise_for_status()
         return str(response.json()["access_token"])
 
     def create(self, client_id: str, **body: Any) -> dict[str, Any]:
         """``POST /v1/presentations`` as ``client_id``; returns the JSON answer."""
-        response = self.http.post(f"{self.url}/v1/presentations", json=body,
-                                  headers={"Authorization": f"Bearer {self.token(client_id)}"})  # fmt: skip
+        response = self.http.post(
+            f"{self.url}/v1/presentations", json=body, headers={"Authorization": f"Bearer {self.token(client_id)}"}
+        )
         assert response.status_code == 201, response.text
         return dict(response.json())
 
     def status(self, client_id: str, tid: str, **params: Any) -> dict[str, Any]:
         """``GET /v1/presentations/{tid}``."""
-        response = self.http.get(f"{self.url}/v1/presentations/{tid}", params=params,
-                                 headers={"Authorization": f"Bearer {self.token(client_id)}"})  # fmt: skip
+        response = self.http.get(
+            f"{self.url}/v1/presentations/{tid}",
+            params=params,
+            headers={"Authorization": f"Bearer {self.token(client_id)}"},
+        )
         assert response.status_code == 200, response.text
         return dict(response.json())
 
@@ -84,8 +91,9 @@ def start_verifier(
 ) -> Iterator[RunningVerifier]:
     """Run a verifier until the generator is closed."""
     port = free_port()
-    settings = VerifierSettings(public_url=f"http://localhost:{port}", data_dir=tmp, development=True,
-                                redis_url=redis_url, **overrides)  # fmt: skip
+    settings = VerifierSettings(
+        public_url=f"http://localhost:{port}", data_dir=tmp, development=True, redis_url=redis_url, **overrides
+    )
     store = open_store(redis_url, tmp, f"v{uuid.uuid4().hex[:12]}", timeout=0.5)
     app = create_app(settings, store=store, clock=clock, trust=world.trust_cache(clock))
     secrets = json.loads((tmp / "rp-clients.json").read_text())

@@ -33,18 +33,33 @@ NONCE = "n-asean-1"
 HOLDER = KeySigner(new_key())
 
 VN_PID = {
-    "full_name": "Nguyễn Văn An", "full_name_latin": "Nguyễn Văn An", "name_order": "family_given",
-    "birthdate": "1985-09-02", "nationality": "VN", "issuing_country": "VN", "national_id_type": "VN-CCCD",
-    "national_id": "001085012345", "age_over_18": True,
-}  # fmt: skip
+    "full_name": "Nguyễn Văn An",
+    "full_name_latin": "Nguyễn Văn An",
+    "name_order": "family_given",
+    "birthdate": "1985-09-02",
+    "nationality": "VN",
+    "issuing_country": "VN",
+    "national_id_type": "VN-CCCD",
+    "national_id": "001085012345",
+    "age_over_18": True,
+}
 MANDATE = {
-    "person_full_name": "Nguyễn Văn An", "person_issuing_country": "VN", "person_national_id_type": "VN-CCCD",
-    "person_national_id": "001085012345", "business_legal_name": "Song Hong Trading Joint Stock Company",
-    "business_country": "VN", "business_registration_number": "0101234565", "role": "director",
+    "person_full_name": "Nguyễn Văn An",
+    "person_issuing_country": "VN",
+    "person_national_id_type": "VN-CCCD",
+    "person_national_id": "001085012345",
+    "business_legal_name": "Song Hong Trading Joint Stock Company",
+    "business_country": "VN",
+    "business_registration_number": "0101234565",
+    "role": "director",
     "scope": ["procurement", "contracts"],
-}  # fmt: skip
-BUSINESS = {"legal_name": "Song Hong Trading Joint Stock Company", "country": "VN",
-            "registration_number": "0101234565", "registration_status": "active"}  # fmt: skip
+}
+BUSINESS = {
+    "legal_name": "Song Hong Trading Joint Stock Company",
+    "country": "VN",
+    "registration_number": "0101234565",
+    "registration_status": "active",
+}
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +81,12 @@ def pipeline(asean_world: World) -> Iterator[Pipeline]:
     clock = FixedClock(T0)
     with httpx.Client(timeout=2.0) as client:
         fetch = HttpStatusFetcher(timeout=2.0, max_bytes=100_000, client=client)
-        yield Pipeline(trust=asean_world.trust_cache(clock).snapshot, status=StatusChecker(fetch, clock, max_cache=0),
-                       clock=clock, allow_insecure_loopback=True)  # fmt: skip
+        yield Pipeline(
+            trust=asean_world.trust_cache(clock).snapshot,
+            status=StatusChecker(fetch, clock, max_cache=0),
+            clock=clock,
+            allow_insecure_loopback=True,
+        )
 
 
 def _present(world: World, slug: str, claims: dict[str, Any], vct: str) -> str:
@@ -87,8 +106,14 @@ def _verify(pipeline: Pipeline, vp_token: dict[str, list[str]], policy: Policy |
     return pipeline.verify(vp_token, Expectation(policy.query, policy, NONCE, AUD))
 
 
-def _journey(world: World, *, pid: dict[str, Any] | None = None, mandate: dict[str, Any] | None = None,
-             mandate_slug: str = "vn-biz", business: dict[str, Any] | None = None) -> dict[str, list[str]]:  # fmt: skip
+def _journey(
+    world: World,
+    *,
+    pid: dict[str, Any] | None = None,
+    mandate: dict[str, Any] | None = None,
+    mandate_slug: str = "vn-biz",
+    business: dict[str, Any] | None = None,
+) -> dict[str, list[str]]:
     token = {
         "pid": [_present(world, "vn-pid", pid or VN_PID, VCT_PID)],
         "mandate": [_present(world, mandate_slug, mandate or MANDATE, VCT_MANDATE)],
@@ -130,27 +155,41 @@ def test_mandate_from_another_countrys_registry_is_refused(pipeline: Pipeline, a
 
 
 def test_mandate_without_a_pid_is_refused(pipeline: Pipeline, asean_world: World) -> None:
-    policy = policy_from_request({"credentials": [
-        {"id": "mandate", "vct_values": [VCT_MANDATE], "claims": [["person_national_id"], ["business_country"]]}
-    ]})  # fmt: skip
+    policy = policy_from_request(
+        {
+            "credentials": [
+                {"id": "mandate", "vct_values": [VCT_MANDATE], "claims": [["person_national_id"], ["business_country"]]}
+            ]
+        }
+    )
     token = {"mandate": [_present(asean_world, "vn-biz", MANDATE, VCT_MANDATE)]}
     _refused(pipeline, token, Reason.MANDATE_MISMATCH, policy)
 
 
 def test_pid_with_an_invalid_national_identifier_is_refused(pipeline: Pipeline, asean_world: World) -> None:
     bad = {**VN_PID, "national_id": "003085012345"}  # 003 is no province code
-    _refused(pipeline, _journey(asean_world, pid=bad, mandate={**MANDATE, "person_national_id": "003085012345"}),
-             Reason.INVALID_IDENTIFIER)  # fmt: skip
+    _refused(
+        pipeline,
+        _journey(asean_world, pid=bad, mandate={**MANDATE, "person_national_id": "003085012345"}),
+        Reason.INVALID_IDENTIFIER,
+    )
     wrong_type = {**VN_PID, "national_id_type": "TH-ID"}
-    _refused(pipeline, _journey(asean_world, pid=wrong_type, mandate={**MANDATE, "person_national_id_type": "TH-ID"}),
-             Reason.INVALID_IDENTIFIER)  # fmt: skip
+    _refused(
+        pipeline,
+        _journey(asean_world, pid=wrong_type, mandate={**MANDATE, "person_national_id_type": "TH-ID"}),
+        Reason.INVALID_IDENTIFIER,
+    )
 
 
 def test_pid_whose_issuing_country_is_not_its_issuers_is_refused(pipeline: Pipeline, asean_world: World) -> None:
     # A VN issuer cannot vouch for a Lao person reference, so no Lao mandate can be matched to it.
     lao = {**VN_PID, "issuing_country": "LA", "national_id_type": "LA-NID", "national_id": "0987654"}
-    mandate = {**MANDATE, "person_issuing_country": "LA", "person_national_id_type": "LA-NID",
-               "person_national_id": "0987654"}  # fmt: skip
+    mandate = {
+        **MANDATE,
+        "person_issuing_country": "LA",
+        "person_national_id_type": "LA-NID",
+        "person_national_id": "0987654",
+    }
     _refused(pipeline, _journey(asean_world, pid=lao, mandate=mandate), Reason.INVALID_CLAIM)
 
 
@@ -161,9 +200,15 @@ def _age_policy() -> Policy:
 
 @pytest.mark.parametrize(
     ("birthdate", "accepted"),
-    [("2007", True), ("2008", False), ("2008-04", True), ("2008-05", False), ("2008-05-28", True),
-     ("2008-05-29", False)],
-)  # fmt: skip
+    [
+        ("2007", True),
+        ("2008", False),
+        ("2008-04", True),
+        ("2008-05", False),
+        ("2008-05-28", True),
+        ("2008-05-29", False),
+    ],
+)
 def test_age_from_a_partial_birthdate_is_judged_for_every_possible_day(
     pipeline: Pipeline, asean_world: World, birthdate: str, accepted: bool
 ) -> None:

@@ -32,8 +32,22 @@ def _verify(world: World, tmp_path: Path, text: str, *extra: str) -> int:
     path.write_text(text)
     registry = world.status_base
     pin = certificate_sha256_hex(world.registry_cert)
-    return main(["verify", str(path), "--policy", "age-check", "--registry-url", registry, "--registry-pin", pin,
-                 "--development", "--now", str(T0), *extra])  # fmt: skip
+    return main(
+        [
+            "verify",
+            str(path),
+            "--policy",
+            "age-check",
+            "--registry-url",
+            registry,
+            "--registry-pin",
+            pin,
+            "--development",
+            "--now",
+            str(T0),
+            *extra,
+        ]
+    )
 
 
 def test_lintas_verify_accepts_and_rejects(world: World, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -60,9 +74,22 @@ def test_lintas_verifier_starts_on_the_embedded_store(tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("LINTAS_") and k != "REDIS_URL"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "lintas_cli.main", "verifier", "--host", "127.0.0.1", "--port", str(port),
-         "--data", str(tmp_path)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "lintas_cli.main",
+            "verifier",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data",
+            str(tmp_path),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 20
         while True:

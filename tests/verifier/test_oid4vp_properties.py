@@ -20,8 +20,9 @@ from idcore.oid4vp import decrypt_compact, encrypt_compact, parse_form, parse_re
 from idcore.ports import SystemRandom
 
 KEY = ec.generate_private_key(ec.SECP256R1())
-JWE = encrypt_compact(b'{"vp_token":{"a":["b"]},"state":"s"}', public_jwk(KEY), enc="A256GCM",
-                      random=SystemRandom(), kid="k")  # fmt: skip
+JWE = encrypt_compact(
+    b'{"vp_token":{"a":["b"]},"state":"s"}', public_jwk(KEY), enc="A256GCM", random=SystemRandom(), kid="k"
+)
 B64U = string.ascii_letters + string.digits + "-_"
 
 
@@ -42,8 +43,13 @@ json_values = st.recursive(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from(["vp_token", "state", "error", "error_description", "x"]),
-                       json_values | st.text(max_size=40), max_size=4))  # fmt: skip
+@given(
+    st.dictionaries(
+        st.sampled_from(["vp_token", "state", "error", "error_description", "x"]),
+        json_values | st.text(max_size=40),
+        max_size=4,
+    )
+)
 def test_parse_response_params_raises_only_typed_errors(params: dict[str, object]) -> None:
     try:
         parse_response_params(params)
@@ -65,7 +71,7 @@ def test_parse_request_link_raises_only_typed_errors(link: str) -> None:
 def test_any_single_character_change_to_a_jwe_is_refused(position: int, replacement: str) -> None:
     if JWE[position] == replacement:
         return
-    tampered = JWE[:position] + replacement + JWE[position + 1:]
+    tampered = JWE[:position] + replacement + JWE[position + 1 :]
     try:
         decrypt_compact(tampered, KEY, expected_kid="k")
     except IdcoreError:

@@ -81,8 +81,10 @@ def _reencode_header(token: str, **changes: Any) -> str:
         (lambda t: _reencode_header(t, alg="dir"), Reason.ALG_NOT_ALLOWED),
         (lambda t: _reencode_header(t, enc="A128CBC-HS256"), Reason.ALG_NOT_ALLOWED),
         (lambda t: _reencode_header(t, zip="DEF"), Reason.UNKNOWN_CRIT),
-        (lambda t: _reencode_header(t, epk={"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}),
-         Reason.DECRYPTION_FAILED),
+        (
+            lambda t: _reencode_header(t, epk={"kty": "EC", "crv": "P-256", "x": "AA", "y": "AA"}),
+            Reason.DECRYPTION_FAILED,
+        ),
         (lambda t: t.replace("..", ".AAAA.", 1), Reason.MALFORMED),  # non-empty encrypted key
         (lambda t: t + ".x", Reason.MALFORMED),
     ],
@@ -110,8 +112,16 @@ def test_client_identifier_prefixes() -> None:
     assert ClientId.parse("x509_san_dns:verifier.gov.my").value == "x509_san_dns:verifier.gov.my"
     assert ClientId.parse("x509_hash:" + "A" * 43).signed
     assert not ClientId.parse("redirect_uri:https://rp.example/cb").signed
-    for bad in ["verifier.gov.my", "https://rp.example", "x509_san_dns:-bad-", "x509_hash:short", "origin:x",
-                "redirect_uri:ftp://x", "decentralized_identifier:did:example:1", 42]:
+    for bad in [
+        "verifier.gov.my",
+        "https://rp.example",
+        "x509_san_dns:-bad-",
+        "x509_hash:short",
+        "origin:x",
+        "redirect_uri:ftp://x",
+        "decentralized_identifier:did:example:1",
+        42,
+    ]:
         with pytest.raises(ClientIdError):
             ClientId.parse(bad)
 
@@ -120,13 +130,26 @@ class _Pki:
     def __init__(self) -> None:
         start = datetime.fromtimestamp(NOW, UTC) - timedelta(days=1)
         self.ca_key = ec.generate_private_key(ec.SECP256R1())
-        self.ca = create_root_ca(self.ca_key, common_name="rp ca", country="MY", organization="rp",
-                                 not_before=start, not_after=start + timedelta(days=30))  # fmt: skip
+        self.ca = create_root_ca(
+            self.ca_key,
+            common_name="rp ca",
+            country="MY",
+            organization="rp",
+            not_before=start,
+            not_after=start + timedelta(days=30),
+        )
         self.key = ec.generate_private_key(ec.SECP256R1())
         self.leaf = create_issuer_certificate(
-            self.ca_key, self.ca, self.key.public_key(), common_name="verifier", country="MY", organization="rp",
-            not_before=start, not_after=start + timedelta(days=30), san_dns=["verifier.gov.my"],
-        )  # fmt: skip
+            self.ca_key,
+            self.ca,
+            self.key.public_key(),
+            common_name="verifier",
+            country="MY",
+            organization="rp",
+            not_before=start,
+            not_after=start + timedelta(days=30),
+            san_dns=["verifier.gov.my"],
+        )
 
 
 @pytest.fixture(scope="module")
@@ -135,12 +158,21 @@ def pki() -> _Pki:
 
 
 def _request(pki: _Pki, client_id: ClientId, **overrides: Any) -> str:
-    claims = build_request_claims(
-        client_id=client_id, response_uri="https://verifier.gov.my/wallet/response", response_mode="direct_post.jwt",
-        nonce="n-0S6_WzA2Mj", state="s1", dcql_query={"credentials": []},
-        client_metadata=build_client_metadata({**public_jwk(ec.generate_private_key(ec.SECP256R1())), "kid": "e1"}),
-        iat=NOW, lifetime=300, wallet_nonce="w1",
-    ) | overrides  # fmt: skip
+    claims = (
+        build_request_claims(
+            client_id=client_id,
+            response_uri="https://verifier.gov.my/wallet/response",
+            response_mode="direct_post.jwt",
+            nonce="n-0S6_WzA2Mj",
+            state="s1",
+            dcql_query={"credentials": []},
+            client_metadata=build_client_metadata({**public_jwk(ec.generate_private_key(ec.SECP256R1())), "kid": "e1"}),
+            iat=NOW,
+            lifetime=300,
+            wallet_nonce="w1",
+        )
+        | overrides
+    )
     return sign_request_object(claims, KeySigner(pki.key), [pki.leaf])
 
 
@@ -197,8 +229,15 @@ def test_response_parsing() -> None:
     error = parse_response_params({"error": "access_denied", "state": "s"})
     assert (error.error, error.vp_token) == ("access_denied", None)
     assert parse_response_params({"error": "<script>", "state": "s"}).error == "unknown_error"
-    for bad in [{"vp_token": "[]"}, {"vp_token": '{"pid": []}'}, {"vp_token": '{"pid": [1]}'}, {"state": "s"},
-                {"vp_token": '{"a":1,"a":2}'}, {"vp_token": "{}", "error": "access_denied"}, {"vp_token": "{}"}]:
+    for bad in [
+        {"vp_token": "[]"},
+        {"vp_token": '{"pid": []}'},
+        {"vp_token": '{"pid": [1]}'},
+        {"state": "s"},
+        {"vp_token": '{"a":1,"a":2}'},
+        {"vp_token": "{}", "error": "access_denied"},
+        {"vp_token": "{}"},
+    ]:
         with pytest.raises(AuthorizationError):
             parse_response_params(bad)
     with pytest.raises(IdcoreError):

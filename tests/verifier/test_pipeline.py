@@ -34,8 +34,12 @@ def pipeline(world: World, clock: FixedClock) -> Iterator[Pipeline]:
     with httpx.Client(timeout=2.0) as client:
         fetch = HttpStatusFetcher(timeout=2.0, max_bytes=100_000, client=client)
         cache = world.trust_cache(clock)
-        yield Pipeline(trust=cache.snapshot, status=StatusChecker(fetch, clock, max_cache=0), clock=clock,
-                       allow_insecure_loopback=True)  # fmt: skip
+        yield Pipeline(
+            trust=cache.snapshot,
+            status=StatusChecker(fetch, clock, max_cache=0),
+            clock=clock,
+            allow_insecure_loopback=True,
+        )
 
 
 def present(credential: str, *, aud: str = AUD, nonce: str = NONCE, iat: int = T0, signer: KeySigner = HOLDER) -> str:
@@ -95,22 +99,36 @@ CASES: dict[str, tuple[Callable[[World], str], Check, str]] = {
     "forged_signature": (lambda w: _forge(w), Check.ISSUER_SIGNATURE, "bad_signature"),
     "unlisted_issuer": (
         lambda w: present(w.issue("sg-pid", dict(PID_CLAIMS), dict(HOLDER.public_jwk), issuer=w.rogue)),
-        Check.ISSUER_SIGNATURE, "untrusted_issuer"),
+        Check.ISSUER_SIGNATURE,
+        "untrusted_issuer",
+    ),
     "wrong_vct_for_issuer": (
-        lambda w: present(pid(w, vct=VCT_BUSINESS_REGISTRATION)), Check.REGISTRY, "not_authorised"),
+        lambda w: present(pid(w, vct=VCT_BUSINESS_REGISTRATION)),
+        Check.REGISTRY,
+        "not_authorised",
+    ),
     "issued_while_suspended": (
-        lambda w: present(pid(w, "th-pid-suspended", iat=T0 - 3 * 86400)), Check.REGISTRY, "issuer_suspended"),
+        lambda w: present(pid(w, "th-pid-suspended", iat=T0 - 3 * 86400)),
+        Check.REGISTRY,
+        "issuer_suspended",
+    ),
     "revoked": (_revoked, Check.STATUS, "revoked"),
     "suspended_credential": (_suspended, Check.STATUS, "suspended"),
     "expired": (_expired, Check.VALIDITY, "expired"),
     "nonce_mismatch": (lambda w: present(pid(w), nonce="other"), Check.HOLDER_BINDING, "nonce_mismatch"),
     "aud_not_full_client_id": (
-        lambda w: present(pid(w), aud=AUD.split(":", 1)[1]), Check.HOLDER_BINDING, "aud_mismatch"),
+        lambda w: present(pid(w), aud=AUD.split(":", 1)[1]),
+        Check.HOLDER_BINDING,
+        "aud_mismatch",
+    ),
     "stale_kb_jwt": (lambda w: present(pid(w), iat=T0 - 3600), Check.HOLDER_BINDING, "iat_out_of_window"),
     "kb_by_another_key": (
-        lambda w: present(pid(w), signer=KeySigner(new_key())), Check.HOLDER_BINDING, "bad_signature"),
+        lambda w: present(pid(w), signer=KeySigner(new_key())),
+        Check.HOLDER_BINDING,
+        "bad_signature",
+    ),
     "kb_missing": (_without_kb, Check.HOLDER_BINDING, "kb_missing"),
-}  # fmt: skip
+}
 
 
 def _forge(world: World) -> str:
@@ -170,8 +188,16 @@ def test_age_policy_requires_true_claim(pipeline: Pipeline, world: World) -> Non
 
 
 def test_dcql_value_constraint_is_enforced_by_the_verifier(pipeline: Pipeline, world: World) -> None:
-    raw = {"credentials": [{"id": "pid", "format": "dc+sd-jwt", "meta": {"vct_values": [
-        "https://lintas.asean.example/vct/pid/v1"]}, "claims": [{"path": ["nationality"], "values": ["TH"]}]}]}
+    raw = {
+        "credentials": [
+            {
+                "id": "pid",
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": ["https://lintas.asean.example/vct/pid/v1"]},
+                "claims": [{"path": ["nationality"], "values": ["TH"]}],
+            }
+        ]
+    }
     policy = with_policy(dcql=raw, query=parse_query(raw), require_true=())
     with pytest.raises(Rejection) as info:
         run(pipeline, present(pid(world)), policy)
@@ -195,8 +221,13 @@ def test_stale_trust_list_fails_closed(world: World, clock: FixedClock) -> None:
 
 def _metadata_pipeline(world: World, clock: FixedClock, documents: dict[str, Any]) -> Pipeline:
     status = StatusChecker(lambda url, _timeout: world.status_token(url.rsplit("/", 1)[1]).encode(), clock)
-    return Pipeline(trust=world.trust_cache(clock).snapshot, status=status, clock=clock,
-                    allow_insecure_loopback=True, metadata_fetch=documents.__getitem__)  # fmt: skip
+    return Pipeline(
+        trust=world.trust_cache(clock).snapshot,
+        status=status,
+        clock=clock,
+        allow_insecure_loopback=True,
+        metadata_fetch=documents.__getitem__,
+    )
 
 
 def test_issuer_key_from_jwt_vc_issuer_metadata(world: World, clock: FixedClock, pipeline: Pipeline) -> None:
@@ -224,15 +255,26 @@ def _query_policy(raw: dict[str, Any]) -> Policy:
 def test_credential_sets_and_claim_sets(pipeline: Pipeline, world: World) -> None:
     raw = {
         "credentials": [
-            {"id": "pid", "format": "dc+sd-jwt", "meta": {"vct_values": ["https://lintas.asean.example/vct/pid/v1"]},
-             "claims": [{"id": "a", "path": ["given_name"]}, {"id": "b", "path": ["family_name"]},
-                        {"id": "c", "path": ["document_number"]}],
-             "claim_sets": [["a", "b"], ["c"]]},
-            {"id": "business", "format": "dc+sd-jwt",
-             "meta": {"vct_values": [VCT_BUSINESS_REGISTRATION]}, "claims": [{"path": ["legal_name"]}]},
+            {
+                "id": "pid",
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": ["https://lintas.asean.example/vct/pid/v1"]},
+                "claims": [
+                    {"id": "a", "path": ["given_name"]},
+                    {"id": "b", "path": ["family_name"]},
+                    {"id": "c", "path": ["document_number"]},
+                ],
+                "claim_sets": [["a", "b"], ["c"]],
+            },
+            {
+                "id": "business",
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": [VCT_BUSINESS_REGISTRATION]},
+                "claims": [{"path": ["legal_name"]}],
+            },
         ],
         "credential_sets": [{"options": [["pid"], ["business"]]}],
-    }  # fmt: skip
+    }
     policy = _query_policy(raw)
     expect = Expectation(policy.query, policy, NONCE, AUD)
     holder = HolderCredential.parse(pid(world))
@@ -245,8 +287,10 @@ def test_credential_sets_and_claim_sets(pipeline: Pipeline, world: World) -> Non
     assert cred.claims["document_number"] == PID_CLAIMS["document_number"]
     assert pipeline.verify({"pid": [only([["given_name"], ["family_name"]])]}, expect)
     # Twins: half of a claim set, and a credential for a query outside any option, are refused.
-    for vp_token in ({"pid": [only([["given_name"]])]}, {"pid": [only([["given_name"], ["family_name"]])],
-                                                         "other": [only([["given_name"]])]}):  # fmt: skip
+    for vp_token in (
+        {"pid": [only([["given_name"]])]},
+        {"pid": [only([["given_name"], ["family_name"]])], "other": [only([["given_name"]])]},
+    ):
         with pytest.raises(Rejection) as info:
             pipeline.verify(vp_token, expect)
         assert info.value.check is Check.DCQL

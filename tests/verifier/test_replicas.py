@@ -35,11 +35,15 @@ def test_flow_alternating_between_two_replicas(
     apps = [create_app(settings, store=s, clock=clock, trust=world.trust_cache(clock)) for s in stores]
     secret = json.loads((tmp_path / "rp-clients.json").read_text())["my-bank"]
     try:
-        with UvicornServer(apps[0], port=port_a) as a, UvicornServer(apps[1], port=port_b) as b, \
-                httpx.Client(timeout=10) as http:  # fmt: skip
+        with (
+            UvicornServer(apps[0], port=port_a) as a,
+            UvicornServer(apps[1], port=port_b) as b,
+            httpx.Client(timeout=10) as http,
+        ):
             base_a, base_b = f"http://localhost:{port_a}", f"http://localhost:{port_b}"
-            token = http.post(f"{base_a}/oauth/token", data={"grant_type": "client_credentials"},
-                              auth=("my-bank", secret)).json()["access_token"]  # fmt: skip
+            token = http.post(
+                f"{base_a}/oauth/token", data={"grant_type": "client_credentials"}, auth=("my-bank", secret)
+            ).json()["access_token"]
             headers = {"Authorization": f"Bearer {token}"}
             # Created on A, the request object fetched from B, the response posted to A, the result read on B.
             created = http.post(f"{base_a}/v1/presentations", json={"policy": "age-check"}, headers=headers).json()

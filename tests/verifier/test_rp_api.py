@@ -52,16 +52,27 @@ def hooks() -> Iterator[tuple[Hooks, str]]:
 
 @pytest.fixture(scope="module")
 def rp_verifier(
-    tmp_path_factory: pytest.TempPathFactory, world: World, clock: FixedClock, redis_server: RedisServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    world: World,
+    clock: FixedClock,
+    redis_server: RedisServer,
     hooks: tuple[Hooks, str],
 ) -> Iterator[RunningVerifier]:
     tmp = tmp_path_factory.mktemp("rp-verifier")
     config = json.loads(DEFAULT_CONFIG.read_text())
     config["relying_parties"]["my-bank"]["allow_custom_queries"] = True
-    config["relying_parties"]["hooked"] = {"name": "Hooked RP", "country": "MY", "policies": ["age-check"],
-                                           "webhook_url": hooks[1]}  # fmt: skip
-    config["relying_parties"]["limited"] = {"name": "Limited RP", "country": "TH", "policies": ["age-check"],
-                                            "rate_limit_per_minute": 8}  # fmt: skip
+    config["relying_parties"]["hooked"] = {
+        "name": "Hooked RP",
+        "country": "MY",
+        "policies": ["age-check"],
+        "webhook_url": hooks[1],
+    }
+    config["relying_parties"]["limited"] = {
+        "name": "Limited RP",
+        "country": "TH",
+        "policies": ["age-check"],
+        "rate_limit_per_minute": 8,
+    }
     path = tmp / "config.json"
     path.write_text(json.dumps(config))
     yield from start_verifier(tmp / "data", world, clock, redis_server.url, config_file=path)
@@ -112,7 +123,7 @@ def test_long_poll_and_events_follow_the_transaction(
     poller.join(20)
     listener.join(20)
     assert polled["status"] == "verified"
-    statuses = [json.loads(e[len("data:"):])["status"] for e in events]
+    statuses = [json.loads(e[len("data:") :])["status"] for e in events]
     assert statuses[0] in ("pending", "fetched")
     assert statuses[-1] == "verified"
 
@@ -145,14 +156,16 @@ def _oauth_public_key(verifier: RunningVerifier) -> Any:
 
 def test_rate_limit_answers_429(rp_verifier: RunningVerifier) -> None:
     headers = {"Authorization": f"Bearer {rp_verifier.token('limited')}"}
-    codes = [rp_verifier.http.get(f"{rp_verifier.url}/v1/presentations/none", headers=headers).status_code
-             for _ in range(10)]  # fmt: skip
+    codes = [
+        rp_verifier.http.get(f"{rp_verifier.url}/v1/presentations/none", headers=headers).status_code for _ in range(10)
+    ]
     assert codes[:8] == [404] * 8
     assert codes[8:] == [429, 429]
 
 
-def test_expired_transaction(rp_verifier: RunningVerifier, rp_wallet: ScriptedWallet, world: World,
-                             clock: FixedClock) -> None:  # fmt: skip
+def test_expired_transaction(
+    rp_verifier: RunningVerifier, rp_wallet: ScriptedWallet, world: World, clock: FixedClock
+) -> None:
     created = rp_verifier.create("my-bank", policy="age-check")
     request = rp_wallet.fetch(created["request_link"])
     clock.advance(rp_verifier.settings.transaction_ttl + 1)
@@ -173,8 +186,9 @@ def test_offline_verify_endpoint(rp_verifier: RunningVerifier, world: World, clo
     holder = HolderCredential.parse(world.issue("sg-pid", PID_CLAIMS, dict(holder_key.public_jwk)))
 
     def presented(aud: str, nonce: str) -> str:
-        return holder.present(holder.select([["age_over_18"]]), signer=holder_key, aud=aud, nonce=nonce,
-                              iat=clock.now())  # fmt: skip
+        return holder.present(
+            holder.select([["age_over_18"]]), signer=holder_key, aud=aud, nonce=nonce, iat=clock.now()
+        )
 
     headers = {"Authorization": f"Bearer {rp_verifier.token('my-bank')}"}
     url = f"{rp_verifier.url}/v1/verify"
@@ -199,8 +213,16 @@ def test_offline_verify_endpoint(rp_verifier: RunningVerifier, world: World, clo
 def test_explicit_dcql_query_and_qr_codes(
     rp_verifier: RunningVerifier, rp_wallet: ScriptedWallet, world: World
 ) -> None:
-    query = {"credentials": [{"id": "id1", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT_PID]},
-                              "claims": [{"path": ["nationality"]}]}]}  # fmt: skip
+    query = {
+        "credentials": [
+            {
+                "id": "id1",
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": [VCT_PID]},
+                "claims": [{"path": ["nationality"]}],
+            }
+        ]
+    }
     created = rp_verifier.create("my-bank", dcql_query=query, purpose="nationality only", accepted_countries=["SG"])
     auth = {"Authorization": f"Bearer {rp_verifier.token('my-bank')}"}
     assert rp_verifier.http.get(created["qr_code"]["svg_url"], headers=auth).text.startswith("<svg")
@@ -210,16 +232,36 @@ def test_explicit_dcql_query_and_qr_codes(
     other = {"Authorization": f"Bearer {rp_verifier.token('th-procurement')}"}
     assert rp_verifier.http.get(created["qr_code"]["png_url"], headers=other).status_code == 404
     # Twins: a claim outside the bank's registered policies, and a relying party without ad-hoc queries.
-    beyond = {"credentials": [{"id": "id1", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT_PID]},
-                               "claims": [{"path": ["national_id_number"]}]}]}  # fmt: skip
-    assert rp_verifier.http.post(f"{rp_verifier.url}/v1/presentations", json={"dcql_query": beyond},
-                                 headers=auth).status_code == 400  # fmt: skip
+    beyond = {
+        "credentials": [
+            {
+                "id": "id1",
+                "format": "dc+sd-jwt",
+                "meta": {"vct_values": [VCT_PID]},
+                "claims": [{"path": ["national_id_number"]}],
+            }
+        ]
+    }
+    assert (
+        rp_verifier.http.post(
+            f"{rp_verifier.url}/v1/presentations", json={"dcql_query": beyond}, headers=auth
+        ).status_code
+        == 400
+    )
     everything = {"credentials": [{"id": "id1", "format": "dc+sd-jwt", "meta": {"vct_values": [VCT_PID]}}]}
-    assert rp_verifier.http.post(f"{rp_verifier.url}/v1/presentations", json={"dcql_query": everything},
-                                 headers=auth).status_code == 400  # fmt: skip
+    assert (
+        rp_verifier.http.post(
+            f"{rp_verifier.url}/v1/presentations", json={"dcql_query": everything}, headers=auth
+        ).status_code
+        == 400
+    )
     closed = {"Authorization": f"Bearer {rp_verifier.token('age-check')}"}
-    assert rp_verifier.http.post(f"{rp_verifier.url}/v1/presentations", json={"dcql_query": query},
-                                 headers=closed).status_code == 400  # fmt: skip
+    assert (
+        rp_verifier.http.post(
+            f"{rp_verifier.url}/v1/presentations", json={"dcql_query": query}, headers=closed
+        ).status_code
+        == 400
+    )
     request = rp_wallet.fetch(created["request_link"])
     assert request.claims["dcql_query"] == query
     credential = world.issue("sg-pid", PID_CLAIMS, dict(rp_wallet.holder.public_jwk))
@@ -229,23 +271,26 @@ def test_explicit_dcql_query_and_qr_codes(
     assert result["credentials"][0]["claims"]["nationality"] == "SG"
     assert "given_name" not in result["credentials"][0]["claims"]
     headers = {"Authorization": f"Bearer {rp_verifier.token('my-bank')}"}
-    invalid = rp_verifier.http.post(f"{rp_verifier.url}/v1/presentations", headers=headers,
-                                    json={"dcql_query": {"credentials": []}})  # fmt: skip
+    invalid = rp_verifier.http.post(
+        f"{rp_verifier.url}/v1/presentations", headers=headers, json={"dcql_query": {"credentials": []}}
+    )
     assert invalid.status_code == 400
 
 
 def test_unsigned_redirect_uri_request_in_development(
     rp_verifier: RunningVerifier, rp_wallet: ScriptedWallet, world: World
 ) -> None:
-    created = rp_verifier.create("my-bank", policy="age-check", client_id_prefix="redirect_uri",
-                                 response_mode="direct_post")  # fmt: skip
+    created = rp_verifier.create(
+        "my-bank", policy="age-check", client_id_prefix="redirect_uri", response_mode="direct_post"
+    )
     params = decode_by_value(parse_request_link(created["request_link"]))
     assert params["client_id"] == f"redirect_uri:{params['response_uri']}"
     request = AuthorizationRequest(params, {})
     assert _answer(rp_wallet, world, request).status_code == 200
     # Twin: the KB-JWT audience without the prefix is not the full client_id.
-    created = rp_verifier.create("my-bank", policy="age-check", client_id_prefix="redirect_uri",
-                                 response_mode="direct_post")  # fmt: skip
+    created = rp_verifier.create(
+        "my-bank", policy="age-check", client_id_prefix="redirect_uri", response_mode="direct_post"
+    )
     request = AuthorizationRequest(decode_by_value(parse_request_link(created["request_link"])), {})
     credential = world.issue("sg-pid", PID_CLAIMS, dict(rp_wallet.holder.public_jwk))
     presentation = rp_wallet.present(request, credential, aud=request.claims["response_uri"])

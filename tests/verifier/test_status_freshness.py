@@ -46,8 +46,14 @@ class Served:
     def __call__(self, url: str, timeout: float) -> bytes:
         self.fetched.append(url)
         issuer = self.world.issuers[SLUG]
-        token = sign_status_list_token(self.world.status_lists[SLUG], sub=url, iat=T0 - 60, signer=issuer.signer,
-                                       ttl=3600, x5c=x5c_from_certificates(issuer.chain))  # fmt: skip
+        token = sign_status_list_token(
+            self.world.status_lists[SLUG],
+            sub=url,
+            iat=T0 - 60,
+            signer=issuer.signer,
+            ttl=3600,
+            x5c=x5c_from_certificates(issuer.chain),
+        )
         return token.encode()
 
 
@@ -59,8 +65,9 @@ def served(world: World) -> Iterator[Served]:
 
 def _pipeline(world: World, clock: FixedClock, fetch: Any, *, loopback: bool = True) -> Pipeline:
     status = StatusChecker(fetch, clock, max_cache=60, timeout=2.0)
-    return Pipeline(trust=world.trust_cache(clock).snapshot, status=status, clock=clock,
-                    allow_insecure_loopback=loopback)  # fmt: skip
+    return Pipeline(
+        trust=world.trust_cache(clock).snapshot, status=status, clock=clock, allow_insecure_loopback=loopback
+    )
 
 
 def _present(credential: str) -> str:
@@ -119,10 +126,18 @@ def test_a_policy_can_demand_a_fresh_status_list(world: World, served: Served) -
 def _credential_with_status_uri(world: World, uri: str) -> str:
     who = world.issuers[SLUG]
     issued = issue_sd_jwt_vc(
-        dict(PID_CLAIMS), who.signer, vct=who.vcts[0], random=RANDOM, iss=who.issuer_id, iat=T0 - 86400,
-        exp=T0 + 86400, holder_jwk=dict(HOLDER.public_jwk), status={"status_list": {"idx": IDX, "uri": uri}},
-        sd_paths=[[name] for name in PID_CLAIMS], header={"x5c": x5c_from_certificates(who.chain)},
-    )  # fmt: skip
+        dict(PID_CLAIMS),
+        who.signer,
+        vct=who.vcts[0],
+        random=RANDOM,
+        iss=who.issuer_id,
+        iat=T0 - 86400,
+        exp=T0 + 86400,
+        holder_jwk=dict(HOLDER.public_jwk),
+        status={"status_list": {"idx": IDX, "uri": uri}},
+        sd_paths=[[name] for name in PID_CLAIMS],
+        header={"x5c": x5c_from_certificates(who.chain)},
+    )
     return _present(issued.serialize())
 
 
@@ -155,9 +170,13 @@ def test_the_status_fetches_of_one_verification_share_a_deadline(world: World) -
     status = StatusChecker(slow, FixedClock(T0), timeout=2.0)
     issuer = world.issuers[SLUG]
     with pytest.raises(StatusListError) as caught:
-        status.verified_list(world.status_uri(SLUG), world.trust_cache(FixedClock(T0)).snapshot(),
-                             issuer.issuer_id, issuer.signer.private_key.public_key(),  # type: ignore[attr-defined]
-                             deadline=time.monotonic() - 0.01)  # fmt: skip
+        status.verified_list(
+            world.status_uri(SLUG),
+            world.trust_cache(FixedClock(T0)).snapshot(),
+            issuer.issuer_id,
+            issuer.signer.private_key.public_key(),  # type: ignore[attr-defined]
+            deadline=time.monotonic() - 0.01,
+        )
     assert caught.value.reason is Reason.STATUS_UNAVAILABLE
     assert calls == []
 

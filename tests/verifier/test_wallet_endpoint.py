@@ -62,8 +62,10 @@ def test_unencrypted_answer_to_an_encrypted_request_is_rejected(
 ) -> None:
     tid, _, request = _flow(verifier, wallet, world)
     credential = world.issue("sg-pid", PID_CLAIMS, dict(wallet.holder.public_jwk))
-    plain = {"vp_token": json_dumps({"pid": [wallet.present(request, credential)]}).decode(),  # type: ignore[arg-type]
-             "state": request.claims["state"]}  # type: ignore[attr-defined]  # fmt: skip
+    plain = {
+        "vp_token": json_dumps({"pid": [wallet.present(request, credential)]}).decode(),  # type: ignore[arg-type]
+        "state": request.claims["state"],
+    }  # type: ignore[attr-defined]
     assert wallet.post(request, plain).status_code == 400  # type: ignore[arg-type]
     assert verifier.status("my-bank", tid)["last_rejection"]["check"] == "decryption"
 
@@ -95,7 +97,8 @@ def test_wallet_error_response_is_recorded(verifier: RunningVerifier, wallet: Sc
     result = verifier.status("my-bank", created["transaction_id"])
     assert result["status"] == "fetched"
     assert (result["last_rejection"]["reason"], result["last_rejection"]["wallet_error"]) == (
-        "wallet_error", "access_denied"
+        "wallet_error",
+        "access_denied",
     )
 
 
@@ -150,8 +153,9 @@ def test_request_object_errors(verifier: RunningVerifier, wallet: ScriptedWallet
     assert (no_sd_jwt.status_code, no_sd_jwt.json()["error"]) == (400, "vp_formats_not_supported")
     bad_nonce = verifier.http.post(uri, data={"wallet_nonce": "not safe!"})
     assert (bad_nonce.status_code, bad_nonce.json()["error"]) == (400, "invalid_request")
-    repeated = verifier.http.post(uri, content=b"wallet_nonce=a&wallet_nonce=b",
-                                  headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    repeated = verifier.http.post(
+        uri, content=b"wallet_nonce=a&wallet_nonce=b", headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert repeated.status_code == 400
     unknown = verifier.http.get(f"{verifier.url}/wallet/request/unknown")
     assert (unknown.status_code, unknown.json()["error"]) == (400, "invalid_request")
@@ -165,8 +169,9 @@ def test_request_object_errors(verifier: RunningVerifier, wallet: ScriptedWallet
     [b"\xff\xfe", b"response=a&response=b", b"vp_token=%7B%7D&state=", b"vp_token=[1]&state=x", b"response=a.b.c.d.e"],
 )
 def test_bad_response_bodies_never_500(verifier: RunningVerifier, body: bytes) -> None:
-    response = verifier.http.post(f"{verifier.url}/wallet/response", content=body,
-                                  headers={"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+    response = verifier.http.post(
+        f"{verifier.url}/wallet/response", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
 
@@ -175,8 +180,10 @@ def test_relying_party_api_needs_a_token_and_sees_only_its_own(verifier: Running
     anonymous = verifier.http.post(f"{verifier.url}/v1/presentations", json={"policy": "age-check"})
     assert anonymous.status_code == 401
     created = verifier.create("my-bank", policy="age-check")
-    other = verifier.http.get(f"{verifier.url}/v1/presentations/{created['transaction_id']}",
-                              headers={"Authorization": f"Bearer {verifier.token('th-procurement')}"})  # fmt: skip
+    other = verifier.http.get(
+        f"{verifier.url}/v1/presentations/{created['transaction_id']}",
+        headers={"Authorization": f"Bearer {verifier.token('th-procurement')}"},
+    )
     assert other.status_code == 404
     th = {"Authorization": f"Bearer {verifier.token('th-procurement')}"}
     not_allowed = verifier.http.post(f"{verifier.url}/v1/presentations", json={"policy": "pid-onboarding"}, headers=th)
@@ -216,8 +223,14 @@ def test_redis_outage_503_then_recovery_without_restart(
         down = wallet.post(request, form)  # type: ignore[arg-type]
         assert down.status_code == 503
         assert verifier.http.get(f"{verifier.url}/readyz").status_code == 503
-        assert verifier.http.post(f"{verifier.url}/oauth/token", data={"grant_type": "client_credentials"},
-                                  auth=("my-bank", verifier.secrets["my-bank"])).status_code == 200  # fmt: skip
+        assert (
+            verifier.http.post(
+                f"{verifier.url}/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=("my-bank", verifier.secrets["my-bank"]),
+            ).status_code
+            == 200
+        )
         own_redis.start()
         # The same response is still acceptable: nothing was accepted while Redis was down.
         assert wallet.post(request, form).status_code == 200  # type: ignore[arg-type]

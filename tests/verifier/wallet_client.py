@@ -53,12 +53,14 @@ class ScriptedWallet:
         params = parse_request_link(link)
         nonce = wallet_nonce or secrets.token_urlsafe(16)
         form = {"wallet_nonce": nonce, "wallet_metadata": '{"vp_formats_supported":{"dc+sd-jwt":{}}}'}
-        response = self.http.post(params["request_uri"], data=form,
-                                  headers={"Accept": "application/oauth-authz-req+jwt"})  # fmt: skip
+        response = self.http.post(
+            params["request_uri"], data=form, headers={"Accept": "application/oauth-authz-req+jwt"}
+        )
         response.raise_for_status()
         assert response.headers["content-type"].startswith("application/oauth-authz-req+jwt")
-        claims = verify_request_object(response.text, client_id=params["client_id"], anchors=self.anchors,
-                                       now=self.clock.now(), wallet_nonce=nonce)  # fmt: skip
+        claims = verify_request_object(
+            response.text, client_id=params["client_id"], anchors=self.anchors, now=self.clock.now(), wallet_nonce=nonce
+        )
         return AuthorizationRequest(claims, params)
 
     def present(
@@ -78,9 +80,12 @@ class ScriptedWallet:
             paths = [c["path"] for c in query.get("claims", [])]
         holder = HolderCredential.parse(credential)
         return holder.present(
-            holder.select(paths), signer=signer or self.holder, aud=aud or request.client_id,
-            nonce=nonce or request.claims["nonce"], iat=iat if iat is not None else self.clock.now(),
-        )  # fmt: skip
+            holder.select(paths),
+            signer=signer or self.holder,
+            aud=aud or request.client_id,
+            nonce=nonce or request.claims["nonce"],
+            iat=iat if iat is not None else self.clock.now(),
+        )
 
     def response_form(
         self,

@@ -81,8 +81,9 @@ class World:
         for country in ("SG", "MY", "TH", "VN", "PH"):
             key = new_key()
             nb, na = _validity()
-            cert = create_root_ca(key, common_name=f"{country} root", country=country, organization="gov",
-                                  not_before=nb, not_after=na)  # fmt: skip
+            cert = create_root_ca(
+                key, common_name=f"{country} root", country=country, organization="gov", not_before=nb, not_after=na
+            )
             self.roots[country] = (key, cert)
         self.issuers = {
             "sg-pid": self._issuer("sg-pid", "SG", (VCT_PID,), "high"),
@@ -90,12 +91,18 @@ class World:
             "vn-biz": self._issuer("vn-biz", "VN", (VCT_BUSINESS_REGISTRATION,), "substantial"),
             "th-biz": self._issuer("th-biz", "TH", (VCT_BUSINESS_REGISTRATION,), "high"),
             "ph-low": self._issuer("ph-low", "PH", (VCT_PID,), "low"),
-            "th-pid-suspended": self._issuer("th-pid-suspended", "TH", (VCT_PID,), "high", history=[
-                {"status": "granted", "since": T0 - 10 * 86400},
-                {"status": "suspended", "since": T0 - 5 * 86400},
-                {"status": "granted", "since": T0 - 86400},
-            ]),
-        }  # fmt: skip
+            "th-pid-suspended": self._issuer(
+                "th-pid-suspended",
+                "TH",
+                (VCT_PID,),
+                "high",
+                history=[
+                    {"status": "granted", "since": T0 - 10 * 86400},
+                    {"status": "suspended", "since": T0 - 5 * 86400},
+                    {"status": "granted", "since": T0 - 86400},
+                ],
+            ),
+        }
         # An issuer with a valid SG certificate that the registry does not list.
         self.rogue = self._issuer("rogue", "SG", (VCT_PID,), "high")
         self.status_lists: dict[str, StatusList] = {slug: StatusList(2, 128) for slug in self.issuers}
@@ -104,8 +111,9 @@ class World:
             status_list.set(self.SUSPENDED_IDX, 2)
         self.registry_key = new_key()
         nb, na = _validity()
-        self.registry_cert = create_root_ca(self.registry_key, common_name="registry", country="ID",
-                                            organization="lintas", not_before=nb, not_after=na)  # fmt: skip
+        self.registry_cert = create_root_ca(
+            self.registry_key, common_name="registry", country="ID", organization="lintas", not_before=nb, not_after=na
+        )
         self.token = self.sign_list()
 
     def _issuer(
@@ -116,9 +124,16 @@ class World:
         nb, na = _validity()
         issuer_id = f"https://{slug}.issuers.lintas.test"
         leaf = create_issuer_certificate(
-            root_key, root, key.public_key(), common_name=slug, country=country, organization=slug,
-            not_before=nb, not_after=na, san_uris=[issuer_id],
-        )  # fmt: skip
+            root_key,
+            root,
+            key.public_key(),
+            common_name=slug,
+            country=country,
+            organization=slug,
+            not_before=nb,
+            not_after=na,
+            san_uris=[issuer_id],
+        )
         return Issuer(slug, issuer_id, country, vcts, level, KeySigner(key), [leaf], history or [])
 
     def trust_list(self) -> TrustList:
@@ -128,10 +143,15 @@ class World:
             issuers = [i.entry() for i in self.issuers.values() if i.country == code]
             anchor = base64.b64encode(root.public_bytes(Encoding.DER)).decode()
             countries.append({"code": code, "names": {"en": code, "ms": code}, "anchors": [anchor], "issuers": issuers})
-        raw = {"format": FORMAT, "iss": "https://registry.lintas.test", "iat": T0 - 3600,
-               "sequence_number": 7, "next_update": T0 + 30 * 86400,
-               "scheme_operator": {"names": {"en": "registry", "id": "registri"}, "uri": "https://registry.lintas.test"},
-               "countries": countries}  # fmt: skip
+        raw = {
+            "format": FORMAT,
+            "iss": "https://registry.lintas.test",
+            "iat": T0 - 3600,
+            "sequence_number": 7,
+            "next_update": T0 + 30 * 86400,
+            "scheme_operator": {"names": {"en": "registry", "id": "registri"}, "uri": "https://registry.lintas.test"},
+            "countries": countries,
+        }
         return TrustList.from_json(raw)
 
     def sign_list(self) -> str:
@@ -150,8 +170,14 @@ class World:
     def status_token(self, slug: str) -> str:
         """The current signed status list of ``slug``."""
         issuer = self.issuers[slug]
-        return sign_status_list_token(self.status_lists[slug], sub=self.status_uri(slug), iat=T0 - 60,
-                                      signer=issuer.signer, ttl=1, x5c=x5c_from_certificates(issuer.chain))  # fmt: skip
+        return sign_status_list_token(
+            self.status_lists[slug],
+            sub=self.status_uri(slug),
+            iat=T0 - 60,
+            signer=issuer.signer,
+            ttl=1,
+            x5c=x5c_from_certificates(issuer.chain),
+        )
 
     def issue(
         self,
@@ -170,10 +196,18 @@ class World:
         who = issuer or self.issuers[slug]
         status = {"status_list": {"idx": idx, "uri": self.status_uri(slug)}} if issuer is None else None
         issued = issue_sd_jwt_vc(
-            claims, who.signer, vct=vct or who.vcts[0], random=RANDOM, iss=who.issuer_id, iat=iat, exp=exp,
-            holder_jwk=holder_jwk, status=status, sd_paths=[[name] for name in claims],
+            claims,
+            who.signer,
+            vct=vct or who.vcts[0],
+            random=RANDOM,
+            iss=who.issuer_id,
+            iat=iat,
+            exp=exp,
+            holder_jwk=holder_jwk,
+            status=status,
+            sd_paths=[[name] for name in claims],
             header=header if header is not None else {"x5c": x5c_from_certificates(who.chain)},
-        )  # fmt: skip
+        )
         return issued.serialize()
 
 

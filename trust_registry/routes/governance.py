@@ -92,8 +92,9 @@ class AnchorRotateIn(_Body):
 def _forbid(country: str) -> OAuthHTTPException:
     scope = country_scope(country)
     challenge = f'Bearer error="insufficient_scope", scope="{scope}"'
-    return OAuthHTTPException(403, "insufficient_scope", f"The token may not change {country}.",
-                              {"WWW-Authenticate": challenge})  # fmt: skip
+    return OAuthHTTPException(
+        403, "insufficient_scope", f"The token may not change {country}.", {"WWW-Authenticate": challenge}
+    )
 
 
 def _unknown_country(cc: str) -> JSONResponse:
@@ -171,9 +172,11 @@ def governance_router(oauth: ClientCredentialsServer, limiter: SlidingWindowLimi
 
     @router.delete("/countries/{cc}/anchors/{sha256}", response_model=None)
     def remove_anchor(
-        service: Service, claims: Claims, cc: Annotated[str, _COUNTRY],
+        service: Service,
+        claims: Claims,
+        cc: Annotated[str, _COUNTRY],
         sha256: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$")],
-    ) -> JSONResponse:  # fmt: skip
+    ) -> JSONResponse:
         """Remove a national root by the SHA-256 of its DER."""
         return _anchor_action(service, claims, cc, "remove_anchor", sha256, None)
 

@@ -119,8 +119,7 @@ def issuer(service: Service, issuer_id: str) -> dict[str, Any] | JSONResponse:
     if entry is None:
         return problem(404, "Unknown issuer", "no listed issuer has this identifier")
     status = entry.status_at(service.clock.now()) or "not_yet_granted"
-    return {"sequence_number": published.sequence_number, "country": entry.country, "status": status,
-            **entry.to_json()}  # fmt: skip
+    return {"sequence_number": published.sequence_number, "country": entry.country, "status": status, **entry.to_json()}
 
 
 @router.get("/v1/audit-log")

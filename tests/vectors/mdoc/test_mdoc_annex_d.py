@@ -31,9 +31,10 @@ MDL_NS = "org.iso.18013.5.1"
 
 def _options(at: datetime = ANNEX_D_VALID_AT, **overrides: Any) -> MdocVerifyOptions:
     values: dict[str, Any] = {
-        "trust_anchors": [annex_d_document_signer()], "clock": FixedClock(int(at.timestamp())),
+        "trust_anchors": [annex_d_document_signer()],
+        "clock": FixedClock(int(at.timestamp())),
         "require_device_auth": False,
-    }  # fmt: skip
+    }
     values.update(overrides)
     return MdocVerifyOptions(**values)
 
@@ -57,8 +58,10 @@ def test_annex_d_issuer_data_verifies() -> None:
     assert claims["issue_date"] == date(2019, 10, 20)
     assert claims["expiry_date"] == date(2024, 10, 20)
     assert claims["driving_privileges"][1] == {
-        "vehicle_category_code": "B", "issue_date": date(2017, 2, 23), "expiry_date": date(2024, 10, 20),
-    }  # fmt: skip
+        "vehicle_category_code": "B",
+        "issue_date": date(2017, 2, 23),
+        "expiry_date": date(2024, 10, 20),
+    }
     assert claims["portrait"][:2] == b"\xff\xd8"  # a JPEG
     assert mdoc.validity.signed == datetime(2020, 10, 1, 13, 30, 2, tzinfo=UTC)
     assert mdoc.device_authenticated is False
@@ -83,12 +86,14 @@ def test_annex_d_session_transcript_parses_and_device_mac_is_refused() -> None:
         # One byte of the issuer signature.
         (lambda: _twin("59e64205df1e2f70", "59e64205df1e2f71"), Reason.BAD_SIGNATURE),
         # The Document's docType (first copy; the MSO keeps the signed one): mDL -> mDM.
-        (lambda: _twin("2e6d444c6c6973737565725369676e6564", "2e6d444d6c6973737565725369676e6564"),
-         Reason.DOCTYPE_MISMATCH),
+        (
+            lambda: _twin("2e6d444c6c6973737565725369676e6564", "2e6d444d6c6973737565725369676e6564"),
+            Reason.DOCTYPE_MISMATCH,
+        ),
         # The response status 0 -> 10 (general error).
         (lambda: annex_d_device_response()[:-1] + b"\x0a", Reason.WALLET_ERROR),
     ],
-)  # fmt: skip
+)
 def test_annex_d_tampered_twins(response: Any, reason: Reason) -> None:
     with pytest.raises(MdocError) as caught:
         verify_device_response(response(), _options())
@@ -121,15 +126,19 @@ def test_openid4vp_redirect_session_transcript_matches_appendix_b() -> None:
     assert thumbprint.hex() == vector["jwk_thumbprint_hex"]
     redirect = vector["redirect"]
     built = openid4vp_session_transcript(
-        client_id=redirect["client_id"], nonce=vector["nonce"], response_uri=redirect["response_uri"],
+        client_id=redirect["client_id"],
+        nonce=vector["nonce"],
+        response_uri=redirect["response_uri"],
         jwk_thumbprint=thumbprint,
-    )  # fmt: skip
+    )
     assert built.hex() == redirect["session_transcript_hex"]
     # Twin: any change of input (here the nonce) changes the transcript.
     other = openid4vp_session_transcript(
-        client_id=redirect["client_id"], nonce=vector["nonce"] + "x", response_uri=redirect["response_uri"],
+        client_id=redirect["client_id"],
+        nonce=vector["nonce"] + "x",
+        response_uri=redirect["response_uri"],
         jwk_thumbprint=thumbprint,
-    )  # fmt: skip
+    )
     assert other.hex() != redirect["session_transcript_hex"]
 
 
