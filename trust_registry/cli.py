@@ -4,6 +4,7 @@
 * ``lintas registry audit-verify --data DIR [--redis-url URL] [--checkpoint NOTE [--checkpoint-key VKEY]]``
   — exit 0 when the hash chain, every record signature and every past list signature check out,
   and (with ``--checkpoint``) the log extends a checkpoint saved earlier; 1 otherwise.
+* ``lintas registry witness`` / ``witness-key`` — see :mod:`trust_registry.witness_cli`.
 """
 
 from __future__ import annotations
@@ -126,3 +127,6 @@ def register(subparsers: Any) -> None:
     audit.add_argument("--checkpoint", default=None, help="a checkpoint note saved earlier: the log must extend it")
     audit.add_argument("--checkpoint-key", default=None, help="pinned checkpoint vkey (default: the data dir's)")
     audit.set_defaults(handler=_audit_verify)
+    from trust_registry.witness_cli import register_witness
+
+    register_witness(sub)
