@@ -5,6 +5,7 @@
   — exit 0 when the hash chain, every record signature and every past list signature check out,
   and (with ``--checkpoint``) the log extends a checkpoint saved earlier; 1 otherwise.
 * ``lintas registry witness`` / ``witness-key`` — see :mod:`trust_registry.witness_cli`.
+* ``lintas registry backup`` / ``restore`` — see :mod:`trust_registry.backup_cli`.
 """
 
 from __future__ import annotations
@@ -127,6 +128,8 @@ def register(subparsers: Any) -> None:
     audit.add_argument("--checkpoint", default=None, help="a checkpoint note saved earlier: the log must extend it")
     audit.add_argument("--checkpoint-key", default=None, help="pinned checkpoint vkey (default: the data dir's)")
     audit.set_defaults(handler=_audit_verify)
+    from trust_registry.backup_cli import register_backup
     from trust_registry.witness_cli import register_witness
 
     register_witness(sub)
+    register_backup(sub)
