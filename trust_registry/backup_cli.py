@@ -48,8 +48,8 @@ def _settings(args: argparse.Namespace) -> Any:
 def _durable_keys(store: Any) -> list[str]:
     from trust_registry.ledger import SEQ_KEY
 
-    keys = [SEQ_KEY] if store.get(SEQ_KEY) is not None else []
-    return keys + store.scan_prefix("list:") + store.scan_prefix("log:")
+    keys: list[str] = [SEQ_KEY] if store.get(SEQ_KEY) is not None else []
+    return [*keys, *store.scan_prefix("list:"), *store.scan_prefix("log:")]
 
 
 def _signing_cert(settings: Any) -> Any:
