@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from idcore.dcql.evaluate import evaluate_credential
 from idcore.oid4vci.metadata import CredentialType, MdocType
 from idcore.trust.vct import VCT_BUSINESS_REGISTRATION, VCT_MANDATE, VCT_PID
 from issuer.catalog import CREDENTIAL_TYPES
@@ -24,6 +25,7 @@ from issuer.types_pid import LOCALES
 from tests.issuer.conftest import Harness
 from tests.issuer.helpers import national_root, verify_credential
 from tests.issuer.type_metadata_rules import problems
+from verifier.policy import load_config
 
 ALL_LOCALES = ("en", "ms", "id", "th", "vi", "fil", "km", "lo", "my", "tet", "ta", "zh")
 
@@ -220,3 +222,51 @@ def test_every_member_state_has_valid_demo_citizens() -> None:
     assert {"mononym", "patronymic", "given_family", "family_given"} <= orders
     births = {len(p["claims"]["birthdate"]) for p in doc["persons"]}
     assert births == {4, 7, 10}  # year only, year-month, full date
+
+
+# --- what relying parties ask: names are never asked in parts -----------------------------------
+
+_REPO = Path(__file__).resolve().parents[2]
+#: Every shipped verifier configuration that defines the bank's ``pid-onboarding`` policy.
+_VERIFIER_CONFIGS = (
+    "verifier/demo_config.json",
+    "deploy/verifier-config.json",
+    "deploy/k8s/base/verifier-config.json",
+    "deploy/k8s/overlays/production/verifier-config.json",
+)
+_ALL_COUNTRIES = ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN", "TL")
+
+
+def _onboarding_query(config: str) -> Any:
+    return load_config(_REPO / config).policies["pid-onboarding"].query.credentials[0]
+
+
+def _satisfied(query: Any, claims: dict[str, Any]) -> bool:
+    selection = evaluate_credential(query, fmt="dc+sd-jwt", credential_type=VCT_PID, holder_binding=True, claims=claims)
+    return selection is not None
+
+
+@pytest.mark.parametrize("config", _VERIFIER_CONFIGS)
+def test_pid_onboarding_asks_the_full_name_and_every_seeded_person_can_answer(config: str) -> None:
+    """A mononym (mm-aung-kyaw, id-suharti) satisfies the bank's policy: only ``full_name`` is asked."""
+    query = _onboarding_query(config)
+    asked = {tuple(c.path) for c in query.claims}
+    assert ("full_name",) in asked
+    assert not asked & {("given_name",), ("family_name",)}
+    people = [s for cc in _ALL_COUNTRIES for s in load_subjects(DEFAULT_SUBJECTS, cc).of_kind("pid")]
+    assert {"mm-aung-kyaw", "id-suharti"} <= {p.id for p in people}
+    for person in people:
+        assert _satisfied(query, credential_claims(person, _at("2026-01-01T00:00:00"))), person.id
+
+
+@pytest.mark.parametrize("config", _VERIFIER_CONFIGS)
+def test_pid_onboarding_is_not_satisfied_without_the_full_name(config: str) -> None:
+    """Negative twin: the one required name field missing (given/family present instead) fails."""
+    query = _onboarding_query(config)
+    claims = credential_claims(load_subjects(DEFAULT_SUBJECTS, "SG").of_kind("pid")[0], _at("2026-01-01T00:00:00"))
+    assert _satisfied(query, claims)
+    parts_only = {k: v for k, v in claims.items() if k != "full_name"} | {
+        "given_name": "Wei Ling",
+        "family_name": "Tan",
+    }
+    assert not _satisfied(query, parts_only)
