@@ -1,6 +1,6 @@
 """``lintas demo``: the whole Lintas stack on one machine, on loopback, with one command.
 
-Starts the trust registry, the national issuers (SG, MY, TH and VN by default), the verifier
+Starts the trust registry, the national issuers (SG, MY, TH, VN and MM by default), the verifier
 and the wallet demo, each its own app on its own 127.0.0.1 port, all served by uvicorn in one
 process and one event loop. On first start the registry generates the national roots and the
 issuers' document-signer keys into the data directory; a second start reuses them. With
@@ -30,7 +30,8 @@ from typing import Any
 
 __all__ = ["DEFAULT_COUNTRIES", "StackPlan", "build_apps", "plan_stack", "register", "wait_healthy"]
 
-DEFAULT_COUNTRIES = ("SG", "MY", "TH", "VN")
+#: Myanmar is in the default set for its mononyms: the demo shows one passing an age check.
+DEFAULT_COUNTRIES = ("SG", "MY", "TH", "VN", "MM")
 ASEAN = ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN", "TL")
 LOOPBACK = "127.0.0.1"
 
@@ -172,6 +173,10 @@ def _banner(plan: StackPlan) -> str:
         f"  2. Open the Malaysian bank at {wallet}/rp/my-bank and onboard with that credential",
         "     (scan the QR code or use the same-device button).",
         f"  3. See who is trusted: {registry}/v1/countries and the signed list at {registry}/v1/trust-list",
+        "  4. One name is enough: as Aung Kyaw (Myanmar, a mononym registered with only his birth year)",
+        f"     receive a person ID and pass the age check at {wallet}/rp/age-check",
+        "  5. Act for a company: as Nguyễn Văn An (Vietnam) receive a person ID and the Song Hong Trading",
+        f"     mandate, then sign in at the Thai procurement portal: {wallet}/rp/th-supplier-mandate",
         "",
         f"Service URLs are also in {plan.data / 'stack.json'}.",
     ]
@@ -251,7 +256,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--data", default="data/demo", help="data directory (keys, certificates, embedded stores)")
     parser.add_argument("--base-port", type=int, default=8100, help="registry port; the others follow (default 8100)")
-    parser.add_argument("--countries", default=",".join(DEFAULT_COUNTRIES), help="issuers to run (default SG,MY,TH,VN)")
+    parser.add_argument(
+        "--countries", default=",".join(DEFAULT_COUNTRIES), help="issuers to run (default SG,MY,TH,VN,MM)"
+    )
     parser.add_argument("--redis-url", default=None, help="Redis URL (default: $REDIS_URL, else the embedded store)")
     parser.add_argument("--log-level", default="warning", help="log level of the services (default warning)")
     parser.set_defaults(handler=run_demo)

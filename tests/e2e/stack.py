@@ -132,7 +132,7 @@ def _verifier_config(path: Path, wallet: str) -> Path:
     return path
 
 
-def start_stack(data: Path, countries: tuple[str, ...] = ("SG", "VN", "TH")) -> Stack:
+def start_stack(data: Path, countries: tuple[str, ...] = ("SG", "VN", "TH", "MM")) -> Stack:
     """Start registry, one issuer process per country, verifier and wallet; ``stack.exits.close()`` stops them."""
     ports = {name: free_port() for name in ("registry", "verifier", "wallet", *countries)}
     wallet = f"http://{LOOPBACK}:{ports['wallet']}"
