@@ -13,6 +13,7 @@ MODULES = [
     "lintas.kv.sqlite_store",
     "lintas.kv.redis_store",
     "lintas.oauth",
+    "lintas.access_tokens",
     "lintas.problem",
     "lintas.server",
     "lintas.testing",
