@@ -14,6 +14,7 @@ MODULES = [
     "lintas.kv.redis_store",
     "lintas.oauth",
     "lintas.access_tokens",
+    "lintas.demo_pki",
     "lintas.problem",
     "lintas.server",
     "lintas.testing",
