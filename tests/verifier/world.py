@@ -229,6 +229,7 @@ def status_app(world: World) -> FastAPI:
 
 
 PID_CLAIMS = {
+    "full_name": "Tan Wei Ling",
     "given_name": "Wei Ling",
     "family_name": "Tan",
     "birthdate": "1990-02-03",
