@@ -3,7 +3,8 @@
 A real ``redis-server`` and the trust list + status list server (``verifier_http.served_world``);
 the verifier under uvicorn as ``lintas verifier`` runs it (JSON logs at ``--log-level``, uvloop and
 httptools, access log off unless ``LINTAS_ACCESS_LOG=true``), pinned with ``taskset -c 0`` (one
-worker), then two workers on cores 0-1 (the load generator then shares core 1 with a worker). wrk runs pinned to core 1 with ``wrk_pool.lua``:
+worker), then two workers on cores 0-1 (the load generator then shares core 1 with a worker). wrk
+runs pinned to core 1 with ``wrk_pool.lua``:
 
 * ``GET /healthz`` closed loop: the HTTP ceiling of the same server;
 * a probe run sizes the pool; then ``direct_post`` closed loop at ``--connections`` (maximum
