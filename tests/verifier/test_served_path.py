@@ -61,3 +61,12 @@ def test_metrics_middleware_counts_by_route_template() -> None:
     assert _sample(text, "unmatched", "404") == 1.0
     assert "/items/a" not in text
     assert 'lintas_verifier_http_request_seconds_count{route="/items/{item}"} 3.0' in text
+
+
+def test_create_renders_no_qr_code_and_the_png_is_served_on_demand(verifier: RunningVerifier) -> None:
+    created = verifier.create("my-bank", policy="pid-onboarding")
+    assert set(created["qr_code"]) == {"svg_url", "png_url"}  # no PNG rendered into the create answer
+    auth = {"Authorization": f"Bearer {verifier.token('my-bank')}"}
+    png = verifier.http.get(created["qr_code"]["png_url"], headers=auth)
+    assert png.content.startswith(b"\x89PNG")
+    assert verifier.http.get(created["qr_code"]["png_url"]).status_code == 401  # the twin: its owner's only
