@@ -44,6 +44,7 @@ from typing import Any
 from benchmarks._served import (
     PoolItem,
     PoolMaker,
+    pending_key_bytes,
     post_bodies,
     redis_used_memory,
     replay,
@@ -109,6 +110,8 @@ class Served:
         grown = redis_used_memory(self.redis_url) - before
         if n >= self.memory.get("transactions", 0):
             self.memory = {"transactions": n, "bytes_per_pending": grown / n}
+            if items:
+                self.memory["memory_usage"] = sum(pending_key_bytes(self.redis_url, items[0].tid).values())
         return items
 
     def pool_run(
@@ -364,16 +367,23 @@ def print_correctness(rows: list[dict[str, Any]]) -> None:
 def print_memory(rows: list[dict[str, Any]]) -> None:
     """Redis bytes per pending transaction and the verifier's RSS."""
     print()
-    print("| workers | Redis bytes / pending tx | pending tx per GiB | verifier RSS before MiB | after MiB |")
-    print("|--------:|-------------------------:|-------------------:|------------------------:|----------:|")
+    print(
+        "| workers | Redis bytes / pending tx | pending tx per GiB | MEMORY USAGE bytes / tx | per GiB "
+        "| verifier RSS before MiB | after MiB |"
+    )
+    print(
+        "|--------:|-------------------------:|-------------------:|------------------------:|--------:"
+        "|------------------------:|----------:|"
+    )
     for r in rows:
-        per = r["bytes_per_pending"]
+        per, usage = r["bytes_per_pending"], r.get("memory_usage", 0)
         print(
-            f"| {r['workers']:>7} | {per:>24.0f} | {GIB / per:>18,.0f} | {r['rss_before_mib']:>23.1f} "
-            f"| {r['rss_after_mib']:>9.1f} |"
+            f"| {r['workers']:>7} | {per:>24.0f} | {GIB / per:>18,.0f} | {usage:>23.0f} "
+            f"| {GIB / usage if usage else 0:>7,.0f} | {r['rss_before_mib']:>23.1f} | {r['rss_after_mib']:>9.1f} |"
         )
     print("(Redis: used_memory growth over the largest pool / its transactions, each with tx, 2 request ids,")
-    print(" nonce, status and open keys; RSS: VmRSS summed over the uvicorn process tree)")
+    print(" nonce, status and open keys; MEMORY USAGE: the exact sum over one such transaction's keys, without")
+    print(" Redis's own per-key dictionary overhead; RSS: VmRSS summed over the uvicorn process tree)")
 
 
 def pipeline_summary(rounds: list[dict[str, float]]) -> dict[str, float]:
