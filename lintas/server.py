@@ -36,6 +36,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
 
+import orjson
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.datastructures import MutableHeaders
 from starlette.requests import ClientDisconnect, Request
@@ -113,7 +114,11 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             entry["exc_type"] = record.exc_info[0].__name__
             entry["exc"] = "".join(traceback.format_exception(*record.exc_info))
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        try:
+            # orjson: one line per request on the hot path, written in C; str() for what JSON cannot hold.
+            return orjson.dumps(entry, default=str).decode("utf-8")
+        except TypeError:  # what orjson refuses outright (integers beyond 64 bits, non-string keys)
+            return json.dumps(entry, default=str, ensure_ascii=False)
 
 
 def configure_logging(level: str | int = "INFO", stream: TextIO | None = None) -> logging.Handler:

@@ -163,3 +163,22 @@ def test_access_log_lines_lose_their_query_and_libraries_stay_quiet() -> None:
     lines = [json.loads(line)["message"] for line in stream.getvalue().splitlines()]
     assert lines == ['127.0.0.1:5 - "GET /rp/x?… HTTP/1.1" 200', '127.0.0.1:5 - "GET /healthz HTTP/1.1" 200']
     assert "SECRETCODE" not in stream.getvalue()
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_json_lines_hold_any_extra_value() -> None:
+    """orjson writes the lines; values JSON cannot hold become strings, huge integers still serialise."""
+    out = io.StringIO()
+    configure_logging("INFO", stream=out)
+    log = logging.getLogger("lintas.test")
+    log.info("ünïcode kept", extra={"path": Path("/x"), "big": 2**70, "country": "Việt Nam"})
+    log.info("plain", extra={"count": 3})
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert (first["message"], first["path"], first["big"], first["country"]) == (
+        "ünïcode kept",
+        "/x",
+        2**70,
+        "Việt Nam",
+    )
+    assert "\\u" not in out.getvalue()  # UTF-8 as is, not escaped
+    assert second["count"] == 3
