@@ -143,6 +143,9 @@ class RedisStore:
         self._scripts: dict[str, Any] = {}
 
     def _redis(self) -> _RedisClient:
+        client = self._client
+        if client is not None:  # every command passes here: no lock once the client exists
+            return client
         with self._lock:
             if self._client is None:
                 with _redis_errors():
