@@ -27,7 +27,8 @@ transaction in one atomic ``put_if_absent`` guarded by its nonce; :meth:`~Transa
 takes ``open:`` and ``nonce:`` and deletes ``key:`` in one atomic ``take_all``;
 :meth:`~TransactionStore.settle` does the same and writes the outcome (status, result, same-device
 code) in that very step, so a claim can never be left without its result; :meth:`~TransactionStore.status`
-reads ``status:`` and ``fetched:`` with one ``MGET``.
+reads ``status:`` and ``fetched:`` with one ``MGET``, :meth:`~TransactionStore.response_state` the
+transaction, its ``open:`` marker and its decryption key with another.
 """
 
 from __future__ import annotations
@@ -84,6 +85,16 @@ class TransactionStore:
         """The transaction record, or ``None``."""
         value = _load(self.kv.get(f"tx:{tid}"))
         return value if isinstance(value, dict) else None
+
+    def response_state(self, tid: str) -> tuple[dict[str, Any] | None, bool, dict[str, Any] | None]:
+        """The transaction, whether it is open and its decryption key, read with one ``MGET``.
+
+        What the Response URI needs before it verifies (the same values as :meth:`transaction`,
+        :meth:`is_open` and :meth:`decryption_key`, in one round trip instead of three).
+        """
+        raw_tx, raw_open, raw_key = self.kv.get_many([f"tx:{tid}", f"open:{tid}", f"key:{tid}"])
+        tx, key = _load(raw_tx), _load(raw_key)
+        return (tx if isinstance(tx, dict) else None), raw_open is not None, (key if isinstance(key, dict) else None)
 
     def request(self, rid: str) -> dict[str, Any] | None:
         """``{"tx", "flow"}`` for a live request id (= ``state``)."""

@@ -128,3 +128,14 @@ def test_status_is_one_read_and_shows_a_fetched_request(kv_store: KeyValueStore)
     store.set_status("t1", {"status": "verified", "updated": 1100})
     assert store.status("t1") == {"status": "verified", "updated": 1100}
     assert store.status("unknown") is None
+
+
+def test_response_state_is_one_read_of_transaction_open_and_key(kv_store: KeyValueStore) -> None:
+    store, counting = _store(kv_store)
+    store.create(_tx(), {FLOW_CROSS: "r"}, "kid", {"d": "secret"})
+    counting.trips()
+    assert store.response_state("t1") == (_tx(), True, {"d": "secret"})
+    assert counting.trips() == 1
+    assert store.claim("t1", "n1") is True
+    assert store.response_state("t1") == (_tx(), False, None)  # the twin: claimed, so closed and keyless
+    assert store.response_state("unknown") == (None, False, None)
