@@ -168,11 +168,15 @@ class SecurityHeaders:
 
     Headers a route set itself win (a page with its own CSP, a metadata route with its ``max-age``);
     streamed responses pass through unbuffered, since only the start message is touched.
+    ``hsts_max_age`` adds ``Strict-Transport-Security: max-age=N`` (RFC 6797 Section 6.1) to every
+    response, for a service whose public URL is https; off by default (a plain-http demo must not
+    pin browsers to https).
     """
 
-    def __init__(self, app: ASGIApp, *, csp: str = STRICT_CSP) -> None:
+    def __init__(self, app: ASGIApp, *, csp: str = STRICT_CSP, hsts_max_age: int | None = None) -> None:
         self.app = app
         self.csp = csp
+        self.hsts = None if hsts_max_age is None else f"max-age={int(hsts_max_age)}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Wrap ``send`` to complete the headers of the response start message."""
@@ -191,6 +195,8 @@ class SecurityHeaders:
                 is_html = headers.get("content-type", "").lower().startswith("text/html")
                 if is_html and "content-security-policy" not in headers:
                     headers["Content-Security-Policy"] = _DOCS_CSP if path in _DOCS_PATHS else self.csp
+                if self.hsts is not None:
+                    headers.setdefault("Strict-Transport-Security", self.hsts)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -212,11 +218,14 @@ async def _client_gone(request: Request, exc: Exception) -> Response:
     return Response(status_code=CLIENT_CLOSED)
 
 
-def secure_app(app: Any, *, development: bool, csp: str = STRICT_CSP) -> None:
+def secure_app(app: Any, *, development: bool, csp: str = STRICT_CSP, hsts_max_age: int | None = None) -> None:
     """Install :class:`SecurityHeaders` and, outermost, :class:`~lintas.requestid.RequestContext` on a
-    FastAPI ``app``, answer client disconnects quietly, and record the app's mode for :func:`run`."""
+    FastAPI ``app``, answer client disconnects quietly, and record the app's mode for :func:`run`.
+
+    ``hsts_max_age``: send ``Strict-Transport-Security`` (only for a service served over https).
+    """
     app.add_exception_handler(ClientDisconnect, _client_gone)
-    app.add_middleware(SecurityHeaders, csp=csp)
+    app.add_middleware(SecurityHeaders, csp=csp, hsts_max_age=hsts_max_age)
     app.add_middleware(RequestContext)  # added last, so outermost: error answers and their log lines carry the id
     app.state.development = development
 

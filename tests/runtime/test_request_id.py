@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request
+from fastapi.responses import PlainTextResponse
 
 from lintas.problem import install_error_handlers
 from lintas.requestid import current_request_id, trace_id_of
@@ -169,3 +170,26 @@ def test_client_gone_before_its_body_was_read_is_no_error(served: tuple[str, io.
     gone = [r for r in records if r["message"] == "client disconnected before its request was read"]
     assert gone
     assert all(r["level"] == "INFO" and _ID.fullmatch(r["request_id"]) for r in gone)
+
+
+def test_hsts_only_when_asked_for_and_a_route_may_set_its_own() -> None:
+    """SecurityHeaders' Strict-Transport-Security (RFC 6797), pure ASGI like the rest of the shell."""
+
+    def app_with(hsts: int | None) -> FastAPI:
+        app = FastAPI()
+
+        @app.get("/plain")
+        def plain() -> dict[str, bool]:
+            return {"ok": True}
+
+        @app.get("/own")
+        def own() -> PlainTextResponse:
+            return PlainTextResponse("x", headers={"Strict-Transport-Security": "max-age=60"})
+
+        secure_app(app, development=True, hsts_max_age=hsts)
+        return app
+
+    with UvicornServer(app_with(31536000)) as on, UvicornServer(app_with(None)) as off:
+        assert httpx.get(f"{on.base_url}/plain").headers["strict-transport-security"] == "max-age=31536000"
+        assert httpx.get(f"{on.base_url}/own").headers["strict-transport-security"] == "max-age=60"
+        assert "strict-transport-security" not in httpx.get(f"{off.base_url}/plain").headers  # the twin: off
