@@ -28,7 +28,8 @@ takes ``open:`` and ``nonce:`` and deletes ``key:`` in one atomic ``take_all``;
 :meth:`~TransactionStore.settle` does the same and writes the outcome (status, result, same-device
 code) in that very step, so a claim can never be left without its result; :meth:`~TransactionStore.status`
 reads ``status:`` and ``fetched:`` with one ``MGET``, :meth:`~TransactionStore.response_state` the
-transaction, its ``open:`` marker and its decryption key with another.
+transaction, its ``open:`` marker and its decryption key with another, :meth:`~TransactionStore.poll`
+all a relying party's status poll reads with a third.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import orjson
 
 from lintas.kv import Entry, KeyValueStore
 
-__all__ = ["FLOW_CROSS", "FLOW_SAME", "TERMINAL", "TransactionStore"]
+__all__ = ["FLOW_CROSS", "FLOW_SAME", "TERMINAL", "PollState", "TransactionStore"]
 
 FLOW_CROSS = "cross"
 FLOW_SAME = "same"
@@ -54,6 +55,31 @@ def _dump(value: Any) -> bytes:
 
 def _load(raw: bytes | None) -> Any:
     return None if raw is None else orjson.loads(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class PollState:
+    """What a relying party's status poll reads, from one ``MGET`` (:meth:`TransactionStore.poll`)."""
+
+    tx: dict[str, Any] | None
+    status: dict[str, Any] | None
+    last_rejection: dict[str, Any] | None
+    response_code: str | None
+
+
+def _status_record(raw: bytes | None, fetched: bytes | None) -> dict[str, Any] | None:
+    """A status record; an open transaction whose request was fetched reads ``fetched``."""
+    value = _load(raw)
+    if not isinstance(value, dict):
+        return None
+    if value.get("status") == "pending" and fetched is not None:
+        return {**value, "status": "fetched"}
+    return value
+
+
+def _dict_or_none(raw: bytes | None) -> dict[str, Any] | None:
+    value = _load(raw)
+    return value if isinstance(value, dict) else None
 
 
 @dataclass
@@ -157,13 +183,23 @@ class TransactionStore:
 
     def status(self, tid: str) -> dict[str, Any] | None:
         """The current status record; an open transaction whose request was fetched reads ``fetched``."""
-        raw, fetched = self.kv.get_many([f"status:{tid}", f"fetched:{tid}"])
-        value = _load(raw)
-        if not isinstance(value, dict):
-            return None
-        if value.get("status") == "pending" and fetched is not None:
-            return {**value, "status": "fetched"}
-        return value
+        return _status_record(*self.kv.get_many([f"status:{tid}", f"fetched:{tid}"]))
+
+    def poll(self, tid: str) -> PollState:
+        """The transaction, its status, latest rejection and same-device code, in one ``MGET``.
+
+        Everything a relying party's status poll reads (the owner check included); only handing
+        over a verified result (:meth:`take_result`) is a second, consuming step.
+        """
+        tx, status, fetched, last, code = self.kv.get_many(
+            [f"tx:{tid}", f"status:{tid}", f"fetched:{tid}", f"last:{tid}", f"code:{tid}"]
+        )
+        return PollState(
+            _dict_or_none(tx),
+            _status_record(status, fetched),
+            _dict_or_none(last),
+            None if code is None else code.decode(),
+        )
 
     def set_status(self, tid: str, record: dict[str, Any]) -> None:
         """Replace the status record (kept for the result retention time)."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from lintas.kv import KeyValueStore
 from lintas.testing import race
-from verifier.store import FLOW_CROSS, FLOW_SAME, TransactionStore
+from verifier.store import FLOW_CROSS, FLOW_SAME, PollState, TransactionStore
 
 
 class Counting:
@@ -139,3 +139,20 @@ def test_response_state_is_one_read_of_transaction_open_and_key(kv_store: KeyVal
     assert store.claim("t1", "n1") is True
     assert store.response_state("t1") == (_tx(), False, None)  # the twin: claimed, so closed and keyless
     assert store.response_state("unknown") == (None, False, None)
+
+
+def test_poll_reads_everything_a_status_poll_needs_at_once(kv_store: KeyValueStore) -> None:
+    store, counting = _store(kv_store)
+    store.create(_tx(), {FLOW_SAME: "r"}, None)
+    store.note_rejection("t1", {"check": "decryption", "reason": "decryption_failed"})
+    store.mark_fetched("t1")
+    counting.trips()
+    state = store.poll("t1")
+    assert counting.trips() == 1
+    assert state == PollState(
+        _tx(), {"status": "fetched", "updated": 1000}, {"check": "decryption", "reason": "decryption_failed"}, None
+    )
+    record = {"status": "verified", "updated": 1100, "flow": FLOW_SAME}
+    assert store.settle("t1", "n1", record, result=[{"x": 1}], response_code="code-1")
+    assert store.poll("t1") == PollState(_tx(), record, state.last_rejection, "code-1")
+    assert store.poll("unknown") == PollState(None, None, None, None)  # the twin: nothing to show
