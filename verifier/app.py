@@ -239,7 +239,7 @@ def create_app(
     app.state.trust = source
     _install_handlers(app)
 
-    app.middleware("http")(metrics.middleware)
+    app.add_middleware(metrics.middleware)  # pure ASGI (verifier.metrics): no per-request task or streams
     add_cors(app, settings.cors_allow_origins)
     # The wallet endpoints are unauthenticated: cap bodies before they are read (declared and chunked).
     limit_body(app, MAX_BODY_BYTES)
