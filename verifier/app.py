@@ -24,7 +24,7 @@ from idcore.errors import IdcoreError, Reason, TrustError
 from idcore.jose import sign_compact
 from idcore.oid4vp import AuthorizationError
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
-from idcore.trust import TrustListCache, TrustListPin, TrustSnapshot
+from idcore.trust import TrustListCache, TrustSnapshot
 from idcore.x509 import certificate_to_pem
 from lintas import __version__
 from lintas.cors import add_cors
@@ -35,8 +35,9 @@ from lintas.oauth import ClientCredentialsServer, OAuthClient, hash_secret
 from lintas.problem import install_error_handlers, limit_body, oauth_error, problem
 from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
-from verifier.keys import VerifierKeys, ensure_client_secrets, ensure_verifier_keys
+from verifier.keys import Operator, VerifierKeys, ensure_client_secrets, ensure_verifier_keys
 from verifier.metrics import VerifierMetrics
+from verifier.pins import pin_set
 from verifier.pipeline import Pipeline
 from verifier.policy import ConfigError, RelyingParty, load_config
 from verifier.responses import ResponseHandler
@@ -58,7 +59,7 @@ def trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.Cl
     """The injected trust source, else a pinned cache of the configured registry, else trust nobody."""
     if trust is not None:
         return trust
-    if settings.registry_url is None or settings.registry_pin_sha256 is None:
+    if settings.registry_url is None or not settings.registry_pin_sha256:
         log.warning("no trust registry configured: every issuer is untrusted")
         return TrustSnapshot.empty
     url = f"{settings.registry_url.rstrip('/')}/v1/trust-list"
@@ -70,7 +71,7 @@ def trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.Cl
 
     return TrustListCache(
         fetch=fetch,
-        pin=TrustListPin(certificate_sha256=settings.registry_pin_sha256),
+        pin=pin_set(settings.registry_pin_sha256),
         clock=clock,
         max_staleness=settings.trust_max_staleness,
     )
@@ -206,6 +207,8 @@ def create_app(
         public_url=settings.base_url,
         now=clock.now(),
         days=settings.certificate_days,
+        generate=bool(settings.generate_certificates),
+        operator=Operator(settings.operator_name, settings.operator_country),
     )
     secrets = ensure_client_secrets(settings.data_dir, config.relying_parties)
     oauth = _oauth_server(settings, keys, secrets, clock)
