@@ -122,7 +122,7 @@ def build_apps(plan: StackPlan) -> dict[str, Any]:
         data_dir=plan.data / "verifier",
         public_url=plan.url("verifier"),
         registry_url=plan.url("registry"),
-        registry_pin_sha256=pin,
+        registry_pin_sha256=[pin],
         config_file=_verifier_config(plan),
         **shared,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from math import ceil
 from typing import Any
 
@@ -37,16 +37,23 @@ from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
 from verifier.keys import Operator, VerifierKeys, ensure_client_secrets, ensure_verifier_keys
 from verifier.metrics import VerifierMetrics
+from verifier.parties import (
+    PartyDirectory,
+    RegisteredPartyService,
+    configured_registrations,
+    read_registrations,
+    registered_claims,
+)
 from verifier.pins import pin_set
 from verifier.pipeline import Pipeline
 from verifier.policy import ConfigError, RelyingParty, load_config
 from verifier.responses import ResponseHandler
+from verifier.routes_admin import ADMIN_RATE_PER_MINUTE, admin_router, bearer_guard, mount_metrics
 from verifier.routes_rp import rp_router
 from verifier.routes_wallet import wallet_router
 from verifier.settings import VerifierSettings
 from verifier.status import HttpStatusFetcher, StatusChecker
 from verifier.store import TransactionStore
-from verifier.transactions import TransactionService
 
 __all__ = ["SCOPE", "build_pipeline", "create_app", "trust_source"]
 
@@ -195,7 +202,12 @@ def create_app(
     kv = store or open_store(settings.redis_url, settings.data_dir, "verifier")
     if store is None:
         owned.append(kv)
-    config = load_config(settings.config_file, allow_unbound=settings.allow_unbound_presentations)
+    registrations = configured_registrations(settings.config_file, settings.data_dir)
+    config = load_config(
+        settings.config_file,
+        allow_unbound=settings.allow_unbound_presentations,
+        extra_relying_parties=read_registrations(settings.data_dir),
+    )
     if settings.allow_unbound_presentations:
         log.warning(
             "LINTAS_VERIFIER_ALLOW_UNBOUND_PRESENTATIONS is on: policies may accept presentations "
@@ -217,7 +229,11 @@ def create_app(
     metrics = VerifierMetrics()
     tx_store = TransactionStore(kv, settings.transaction_ttl, settings.result_ttl)
     pipeline = build_pipeline(settings, clock=clock, trust=snapshot, http=http)
-    service = TransactionService(settings, tx_store, keys, clock, random)
+    directory = PartyDirectory(kv, registrations)
+    claims_of = {
+        cid: registered_claims([config.policies[p] for p in rp.policies]) for cid, rp in config.relying_parties.items()
+    }
+    service = RegisteredPartyService(settings, tx_store, keys, clock, random).bind(directory, claims_of)
     handler = ResponseHandler(
         tx_store,
         pipeline,
@@ -265,7 +281,8 @@ def create_app(
         kv, "verifier-wallet", settings.wallet_rate_limit_per_minute, clock=lambda: float(clock.now())
     )
     app.include_router(wallet_router(service, tx_store, handler), dependencies=[Depends(wallet_limit.dependency())])
-    _ops_routes(app, tx_store, source, keys, metrics)
+    _ops_routes(app, tx_store, source, keys)
+    _operator_routes(app, settings, kv, clock, directory, metrics)
     add_landing(
         app,
         service="Lintas cross-border verifier",
@@ -277,6 +294,8 @@ def create_app(
             "/metrics": "Prometheus metrics",
         },
     )
+    if settings.https:
+        _hsts(app)
     secure_app(app, development=settings.development)  # outermost: security headers on every answer (lintas.server)
     announce("Lintas verifier", settings.development, settings.conveniences())
     return app
@@ -317,9 +336,33 @@ def _oauth_server(
     )
 
 
-def _ops_routes(
-    app: FastAPI, store: TransactionStore, trust: Trust, keys: VerifierKeys, metrics: VerifierMetrics
+def _operator_routes(
+    app: FastAPI,
+    settings: VerifierSettings,
+    kv: KeyValueStore,
+    clock: Clock,
+    directory: PartyDirectory,
+    metrics: VerifierMetrics,
 ) -> None:
+    """``/metrics`` behind the admin token (open in development without one); the admin API with a token."""
+    open_metrics = settings.development and settings.admin_token is None
+    mount_metrics(app, metrics.render, None if open_metrics else bearer_guard(settings.admin_token))
+    if settings.admin_token is not None:
+        limiter = SlidingWindowLimiter(kv, "verifier-admin", ADMIN_RATE_PER_MINUTE, clock=lambda: float(clock.now()))
+        app.include_router(admin_router(directory, bearer_guard(settings.admin_token, limiter)))
+
+
+def _hsts(app: FastAPI) -> None:
+    """RFC 6797: browsers keep to https for a year once they reached us over https (the public URL is https)."""
+
+    @app.middleware("http")
+    async def strict_transport(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+
+def _ops_routes(app: FastAPI, store: TransactionStore, trust: Trust, keys: VerifierKeys) -> None:
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
@@ -342,10 +385,6 @@ def _ops_routes(
         if not all(v == "ok" for v in checks.values()):
             return problem(503, "Service Unavailable", "not ready", checks=checks)
         return JSONResponse({"status": "ready", "checks": checks})
-
-    @app.get("/metrics", tags=["operations"])
-    def metrics_route() -> Response:
-        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
 
     @app.get("/.well-known/lintas/rp-ca.pem", tags=["operations"], summary="Demo relying-party CA (pin it)")
     def rp_ca() -> Response:

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from lintas.devmode import MODE_ENV
+from lintas_cli.relying_parties import register_rp
 
 __all__ = ["register"]
 
@@ -195,6 +196,7 @@ def register(subparsers: Any) -> None:
     check.add_argument("--public-url", help="public base URL")
     _common(check)
     check.set_defaults(handler=run_check_config)
+    register_rp(actions)
 
     verify = subparsers.add_parser("verify", help="verify a presentation offline against a named policy")
     verify.add_argument("file", help="presentation (compact SD-JWT, JWS JSON) or vp_token JSON")

@@ -287,11 +287,14 @@ def _audiences(raw: Any, client_id: str) -> tuple[str, ...]:
     return tuple(raw)
 
 
-def load_config(path: Path, *, allow_unbound: bool = False) -> VerifierConfig:
+def load_config(
+    path: Path, *, allow_unbound: bool = False, extra_relying_parties: Mapping[str, Any] | None = None
+) -> VerifierConfig:
     """Read and validate the configuration file; :class:`ConfigError` names the first problem.
 
     A policy that turns holder binding off is refused unless ``allow_unbound`` (the deployment
-    setting ``allow_unbound_presentations``) says otherwise.
+    setting ``allow_unbound_presentations``) says otherwise. ``extra_relying_parties`` are the
+    registrations of the data directory (``lintas verifier rp add``); an id in both is refused.
     """
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -303,7 +306,11 @@ def load_config(path: Path, *, allow_unbound: bool = False) -> VerifierConfig:
     rps = raw.get("relying_parties", {})
     if not isinstance(rps, Mapping):
         raise ConfigError("'relying_parties' must be an object")
-    parties = {cid: _parse_rp(cid, rp, policies) for cid, rp in rps.items()}
+    twice = sorted(set(rps) & set(extra_relying_parties or {}))
+    if twice:
+        raise ConfigError(f"relying party {twice[0]!r} is both in {path.name} and registered in the data directory")
+    merged = {**rps, **(extra_relying_parties or {})}
+    parties = {cid: _parse_rp(cid, rp, policies) for cid, rp in merged.items()}
     return VerifierConfig(policies, parties)
 
 
