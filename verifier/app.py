@@ -48,7 +48,7 @@ from verifier.pins import pin_set
 from verifier.pipeline import Pipeline
 from verifier.policy import ConfigError, RelyingParty, load_config
 from verifier.responses import ResponseHandler
-from verifier.routes_admin import ADMIN_RATE_PER_MINUTE, admin_router, bearer_guard, mount_metrics
+from verifier.routes_admin import ADMIN_RATE_PER_MINUTE, admin_router, bearer_guard, count_by_party, mount_metrics
 from verifier.routes_rp import rp_router
 from verifier.routes_wallet import wallet_router
 from verifier.settings import VerifierSettings
@@ -241,7 +241,7 @@ def create_app(
         random,
         config.relying_parties,
         metrics.outcome,
-        _webhook(http, keys, clock, settings.base_url),
+        count_by_party(metrics.registry, _webhook(http, keys, clock, settings.base_url)),
         settings.base_url,
         metrics.pipeline.observe,
     )

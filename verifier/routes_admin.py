@@ -19,6 +19,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
+from prometheus_client import CollectorRegistry, Counter
 from pydantic import SecretStr
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -27,9 +28,9 @@ from idcore.b64 import json_loads
 from idcore.errors import IdcoreError
 from lintas.ratelimit import SlidingWindowLimiter
 from verifier.parties import PartyDirectory, Registration, parse_registration
-from verifier.policy import ConfigError
+from verifier.policy import ConfigError, RelyingParty
 
-__all__ = ["ADMIN_RATE_PER_MINUTE", "admin_router", "bearer_guard", "mount_metrics"]
+__all__ = ["ADMIN_RATE_PER_MINUTE", "admin_router", "bearer_guard", "count_by_party", "mount_metrics"]
 
 ADMIN_RATE_PER_MINUTE = 60
 _MAX_BODY = 16 * 1024
@@ -58,6 +59,25 @@ def mount_metrics(app: FastAPI, render: Callable[[], bytes], guard: Callable[[Re
     @app.get("/metrics", tags=["operations"], dependencies=dependencies)
     def metrics_route() -> Response:
         return Response(render(), media_type="text/plain; version=0.0.4")
+
+
+def count_by_party(registry: CollectorRegistry, then: Callable[..., None]) -> Callable[..., None]:
+    """Wrap the completion callback to count finished presentations by relying party, status and reason.
+
+    Label values are bounded: configured client ids, two statuses and the fixed reason codes.
+    """
+    finished = Counter(
+        "lintas_verifier_relying_party_presentations",
+        "Finished presentations by relying party, status and reason code",
+        ["relying_party", "status", "reason"],
+        registry=registry,
+    )
+
+    def complete(rp: RelyingParty | None, tid: str, record: dict[str, Any]) -> None:
+        finished.labels(rp.client_id if rp else "unknown", record["status"], record.get("reason", "")).inc()
+        then(rp, tid, record)
+
+    return complete
 
 
 async def _registration_body(request: Request, client_id: str) -> Registration:

@@ -21,14 +21,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from idcore.b64 import b64u_decode, b64u_encode
 from idcore.errors import IdcoreError
-from idcore.jose import parse_compact, verify_compact
+from idcore.jose import KeySigner, parse_compact, verify_compact
 from idcore.oid4vp import parse_request_link, verify_request_object
 from idcore.ports import FixedClock
 from idcore.x509 import certificate_from_pem, parse_x5c
 from lintas.testing import RedisServer
 from lintas_cli.main import main
 from tests.verifier.conftest import RunningVerifier, start_verifier
-from tests.verifier.world import World
+from tests.verifier.wallet_client import ScriptedWallet
+from tests.verifier.world import BUSINESS_CLAIMS, World, new_key
 from verifier.parties import VERIFIER_INFO_TYP
 
 TOKEN = secrets.token_urlsafe(32)
@@ -149,8 +150,21 @@ def test_admin_api_edits_what_wallets_see(registered: RunningVerifier, clock: Fi
     assert _admin(registered, "GET", "/relying-parties/th-portal").json()["country"] == "TH"
 
 
-def test_metrics_need_the_token_when_one_is_set(registered: RunningVerifier) -> None:
+def test_metrics_need_the_token_and_count_by_relying_party(
+    registered: RunningVerifier, world: World, clock: FixedClock
+) -> None:
+    anchors = [certificate_from_pem(registered.http.get(f"{registered.url}/.well-known/lintas/rp-ca.pem").content)]
+    wallet = ScriptedWallet(registered.http, anchors, clock, KeySigner(new_key()))
+    created = registered.create("th-portal", policy="business-registration")
+    request = wallet.fetch(created["request_link"])
+    credential = world.issue("vn-biz", BUSINESS_CLAIMS, dict(wallet.holder.public_jwk), idx=2)
+    presentation = wallet.present(request, credential)
+    tampered = presentation[:-2] + ("A" if presentation[-2] != "A" else "B") + presentation[-1]
+    assert wallet.post(request, wallet.response_form(request, {"business": [tampered]})).status_code == 400
     assert registered.http.get(f"{registered.url}/metrics").status_code == 401
+    wrong = registered.http.get(f"{registered.url}/metrics", headers={"Authorization": "Bearer " + "x" * 43})
+    assert wrong.status_code == 401
     scraped = registered.http.get(f"{registered.url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     assert scraped.status_code == 200
-    assert "lintas_verifier" in scraped.text
+    counted = 'lintas_verifier_relying_party_presentations_total{reason="bad_signature",relying_party="th-portal",'
+    assert counted in scraped.text, scraped.text
