@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from math import ceil
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -178,6 +179,8 @@ def _install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IdcoreError, on_idcore)
 
 
+_POLICY_SCHEMA = Path(__file__).parent / "policy.schema.json"
+
 #: Largest request body: a vp_token with several credentials (portraits included) stays below.
 MAX_BODY_BYTES = 2 * 1024 * 1024
 
@@ -202,12 +205,12 @@ def create_app(
     kv = store or open_store(settings.redis_url, settings.data_dir, "verifier")
     if store is None:
         owned.append(kv)
-    registrations = configured_registrations(settings.config_file, settings.data_dir)
     config = load_config(
         settings.config_file,
         allow_unbound=settings.allow_unbound_presentations,
         extra_relying_parties=read_registrations(settings.data_dir),
     )
+    registrations = configured_registrations(settings.config_file, settings.data_dir)
     if settings.allow_unbound_presentations:
         log.warning(
             "LINTAS_VERIFIER_ALLOW_UNBOUND_PRESENTATIONS is on: policies may accept presentations "
@@ -385,6 +388,10 @@ def _ops_routes(app: FastAPI, store: TransactionStore, trust: Trust, keys: Verif
         if not all(v == "ok" for v in checks.values()):
             return problem(503, "Service Unavailable", "not ready", checks=checks)
         return JSONResponse({"status": "ready", "checks": checks})
+
+    @app.get("/.well-known/lintas/policy.schema.json", tags=["operations"], summary="JSON Schema of the policy file")
+    def policy_schema() -> Response:
+        return Response(_POLICY_SCHEMA.read_bytes(), media_type="application/schema+json")
 
     @app.get("/.well-known/lintas/rp-ca.pem", tags=["operations"], summary="Demo relying-party CA (pin it)")
     def rp_ca() -> Response:

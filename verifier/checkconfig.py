@@ -23,6 +23,7 @@ from idcore.trust import verify_trust_list
 from idcore.x509 import certificate_from_pem, validate_chain
 from lintas.kv import StoreUnavailable, open_store
 from verifier.keys import certificate_problems
+from verifier.parties import read_registrations
 from verifier.pins import pin_set
 from verifier.policy import ConfigError, load_config
 from verifier.settings import VerifierSettings
@@ -96,7 +97,11 @@ def _certificate(settings: VerifierSettings, now: int) -> list[Finding]:
 
 def _policies(settings: VerifierSettings) -> list[Finding]:
     try:
-        config = load_config(settings.config_file, allow_unbound=settings.allow_unbound_presentations)
+        config = load_config(
+            settings.config_file,
+            allow_unbound=settings.allow_unbound_presentations,
+            extra_relying_parties=read_registrations(settings.data_dir),
+        )
     except ConfigError as exc:
         return [Finding("FAIL", "policies", f"{exc}")]
     summary = f"{len(config.policies)} policies, {len(config.relying_parties)} relying parties"

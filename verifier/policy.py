@@ -21,6 +21,7 @@ from idcore.dcql import DcqlQuery, parse_query
 from idcore.errors import IdcoreError, Reason
 from idcore.trust.vct import ASEAN_COUNTRIES, ASSURANCE_LEVELS
 from verifier.asean_checks import check_asean_credentials, claim_is_true
+from verifier.policy_schema import validate_config_text
 
 __all__ = [
     "ConfigError",
@@ -297,11 +298,13 @@ def load_config(
     registrations of the data directory (``lintas verifier rp add``); an id in both is refused.
     """
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("policies"), Mapping):
-        raise ConfigError("the configuration needs a 'policies' object")
+    problems = validate_config_text(text, str(path))  # the shape first, with the line of each problem
+    if problems:
+        raise ConfigError("invalid configuration (schema: policy.schema.json):\n  " + "\n  ".join(problems))
+    raw = json.loads(text)
     policies = {name: _parse_policy(name, p, allow_unbound=allow_unbound) for name, p in raw["policies"].items()}
     rps = raw.get("relying_parties", {})
     if not isinstance(rps, Mapping):
