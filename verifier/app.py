@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from math import ceil
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,7 @@ from lintas.oauth import ClientCredentialsServer, OAuthClient, hash_secret
 from lintas.problem import install_error_handlers, limit_body, oauth_error, problem
 from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
-from verifier.keys import Operator, VerifierKeys, ensure_client_secrets, ensure_verifier_keys
+from verifier.keys import Operator, VerifierKeys, ensure_client_secrets, ensure_verifier_keys, request_key_store
 from verifier.metrics import VerifierMetrics
 from verifier.parties import (
     PartyDirectory,
@@ -49,7 +49,7 @@ from verifier.pins import pin_set
 from verifier.pipeline import Pipeline
 from verifier.policy import ConfigError, RelyingParty, load_config
 from verifier.responses import ResponseHandler
-from verifier.routes_admin import ADMIN_RATE_PER_MINUTE, admin_router, bearer_guard, count_by_party, mount_metrics
+from verifier.routes_admin import add_hsts, count_by_party, operator_routes
 from verifier.routes_rp import rp_router
 from verifier.routes_wallet import wallet_router
 from verifier.settings import VerifierSettings
@@ -224,6 +224,12 @@ def create_app(
         days=settings.certificate_days,
         generate=bool(settings.generate_certificates),
         operator=Operator(settings.operator_name, settings.operator_country),
+        request_store=request_key_store(
+            settings.key_backend,
+            settings.pkcs11_library,
+            settings.pkcs11_token_label,
+            settings.pkcs11_user_pin.get_secret_value() if settings.pkcs11_user_pin else None,
+        ),
     )
     secrets = ensure_client_secrets(settings.data_dir, config.relying_parties)
     oauth = _oauth_server(settings, keys, secrets, clock)
@@ -285,7 +291,7 @@ def create_app(
     )
     app.include_router(wallet_router(service, tx_store, handler), dependencies=[Depends(wallet_limit.dependency())])
     _ops_routes(app, tx_store, source, keys)
-    _operator_routes(app, settings, kv, clock, directory, metrics)
+    operator_routes(app, settings, kv, clock, directory, metrics)
     add_landing(
         app,
         service="Lintas cross-border verifier",
@@ -298,7 +304,7 @@ def create_app(
         },
     )
     if settings.https:
-        _hsts(app)
+        add_hsts(app)
     secure_app(app, development=settings.development)  # outermost: security headers on every answer (lintas.server)
     announce("Lintas verifier", settings.development, settings.conveniences())
     return app
@@ -337,32 +343,6 @@ def _oauth_server(
         clock=clock,
         token_ttl=settings.token_ttl,
     )
-
-
-def _operator_routes(
-    app: FastAPI,
-    settings: VerifierSettings,
-    kv: KeyValueStore,
-    clock: Clock,
-    directory: PartyDirectory,
-    metrics: VerifierMetrics,
-) -> None:
-    """``/metrics`` behind the admin token (open in development without one); the admin API with a token."""
-    open_metrics = settings.development and settings.admin_token is None
-    mount_metrics(app, metrics.render, None if open_metrics else bearer_guard(settings.admin_token))
-    if settings.admin_token is not None:
-        limiter = SlidingWindowLimiter(kv, "verifier-admin", ADMIN_RATE_PER_MINUTE, clock=lambda: float(clock.now()))
-        app.include_router(admin_router(directory, bearer_guard(settings.admin_token, limiter)))
-
-
-def _hsts(app: FastAPI) -> None:
-    """RFC 6797: browsers keep to https for a year once they reached us over https (the public URL is https)."""
-
-    @app.middleware("http")
-    async def strict_transport(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
 
 
 def _ops_routes(app: FastAPI, store: TransactionStore, trust: Trust, keys: VerifierKeys) -> None:

@@ -25,7 +25,10 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from idcore.jose import KeySigner
+from idcore.jwk import public_key_from_jwk
+from idcore.keystore import KeyStore, Pkcs11KeyStore
 from idcore.keystore.file import FileKeyStore
+from idcore.ports import Signer
 from idcore.x509 import certificate_from_pem, certificate_to_pem, create_issuer_certificate, create_root_ca
 
 __all__ = [
@@ -36,6 +39,7 @@ __all__ = [
     "certificate_problems",
     "ensure_client_secrets",
     "ensure_verifier_keys",
+    "request_key_store",
 ]
 
 CLIENTS_FILE = "rp-clients.json"
@@ -55,7 +59,7 @@ def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
 class VerifierKeys:
     """Signers and certificates of one verifier installation."""
 
-    request_signer: KeySigner
+    request_signer: Signer
     oauth_signer: KeySigner
     access_cert: x509.Certificate
     rp_ca_cert: x509.Certificate
@@ -79,7 +83,7 @@ class Operator:
     country: str = "XX"
 
 
-def certificate_problems(cert: x509.Certificate, signer: KeySigner, dns_name: str, now: int) -> list[str]:
+def certificate_problems(cert: x509.Certificate, signer: Signer, dns_name: str, now: int) -> list[str]:
     """What is wrong with ``cert`` as this verifier's access certificate, each with what to do; empty: fine.
 
     OpenID4VP 1.0 Section 5.9.3: for ``x509_san_dns`` the host of the public URL is a dNSName SAN;
@@ -91,9 +95,9 @@ def certificate_problems(cert: x509.Certificate, signer: KeySigner, dns_name: st
             f"access-cert.pem has no dNSName SAN {dns_name!r} (the host of LINTAS_VERIFIER_PUBLIC_URL): "
             f"request a certificate for {dns_name} (`lintas keys csr access --dns {dns_name}`) or fix the public URL"
         )
-    if _spki(cert.public_key()) != _spki(signer.private_key.public_key()):
+    if _spki(cert.public_key()) != _spki(public_key_from_jwk(signer.public_jwk)):
         problems.append(
-            "access-cert.pem does not certify the request-signing key keys/access.pem: "
+            "access-cert.pem does not certify the request-signing key (access): "
             "import the certificate issued for the CSR made from that key"
         )
     when = datetime.fromtimestamp(now, UTC)
@@ -118,15 +122,17 @@ def ensure_verifier_keys(
     days: int,
     generate: bool = True,
     operator: Operator | None = None,
+    request_store: KeyStore | None = None,
 ) -> VerifierKeys:
     """Load the verifier's keys and certificates; with ``generate`` (development) create what is missing.
 
     Without ``generate`` nothing is replaced: an access certificate that does not name the public
     URL's host, does not certify the request-signing key or is out of date raises
-    :class:`CertificateMismatch` saying what to fix.
+    :class:`CertificateMismatch` saying what to fix. ``request_store`` holds the request-signing
+    key when it is not the data directory's file store (a PKCS#11 token, :func:`request_key_store`).
     """
     store = FileKeyStore(data_dir / "keys")
-    request_signer = store.get_or_create("access")
+    request_signer = (request_store or store).get_or_create("access")
     oauth_signer = store.get_or_create("oauth")
     ca_path, cert_path = data_dir / "rp-ca.pem", data_dir / "access-cert.pem"
     current = certificate_from_pem(cert_path.read_bytes()) if cert_path.exists() else None
@@ -149,7 +155,7 @@ def ensure_verifier_keys(
 def _generate(
     store: FileKeyStore,
     data_dir: Path,
-    request_signer: KeySigner,
+    request_signer: Signer,
     dns_name: str,
     public_url: str,
     now: int,
@@ -177,7 +183,7 @@ def _generate(
     access = create_issuer_certificate(
         ca_key,
         ca_cert,
-        request_signer.private_key.public_key(),
+        public_key_from_jwk(request_signer.public_jwk),
         common_name=f"Lintas verifier {dns_name}"[:64],
         country=operator.country,
         organization=operator.name,
@@ -187,6 +193,15 @@ def _generate(
         san_uris=[public_url],
     )
     _write(cert_path, certificate_to_pem(access))
+
+
+def request_key_store(backend: str, library: str, token_label: str, user_pin: str | None) -> KeyStore | None:
+    """The PKCS#11 token holding the request-signing key, or ``None`` for the data directory's files."""
+    if backend != "pkcs11":
+        return None
+    if not user_pin:
+        raise ValueError("key_backend=pkcs11 needs the token's user PIN")
+    return Pkcs11KeyStore(library, token_label, user_pin)
 
 
 def _names_match(cert: x509.Certificate, dns_name: str) -> bool:

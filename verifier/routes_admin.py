@@ -14,7 +14,7 @@ The admin API edits the registration of a relying party that has credentials; it
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -26,11 +26,23 @@ from starlette.exceptions import HTTPException
 
 from idcore.b64 import json_loads
 from idcore.errors import IdcoreError
+from idcore.ports import Clock
+from lintas.kv import KeyValueStore
 from lintas.ratelimit import SlidingWindowLimiter
+from verifier.metrics import VerifierMetrics
 from verifier.parties import PartyDirectory, Registration, parse_registration
 from verifier.policy import ConfigError, RelyingParty
+from verifier.settings import VerifierSettings
 
-__all__ = ["ADMIN_RATE_PER_MINUTE", "admin_router", "bearer_guard", "count_by_party", "mount_metrics"]
+__all__ = [
+    "ADMIN_RATE_PER_MINUTE",
+    "add_hsts",
+    "admin_router",
+    "bearer_guard",
+    "count_by_party",
+    "mount_metrics",
+    "operator_routes",
+]
 
 ADMIN_RATE_PER_MINUTE = 60
 _MAX_BODY = 16 * 1024
@@ -115,3 +127,29 @@ def admin_router(directory: PartyDirectory, guard: Callable[[Request], None]) ->
         return registration.to_json()
 
     return router
+
+
+def operator_routes(
+    app: FastAPI,
+    settings: VerifierSettings,
+    kv: KeyValueStore,
+    clock: Clock,
+    directory: PartyDirectory,
+    metrics: VerifierMetrics,
+) -> None:
+    """``/metrics`` behind the admin token (open in development without one); the admin API with a token."""
+    open_metrics = settings.development and settings.admin_token is None
+    mount_metrics(app, metrics.render, None if open_metrics else bearer_guard(settings.admin_token))
+    if settings.admin_token is not None:
+        limiter = SlidingWindowLimiter(kv, "verifier-admin", ADMIN_RATE_PER_MINUTE, clock=lambda: float(clock.now()))
+        app.include_router(admin_router(directory, bearer_guard(settings.admin_token, limiter)))
+
+
+def add_hsts(app: FastAPI) -> None:
+    """RFC 6797: browsers keep to https for a year once they reached us over https (the public URL is https)."""
+
+    @app.middleware("http")
+    async def strict_transport(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response

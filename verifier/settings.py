@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, model_validator
@@ -138,6 +138,13 @@ class VerifierSettings(BaseSettings):
     #: Bearer token for the operations and admin endpoints (``/metrics``, ``/docs``, ``/v1/admin``).
     #: Unset: ``/metrics`` is public in development only, and the admin API is off.
     admin_token: SecretStr | None = None
+    #: Where the request-signing key ("access") lives: ``file`` (``keys/access.pem`` in the data
+    #: directory) or ``pkcs11`` (a non-extractable key labelled ``access`` on an HSM token, made with
+    #: ``lintas keys generate access --pkcs11-library ...``).
+    key_backend: Literal["file", "pkcs11"] = "file"
+    pkcs11_library: str = "/usr/lib/softhsm/libsofthsm2.so"
+    pkcs11_token_label: str = "lintas"  # noqa: S105 - a token label, not a secret
+    pkcs11_user_pin: SecretStr | None = None
     #: Validity of the generated access certificate (days).
     certificate_days: int = Field(default=365, ge=1)
 
@@ -170,6 +177,8 @@ class VerifierSettings(BaseSettings):
                 f"registry_pin_sha256: {bad[0]!r} is not a SHA-256 in hex (64 characters): "
                 "take it from the registry's pin.txt or `openssl x509 -outform der | sha256sum`"
             )
+        if self.key_backend == "pkcs11" and not self.pkcs11_user_pin:
+            raise ValueError("key_backend=pkcs11 needs LINTAS_VERIFIER_PKCS11_USER_PIN (the token's user PIN)")
         if (self.tls_certfile is None) != (self.tls_keyfile is None):
             raise ValueError("tls_certfile and tls_keyfile go together")
         if self.admin_token is not None and len(self.admin_token.get_secret_value()) < 32:
