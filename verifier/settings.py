@@ -13,6 +13,7 @@ during a key rollover.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from pathlib import Path
@@ -177,6 +178,11 @@ class VerifierSettings(BaseSettings):
                 f"registry_pin_sha256: {bad[0]!r} is not a SHA-256 in hex (64 characters): "
                 "take it from the registry's pin.txt or `openssl x509 -outform der | sha256sum`"
             )
+        for proxy in self.trusted_proxies:  # addresses or networks; '*' would let anyone spoof the client address
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {proxy!r} is not an IP address or network") from None
         if self.key_backend == "pkcs11" and not self.pkcs11_user_pin:
             raise ValueError("key_backend=pkcs11 needs LINTAS_VERIFIER_PKCS11_USER_PIN (the token's user PIN)")
         if (self.tls_certfile is None) != (self.tls_keyfile is None):
