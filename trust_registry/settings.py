@@ -95,8 +95,11 @@ class RegistrySettings(BaseSettings):
     #: ``lintas keys generate list-signing --pkcs11-library ...``); its certificate is then
     #: ``<data>/registry/signing-cert.pem`` issued by your CA (``registry-ca.pem`` beside it).
     list_key_backend: Literal["file", "pkcs11"] = "file"
+    #: PKCS#11 module of the HSM holding the list-signing key (``list_key_backend=pkcs11``).
     pkcs11_library: str = "/usr/lib/softhsm/libsofthsm2.so"
+    #: Label of the token holding the list-signing key.
     pkcs11_token_label: str = "lintas"  # noqa: S105 - a token label, not a secret
+    #: The token's user PIN (secret: give it from a secret store, never on the command line).
     pkcs11_user_pin: SecretStr | None = None
 
     def list_key_store(self) -> KeyStore | None:

@@ -129,9 +129,11 @@ class VerifierSettings(BaseSettings):
     #: Organisation and ISO 3166-1 alpha-2 country named in a *generated* (development) certificate;
     #: a production certificate comes from your CA and names you. ``XX`` (unknown) until set.
     operator_name: str = Field(default="Lintas demo verifier", min_length=1, max_length=64)
+    #: ISO 3166-1 alpha-2 country of the operator, in a generated (development) certificate only.
     operator_country: str = Field(default="XX", pattern=r"^[A-Z]{2}$")
-    #: Serve TLS directly (PEM certificate chain and its key); unset: plain http behind a TLS proxy.
+    #: Serve TLS directly: the PEM certificate chain; unset: plain http behind a TLS-terminating proxy.
     tls_certfile: Path | None = None
+    #: The TLS certificate's private key (PEM, readable by the service only).
     tls_keyfile: Path | None = None
     #: Addresses of the reverse proxies whose ``X-Forwarded-For``/``-Proto`` are believed (uvicorn's
     #: ``forwarded_allow_ips``); empty: none, the peer address is the client (rate limits count it).
@@ -143,8 +145,11 @@ class VerifierSettings(BaseSettings):
     #: directory) or ``pkcs11`` (a non-extractable key labelled ``access`` on an HSM token, made with
     #: ``lintas keys generate access --pkcs11-library ...``).
     key_backend: Literal["file", "pkcs11"] = "file"
+    #: PKCS#11 module of the HSM holding the request-signing key (``key_backend=pkcs11``).
     pkcs11_library: str = "/usr/lib/softhsm/libsofthsm2.so"
+    #: Label of the token holding the request-signing key.
     pkcs11_token_label: str = "lintas"  # noqa: S105 - a token label, not a secret
+    #: The token's user PIN (secret: give it from a secret store, never on the command line).
     pkcs11_user_pin: SecretStr | None = None
     #: Validity of the generated access certificate (days).
     certificate_days: int = Field(default=365, ge=1)
