@@ -8,8 +8,8 @@ so they are derived, never typed in twice. Registrations come from the configura
 add``) and, for a registered client, from edits through the admin API kept in the shared store
 (so every replica sees them at once).
 
-Every signed Request Object then carries an OpenID4VP 1.0 ``verifier_info`` entry (Section 5.1,
-"Verifier Info"): a claim-bound JWT (``typ: lintas-rp-registration+jwt``) signed with the
+Every signed Request Object then carries an OpenID4VP 1.0 ``verifier_info`` entry (Sections 5.1 and
+5.11, "Verifier Info"): a claim-bound JWT (``typ: lintas-rp-registration+jwt``) signed with the
 request-signing key, whose ``sub`` is the request's ``client_id``. The exact shape is documented
 in ``docs/readme.d/deploy.md`` for wallets.
 """
