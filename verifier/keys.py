@@ -24,15 +24,18 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from idcore.errors import IdcoreError
 from idcore.jose import KeySigner
 from idcore.jwk import public_key_from_jwk
 from idcore.keystore import KeyStore, Pkcs11KeyStore
 from idcore.keystore.file import FileKeyStore
+from idcore.oid4vp import ClientId
 from idcore.ports import Signer
 from idcore.x509 import certificate_from_pem, certificate_to_pem, create_issuer_certificate, create_root_ca
 
 __all__ = [
     "CLIENTS_FILE",
+    "STANDBY_CERT",
     "CertificateMismatch",
     "Operator",
     "VerifierKeys",
@@ -43,6 +46,8 @@ __all__ = [
 ]
 
 CLIENTS_FILE = "rp-clients.json"
+#: The standby access certificate of a rotation (its key is ``access-standby`` in the same store).
+STANDBY_CERT = "access-standby-cert.pem"
 
 
 def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
@@ -64,10 +69,30 @@ class VerifierKeys:
     access_cert: x509.Certificate
     rp_ca_cert: x509.Certificate
 
+    #: During a rotation, the other access key and its certificate (``access-standby``): requests
+    #: of transactions created under it are still signed with it, so both keys serve at once.
+    standby: tuple[Signer, x509.Certificate] | None = None
+
     @property
     def chain(self) -> list[x509.Certificate]:
         """The ``x5c`` of request objects: the access certificate only (HAIP: no trust anchor)."""
         return [self.access_cert]
+
+    def pair_for(self, client_id: str, dns_name: str) -> tuple[Signer, list[x509.Certificate]] | None:
+        """The signer and ``x5c`` whose certificate gives ``client_id`` (current first, then standby).
+
+        ``x509_san_dns`` names the host, which both certificates carry; ``x509_hash`` names one
+        certificate (OpenID4VP 1.0 Section 5.9.3), so a transaction keeps the key it began with.
+        """
+        pairs = [(self.request_signer, self.access_cert), *([self.standby] if self.standby else [])]
+        for signer, cert in pairs:
+            prefix = client_id.split(":", 1)[0]
+            try:
+                if ClientId.for_certificate(prefix, cert, dns_name).value == client_id:
+                    return signer, [cert]
+            except IdcoreError:
+                return None
+        return None
 
 
 class CertificateMismatch(ValueError):
@@ -149,7 +174,23 @@ def ensure_verifier_keys(
         oauth_signer,
         certificate_from_pem(cert_path.read_bytes()),
         certificate_from_pem(ca_path.read_bytes()),
+        _standby(data_dir, request_store or store, dns_name, now),
     )
+
+
+def _standby(data_dir: Path, store: KeyStore, dns_name: str, now: int) -> tuple[Signer, x509.Certificate] | None:
+    """``access-standby-cert.pem`` and key ``access-standby``, checked like the current pair, when present."""
+    path = data_dir / STANDBY_CERT
+    if not path.exists():
+        return None
+    if not store.exists("access-standby"):
+        raise CertificateMismatch(f"{STANDBY_CERT} is present but the key access-standby is not: add it or remove both")
+    signer = store.signer("access-standby")
+    cert = certificate_from_pem(path.read_bytes())
+    problems = certificate_problems(cert, signer, dns_name, now)
+    if problems:
+        raise CertificateMismatch(f"refusing to start: {STANDBY_CERT}: " + "; ".join(problems))
+    return signer, cert
 
 
 def _generate(

@@ -24,11 +24,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from cryptography import x509
+
+from idcore.errors import Reason
 from idcore.jose import sign_compact
+from idcore.oid4vp import AuthorizationError, sign_request_object
+from idcore.oid4vp.errors import INVALID_REQUEST
+from idcore.ports import Signer
 from idcore.trust.vct import ASEAN_COUNTRIES
 from idcore.x509 import x5c_from_certificates
 from lintas.kv import KeyValueStore
-from verifier.keys import VerifierKeys
 from verifier.policy import ConfigError, Policy
 from verifier.transactions import TransactionService
 
@@ -188,7 +193,8 @@ def verifier_info(
     issuer: str,
     iat: int,
     exp: int,
-    keys: VerifierKeys,
+    signer: Signer,
+    chain: list[x509.Certificate],
 ) -> list[dict[str, Any]]:
     """The ``verifier_info`` parameter: one claim-bound registration JWT bound to ``client_id`` (its ``sub``)."""
     rp = {
@@ -202,15 +208,17 @@ def verifier_info(
     if registration.privacy_policy_url is not None:
         rp["privacy_policy_url"] = registration.privacy_policy_url
     payload = {"iss": issuer, "sub": client_id, "iat": iat, "exp": exp, "rp": rp}
-    header = {"typ": VERIFIER_INFO_TYP, "x5c": x5c_from_certificates(keys.chain)}
-    return [{"format": "jwt", "data": sign_compact(header, payload, keys.request_signer)}]
+    header = {"typ": VERIFIER_INFO_TYP, "x5c": x5c_from_certificates(chain)}
+    return [{"format": "jwt", "data": sign_compact(header, payload, signer)}]
 
 
 class RegisteredPartyService(TransactionService):
     """Transactions whose signed Request Objects say which registered relying party asks.
 
-    Unsigned (``redirect_uri``, development) requests carry nothing: an unsigned attestation would
-    prove nothing.
+    Each Request Object is signed with the access key its transaction began with (the current
+    one, or during a rotation the standby one: :meth:`VerifierKeys.pair_for`), and carries a
+    ``verifier_info`` attestation signed by that same key. Unsigned (``redirect_uri``,
+    development) requests carry nothing: an unsigned attestation would prove nothing.
     """
 
     directory: PartyDirectory
@@ -221,23 +229,27 @@ class RegisteredPartyService(TransactionService):
         self.directory, self.claims_of = directory, claims_of
         return self
 
-    def request_claims(self, tx: dict[str, Any], rid: str, wallet_nonce: str | None) -> dict[str, Any]:
-        """The base Request Object claims plus ``verifier_info`` and the registered legal name."""
-        claims = super().request_claims(tx, rid, wallet_nonce)
+    def request_object(self, tx: dict[str, Any], rid: str, wallet_nonce: str | None) -> str:
+        """Sign the Request Object for ``rid`` with the transaction's access key, ``verifier_info`` included."""
+        pair = self.keys.pair_for(str(tx["client_id"]), self.settings.dns_name)
+        if pair is None:  # its key was rotated out: no other key may answer for that client_id
+            raise AuthorizationError(INVALID_REQUEST, Reason.BAD_KEY, "this request's access key is gone")
+        signer, chain = pair
+        claims = self.request_claims(tx, rid, wallet_nonce)
         registration = self.directory.get(str(tx["rp"]))
-        if registration is None or not str(tx["client_id"]).startswith("x509_"):
-            return claims
-        claims["client_metadata"]["client_name"] = registration.legal_name
-        claims["verifier_info"] = verifier_info(
-            registration,
-            list(self.claims_of.get(registration.client_id, [])),
-            client_id=claims["client_id"],
-            issuer=self.settings.base_url,
-            iat=claims["iat"],
-            exp=claims["exp"],
-            keys=self.keys,
-        )
-        return claims
+        if registration is not None:
+            claims["client_metadata"]["client_name"] = registration.legal_name
+            claims["verifier_info"] = verifier_info(
+                registration,
+                list(self.claims_of.get(registration.client_id, [])),
+                client_id=claims["client_id"],
+                issuer=self.settings.base_url,
+                iat=claims["iat"],
+                exp=claims["exp"],
+                signer=signer,
+                chain=chain,
+            )
+        return sign_request_object(claims, signer, chain)
 
 
 def configured_registrations(config_file: Path, data_dir: Path) -> dict[str, Registration]:
