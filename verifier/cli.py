@@ -1,4 +1,9 @@
-"""``lintas verifier`` (run the service) and ``lintas verify`` (offline verification with a policy).
+"""``lintas verifier`` (run the service; ``check-config``, ``rp add|list``) and ``lintas verify`` (offline).
+
+``lintas verifier`` reads every setting from ``LINTAS_VERIFIER_*`` (options override); it refuses
+to start (exit 2, with what to fix) on invalid settings, an invalid policy file or an access
+certificate that does not fit the public URL. ``lintas verifier check-config`` prints the
+effective configuration and the checks of :mod:`verifier.checkconfig` (exit 1 on a failure).
 
 ``lintas verify FILE --policy NAME [--nonce N --aud A]`` runs the same pipeline as the service
 (issuer signature through the trust registry, registry authorisation, status list, validity,
@@ -170,7 +175,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", dest="data_dir", type=Path, help="data directory (keys, secrets, embedded store)")
     parser.add_argument("--config", dest="config_file", type=Path, help="relying parties and policies (JSON)")
     parser.add_argument("--registry-url", help="trust registry base URL")
-    parser.add_argument("--registry-pin", dest="registry_pin_sha256", help="SHA-256 (hex) of the registry cert")
+    parser.add_argument(
+        "--registry-pin",
+        dest="registry_pin_sha256",
+        help="SHA-256 (hex) of the registry's list-signing certificate; a comma list during a rollover",
+    )
     parser.add_argument(
         "--development",
         action="store_true",
@@ -185,7 +194,9 @@ def register(subparsers: Any) -> None:
     service.add_argument("--port", type=int, default=8400)
     service.add_argument("--redis-url", help="Redis URL (default: the embedded store in --data)")
     service.add_argument(
-        "--public-url", help="public base URL (default http://localhost:PORT, which implies --development)"
+        "--public-url",
+        help="public base URL (default: LINTAS_VERIFIER_PUBLIC_URL; with neither, the local demo on "
+        "http://localhost:PORT in development mode)",
     )
     _common(service)
     service.set_defaults(handler=run_service)
