@@ -38,6 +38,7 @@ from verifier.policy import ConfigError, Policy
 from verifier.transactions import TransactionService
 
 __all__ = [
+    "OBJECT_FORMAT",
     "REGISTRATIONS_FILE",
     "VERIFIER_INFO_TYP",
     "PartyDirectory",
@@ -52,6 +53,8 @@ __all__ = [
 
 REGISTRATIONS_FILE = "relying-parties.json"
 VERIFIER_INFO_TYP = "lintas-rp-registration+jwt"
+#: ``format`` of the object form of the registration (claim-bound by the Request Object's signature).
+OBJECT_FORMAT = "lintas_rp_registration"
 _ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 _MAX_RETENTION_DAYS = 3650
 _STORE_PREFIX = "rp-registration:"
@@ -196,8 +199,16 @@ def verifier_info(
     signer: Signer,
     chain: list[x509.Certificate],
 ) -> list[dict[str, Any]]:
-    """The ``verifier_info`` parameter: one claim-bound registration JWT bound to ``client_id`` (its ``sub``)."""
-    rp = {
+    """The ``verifier_info`` parameter: the registration twice, in two proof-of-possession forms.
+
+    1. ``format: lintas_rp_registration``, ``data`` a JSON object: claim-bound by the Request
+       Object's own signature (the wallet has checked it and the chain before reading this);
+    2. ``format: jwt``, ``data`` a JWT (``typ: lintas-rp-registration+jwt``) signed by the same
+       key, ``sub`` the request's ``client_id``: the same attestation, verifiable on its own.
+
+    The privacy policy is ``policy_uri``, the RFC 7591 client metadata name.
+    """
+    rp: dict[str, Any] = {
         "id": registration.client_id,
         "legal_name": registration.legal_name,
         "country": registration.country,
@@ -206,10 +217,13 @@ def verifier_info(
         "retention_days": registration.retention_days,
     }
     if registration.privacy_policy_url is not None:
-        rp["privacy_policy_url"] = registration.privacy_policy_url
+        rp["policy_uri"] = registration.privacy_policy_url
     payload = {"iss": issuer, "sub": client_id, "iat": iat, "exp": exp, "rp": rp}
     header = {"typ": VERIFIER_INFO_TYP, "x5c": x5c_from_certificates(chain)}
-    return [{"format": "jwt", "data": sign_compact(header, payload, signer)}]
+    return [
+        {"format": OBJECT_FORMAT, "data": {"relying_party": rp}},
+        {"format": "jwt", "data": sign_compact(header, payload, signer)},
+    ]
 
 
 class RegisteredPartyService(TransactionService):

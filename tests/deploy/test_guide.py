@@ -185,12 +185,14 @@ def _wallet_sees(http: Any, base: str, secret: str, client_id: str, policy: str,
     claims = verify_request_object(
         signed, client_id=link["client_id"], anchors=[ca], now=int(time.time()), wallet_nonce="n"
     )
-    data = claims["verifier_info"][0]["data"]
+    assert claims["verifier_info"][0]["format"] == "lintas_rp_registration"
+    data = claims["verifier_info"][1]["data"]
     assert parse_compact(data).header["x5c"][0] == parse_compact(signed).header["x5c"][0]
     _, payload = verify_compact(
         data, parse_x5c(parse_compact(data).header["x5c"])[0].public_key(), algorithms={"ES256"}, typ=VERIFIER_INFO_TYP
     )
     assert payload["sub"] == claims["client_id"]
+    assert claims["verifier_info"][0]["data"]["relying_party"] == payload["rp"]
     return dict(payload["rp"])
 
 

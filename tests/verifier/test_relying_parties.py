@@ -30,7 +30,7 @@ from lintas_cli.main import main
 from tests.verifier.conftest import RunningVerifier, start_verifier
 from tests.verifier.wallet_client import ScriptedWallet
 from tests.verifier.world import BUSINESS_CLAIMS, World, new_key
-from verifier.parties import VERIFIER_INFO_TYP
+from verifier.parties import OBJECT_FORMAT, VERIFIER_INFO_TYP
 
 TOKEN = secrets.token_urlsafe(32)
 BANK = ["--legal-name", "Bank Rakyat Contoh Berhad", "--country", "MY", "--policy", "pid-onboarding"]
@@ -67,7 +67,8 @@ def _attestation(verifier: RunningVerifier, request_object: str, link: dict[str,
     claims = verify_request_object(
         request_object, client_id=link["client_id"], anchors=anchors, now=now, wallet_nonce="n-1"
     )
-    (entry,) = claims["verifier_info"]
+    plain, entry = claims["verifier_info"]
+    assert plain["format"] == OBJECT_FORMAT  # claim-bound by the request's signature, just verified
     assert entry["format"] == "jwt"
     header = parse_compact(entry["data"]).header
     assert header["x5c"][0] == parse_compact(request_object).header["x5c"][0]  # the request's own certificate
@@ -76,6 +77,8 @@ def _attestation(verifier: RunningVerifier, request_object: str, link: dict[str,
     _, payload = verify_compact(entry["data"], key, algorithms={"ES256"}, typ=VERIFIER_INFO_TYP)
     assert payload["sub"] == claims["client_id"]
     assert payload["exp"] == claims["exp"]
+    assert plain["data"]["relying_party"] == payload["rp"]  # both forms say the same
+    assert claims["client_metadata"]["client_name"] == payload["rp"]["legal_name"]
     return dict(payload)
 
 
@@ -84,13 +87,13 @@ def test_each_request_names_its_relying_party(registered: RunningVerifier, clock
     bank = _attestation(registered, token, link, clock.now())["rp"]
     assert bank["legal_name"] == "Bank Rakyat Contoh Berhad"
     assert bank["country"] == "MY"
-    assert bank["privacy_policy_url"] == "https://bank.example.my/privacy"
+    assert bank["policy_uri"] == "https://bank.example.my/privacy"
     assert bank["retention_days"] == 30
     assert {"vct": "https://lintas.asean.example/vct/pid/v1", "path": ["birthdate"]} in bank["registered_claims"]
     token, link = _request_object(registered, "th-portal", "business-registration")
     portal = _attestation(registered, token, link, clock.now())["rp"]
     assert (portal["legal_name"], portal["country"]) == ("Thai e-Procurement Department", "TH")
-    assert "privacy_policy_url" not in portal
+    assert "policy_uri" not in portal
 
 
 def test_a_tampered_attestation_fails(registered: RunningVerifier, clock: FixedClock) -> None:
@@ -99,7 +102,7 @@ def test_a_tampered_attestation_fails(registered: RunningVerifier, clock: FixedC
     claims = verify_request_object(
         token, client_id=link["client_id"], anchors=anchors, now=clock.now(), wallet_nonce="n-1"
     )
-    data = claims["verifier_info"][0]["data"]
+    data = claims["verifier_info"][1]["data"]
     head, body, sig = data.split(".")
     payload = json.loads(b64u_decode(body))
     payload["rp"]["country"] = "SG"
@@ -108,6 +111,15 @@ def test_a_tampered_attestation_fails(registered: RunningVerifier, clock: FixedC
     assert isinstance(key, ec.EllipticCurvePublicKey)
     with pytest.raises(IdcoreError):
         verify_compact(forged, key, algorithms={"ES256"}, typ=VERIFIER_INFO_TYP)
+    # the object form is covered by the Request Object's signature: changing it breaks the request
+    head, body, sig = token.split(".")
+    request = json.loads(b64u_decode(body))
+    request["verifier_info"][0]["data"]["relying_party"]["country"] = "SG"
+    altered = f"{head}.{b64u_encode(json.dumps(request).encode())}.{sig}"
+    with pytest.raises(IdcoreError):
+        verify_request_object(
+            altered, client_id=link["client_id"], anchors=anchors, now=clock.now(), wallet_nonce="n-1"
+        )
 
 
 def test_invalid_registrations_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
