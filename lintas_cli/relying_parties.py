@@ -41,8 +41,8 @@ def run_add(args: argparse.Namespace) -> int:
     from verifier.policy import ConfigError, load_config
     from verifier.settings import DEFAULT_CONFIG
 
-    data_dir: Path = args.data_dir
-    config_file: Path = args.config_file or DEFAULT_CONFIG
+    data_dir = _data_dir(args)
+    config_file: Path = getattr(args, "config_file", None) or DEFAULT_CONFIG
     entry = _entry(args)
     try:
         others = {k: v for k, v in read_registrations(data_dir).items() if k != args.client_id}
@@ -65,7 +65,7 @@ def run_list(args: argparse.Namespace) -> int:
     from verifier.settings import DEFAULT_CONFIG
 
     try:
-        found = configured_registrations(args.config_file or DEFAULT_CONFIG, args.data_dir)
+        found = configured_registrations(getattr(args, "config_file", None) or DEFAULT_CONFIG, _data_dir(args))
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -74,8 +74,16 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def _paths(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data", dest="data_dir", type=Path, default=Path("data/verifier"), help="data directory")
-    parser.add_argument("--config", dest="config_file", type=Path, help="policies and relying parties (JSON)")
+    # SUPPRESS: given before ``rp`` (to ``lintas verifier``) or after it, the value is kept.
+    parser.add_argument("--data", dest="data_dir", type=Path, default=argparse.SUPPRESS, help="data directory")
+    parser.add_argument(
+        "--config", dest="config_file", type=Path, default=argparse.SUPPRESS, help="policies and relying parties"
+    )
+
+
+def _data_dir(args: argparse.Namespace) -> Path:
+    value: Path | None = getattr(args, "data_dir", None)
+    return value or Path("data/verifier")
 
 
 def register_rp(actions: Any) -> None:

@@ -201,8 +201,11 @@ def register(subparsers: Any) -> None:
     _common(service)
     service.set_defaults(handler=run_service)
     actions = service.add_subparsers(dest="action", metavar="ACTION")
-    check = actions.add_parser("check-config", help="print the effective configuration and check it")
-    check.add_argument("--port", type=int, default=8400, help=argparse.SUPPRESS)
+    # Options may come before or after the action: SUPPRESS keeps the action's absent options from
+    # overwriting what was given to ``lintas verifier`` itself.
+    check = actions.add_parser(
+        "check-config", help="print the effective configuration and check it", argument_default=argparse.SUPPRESS
+    )
     check.add_argument("--redis-url", help="Redis URL")
     check.add_argument("--public-url", help="public base URL")
     _common(check)

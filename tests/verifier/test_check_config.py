@@ -213,3 +213,20 @@ def test_check_config_command_exit_codes(
     assert "ok   registry" in out
     assert main([*args, *registry, "2" * 64]) == 1
     assert "FAIL pins" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["verifier", "--data", "/srv/v", "check-config"],
+        ["verifier", "check-config", "--data", "/srv/v"],
+        ["verifier", "--data", "/srv/v", "rp", "list"],
+        ["verifier", "rp", "list", "--data", "/srv/v"],
+    ],
+)
+def test_options_before_or_after_the_action_are_kept(argv: list[str]) -> None:
+    from lintas_cli.main import build_parser
+
+    args = build_parser().parse_args(argv)
+    assert args.data_dir == Path("/srv/v")
+    assert args.handler.__name__ in ("run_check_config", "run_list")
