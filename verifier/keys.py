@@ -157,7 +157,7 @@ def ensure_verifier_keys(
     key when it is not the data directory's file store (a PKCS#11 token, :func:`request_key_store`).
     """
     store = FileKeyStore(data_dir / "keys")
-    request_signer = (request_store or store).get_or_create("access")
+    request_signer = _request_signer(request_store or store, create=generate)
     oauth_signer = store.get_or_create("oauth")
     ca_path, cert_path = data_dir / "rp-ca.pem", data_dir / "access-cert.pem"
     current = certificate_from_pem(cert_path.read_bytes()) if cert_path.exists() else None
@@ -176,6 +176,18 @@ def ensure_verifier_keys(
         certificate_from_pem(ca_path.read_bytes()),
         _standby(data_dir, request_store or store, dns_name, now),
     )
+
+
+def _request_signer(store: KeyStore, *, create: bool) -> Signer:
+    """The ``access`` key; outside development it must exist (a new one would certify nothing)."""
+    if create:
+        return store.get_or_create("access")
+    if not store.exists("access"):
+        raise CertificateMismatch(
+            f"no request-signing key 'access' in {store!r}: make it with `lintas keys generate access` "
+            "and have its CSR certified (docs/deploy-verifier.md, steps 2-5)"
+        )
+    return store.signer("access")
 
 
 def _standby(data_dir: Path, store: KeyStore, dns_name: str, now: int) -> tuple[Signer, x509.Certificate] | None:

@@ -111,7 +111,11 @@ def test_start_up_accepts_the_matching_certificate(tmp_path: Path) -> None:
 
 def test_start_up_refuses_a_certificate_on_another_key(tmp_path: Path) -> None:
     provision(tmp_path, HOST)
-    (tmp_path / "keys" / "access.pem").unlink()  # the certificate no longer certifies the signing key
+    (tmp_path / "keys" / "access.pem").unlink()
+    with pytest.raises(CertificateMismatch, match=r"no request-signing key 'access'.*lintas keys generate access"):
+        create_app(settings(tmp_path))  # a missing key is not silently made anew
+    assert not (tmp_path / "keys" / "access.pem").exists()
+    FileKeyStore(tmp_path / "keys").create("access")  # another key: the certificate no longer certifies it
     with pytest.raises(CertificateMismatch, match="does not certify the request-signing key"):
         create_app(settings(tmp_path))
 

@@ -2,9 +2,9 @@
 
 The key is made on the token with ``lintas keys generate`` (non-extractable), a CSR from it is
 signed by a test "ministry CA", and a verifier with ``key_backend=pkcs11`` signs its Request
-Objects on the token: a wallet verifies them with the issued certificate. Twins: the same
-certificate with the file backend (a different key) refuses start-up; pkcs11 without a PIN is
-refused by the settings.
+Objects on the token: a wallet verifies them with the issued certificate. Twins: the file
+backend (no such key in the data directory) refuses start-up without making one; pkcs11 without
+a PIN is refused by the settings.
 """
 
 from __future__ import annotations
@@ -115,8 +115,10 @@ def test_requests_are_signed_on_the_token(hsm_data: Path, softhsm_token: SoftHsm
 
 
 def test_the_file_backend_does_not_match_the_token_certificate(hsm_data: Path) -> None:
-    with pytest.raises(CertificateMismatch, match="does not certify the request-signing key"):
+    # the data directory has no file key: nothing is made up to stand in for the token's
+    with pytest.raises(CertificateMismatch, match="no request-signing key 'access'"):
         create_app(VerifierSettings(public_url=f"https://{HOST}", data_dir=hsm_data))
+    assert not (hsm_data / "keys" / "access.pem").exists()
 
 
 def test_pkcs11_needs_a_pin(tmp_path: Path) -> None:
