@@ -182,7 +182,7 @@ def build_apps(
         data_dir=plan.data / "verifier",
         public_url=plan.url("verifier"),
         registry_url=plan.url("registry"),
-        registry_pin_sha256=pin,
+        registry_pin_sha256=[pin],
         config_file=_verifier_config(plan, edit_verifier_config),
         **shared,
     )

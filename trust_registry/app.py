@@ -46,7 +46,11 @@ def create_app(
     clock = clock or SystemClock()
     data_dir = settings.data_dir
     keys = ensure_registry_keys(
-        data_dir, now=clock.now(), days=settings.certificate_days, public_url=settings.public_url.rstrip("/")
+        data_dir,
+        now=clock.now(),
+        days=settings.certificate_days,
+        public_url=settings.public_url.rstrip("/"),
+        list_store=settings.list_key_store(),
     )
     owns_store = store is None
     kv = store if store is not None else open_store(settings.redis_url, data_dir, STORE_NAMESPACE)

@@ -36,10 +36,18 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, load_pem_private_key
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_pem_private_key,
+)
 
 from idcore.jose import KeySigner
-from idcore.keystore import FileKeyStore
+from idcore.jwk import public_key_from_jwk
+from idcore.keystore import FileKeyStore, KeyStore
+from idcore.ports import Signer
 from idcore.trust.signed import certificate_sha256_hex
 from idcore.x509 import (
     certificate_from_pem,
@@ -100,7 +108,7 @@ def _signing_key(signer: KeySigner) -> Any:
 class RegistryKeys:
     """The registry's signers and the ``x5c`` chain of its lists."""
 
-    list_signer: KeySigner
+    list_signer: Signer
     oauth_signer: KeySigner
     signing_cert: x509.Certificate
     ca_cert: x509.Certificate
@@ -113,15 +121,31 @@ class RegistryKeys:
         return certificate_sha256_hex(self.signing_cert)
 
 
-def ensure_registry_keys(data_dir: Path, *, now: int, days: int, public_url: str) -> RegistryKeys:
-    """Load the registry's keys and certificates, creating them on first start."""
+def _same_key(cert: x509.Certificate, signer: Signer) -> None:
+    der = (Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    if cert.public_key().public_bytes(*der) != public_key_from_jwk(signer.public_jwk).public_bytes(*der):
+        raise ValueError(
+            "registry/signing-cert.pem does not certify the list-signing key: import the certificate "
+            "your CA issued for the CSR of that key (`lintas keys csr list-signing ...`)"
+        )
+
+
+def ensure_registry_keys(
+    data_dir: Path, *, now: int, days: int, public_url: str, list_store: KeyStore | None = None
+) -> RegistryKeys:
+    """Load the registry's keys and certificates, creating them on first start.
+
+    ``list_store`` holds the list-signing key when it is not in the data directory (a PKCS#11
+    token). A signing certificate that does not certify the list-signing key refuses start-up
+    (``ValueError`` saying what to fix): verifiers pin that certificate, nothing is replaced.
+    """
     base = data_dir / "registry"
     keys = FileKeyStore(base / "keys")
-    ca_signer = keys.get_or_create("registry-ca")
-    list_signer = keys.get_or_create("list-signing")
+    list_signer = (list_store or keys).get_or_create("list-signing")
     oauth_signer = keys.get_or_create("oauth")
     ca_path, cert_path = base / "registry-ca.pem", base / "signing-cert.pem"
     if not ca_path.exists() or not cert_path.exists():
+        ca_signer = keys.get_or_create("registry-ca")
         not_before, not_after = _validity(now, days)
         ca_cert = create_root_ca(
             _signing_key(ca_signer),
@@ -134,7 +158,7 @@ def ensure_registry_keys(data_dir: Path, *, now: int, days: int, public_url: str
         signing_cert = create_issuer_certificate(
             _signing_key(ca_signer),
             ca_cert,
-            list_signer.private_key.public_key(),
+            public_key_from_jwk(list_signer.public_jwk),
             common_name="Lintas Trust List Signer",
             country=_REGISTRY_COUNTRY,
             organization="Lintas ASEAN Identity Trust Scheme",
@@ -146,6 +170,7 @@ def ensure_registry_keys(data_dir: Path, *, now: int, days: int, public_url: str
         write_atomic(cert_path, certificate_to_pem(signing_cert))
     ca_cert = certificate_from_pem(ca_path.read_bytes())
     signing_cert = certificate_from_pem(cert_path.read_bytes())
+    _same_key(signing_cert, list_signer)
     checkpoint_key = load_checkpoint_key(data_dir)
     result = RegistryKeys(list_signer, oauth_signer, signing_cert, ca_cert, checkpoint_key)
     write_atomic(base / "pin.txt", (result.pin + "\n").encode())

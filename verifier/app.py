@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from math import ceil
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,7 +25,7 @@ from idcore.errors import IdcoreError, Reason, TrustError
 from idcore.jose import sign_compact
 from idcore.oid4vp import AuthorizationError
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
-from idcore.trust import TrustListCache, TrustListPin, TrustSnapshot
+from idcore.trust import TrustListCache, TrustSnapshot
 from idcore.x509 import certificate_to_pem
 from lintas import __version__
 from lintas.cors import add_cors
@@ -35,17 +36,25 @@ from lintas.oauth import ClientCredentialsServer, OAuthClient, hash_secret
 from lintas.problem import install_error_handlers, limit_body, oauth_error, problem
 from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
-from verifier.keys import VerifierKeys, ensure_client_secrets, ensure_verifier_keys
+from verifier.keys import Operator, VerifierKeys, ensure_client_secrets, ensure_verifier_keys, request_key_store
 from verifier.metrics import VerifierMetrics
+from verifier.parties import (
+    PartyDirectory,
+    RegisteredPartyService,
+    configured_registrations,
+    read_registrations,
+    registered_claims,
+)
+from verifier.pins import pin_set
 from verifier.pipeline import Pipeline
 from verifier.policy import ConfigError, RelyingParty, load_config
 from verifier.responses import ResponseHandler
+from verifier.routes_admin import add_hsts, count_by_party, operator_routes
 from verifier.routes_rp import rp_router
 from verifier.routes_wallet import wallet_router
 from verifier.settings import VerifierSettings
 from verifier.status import HttpStatusFetcher, StatusChecker
 from verifier.store import TransactionStore
-from verifier.transactions import TransactionService
 
 __all__ = ["SCOPE", "build_pipeline", "create_app", "trust_source"]
 
@@ -58,7 +67,7 @@ def trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.Cl
     """The injected trust source, else a pinned cache of the configured registry, else trust nobody."""
     if trust is not None:
         return trust
-    if settings.registry_url is None or settings.registry_pin_sha256 is None:
+    if settings.registry_url is None or not settings.registry_pin_sha256:
         log.warning("no trust registry configured: every issuer is untrusted")
         return TrustSnapshot.empty
     url = f"{settings.registry_url.rstrip('/')}/v1/trust-list"
@@ -70,7 +79,7 @@ def trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.Cl
 
     return TrustListCache(
         fetch=fetch,
-        pin=TrustListPin(certificate_sha256=settings.registry_pin_sha256),
+        pin=pin_set(settings.registry_pin_sha256),
         clock=clock,
         max_staleness=settings.trust_max_staleness,
     )
@@ -170,6 +179,8 @@ def _install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IdcoreError, on_idcore)
 
 
+_POLICY_SCHEMA = Path(__file__).parent / "policy.schema.json"
+
 #: Largest request body: a vp_token with several credentials (portraits included) stays below.
 MAX_BODY_BYTES = 2 * 1024 * 1024
 
@@ -194,7 +205,12 @@ def create_app(
     kv = store or open_store(settings.redis_url, settings.data_dir, "verifier")
     if store is None:
         owned.append(kv)
-    config = load_config(settings.config_file, allow_unbound=settings.allow_unbound_presentations)
+    config = load_config(
+        settings.config_file,
+        allow_unbound=settings.allow_unbound_presentations,
+        extra_relying_parties=read_registrations(settings.data_dir),
+    )
+    registrations = configured_registrations(settings.config_file, settings.data_dir)
     if settings.allow_unbound_presentations:
         log.warning(
             "LINTAS_VERIFIER_ALLOW_UNBOUND_PRESENTATIONS is on: policies may accept presentations "
@@ -206,6 +222,14 @@ def create_app(
         public_url=settings.base_url,
         now=clock.now(),
         days=settings.certificate_days,
+        generate=bool(settings.generate_certificates),
+        operator=Operator(settings.operator_name, settings.operator_country),
+        request_store=request_key_store(
+            settings.key_backend,
+            settings.pkcs11_library,
+            settings.pkcs11_token_label,
+            settings.pkcs11_user_pin.get_secret_value() if settings.pkcs11_user_pin else None,
+        ),
     )
     secrets = ensure_client_secrets(settings.data_dir, config.relying_parties)
     oauth = _oauth_server(settings, keys, secrets, clock)
@@ -214,7 +238,11 @@ def create_app(
     metrics = VerifierMetrics()
     tx_store = TransactionStore(kv, settings.transaction_ttl, settings.result_ttl)
     pipeline = build_pipeline(settings, clock=clock, trust=snapshot, http=http)
-    service = TransactionService(settings, tx_store, keys, clock, random)
+    directory = PartyDirectory(kv, registrations)
+    claims_of = {
+        cid: registered_claims([config.policies[p] for p in rp.policies]) for cid, rp in config.relying_parties.items()
+    }
+    service = RegisteredPartyService(settings, tx_store, keys, clock, random).bind(directory, claims_of)
     handler = ResponseHandler(
         tx_store,
         pipeline,
@@ -222,7 +250,7 @@ def create_app(
         random,
         config.relying_parties,
         metrics.outcome,
-        _webhook(http, keys, clock, settings.base_url),
+        count_by_party(metrics.registry, _webhook(http, keys, clock, settings.base_url)),
         settings.base_url,
         metrics.pipeline.observe,
     )
@@ -262,7 +290,8 @@ def create_app(
         kv, "verifier-wallet", settings.wallet_rate_limit_per_minute, clock=lambda: float(clock.now())
     )
     app.include_router(wallet_router(service, tx_store, handler), dependencies=[Depends(wallet_limit.dependency())])
-    _ops_routes(app, tx_store, source, keys, metrics)
+    _ops_routes(app, tx_store, source, keys)
+    operator_routes(app, settings, kv, clock, directory, metrics)
     add_landing(
         app,
         service="Lintas cross-border verifier",
@@ -274,6 +303,8 @@ def create_app(
             "/metrics": "Prometheus metrics",
         },
     )
+    if settings.https:
+        add_hsts(app)
     secure_app(app, development=settings.development)  # outermost: security headers on every answer (lintas.server)
     announce("Lintas verifier", settings.development, settings.conveniences())
     return app
@@ -314,9 +345,7 @@ def _oauth_server(
     )
 
 
-def _ops_routes(
-    app: FastAPI, store: TransactionStore, trust: Trust, keys: VerifierKeys, metrics: VerifierMetrics
-) -> None:
+def _ops_routes(app: FastAPI, store: TransactionStore, trust: Trust, keys: VerifierKeys) -> None:
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
@@ -340,9 +369,9 @@ def _ops_routes(
             return problem(503, "Service Unavailable", "not ready", checks=checks)
         return JSONResponse({"status": "ready", "checks": checks})
 
-    @app.get("/metrics", tags=["operations"])
-    def metrics_route() -> Response:
-        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+    @app.get("/.well-known/lintas/policy.schema.json", tags=["operations"], summary="JSON Schema of the policy file")
+    def policy_schema() -> Response:
+        return Response(_POLICY_SCHEMA.read_bytes(), media_type="application/schema+json")
 
     @app.get("/.well-known/lintas/rp-ca.pem", tags=["operations"], summary="Demo relying-party CA (pin it)")
     def rp_ca() -> Response:

@@ -21,6 +21,7 @@ from idcore.dcql import DcqlQuery, parse_query
 from idcore.errors import IdcoreError, Reason
 from idcore.trust.vct import ASEAN_COUNTRIES, ASSURANCE_LEVELS
 from verifier.asean_checks import check_asean_credentials, claim_is_true
+from verifier.policy_schema import validate_config_text
 
 __all__ = [
     "ConfigError",
@@ -287,23 +288,32 @@ def _audiences(raw: Any, client_id: str) -> tuple[str, ...]:
     return tuple(raw)
 
 
-def load_config(path: Path, *, allow_unbound: bool = False) -> VerifierConfig:
+def load_config(
+    path: Path, *, allow_unbound: bool = False, extra_relying_parties: Mapping[str, Any] | None = None
+) -> VerifierConfig:
     """Read and validate the configuration file; :class:`ConfigError` names the first problem.
 
     A policy that turns holder binding off is refused unless ``allow_unbound`` (the deployment
-    setting ``allow_unbound_presentations``) says otherwise.
+    setting ``allow_unbound_presentations``) says otherwise. ``extra_relying_parties`` are the
+    registrations of the data directory (``lintas verifier rp add``); an id in both is refused.
     """
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("policies"), Mapping):
-        raise ConfigError("the configuration needs a 'policies' object")
+    problems = validate_config_text(text, str(path))  # the shape first, with the line of each problem
+    if problems:
+        raise ConfigError("invalid configuration (schema: policy.schema.json):\n  " + "\n  ".join(problems))
+    raw = json.loads(text)
     policies = {name: _parse_policy(name, p, allow_unbound=allow_unbound) for name, p in raw["policies"].items()}
     rps = raw.get("relying_parties", {})
     if not isinstance(rps, Mapping):
         raise ConfigError("'relying_parties' must be an object")
-    parties = {cid: _parse_rp(cid, rp, policies) for cid, rp in rps.items()}
+    twice = sorted(set(rps) & set(extra_relying_parties or {}))
+    if twice:
+        raise ConfigError(f"relying party {twice[0]!r} is both in {path.name} and registered in the data directory")
+    merged = {**rps, **(extra_relying_parties or {})}
+    parties = {cid: _parse_rp(cid, rp, policies) for cid, rp in merged.items()}
     return VerifierConfig(policies, parties)
 
 
