@@ -90,20 +90,33 @@ export function chooseLanguage(code) {
   location.reload();
 }
 
+/** Whether this browser's Intl has data for the page language (Chromium ships none for my, km, lo, tet). */
+function intlSpeaks(kind) {
+  try {
+    return Intl[kind].supportedLocalesOf([current]).length > 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A country's name in the page language: the trust registry's official name in that language
- * when it has one ("Viet Nam", "Lao PDR"), else Intl.DisplayNames, else the registry's English.
+ * when it has one ("Viet Nam", "Lao PDR"), else Intl.DisplayNames when the browser has the
+ * language's data, else the catalogue's name of the member state, else the registry's English.
  */
 export function countryName(code, official = {}) {
   if (typeof code !== "string" || !/^[A-Z]{2}$/.test(code)) return t("country.unknown");
   if (official[current]) return official[current];
-  try {
-    const name = new Intl.DisplayNames([formatting, current, "en"], { type: "region", fallback: "none" }).of(code);
-    if (name) return name;
-  } catch {
-    /* an engine without this locale's data: the registry's English below */
+  const own = messages[`country.${code}`];
+  if (intlSpeaks("DisplayNames")) {
+    try {
+      const name = new Intl.DisplayNames([formatting, current], { type: "region", fallback: "none" }).of(code);
+      if (name) return name;
+    } catch {
+      /* fall through to the catalogue */
+    }
   }
-  return official.en || code;
+  return own || official.en || english[`country.${code}`] || code;
 }
 
 /** A full date (YYYY-MM-DD), a month (YYYY-MM) or a year (YYYY) as the page language writes it. */
@@ -112,12 +125,15 @@ export function formatDate(value) {
   if (!match) return null;
   const [, y, m, d] = match;
   const date = new Date(Date.UTC(Number(y), m ? Number(m) - 1 : 0, d ? Number(d) : 1));
+  // A language the browser has no date data for gets the unambiguous ISO form, not English months.
+  if (!intlSpeaks("DateTimeFormat")) return value;
   const options = d ? { dateStyle: "long" } : m ? { year: "numeric", month: "long" } : { year: "numeric" };
   return new Intl.DateTimeFormat(formatting, { ...options, timeZone: "UTC" }).format(date);
 }
 
 /** A moment (epoch milliseconds) with date and time in the page language. */
 export function formatMoment(ms, style = "medium") {
+  if (!intlSpeaks("DateTimeFormat")) return new Date(ms - new Date(ms).getTimezoneOffset() * 60000).toISOString().slice(0, 16).replace("T", " ");
   return new Intl.DateTimeFormat(formatting, { dateStyle: style, timeStyle: "short" }).format(new Date(ms));
 }
 
