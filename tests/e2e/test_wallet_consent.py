@@ -24,20 +24,34 @@ from idcore.oid4vp.request import sign_request_object
 from tests.e2e.helpers import BUSINESS, answers_to_verifier, open_request, receive_with_pin, start_rp
 from tests.e2e.stack import Stack
 
+PID = "https://lintas.asean.example/vct/pid/v1"
+# The verifier's registration shape (git show wt/deploy:docs/readme.d/deploy.md).
 MY_BANK = {
+    "id": "my-bank",
     "legal_name": "Bank Rakyat Contoh Berhad",
     "country": "MY",
-    "purpose": {"en": "Open a savings account for you", "th": "เปิดบัญชีออมทรัพย์ให้คุณ"},
+    "purpose": "Open a savings account for you",
+    "registered_claims": [
+        {"vct": PID, "path": [name]}
+        for name in ("given_name", "family_name", "birthdate", "nationality", "age_over_18")
+    ],
     "retention_days": 30,
-    "registered_claims": [["given_name"], ["family_name"], ["birthdate"], ["nationality"], ["age_over_18"]],
+    "policy_uri": "https://bank.example.my/privacy",
 }
 TH_PORTAL = {
+    "id": "th-procurement",
     "legal_name": "Comptroller General's Department",
     "country": "TH",
     "purpose": "Register your company as a supplier",
-    "retention": "P1Y",
+    "retention_days": 365,
 }
-AGE_CHECK = {"legal_name": "Kedai Umur Pte. Ltd.", "country": "SG", "purpose": "Check you are an adult", "retention": 0}
+AGE_CHECK = {
+    "id": "age-check",
+    "legal_name": "Kedai Umur Pte. Ltd.",
+    "country": "SG",
+    "purpose": "Check you are an adult",
+    "retention_days": 0,
+}
 
 
 def _b64u(data: bytes) -> str:
@@ -81,7 +95,7 @@ def _serve(page: Any, stack: Stack, tamper: Callable[[str], str]) -> None:
 
 
 def _registration(data: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"format": "lintas_rp_registration", "data": data}]
+    return [{"format": "lintas_rp_registration", "data": {"relying_party": data}}]
 
 
 def test_consent_shows_each_relying_partys_own_country_and_the_values(
@@ -100,6 +114,7 @@ def test_consent_shows_each_relying_partys_own_country_and_the_values(
     expect(page.get_by_test_id("purpose")).to_have_text("Open a savings account for you")
     expect(page.get_by_test_id("retention")).to_have_text("Kept for up to 30 days.")
     expect(page.get_by_test_id("beyond")).to_have_count(0)  # asks only what it registered
+    expect(page.get_by_role("link", name="Privacy policy")).to_have_attribute("href", "https://bank.example.my/privacy")
     expect(page.locator("[data-testid=claim-value][data-claim=family_name]")).to_have_text("Tan")
     expect(page.locator("[data-testid=claim-value][data-claim=birthdate]")).to_have_text("14 March 1980")
     expect(page.locator("[data-testid=claim-value][data-claim=age_over_18]")).to_have_text("Yes")
@@ -126,12 +141,18 @@ def test_consent_shows_each_relying_partys_own_country_and_the_values(
     expect(page.get_by_test_id("rp-country")).to_contain_text("Singapore")
     expect(page.get_by_test_id("retention")).to_have_text("Not kept: used for this check only.")
     expect(page.locator("[data-testid=claim-value][data-claim=age_over_18]")).to_have_text("Yes")
-    # The registration names less than the request asks: the holder is warned.
+    # The registration names less than the request asks (or names it for another credential type):
+    # the holder is warned.
     page.unroute(f"{stack.verifier}/wallet/request/**")
-    narrower = {**MY_BANK, "registered_claims": [["given_name"]]}
+    other_type = "https://lintas.asean.example/vct/business-registration/v1"
+    narrower = {
+        **MY_BANK,
+        "registered_claims": [{"vct": PID, "path": ["given_name"]}, {"vct": other_type, "path": ["birthdate"]}],
+    }
     _serve(page, stack, _resigned(stack, _registration(narrower)))
     open_request(page, stack, start_rp(rp, stack, "my-bank"))
     expect(page.get_by_test_id("beyond")).to_contain_text("birthdate")
+    expect(page.get_by_test_id("beyond")).not_to_contain_text("given_name")
     shot(page, "3-beyond-registration")
     assert page.script_errors == []
 
@@ -149,7 +170,8 @@ def test_verifier_info_not_covered_by_the_signature_is_refused(stack: Stack, con
     "info",
     [
         [{"format": "jwt", "data": "eyJhbGciOiJFUzI1NiJ9.eyJjb3VudHJ5IjoiTVkifQ.sig"}],  # not verifiable here
-        [{"format": "lintas_rp_registration", "data": {"country": "MY"}}],  # names nobody
+        [{"format": "lintas_rp_registration", "data": {"relying_party": {"country": "MY"}}}],  # names nobody
+        [{"format": "other", "data": {"relying_party": MY_BANK}}],  # a format the wallet does not know
     ],
 )
 def test_unusable_registration_leaves_the_relying_party_unregistered(

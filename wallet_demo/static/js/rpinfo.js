@@ -1,14 +1,17 @@
 // Who asks, as the consent screen shows it (issue #19 item 1): the relying party's registered
 // name, country, purpose, retention and registered claims from OpenID4VP 1.0 `verifier_info`
 // (Section 5.1: an array of {format, data, credential_ids}) in the signed Request Object.
-// Only attestations whose `data` is a JSON object are read: they sit inside the Request Object,
-// whose signature and certificate chain vp.js has already checked, so the verifier vouches for them
-// (the binding Section 5.1 asks for). A string `data` (a separately signed JWT) is not verified
-// here and so is ignored. With no usable attestation the relying party is "unregistered" and
+// Only the `lintas_rp_registration` format with an object `data` is read (the verifier's shape,
+// docs/readme.d/deploy.md: {"relying_party": {id, legal_name, country, purpose,
+// registered_claims: [{vct, path}], retention_days, policy_uri}}): it sits inside the Request
+// Object, whose signature and certificate chain vp.js has already checked, so the verifier
+// vouches for it (the binding Section 5.1 asks for). Other formats, including the same
+// registration as a stand-alone JWT, are ignored (Section 5.11: unknown formats are skipped). With no usable attestation the relying party is "unregistered" and
 // named by what the request itself proves: its `client_name`, else the client identifier's host.
 // No DOM, no crypto: a pure function of already-verified claims.
 
 const COUNTRY = /^[A-Z]{2}$/;
+const FORMAT = "lintas_rp_registration";
 const MAX_TEXT = 500;
 
 function text(value) {
@@ -38,13 +41,15 @@ export function parseRetention(value) {
   return { text: raw };
 }
 
-/** Registered claims as dotted paths ("address.locality"), from paths or names; null if not declared. */
+/** Registered claims as [{vct, path}] with dotted paths ("address.locality"); null if not declared. */
 function registeredClaims(value) {
   if (!Array.isArray(value)) return null;
   const out = [];
   for (const item of value) {
-    const path = Array.isArray(item) ? item : Array.isArray(item?.path) ? item.path : typeof item === "string" ? item.split(".") : null;
-    if (path && path.every((p) => typeof p === "string" || p === null)) out.push(path.filter((p) => p !== null).join("."));
+    const path = Array.isArray(item) ? item : Array.isArray(item?.path) ? item.path : null;
+    if (path && path.every((p) => typeof p === "string" || p === null)) {
+      out.push({ vct: typeof item?.vct === "string" ? item.vct : null, path: path.filter((p) => p !== null).join(".") });
+    }
   }
   return out;
 }
@@ -53,7 +58,7 @@ function registration(claims) {
   const infos = Array.isArray(claims.verifier_info) ? claims.verifier_info : [];
   for (const info of infos) {
     const data = info?.data;
-    if (!data || typeof data !== "object" || Array.isArray(data)) continue;
+    if (info?.format !== FORMAT || !data || typeof data !== "object" || Array.isArray(data)) continue;
     const rp = data.relying_party && typeof data.relying_party === "object" ? data.relying_party : data;
     const name = text(rp.legal_name) || text(rp.name) || text(rp.client_name) || text(rp.organization_name);
     if (!name) continue;
@@ -62,7 +67,7 @@ function registration(claims) {
       country: COUNTRY.test(rp.country || "") ? rp.country : null,
       purpose: localized(rp.purpose),
       retention: parseRetention(rp.retention ?? rp.retention_days ?? rp.retention_period),
-      privacyPolicy: webUrl(rp.privacy_policy_uri ?? rp.privacy_policy ?? rp.policy_uri),
+      privacyPolicy: webUrl(rp.policy_uri ?? rp.privacy_policy_uri),
       claims: registeredClaims(rp.registered_claims ?? rp.claims),
       format: text(info.format),
     };
@@ -91,12 +96,22 @@ export function clientHost(clientId, responseUri) {
   }
 }
 
-/** Requested claim paths (dotted) the registration does not list; [] when none or nothing is registered. */
+/**
+ * Requested claim paths (dotted) the registration does not cover; [] when nothing is registered.
+ * A registered (vct, path) covers the path and everything under it, for queries naming that vct.
+ */
 export function beyondRegistration(dcqlQuery, registered) {
   if (!registered) return [];
-  const asked = (dcqlQuery?.credentials || []).flatMap((cq) => (cq.claims || []).map((c) => c.path.filter((p) => p !== null).join(".")));
-  const covered = (path) => registered.some((r) => path === r || path.startsWith(`${r}.`));
-  return [...new Set(asked.filter((p) => !covered(p)))];
+  const beyond = new Set();
+  for (const cq of dcqlQuery?.credentials || []) {
+    const vcts = Array.isArray(cq.meta?.vct_values) ? cq.meta.vct_values : [];
+    const mine = registered.filter((r) => r.vct === null || vcts.includes(r.vct));
+    for (const claim of cq.claims || []) {
+      const path = claim.path.filter((p) => p !== null).join(".");
+      if (!mine.some((r) => path === r.path || path.startsWith(`${r.path}.`))) beyond.add(path);
+    }
+  }
+  return [...beyond];
 }
 
 /**
