@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Shared set-up for scripts/demo and scripts/test: idempotent, safe to run again.
-#  - system packages (redis-server, chromium, softhsm2) through apt, only when missing;
+#  - system packages (redis-server, chromium, softhsm2, fonts-noto-core) through apt, only when missing;
 #  - a virtual environment in .venv with Lintas and its dev tools installed;
 #  - the wallet's browser libraries in wallet_demo/node_modules, exactly its npm lock.
 set -euo pipefail
@@ -13,6 +13,8 @@ command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
+# The wallet's Khmer, Lao, Burmese, Thai and Tamil text (system fonts named in style.css; none vendored).
+[ -f /usr/share/fonts/truetype/noto/NotoSansKhmer-Regular.ttf ] || need+=(fonts-noto-core)
 if [ "${#need[@]}" -gt 0 ]; then
   echo "lintas: installing system packages: ${need[*]}" >&2
   SUDO=""

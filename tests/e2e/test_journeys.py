@@ -43,10 +43,15 @@ def test_sg_citizen_receives_pid_and_onboards_at_my_bank(stack: Stack, context: 
     page.on("request", lambda r: posted.append(r.post_data) if r.url.endswith("/wallet/response") else None)
     open_request(page, stack, link)
     expect(page.get_by_test_id("purpose")).to_contain_text("Open an account")
-    expect(page.get_by_test_id("request")).to_contain_text("Indonesia")
-    # the relying party (client_metadata.client_name) and the operator its certificate names
+    # the relying party (client_metadata.client_name); with no registration in the request, no
+    # country is claimed for it (the verifier certificate's country is the operator's, shown in details)
     expect(page.get_by_test_id("verifier-name")).to_contain_text("Bank Rakyat Contoh")
-    expect(page.get_by_test_id("verifier-operator")).to_contain_text("Verified by")
+    expect(page.get_by_test_id("rp-country")).to_contain_text("not declared")
+    expect(page.get_by_test_id("unregistered")).to_contain_text("localhost")
+    # each claim with the value about to leave, formatted
+    expect(page.locator("[data-testid=claim-value][data-claim=given_name]")).to_have_text("Wei Ling")
+    expect(page.locator("[data-testid=claim-value][data-claim=birthdate]")).to_have_text("14 March 1980")
+    expect(page.locator("[data-testid=claim-value][data-claim=nationality]")).to_have_text("Singapore")
     shot(page, "3-consent")
     page.get_by_role("button", name="Share").click()
     expect(page.get_by_test_id("sent")).to_be_visible()

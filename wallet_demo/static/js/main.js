@@ -4,48 +4,51 @@ import { callbackPage, receivePage } from "./receive.js";
 import { presentPage } from "./present.js";
 import { settingsPage } from "./settings.js";
 import { all, deleteCredential, get, getSetting, put, resetWallet, setSetting } from "./store.js";
-import { alertBox, busy, claimsList, countryName, countryTag, credentialCard, fill, flag, getConfig, h, issuerName, registryBadge, show, statusBadge } from "./ui.js";
+import { alertBox, busy, claimsList, countryName, countryTag, credentialCard, effectiveStatus, fill, flag, getConfig, h, issuerName, languageSwitcher, registryBadge, show, statusBadge } from "./ui.js";
+import { formatDate, formatMoment, initI18n, t, translateStatic } from "./i18n.js";
+import { startAutoLock } from "./lock.js";
 import { fetchJson } from "./util.js";
 
 async function listPage() {
   const credentials = (await all("credentials")).sort((a, b) => b.received - a.received);
   if (!credentials.length) {
-    show("Your credentials", h("p", {}, "Your wallet is empty."), h("a", { class: "button", href: "/personas" }, "Choose a persona and get a credential"));
+    show(t("list.title"), h("p", {}, t("list.empty")), h("a", { class: "button", href: "/personas" }, t("list.get_first")));
     return;
   }
   const items = credentials.map((c) => {
     const slot = h("span", {}, statusBadge("unknown"));
-    checkStatus(c).then((s) => fill(slot, statusBadge(s.status)));
+    checkStatus(c).then((s) => fill(slot, statusBadge(effectiveStatus(s.status, c))));
     return h("li", {}, credentialCard(c, slot));
   });
-  show("Your credentials", h("ul", { class: "cards" }, items));
+  show(t("list.title"), h("ul", { class: "cards" }, items));
 }
 
 async function detailPage(id, params) {
   const credential = await get("credentials", id);
   if (!credential) {
-    show("Credential not found", alertBox("This credential is not in your wallet.", "Not found"), h("a", { href: "/" }, "Back to your credentials"));
+    show(t("detail.not_found"), alertBox(t("detail.not_found_text"), t("detail.not_found")), h("a", { href: "/" }, t("detail.back")));
     return;
   }
   const statusSlot = h("span", { "aria-live": "polite" }, statusBadge("unknown"));
   const registrySlot = h("span", {}, registryBadge(credential.registry));
-  const del = h("button", { type: "button", class: "danger" }, "Delete this credential");
+  const del = h("button", { type: "button", class: "danger" }, t("detail.delete"));
   del.addEventListener("click", () => {
-    if (!confirm("Delete this credential and its key from this wallet?")) return;
+    if (!confirm(t("detail.delete_confirm"))) return;
     busy(del, deleteCredential(id).then(() => location.assign("/")));
   });
   show(issuerName(credential),
-    params.has("new") ? h("div", { class: "notice", role: "status", "data-testid": "received" }, "Credential received and stored in your wallet.") : null,
+    params.has("new") ? h("div", { class: "notice", role: "status", "data-testid": "received" }, t("detail.received")) : null,
     h("ul", { class: "cards" }, h("li", {}, credentialCard(credential, statusSlot.cloneNode(true)))),
-    h("section", { class: "panel", "aria-labelledby": "status-title" }, h("h2", { id: "status-title" }, "Status"),
+    h("section", { class: "panel", "aria-labelledby": "status-title" }, h("h2", { id: "status-title" }, t("detail.status")),
       h("p", {}, statusSlot, " ", registrySlot),
-      h("p", {}, "Issued by ", issuerName(credential), " · ", countryTag(credential.country)),
-      h("p", { class: "hint" }, `Valid until ${new Date(credential.payload.exp * 1000).toLocaleDateString("en-GB", { dateStyle: "long" })}`)),
-    h("section", { class: "panel", "aria-labelledby": "claims-title" }, h("h2", { id: "claims-title" }, "Details"), claimsList(credential)),
+      h("p", {}, t("detail.issued_by", { issuer: issuerName(credential) }), " · ", countryTag(credential.country)),
+      h("p", { class: "hint" }, t("detail.valid_until", { date: formatDate(new Date(credential.payload.exp * 1000).toISOString().slice(0, 10)) }))),
+    h("section", { class: "panel", "aria-labelledby": "claims-title" }, h("h2", { id: "claims-title" }, t("detail.details")), claimsList(credential)),
     del);
   checkStatus(credential).then((s) => {
-    fill(statusSlot, statusBadge(s.status));
-    document.querySelectorAll(".card [data-testid=status]").forEach((b) => b.replaceWith(statusBadge(s.status)));
+    const status = effectiveStatus(s.status, credential);
+    fill(statusSlot, statusBadge(status));
+    document.querySelectorAll(".card [data-testid=status]").forEach((b) => b.replaceWith(statusBadge(status)));
   });
   const config = await getConfig();
   registryCheck(config.registry_url, credential).then(async (r) => {
@@ -60,19 +63,20 @@ async function detailPage(id, params) {
 async function historyPage() {
   const entries = (await all("history")).sort((a, b) => b.at - a.at);
   const describe = (e) => {
-    const when = new Date(e.at).toLocaleString("en");
-    if (e.kind === "issuance") return `${when}: received a credential from ${e.issuer}`;
-    if (e.kind === "presentation") return `${when}: shared ${e.claims.join(", ")} with ${e.verifier} (${countryName(e.country)}) — ${e.accepted ? "accepted" : "refused"}`;
-    if (e.kind === "declined") return `${when}: declined a request from ${e.verifier}`;
-    return `${when}: refused a request — ${e.reason}`;
+    const when = formatMoment(e.at);
+    const where = e.country ? countryName(e.country) : t("rp.country_undeclared");
+    if (e.kind === "issuance") return t("history.issuance", { when, issuer: e.issuer });
+    if (e.kind === "presentation") return t(e.accepted ? "history.shared_accepted" : "history.shared_refused", { when, claims: e.claims.join(", "), verifier: e.verifier, country: where });
+    if (e.kind === "declined") return t("history.declined", { when, verifier: e.verifier });
+    return t("history.refused", { when, reason: e.reason });
   };
-  const reset = h("button", { type: "button", class: "danger" }, "Reset wallet");
+  const reset = h("button", { type: "button", class: "danger" }, t("history.reset_button"));
   reset.addEventListener("click", () => {
-    if (!confirm("Delete every credential, key and history entry from this wallet?")) return;
+    if (!confirm(t("history.reset_confirm"))) return;
     busy(reset, resetWallet().then(() => location.assign("/personas")));
   });
-  show("History", entries.length ? h("ul", { class: "plain", "data-testid": "history" }, entries.map((e) => h("li", {}, describe(e)))) : h("p", {}, "Nothing yet."),
-    h("h2", {}, "Reset"), h("p", {}, "Remove everything this wallet holds."), reset);
+  show(t("history.title"), entries.length ? h("ul", { class: "plain", "data-testid": "history" }, entries.map((e) => h("li", {}, describe(e)))) : h("p", {}, t("history.empty")),
+    h("h2", {}, t("history.reset")), h("p", {}, t("history.reset_text")), reset);
 }
 
 async function requestOffer(persona, grant, out) {
@@ -80,9 +84,9 @@ async function requestOffer(persona, grant, out) {
     body: JSON.stringify({ persona_id: persona.id, grant }) }, "the demo issuance desk");
   const target = `/receive?${new URLSearchParams({ offer: created.offer_link })}`;
   fill(out, h("div", { class: "panel", "data-testid": "desk" },
-    created.tx_code ? h("p", { class: "sms" }, `SMS from your national issuer: your one-time PIN is ${created.tx_code}`) : null,
-    h("p", {}, "Your issuer has prepared a credential offer."),
-    h("a", { class: "button", href: target, "data-testid": "open-offer" }, "Open the offer in the wallet")));
+    created.tx_code ? h("p", { class: "sms" }, t("persona.sms", { pin: created.tx_code })) : null,
+    h("p", {}, t("persona.offer_ready")),
+    h("a", { class: "button", href: target, "data-testid": "open-offer" }, t("persona.open_offer"))));
 }
 
 async function personasPage() {
@@ -90,32 +94,33 @@ async function personasPage() {
   const current = await getSetting("persona");
   const out = h("div", { "aria-live": "polite" });
   const items = config.personas.filter((p) => p.country in config.issuers).map((p) => {
-    const pick = h("button", { type: "button", "data-persona": p.id, "aria-pressed": String(current === p.id) }, `Play ${p.name}`);
+    const pick = h("button", { type: "button", "data-persona": p.id, "aria-pressed": String(current === p.id) }, t("persona.play", { name: p.name }));
     pick.addEventListener("click", () => busy(pick, (async () => {
       await setSetting("persona", p.id);
-      document.getElementById("persona-label").textContent = `Playing: ${p.name}`;
+      document.getElementById("persona-label").textContent = t("persona.playing", { name: p.name });
       document.querySelectorAll("[data-persona]").forEach((b) => b.setAttribute("aria-pressed", String(b === pick)));
-      const pin = h("button", { type: "button" }, "Get it with a PIN (pre-authorized)");
-      const login = h("button", { type: "button", class: "secondary" }, "Get it by logging in");
-      pin.addEventListener("click", () => busy(pin, requestOffer(p, "pre-authorized_code", out).catch((e) => out.append(alertBox(e.message, "No offer")))));
-      login.addEventListener("click", () => busy(login, requestOffer(p, "authorization_code", out).catch((e) => out.append(alertBox(e.message, "No offer")))));
-      fill(out, h("div", { class: "panel" }, h("p", {}, `Ask your national issuer for your ${{ citizen: "person ID", mandate: "mandate" }[p.kind] || "business registration"} credential:`), pin, login));
+      const pin = h("button", { type: "button" }, t("persona.get_pin"));
+      const login = h("button", { type: "button", class: "secondary" }, t("persona.get_login"));
+      pin.addEventListener("click", () => busy(pin, requestOffer(p, "pre-authorized_code", out).catch((e) => out.append(alertBox(e.message, t("persona.no_offer"))))));
+      login.addEventListener("click", () => busy(login, requestOffer(p, "authorization_code", out).catch((e) => out.append(alertBox(e.message, t("persona.no_offer"))))));
+      fill(out, h("div", { class: "panel" }, h("p", {}, t(`persona.ask_${p.kind}`)), pin, login));
       pick.closest("li").append(out); // the next step appears right under the chosen persona
       out.scrollIntoView();
     })()));
-    const who = p.kind === "citizen" ? `Citizen of ${countryName(p.country)}`
-      : p.kind === "mandate" ? `${p.representative}'s mandate for a company in ${countryName(p.country)}`
-      : `${p.representative || "Representative"} for a company in ${countryName(p.country)}`;
+    const country = countryName(p.country);
+    const who = p.kind === "citizen" ? t("persona.citizen", { country })
+      : p.kind === "mandate" ? t("persona.mandate", { name: p.representative, country })
+      : t("persona.business", { name: p.representative || t("persona.representative"), country });
     return h("li", { class: "panel" }, h("p", {}, h("span", { class: "flag", "aria-hidden": "true" }, flag(p.country)), " ", h("strong", {}, p.name)), h("p", { class: "hint" }, who), pick);
   });
-  show("Choose a persona", h("p", {}, "Demo identities from the national issuers' seed data."), h("ul", { class: "personas" }, items), out);
+  show(t("persona.title"), h("p", {}, t("persona.intro")), h("ul", { class: "personas" }, items), out);
 }
 
 async function personaLabel() {
   const config = await getConfig();
   const id = await getSetting("persona");
   const persona = config.personas.find((p) => p.id === id);
-  document.getElementById("persona-label").textContent = persona ? `Playing: ${persona.name}` : "No persona chosen";
+  document.getElementById("persona-label").textContent = persona ? t("persona.playing", { name: persona.name }) : t("persona.none");
 }
 
 async function route() {
@@ -125,7 +130,10 @@ async function route() {
     if (a.dataset.nav === path || (path.startsWith("/credential") && a.dataset.nav === "/")) a.setAttribute("aria-current", "page");
     else a.removeAttribute("aria-current");
   }
-  await getConfig(); // country names and local languages are needed by every page
+  await Promise.all([getConfig(), initI18n()]); // messages, country names and local languages are needed by every page
+  translateStatic();
+  fill(document.getElementById("language-slot"), languageSwitcher());
+  if (await startAutoLock()) return; // locked after inactivity: nothing else is shown
   personaLabel().catch(() => {});
   if (path === "/receive") return receivePage(params);
   if (path === "/present") return presentPage(params);
@@ -137,4 +145,4 @@ async function route() {
   return listPage();
 }
 
-route().catch((err) => show("Something went wrong", alertBox(err.message || String(err), "Error")));
+route().catch((err) => show(t("error.generic"), alertBox(err.message || String(err), t("error.title"))));

@@ -54,7 +54,9 @@ export async function verifyPin(pin) {
   }
   const left = MAX_ATTEMPTS - record.failures - 1;
   if (left <= 0) throw new WalletError("pin_locked", `Wrong PIN. ${LOCKED}`);
-  throw new WalletError("pin_wrong", `Wrong PIN. ${left} attempt${left === 1 ? "" : "s"} left before the wallet locks.`);
+  const wrong = new WalletError("pin_wrong", `Wrong PIN. ${left} attempt${left === 1 ? "" : "s"} left before the wallet locks.`);
+  wrong.attemptsLeft = left;
+  throw wrong;
 }
 
 /** Set a new PIN (the current one must be given when one is set); a fresh salt every time. */

@@ -1,42 +1,38 @@
-// The present flow: open or paste an `openid4vp://` request, check it, show who asks, why and
-// exactly which claims (optional ones as checkboxes), then sign the KB-JWT and answer.
+// The present flow: open or paste an `openid4vp://` request, check it, show who asks, why, for how
+// long and exactly which claims with the values that would leave (optional ones as checkboxes),
+// then check the wallet PIN, sign the KB-JWT and answer (OpenID4VP 1.0 Sections 5, 6, 8).
 import { chosenPaths, planPresentation } from "./dcql.js";
-import { claimLabels, typeNames } from "./labels.js";
+import { alternativesHint, cannotAnswer, claimRow, whoPanel } from "./consent.js";
+import { typeNames } from "./labels.js";
+import { pinMessage } from "./lock.js";
 import { checkStatus } from "./meta.js";
 import { decodeSdJwt, present } from "./sdjwt.js";
 import { pinState, verifyPin } from "./pin.js";
 import { addHistory, all, get } from "./store.js";
-import { alertBox, busy, countryTag, fill, getConfig, h, issuerName, labelled, show, statusBadge } from "./ui.js";
+import { formatMoment, language, t } from "./i18n.js";
+import { alertBox, busy, countryTag, effectiveStatus, fill, getConfig, h, issuerName, show, statusBadge } from "./ui.js";
 import { fetchRequestObject, parseRequestLink, sendDecline, sendResponse, verifyRequest } from "./vp.js";
 import { WalletError, nowSeconds } from "./util.js";
 
-// Credentials their issuer has withdrawn are never presented (issue #12 class 7): the verifier
-// would refuse them, and sending one only tells it more about the holder.
-const BLOCKED = ["revoked", "suspended"];
-
-function claimRow(credential, spec, required, index) {
-  const labels = claimLabels(credential.typeMetadata, spec.path);
-  const id = `claim-${index}-${spec.id.replace(/[^A-Za-z0-9_-]/g, "_")}`;
-  const box = h("input", { type: "checkbox", id, value: spec.id, checked: required || spec.preferred, disabled: required, "data-optional": required ? null : "true" });
-  return h("label", { for: id }, box, h("span", {}, labelled(labels, credential.country, spec.path.join(" › "))), required ? h("span", { class: "hint" }, "(required)") : h("span", { class: "hint" }, "(optional)"));
-}
+// Credentials their issuer has withdrawn, or past their validity, are never presented (issue #12
+// class 7): the verifier would refuse them, and sending one only tells it more about the holder.
+const BLOCKED = ["revoked", "suspended", "expired"];
 
 async function candidateBlock(candidate, index) {
   const { credential, match } = candidate;
-  const status = await checkStatus(credential);
+  const status = effectiveStatus((await checkStatus(credential)).status, credential);
   const el = h("div", { "data-candidate": String(index), hidden: index > 0 },
-    h("p", {}, countryTag(credential.country), " ", statusBadge(status.status)),
+    h("p", {}, countryTag(credential.country), " ", statusBadge(status)),
+    alternativesHint(credential, match),
     match.required.map((c) => claimRow(credential, c, true, index)),
     match.optional.map((c) => claimRow(credential, c, false, index)));
-  if (BLOCKED.includes(status.status)) {
-    el.append(h("div", { class: "warning", role: "note" }, `This credential has been ${status.status} by its issuer; the wallet will not share it.`));
-  }
+  if (BLOCKED.includes(status)) el.append(h("div", { class: "warning", role: "note" }, t(`share.blocked_${status}`)));
   return { el, candidate, status };
 }
 
 function describe(credential) {
-  const received = new Date(credential.received).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "medium" });
-  return `${typeNames(credential.typeMetadata).en || credential.payload.vct} from ${issuerName(credential)}, received ${received}`;
+  const names = typeNames(credential.typeMetadata);
+  return t("share.credential", { type: names[language()] || names.en || credential.payload.vct, issuer: issuerName(credential), received: formatMoment(credential.received) });
 }
 
 /** One Credential Query: which credential (when several match) and which of its claims. */
@@ -45,7 +41,7 @@ async function answerPanel(item) {
   let chosen = 0;
   const fieldset = h("fieldset", { "data-query": item.query.id }, h("legend", {}, describe(item.credential)));
   if (blocks.length > 1) {
-    const group = h("div", { role: "radiogroup", "aria-label": "Which credential to use" });
+    const group = h("div", { role: "radiogroup", "aria-label": t("share.which") });
     blocks.forEach((block, i) => {
       const id = `pick-${item.query.id}-${i}`.replace(/[^A-Za-z0-9_-]/g, "_");
       const radio = h("input", { type: "radio", id, name: `pick-${item.query.id}`, value: String(i), checked: i === 0 });
@@ -54,19 +50,18 @@ async function answerPanel(item) {
         blocks.forEach((b, j) => { b.el.hidden = j !== i; });
         fieldset.querySelector("legend").textContent = describe(block.candidate.credential);
       });
-      group.append(h("label", { for: id }, radio, h("span", {}, describe(block.candidate.credential), " "), statusBadge(block.status.status)));
+      group.append(h("label", { for: id }, radio, h("span", {}, describe(block.candidate.credential), " "), statusBadge(block.status)));
     });
-    fieldset.append(h("p", { class: "hint" }, "You have several credentials that answer this request. Choose one:"), group);
+    fieldset.append(h("p", { class: "hint" }, t("share.several")), group);
   }
   fieldset.append(...blocks.map((b) => b.el));
   return { fieldset, selected: () => blocks[chosen] };
 }
 
-/** Refuse before anything is signed: a withdrawn credential, then a wrong or locked PIN. */
+/** Refuse before anything is signed: a withdrawn or expired credential, then a wrong or locked PIN. */
 async function checkBeforeSharing(panels, pinField) {
-  const blocked = panels.map((p) => p.selected().status.status).find((s) => BLOCKED.includes(s));
-  if (blocked === "revoked") throw new WalletError("revoked", "This credential has been revoked by its issuer, so the wallet will not share it. Ask your issuer for a new one.");
-  if (blocked) throw new WalletError("suspended", "This credential is suspended by its issuer, so the wallet will not share it until the issuer reinstates it.");
+  const blocked = panels.map((p) => p.selected().status).find((s) => BLOCKED.includes(s));
+  if (blocked) throw new WalletError(blocked, t(`share.refuse_${blocked}`));
   await verifyPin(pinField ? pinField.value : ""); // passes only when no PIN is set
 }
 
@@ -85,6 +80,7 @@ async function share(request, plan, panels, out, pinField) {
     vpToken[item.query.id] = [presentation];
     shared.push(...paths.map((p) => p.join(".")));
   }
+  fill(out, h("p", { role: "status", class: "progress" }, t("share.sending")));
   const result = await sendResponse(request, vpToken);
   await addHistory({ kind: "presentation", verifier: request.verifier.name, country: request.verifier.country, claims: shared, accepted: result.ok });
   if (result.ok && result.redirectUri) {
@@ -92,13 +88,40 @@ async function share(request, plan, panels, out, pinField) {
     return;
   }
   fill(out, result.ok
-    ? h("div", { class: "notice", role: "status", "data-testid": "sent" }, `Shared with ${request.verifier.name}. The verifier accepted your response.`)
-    : alertBox("The verifier refused the presentation.", "Not accepted"),
-    result.redirectUri ? h("a", { class: "button secondary", href: result.redirectUri }, "Return to the service") : null);
+    ? h("div", { class: "notice", role: "status", "data-testid": "sent" }, t("share.accepted", { name: request.verifier.name }))
+    : alertBox(t("share.refused_by_verifier"), t("share.not_accepted")),
+    result.redirectUri ? h("a", { class: "button secondary", href: result.redirectUri }, t("share.return")) : null);
+}
+
+function shareMessage(err) {
+  return err?.code?.startsWith("pin_") ? pinMessage(err) : err.message;
+}
+
+async function consentForm(request, plan, errors) {
+  const panels = await Promise.all(plan.answer.map(answerPanel));
+  const shareButton = h("button", { type: "submit" }, t("share.share"));
+  const decline = h("button", { type: "button", class: "secondary" }, t("share.decline"));
+  const pin = await pinState();
+  const pinField = pin.set ? h("input", { id: "wallet-pin", type: "password", inputmode: "numeric", autocomplete: "off", maxlength: 12, required: true, "aria-describedby": "pin-why" }) : null;
+  const formEl = h("form", { "aria-labelledby": "what" }, h("h2", { id: "what" }, t("share.what")), panels.map((p) => p.fieldset),
+    pinField ? [h("label", { for: "wallet-pin" }, t("share.pin")), h("p", { id: "pin-why", class: "hint" }, t("share.pin_why")), pinField] : null,
+    h("div", { class: "actions" }, shareButton, decline));
+  formEl.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    busy(shareButton, share(request, plan, panels, errors, pinField).catch((err) => fill(errors, alertBox(shareMessage(err), t("share.not_sent")))));
+  });
+  decline.addEventListener("click", () => busy(decline, (async () => {
+    const answer = await sendDecline(request);
+    await addHistory({ kind: "declined", verifier: request.verifier.name, country: request.verifier.country });
+    fill(errors, h("div", { class: "notice", role: "status" }, t("share.declined")),
+      answer.redirectUri ? h("a", { class: "button secondary", href: answer.redirectUri }, t("share.return")) : null);
+  })().catch((err) => fill(errors, alertBox(err.message, t("share.not_sent"))))));
+  return formEl;
 }
 
 async function showRequest(linkText, out) {
   const config = await getConfig();
+  fill(out, h("p", { role: "status", class: "progress" }, t("share.checking")));
   let request;
   try {
     const link = parseRequestLink(linkText);
@@ -106,54 +129,37 @@ async function showRequest(linkText, out) {
     request = await verifyRequest(token, link, walletNonce, config.rp_anchors);
   } catch (err) {
     await addHistory({ kind: "refused", reason: err.message });
-    fill(out, alertBox(err.message, "Request refused"));
+    fill(out, alertBox(err.message, t("share.request_refused")));
     return;
   }
   // Newest first: after a re-issuance the fresh credential answers, not the one it replaced.
   const credentials = (await all("credentials")).filter((c) => c.format === "dc+sd-jwt").sort((a, b) => b.received - a.received);
   const plan = planPresentation(request.claims.dcql_query, credentials);
-  const who = h("section", { class: "panel", "aria-labelledby": "who", "data-testid": "request" },
-    h("h2", { id: "who" }, "Who asks"),
-    h("p", { "data-testid": "verifier-name" }, h("strong", {}, request.verifier.name)),
-    h("p", { "data-testid": "verifier-operator" }, "Verified by ", request.verifier.operator, " · ", countryTag(request.verifier.country)),
-    h("p", { class: "hint" }, `Client identifier: ${request.verifier.clientId}`),
-    h("h2", {}, "Why"), h("p", { "data-testid": "purpose" }, request.claims.purpose || "No purpose given."));
+  const who = whoPanel(request.verifier, linkText.trim());
   if (!plan.satisfiable) {
-    fill(out, who, alertBox("You have no credential that answers this request.", "Cannot answer"));
+    fill(out, who, await cannotAnswer(plan, credentials));
     return;
   }
-  const panels = await Promise.all(plan.answer.map(answerPanel));
   const errors = h("div", { "aria-live": "polite" });
-  const shareButton = h("button", { type: "submit" }, "Share");
-  const decline = h("button", { type: "button", class: "secondary" }, "Decline");
-  const pin = await pinState();
-  const pinField = pin.set ? h("input", { id: "wallet-pin", type: "password", inputmode: "numeric", autocomplete: "off", maxlength: 12, required: true }) : null;
-  const formEl = h("form", { "aria-labelledby": "what" }, h("h2", { id: "what" }, "What will be shared"), panels.map((p) => p.fieldset),
-    pinField ? [h("label", { for: "wallet-pin" }, "Wallet PIN"), pinField] : null, shareButton, decline);
-  formEl.addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    busy(shareButton, share(request, plan, panels, errors, pinField).catch((err) => fill(errors, alertBox(err.message, "Not sent"))));
-  });
-  decline.addEventListener("click", () => busy(decline, (async () => {
-    const answer = await sendDecline(request);
-    await addHistory({ kind: "declined", verifier: request.verifier.name, country: request.verifier.country });
-    fill(errors, h("div", { class: "notice", role: "status" }, "You declined. Nothing was shared."),
-      answer.redirectUri ? h("a", { class: "button secondary", href: answer.redirectUri }, "Return to the service") : null);
-  })().catch((err) => fill(errors, alertBox(err.message, "Not sent")))));
-  fill(out, who, formEl, errors);
+  fill(out, who, await consentForm(request, plan, errors), errors);
 }
 
 export async function presentPage(params) {
   const initial = params.has("request_uri") || params.has("client_id") ? `openid4vp://?${params}` : params.get("request") || "";
   const out = h("div", { id: "request-area" });
   const area = h("textarea", { id: "request-link", rows: 3, "aria-describedby": "request-hint" }, initial);
-  const button = h("button", { type: "submit" }, "Continue");
-  const formEl = h("form", {}, h("label", { for: "request-link" }, "Presentation request link"),
-    h("p", { id: "request-hint", class: "hint" }, "Paste an openid4vp:// link shown by the service, or scan its QR code."), area, button);
+  const button = h("button", { type: "submit" }, t("share.continue"));
+  const formEl = h("form", {}, h("label", { for: "request-link" }, t("share.link_label")),
+    h("p", { id: "request-hint", class: "hint" }, t("share.link_hint")), area, button);
   formEl.addEventListener("submit", (ev) => {
     ev.preventDefault();
     busy(button, showRequest(area.value, out));
   });
-  show("Present a credential", formEl, out);
-  if (initial) busy(button, showRequest(initial, out));
+  // A request opened from a link goes straight to consent; the paste form waits below it.
+  if (initial) {
+    show(t("share.title"), out, h("details", {}, h("summary", {}, t("share.another")), formEl));
+    busy(button, showRequest(initial, out));
+  } else {
+    show(t("share.title"), formEl, out);
+  }
 }

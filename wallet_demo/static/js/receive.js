@@ -1,9 +1,11 @@
 // The receive flow: open or paste a Credential Offer, show who offers it, enter the PIN or log in
 // at the national ID portal, then store the credential and show its card.
 import { fetchTypeMetadata, registryCheck, registryEntry } from "./meta.js";
-import { put, getSetting } from "./store.js";
+import { put, getSetting, setSetting } from "./store.js";
 import { PRE_AUTH_GRANT, authServerMetadata, tokenWithPreAuthorizedCode, finishAuthorization, issuerMetadata, obtainCredential, resolveOffer, startAuthorization } from "./vci.js";
+import { t, tn } from "./i18n.js";
 import { alertBox, busy, countryTag, fill, getConfig, h, labelled, registryBadge, show } from "./ui.js";
+import { WalletError, b64uEncode, sha256 } from "./util.js";
 
 function displayNames(meta) {
   const out = {};
@@ -21,9 +23,34 @@ export async function enrich(record, registry) {
   return record;
 }
 
+/**
+ * Redeem the pre-authorized code, telling apart what the issuer's one `invalid_grant` covers
+ * (OpenID4VCI 1.0 Section 6.3): a wrong PIN ("Wrong tx_code"), an offer this wallet already
+ * redeemed, one the issuer voided after wrong PINs here, and one expired or used elsewhere.
+ * The wallet remembers offers by the SHA-256 of their code, never the code itself.
+ */
+async function redeem(asMeta, offer, pin) {
+  const key = `offer:${b64uEncode(await sha256(offer.grants[PRE_AUTH_GRANT]["pre-authorized_code"]))}`;
+  const memory = (await getSetting(key)) || { failures: 0, redeemed: false };
+  try {
+    const token = await tokenWithPreAuthorizedCode(asMeta, offer, pin);
+    await setSetting(key, { ...memory, redeemed: true });
+    return token;
+  } catch (err) {
+    if (err.code !== "invalid_grant") throw err;
+    if (/wrong tx_code/i.test(err.description || "")) {
+      await setSetting(key, { ...memory, failures: memory.failures + 1 });
+      throw new WalletError("tx_code_wrong", tn("offer.pin_wrong", memory.failures + 1));
+    }
+    if (memory.redeemed || /already used/i.test(err.description || "")) throw new WalletError("offer_used", t("offer.used"));
+    if (memory.failures > 0) throw new WalletError("offer_locked", t("offer.locked"));
+    throw new WalletError("offer_expired", t("offer.expired"));
+  }
+}
+
 async function receive(offer, issuerMeta, registry, pin) {
   const asMeta = await authServerMetadata(issuerMeta);
-  const token = await tokenWithPreAuthorizedCode(asMeta, offer, pin);
+  const token = await redeem(asMeta, offer, pin);
   const persona = await getSetting("persona");
   const record = await obtainCredential(issuerMeta, token, offer.credential_configuration_ids[0], { context: { persona } });
   await enrich(record, registry);
@@ -37,22 +64,22 @@ function grantPanel(offer, issuerMeta, registry, out) {
     const tx = pre.tx_code;
     const input = tx ? h("input", { id: "pin", class: "pin", type: "password", inputmode: tx.input_mode === "text" ? "text" : "numeric",
       autocomplete: "one-time-code", maxlength: tx.length || null, "aria-describedby": "pin-hint", required: true }) : null;
-    const button = h("button", { type: "submit" }, "Receive credential");
-    const formEl = h("form", {}, tx ? [h("label", { for: "pin" }, "PIN"), h("p", { id: "pin-hint", class: "hint" }, tx.description || "Enter the PIN the issuer sent you."), input] : null, button);
+    const button = h("button", { type: "submit" }, t("offer.receive"));
+    const formEl = h("form", {}, tx ? [h("label", { for: "pin" }, t("offer.pin")), h("p", { id: "pin-hint", class: "hint" }, t("offer.pin_hint")), input] : null, button);
     formEl.addEventListener("submit", (ev) => {
       ev.preventDefault();
-      fill(out);
-      busy(button, receive(offer, issuerMeta, registry, input?.value.trim()).catch((err) => fill(out, alertBox(err.message, "Not received"))));
+      fill(out, h("p", { role: "status", class: "progress" }, t("offer.receiving")));
+      busy(button, receive(offer, issuerMeta, registry, input?.value.trim()).catch((err) => fill(out, alertBox(err.message, t("offer.not_received")))));
     });
     panel.append(formEl);
   }
   if (offer.grants.authorization_code || !pre) {
-    const login = h("button", { type: "button", class: pre ? "secondary" : null }, "Log in at the national ID portal");
+    const login = h("button", { type: "button", class: pre ? "secondary" : null }, t("offer.login"));
     login.addEventListener("click", () => busy(login, (async () => {
       const asMeta = await authServerMetadata(issuerMeta);
       location.assign(await startAuthorization(offer, issuerMeta, asMeta, `${location.origin}/callback`));
-    })().catch((err) => fill(out, alertBox(err.message, "Login failed")))));
-    panel.append(h("p", { class: "hint" }, "Or sign in with your national digital identity:"), login);
+    })().catch((err) => fill(out, alertBox(err.message, t("offer.login_failed"))))));
+    panel.append(h("p", { class: "hint" }, t("offer.or_login")), login);
   }
   return panel;
 }
@@ -68,12 +95,12 @@ async function showOffer(link, out) {
   const typeName = (configuration.credential_metadata?.display || configuration.display || [])[0]?.name || offer.credential_configuration_ids[0];
   fill(out,
     h("section", { class: "panel", "aria-labelledby": "offer-title", "data-testid": "offer" },
-      h("h2", { id: "offer-title" }, "Credential offer"),
-      h("p", {}, h("strong", {}, "From: "), labelled(names, registry.country, offer.credential_issuer)),
-      h("p", {}, h("strong", {}, "Country: "), countryTag(registry.country)),
+      h("h2", { id: "offer-title" }, t("offer.title")),
+      h("p", {}, h("strong", {}, t("offer.from")), " ", labelled(names, registry.country, offer.credential_issuer)),
+      h("p", {}, h("strong", {}, t("offer.country")), " ", countryTag(registry.country)),
       h("p", {}, registryBadge(registry)),
-      h("p", {}, h("strong", {}, "Credential: "), typeName)),
-    registry.listed ? null : h("div", { class: "warning", role: "note" }, "The ASEAN trust registry does not list this issuer. Verifiers will not accept its credentials."),
+      h("p", {}, h("strong", {}, t("offer.credential")), " ", typeName)),
+    registry.listed ? null : h("div", { class: "warning", role: "note" }, t("offer.unlisted")),
     grantPanel(offer, issuerMeta, registry, errors), errors);
 }
 
@@ -81,19 +108,23 @@ export async function receivePage(params) {
   const initial = params.get("offer") || (params.has("credential_offer_uri") || params.has("credential_offer") ? `openid-credential-offer://?${params}` : "");
   const out = h("div", { id: "offer-area" });
   const area = h("textarea", { id: "offer-link", rows: 3, "aria-describedby": "offer-hint" }, initial);
-  const button = h("button", { type: "submit" }, "Continue");
-  const formEl = h("form", {}, h("label", { for: "offer-link" }, "Credential offer link"),
-    h("p", { id: "offer-hint", class: "hint" }, "Paste an openid-credential-offer:// link, or open one from your issuer."), area, button);
+  const button = h("button", { type: "submit" }, t("share.continue"));
+  const formEl = h("form", {}, h("label", { for: "offer-link" }, t("offer.link_label")),
+    h("p", { id: "offer-hint", class: "hint" }, t("offer.link_hint")), area, button);
+  const open = (link) => {
+    fill(out, h("p", { role: "status", class: "progress" }, t("offer.loading")));
+    return showOffer(link, out).catch((err) => fill(out, alertBox(err.message, t("offer.refused"))));
+  };
   formEl.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    busy(button, showOffer(area.value, out).catch((err) => fill(out, alertBox(err.message, "Offer refused"))));
+    busy(button, open(area.value));
   });
-  show("Receive a credential", formEl, out);
-  if (initial) busy(button, showOffer(initial, out).catch((err) => fill(out, alertBox(err.message, "Offer refused"))));
+  show(t("offer.page_title"), formEl, out);
+  if (initial) busy(button, open(initial));
 }
 
 export async function callbackPage(params) {
-  show("Signing in…", h("p", {}, "Finishing your national ID login."));
+  show(t("offer.signing_in"), h("p", { role: "status", class: "progress" }, t("offer.finishing_login")));
   try {
     const config = await getConfig();
     const { issuerMeta, token, configurationId, clientId } = await finishAuthorization(params);
@@ -102,6 +133,6 @@ export async function callbackPage(params) {
     await enrich(record, registry);
     location.replace(`/credential/${record.id}?new=1`);
   } catch (err) {
-    show("Not received", alertBox(err.message, "Login failed"), h("a", { href: "/receive" }, "Try again"));
+    show(t("offer.not_received"), alertBox(err.message, t("offer.login_failed")), h("a", { href: "/receive" }, t("offer.try_again")));
   }
 }

@@ -1,5 +1,7 @@
 // DOM helpers and the credential card (never innerHTML with data: every value goes in as text).
 import { claimLabels, typeNames } from "./labels.js";
+import { claimLabel, formatValue } from "./format.js";
+import { LANGUAGES, NATIVE_NAMES, chooseLanguage, countryName as intlCountryName, language, t } from "./i18n.js";
 
 export function h(tag, attrs = {}, ...kids) {
   const el = document.createElement(tag);
@@ -29,11 +31,11 @@ export function fill(el, ...kids) {
 export function show(title, ...content) {
   const main = document.getElementById("main");
   fill(main, h("h1", { id: "page-title" }, title), ...content);
-  document.title = `${title} · Lintas wallet`;
+  document.title = `${title} · ${t("app.name")}`;
   main.focus();
 }
 
-export function alertBox(message, title = "Refused") {
+export function alertBox(message, title = t("error.refused")) {
   return h("div", { class: "alert", role: "alert", "data-testid": "error" }, h("strong", {}, `${title}: `), message);
 }
 
@@ -42,8 +44,9 @@ export function flag(code) {
   return /^[A-Z]{2}$/.test(code || "") ? code : "";
 }
 
+/** The country's name in the page language (Intl), the registry's names as fallback. */
 export function countryName(code) {
-  return config?.countries?.[code]?.en || code || "unknown country";
+  return intlCountryName(code, config?.countries?.[code] || {});
 }
 
 /** The country's local locale for labels: its first non-English name locale the labels have. */
@@ -56,27 +59,47 @@ export function countryTag(code) {
   return h("span", { class: "country" }, h("span", { class: "flag", "aria-hidden": "true" }, flag(code)), " ", countryName(code));
 }
 
+const STATUSES = ["valid", "suspended", "revoked", "expiring", "expired", "unknown"];
+
+/** A status badge: valid, suspended, revoked, expiring (within 30 days), expired or unknown. */
 export function statusBadge(status) {
-  const label = { valid: "Valid", suspended: "Suspended", revoked: "Revoked", unknown: "Status unknown" }[status] || status;
-  return h("span", { class: `badge ${status}`, "data-testid": "status" }, label);
+  const known = STATUSES.includes(status) ? status : "unknown";
+  return h("span", { class: `badge ${known}`, "data-testid": "status", "data-status": known }, t(`status.${known}`));
+}
+
+/** A credential's status with its validity period: expired or expiring overrides a valid list entry. */
+export function effectiveStatus(listStatus, credential, nowMs = Date.now()) {
+  const exp = Number(credential?.payload?.exp) * 1000;
+  if (Number.isFinite(exp) && exp <= nowMs) return "expired";
+  if (listStatus === "valid" && Number.isFinite(exp) && exp - nowMs < 30 * 86400 * 1000) return "expiring";
+  return listStatus;
 }
 
 export function registryBadge(entry) {
   return entry?.listed
-    ? h("span", { class: "badge listed", "data-testid": "registry" }, "Listed in the ASEAN trust registry")
-    : h("span", { class: "badge unlisted", "data-testid": "registry" }, `Not listed in the trust registry (${entry?.status || "unknown"})`);
+    ? h("span", { class: "badge listed", "data-testid": "registry" }, t("registry.listed"))
+    : h("span", { class: "badge unlisted", "data-testid": "registry" }, t("registry.unlisted"));
+}
+
+/** The language switcher: a labelled <select> of the languages by their own names. */
+export function languageSwitcher() {
+  const select = h("select", { id: "language", "data-testid": "language" },
+    LANGUAGES.map((code) => h("option", { value: code, lang: code, selected: code === language() }, NATIVE_NAMES[code])));
+  select.addEventListener("change", () => chooseLanguage(select.value));
+  return h("div", { class: "language" }, h("label", { for: "language" }, t("nav.language")), select);
 }
 
 export function issuerName(credential) {
   const display = credential.issuerDisplay || [];
-  return (display.find((d) => d.locale === "en") || display[0] || {}).name || credential.payload.iss;
+  return (display.find((d) => d.locale === language()) || display.find((d) => d.locale === "en") || display[0] || {}).name || credential.payload.iss;
 }
 
+/** A label in the page language, and in the issuing country's language when that differs. */
 export function labelled(labels, country, fallback) {
-  const en = labels.en || fallback;
+  const main = labels[language()] || labels.en || fallback;
   const local = localLocale(country, labels);
-  const out = [h("span", {}, en)];
-  if (local && labels[local] !== en) out.push(h("span", { class: "sep", "aria-hidden": "true" }, " · "), h("span", { lang: local }, labels[local]));
+  const out = [h("span", {}, main)];
+  if (local && local !== language() && labels[local] !== main) out.push(h("span", { class: "sep", "aria-hidden": "true" }, " · "), h("span", { lang: local }, labels[local]));
   return out;
 }
 
@@ -87,19 +110,12 @@ export function credentialCard(credential, liveStatus) {
   const local = localLocale(country, names);
   const color = credential.typeMetadata?.display?.[0]?.rendering?.simple?.background_color;
   const card = h("a", { class: "card", href: `/credential/${credential.id}`, "data-testid": "credential-card", "data-vct": credential.payload.vct },
-    h("p", { class: "type" }, names.en || credential.payload.vct),
-    local ? h("p", { class: "local", lang: local }, names[local]) : null,
+    h("p", { class: "type" }, names[language()] || names.en || credential.payload.vct),
+    local && local !== language() ? h("p", { class: "local", lang: local }, names[local]) : null,
     h("p", { class: "meta" }, issuerName(credential), " · ", countryTag(country)),
     h("p", { class: "meta" }, registryBadge(credential.registry), liveStatus || statusBadge("unknown")));
   if (color && /^#[0-9a-fA-F]{6}$/.test(color)) card.style.background = color;
   return card;
-}
-
-function valueText(value) {
-  if (value === true) return "Yes";
-  if (value === false) return "No";
-  if (value && typeof value === "object") return JSON.stringify(value);
-  return String(value);
 }
 
 /** The claims of a credential as a definition list with labels in English and the local language. */
@@ -111,7 +127,7 @@ export function claimsList(credential) {
       return;
     }
     const labels = claimLabels(credential.typeMetadata, path);
-    rows.push(h("dt", {}, labelled(labels, credential.country, path.join(" › "))), h("dd", { "data-claim": path.join(".") }, valueText(value)));
+    rows.push(h("dt", {}, labelled(labels, credential.country, claimLabel(credential.typeMetadata, path))), h("dd", { "data-claim": path.join(".") }, formatValue(path, value)));
   };
   const skip = new Set(["iss", "iat", "exp", "nbf", "cnf", "status", "vct", "vct#integrity", "_sd_alg"]);
   // Show claims in the order the type metadata lists them, unknown ones after.

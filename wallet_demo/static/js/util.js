@@ -78,7 +78,9 @@ export async function fetchJson(url, options = {}, what = "the service") {
   }
   if (!response.ok) {
     const reason = body && (body.error_description || body.error || body.detail);
-    throw new WalletError(body?.error || "http_error", `${what} refused the request (${response.status}${reason ? `: ${reason}` : ""}).`);
+    const error = new WalletError(body?.error || "http_error", `${what} refused the request (${response.status}${reason ? `: ${reason}` : ""}).`);
+    error.description = typeof body?.error_description === "string" ? body.error_description : "";
+    throw error;
   }
   if (body === null || typeof body !== "object") throw new WalletError("malformed", `${what} did not answer JSON.`);
   return body;

@@ -84,7 +84,12 @@ export async function tokenWithPreAuthorizedCode(asMeta, offer, txCode) {
   try {
     return await fetchJson(asMeta.token_endpoint, form(values), "the issuer");
   } catch (err) {
-    if (err.code === "invalid_grant" && grant.tx_code) throw new WalletError("invalid_grant", "The PIN is wrong, or the offer has expired or was already used.");
+    if (err.code === "invalid_grant" && grant.tx_code) {
+      // receive.js tells wrong PIN, used, locked and expired apart from the issuer's description.
+      const refused = new WalletError("invalid_grant", "The PIN is wrong, or the offer has expired or was already used.");
+      refused.description = err.description || "";
+      throw refused;
+    }
     throw err;
   }
 }

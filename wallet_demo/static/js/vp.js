@@ -6,6 +6,7 @@
 // following `redirect_uri` for same-device flows.
 import { encryptJwe, encryptionParams } from "./jwe.js";
 import { parseJws, verifyJws } from "./jose.js";
+import { relyingParty } from "./rpinfo.js";
 import { certificateKey, checkClientId, validateChain } from "./x509.js";
 import { WalletError, fetchChecked, nowSeconds, randomToken } from "./util.js";
 
@@ -71,18 +72,8 @@ export async function verifyRequest(token, link, walletNonce, anchors) {
   const { payload } = await verifyJws(token, await certificateKey(leaf), { typ: JAR_TYP });
   await checkClientId(link.clientId, leaf, payload.response_uri);
   checkClaims(payload, link, walletNonce);
-  const meta = payload.client_metadata || {};
-  return {
-    claims: payload,
-    verifier: {
-      // client_name is the relying party the verifier asks for; the certificate names the operator.
-      name: (typeof meta.client_name === "string" && meta.client_name) || leaf.subject.organization || leaf.subject.commonName,
-      operator: leaf.subject.organization || leaf.subject.commonName,
-      country: leaf.subject.country,
-      certificateName: leaf.subject.commonName,
-      clientId: link.clientId,
-    },
-  };
+  // Who asks: the registration the verifier vouches for (verifier_info), else what the request proves.
+  return { claims: payload, verifier: relyingParty(payload, leaf, link.clientId) };
 }
 
 /** Only http(s) URLs may be followed or linked (never `javascript:` or other schemes). */
