@@ -35,6 +35,7 @@ from lintas.oauth import ClientCredentialsServer, OAuthClient, hash_secret
 from lintas.problem import install_error_handlers, limit_body, oauth_error, problem
 from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
+from lintas.trust_fetch import TrustListFetcher
 from verifier.keys import VerifierKeys, ensure_client_secrets, ensure_verifier_keys
 from verifier.metrics import VerifierMetrics
 from verifier.pipeline import Pipeline
@@ -61,15 +62,9 @@ def trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.Cl
     if settings.registry_url is None or settings.registry_pin_sha256 is None:
         log.warning("no trust registry configured: every issuer is untrusted")
         return TrustSnapshot.empty
-    url = f"{settings.registry_url.rstrip('/')}/v1/trust-list"
-
-    def fetch() -> bytes:
-        response = http.get(url, headers={"Accept": "application/jwt"})
-        response.raise_for_status()
-        return response.content
-
+    # The one fetcher (timeout, size cap, ETag, no redirects) over the app's client; the cache pins and judges.
     return TrustListCache(
-        fetch=fetch,
+        fetch=TrustListFetcher(settings.registry_url, client=http),
         pin=TrustListPin(certificate_sha256=settings.registry_pin_sha256),
         clock=clock,
         max_staleness=settings.trust_max_staleness,
