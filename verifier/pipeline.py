@@ -27,6 +27,7 @@ from typing import Any
 from idcore.credentials import (
     CredentialError,
     CredentialVerifier,
+    MdocVerifier,
     SdJwtVcVerifier,
     VerificationContext,
     VerifiedCredential,
@@ -134,6 +135,23 @@ def _checked(query_id: str, cred: VerifiedCredential) -> CheckedCredential:
     )
 
 
+def _policy_claims(cred: CheckedCredential) -> Mapping[str, Any]:
+    """The claims the relying-party policy reads: mdoc elements of every namespace side by side.
+
+    Policies name claims (``age_over_18``), not namespaces. Where two namespaces disagree on an
+    element, the value that is not ``true`` is kept: a policy asking for ``true`` is never met
+    by one namespace against the evidence of another.
+    """
+    if cred.format != FORMAT_MSO_MDOC:
+        return cred.claims
+    merged: dict[str, Any] = {}
+    for elements in cred.claims.values():
+        for element, value in elements.items() if isinstance(elements, Mapping) else ():
+            if element not in merged or merged[element] is True:
+                merged[element] = value
+    return merged
+
+
 def _shape_format(presentation: Any) -> str:
     # An SD-JWT serialization always holds '~' (RFC 9901 Section 4); base64url never does.
     return FORMAT_SD_JWT_VC if not isinstance(presentation, str) or "~" in presentation else FORMAT_MSO_MDOC
@@ -144,8 +162,8 @@ class Pipeline:
 
     ``trust()`` is asked once per ``vp_token``: a :class:`TrustSnapshot` is judged as the ASEAN
     list (:class:`~idcore.trust.AseanTrustList`, with issuer metadata when ``metadata_fetch`` is
-    set), any other :class:`~idcore.trust.TrustFramework` as itself. ``verifiers`` are the
-    format verifiers by DCQL ``format`` (SD-JWT VC by default).
+    set), any other :class:`~idcore.trust.TrustFramework` as itself. ``verifiers`` add or replace
+    format verifiers by DCQL ``format`` (SD-JWT VC and mdoc by default).
     """
 
     def __init__(
@@ -169,7 +187,8 @@ class Pipeline:
         self._loopback = allow_insecure_loopback
         self._metadata_fetch = metadata_fetch
         self._chains = ChainCache()
-        self._verifiers: dict[str, CredentialVerifier] = {v.format: v for v in (SdJwtVcVerifier(), *verifiers)}
+        defaults: tuple[CredentialVerifier, ...] = (SdJwtVcVerifier(), MdocVerifier())
+        self._verifiers: dict[str, CredentialVerifier] = {v.format: v for v in (*defaults, *verifiers)}
 
     def verify(self, vp_token: Mapping[str, Sequence[Any]], expect: Expectation) -> list[CheckedCredential]:
         """Run every check on a ``vp_token``; return the verified credentials or raise :class:`Rejection`."""
@@ -192,7 +211,7 @@ class Pipeline:
             raise Rejection(Check.DCQL, exc.reason, exc.detail) from None
         checked = [_checked(query_id, cred) for query_id, cred in verified]
         views = [
-            VerifiedCredentialView(c.query_id, c.vct, c.issuer, c.country, c.assurance_level, c.iat, c.claims)
+            VerifiedCredentialView(c.query_id, c.vct, c.issuer, c.country, c.assurance_level, c.iat, _policy_claims(c))
             for c in checked
         ]
         try:

@@ -15,11 +15,16 @@ import httpx
 import pytest
 
 from idcore.dcql import parse_query
+from idcore.mdoc.issuer_signed import check_mso_validity
+from idcore.mdoc.verification import read_device_response
 from idcore.ports import FixedClock
-from idcore.sdjwt import check_time_claims, parse_presentation, process_payload
-from tests.verifier.test_pipeline import AUD, NONCE, _tamper_signature, pid, present, with_policy
-from tests.verifier.world import World
+from idcore.sdjwt import HolderCredential, check_time_claims, parse_presentation, process_payload
+from tests.verifier.test_pipeline import AUD, HOLDER, NONCE, _tamper_signature, pid, present, with_policy
+from tests.verifier.test_pipeline_mdoc import DCQL, mdl, presentation, transcript
+from tests.verifier.test_pipeline_mdoc import NONCE as MDOC_NONCE
+from tests.verifier.world import T0, World, document_signer
 from verifier.pipeline import Check, Expectation, Pipeline, Rejection
+from verifier.policy import policy_from_json
 from verifier.status import HttpStatusFetcher, StatusChecker
 
 _OWN = ("idcore", "verifier", "lintas")
@@ -105,3 +110,26 @@ def test_a_rejected_signature_stops_before_the_validity_check(
         pipeline.verify({"pid": [presentation]}, _expect(multiple=False))
     assert info.value.check is Check.ISSUER_SIGNATURE
     assert {name: c[0] for name, c in counters.items()} == {"parse": 1, "process": 1, "validity": 0}
+
+
+def test_an_mdoc_beside_an_sd_jwt_is_read_and_time_checked_once(
+    pipeline: Pipeline, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each format's reader and validity check run once per credential of that format."""
+
+    ds = document_signer(world, "TH", world.issuers["th-mdl"].issuer_id)
+    raw = {"credentials": [*DCQL["credentials"], _expect(multiple=False).policy.dcql["credentials"][0]]}
+    policy = policy_from_json({"name": "both", "dcql_query": raw})
+    expect = Expectation(policy.query, policy, MDOC_NONCE, AUD, transcript())
+
+    holder = HolderCredential.parse(pid(world))
+    sd_jwt = holder.present(holder.select([["given_name"]]), signer=HOLDER, aud=AUD, nonce=MDOC_NONCE, iat=T0)
+    vp_token = {"mdl": [presentation(mdl(world, ds))], "pid": [sd_jwt]}
+    counts = {
+        "parse": count_calls(monkeypatch, parse_presentation),
+        "validity": count_calls(monkeypatch, check_time_claims),
+        "mdoc_read": count_calls(monkeypatch, read_device_response),
+        "mdoc_validity": count_calls(monkeypatch, check_mso_validity),
+    }
+    assert len(pipeline.verify(vp_token, expect)) == 2
+    assert {name: c[0] for name, c in counts.items()} == {"parse": 1, "validity": 1, "mdoc_read": 1, "mdoc_validity": 1}
