@@ -20,7 +20,7 @@ included) costs no fetch. Each piece runs once; a refusal carries the check it f
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -34,12 +34,11 @@ from idcore.credentials import (
 )
 from idcore.dcql import FORMAT_MSO_MDOC, FORMAT_SD_JWT_VC, DcqlQuery, PresentedCredential, check_presentation
 from idcore.errors import IdcoreError, Reason, StatusListError, TrustError
-from idcore.jwk import PublicKey
 from idcore.ports import Clock
 from idcore.status_list import parse_status_reference
 from idcore.trust import AseanTrustList, ChainCache, TrustFramework, TrustSnapshot
 from verifier.policy import Policy, VerifiedCredentialView, check_policy
-from verifier.status import StatusChecker, status_uri_allowed
+from verifier.status import IssuerStatusKey, StatusChecker, status_uri_allowed
 
 __all__ = ["Check", "CheckedCredential", "Expectation", "Pipeline", "Rejection"]
 
@@ -268,33 +267,7 @@ class Pipeline:
             reference = parse_status_reference({"status": cred.status}, allow_insecure_loopback=self._loopback)
             if not status_uri_allowed(reference.uri, issuer_id, allow_loopback=self._loopback):
                 raise StatusListError(Reason.STATUS_INVALID, "status list uri is not on the issuer's origin")
-            signer = _StatusSigner(framework, cred)
+            signer = IssuerStatusKey(framework, cred)
             self._status.check(reference, issuer_id, signer, max_age=policy.status_max_age, deadline=deadline)
         except IdcoreError as exc:
             raise Rejection(Check.STATUS, exc.reason, exc.detail) from None
-
-
-@dataclass(frozen=True, slots=True)
-class _StatusSigner:
-    """Resolves a Status List Token's key: its ``x5c`` judged like the credential's, else the issuer's key.
-
-    draft-ietf-oauth-status-list "Validation Rules": the token must be signed by the credential's
-    issuer, so the same framework is asked the same question with the token's chain.
-    """
-
-    framework: TrustFramework
-    credential: VerifiedCredential
-
-    def __call__(self, header: Mapping[str, Any]) -> PublicKey:
-        """The key the token must verify with; raise an IdcoreError when its chain is not the issuer's."""
-        if "x5c" not in header:
-            return self.credential.issuer_key
-        x5c = header["x5c"]
-        if not isinstance(x5c, list) or not all(isinstance(item, str) for item in x5c):
-            raise StatusListError(Reason.STATUS_INVALID, "status list x5c must be an array of strings")
-        # A Status List Token is a JWT whatever the credential's format: the JOSE certificate profile.
-        evidence = replace(self.credential.evidence, format=FORMAT_SD_JWT_VC, x5c=tuple(x5c), key_id=None)
-        judgement = self.framework.judge(evidence)
-        if not judgement.trusted or judgement.key is None:
-            raise judgement.error()
-        return judgement.key
