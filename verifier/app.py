@@ -63,8 +63,10 @@ def trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.Cl
         log.warning("no trust registry configured: every issuer is untrusted")
         return TrustSnapshot.empty
     # The one fetcher (timeout, size cap, ETag, no redirects) over the app's client; the cache pins and judges.
+    fetch = TrustListFetcher(settings.registry_url, client=http)
+
     return TrustListCache(
-        fetch=TrustListFetcher(settings.registry_url, client=http),
+        fetch=fetch,
         pin=TrustListPin(certificate_sha256=settings.registry_pin_sha256),
         clock=clock,
         max_staleness=settings.trust_max_staleness,
