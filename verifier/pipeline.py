@@ -40,7 +40,7 @@ from idcore.trust import AseanTrustList, ChainCache, TrustFramework, TrustSnapsh
 from verifier.policy import Policy, VerifiedCredentialView, check_policy
 from verifier.status import IssuerStatusKey, StatusChecker, status_uri_allowed
 
-__all__ = ["Check", "CheckedCredential", "Expectation", "Pipeline", "Rejection"]
+__all__ = ["Check", "CheckedCredential", "Expectation", "Pipeline", "Rejection", "TrustSource"]
 
 #: What a trust source gives for one verification: the ASEAN list's snapshot, or any framework.
 TrustSource = Callable[[], TrustSnapshot | TrustFramework]
