@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from idcore.b64 import b64u_decode, b64u_encode
+from idcore.dcql import FORMAT_MSO_MDOC
 from idcore.errors import IdcoreError, Reason
 from idcore.jwk import jwk_thumbprint
 from idcore.keys import private_key_from_jwk
@@ -188,7 +189,9 @@ class ResponseHandler:
         if response.error is not None:
             raise Rejection(Check.PARSING, Reason.WALLET_ERROR, response.error)
         policy = policy_from_json(tx["policy"])
-        expect = Expectation(policy.query, policy, tx["nonce"], tx["client_id"], self._session_transcript(tx))
+        mdoc = any(query.format == FORMAT_MSO_MDOC for query in policy.query.credentials)
+        transcript = self._session_transcript(tx) if mdoc else None  # only mdoc presentations sign over it
+        expect = Expectation(policy.query, policy, tx["nonce"], tx["client_id"], transcript)
         start = time.perf_counter()
         try:
             assert response.vp_token is not None  # noqa: S101 - parse_response_params guarantees it
