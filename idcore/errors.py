@@ -85,6 +85,13 @@ class Reason(StrEnum):
     CHECKPOINT_INVALID = "checkpoint_invalid"
     #: A log that shrank (truncation) or whose new tree does not extend the old one (fork, rewrite).
     LOG_INCONSISTENT = "log_inconsistent"
+    # mutual recognition (idcore.trust.recognition, issue #16)
+    #: No recognition decision of the verifier's country covers this country, type and purpose.
+    NOT_RECOGNISED = "not_recognised"
+    #: The recognition decision that covered it was withdrawn by its country.
+    RECOGNITION_WITHDRAWN = "recognition_withdrawn"
+    #: The recognition decision that covers it is not in force at that time (before ``valid_from`` or expired).
+    RECOGNITION_NOT_IN_FORCE = "recognition_not_in_force"
     # status list
     REVOKED = "revoked"
     SUSPENDED = "suspended"
