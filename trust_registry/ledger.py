@@ -4,10 +4,14 @@ Storage layout on a :class:`lintas.kv.KeyValueStore` (namespace ``registry``):
 
 * ``seq`` — the current sequence number (ASCII decimal); absent before the first list;
 * ``list:<n>`` — the signed list number ``n`` (compact JWS, ``lintas-trust-list+jwt``);
+* ``recog:<n>`` — the signed recognition list issued with list ``n`` (compact JWS,
+  ``lintas-recognition-list+jwt``, :mod:`idcore.trust.recognition`), same sequence number and
+  ``next_update``; absent for lists published before recognition decisions existed;
 * ``log:<n>`` — the audit record of the change that produced list ``n``: a compact JWS
   (``lintas-audit+jwt``) signed with the list key, whose payload holds ``sequence``,
   ``prev_hash`` (SHA-256 of the stored record ``n-1``; 64 zeros for the first), ``time``,
-  ``actor``, ``action``, ``payload`` and ``list_sha256`` (SHA-256 of ``list:<n>``).
+  ``actor``, ``action``, ``payload``, ``list_sha256`` (SHA-256 of ``list:<n>``) and
+  ``recognitions_sha256`` (SHA-256 of ``recog:<n>``).
 
 ``<n>`` is zero-padded to 12 digits so key order is sequence order. List ``n`` also carries
 ``audit_prev_hash`` = the record's ``prev_hash``, so list and log vouch for each other.
@@ -34,6 +38,7 @@ from idcore.jose import parse_compact, sign_compact
 from idcore.ports import Clock, Signer
 from idcore.trust.decision import TrustSnapshot
 from idcore.trust.model import TrustList
+from idcore.trust.recognition import RecognitionDecision, RecognitionList, sign_recognition_list
 from idcore.trust.signed import MAX_TRUST_LIST_BYTES, sign_trust_list
 from lintas.kv import KeyValueStore
 
@@ -49,6 +54,7 @@ __all__ = [
     "list_etag",
     "list_key",
     "log_key",
+    "recognitions_key",
     "sha256_hex",
 ]
 
@@ -64,6 +70,11 @@ _MAX_ATTEMPTS = 200
 def list_key(seq: int) -> str:
     """Store key of list ``seq``."""
     return f"list:{seq:012d}"
+
+
+def recognitions_key(seq: int) -> str:
+    """Store key of the recognition list issued with list ``seq``."""
+    return f"recog:{seq:012d}"
 
 
 def log_key(seq: int) -> str:
@@ -106,11 +117,15 @@ class Published:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """What a governance function produced: the new list content and what to log about it."""
+    """What a governance function produced: the new list content and what to log about it.
+
+    ``recognitions`` replaces every recognition decision; ``None`` keeps the current ones.
+    """
 
     trust_list: TrustList
     action: str
     payload: dict[str, Any]
+    recognitions: tuple[RecognitionDecision, ...] | None = None
 
 
 class Ledger:
@@ -163,6 +178,18 @@ class Ledger:
             self._cached = found
         return found
 
+    def recognitions_token(self, seq: int) -> str | None:
+        """The signed recognition list issued with list ``seq``, as stored."""
+        raw = self._store.get(recognitions_key(seq)) if seq > 0 else None
+        return raw.decode("ascii") if raw is not None else None
+
+    def recognitions(self, seq: int) -> RecognitionList | None:
+        """The recognition list issued with list ``seq`` (``None`` before any was issued)."""
+        token = self.recognitions_token(seq)
+        if token is None:
+            return None
+        return RecognitionList.from_json(parse_compact(token, max_bytes=len(token)).claims())
+
     def record(self, seq: int) -> bytes | None:
         """The stored audit record ``seq`` (a compact JWS), if any."""
         return self._store.get(log_key(seq)) if seq > 0 else None
@@ -213,6 +240,7 @@ class Ledger:
         token = sign_trust_list(trust_list, self._signer, self._chain)
         if len(token) > MAX_PUBLISHED_LIST_BYTES:
             raise ListTooLarge(f"the signed list would be {len(token)} bytes (limit {MAX_PUBLISHED_LIST_BYTES})")
+        recognitions = self._recognitions_token(seq, change, trust_list)
         record = self._sign_record(
             {
                 "sequence": new_seq,
@@ -222,12 +250,33 @@ class Ledger:
                 "action": change.action,
                 "payload": change.payload,
                 "list_sha256": sha256_hex(token),
+                "recognitions_sha256": sha256_hex(recognitions),
             }
         )
-        writes = {SEQ_KEY: str(new_seq).encode(), list_key(new_seq): token.encode(), log_key(new_seq): record.encode()}
+        writes = {
+            SEQ_KEY: str(new_seq).encode(),
+            list_key(new_seq): token.encode(),
+            recognitions_key(new_seq): recognitions.encode(),
+            log_key(new_seq): record.encode(),
+        }
         if not self._store.atomic_write(SEQ_KEY, raw_seq, writes):
             return None
         return Published(new_seq, token, trust_list, TrustSnapshot(trust_list))
+
+    def _recognitions_token(self, seq: int, change: Change, trust_list: TrustList) -> str:
+        """Re-issue the recognition list with list ``seq + 1``: same number, time and ``next_update``."""
+        decisions = change.recognitions
+        if decisions is None:
+            current = self.recognitions(seq)
+            decisions = current.decisions if current is not None else ()
+        issued = RecognitionList(
+            trust_list.scheme_operator.uri,
+            trust_list.sequence_number,
+            trust_list.issued_at,
+            trust_list.next_update,
+            decisions,
+        )
+        return sign_recognition_list(issued, self._signer, self._chain)
 
     def _sign_record(self, record: dict[str, Any]) -> str:
         # Records are verified with the same pinned certificate as the lists (audit-verify).

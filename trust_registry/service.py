@@ -20,6 +20,7 @@ from idcore.ports import Clock
 from idcore.trust.checkpoint import CheckpointSigner
 from idcore.trust.decision import is_authorised
 from idcore.trust.model import TrustList
+from idcore.trust.recognition import RecognitionDecision
 from idcore.x509 import x5c_from_certificates
 from lintas.kv import KeyValueStore
 from trust_registry.changes import ChangeError
@@ -36,6 +37,9 @@ SUPPORTED_ACTIONS = frozenset({"issue"})
 _log = logging.getLogger("trust_registry")
 
 Build = Callable[[TrustList, int], tuple[TrustList, dict[str, Any], dict[str, Any]]]
+Decisions = tuple[RecognitionDecision, ...]
+#: ``(current list, current decisions, now, sequence number of this change)`` -> new decisions, log payload, body.
+RecognitionBuild = Callable[[TrustList, Decisions, int, int], tuple[Decisions, dict[str, Any], dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +61,7 @@ class RegistryService:
         self.keys = keys
         self.ledger = Ledger(store, keys.list_signer, [keys.signing_cert], clock, list_validity=settings.list_validity)
         origin = checkpoint_origin(settings.public_url)
+        self._recognitions_seq = 0
         self.audit_tree = AuditTree(self.ledger, CheckpointSigner(origin, keys.checkpoint_key))
 
     def bootstrap(self) -> Published:
@@ -84,16 +89,36 @@ class RegistryService:
         published = self.ledger.current()
         if published is None:
             published = self.bootstrap()
-        if self._due(published.trust_list):
+        if self._due(published.trust_list) or not self._has_recognitions(published.sequence_number):
             published = self.ledger.append("system", self._republish)
         return published
+
+    def _has_recognitions(self, seq: int) -> bool:
+        # Remembered per sequence number: the trust-list GET should not pay a second store read.
+        if self._recognitions_seq != seq:
+            if self.ledger.recognitions_token(seq) is None:
+                return False
+            self._recognitions_seq = seq
+        return True
+
+    def current_recognitions(self) -> tuple[int, str]:
+        """The sequence number and signed recognition list issued with the newest trust list."""
+        published = self.current()
+        token = self.ledger.recognitions_token(published.sequence_number)
+        if token is None:  # cannot stay so: current() re-issues a list that lacks one
+            raise ChangeError(503, "No recognition list", "the registry has not issued a recognition list yet")
+        return published.sequence_number, token
 
     def _due(self, trust_list: TrustList) -> bool:
         half_life = (trust_list.next_update - trust_list.issued_at) // 2
         return self.clock.now() >= trust_list.issued_at + half_life
 
     def _republish(self, current: TrustList | None) -> Change | None:
-        if current is None or not self._due(current):
+        if current is None:
+            return None
+        # A store from before recognition lists gets one with the next list.
+        missing = self.ledger.recognitions_token(current.sequence_number) is None
+        if not self._due(current) and not missing:
             return None  # another replica re-issued first
         return Change(current, "republish", {})
 
@@ -113,6 +138,29 @@ class RegistryService:
             bodies.append(body)
             return Change(new_list, action, payload)
 
+        return self._publish(actor, action, apply, bodies)
+
+    def change_recognitions(self, actor: str, action: str, build: RecognitionBuild) -> ChangeResult:
+        """Like :meth:`change` for the recognition decisions; the trust list is re-issued unchanged."""
+        self.current()
+        bodies: list[dict[str, Any]] = []
+
+        def apply(current: TrustList | None) -> Change:
+            if current is None:
+                raise ChangeError(503, "No list", "the registry has not published a list yet")
+            # Read at the list's own sequence number: the append is guarded on it, so a change by
+            # another replica in between makes the write fail and this build run again.
+            existing = self.ledger.recognitions(current.sequence_number)
+            decisions = existing.decisions if existing is not None else ()
+            new, payload, body = build(current, decisions, self.clock.now(), current.sequence_number + 1)
+            bodies.append(body)
+            return Change(current, action, payload, recognitions=new)
+
+        return self._publish(actor, action, apply, bodies)
+
+    def _publish(
+        self, actor: str, action: str, apply: Callable[[TrustList | None], Change], bodies: list[dict[str, Any]]
+    ) -> ChangeResult:
         try:
             published = self.ledger.append(actor, apply)
         except ListTooLarge as exc:
