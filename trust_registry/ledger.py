@@ -38,7 +38,12 @@ from idcore.jose import parse_compact, sign_compact
 from idcore.ports import Clock, Signer
 from idcore.trust.decision import TrustSnapshot
 from idcore.trust.model import TrustList
-from idcore.trust.recognition import RecognitionDecision, RecognitionList, sign_recognition_list
+from idcore.trust.recognition import (
+    MAX_RECOGNITION_LIST_BYTES,
+    RecognitionDecision,
+    RecognitionList,
+    sign_recognition_list,
+)
 from idcore.trust.signed import MAX_TRUST_LIST_BYTES, sign_trust_list
 from lintas.kv import KeyValueStore
 
@@ -241,6 +246,8 @@ class Ledger:
         if len(token) > MAX_PUBLISHED_LIST_BYTES:
             raise ListTooLarge(f"the signed list would be {len(token)} bytes (limit {MAX_PUBLISHED_LIST_BYTES})")
         recognitions = self._recognitions_token(seq, change, trust_list)
+        if len(recognitions) > MAX_RECOGNITION_LIST_BYTES:  # a backstop: the quotas keep it far below
+            raise ListTooLarge(f"the recognition list would be {len(recognitions)} bytes")
         record = self._sign_record(
             {
                 "sequence": new_seq,

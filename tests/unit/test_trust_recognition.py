@@ -10,9 +10,13 @@ import pytest
 
 from idcore.b64 import b64u_encode, json_dumps
 from idcore.errors import Reason, TrustError
-from idcore.trust import VCT_BUSINESS_REGISTRATION, VCT_PID
+from idcore.trust import ASEAN_COUNTRIES, VCT_BUSINESS_REGISTRATION, VCT_PID
+from idcore.trust.limits import MAX_ID_CHARS
 from idcore.trust.recognition import (
     MAX_DECISIONS_PER_COUNTRY,
+    MAX_RECOGNITION_LIST_BYTES,
+    MAX_VALIDITY_SECONDS,
+    PURPOSES,
     RecognitionList,
     RecognitionSnapshot,
     decision_id,
@@ -208,3 +212,28 @@ def test_snapshot_refuses_an_older_or_stale_list() -> None:
     with pytest.raises(TrustError) as stale:
         RecognitionSnapshot.current(parsed, trust_list_sequence=7, now=2601, max_staleness=600)
     assert stale.value.reason is Reason.TRUST_LIST_STALE
+
+
+def test_worst_case_list_stays_under_the_fetch_cap() -> None:
+    """Eleven countries at the decision cap, each with the longest vct and every purpose."""
+    registry = new_registry()
+    countries = sorted(ASEAN_COUNTRIES)
+    longest_vct = "https://" + "v" * (MAX_ID_CHARS - len("https://"))
+    decisions = [
+        decision(
+            id=decision_id(country, 10**15 + n),
+            recognising_country=country,
+            recognised_country=countries[(i + 1) % len(countries)],
+            vct=longest_vct,
+            purposes=sorted(PURPOSES),
+            valid_from=10**15,
+            valid_until=10**15 + MAX_VALIDITY_SECONDS,
+            decided_at=10**15,
+            withdrawn_at=10**15 + 1,
+        )
+        for i, country in enumerate(countries)
+        for n in range(MAX_DECISIONS_PER_COUNTRY)
+    ]
+    token = sign_recognition_list(RecognitionList.from_json(doc(*decisions)), registry.signer, [registry.cert])
+    assert len(token) < MAX_RECOGNITION_LIST_BYTES
+    assert len(verify_recognition_list(token, registry.pin).decisions) == 11 * MAX_DECISIONS_PER_COUNTRY
