@@ -36,6 +36,7 @@ from cryptography import x509
 
 from idcore.jose import parse_compact, sign_compact
 from idcore.ports import Clock, Signer
+from idcore.trust.assurance import AssuranceDeclaration
 from idcore.trust.decision import TrustSnapshot
 from idcore.trust.model import TrustList
 from idcore.trust.recognition import (
@@ -56,6 +57,7 @@ __all__ = [
     "LedgerConflict",
     "ListTooLarge",
     "Published",
+    "consistent_declarations",
     "list_etag",
     "list_key",
     "log_key",
@@ -97,6 +99,26 @@ def list_etag(seq: int, token: str) -> str:
     return f'"{seq}-{sha256_hex(token)[:32]}"'
 
 
+def _or_empty(recognitions: RecognitionList | None) -> RecognitionList:
+    return recognitions if recognitions is not None else RecognitionList("https://unused.invalid", 0, 0, 1, ())
+
+
+def consistent_declarations(
+    declared: tuple[AssuranceDeclaration, ...], trust_list: TrustList
+) -> tuple[AssuranceDeclaration, ...]:
+    """The declarations the list agrees with: a listed issuer, a framework of its country, and
+    a common level equal to its ``assurance_level``. Any other (an issuer since changed through
+    ``PATCH /v1/governance/issuers``) is not published: the list is what verifiers decide on."""
+    kept = []
+    for declaration in declared:
+        issuer = trust_list.issuer(declaration.issuer_id)
+        if issuer is None or declaration.framework.country != issuer.country:
+            continue
+        if declaration.common == issuer.assurance_level:
+            kept.append(declaration)
+    return tuple(kept)
+
+
 class ListTooLarge(Exception):
     """The signed list would exceed :data:`MAX_PUBLISHED_LIST_BYTES`; nothing was written."""
 
@@ -131,6 +153,8 @@ class Change:
     action: str
     payload: dict[str, Any]
     recognitions: tuple[RecognitionDecision, ...] | None = None
+    #: Replaces every assurance declaration; ``None`` keeps the current ones.
+    assurance: tuple[AssuranceDeclaration, ...] | None = None
 
 
 class Ledger:
@@ -272,16 +296,16 @@ class Ledger:
 
     def _recognitions_token(self, seq: int, change: Change, trust_list: TrustList) -> str:
         """Re-issue the recognition list with list ``seq + 1``: same number, time and ``next_update``."""
-        decisions = change.recognitions
-        if decisions is None:
-            current = self.recognitions(seq)
-            decisions = current.decisions if current is not None else ()
+        current = self.recognitions(seq) if change.recognitions is None or change.assurance is None else None
+        decisions = change.recognitions if change.recognitions is not None else _or_empty(current).decisions
+        declared = change.assurance if change.assurance is not None else _or_empty(current).assurance
         issued = RecognitionList(
             trust_list.scheme_operator.uri,
             trust_list.sequence_number,
             trust_list.issued_at,
             trust_list.next_update,
             decisions,
+            consistent_declarations(declared, trust_list),
         )
         return sign_recognition_list(issued, self._signer, self._chain)
 

@@ -25,15 +25,16 @@ from dataclasses import replace
 from typing import Any
 
 from idcore.errors import TrustError
+from idcore.trust.assurance import AssuranceDeclaration
 from idcore.trust.model import TrustList
 from idcore.trust.recognition import (
     MAX_DECISIONS_PER_COUNTRY,
     RecognitionDecision,
     decision_id,
 )
-from trust_registry.changes import ChangeError
+from trust_registry.changes import ChangeError, update_issuer
 
-__all__ = ["MAX_ACTIVE_PER_COUNTRY", "propose", "withdraw"]
+__all__ = ["MAX_ACTIVE_PER_COUNTRY", "declare_assurance", "propose", "withdraw"]
 
 #: Decisions in force or pending per recognising country; the rest of the model's cap holds history.
 MAX_ACTIVE_PER_COUNTRY = MAX_DECISIONS_PER_COUNTRY // 2
@@ -107,3 +108,29 @@ def withdraw(
         raise ChangeError(409, "Already withdrawn", f"{identifier} was withdrawn at {found.withdrawn_at}")
     withdrawn = replace(found, withdrawn_at=max(now, found.decided_at))
     return tuple(withdrawn if d is found else d for d in decisions), withdrawn
+
+
+def declare_assurance(
+    trust_list: TrustList,
+    declarations: tuple[AssuranceDeclaration, ...],
+    issuer_id: str,
+    framework: str,
+    national_level: str,
+    *,
+    development: bool,
+) -> tuple[TrustList, tuple[AssuranceDeclaration, ...], AssuranceDeclaration]:
+    """Record ``issuer_id``'s national level in ``framework`` (of its own country) and set its
+    common ``assurance_level`` in the list to the mapped level, in one change (issue #16 item 5)."""
+    issuer = trust_list.issuer(issuer_id)
+    if issuer is None:
+        raise ChangeError(404, "Unknown issuer", f"{issuer_id!r} is not in the list")
+    raw = {"issuer": issuer_id, "framework": framework, "national_level": national_level}
+    try:
+        declaration = AssuranceDeclaration.from_json(raw, issuer.country)
+        common = declaration.common
+    except TrustError as exc:
+        raise ChangeError(400, "Invalid declaration", exc.detail) from None
+    if common != issuer.assurance_level:
+        trust_list, _ = update_issuer(trust_list, issuer_id, {"assurance_level": common}, development=development)
+    kept = tuple(d for d in declarations if d.issuer_id != issuer_id)
+    return trust_list, (*kept, declaration), declaration

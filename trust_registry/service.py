@@ -20,14 +20,14 @@ from idcore.ports import Clock
 from idcore.trust.checkpoint import CheckpointSigner
 from idcore.trust.decision import is_authorised
 from idcore.trust.model import TrustList
-from idcore.trust.recognition import RecognitionDecision
+from idcore.trust.recognition import RecognitionList
 from idcore.x509 import x5c_from_certificates
 from lintas.kv import KeyValueStore
 from trust_registry.changes import ChangeError
 from trust_registry.checkpoints import AuditTree, checkpoint_origin
 from trust_registry.ledger import Change, Ledger, ListTooLarge, Published, sha256_hex
 from trust_registry.pki import RegistryKeys
-from trust_registry.seed import build_initial_list, load_seed
+from trust_registry.seed import build_initial_list, load_seed, seed_declarations
 from trust_registry.settings import RegistrySettings
 
 __all__ = ["ANSWER_TYP", "ChangeResult", "RegistryService"]
@@ -37,9 +37,8 @@ SUPPORTED_ACTIONS = frozenset({"issue"})
 _log = logging.getLogger("trust_registry")
 
 Build = Callable[[TrustList, int], tuple[TrustList, dict[str, Any], dict[str, Any]]]
-Decisions = tuple[RecognitionDecision, ...]
-#: ``(current list, current decisions, now, sequence number of this change)`` -> new decisions, log payload, body.
-RecognitionBuild = Callable[[TrustList, Decisions, int, int], tuple[Decisions, dict[str, Any], dict[str, Any]]]
+#: ``(current list, current recognition list, now, sequence number of this change)`` -> the change, response body.
+FabricBuild = Callable[[TrustList, RecognitionList, int, int], tuple[Change, dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +70,7 @@ class RegistryService:
             return current
         seed = load_seed(self.settings.seed_file)
         initial = build_initial_list(self.settings, seed, now=self.clock.now())
+        declarations = seed_declarations(self.settings, seed)
         payload = {
             "seed": self.settings.seed_file.name,
             "countries": [c.code for c in initial.countries],
@@ -78,7 +78,9 @@ class RegistryService:
         }
 
         def first(current: TrustList | None) -> Change | None:
-            return Change(initial, "seed", payload) if current is None else None
+            return (
+                Change(initial, "seed", payload, recognitions=(), assurance=declarations) if current is None else None
+            )
 
         published = self.ledger.append("system", first)
         _log.info("trust list %d published from seed", published.sequence_number)
@@ -140,8 +142,8 @@ class RegistryService:
 
         return self._publish(actor, action, apply, bodies)
 
-    def change_recognitions(self, actor: str, action: str, build: RecognitionBuild) -> ChangeResult:
-        """Like :meth:`change` for the recognition decisions; the trust list is re-issued unchanged."""
+    def change_fabric(self, actor: str, action: str, build: FabricBuild) -> ChangeResult:
+        """Like :meth:`change` for changes that touch the recognition list (decisions, declarations)."""
         self.current()
         bodies: list[dict[str, Any]] = []
 
@@ -151,10 +153,11 @@ class RegistryService:
             # Read at the list's own sequence number: the append is guarded on it, so a change by
             # another replica in between makes the write fail and this build run again.
             existing = self.ledger.recognitions(current.sequence_number)
-            decisions = existing.decisions if existing is not None else ()
-            new, payload, body = build(current, decisions, self.clock.now(), current.sequence_number + 1)
+            if existing is None:
+                existing = RecognitionList(current.scheme_operator.uri, 0, 0, 1, ())
+            change, body = build(current, existing, self.clock.now(), current.sequence_number + 1)
             bodies.append(body)
-            return Change(current, action, payload, recognitions=new)
+            return change
 
         return self._publish(actor, action, apply, bodies)
 

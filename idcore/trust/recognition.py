@@ -35,6 +35,7 @@ from cryptography import x509
 from idcore.errors import IdcoreError, Reason, TrustError
 from idcore.jose import parse_compact, sign_compact, verify_parsed
 from idcore.ports import Signer
+from idcore.trust.assurance import AssuranceDeclaration
 from idcore.trust.model import check_identifier
 from idcore.trust.signed import TRUST_LIST_ALGS, TrustListPin
 from idcore.trust.signed import _leaf_certificate as leaf_certificate  # the list's own x5c rule, not a second one
@@ -43,6 +44,7 @@ from idcore.x509 import x5c_from_certificates
 
 __all__ = [
     "MAX_DECISIONS_PER_COUNTRY",
+    "MAX_DECLARATIONS",
     "MAX_RECOGNITION_LIST_BYTES",
     "MAX_VALIDITY_SECONDS",
     "PURPOSES",
@@ -65,6 +67,8 @@ MAX_RECOGNITION_LIST_BYTES = 1024 * 1024
 #: Decisions one country may have listed, withdrawn ones included (governance drops the oldest
 #: withdrawn ones first; the audit log keeps every decision for good).
 MAX_DECISIONS_PER_COUNTRY = 64
+#: One declaration per listed issuer at most (11 states x 10 issuers, the list's quota).
+MAX_DECLARATIONS = 110
 #: A decision runs at most ten years: recognition is reviewed, not granted for ever.
 MAX_VALIDITY_SECONDS = 10 * 366 * 86400
 #: Purposes a decision may name: a closed vocabulary, so that "KYC" and "kyc" cannot silently differ.
@@ -211,6 +215,12 @@ class RecognitionList:
     issued_at: int
     next_update: int
     decisions: tuple[RecognitionDecision, ...]
+    #: Issuers' national assurance declarations (:mod:`idcore.trust.assurance`), one per issuer at most.
+    assurance: tuple[AssuranceDeclaration, ...] = ()
+
+    def declaration(self, issuer_id: str) -> AssuranceDeclaration | None:
+        """The national assurance declaration of ``issuer_id``, if published."""
+        return next((a for a in self.assurance if a.issuer_id == issuer_id), None)
 
     def decision(self, identifier: str) -> RecognitionDecision | None:
         """The decision with this identifier, if listed."""
@@ -229,6 +239,7 @@ class RecognitionList:
             "sequence_number": self.sequence_number,
             "next_update": self.next_update,
             "decisions": [d.to_json() for d in self.decisions],
+            "assurance": [a.to_json() for a in self.assurance],
         }
 
     @classmethod
@@ -245,7 +256,17 @@ class RecognitionList:
         issued_at, next_update = _time(value, "iat"), _time(value, "next_update")
         if next_update <= issued_at:
             raise _invalid("'next_update' must be after the issue time")
-        return cls(issuer, _time(value, "sequence_number"), issued_at, next_update, decisions)
+        assurance = _declarations(value.get("assurance", []))
+        return cls(issuer, _time(value, "sequence_number"), issued_at, next_update, decisions, assurance)
+
+
+def _declarations(raw: Any) -> tuple[AssuranceDeclaration, ...]:
+    if not isinstance(raw, list) or len(raw) > MAX_DECLARATIONS:
+        raise _invalid(f"'assurance' must be an array of at most {MAX_DECLARATIONS} declarations")
+    declarations = tuple(AssuranceDeclaration.from_json(item) for item in raw)
+    if len({d.issuer_id for d in declarations}) != len(declarations):
+        raise _invalid("an issuer declares its assurance twice")
+    return declarations
 
 
 def _check_counts(decisions: Iterable[RecognitionDecision]) -> None:

@@ -24,26 +24,27 @@ from fastapi import APIRouter, Depends, Header, Path, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from idcore.trust.assurance import COMMON_SCALE_SOURCE, FRAMEWORKS, NationalFramework
 from idcore.trust.limits import MAX_ID_CHARS, MAX_NOTE_CHARS, text_problem
 from idcore.trust.model import TrustList
-from idcore.trust.recognition import PURPOSES
+from idcore.trust.recognition import PURPOSES, RecognitionList
 from idcore.trust.vct import ASEAN_COUNTRIES
 from lintas.oauth import ClientCredentialsServer, TokenClaims
 from lintas.problem import OAuthHTTPException, problem
 from lintas.ratelimit import SlidingWindowLimiter
 from trust_registry import recognitions
 from trust_registry.changes import ChangeError
-from trust_registry.clients import country_scope, may_govern
+from trust_registry.clients import can_write, country_scope, may_govern
 from trust_registry.deps import Service
-from trust_registry.ledger import list_etag
-from trust_registry.service import Decisions, RecognitionBuild, RegistryService
+from trust_registry.ledger import Change, list_etag
+from trust_registry.service import FabricBuild, RegistryService
 
 __all__ = ["recognition_router"]
 
 JWT_MEDIA_TYPE = "application/jwt"
 _COUNTRY = Path(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 code of the recognising member state")
 _MAX_TIME = 2**53 - 1
-Built = tuple[Decisions, dict[str, Any], dict[str, Any]]
+Built = tuple[Change, dict[str, Any]]
 
 
 class _Body(BaseModel):
@@ -71,6 +72,14 @@ class RecognitionIn(_Body):
     _note = field_validator("note")(_plain_note)
 
 
+class DeclarationIn(_Body):
+    """An issuer's national level of assurance in a framework of its country (``idcore.trust.assurance``)."""
+
+    issuer_id: str = Field(max_length=2048)
+    framework: str = Field(max_length=64)
+    national_level: str = Field(max_length=32)
+
+
 class WithdrawIn(_Body):
     """Which decision to withdraw (from now)."""
 
@@ -80,11 +89,14 @@ class WithdrawIn(_Body):
     _note = field_validator("note")(_plain_note)
 
 
+def _forbidden(cc: str, detail: str) -> OAuthHTTPException:
+    challenge = f'Bearer error="insufficient_scope", scope="{country_scope(cc)}"'
+    return OAuthHTTPException(403, "insufficient_scope", detail, {"WWW-Authenticate": challenge})
+
+
 def _own_country(claims: TokenClaims, cc: str) -> None:
     if country_scope(cc) not in claims.scopes:
-        challenge = f'Bearer error="insufficient_scope", scope="{country_scope(cc)}"'
-        detail = f"Only {cc}'s national operator may decide what {cc} recognises."
-        raise OAuthHTTPException(403, "insufficient_scope", detail, {"WWW-Authenticate": challenge})
+        raise _forbidden(cc, f"Only {cc}'s national operator may decide what {cc} recognises.")
 
 
 def _signed(seq: int, token: str, if_none_match: str | None, cache_control: str) -> Response:
@@ -95,7 +107,21 @@ def _signed(seq: int, token: str, if_none_match: str | None, cache_control: str)
     return Response(token, media_type=JWT_MEDIA_TYPE, headers=headers)
 
 
+def _framework_view(framework: NationalFramework) -> dict[str, Any]:
+    levels = [
+        {"national": m.national, "common": m.common, "assumption": m.assumption, "basis": m.basis}
+        for m in framework.levels
+    ]
+    head = {"id": framework.framework_id, "country": framework.country, "title": framework.title}
+    return {**head, "source": framework.source, "levels": levels}
+
+
 def _public_routes(router: APIRouter) -> None:
+    @router.get("/v1/assurance-frameworks")
+    def frameworks() -> dict[str, Any]:
+        """The national assurance frameworks the scheme maps onto low / substantial / high, with sources."""
+        return {"common_scale": COMMON_SCALE_SOURCE, "frameworks": [_framework_view(f) for f in FRAMEWORKS.values()]}
+
     @router.get("/v1/recognitions", response_class=Response, responses={200: {"content": {JWT_MEDIA_TYPE: {}}}})
     def current(service: Service, if_none_match: Annotated[str | None, Header()] = None) -> Response:
         """The signed recognition list issued with the current trust list (``lintas-recognition-list+jwt``)."""
@@ -134,9 +160,10 @@ def recognition_router(oauth: ClientCredentialsServer, limiter: SlidingWindowLim
         _own_country(claims, cc)
         fields = body.model_dump(exclude={"note"})
 
-        def build(trust_list: TrustList, current: Decisions, now: int, seq: int) -> Built:
-            new, decision = recognitions.propose(current, trust_list, cc, fields, now, seq)
-            return new, {"decision": decision.to_json(), "note": body.note}, {"decision": decision.to_json()}
+        def build(trust_list: TrustList, current: RecognitionList, now: int, seq: int) -> Built:
+            new, decision = recognitions.propose(current.decisions, trust_list, cc, fields, now, seq)
+            payload = {"decision": decision.to_json(), "note": body.note}
+            return Change(trust_list, "recognise", payload, recognitions=new), {"decision": decision.to_json()}
 
         return _run(service, claims, "recognise", build, 201)
 
@@ -147,20 +174,39 @@ def recognition_router(oauth: ClientCredentialsServer, limiter: SlidingWindowLim
             return problem(404, "Unknown country", f"{cc!r} is not an ASEAN member state code")
         _own_country(claims, cc)
 
-        def build(trust_list: TrustList, current: Decisions, now: int, seq: int) -> Built:
-            new, decision = recognitions.withdraw(current, cc, body.decision_id, now)
-            return new, {"decision": decision.to_json(), "note": body.note}, {"decision": decision.to_json()}
+        def build(trust_list: TrustList, current: RecognitionList, now: int, seq: int) -> Built:
+            new, decision = recognitions.withdraw(current.decisions, cc, body.decision_id, now)
+            payload = {"decision": decision.to_json(), "note": body.note}
+            change = Change(trust_list, "withdraw_recognition", payload, recognitions=new)
+            return change, {"decision": decision.to_json()}
 
         return _run(service, claims, "withdraw_recognition", build, 200)
+
+    @router.post("/v1/governance/issuers/assurance", response_model=None)
+    def declare(service: Service, claims: Claims, body: DeclarationIn) -> JSONResponse:
+        """Declare an issuer's national level; its common ``assurance_level`` follows the scheme's mapping."""
+        issuer = service.current().trust_list.issuer(body.issuer_id)
+        if issuer is None:
+            return problem(404, "Unknown issuer", f"{body.issuer_id!r} is not in the list")
+        if not can_write(claims.scopes, issuer.country):
+            raise _forbidden(issuer.country, f"The token may not change {issuer.country}.")
+        dev = service.settings.development
+
+        def build(trust_list: TrustList, current: RecognitionList, now: int, seq: int) -> Built:
+            new_list, declared, declaration = recognitions.declare_assurance(
+                trust_list, current.assurance, body.issuer_id, body.framework, body.national_level, development=dev
+            )
+            payload = {"declaration": declaration.to_json()}
+            return Change(new_list, "declare_assurance", payload, assurance=declared), payload
+
+        return _run(service, claims, "declare_assurance", build, 200)
 
     return router
 
 
-def _run(
-    service: RegistryService, claims: TokenClaims, action: str, build: RecognitionBuild, status: int
-) -> JSONResponse:
+def _run(service: RegistryService, claims: TokenClaims, action: str, build: FabricBuild, status: int) -> JSONResponse:
     try:
-        result = service.change_recognitions(claims.client_id, action, build)
+        result = service.change_fabric(claims.client_id, action, build)
     except ChangeError as exc:
         return problem(exc.status, exc.title, exc.detail)
     return JSONResponse(result.body, status_code=status)
