@@ -1,0 +1,26 @@
+"""Format-neutral credential verification (OpenID4VP 1.0 Section 8.6, Appendix B).
+
+* :mod:`idcore.credentials.model` — :class:`CredentialVerifier`, :class:`VerificationContext`,
+  :class:`VerifiedCredential`, :class:`CredentialError` and its :class:`Stage`;
+* :mod:`idcore.credentials.sd_jwt_vc` — :class:`SdJwtVcVerifier` (``dc+sd-jwt``).
+
+Trust in the issuer is asked of a :class:`idcore.trust.TrustFramework` carried by the context.
+"""
+
+from idcore.credentials.model import (
+    CredentialError,
+    CredentialVerifier,
+    Stage,
+    VerificationContext,
+    VerifiedCredential,
+)
+from idcore.credentials.sd_jwt_vc import SdJwtVcVerifier
+
+__all__ = [
+    "CredentialError",
+    "CredentialVerifier",
+    "SdJwtVcVerifier",
+    "Stage",
+    "VerificationContext",
+    "VerifiedCredential",
+]
