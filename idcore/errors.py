@@ -92,6 +92,11 @@ class Reason(StrEnum):
     RECOGNITION_WITHDRAWN = "recognition_withdrawn"
     #: The recognition decision that covers it is not in force at that time (before ``valid_from`` or expired).
     RECOGNITION_NOT_IN_FORCE = "recognition_not_in_force"
+    # OpenID Federation 1.0 (idcore.trust.federation, issue #16)
+    #: A trust chain that does not validate: a signature, iss/sub chaining, iat/exp, or no path to the anchor.
+    FEDERATION_CHAIN_INVALID = "federation_chain_invalid"
+    #: The chain's metadata policies conflict, or the subject's metadata does not comply with them.
+    FEDERATION_POLICY_ERROR = "federation_policy_error"
     # status list
     REVOKED = "revoked"
     SUSPENDED = "suspended"
