@@ -25,6 +25,7 @@ from idcore.x509 import x5c_from_certificates
 from lintas.kv import KeyValueStore
 from trust_registry.changes import ChangeError
 from trust_registry.checkpoints import AuditTree, checkpoint_origin
+from trust_registry.federation import TrustAnchorStatements
 from trust_registry.ledger import Change, Ledger, ListTooLarge, Published, sha256_hex
 from trust_registry.pki import RegistryKeys
 from trust_registry.seed import build_initial_list, load_seed, seed_declarations
@@ -61,6 +62,8 @@ class RegistryService:
         self.ledger = Ledger(store, keys.list_signer, [keys.signing_cert], clock, list_validity=settings.list_validity)
         origin = checkpoint_origin(settings.public_url)
         self._recognitions_seq = 0
+        operator = str(load_seed(settings.seed_file)["scheme_operator"]["names"]["en"])
+        self.federation = TrustAnchorStatements(settings.public_url, keys.list_signer, settings.data_dir, operator)
         self.audit_tree = AuditTree(self.ledger, CheckpointSigner(origin, keys.checkpoint_key))
 
     def bootstrap(self) -> Published:

@@ -1,0 +1,145 @@
+"""The registry as the OpenID Federation 1.0 trust anchor of ASEAN (issue #16 item 2).
+
+* Entity configuration (Section 3.1, served at ``/.well-known/openid-federation``, Section 9):
+  ``iss`` = ``sub`` = the registry's public URL, ``jwks`` = the registry's federation key (the
+  list-signing key, so verifiers pin one key; ``kid`` its RFC 7638 thumbprint) and
+  ``federation_entity`` metadata with its fetch and list endpoints (Section 5.1.1).
+* Subordinate statements (Section 3.1, fetch endpoint Section 8.1) about each listed issuer that
+  is *granted now* and whose federation key the registry holds: ``jwks`` that key and a
+  ``metadata_policy`` for ``openid_credential_issuer`` fixing ``lintas_country`` and
+  ``lintas_assurance_level`` (``value``) and narrowing the issuer's ``lintas_vcts`` to the types
+  the list authorises (``subset_of``, ``essential``). Statements live :data:`STATEMENT_TTL`
+  seconds, so a suspension or withdrawal stops a federation chain within that time; a suspended,
+  withdrawn or unknown issuer gets no statement (404 ``not_found``).
+* The federation key of an issuer: in this demo deployment the registry generated each seeded
+  issuer's key (``<data>/issuers/<slug>/certificate.pem``, :mod:`trust_registry.pki`) and uses
+  it; issuers created later through governance get no statement until their key is registered
+  (not implemented yet).
+
+The hierarchy is two levels (anchor -> issuer); member-state registries as intermediates are
+supported by :mod:`idcore.trust.federation` but not served here yet.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from idcore.jwk import jwk_thumbprint, public_jwk
+from idcore.ports import Signer
+from idcore.trust.federation import (
+    ISSUER_ENTITY_TYPE,
+    META_COUNTRY,
+    META_LEVEL,
+    META_VCTS,
+    WELL_KNOWN_PATH,
+    sign_entity_statement,
+)
+from idcore.trust.model import IssuerStatus, TrustList
+from idcore.x509 import certificate_from_pem
+from trust_registry.pki import issuer_material_dir
+
+__all__ = ["FETCH_PATH", "LIST_PATH", "STATEMENT_TTL", "TrustAnchorStatements", "keyed_jwk"]
+
+FETCH_PATH = "/federation/fetch"
+LIST_PATH = "/federation/list"
+#: Lifetime of the anchor's statements: how long a removed issuer may still resolve from a cache.
+STATEMENT_TTL = 600
+
+
+def keyed_jwk(jwk: dict[str, Any]) -> dict[str, Any]:
+    """The public JWK with ``kid`` = its RFC 7638 thumbprint."""
+    public = {k: v for k, v in jwk.items() if k != "kid"}
+    return {**public, "kid": jwk_thumbprint(public)}
+
+
+class TrustAnchorStatements:
+    """Signs the anchor's configuration and its subordinate statements; one per app."""
+
+    def __init__(self, entity_id: str, signer: Signer, data_dir: Path, organisation: str) -> None:
+        """Remember the collaborators; issuer keys are read on first use and remembered."""
+        self.entity_id = entity_id.rstrip("/")
+        self._signer = signer
+        self._jwk = keyed_jwk(dict(signer.public_jwk))
+        self._data_dir = data_dir
+        self._organisation = organisation
+        self._issuer_keys: dict[str, dict[str, Any] | None] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def jwks(self) -> dict[str, Any]:
+        """The anchor's JWK Set (what verifiers configure out of band)."""
+        return {"keys": [self._jwk]}
+
+    def configuration(self, now: int) -> str:
+        """The anchor's entity configuration."""
+        metadata = {
+            "federation_entity": {
+                "federation_fetch_endpoint": self.entity_id + FETCH_PATH,
+                "federation_list_endpoint": self.entity_id + LIST_PATH,
+                "organization_name": self._organisation,
+            }
+        }
+        claims = {
+            "iss": self.entity_id,
+            "sub": self.entity_id,
+            "iat": now,
+            "exp": now + STATEMENT_TTL,
+            "jwks": self.jwks,
+            "metadata": metadata,
+        }
+        return sign_entity_statement(claims, self._signer, self._jwk["kid"])
+
+    def _issuer_key(self, issuer_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            if issuer_id not in self._issuer_keys:
+                directory = issuer_material_dir(self._data_dir, issuer_id)
+                key = None
+                if directory is not None and (directory / "certificate.pem").exists():
+                    public = certificate_from_pem((directory / "certificate.pem").read_bytes()).public_key()
+                    key = keyed_jwk(public_jwk(public)) if isinstance(public, ec.EllipticCurvePublicKey) else None
+                self._issuer_keys[issuer_id] = key
+            return self._issuer_keys[issuer_id]
+
+    def subordinates(self, trust_list: TrustList, now: int) -> list[str]:
+        """The entities the anchor issues statements about now (the list endpoint, Section 8.2)."""
+        return [
+            i.issuer_id
+            for c in trust_list.countries
+            for i in c.issuers
+            if i.status_at(now) is IssuerStatus.GRANTED and self._issuer_key(i.issuer_id) is not None
+        ]
+
+    def statement(self, trust_list: TrustList, subject: str, now: int) -> str | None:
+        """The subordinate statement about ``subject``, or ``None`` if the anchor vouches for it not."""
+        issuer = trust_list.issuer(subject)
+        if issuer is None or issuer.status_at(now) is not IssuerStatus.GRANTED:
+            return None
+        key = self._issuer_key(subject)
+        if key is None:
+            return None
+        policy = {
+            ISSUER_ENTITY_TYPE: {
+                META_COUNTRY: {"value": issuer.country},
+                META_LEVEL: {"value": issuer.assurance_level},
+                META_VCTS: {"subset_of": list(issuer.vcts), "essential": True},
+            }
+        }
+        claims = {
+            "iss": self.entity_id,
+            "sub": subject,
+            "iat": now,
+            "exp": now + STATEMENT_TTL,
+            "jwks": {"keys": [key]},
+            "metadata_policy": policy,
+            "source_endpoint": self.entity_id + FETCH_PATH,
+        }
+        return sign_entity_statement(claims, self._signer, self._jwk["kid"])
+
+    @staticmethod
+    def well_known(entity_id: str) -> str:
+        """Where an entity's configuration is served."""
+        return entity_id.rstrip("/") + WELL_KNOWN_PATH
