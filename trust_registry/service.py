@@ -19,6 +19,7 @@ from idcore.jose import sign_compact
 from idcore.ports import Clock
 from idcore.trust.checkpoint import CheckpointSigner
 from idcore.trust.decision import is_authorised
+from idcore.trust.etsi import sign_lote
 from idcore.trust.model import TrustList
 from idcore.trust.recognition import RecognitionList
 from idcore.x509 import x5c_from_certificates
@@ -62,6 +63,7 @@ class RegistryService:
         self.ledger = Ledger(store, keys.list_signer, [keys.signing_cert], clock, list_validity=settings.list_validity)
         origin = checkpoint_origin(settings.public_url)
         self._recognitions_seq = 0
+        self._lote: tuple[int, str] | None = None
         operator = str(load_seed(settings.seed_file)["scheme_operator"]["names"]["en"])
         self.federation = TrustAnchorStatements(settings.public_url, keys.list_signer, settings.data_dir, operator)
         self.audit_tree = AuditTree(self.ledger, CheckpointSigner(origin, keys.checkpoint_key))
@@ -105,6 +107,15 @@ class RegistryService:
                 return False
             self._recognitions_seq = seq
         return True
+
+    def current_lote(self) -> tuple[int, str]:
+        """The current list in the ETSI TS 119 602 JSON binding, signed like the list (once per sequence)."""
+        published = self.current()
+        cached = self._lote
+        if cached is None or cached[0] != published.sequence_number:
+            token = sign_lote(published.trust_list, self.keys.list_signer, [self.keys.signing_cert])
+            cached = self._lote = (published.sequence_number, token)
+        return cached
 
     def current_recognitions(self) -> tuple[int, str]:
         """The sequence number and signed recognition list issued with the newest trust list."""

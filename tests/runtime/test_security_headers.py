@@ -38,7 +38,7 @@ _PLACEHOLDERS = {"slug": "my-bank", "kind": "svg"}
 # recognition list published beside it, and the trust anchor's federation statements.
 _PUBLIC = re.compile(
     r"^/\.well-known/(openid-credential-issuer|oauth-authorization-server|openid-federation$)|"
-    r"^/vct/|/status-lists?/|^/v1/trust-list$|^/v1/recognitions$|^/federation/fetch$"
+    r"^/vct/|/status-lists?/|^/v1/trust-list$|^/v1/lote$|^/v1/recognitions$|^/federation/fetch$"
 )
 
 
