@@ -97,6 +97,8 @@ class Reason(StrEnum):
     FEDERATION_CHAIN_INVALID = "federation_chain_invalid"
     #: The chain's metadata policies conflict, or the subject's metadata does not comply with them.
     FEDERATION_POLICY_ERROR = "federation_policy_error"
+    #: The issuer does not carry a valid trust mark the verifier requires.
+    TRUST_MARK_MISSING = "trust_mark_missing"
     # status list
     REVOKED = "revoked"
     SUSPENDED = "suspended"

@@ -18,6 +18,11 @@
 
 The hierarchy is two levels (anchor -> issuer); member-state registries as intermediates are
 supported by :mod:`idcore.trust.federation` but not served here yet.
+
+Trust marks (section "Trust Mark Endpoint"): the anchor issues ``recognised-pid-issuer`` marks
+(:data:`~idcore.trust.federation_marks.RECOGNISED_PID_ISSUER`) to issuers listed and granted for
+the PID type now, valid :data:`STATEMENT_TTL` seconds, and names itself their issuer in
+``trust_mark_issuers``.
 """
 
 from __future__ import annotations
@@ -38,14 +43,17 @@ from idcore.trust.federation import (
     WELL_KNOWN_PATH,
     sign_entity_statement,
 )
+from idcore.trust.federation_marks import RECOGNISED_PID_ISSUER, sign_trust_mark
 from idcore.trust.model import IssuerStatus, TrustList
+from idcore.trust.vct import VCT_PID
 from idcore.x509 import certificate_from_pem
 from trust_registry.pki import issuer_material_dir
 
-__all__ = ["FETCH_PATH", "LIST_PATH", "STATEMENT_TTL", "TrustAnchorStatements", "keyed_jwk"]
+__all__ = ["FETCH_PATH", "LIST_PATH", "STATEMENT_TTL", "TRUST_MARK_PATH", "TrustAnchorStatements", "keyed_jwk"]
 
 FETCH_PATH = "/federation/fetch"
 LIST_PATH = "/federation/list"
+TRUST_MARK_PATH = "/federation/trust-mark"
 #: Lifetime of the anchor's statements: how long a removed issuer may still resolve from a cache.
 STATEMENT_TTL = 600
 
@@ -80,6 +88,7 @@ class TrustAnchorStatements:
             "federation_entity": {
                 "federation_fetch_endpoint": self.entity_id + FETCH_PATH,
                 "federation_list_endpoint": self.entity_id + LIST_PATH,
+                "federation_trust_mark_endpoint": self.entity_id + TRUST_MARK_PATH,
                 "organization_name": self._organisation,
             }
         }
@@ -90,6 +99,8 @@ class TrustAnchorStatements:
             "exp": now + STATEMENT_TTL,
             "jwks": self.jwks,
             "metadata": metadata,
+            # The anchor issues the scheme's trust marks itself.
+            "trust_mark_issuers": {RECOGNISED_PID_ISSUER: [self.entity_id]},
         }
         return sign_entity_statement(claims, self._signer, self._jwk["kid"])
 
@@ -138,6 +149,16 @@ class TrustAnchorStatements:
             "source_endpoint": self.entity_id + FETCH_PATH,
         }
         return sign_entity_statement(claims, self._signer, self._jwk["kid"])
+
+    def trust_mark(self, trust_list: TrustList, mark_type: str, subject: str, now: int) -> str | None:
+        """A "recognised PID issuer" mark for ``subject`` if it is listed and granted for the PID type now."""
+        issuer = trust_list.issuer(subject)
+        eligible = issuer is not None and issuer.status_at(now) is IssuerStatus.GRANTED and VCT_PID in issuer.vcts
+        if mark_type != RECOGNISED_PID_ISSUER or not eligible:
+            return None
+        return sign_trust_mark(
+            self.entity_id, subject, mark_type, now, now + STATEMENT_TTL, self._signer, self._jwk["kid"]
+        )
 
     @staticmethod
     def well_known(entity_id: str) -> str:

@@ -21,7 +21,8 @@ credential issuers trusted through them (issue #16 item 2).
   :data:`MAX_CHAIN_LENGTH` statements. The network is a port: ``fetch(url) -> bytes`` or ``None``
   when the server answers 404 (a superior that no longer vouches for its subordinate).
 
-Not (yet) done: ``constraints`` (Section 6.2), trust marks (Section 7), ``crit`` and
+Trust marks: :mod:`idcore.trust.federation_marks` (anchor-issued marks only).
+Not (yet) done: ``constraints`` (Section 6.2), ``crit`` and
 ``metadata_policy_crit`` (refused if present), resolve endpoints and multiple anchors.
 Refusals are :class:`TrustError` ``federation_chain_invalid`` or ``federation_policy_error``;
 a superior without a statement about the subject is ``untrusted_issuer``.
@@ -43,6 +44,7 @@ from idcore.errors import IdcoreError, Reason, TrustError
 from idcore.jose import ParsedJws, parse_compact, sign_compact, verify_parsed
 from idcore.jwk import PublicKey, jwk_thumbprint, public_jwk, public_key_from_jwk
 from idcore.ports import Signer
+from idcore.trust.federation_marks import valid_trust_marks
 from idcore.trust.federation_policy import apply_policy, merge_policies
 from idcore.trust.framework import IssuerEvidence, TrustedIssuer, TrustJudgement
 
@@ -171,6 +173,8 @@ class ResolvedChain:
     statements: tuple[EntityStatement, ...]
     metadata: Mapping[str, Any]
     expires_at: int
+    #: Types of the valid trust marks the subject carries (:mod:`idcore.trust.federation_marks`).
+    trust_marks: frozenset[str] = frozenset()
 
 
 def _check_times(statements: Sequence[EntityStatement], now: int) -> None:
@@ -204,7 +208,8 @@ def validate_chain(tokens: Sequence[bytes | str], anchor: TrustAnchor, now: int)
         _verify(below, above.jwks, f"statement by {below.iss} about {below.sub}")
     _verify(last, anchor.jwks, f"configuration of the trust anchor {anchor.entity_id}")
     metadata = _resolve_metadata(chain)
-    return ResolvedChain(subject.sub, anchor.entity_id, tuple(chain), metadata, min(s.exp for s in chain))
+    marks = valid_trust_marks(subject.claims, last.claims, anchor.jwks, now)
+    return ResolvedChain(subject.sub, anchor.entity_id, tuple(chain), metadata, min(s.exp for s in chain), marks)
 
 
 def _resolve_metadata(chain: Sequence[EntityStatement]) -> dict[str, Any]:
@@ -322,16 +327,20 @@ class FederationTrust:
     An issuer is trusted when a chain from its entity configuration to ``anchor`` validates now
     and its resolved ``openid_credential_issuer`` metadata lists the credential type in
     ``lintas_vcts`` (which the anchor's policy narrows with ``subset_of``) for the claimed
-    country. Reasons: ``untrusted_issuer`` (no chain: a superior has no statement about it, or
+    country, and carries a valid trust mark of every type in ``required_marks``. Reasons:
+    ``trust_mark_missing``, ``untrusted_issuer`` (no chain: a superior has no statement about it, or
     the credential's key is not in the issuer's resolved ``jwks``), ``federation_chain_invalid``,
     ``federation_policy_error``, ``not_authorised`` (type not listed, country differs). A
     federation judges *now*: a statement that is withdrawn stops everything from its ``exp`` on.
     Validated chains are cached until they expire (Section 10.3).
     """
 
-    def __init__(self, anchor: TrustAnchor, fetch: Fetch, *, max_chains: int = 1024) -> None:
-        """Configure; nothing is fetched here."""
+    def __init__(
+        self, anchor: TrustAnchor, fetch: Fetch, *, required_marks: frozenset[str] = frozenset(), max_chains: int = 1024
+    ) -> None:
+        """Configure (``required_marks``: trust mark types an issuer must carry); nothing is fetched here."""
         self.anchor = anchor
+        self.required_marks = required_marks
         self._fetch = fetch
         self._chains: dict[str, ResolvedChain] = {}
         self._max = max_chains
@@ -370,5 +379,9 @@ class FederationTrust:
         if not isinstance(vcts, list) or evidence.credential_type not in vcts:
             why = f"{issuer_id} is not authorised by {chain.anchor} for {evidence.credential_type}"
             return TrustJudgement(False, Reason.NOT_AUTHORISED, why, key, record, FRAMEWORK)
+        missing = self.required_marks - chain.trust_marks
+        if missing:
+            why = f"{issuer_id} carries no valid trust mark {sorted(missing)}"
+            return TrustJudgement(False, Reason.TRUST_MARK_MISSING, why, key, record, FRAMEWORK)
         why = f"trusted through {len(chain.statements)} statements to {chain.anchor}, until {chain.expires_at}"
         return TrustJudgement(True, None, why, key, record, FRAMEWORK)

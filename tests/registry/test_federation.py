@@ -22,6 +22,7 @@ from idcore.trust.federation import (
     parse_statement,
     sign_entity_statement,
 )
+from idcore.trust.federation_marks import RECOGNISED_PID_ISSUER
 from idcore.trust.framework import FORMAT_SD_JWT_VC, IssuerEvidence
 from idcore.x509 import certificate_from_pem
 from trust_registry.federation import keyed_jwk
@@ -164,3 +165,32 @@ def test_federation_endpoints(shared: Registry) -> None:
     about = parse_statement(shared.http.get("/federation/fetch", params={"sub": TH_PID}).content)
     assert (about.iss, about.sub) == (statement.iss, TH_PID)
     assert about.exp - about.iat == 600
+
+
+def test_recognised_pid_issuer_trust_mark(registry: Registry) -> None:
+    """The anchor issues a "recognised PID issuer" mark; a verifier that requires it trusts the TH PID
+    issuer carrying it, and refuses the same issuer without it."""
+    mark_url = "/federation/trust-mark"
+    fetched = registry.http.get(mark_url, params={"trust_mark_type": RECOGNISED_PID_ISSUER, "sub": TH_PID})
+    assert fetched.status_code == 200
+    assert fetched.headers["content-type"] == "application/trust-mark+jwt"
+    not_pid = {"trust_mark_type": RECOGNISED_PID_ISSUER, "sub": TH_PID + "/business"}
+    assert registry.http.get(mark_url, params=not_pid).status_code == 404
+    assert registry.http.get(mark_url, params={"sub": TH_PID}).status_code == 400
+
+    trust, network, evidence = setup(registry)
+    required = FederationTrust(trust.anchor, network, required_marks=frozenset({RECOGNISED_PID_ISSUER}))
+    assert required.judge(evidence).reason is Reason.TRUST_MARK_MISSING  # the twin: no mark carried
+    signer, _ = issuer_key(registry, TH_PID)
+    configuration = parse_statement(network.configurations[TH_PID + WELL_KNOWN_PATH]).claims
+    marks = [{"trust_mark_type": RECOGNISED_PID_ISSUER, "trust_mark": fetched.text}]
+    network.configurations[TH_PID + WELL_KNOWN_PATH] = sign_entity_statement(
+        {**configuration, "trust_marks": marks}, signer, keyed_jwk(dict(signer.public_jwk))["kid"]
+    )
+    carrying = FederationTrust(trust.anchor, network, required_marks=frozenset({RECOGNISED_PID_ISSUER}))
+    assert carrying.judge(evidence).trusted
+    registry.clock.advance(5)
+    assert registry.post("/v1/governance/issuers/suspend", "operator-th", {"issuer_id": TH_PID}).status_code == 200
+    assert (
+        registry.http.get(mark_url, params={"trust_mark_type": RECOGNISED_PID_ISSUER, "sub": TH_PID}).status_code == 404
+    )

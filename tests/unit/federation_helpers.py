@@ -47,11 +47,16 @@ def statement(iss: Entity, sub: Entity, **extra: Any) -> dict[str, Any]:
     }
 
 
+MARK = "https://lintas.asean.example/trust-marks/recognised-pid-issuer"
+
+
 def authority(entity: Entity, hints: list[str] | None = None) -> dict[str, Any]:
     meta = {"federation_entity": {"federation_fetch_endpoint": f"{entity.entity_id}/fetch"}}
     claims = statement(entity, entity, metadata=meta)
     if hints:
         claims["authority_hints"] = hints
+    else:  # the anchor: it issues the scheme's trust marks itself
+        claims["trust_mark_issuers"] = {MARK: [entity.entity_id]}
     return claims
 
 
@@ -64,6 +69,7 @@ class Federation:
     leaf: Entity = field(default_factory=lambda: Entity(LEAF))
     credential_key: Entity = field(default_factory=lambda: Entity("credential-key"))
     served: dict[str, str] = field(default_factory=dict)
+    marks: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.publish()
@@ -76,7 +82,10 @@ class Federation:
                 "lintas_vcts": [VCT, "https://other.example/vct"],
             }
         }
-        return {**statement(self.leaf, self.leaf, metadata=metadata, authority_hints=[TH]), **changes}
+        claims = statement(self.leaf, self.leaf, metadata=metadata, authority_hints=[TH])
+        if self.marks:
+            claims["trust_marks"] = self.marks
+        return {**claims, **changes}
 
     def ta_about_th(self, **changes: Any) -> dict[str, Any]:
         policy = {
