@@ -12,14 +12,21 @@ Mapping (:func:`to_lote`; :func:`from_lote` is its exact inverse, so a verifier 
 * ``ListAndSchemeInformation``: ``LoTEVersionIdentifier`` 1, ``LoTESequenceNumber``, ``LoTEType``
   :data:`LOTE_TYPE`, ``SchemeOperatorName``, ``SchemeInformationURI`` (the operator URI),
   ``SchemeTerritory`` ``ASEAN``, ``ListIssueDateTime`` / ``NextUpdate`` (RFC 3339, UTC, seconds),
-  ``SchemeExtensions``: the member states (code, names, national anchors) and ``audit_prev_hash``;
+  ``SchemeExtensions``: the member states (code, names) and ``audit_prev_hash``;
+* each member state with national anchors is a ``TrustedEntity`` (its names, its country) with one
+  service of type :data:`ANCHOR_SERVICE` whose ``ServiceDigitalIdentity.X509Certificates`` are
+  the anchors (the roots its issuers' certificates chain to);
 * each issuer is a ``TrustedEntity``: ``TEName`` (its names), ``TEAddress`` (postal: its country,
   ``StreetAddress`` its English name — the registry holds no street addresses; electronic: its
   identifier), ``TEInformationURI`` (its identifier), ``TEInformationExtensions`` (``vct``
-  values and assurance level); one ``TrustedEntityService`` per service type with
-  ``ServiceDigitalIdentity.X509Certificates`` = its country's national anchors, ``ServiceStatus``
-  a status URI (:data:`STATUS_URI`) with ``StatusStartingTime`` and the reason as an extension,
-  and ``ServiceHistory`` the earlier status changes, newest first (as ETSI TS 119 612 orders it).
+  values, assurance level, service types), and one ``TrustedEntityService``: type its first
+  service type, ``ServiceDigitalIdentity.OtherIds`` its identifier (its certificates travel in
+  each credential's ``x5c``), ``ServiceStatus`` a status URI (:data:`STATUS_URI`) with
+  ``StatusStartingTime`` and the reason as an extension, and ``ServiceHistory`` the earlier
+  changes, newest first (as ETSI TS 119 612 orders history), with the English name only.
+
+Size: with every quota full (110 issuers of 16 changes, 33 anchors) the signed LoTE stays under
+:data:`MAX_LOTE_BYTES` (``tests/unit/test_trust_etsi.py`` measures it).
 
 :func:`from_lote` rebuilds the Lintas JSON and parses it with :meth:`TrustList.from_json`, so
 the same limits and history rules apply; any shape it does not expect is ``trust_list_invalid``.
@@ -37,17 +44,21 @@ from idcore.errors import IdcoreError, Reason, TrustError
 from idcore.jose import parse_compact, sign_compact, verify_parsed
 from idcore.ports import Signer
 from idcore.trust.model import FORMAT, CountryEntry, IssuerEntry, StatusChange, TrustList
-from idcore.trust.signed import MAX_TRUST_LIST_BYTES, TRUST_LIST_ALGS, TrustListPin
+from idcore.trust.signed import TRUST_LIST_ALGS, TrustListPin
 from idcore.trust.signed import _leaf_certificate as leaf_certificate  # the list's own x5c rule
 from idcore.x509 import x5c_from_certificates
 
-__all__ = ["LOTE_TYPE", "SCHEME_TERRITORY", "STATUS_URI", "from_lote", "to_lote"]
+__all__ = ["ANCHOR_SERVICE", "LOTE_TYPE", "MAX_LOTE_BYTES", "SCHEME_TERRITORY", "STATUS_URI", "from_lote", "to_lote"]
 
 LOTE_TYPE = "https://lintas.asean.example/LoTEType/ASEANIdentityIssuersList"
 #: Prefix of the ``ServiceStatus`` URIs (``granted``, ``suspended``, ``withdrawn``).
 STATUS_URI = "https://lintas.asean.example/TrustedEntityStatus/"
 SCHEME_TERRITORY = "ASEAN"
 _EXTENSION = "LintasTrustList"
+#: Service type of a member state's national trust anchors (the roots its issuers' certificates chain to).
+ANCHOR_SERVICE = "https://lintas.asean.example/svc/national-trust-anchor"
+#: A verifier refuses a signed LoTE above this (the binding is more verbose than the list).
+MAX_LOTE_BYTES = 4 * 1024 * 1024
 #: ``typ`` of the signed LoTE (a compact JWS like the list; not a JAdES signature).
 LOTE_TYP = "lintas-lote+jwt"
 
@@ -57,7 +68,10 @@ def _invalid(detail: str) -> TrustError:
 
 
 def _time(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    try:
+        return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except (ValueError, OverflowError):  # the list allows times RFC 3339 cannot write (after year 9999)
+        raise _invalid(f"time {epoch} has no RFC 3339 form") from None
 
 
 def _epoch(value: Any) -> int:
@@ -93,48 +107,72 @@ def _status(change: StatusChange) -> dict[str, Any]:
     return out
 
 
-def _service(issuer: IssuerEntry, service_type: str, anchors: tuple[str, ...]) -> dict[str, Any]:
-    identity = {"X509Certificates": [{"val": a} for a in anchors]} if anchors else {"OtherIds": [issuer.issuer_id]}
-    base = {"ServiceName": _multilang(issuer.names), "ServiceDigitalIdentity": identity}
-    information = {**base, "ServiceTypeIdentifier": service_type, **_status(issuer.history[-1])}
-    service: dict[str, Any] = {"ServiceInformation": information}
-    earlier = [{**base, **_status(c)} for c in reversed(issuer.history[:-1])]
-    if earlier:
-        service["ServiceHistory"] = earlier
-    return service
+def _address(country: str, name: str, uri: str) -> dict[str, Any]:
+    # The registry holds no street addresses; the schema requires one, so it carries the entity's name.
+    return {
+        "TEPostalAddress": [{"lang": "en", "StreetAddress": name, "Country": country}],
+        "TEElectronicAddress": _uri(uri),
+    }
 
 
-def _entity(issuer: IssuerEntry, country: CountryEntry) -> dict[str, Any]:
+def _issuer_entity(issuer: IssuerEntry) -> dict[str, Any]:
+    """One issuer: one service (the first service type; all of them in the extension), its history."""
+    identity = {"OtherIds": [issuer.issuer_id]}
+    extension = {"vcts": list(issuer.vcts), "assurance_level": issuer.assurance_level}
     information = {
         "TEName": _multilang(issuer.names),
-        "TEAddress": {
-            "TEPostalAddress": [{"lang": "en", "StreetAddress": issuer.names["en"], "Country": country.code}],
-            "TEElectronicAddress": _uri(issuer.issuer_id),
-        },
+        "TEAddress": _address(issuer.country, issuer.names["en"], issuer.issuer_id),
         "TEInformationURI": _uri(issuer.issuer_id),
-        "TEInformationExtensions": [
-            {_EXTENSION: {"vcts": list(issuer.vcts), "assurance_level": issuer.assurance_level}}
-        ],
+        "TEInformationExtensions": [{_EXTENSION: {**extension, "service_types": list(issuer.service_types)}}],
     }
-    services = [_service(issuer, t, country.anchors) for t in issuer.service_types]
-    return {"TrustedEntityInformation": information, "TrustedEntityServices": services}
+    current = {
+        "ServiceName": _multilang(issuer.names),
+        "ServiceDigitalIdentity": identity,
+        "ServiceTypeIdentifier": issuer.service_types[0],
+        **_status(issuer.history[-1]),
+    }
+    service: dict[str, Any] = {"ServiceInformation": current}
+    # Earlier changes, newest first; the English name only, which keeps a full list compact.
+    short = {"ServiceName": _multilang({"en": issuer.names["en"]}), "ServiceDigitalIdentity": identity}
+    earlier = [{**short, **_status(c)} for c in reversed(issuer.history[:-1])]
+    if earlier:
+        service["ServiceHistory"] = earlier
+    return {"TrustedEntityInformation": information, "TrustedEntityServices": [service]}
+
+
+def _anchor_entity(country: CountryEntry, operator_uri: str) -> dict[str, Any]:
+    """A member state's national trust anchors, as the trusted entity whose service they identify."""
+    information = {
+        "TEName": _multilang(country.names),
+        "TEAddress": _address(country.code, country.names["en"], operator_uri),
+        "TEInformationURI": _uri(operator_uri),
+    }
+    service = {
+        "ServiceName": _multilang(country.names),
+        "ServiceDigitalIdentity": {"X509Certificates": [{"val": a} for a in country.anchors]},
+        "ServiceTypeIdentifier": ANCHOR_SERVICE,
+        "ServiceStatus": STATUS_URI + "granted",
+    }
+    return {"TrustedEntityInformation": information, "TrustedEntityServices": [{"ServiceInformation": service}]}
 
 
 def to_lote(trust_list: TrustList) -> dict[str, Any]:
     """The list as an ETSI TS 119 602 LoTE JSON document (see the module docstring for the mapping)."""
-    countries = [{"code": c.code, "names": dict(c.names), "anchors": list(c.anchors)} for c in trust_list.countries]
+    operator = trust_list.scheme_operator.uri
+    countries = [{"code": c.code, "names": dict(c.names)} for c in trust_list.countries]
     information = {
         "LoTEVersionIdentifier": 1,
         "LoTESequenceNumber": trust_list.sequence_number,
         "LoTEType": LOTE_TYPE,
         "SchemeOperatorName": _multilang(trust_list.scheme_operator.names),
-        "SchemeInformationURI": _uri(trust_list.scheme_operator.uri),
+        "SchemeInformationURI": _uri(operator),
         "SchemeTerritory": SCHEME_TERRITORY,
         "ListIssueDateTime": _time(trust_list.issued_at),
         "NextUpdate": _time(trust_list.next_update),
         "SchemeExtensions": [{_EXTENSION: {"countries": countries, "audit_prev_hash": trust_list.audit_prev_hash}}],
     }
-    entities = [_entity(i, c) for c in trust_list.countries for i in c.issuers]
+    entities = [_anchor_entity(c, operator) for c in trust_list.countries if c.anchors]
+    entities += [_issuer_entity(i) for c in trust_list.countries for i in c.issuers]
     lote: dict[str, Any] = {"ListAndSchemeInformation": information}
     if entities:  # the schema wants a non-empty array when present
         lote["TrustedEntitiesList"] = entities
@@ -176,33 +214,44 @@ def _history(service: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [_change(_obj(h, "ServiceHistoryInstance")) for h in reversed(earlier)] + [_change(information)]
 
 
-def _issuer(entity: Any, anchors: Mapping[str, list[str]]) -> tuple[str, dict[str, Any]]:
+def _first(items: Any, member: str) -> Any:
+    return items[0].get(member) if isinstance(items, list) and items and isinstance(items[0], dict) else None
+
+
+def _entity_parts(entity: Any) -> tuple[Mapping[str, Any], str | None, Mapping[str, Any]]:
+    """(information, country, the one service's ServiceInformation) of a trusted entity."""
     information = _obj(_obj(entity, "TrustedEntity").get("TrustedEntityInformation"), "TrustedEntityInformation")
-    postal = _obj(information.get("TEAddress"), "TEAddress").get("TEPostalAddress")
-    country = postal[0].get("Country") if isinstance(postal, list) and postal and isinstance(postal[0], dict) else None
-    uris = information.get("TEInformationURI")
-    issuer_id = uris[0].get("uriValue") if isinstance(uris, list) and uris and isinstance(uris[0], dict) else None
-    if not isinstance(country, str) or country not in anchors or not isinstance(issuer_id, str):
-        raise _invalid("a trusted entity needs a listed country and an identifier")
-    lintas = _extension(information.get("TEInformationExtensions"), f"{issuer_id} TEInformationExtensions")
+    country = _first(_obj(information.get("TEAddress"), "TEAddress").get("TEPostalAddress"), "Country")
     services = entity.get("TrustedEntityServices")
-    if not isinstance(services, list) or not services:
-        raise _invalid(f"{issuer_id}: TrustedEntityServices must be a non-empty array")
-    histories = [_history(_obj(s, "TrustedEntityService")) for s in services]
-    types = [_obj(s["ServiceInformation"], "ServiceInformation").get("ServiceTypeIdentifier") for s in services]
-    identities = [s["ServiceInformation"].get("ServiceDigitalIdentity") for s in services]
-    expected = {"X509Certificates": [{"val": a} for a in anchors[country]]} if anchors[country] else None
-    if any(h != histories[0] for h in histories) or (expected is not None and any(i != expected for i in identities)):
-        raise _invalid(f"{issuer_id}: its services disagree on status or differ from {country}'s anchors")
-    body = {
+    if not isinstance(services, list) or len(services) != 1:
+        raise _invalid("each trusted entity has exactly one service")
+    service = _obj(services[0], "TrustedEntityService")
+    return information, country if isinstance(country, str) else None, service
+
+
+def _issuer(information: Mapping[str, Any], country: str, service: Mapping[str, Any]) -> dict[str, Any]:
+    issuer_id = _first(information.get("TEInformationURI"), "uriValue")
+    lintas = _extension(information.get("TEInformationExtensions"), f"{issuer_id} TEInformationExtensions")
+    types = lintas.get("service_types")
+    current = _obj(service.get("ServiceInformation"), "ServiceInformation")
+    if not isinstance(types, list) or not types or current.get("ServiceTypeIdentifier") != types[0]:
+        raise _invalid(f"{issuer_id}: the service type differs from the entity's first service type")
+    return {
         "id": issuer_id,
         "names": _names(information.get("TEName")),
         "service_types": types,
         "vcts": lintas.get("vcts"),
         "assurance_level": lintas.get("assurance_level"),
-        "status_history": histories[0],
+        "status_history": _history(service),
     }
-    return country, body
+
+
+def _anchors(service: Mapping[str, Any]) -> list[Any]:
+    information = _obj(service.get("ServiceInformation"), "ServiceInformation")
+    certificates = _obj(information.get("ServiceDigitalIdentity"), "ServiceDigitalIdentity").get("X509Certificates")
+    if information.get("ServiceStatus") != STATUS_URI + "granted" or not isinstance(certificates, list):
+        raise _invalid("a national anchor service lists its certificates and is granted")
+    return [c.get("val") if isinstance(c, dict) else None for c in certificates]
 
 
 def from_lote(document: Any, *, allow_loopback_http: bool = True) -> TrustList:
@@ -215,11 +264,18 @@ def from_lote(document: Any, *, allow_loopback_http: bool = True) -> TrustList:
     countries = scheme.get("countries")
     if not isinstance(countries, list) or not all(isinstance(c, dict) for c in countries):
         raise _invalid("the scheme extension lists no member states")
-    anchors = {str(c.get("code")): c.get("anchors") if isinstance(c.get("anchors"), list) else [] for c in countries}
-    issuers: dict[str, list[dict[str, Any]]] = {code: [] for code in anchors}
-    for entity in lote.get("TrustedEntitiesList", []):
-        country, body = _issuer(entity, anchors)
-        issuers[country].append(body)
+    listed = {str(c.get("code")): {**c, "anchors": [], "issuers": []} for c in countries}
+    entities = lote.get("TrustedEntitiesList", [])
+    for entity in entities if isinstance(entities, list) else [None]:
+        information, country, service = _entity_parts(entity)
+        if country not in listed:
+            raise _invalid(f"a trusted entity of the unlisted country {country!r}")
+        if _obj(service.get("ServiceInformation"), "ServiceInformation").get("ServiceTypeIdentifier") == ANCHOR_SERVICE:
+            if listed[country]["anchors"]:
+                raise _invalid(f"{country}'s anchors are listed twice")
+            listed[country]["anchors"] = _anchors(service)
+        else:
+            listed[country]["issuers"].append(_issuer(information, country, service))
     uri = info.get("SchemeInformationURI")
     operator_uri = uri[0].get("uriValue") if isinstance(uri, list) and uri and isinstance(uri[0], dict) else None
     doc = {
@@ -230,7 +286,7 @@ def from_lote(document: Any, *, allow_loopback_http: bool = True) -> TrustList:
         "next_update": _epoch(info.get("NextUpdate")),
         "scheme_operator": {"names": _names(info.get("SchemeOperatorName")), "uri": operator_uri},
         "audit_prev_hash": scheme.get("audit_prev_hash", ""),
-        "countries": [{**c, "issuers": issuers[str(c.get("code"))]} for c in countries],
+        "countries": list(listed.values()),
     }
     return TrustList.from_json(doc, allow_loopback_http=allow_loopback_http)
 
@@ -246,7 +302,7 @@ def verify_lote(token: str | bytes, pin: TrustListPin) -> TrustList:
     """Verify a signed LoTE against the list ``pin`` and parse it; ``trust_list_invalid`` otherwise."""
     try:
         text = token.decode("ascii") if isinstance(token, bytes) else token
-        jws = parse_compact(text.strip(), max_bytes=MAX_TRUST_LIST_BYTES)
+        jws = parse_compact(text.strip(), max_bytes=MAX_LOTE_BYTES)
         claims = verify_parsed(jws, pin.check(leaf_certificate(jws.header)), algorithms=TRUST_LIST_ALGS, typ=LOTE_TYP)
     except TrustError:
         raise

@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from idcore.errors import Reason, TrustError
 from idcore.trust import SERVICE_LEGAL_PERSON_ISSUANCE, VCT_BUSINESS_REGISTRATION, VCT_PID, TrustList
 from idcore.trust.decision import TrustSnapshot, is_authorised
-from idcore.trust.etsi import from_lote, sign_lote, to_lote, verify_lote
+from idcore.trust.etsi import ANCHOR_SERVICE, MAX_LOTE_BYTES, from_lote, sign_lote, to_lote, verify_lote
 
+from ..security.test_registry_quota import worst_case_list
 from .lote_schema import LOTE_SCHEMA
 from .test_trust_cache import new_registry, self_signed
 from .trust_data import ISSUER, list_json
@@ -66,7 +67,9 @@ def test_round_trip_is_exact() -> None:
     original = rich_list()
     assert from_lote(to_lote(original)) == original
     lote = to_lote(original)
-    service = lote["LoTE"]["TrustedEntitiesList"][0]["TrustedEntityServices"][0]
+    anchors = entity(lote, "SG")["TrustedEntityServices"][0]["ServiceInformation"]["ServiceDigitalIdentity"]
+    assert anchors["X509Certificates"] == [{"val": a} for a in original.countries[0].anchors]
+    service = entity(lote, ISSUER)["TrustedEntityServices"][0]
     assert service["ServiceInformation"]["ServiceStatus"].endswith("/withdrawn")
     assert service["ServiceInformation"]["StatusStartingTime"] == "1970-01-01T00:15:50Z"
     assert len(service["ServiceHistory"]) == 4  # newest first, as ETSI orders history
@@ -82,21 +85,35 @@ def test_a_verifier_on_either_list_decides_the_same() -> None:
         assert (a.authorised, a.reason, a.status) == (b.authorised, b.reason, b.status)
 
 
+def entity(lote: dict[str, Any], uri: str) -> dict[str, Any]:
+    """The trusted entity with this information URI (an issuer) or, for a country code, its anchors."""
+    for found in lote["LoTE"]["TrustedEntitiesList"]:
+        information = found["TrustedEntityInformation"]
+        if information["TEInformationURI"][0]["uriValue"] == uri or (
+            information["TEAddress"]["TEPostalAddress"][0]["Country"] == uri
+            and found["TrustedEntityServices"][0]["ServiceInformation"]["ServiceTypeIdentifier"] == ANCHOR_SERVICE
+        ):
+            result: dict[str, Any] = found
+            return result
+    raise KeyError(uri)
+
+
 def _entity(lote: dict[str, Any]) -> dict[str, Any]:
-    entity: dict[str, Any] = lote["LoTE"]["TrustedEntitiesList"][1]
-    return entity
+    return entity(lote, SECOND)
 
 
 TAMPERINGS = {
-    "its two services disagree": lambda d: _entity(d)["TrustedEntityServices"][0]["ServiceInformation"].update(
-        ServiceStatus="https://lintas.asean.example/TrustedEntityStatus/suspended"
-    ),
+    "a second service": lambda d: _entity(d)["TrustedEntityServices"].append(_entity(d)["TrustedEntityServices"][0]),
     "unknown status": lambda d: _entity(d)["TrustedEntityServices"][0]["ServiceInformation"].update(
         ServiceStatus="http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/granted"
     ),
-    "foreign anchor": lambda d: _entity(d)["TrustedEntityServices"][1]["ServiceInformation"].update(
-        ServiceDigitalIdentity={"X509Certificates": [{"val": "AAAA"}]}
+    "service type not the first": lambda d: _entity(d)["TrustedEntityServices"][0]["ServiceInformation"].update(
+        ServiceTypeIdentifier="https://lintas.asean.example/svc/pid-issuance"
     ),
+    "anchors withdrawn": lambda d: entity(d, "SG")["TrustedEntityServices"][0]["ServiceInformation"].update(
+        ServiceStatus="https://lintas.asean.example/TrustedEntityStatus/withdrawn"
+    ),
+    "anchors listed twice": lambda d: d["LoTE"]["TrustedEntitiesList"].append(entity(d, "SG")),
     "another list type": lambda d: d["LoTE"]["ListAndSchemeInformation"].update(LoTEType="urn:other"),
     "local time": lambda d: d["LoTE"]["ListAndSchemeInformation"].update(NextUpdate="2030-01-01T00:00:00+07:00"),
     "too many types": lambda d: _entity(d)["TrustedEntityInformation"]["TEInformationExtensions"][0][
@@ -105,9 +122,9 @@ TAMPERINGS = {
     "unlisted country": lambda d: _entity(d)["TrustedEntityInformation"]["TEAddress"]["TEPostalAddress"][0].update(
         Country="MY"
     ),
-    "history goes back": lambda d: d["LoTE"]["TrustedEntitiesList"][0]["TrustedEntityServices"][0]["ServiceHistory"][
-        0
-    ].update(StatusStartingTime="1970-01-01T00:00:01Z"),
+    "history goes back": lambda d: entity(d, ISSUER)["TrustedEntityServices"][0]["ServiceHistory"][0].update(
+        StatusStartingTime="1970-01-01T00:00:01Z"
+    ),
     "no scheme extension": lambda d: d["LoTE"]["ListAndSchemeInformation"].pop("SchemeExtensions"),
 }
 
@@ -132,3 +149,26 @@ def test_signed_lote_verifies_against_the_list_pin_only() -> None:
     assert err.value.reason is Reason.TRUST_LIST_INVALID
     with pytest.raises(TrustError):
         verify_lote(registry.publish(7), registry.pin)  # a lintas-trust-list+jwt is not a LoTE
+
+
+def test_worst_case_lote_stays_under_its_cap() -> None:
+    """Every quota and field limit at its maximum (the registry's own worst case), times as real dates."""
+    doc = worst_case_list()
+    doc.update(iat=1_800_000_000, next_update=1_800_086_400, sequence_number=2**53 - 1)
+    for country in doc["countries"]:
+        for issuer in country["issuers"]:
+            for k, change in enumerate(issuer["status_history"]):
+                change["since"] = 1_800_000_000 + k
+    trust_list = TrustList.from_json(doc)
+    registry = new_registry()
+    token = sign_lote(trust_list, registry.signer, [registry.cert])
+    assert len(token) < MAX_LOTE_BYTES
+    assert verify_lote(token, registry.pin) == trust_list
+
+
+def test_a_time_rfc_3339_cannot_write_is_refused() -> None:
+    doc = list_json()
+    doc["next_update"] = 2**53 - 1
+    with pytest.raises(TrustError) as err:
+        to_lote(TrustList.from_json(doc))
+    assert err.value.reason is Reason.TRUST_LIST_INVALID
