@@ -47,6 +47,7 @@ from idcore.ports import Signer
 from idcore.trust.federation_marks import valid_trust_marks
 from idcore.trust.federation_policy import apply_policy, merge_policies
 from idcore.trust.framework import IssuerEvidence, TrustedIssuer, TrustJudgement
+from idcore.trust.model import check_identifier
 
 __all__ = [
     "ENTITY_STATEMENT_ALGS",
@@ -336,11 +337,23 @@ class FederationTrust:
     """
 
     def __init__(
-        self, anchor: TrustAnchor, fetch: Fetch, *, required_marks: frozenset[str] = frozenset(), max_chains: int = 1024
+        self,
+        anchor: TrustAnchor,
+        fetch: Fetch,
+        *,
+        required_marks: frozenset[str] = frozenset(),
+        allow_loopback_http: bool = False,
+        max_chains: int = 1024,
     ) -> None:
-        """Configure (``required_marks``: trust mark types an issuer must carry); nothing is fetched here."""
+        """Configure (``required_marks``: trust mark types an issuer must carry); nothing is fetched here.
+
+        Only https issuer identifiers are resolved (``http://127.0.0.1``/``localhost`` too with
+        ``allow_loopback_http``, for demos): the identifier comes from the credential, so it
+        decides what the verifier fetches; ``fetch`` must also refuse private addresses.
+        """
         self.anchor = anchor
         self.required_marks = required_marks
+        self._loopback = allow_loopback_http
         self._fetch = fetch
         self._chains: dict[str, ResolvedChain] = {}
         self._max = max_chains
@@ -362,6 +375,7 @@ class FederationTrust:
         if issuer_id is None:
             return TrustJudgement.refuse(Reason.UNTRUSTED_ISSUER, "the credential names no issuer", framework=FRAMEWORK)
         try:
+            check_identifier(issuer_id, allow_loopback_http=self._loopback)
             chain = self.chain(issuer_id, evidence.at)
         except TrustError as exc:
             return TrustJudgement.refuse(exc.reason, exc.detail, framework=FRAMEWORK)

@@ -4,7 +4,8 @@ The registry re-issues the recognition list with every trust list under the same
 (:mod:`idcore.trust.recognition`), so this cache follows the trust list the verifier uses:
 
 * every list must verify against the trust-list pin; a lower sequence number than one already
-  held is a rollback and is refused (``trust_list_rollback``), the last good list is kept;
+  held, or a different list under the same number (a fork), is refused (``trust_list_rollback``)
+  and the last good list is kept;
 * it refetches after ``refresh_interval``, at ``next_update``, and as soon as the trust list in
   use is newer than the recognition list held (a withdrawal reaches verifiers with the list that
   carries it); failed fetches are retried at most every ``retry_interval`` seconds;
@@ -68,6 +69,10 @@ class RecognitionCache:
         if current is not None and verified.sequence_number < current.sequence_number:
             raise TrustError(
                 Reason.TRUST_LIST_ROLLBACK, f"recognition list {verified.sequence_number} < {current.sequence_number}"
+            )
+        if current is not None and verified.sequence_number == current.sequence_number and verified != current:
+            raise TrustError(
+                Reason.TRUST_LIST_ROLLBACK, f"two different recognition lists numbered {current.sequence_number}"
             )
         self._fetched_at = self._clock.now()
         if current is None or verified.sequence_number > current.sequence_number:

@@ -71,6 +71,8 @@ def test_federation_trust_implements_the_framework_interface() -> None:
         ({"key_id": "not-the-issuers-key"}, Reason.UNTRUSTED_ISSUER, False),
         ({"issuer_id": "https://issuers.example/vn"}, Reason.UNTRUSTED_ISSUER, False),
         ({"issuer_id": None}, Reason.UNTRUSTED_ISSUER, False),
+        ({"issuer_id": "http://issuers.example/th"}, Reason.TRUST_LIST_INVALID, False),  # never fetched
+        ({"issuer_id": "https://issuers.example/th#x"}, Reason.TRUST_LIST_INVALID, False),
         ({"at": NOW + 600}, Reason.FEDERATION_CHAIN_INVALID, False),  # the chain expired
     ],
 )

@@ -58,6 +58,10 @@ def test_rollback_is_refused_and_the_last_good_list_kept() -> None:
     with pytest.raises(TrustError) as err:
         cache.accept(signed(registry, 7))
     assert err.value.reason is Reason.TRUST_LIST_ROLLBACK
+    with pytest.raises(TrustError) as fork:
+        cache.accept(signed(registry, 8, decision(min_assurance="low")))  # another list under the same number
+    assert fork.value.reason is Reason.TRUST_LIST_ROLLBACK
+    cache.accept(signed(registry, 8))  # the same list again is fine
     assert cache.snapshot(8).sequence_number == 8
 
 
