@@ -11,10 +11,11 @@
   the list authorises (``subset_of``, ``essential``). Statements live :data:`STATEMENT_TTL`
   seconds, so a suspension or withdrawal stops a federation chain within that time; a suspended,
   withdrawn or unknown issuer gets no statement (404 ``not_found``).
-* The federation key of an issuer: in this demo deployment the registry generated each seeded
-  issuer's key (``<data>/issuers/<slug>/certificate.pem``, :mod:`trust_registry.pki`) and uses
-  it; issuers created later through governance get no statement until their key is registered
-  (not implemented yet).
+* The federation keys of an issuer: those its country's operator registered
+  (``POST /v1/governance/issuers/federation-keys``, published in the recognition list,
+  :mod:`idcore.trust.federation_keys`); failing that, for a seeded demo issuer, the key the
+  registry generated for it (``<data>/issuers/<slug>/certificate.pem``, :mod:`trust_registry.pki`).
+  An issuer with neither gets no statement.
 
 The hierarchy is two levels (anchor -> issuer); member-state registries as intermediates are
 supported by :mod:`idcore.trust.federation` but not served here yet.
@@ -28,6 +29,7 @@ the PID type now, valid :data:`STATEMENT_TTL` seconds, and names itself their is
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,7 @@ from idcore.trust.federation import (
 )
 from idcore.trust.federation_marks import RECOGNISED_PID_ISSUER, sign_trust_mark
 from idcore.trust.model import IssuerStatus, TrustList
+from idcore.trust.recognition import RecognitionList
 from idcore.trust.vct import VCT_PID
 from idcore.x509 import certificate_from_pem
 from trust_registry.pki import issuer_material_dir
@@ -115,22 +118,30 @@ class TrustAnchorStatements:
                 self._issuer_keys[issuer_id] = key
             return self._issuer_keys[issuer_id]
 
-    def subordinates(self, trust_list: TrustList, now: int) -> list[str]:
+    def _keys(self, issuer_id: str, registered: RecognitionList) -> list[Mapping[str, Any]]:
+        """The issuer's registered federation keys, else (demo) the key the registry generated for it."""
+        entry = next((k for k in registered.federation_keys if k.issuer_id == issuer_id), None)
+        if entry is not None:
+            return [dict(k) for k in entry.keys]
+        demo = self._issuer_key(issuer_id)
+        return [demo] if demo is not None else []
+
+    def subordinates(self, trust_list: TrustList, registered: RecognitionList, now: int) -> list[str]:
         """The entities the anchor issues statements about now (the list endpoint, Section 8.2)."""
         return [
             i.issuer_id
             for c in trust_list.countries
             for i in c.issuers
-            if i.status_at(now) is IssuerStatus.GRANTED and self._issuer_key(i.issuer_id) is not None
+            if i.status_at(now) is IssuerStatus.GRANTED and self._keys(i.issuer_id, registered)
         ]
 
-    def statement(self, trust_list: TrustList, subject: str, now: int) -> str | None:
+    def statement(self, trust_list: TrustList, registered: RecognitionList, subject: str, now: int) -> str | None:
         """The subordinate statement about ``subject``, or ``None`` if the anchor vouches for it not."""
         issuer = trust_list.issuer(subject)
         if issuer is None or issuer.status_at(now) is not IssuerStatus.GRANTED:
             return None
-        key = self._issuer_key(subject)
-        if key is None:
+        keys = self._keys(subject, registered)
+        if not keys:
             return None
         policy = {
             ISSUER_ENTITY_TYPE: {
@@ -144,7 +155,7 @@ class TrustAnchorStatements:
             "sub": subject,
             "iat": now,
             "exp": now + STATEMENT_TTL,
-            "jwks": {"keys": [key]},
+            "jwks": {"keys": keys},
             "metadata_policy": policy,
             "source_endpoint": self.entity_id + FETCH_PATH,
         }

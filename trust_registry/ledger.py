@@ -38,6 +38,7 @@ from idcore.jose import parse_compact, sign_compact
 from idcore.ports import Clock, Signer
 from idcore.trust.assurance import AssuranceDeclaration
 from idcore.trust.decision import TrustSnapshot
+from idcore.trust.federation_keys import FederationKeys
 from idcore.trust.model import TrustList
 from idcore.trust.recognition import (
     MAX_RECOGNITION_LIST_BYTES,
@@ -155,6 +156,8 @@ class Change:
     recognitions: tuple[RecognitionDecision, ...] | None = None
     #: Replaces every assurance declaration; ``None`` keeps the current ones.
     assurance: tuple[AssuranceDeclaration, ...] | None = None
+    #: Replaces every issuer's registered federation keys; ``None`` keeps the current ones.
+    federation_keys: tuple[FederationKeys, ...] | None = None
 
 
 class Ledger:
@@ -296,9 +299,10 @@ class Ledger:
 
     def _recognitions_token(self, seq: int, change: Change, trust_list: TrustList) -> str:
         """Re-issue the recognition list with list ``seq + 1``: same number, time and ``next_update``."""
-        current = self.recognitions(seq) if change.recognitions is None or change.assurance is None else None
-        decisions = change.recognitions if change.recognitions is not None else _or_empty(current).decisions
-        declared = change.assurance if change.assurance is not None else _or_empty(current).assurance
+        current = _or_empty(self.recognitions(seq))
+        decisions = change.recognitions if change.recognitions is not None else current.decisions
+        declared = change.assurance if change.assurance is not None else current.assurance
+        keys = change.federation_keys if change.federation_keys is not None else current.federation_keys
         issued = RecognitionList(
             trust_list.scheme_operator.uri,
             trust_list.sequence_number,
@@ -306,6 +310,7 @@ class Ledger:
             trust_list.next_update,
             decisions,
             consistent_declarations(declared, trust_list),
+            tuple(k for k in keys if trust_list.issuer(k.issuer_id) is not None),  # listed issuers only
         )
         return sign_recognition_list(issued, self._signer, self._chain)
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from idcore.jose import sign_compact
+from idcore.jose import parse_compact, sign_compact
 from idcore.ports import Clock
 from idcore.trust.checkpoint import CheckpointSigner
 from idcore.trust.decision import is_authorised
@@ -64,6 +64,7 @@ class RegistryService:
         origin = checkpoint_origin(settings.public_url)
         self._recognitions_seq = 0
         self._lote: tuple[int, str] | None = None
+        self._fabric: RecognitionList | None = None
         operator = str(load_seed(settings.seed_file)["scheme_operator"]["names"]["en"])
         self.federation = TrustAnchorStatements(settings.public_url, keys.list_signer, settings.data_dir, operator)
         self.audit_tree = AuditTree(self.ledger, CheckpointSigner(origin, keys.checkpoint_key))
@@ -115,6 +116,14 @@ class RegistryService:
         if cached is None or cached[0] != published.sequence_number:
             token = sign_lote(published.trust_list, self.keys.list_signer, [self.keys.signing_cert])
             cached = self._lote = (published.sequence_number, token)
+        return cached
+
+    def current_fabric(self) -> RecognitionList:
+        """The parsed recognition list of the current list (decisions, declarations, federation keys)."""
+        seq, token = self.current_recognitions()
+        cached = self._fabric
+        if cached is None or cached.sequence_number != seq:
+            cached = self._fabric = RecognitionList.from_json(parse_compact(token, max_bytes=len(token)).claims())
         return cached
 
     def current_recognitions(self) -> tuple[int, str]:

@@ -36,6 +36,7 @@ from idcore.errors import IdcoreError, Reason, TrustError
 from idcore.jose import parse_compact, sign_compact, verify_parsed
 from idcore.ports import Signer
 from idcore.trust.assurance import AssuranceDeclaration
+from idcore.trust.federation_keys import FederationKeys
 from idcore.trust.model import check_identifier
 from idcore.trust.signed import TRUST_LIST_ALGS, TrustListPin
 from idcore.trust.signed import _leaf_certificate as leaf_certificate  # the list's own x5c rule, not a second one
@@ -217,6 +218,8 @@ class RecognitionList:
     decisions: tuple[RecognitionDecision, ...]
     #: Issuers' national assurance declarations (:mod:`idcore.trust.assurance`), one per issuer at most.
     assurance: tuple[AssuranceDeclaration, ...] = ()
+    #: Issuers' registered federation entity keys (:mod:`idcore.trust.federation_keys`).
+    federation_keys: tuple[FederationKeys, ...] = ()
 
     def declaration(self, issuer_id: str) -> AssuranceDeclaration | None:
         """The national assurance declaration of ``issuer_id``, if published."""
@@ -240,6 +243,7 @@ class RecognitionList:
             "next_update": self.next_update,
             "decisions": [d.to_json() for d in self.decisions],
             "assurance": [a.to_json() for a in self.assurance],
+            "federation_keys": [k.to_json() for k in self.federation_keys],
         }
 
     @classmethod
@@ -257,7 +261,17 @@ class RecognitionList:
         if next_update <= issued_at:
             raise _invalid("'next_update' must be after the issue time")
         assurance = _declarations(value.get("assurance", []))
-        return cls(issuer, _time(value, "sequence_number"), issued_at, next_update, decisions, assurance)
+        keys = _federation_keys(value.get("federation_keys", []))
+        return cls(issuer, _time(value, "sequence_number"), issued_at, next_update, decisions, assurance, keys)
+
+
+def _federation_keys(raw: Any) -> tuple[FederationKeys, ...]:
+    if not isinstance(raw, list) or len(raw) > MAX_DECLARATIONS:
+        raise _invalid(f"'federation_keys' must be an array of at most {MAX_DECLARATIONS} entries")
+    entries = tuple(FederationKeys.from_json(item) for item in raw)
+    if len({e.issuer_id for e in entries}) != len(entries):
+        raise _invalid("an issuer's federation keys are listed twice")
+    return entries
 
 
 def _declarations(raw: Any) -> tuple[AssuranceDeclaration, ...]:

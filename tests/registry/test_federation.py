@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from idcore.errors import Reason
 from idcore.jose import KeySigner
 from idcore.keystore.file import FileKeyStore
-from idcore.trust import VCT_BUSINESS_REGISTRATION, VCT_PID
+from idcore.trust import SERVICE_PID_ISSUANCE, VCT_BUSINESS_REGISTRATION, VCT_PID
 from idcore.trust.federation import (
     WELL_KNOWN_PATH,
     FederationTrust,
@@ -194,3 +194,55 @@ def test_recognised_pid_issuer_trust_mark(registry: Registry) -> None:
     assert (
         registry.http.get(mark_url, params={"trust_mark_type": RECOGNISED_PID_ISSUER, "sub": TH_PID}).status_code == 404
     )
+
+
+def test_registered_federation_keys_let_a_new_issuer_join(registry: Registry) -> None:
+    """An issuer created through governance has no key the registry generated: the anchor vouches for it
+    once its operator registers its federation key, with that key only."""
+    new_id = "https://pid2.th.example"
+    created = registry.post(
+        "/v1/governance/countries/TH/issuers",
+        "operator-th",
+        {
+            "id": new_id,
+            "names": {"en": "Second TH issuer", "th": "ผู้ออกบัตรรายที่สอง"},
+            "service_types": [SERVICE_PID_ISSUANCE],
+            "vcts": [VCT_PID],
+            "assurance_level": "substantial",
+        },
+    )
+    assert created.status_code == 201, created.text
+    assert registry.http.get("/federation/fetch", params={"sub": new_id}).status_code == 404  # no key yet
+
+    entity_key = KeySigner(ec.generate_private_key(ec.SECP256R1()))
+    public = keyed_jwk(dict(entity_key.public_jwk))
+    path = "/v1/governance/issuers/federation-keys"
+    private = {**public, "d": "AAAA"}
+    before = registry.state()
+    assert registry.post(path, "operator-th", {"issuer_id": new_id, "keys": [private]}).status_code == 400
+    assert registry.post(path, "operator-th", {"issuer_id": new_id, "keys": [public] * 3}).status_code == 400
+    assert registry.post(path, "operator-my", {"issuer_id": new_id, "keys": [public]}).status_code == 403
+    assert registry.state() == before
+    registered = registry.post(path, "operator-th", {"issuer_id": new_id, "keys": [public]})
+    assert registered.status_code == 200, registered.text
+
+    statement = parse_statement(registry.http.get("/federation/fetch", params={"sub": new_id}).content)
+    assert [k["kid"] for k in statement.jwks] == [public["kid"]]
+    now = registry.clock.now()
+    network = Network(registry)
+    leaf = {
+        "iss": new_id,
+        "sub": new_id,
+        "iat": now,
+        "exp": now + 3600,
+        "jwks": {"keys": [public]},
+        "authority_hints": [network.public],
+        "metadata": {"openid_credential_issuer": {"jwks": {"keys": [public]}, "lintas_vcts": [VCT_PID]}},
+    }
+    network.configurations[new_id + WELL_KNOWN_PATH] = sign_entity_statement(leaf, entity_key, public["kid"])
+    trust, _, _ = setup(registry)
+    federation = FederationTrust(trust.anchor, network)
+    judgement = federation.judge(IssuerEvidence(FORMAT_SD_JWT_VC, new_id, VCT_PID, now, now, key_id=public["kid"]))
+    assert judgement.trusted, judgement.why
+    assert judgement.issuer is not None
+    assert judgement.issuer.assurance_level == "substantial"

@@ -52,7 +52,7 @@ def federation_router(limiter: SlidingWindowLimiter) -> APIRouter:
         if not sub:
             return _error(400, "invalid_request", "the sub parameter is required")
         now = service.clock.now()
-        token = service.federation.statement(service.current().trust_list, sub, now)
+        token = service.federation.statement(service.current().trust_list, service.current_fabric(), sub, now)
         if token is None:
             return _error(404, "not_found", "the trust anchor issues no statement about this entity")
         return Response(token, media_type=ENTITY_STATEMENT_MEDIA_TYPE, headers={"Cache-Control": _CACHE})
@@ -75,6 +75,8 @@ def federation_router(limiter: SlidingWindowLimiter) -> APIRouter:
     @router.get(LIST_PATH)
     def subordinates(service: Service) -> list[str]:
         """The entity identifiers the anchor issues statements about now."""
-        return service.federation.subordinates(service.current().trust_list, service.clock.now())
+        return service.federation.subordinates(
+            service.current().trust_list, service.current_fabric(), service.clock.now()
+        )
 
     return router

@@ -24,7 +24,9 @@ from fastapi import APIRouter, Depends, Header, Path, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from idcore.errors import TrustError
 from idcore.trust.assurance import COMMON_SCALE_SOURCE, FRAMEWORKS, NationalFramework
+from idcore.trust.federation_keys import MAX_FEDERATION_KEYS, FederationKeys
 from idcore.trust.limits import MAX_ID_CHARS, MAX_NOTE_CHARS, text_problem
 from idcore.trust.model import TrustList
 from idcore.trust.recognition import PURPOSES, RecognitionList
@@ -78,6 +80,13 @@ class DeclarationIn(_Body):
     issuer_id: str = Field(max_length=2048)
     framework: str = Field(max_length=64)
     national_level: str = Field(max_length=32)
+
+
+class FederationKeysIn(_Body):
+    """An issuer's federation entity keys: public EC P-256 JWKs (``idcore.trust.federation_keys``)."""
+
+    issuer_id: str = Field(max_length=2048)
+    keys: list[dict[str, str]] = Field(min_length=1, max_length=MAX_FEDERATION_KEYS)
 
 
 class WithdrawIn(_Body):
@@ -200,6 +209,26 @@ def recognition_router(oauth: ClientCredentialsServer, limiter: SlidingWindowLim
             return Change(new_list, "declare_assurance", payload, assurance=declared), payload
 
         return _run(service, claims, "declare_assurance", build, 200)
+
+    @router.post("/v1/governance/issuers/federation-keys", response_model=None)
+    def federation_keys(service: Service, claims: Claims, body: FederationKeysIn) -> JSONResponse:
+        """Register an issuer's federation entity keys (replacing earlier ones): the anchor's statements carry them."""
+        issuer = service.current().trust_list.issuer(body.issuer_id)
+        if issuer is None:
+            return problem(404, "Unknown issuer", f"{body.issuer_id!r} is not in the list")
+        if not can_write(claims.scopes, issuer.country):
+            raise _forbidden(issuer.country, f"The token may not change {issuer.country}.")
+        try:
+            entry = FederationKeys.from_json({"issuer": body.issuer_id, "keys": body.keys})
+        except TrustError as exc:
+            return problem(400, "Invalid federation keys", exc.detail)
+
+        def build(trust_list: TrustList, current: RecognitionList, now: int, seq: int) -> Built:
+            kept = tuple(k for k in current.federation_keys if k.issuer_id != body.issuer_id)
+            payload = {"federation_keys": entry.to_json()}
+            return Change(trust_list, "register_federation_keys", payload, federation_keys=(*kept, entry)), payload
+
+        return _run(service, claims, "register_federation_keys", build, 200)
 
     return router
 
