@@ -22,7 +22,7 @@ from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
 from trust_registry.clients import ensure_clients
 from trust_registry.pki import ensure_registry_keys
-from trust_registry.routes import checkpoint, governance, public, query
+from trust_registry.routes import checkpoint, federation, governance, public, query, recognition
 from trust_registry.service import RegistryService
 from trust_registry.settings import RegistrySettings
 
@@ -84,6 +84,8 @@ def create_app(
     app.include_router(query.router, dependencies=[Depends(limiter.dependency())])
     app.include_router(checkpoint.checkpoint_router(limiter))
     app.include_router(governance.governance_router(oauth, limiter))
+    app.include_router(recognition.recognition_router(oauth, limiter))
+    app.include_router(federation.federation_router(limiter))
     add_landing(
         app,
         service="Lintas ASEAN trust registry",
@@ -91,6 +93,8 @@ def create_app(
         links={
             "/v1/trust-list": "the signed trust list (application/jwt)",
             "/v1/countries": "member states",
+            "/v1/recognitions": "signed mutual-recognition decisions (application/jwt)",
+            "/.well-known/openid-federation": "OpenID Federation trust anchor configuration",
             "/v1/audit-log/checkpoint": "signed audit-log checkpoint (C2SP)",
             "/healthz": "health",
         },

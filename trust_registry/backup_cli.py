@@ -2,8 +2,8 @@
 
 * ``lintas registry backup --data DIR [--redis-url URL] [--public-url URL] --out FILE`` verifies the
   live log first (hash chain, record and list signatures: :func:`trust_registry.audit.verify_audit_log`),
-  refuses to copy a damaged one (exit 1), and writes the sequence number, every signed list and
-  every audit record, with a checkpoint of the log signed by the registry's checkpoint key
+  refuses to copy a damaged one (exit 1), and writes the sequence number, every signed list,
+  every recognition list and every audit record, with a checkpoint of the log signed by the registry's checkpoint key
   (C2SP tlog-checkpoint, RFC 9162 root over the records) so that a truncated or edited backup is
   detected at restore.
 * ``lintas registry restore --data DIR [--redis-url URL] [--public-url URL] --from FILE
@@ -32,6 +32,8 @@ __all__ = ["register_backup"]
 
 FORMAT = "lintas-registry-backup/1"
 _MAX_BACKUP_BYTES = 1024 * 1024 * 1024
+#: The durable entries besides ``seq``: signed lists, recognition lists, audit records (trust_registry.ledger).
+_PREFIXES = ("list:", "recog:", "log:")
 
 
 def _settings(args: argparse.Namespace) -> Any:
@@ -49,7 +51,7 @@ def _durable_keys(store: Any) -> list[str]:
     from trust_registry.ledger import SEQ_KEY
 
     keys: list[str] = [SEQ_KEY] if store.get(SEQ_KEY) is not None else []
-    return [*keys, *store.scan_prefix("list:"), *store.scan_prefix("log:")]
+    return [*keys, *(key for prefix in _PREFIXES for key in store.scan_prefix(prefix))]
 
 
 def _signing_cert(settings: Any) -> Any:
@@ -124,7 +126,7 @@ def _load(path: Path) -> tuple[str, dict[str, bytes]]:
         raise ValueError("backup needs a checkpoint and entries")
     decoded = {}
     for key, value in entries.items():
-        if not isinstance(value, str) or not (key == "seq" or key.startswith(("list:", "log:"))):
+        if not isinstance(value, str) or not (key == "seq" or key.startswith(_PREFIXES)):
             raise ValueError(f"unexpected entry {key!r}")
         decoded[key] = base64.b64decode(value, validate=True)
     return note, decoded

@@ -36,10 +36,11 @@ from wallet_demo.settings import WalletSettings
 _PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
 _REQUEST_ID = re.compile(r"[0-9a-f]{32}")
 _PLACEHOLDERS = {"slug": "my-bank", "kind": "svg"}
-# Public documents a cache may keep: metadata, type metadata, status lists, the signed trust list.
+# Public documents a cache may keep: metadata, type metadata, status lists, the signed trust list, the
+# recognition list published beside it, and the trust anchor's federation statements.
 _PUBLIC = re.compile(
-    r"^/\.well-known/(openid-credential-issuer|oauth-authorization-server)|"
-    r"^/vct/|/status-lists?/|^/v1/trust-list$"
+    r"^/\.well-known/(openid-credential-issuer|oauth-authorization-server|openid-federation$)|"
+    r"^/vct/|/status-lists?/|^/v1/trust-list$|^/v1/lote$|^/v1/recognitions$|^/federation/fetch$"
 )
 
 
