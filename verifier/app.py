@@ -50,7 +50,7 @@ from verifier.pins import pin_set
 from verifier.pipeline import Pipeline, TrustSource
 from verifier.policy import ConfigError, RelyingParty, load_config
 from verifier.responses import ResponseHandler
-from verifier.routes_admin import add_hsts, count_by_party, operator_routes
+from verifier.routes_admin import count_by_party, operator_routes
 from verifier.routes_rp import rp_router
 from verifier.routes_wallet import wallet_router
 from verifier.settings import VerifierSettings
@@ -301,9 +301,8 @@ def create_app(
             "/metrics": "Prometheus metrics",
         },
     )
-    if settings.https:
-        add_hsts(app)
-    secure_app(app, development=settings.development)  # outermost: security headers on every answer (lintas.server)
+    # Outermost: security headers (and HSTS, RFC 6797, when served over https) on every answer, in pure ASGI.
+    secure_app(app, development=settings.development, hsts_max_age=31536000 if settings.https else None)
     announce("Lintas verifier", settings.development, settings.conveniences())
     return app
 

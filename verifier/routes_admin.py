@@ -14,7 +14,7 @@ The admin API edits the registration of a relying party that has credentials; it
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -36,7 +36,6 @@ from verifier.settings import VerifierSettings
 
 __all__ = [
     "ADMIN_RATE_PER_MINUTE",
-    "add_hsts",
     "admin_router",
     "bearer_guard",
     "count_by_party",
@@ -143,13 +142,3 @@ def operator_routes(
     if settings.admin_token is not None:
         limiter = SlidingWindowLimiter(kv, "verifier-admin", ADMIN_RATE_PER_MINUTE, clock=lambda: float(clock.now()))
         app.include_router(admin_router(directory, bearer_guard(settings.admin_token, limiter)))
-
-
-def add_hsts(app: FastAPI) -> None:
-    """RFC 6797: browsers keep to https for a year once they reached us over https (the public URL is https)."""
-
-    @app.middleware("http")
-    async def strict_transport(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        return response
