@@ -254,13 +254,13 @@ def test_registered_federation_keys_let_a_new_issuer_join(registry: Registry) ->
     assert judgement.issuer.assurance_level == "substantial"
 
 
-def th_pid(registry: Registry, *, given_name: str = "Somchai") -> str:
-    """A TH PID SD-JWT VC signed with the TH issuer's document-signer key, its certificate in x5c."""
-    signer, cert = issuer_key(registry, TH_PID)
+def pid_credential(registry: Registry, *, given_name: str = "Somchai", issuer_id: str = TH_PID) -> str:
+    """A PID SD-JWT VC signed with a seeded issuer's document-signer key (TH by default), its certificate in x5c."""
+    signer, cert = issuer_key(registry, issuer_id)
     now = registry.clock.now()
     given = b64u_encode(json_dumps([secrets.token_urlsafe(16), "given_name", given_name]))
     payload = {
-        "iss": TH_PID,
+        "iss": issuer_id,
         "vct": VCT_PID,
         "iat": now - 60,
         "exp": now + 3600,
@@ -274,7 +274,7 @@ def test_a_verifier_knowing_only_the_anchor_verifies_a_th_pid(registry: Registry
     """Issue #16 acceptance: the credential verifier, given only the federation as trust framework,
     verifies a real TH PID; after the TH issuer's suspension the same credential fails with a reason."""
     trust, _, _ = setup(registry)
-    credential = th_pid(registry)
+    credential = pid_credential(registry)
     context = VerificationContext(trust=trust, now=registry.clock.now(), require_holder_binding=False)
     verified = SdJwtVcVerifier().verify(credential, context)
     assert verified.claims["given_name"] == "Somchai"

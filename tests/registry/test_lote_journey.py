@@ -13,7 +13,7 @@ from idcore.trust.decision import TrustSnapshot
 from idcore.trust.etsi import verify_lote
 
 from .helpers import Registry
-from .test_federation import TH_PID, th_pid
+from .test_federation import TH_PID, pid_credential
 
 
 def outcome(registry: Registry, source: str, credential: str) -> str:
@@ -35,13 +35,13 @@ def outcome(registry: Registry, source: str, credential: str) -> str:
 @pytest.mark.parametrize("reason", ["unspecified", "key_compromise"])
 def test_etsi_list_and_lintas_list_decide_the_same(registry: Registry, reason: str) -> None:
     registry.clock.advance(120)  # the seeded grant starts when the registry did; issue after it
-    credential = th_pid(registry)
+    credential = pid_credential(registry)
     assert outcome(registry, "/v1/lote", credential) == outcome(registry, "/v1/trust-list", credential) == "accepted"
     registry.clock.advance(5)
     body = {"issuer_id": TH_PID, "reason": reason}
     assert registry.post("/v1/governance/issuers/suspend", "operator-th", body).status_code == 200
     registry.clock.advance(120)
-    later = th_pid(registry)  # issued during the suspension
+    later = pid_credential(registry)  # issued during the suspension
     # Issued before a plain suspension: still valid; under a compromised key: refused whatever its iat.
     before = {"unspecified": "accepted", "key_compromise": "issuer_key_compromised"}[reason]
     during = {"unspecified": "issuer_suspended", "key_compromise": "issuer_key_compromised"}[reason]
