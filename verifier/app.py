@@ -35,9 +35,10 @@ from lintas.oauth import ClientCredentialsServer, OAuthClient, hash_secret
 from lintas.problem import install_error_handlers, limit_body, oauth_error, problem
 from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
+from lintas.trust_fetch import TrustListFetcher
 from verifier.keys import VerifierKeys, ensure_client_secrets, ensure_verifier_keys
 from verifier.metrics import VerifierMetrics
-from verifier.pipeline import Pipeline
+from verifier.pipeline import Pipeline, TrustSource
 from verifier.policy import ConfigError, RelyingParty, load_config
 from verifier.responses import ResponseHandler
 from verifier.routes_rp import rp_router
@@ -61,12 +62,8 @@ def trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.Cl
     if settings.registry_url is None or settings.registry_pin_sha256 is None:
         log.warning("no trust registry configured: every issuer is untrusted")
         return TrustSnapshot.empty
-    url = f"{settings.registry_url.rstrip('/')}/v1/trust-list"
-
-    def fetch() -> bytes:
-        response = http.get(url, headers={"Accept": "application/jwt"})
-        response.raise_for_status()
-        return response.content
+    # The one fetcher (timeout, size cap, ETag, no redirects) over the app's client; the cache pins and judges.
+    fetch = TrustListFetcher(settings.registry_url, client=http)
 
     return TrustListCache(
         fetch=fetch,
@@ -76,10 +73,11 @@ def trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.Cl
     )
 
 
-def build_pipeline(
-    settings: VerifierSettings, *, clock: Clock, trust: Callable[[], TrustSnapshot], http: httpx.Client
-) -> Pipeline:
-    """The validation pipeline as configured (also used by ``lintas verify`` and the benchmarks)."""
+def build_pipeline(settings: VerifierSettings, *, clock: Clock, trust: TrustSource, http: httpx.Client) -> Pipeline:
+    """The validation pipeline as configured (also used by ``lintas verify`` and the benchmarks).
+
+    ``trust()`` gives the list snapshot (judged as the ASEAN list) or any trust framework.
+    """
     fetcher = HttpStatusFetcher(timeout=settings.status_timeout, max_bytes=settings.status_max_bytes, client=http)
     status = StatusChecker(
         fetcher, clock, max_cache=settings.status_max_cache, max_skew=settings.max_skew, timeout=settings.status_timeout

@@ -20,27 +20,27 @@ included) costs no fetch. Each piece runs once; a refusal carries the check it f
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from idcore.credentials import (
     CredentialError,
     CredentialVerifier,
+    MdocVerifier,
     SdJwtVcVerifier,
     VerificationContext,
     VerifiedCredential,
 )
 from idcore.dcql import FORMAT_MSO_MDOC, FORMAT_SD_JWT_VC, DcqlQuery, PresentedCredential, check_presentation
 from idcore.errors import IdcoreError, Reason, StatusListError, TrustError
-from idcore.jwk import PublicKey
 from idcore.ports import Clock
 from idcore.status_list import parse_status_reference
 from idcore.trust import AseanTrustList, ChainCache, TrustFramework, TrustSnapshot
 from verifier.policy import Policy, VerifiedCredentialView, check_policy
-from verifier.status import StatusChecker, status_uri_allowed
+from verifier.status import IssuerStatusKey, StatusChecker, status_uri_allowed
 
-__all__ = ["Check", "CheckedCredential", "Expectation", "Pipeline", "Rejection"]
+__all__ = ["Check", "CheckedCredential", "Expectation", "Pipeline", "Rejection", "TrustSource"]
 
 #: What a trust source gives for one verification: the ASEAN list's snapshot, or any framework.
 TrustSource = Callable[[], TrustSnapshot | TrustFramework]
@@ -134,6 +134,23 @@ def _checked(query_id: str, cred: VerifiedCredential) -> CheckedCredential:
     )
 
 
+def _policy_claims(cred: CheckedCredential) -> Mapping[str, Any]:
+    """The claims the relying-party policy reads: mdoc elements of every namespace side by side.
+
+    Policies name claims (``age_over_18``), not namespaces. Where two namespaces disagree on an
+    element, the value that is not ``true`` is kept: a policy asking for ``true`` is never met
+    by one namespace against the evidence of another.
+    """
+    if cred.format != FORMAT_MSO_MDOC:
+        return cred.claims
+    merged: dict[str, Any] = {}
+    for elements in cred.claims.values():
+        for element, value in elements.items() if isinstance(elements, Mapping) else ():
+            if element not in merged or merged[element] is True:
+                merged[element] = value
+    return merged
+
+
 def _shape_format(presentation: Any) -> str:
     # An SD-JWT serialization always holds '~' (RFC 9901 Section 4); base64url never does.
     return FORMAT_SD_JWT_VC if not isinstance(presentation, str) or "~" in presentation else FORMAT_MSO_MDOC
@@ -144,8 +161,8 @@ class Pipeline:
 
     ``trust()`` is asked once per ``vp_token``: a :class:`TrustSnapshot` is judged as the ASEAN
     list (:class:`~idcore.trust.AseanTrustList`, with issuer metadata when ``metadata_fetch`` is
-    set), any other :class:`~idcore.trust.TrustFramework` as itself. ``verifiers`` are the
-    format verifiers by DCQL ``format`` (SD-JWT VC by default).
+    set), any other :class:`~idcore.trust.TrustFramework` as itself. ``verifiers`` add or replace
+    format verifiers by DCQL ``format`` (SD-JWT VC and mdoc by default).
     """
 
     def __init__(
@@ -169,7 +186,8 @@ class Pipeline:
         self._loopback = allow_insecure_loopback
         self._metadata_fetch = metadata_fetch
         self._chains = ChainCache()
-        self._verifiers: dict[str, CredentialVerifier] = {v.format: v for v in (SdJwtVcVerifier(), *verifiers)}
+        defaults: tuple[CredentialVerifier, ...] = (SdJwtVcVerifier(), MdocVerifier())
+        self._verifiers: dict[str, CredentialVerifier] = {v.format: v for v in (*defaults, *verifiers)}
 
     def verify(self, vp_token: Mapping[str, Sequence[Any]], expect: Expectation) -> list[CheckedCredential]:
         """Run every check on a ``vp_token``; return the verified credentials or raise :class:`Rejection`."""
@@ -192,7 +210,7 @@ class Pipeline:
             raise Rejection(Check.DCQL, exc.reason, exc.detail) from None
         checked = [_checked(query_id, cred) for query_id, cred in verified]
         views = [
-            VerifiedCredentialView(c.query_id, c.vct, c.issuer, c.country, c.assurance_level, c.iat, c.claims)
+            VerifiedCredentialView(c.query_id, c.vct, c.issuer, c.country, c.assurance_level, c.iat, _policy_claims(c))
             for c in checked
         ]
         try:
@@ -249,33 +267,7 @@ class Pipeline:
             reference = parse_status_reference({"status": cred.status}, allow_insecure_loopback=self._loopback)
             if not status_uri_allowed(reference.uri, issuer_id, allow_loopback=self._loopback):
                 raise StatusListError(Reason.STATUS_INVALID, "status list uri is not on the issuer's origin")
-            signer = _StatusSigner(framework, cred)
+            signer = IssuerStatusKey(framework, cred)
             self._status.check(reference, issuer_id, signer, max_age=policy.status_max_age, deadline=deadline)
         except IdcoreError as exc:
             raise Rejection(Check.STATUS, exc.reason, exc.detail) from None
-
-
-@dataclass(frozen=True, slots=True)
-class _StatusSigner:
-    """Resolves a Status List Token's key: its ``x5c`` judged like the credential's, else the issuer's key.
-
-    draft-ietf-oauth-status-list "Validation Rules": the token must be signed by the credential's
-    issuer, so the same framework is asked the same question with the token's chain.
-    """
-
-    framework: TrustFramework
-    credential: VerifiedCredential
-
-    def __call__(self, header: Mapping[str, Any]) -> PublicKey:
-        """The key the token must verify with; raise an IdcoreError when its chain is not the issuer's."""
-        if "x5c" not in header:
-            return self.credential.issuer_key
-        x5c = header["x5c"]
-        if not isinstance(x5c, list) or not all(isinstance(item, str) for item in x5c):
-            raise StatusListError(Reason.STATUS_INVALID, "status list x5c must be an array of strings")
-        # A Status List Token is a JWT whatever the credential's format: the JOSE certificate profile.
-        evidence = replace(self.credential.evidence, format=FORMAT_SD_JWT_VC, x5c=tuple(x5c), key_id=None)
-        judgement = self.framework.judge(evidence)
-        if not judgement.trusted or judgement.key is None:
-            raise judgement.error()
-        return judgement.key

@@ -26,9 +26,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from idcore.b64 import b64u_encode
+from idcore.b64 import b64u_decode, b64u_encode
+from idcore.dcql import FORMAT_MSO_MDOC
 from idcore.errors import IdcoreError, Reason
+from idcore.jwk import jwk_thumbprint
 from idcore.keys import private_key_from_jwk
+from idcore.mdoc import openid4vp_session_transcript
 from idcore.oid4vp import (
     AuthorizationError,
     AuthorizationResponse,
@@ -186,13 +189,31 @@ class ResponseHandler:
         if response.error is not None:
             raise Rejection(Check.PARSING, Reason.WALLET_ERROR, response.error)
         policy = policy_from_json(tx["policy"])
-        expect = Expectation(policy.query, policy, tx["nonce"], tx["client_id"])
+        mdoc = any(query.format == FORMAT_MSO_MDOC for query in policy.query.credentials)
+        transcript = self._session_transcript(tx) if mdoc else None  # only mdoc presentations sign over it
+        expect = Expectation(policy.query, policy, tx["nonce"], tx["client_id"], transcript)
         start = time.perf_counter()
         try:
             assert response.vp_token is not None  # noqa: S101 - parse_response_params guarantees it
             return self.pipeline.verify(response.vp_token, expect)
         finally:
             self.pipeline_timer(time.perf_counter() - start)
+
+    def _session_transcript(self, tx: dict[str, Any]) -> bytes:
+        """The SessionTranscript mdoc presentations sign (OpenID4VP 1.0 Appendix B.2.6.1, redirects).
+
+        ``responseUri`` is the Response URI the request named (:attr:`TransactionService.response_uri`);
+        ``jwkThumbprint`` is the RFC 7638 thumbprint of the transaction's encryption key when the
+        response is encrypted (``direct_post.jwt``), else null.
+        """
+        enc_jwk = tx.get("enc_jwk") if tx["response_mode"] == "direct_post.jwt" else None
+        thumbprint = b64u_decode(jwk_thumbprint(enc_jwk)) if enc_jwk else None
+        return openid4vp_session_transcript(
+            client_id=tx["client_id"],
+            nonce=tx["nonce"],
+            response_uri=f"{self.base_url}/wallet/response",
+            jwk_thumbprint=thumbprint,
+        )
 
     def _finish(
         self,

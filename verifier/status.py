@@ -25,18 +25,21 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from idcore.credentials import VerifiedCredential
 from idcore.errors import IdcoreError, Reason, StatusListError
 from idcore.jwk import PublicKey
 from idcore.ports import Clock
 from idcore.status_list import StatusReference, VerifiedStatusList, check_status, verify_status_list_token
+from idcore.trust import TrustFramework
+from idcore.trust.framework import FORMAT_SD_JWT_VC
 
-__all__ = ["HttpStatusFetcher", "StatusChecker", "status_uri_allowed"]
+__all__ = ["HttpStatusFetcher", "IssuerStatusKey", "StatusChecker", "status_uri_allowed"]
 
 #: ``fetch(url, timeout) -> bytes``: the network port; ``timeout`` is what is left of the deadline.
 Fetch = Callable[[str, float], bytes]
@@ -71,6 +74,34 @@ def status_uri_allowed(uri: str, issuer_id: str, *, allow_loopback: bool) -> boo
 
 
 _MAX_CACHE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerStatusKey:
+    """A :data:`KeyResolver` for the status lists of one verified credential.
+
+    "Validation Rules": the Status List Token must be signed by the credential's issuer. A token
+    with an ``x5c`` is judged by the same trust framework with the same question as the
+    credential (issuer, type, time), the chain in the JOSE certificate profile (a Status List
+    Token is a JWT whatever the credential's format); without one, the key that signed the
+    credential (as the framework established it) must have signed the token.
+    """
+
+    framework: TrustFramework
+    credential: VerifiedCredential
+
+    def __call__(self, header: Mapping[str, Any]) -> PublicKey:
+        """The key the token must verify with; raise an IdcoreError when its chain is not the issuer's."""
+        if "x5c" not in header:
+            return self.credential.issuer_key
+        x5c = header["x5c"]
+        if not isinstance(x5c, list) or not all(isinstance(item, str) for item in x5c):
+            raise StatusListError(Reason.STATUS_INVALID, "status list x5c must be an array of strings")
+        evidence = replace(self.credential.evidence, format=FORMAT_SD_JWT_VC, x5c=tuple(x5c), key_id=None)
+        judgement = self.framework.judge(evidence)
+        if not judgement.trusted or judgement.key is None:
+            raise judgement.error()
+        return judgement.key
 
 
 def _unavailable(exc: Exception) -> StatusListError:

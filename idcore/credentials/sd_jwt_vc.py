@@ -126,7 +126,8 @@ class SdJwtVcVerifier:
             check_time_claims(claims, context.now, context.max_skew)
         except IdcoreError as exc:
             raise CredentialError.at(Stage.VALIDITY, exc) from None
-        bound = self._bind(parsed, policy, context)
+        holder_key = _holder_key(claims)  # read once: for the result and for the KB-JWT
+        bound = self._bind(parsed, policy, context, holder_key)
         assert judgement.issuer is not None  # noqa: S101 - a trusted judgement names its issuer
         return VerifiedCredential(
             format=self.format,
@@ -136,7 +137,7 @@ class SdJwtVcVerifier:
             issued_at=parsed.iat,
             valid_from=_numeric(claims, "nbf"),
             valid_until=_numeric(claims, "exp"),
-            holder_key=_holder_key(claims),
+            holder_key=holder_key,
             holder_bound=bound,
             status=claims.get("status") if isinstance(claims.get("status"), Mapping) else None,
             trust=judgement,
@@ -191,7 +192,13 @@ class SdJwtVcVerifier:
             raise CredentialError.at(Stage.ISSUER_SIGNATURE, exc) from None
         return judgement, evidence
 
-    def _bind(self, parsed: _Parsed, policy: KeyBindingPolicy | None, context: VerificationContext) -> bool:
+    def _bind(
+        self,
+        parsed: _Parsed,
+        policy: KeyBindingPolicy | None,
+        context: VerificationContext,
+        holder_key: PublicKey | None,
+    ) -> bool:
         """``holder_binding``: RFC 9901 Section 7.3 under the context's nonce, audience and time."""
         if policy is None:
             return False  # neither required nor sent (a sent KB-JWT always gets a policy)
@@ -205,7 +212,9 @@ class SdJwtVcVerifier:
             max_bytes=self._max_bytes,
         )
         try:
-            verify_key_binding(parsed.parts, parsed.processed.claims, parsed.sd_alg, policy, options)
+            claims = parsed.processed.claims
+            # Without a usable cnf.jwk, verify_key_binding reads it itself and names why (cnf_missing, bad_key).
+            verify_key_binding(parsed.parts, claims, parsed.sd_alg, policy, options, holder_key=holder_key)
         except IdcoreError as exc:
             raise CredentialError.at(Stage.HOLDER_BINDING, exc) from None
         return True

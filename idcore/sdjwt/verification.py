@@ -282,19 +282,27 @@ def _verify_issuer_jwt(
 
 
 def verify_key_binding(
-    parts: SdJwtParts, payload: Mapping[str, Any], sd_alg: str, policy: KeyBindingPolicy, options: VerifyOptions
+    parts: SdJwtParts,
+    payload: Mapping[str, Any],
+    sd_alg: str,
+    policy: KeyBindingPolicy,
+    options: VerifyOptions,
+    *,
+    holder_key: PublicKey | None = None,
 ) -> dict[str, Any]:
     """Section 7.3 step 5: holder key from ``cnf.jwk``, ``kb+jwt``, ``iat`` window, nonce, aud, ``sd_hash``.
 
     ``payload`` is the processed payload (its ``cnf``), ``sd_alg`` the Issuer-signed JWT's
-    ``_sd_alg``; returns the KB-JWT payload or raises :class:`SdJwtError`.
+    ``_sd_alg``; ``holder_key``, when the caller already read ``cnf.jwk`` of this payload, saves
+    reading it twice. Returns the KB-JWT payload or raises :class:`SdJwtError`.
     """
     if parts.kb_jwt is None:
         raise SdJwtError(Reason.KB_MISSING, "key binding required but no KB-JWT presented")
-    cnf = payload.get("cnf")
-    if not isinstance(cnf, dict) or not isinstance(cnf.get("jwk"), dict):
-        raise SdJwtError(Reason.CNF_MISSING, "no cnf.jwk holder key in the credential")
-    holder_key = public_key_from_jwk(cnf["jwk"])
+    if holder_key is None:
+        cnf = payload.get("cnf")
+        if not isinstance(cnf, dict) or not isinstance(cnf.get("jwk"), dict):
+            raise SdJwtError(Reason.CNF_MISSING, "no cnf.jwk holder key in the credential")
+        holder_key = public_key_from_jwk(cnf["jwk"])
     try:
         kb = verify_parsed(
             parse_compact(parts.kb_jwt, max_bytes=options.max_bytes),

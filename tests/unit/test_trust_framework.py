@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from idcore.errors import Reason
+from idcore.errors import Reason, TrustError
 from idcore.jwk import public_jwk
 from idcore.mdoc.pki import create_document_signer_certificate
 from idcore.trust import (
@@ -272,3 +272,35 @@ def test_a_judgement_cannot_be_trusted_without_its_facts() -> None:
         TrustJudgement(False, None, "no reason")
     with pytest.raises(ValueError, match="only a refusal"):
         TrustJudgement(True, None, "ok", _key().public_key(), TrustedIssuer(SG_ID, "SG", "high")).error()
+
+
+@pytest.mark.parametrize(
+    ("credential_type", "accepted"),
+    [
+        ("org.iso.18013.5.1.mDL", True),
+        ("eu.europa.ec.eudi.pid.1", True),
+        ("https://lintas.asean.example/vct/pid/v1", True),
+        ("org..mDL", False),
+        ("mDL", False),
+        ("http://lintas.asean.example/vct/pid/v1", False),
+        ("org.iso.18013.5.1.mDL\n", False),
+    ],
+)
+def test_the_list_names_vct_urls_and_iso_doctypes(credential_type: str, accepted: bool) -> None:
+    root = make_root("SG")[1]
+    doc = {
+        "format": "lintas-trust-list/1",
+        "iss": "https://registry.example",
+        "iat": NOW,
+        "sequence_number": 1,
+        "next_update": NOW + 100,
+        "scheme_operator": {"names": {"en": "op", "ms": "op"}, "uri": "https://registry.example"},
+        "countries": [_country("SG", root, SG_ID, [{"status": "granted", "since": NOW - 100}])],
+    }
+    doc["countries"][0]["issuers"][0]["vcts"] = [credential_type]
+    if accepted:
+        assert TrustList.from_json(doc).countries[0].issuers[0].vcts == (credential_type,)
+    else:
+        with pytest.raises(TrustError) as info:
+            TrustList.from_json(doc)
+        assert info.value.reason is Reason.TRUST_LIST_INVALID
