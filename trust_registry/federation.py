@@ -70,13 +70,12 @@ def keyed_jwk(jwk: dict[str, Any]) -> dict[str, Any]:
 class TrustAnchorStatements:
     """Signs the anchor's configuration and its subordinate statements; one per app."""
 
-    def __init__(self, entity_id: str, signer: Signer, data_dir: Path, organisation: str) -> None:
+    def __init__(self, entity_id: str, signer: Signer, data_dir: Path) -> None:
         """Remember the collaborators; issuer keys are read on first use and remembered."""
         self.entity_id = entity_id.rstrip("/")
         self._signer = signer
         self._jwk = keyed_jwk(dict(signer.public_jwk))
         self._data_dir = data_dir
-        self._organisation = organisation
         self._issuer_keys: dict[str, dict[str, Any] | None] = {}
         self._lock = threading.Lock()
 
@@ -85,14 +84,14 @@ class TrustAnchorStatements:
         """The anchor's JWK Set (what verifiers configure out of band)."""
         return {"keys": [self._jwk]}
 
-    def configuration(self, now: int) -> str:
-        """The anchor's entity configuration."""
+    def configuration(self, trust_list: TrustList, now: int) -> str:
+        """The anchor's entity configuration (its organisation name is the scheme operator's)."""
         metadata = {
             "federation_entity": {
                 "federation_fetch_endpoint": self.entity_id + FETCH_PATH,
                 "federation_list_endpoint": self.entity_id + LIST_PATH,
                 "federation_trust_mark_endpoint": self.entity_id + TRUST_MARK_PATH,
-                "organization_name": self._organisation,
+                "organization_name": trust_list.scheme_operator.names.get("en", self.entity_id),
             }
         }
         claims = {

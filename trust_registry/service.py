@@ -65,8 +65,7 @@ class RegistryService:
         self._recognitions_seq = 0
         self._lote: tuple[int, str] | None = None
         self._fabric: RecognitionList | None = None
-        operator = str(load_seed(settings.seed_file)["scheme_operator"]["names"]["en"])
-        self.federation = TrustAnchorStatements(settings.public_url, keys.list_signer, settings.data_dir, operator)
+        self.federation = TrustAnchorStatements(settings.public_url, keys.list_signer, settings.data_dir)
         self.audit_tree = AuditTree(self.ledger, CheckpointSigner(origin, keys.checkpoint_key))
 
     def bootstrap(self) -> Published:

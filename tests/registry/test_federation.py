@@ -5,15 +5,21 @@ a suspended issuer's statement is removed and the chain fails with a reason code
 from __future__ import annotations
 
 import base64
+import secrets
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
+from idcore.b64 import b64u_encode, json_dumps
+from idcore.credentials.model import CredentialError, VerificationContext
+from idcore.credentials.sd_jwt_vc import SdJwtVcVerifier
 from idcore.errors import Reason
-from idcore.jose import KeySigner
+from idcore.jose import KeySigner, sign_compact
 from idcore.keystore.file import FileKeyStore
+from idcore.sdjwt.disclosure import digest
 from idcore.trust import SERVICE_PID_ISSUANCE, VCT_BUSINESS_REGISTRATION, VCT_PID
 from idcore.trust.federation import (
     WELL_KNOWN_PATH,
@@ -246,3 +252,42 @@ def test_registered_federation_keys_let_a_new_issuer_join(registry: Registry) ->
     assert judgement.trusted, judgement.why
     assert judgement.issuer is not None
     assert judgement.issuer.assurance_level == "substantial"
+
+
+def pid_credential(registry: Registry, *, given_name: str = "Somchai", issuer_id: str = TH_PID) -> str:
+    """A PID SD-JWT VC signed with a seeded issuer's document-signer key (TH by default), its certificate in x5c."""
+    signer, cert = issuer_key(registry, issuer_id)
+    now = registry.clock.now()
+    given = b64u_encode(json_dumps([secrets.token_urlsafe(16), "given_name", given_name]))
+    payload = {
+        "iss": issuer_id,
+        "vct": VCT_PID,
+        "iat": now - 60,
+        "exp": now + 3600,
+        "_sd_alg": "sha-256",
+        "_sd": [digest(given)],
+    }
+    return sign_compact({"typ": "dc+sd-jwt", "x5c": [cert]}, payload, signer) + "~" + given + "~"
+
+
+def test_a_verifier_knowing_only_the_anchor_verifies_a_th_pid(registry: Registry) -> None:
+    """Issue #16 acceptance: the credential verifier, given only the federation as trust framework,
+    verifies a real TH PID; after the TH issuer's suspension the same credential fails with a reason."""
+    trust, _, _ = setup(registry)
+    credential = pid_credential(registry)
+    context = VerificationContext(trust=trust, now=registry.clock.now(), require_holder_binding=False)
+    verified = SdJwtVcVerifier().verify(credential, context)
+    assert verified.claims["given_name"] == "Somchai"
+    assert (verified.country, verified.trust.framework) == ("TH", "openid-federation")
+    # The tampered twin: a claim changed after signing.
+    forged = credential.replace(credential.split("~")[1], b64u_encode(json_dumps(["x", "given_name", "Mallory"])))
+    with pytest.raises(CredentialError) as tampered:
+        SdJwtVcVerifier().verify(forged, context)
+    assert tampered.value.reason is Reason.UNREFERENCED_DISCLOSURE
+    registry.clock.advance(5)
+    assert registry.post("/v1/governance/issuers/suspend", "operator-th", {"issuer_id": TH_PID}).status_code == 200
+    fresh, _, _ = setup(registry)
+    later = VerificationContext(trust=fresh, now=registry.clock.now(), require_holder_binding=False)
+    with pytest.raises(CredentialError) as refused:
+        SdJwtVcVerifier().verify(credential, later)
+    assert refused.value.reason is Reason.UNTRUSTED_ISSUER

@@ -43,7 +43,7 @@ def federation_router(limiter: SlidingWindowLimiter) -> APIRouter:
     @router.get("/.well-known/openid-federation", response_class=Response, responses=media)
     def configuration(service: Service) -> Response:
         """The trust anchor's entity configuration."""
-        token = service.federation.configuration(service.clock.now())
+        token = service.federation.configuration(service.current().trust_list, service.clock.now())
         return Response(token, media_type=ENTITY_STATEMENT_MEDIA_TYPE, headers={"Cache-Control": _CACHE})
 
     @router.get(FETCH_PATH, response_class=Response, responses=media)

@@ -1,4 +1,5 @@
-"""Mutual-recognition decisions over HTTP (issue #16 item 4).
+"""The recognition list over HTTP: mutual-recognition decisions (issue #16 item 4), assurance
+declarations (item 5) and issuers' federation keys (item 2), all published in it.
 
 * ``POST /v1/governance/countries/{cc}/recognitions`` — ``cc``'s national operator decides that
   ``cc`` recognises ``recognised_country``'s ``vct`` at ``min_assurance`` for ``purposes`` from
@@ -6,7 +7,13 @@
 * ``POST /v1/governance/countries/{cc}/recognitions/withdraw`` — ``{decision_id, note}``;
 * ``GET /v1/recognitions`` — the signed recognition list issued with the current trust list
   (``application/jwt``, ETag, 304, ``Cache-Control`` as the trust list);
-* ``GET /v1/recognitions/{sequence}`` — the one issued with trust list ``sequence`` (immutable).
+* ``GET /v1/recognitions/{sequence}`` — the one issued with trust list ``sequence`` (immutable);
+* ``POST /v1/governance/issuers/assurance`` — ``{issuer_id, framework, national_level}``;
+* ``POST /v1/governance/issuers/federation-keys`` — ``{issuer_id, keys}`` (public P-256 JWKs);
+* ``GET /v1/assurance-frameworks`` — the frameworks and their mapping, with sources.
+
+The two issuer routes follow the rest of governance: ``registry:write`` or the issuer's
+country's ``registry:write:<CC>``.
 
 Who: a recognition decision is a sovereign act of the recognising state, so only a token with
 that country's own scope ``registry:write:<CC>`` may propose or withdraw one; the scheme
