@@ -42,9 +42,13 @@ class TrustListFetcher:
         timeout: float = 3.0,
         max_bytes: int = MAX_TRUST_LIST_BYTES,
         client: httpx.Client | None = None,
+        path: str = "/v1/trust-list",
     ) -> None:
-        """Configure; the HTTP client is created lazily unless one is given (then the caller closes it)."""
-        self.url = base_url.rstrip("/") + "/v1/trust-list"
+        """Configure; the HTTP client is created lazily unless one is given (then the caller closes it).
+
+        ``path`` names the signed registry document (``/v1/recognitions`` for the recognition list).
+        """
+        self.url = base_url.rstrip("/") + path
         self._timeout = httpx.Timeout(timeout)
         self._max_bytes = max_bytes
         self._client = client

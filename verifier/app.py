@@ -26,6 +26,8 @@ from idcore.jose import sign_compact
 from idcore.oid4vp import AuthorizationError
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
 from idcore.trust import TrustListCache, TrustSnapshot
+from idcore.trust.recognition import RecognitionSnapshot
+from idcore.trust.recognition_cache import RecognitionCache
 from idcore.x509 import certificate_to_pem
 from lintas import __version__
 from lintas.cors import add_cors
@@ -57,7 +59,7 @@ from verifier.settings import VerifierSettings
 from verifier.status import HttpStatusFetcher, StatusChecker
 from verifier.store import TransactionStore
 
-__all__ = ["SCOPE", "build_pipeline", "create_app", "trust_source"]
+__all__ = ["SCOPE", "build_pipeline", "create_app", "recognition_source", "trust_source"]
 
 SCOPE = "verifier"
 log = logging.getLogger("lintas.verifier")
@@ -82,10 +84,36 @@ def trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.Cl
     )
 
 
-def build_pipeline(settings: VerifierSettings, *, clock: Clock, trust: TrustSource, http: httpx.Client) -> Pipeline:
+def recognition_source(
+    settings: VerifierSettings, http: httpx.Client, clock: Clock
+) -> Callable[[int], RecognitionSnapshot] | None:
+    """The configured registry's signed recognition decisions (issue #16), pinned like the list; else none.
+
+    Without a registry, policies that judge by recognition recognise nothing (fail closed).
+    """
+    if settings.registry_url is None or not settings.registry_pin_sha256:
+        return None
+    cache = RecognitionCache(
+        fetch=TrustListFetcher(settings.registry_url, client=http, path="/v1/recognitions"),
+        pin=pin_set(settings.registry_pin_sha256),
+        clock=clock,
+        max_staleness=settings.trust_max_staleness,
+    )
+    return cache.snapshot
+
+
+def build_pipeline(
+    settings: VerifierSettings,
+    *,
+    clock: Clock,
+    trust: TrustSource,
+    http: httpx.Client,
+    recognitions: Callable[[int], RecognitionSnapshot] | None = None,
+) -> Pipeline:
     """The validation pipeline as configured (also used by ``lintas verify`` and the benchmarks).
 
-    ``trust()`` gives the list snapshot (judged as the ASEAN list) or any trust framework.
+    ``trust()`` gives the list snapshot (judged as the ASEAN list) or any trust framework;
+    ``recognitions(sequence)`` the recognition decisions beside it.
     """
     fetcher = HttpStatusFetcher(timeout=settings.status_timeout, max_bytes=settings.status_max_bytes, client=http)
     status = StatusChecker(
@@ -100,6 +128,7 @@ def build_pipeline(settings: VerifierSettings, *, clock: Clock, trust: TrustSour
         kb_max_age=settings.kb_max_age,
         allow_insecure_loopback=settings.development,
         metadata_fetch=metadata,
+        recognitions=recognitions,
     )
 
 
@@ -191,6 +220,7 @@ def create_app(
     random: RandomSource | None = None,
     trust: Trust | None = None,
     http: httpx.Client | None = None,
+    recognitions: Callable[[int], RecognitionSnapshot] | None = None,
 ) -> FastAPI:
     """Build the verifier app; keys and client secrets are created in the data directory on first start."""
     settings.require_certificates()  # before anything is opened: production never mints its own PKI
@@ -235,7 +265,9 @@ def create_app(
     snapshot = source.snapshot if isinstance(source, TrustListCache) else source
     metrics = VerifierMetrics()
     tx_store = TransactionStore(kv, settings.transaction_ttl, settings.result_ttl)
-    pipeline = build_pipeline(settings, clock=clock, trust=snapshot, http=http)
+    if recognitions is None and trust is None:  # an injected trust source comes with its own decisions, or none
+        recognitions = recognition_source(settings, http, clock)
+    pipeline = build_pipeline(settings, clock=clock, trust=snapshot, http=http, recognitions=recognitions)
     directory = PartyDirectory(kv, registrations)
     claims_of = {
         cid: registered_claims([config.policies[p] for p in rp.policies]) for cid, rp in config.relying_parties.items()

@@ -20,7 +20,7 @@ included) costs no fetch. Each piece runs once; a refusal carries the check it f
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -37,7 +37,8 @@ from idcore.errors import IdcoreError, Reason, StatusListError, TrustError
 from idcore.ports import Clock
 from idcore.status_list import parse_status_reference
 from idcore.trust import AseanTrustList, ChainCache, TrustFramework, TrustSnapshot
-from verifier.policy import Policy, VerifiedCredentialView, check_policy
+from idcore.trust.recognition import RecognitionSnapshot
+from verifier.policy import Policy, Recognition, VerifiedCredentialView, check_policy
 from verifier.status import IssuerStatusKey, StatusChecker, status_uri_allowed
 
 __all__ = ["Check", "CheckedCredential", "Expectation", "Pipeline", "Rejection", "TrustSource"]
@@ -84,6 +85,8 @@ class Expectation:
     nonce: str | None
     aud: str | None
     session_transcript: bytes | None = None
+    #: The relying party's country: whose recognition decisions a policy with ``recognition`` applies.
+    verifier_country: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,8 @@ class CheckedCredential:
     claims: dict[str, Any]
     holder_bound: bool
     format: str = FORMAT_SD_JWT_VC
+    #: The recognition decision that admitted this foreign credential (policies with ``recognition``).
+    recognition_decision: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The relying party's view: disclosed claims plus who vouches for them."""
@@ -115,6 +120,7 @@ class CheckedCredential:
             "issued_at": self.iat,
             "holder_bound": self.holder_bound,
             "claims": self.claims,
+            **({"recognition_decision": self.recognition_decision} if self.recognition_decision else {}),
         }
 
 
@@ -176,8 +182,14 @@ class Pipeline:
         allow_insecure_loopback: bool = False,
         metadata_fetch: Callable[[str], Mapping[str, Any]] | None = None,
         verifiers: Sequence[CredentialVerifier] = (),
+        recognitions: Callable[[int], RecognitionSnapshot] | None = None,
     ) -> None:
-        """Configure; nothing is fetched here."""
+        """Configure; nothing is fetched here.
+
+        ``recognitions(trust_list_sequence)`` gives the recognition decisions that go with the
+        trust list in use (policies with ``recognition`` only; none configured: nothing is recognised).
+        """
+        self._recognitions = recognitions
         self._trust = trust
         self._status = status
         self._clock = clock
@@ -214,10 +226,19 @@ class Pipeline:
             for c in checked
         ]
         try:
-            check_policy(expect.policy, views, now)
+            recognition = self._recognition(expect, framework)
+            decisions = check_policy(expect.policy, views, now, recognition=recognition)
         except IdcoreError as exc:
             raise Rejection(Check.POLICY, exc.reason, exc.detail) from None
-        return checked
+        return [replace(c, recognition_decision=d) if d else c for c, d in zip(checked, decisions, strict=True)]
+
+    def _recognition(self, expect: Expectation, framework: TrustFramework) -> Recognition | None:
+        """The decisions beside the trust list judged with, when the policy asks for them (else None)."""
+        if expect.policy.recognition_purpose is None or self._recognitions is None or not expect.verifier_country:
+            return None
+        # The decisions must go with the signed list judged with (both are re-issued together).
+        sequence = framework.snapshot.sequence_number if isinstance(framework, AseanTrustList) else 0
+        return Recognition(self._recognitions(sequence), expect.verifier_country)
 
     def _framework(self) -> TrustFramework:
         try:

@@ -39,6 +39,22 @@ class ShorthandCredential(BaseModel):
     claims: list[list[str | int] | str] = Field(min_length=1, max_length=64)
 
 
+class RecognitionModel(BaseModel):
+    """Judge foreign credentials by the member states' signed recognition decisions for ``purpose``."""
+
+    model_config = _STRICT
+    purpose: Literal[
+        "kyc",
+        "age_verification",
+        "public_services",
+        "cross_border_travel",
+        "employment",
+        "education",
+        "healthcare",
+        "business_onboarding",
+    ]
+
+
 class PolicyModel(BaseModel):
     """A verification policy; give exactly one of ``credentials`` (shorthand) and ``dcql_query`` (full DCQL)."""
 
@@ -52,6 +68,9 @@ class PolicyModel(BaseModel):
     min_assurance_level: Literal["low", "substantial", "high"] | None = None
     require_true: list[str] = Field(default_factory=list, max_length=16, description="claims that must be true")
     status_max_age: int | None = Field(default=None, ge=0, le=86400, description="seconds")
+    recognition: RecognitionModel | None = Field(
+        default=None, description="judge foreign credentials by the relying party's country's recognition decisions"
+    )
 
 
 class RelyingPartyModel(BaseModel):

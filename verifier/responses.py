@@ -189,7 +189,9 @@ class ResponseHandler:
         policy = policy_from_json(tx["policy"])
         mdoc = any(query.format == FORMAT_MSO_MDOC for query in policy.query.credentials)
         transcript = self._session_transcript(tx) if mdoc else None  # only mdoc presentations sign over it
-        expect = Expectation(policy.query, policy, tx["nonce"], tx["client_id"], transcript)
+        rp = self.relying_parties.get(tx["rp"])
+        country = rp.country if rp is not None else None  # whose recognition decisions apply
+        expect = Expectation(policy.query, policy, tx["nonce"], tx["client_id"], transcript, country)
         start = time.perf_counter()
         try:
             assert response.vp_token is not None  # noqa: S101 - parse_response_params guarantees it

@@ -229,7 +229,7 @@ def rp_router(
             store.use_offline_nonce, rp.client_id, nonce, offline_nonce_ttl
         ):
             raise ConfigError("this nonce was used already")
-        expect = Expectation(policy.query, policy, nonce, aud)
+        expect = Expectation(policy.query, policy, nonce, aud, verifier_country=rp.country)
         try:
             checked = await run_in_threadpool(pipeline.verify, parsed, expect)
         except Rejection as exc:

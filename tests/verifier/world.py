@@ -92,6 +92,7 @@ class World:
             "sg-pid": self._issuer("sg-pid", "SG", (VCT_PID,), "high"),
             "my-pid": self._issuer("my-pid", "MY", (VCT_PID,), "substantial"),
             "vn-biz": self._issuer("vn-biz", "VN", (VCT_BUSINESS_REGISTRATION,), "substantial"),
+            "vn-pid": self._issuer("vn-pid", "VN", (VCT_PID,), "substantial"),
             "th-biz": self._issuer("th-biz", "TH", (VCT_BUSINESS_REGISTRATION,), "high"),
             "ph-low": self._issuer("ph-low", "PH", (VCT_PID,), "low"),
             # An mdoc (mDL) issuer: a JOSE certificate for its status lists, a Document Signer for its MSOs.
