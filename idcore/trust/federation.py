@@ -37,7 +37,6 @@ from itertools import pairwise
 from typing import Any
 from urllib.parse import quote
 
-from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from idcore.errors import IdcoreError, Reason, TrustError
@@ -48,6 +47,7 @@ from idcore.trust.federation_marks import valid_trust_marks
 from idcore.trust.federation_policy import apply_policy, merge_policies
 from idcore.trust.framework import IssuerEvidence, TrustedIssuer, TrustJudgement
 from idcore.trust.model import check_identifier
+from idcore.x509 import load_der_certificate
 
 __all__ = [
     "ENTITY_STATEMENT_ALGS",
@@ -303,7 +303,7 @@ def _presented_key(evidence: IssuerEvidence, metadata: Mapping[str, Any]) -> Pub
     """The credential's key, tied to the resolved metadata: the x5c leaf's key must be one of its jwks."""
     if evidence.x5c:
         try:
-            cert_key = x509.load_der_x509_certificate(base64.b64decode(evidence.x5c[0], validate=True)).public_key()
+            cert_key = load_der_certificate(base64.b64decode(evidence.x5c[0], validate=True)).public_key()
         except ValueError:
             return None
         if not isinstance(cert_key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from cryptography import x509
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
 
@@ -19,7 +18,7 @@ from idcore.b64 import json_loads
 from idcore.jose import parse_compact
 from idcore.trust.model import CountryEntry
 from idcore.trust.vct import ASEAN_COUNTRIES
-from idcore.x509 import certificate_to_pem
+from idcore.x509 import certificate_to_pem, load_der_certificate
 from lintas import __version__
 from lintas.problem import problem
 from trust_registry.changes import anchor_sha256
@@ -79,7 +78,7 @@ def lote(service: Service, if_none_match: Annotated[str | None, Header()] = None
 
 
 def _anchor_view(der_b64: str) -> dict[str, Any]:
-    cert = x509.load_der_x509_certificate(base64.b64decode(der_b64))
+    cert = load_der_certificate(base64.b64decode(der_b64))
     return {
         "sha256": anchor_sha256(der_b64),
         "subject": cert.subject.rfc4514_string(),
