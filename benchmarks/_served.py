@@ -34,7 +34,7 @@ from tests.verifier.world import PID_CLAIMS, World, new_key
 from verifier.app import create_app
 from verifier.policy import load_config
 from verifier.settings import VerifierSettings
-from verifier.store import FLOW_CROSS, TransactionStore
+from verifier.transaction_store import FLOW_CROSS, TransactionStore
 from verifier.transactions import TransactionService
 
 LUA = Path(__file__).resolve().parent / "wrk_pool.lua"
@@ -204,7 +204,7 @@ def tree_cpu(pid: int) -> tuple[float, float]:
 def pending_key_bytes(url: str, tid: str, namespace: str = "verifier") -> dict[str, int]:
     """``MEMORY USAGE`` (``SAMPLES 0``: exact) of each key a pending transaction holds, by key kind.
 
-    The keys are those :meth:`verifier.store.TransactionStore.create` writes: ``tx``, one ``req`` per
+    The keys are those :meth:`verifier.transaction_store.TransactionStore.create` writes: ``tx``, one ``req`` per
     flow, ``nonce``, ``status``, ``open`` (and ``kid``/``key`` for ``direct_post.jwt``).
     """
     client = redis.Redis.from_url(url)

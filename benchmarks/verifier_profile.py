@@ -98,7 +98,7 @@ ANYIO_OWNERS = (
 KEY_FRAMES = {
     "ResponseHandler.handle (whole direct_post work)": "handle (verifier/responses.py",
     "Pipeline.verify (validation)": "verify (verifier/pipeline.py",
-    "TransactionStore (every Redis use)": "verifier/store.py",
+    "TransactionStore (every Redis use)": "verifier/transaction_store.py",
     "run_in_threadpool (hand-off to the worker thread)": "run_in_threadpool",
     "BaseHTTPMiddleware (metrics middleware wrapper)": "BaseHTTPMiddleware",
     "route matching": "matches (fastapi/routing.py",

@@ -13,8 +13,8 @@ from fastapi import Depends, FastAPI
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
 from issuer.authz import TenantAuthorizationServer, WalletClient
 from issuer.catalog import CountryInfo, TenantSpec, load_country
-from issuer.clients import operator_clients
 from issuer.keys import load_mdoc_keys, load_oauth_signer, load_tenant_keys
+from issuer.operators import operator_clients
 from issuer.routes.credential import credential_router
 from issuer.routes.metadata import metadata_router
 from issuer.routes.oauth import oauth_router

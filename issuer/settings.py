@@ -39,7 +39,7 @@ DEFAULT_SUBJECTS = Path(__file__).resolve().parent / "seed" / "subjects.json"
 
 #: The scopes of the operator API: create offers, change a credential's status.
 OPERATOR_SCOPES = ("issuer:offer", "issuer:admin")
-#: Client ids the issuer generates itself (:mod:`issuer.clients`); a provisioned client may not take one.
+#: Client ids the issuer generates itself (:mod:`issuer.operators`); a provisioned client may not take one.
 _GENERATED_CLIENTS = frozenset({"operator", "admin"})
 _CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
 

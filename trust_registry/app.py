@@ -20,7 +20,7 @@ from lintas.oauth import ClientCredentialsServer, OAuthClient
 from lintas.problem import install_error_handlers, limit_body
 from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
-from trust_registry.clients import ensure_clients
+from trust_registry.operators import ensure_clients
 from trust_registry.pki import ensure_registry_keys
 from trust_registry.routes import checkpoint, federation, governance, public, query, recognition
 from trust_registry.service import RegistryService

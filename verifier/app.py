@@ -57,7 +57,7 @@ from verifier.routes_rp import rp_router
 from verifier.routes_wallet import wallet_router
 from verifier.settings import VerifierSettings
 from verifier.status import HttpStatusFetcher, StatusChecker
-from verifier.store import TransactionStore
+from verifier.transaction_store import TransactionStore
 
 __all__ = ["SCOPE", "build_pipeline", "create_app", "recognition_source", "trust_source"]
 

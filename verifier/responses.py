@@ -43,7 +43,7 @@ from idcore.oid4vp import (
 from idcore.ports import Clock, RandomSource
 from verifier.pipeline import Check, CheckedCredential, Expectation, Pipeline, Rejection
 from verifier.policy import RelyingParty, policy_from_json
-from verifier.store import FLOW_SAME, TransactionStore
+from verifier.transaction_store import FLOW_SAME, TransactionStore
 
 __all__ = ["ResponseHandler", "WalletAnswer"]
 

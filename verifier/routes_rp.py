@@ -25,7 +25,7 @@ from lintas.oauth import TokenClaims
 from lintas.problem import problem
 from verifier.pipeline import Expectation, Pipeline, Rejection
 from verifier.policy import ConfigError, Policy, RelyingParty, VerifierConfig, policy_from_request
-from verifier.store import FLOW_SAME, TERMINAL, PollState, TransactionStore
+from verifier.transaction_store import FLOW_SAME, TERMINAL, PollState, TransactionStore
 from verifier.transactions import TransactionService, qr_png, qr_svg
 
 __all__ = ["rp_router"]

@@ -20,7 +20,7 @@ from idcore.oid4vp.request import check_safe_value
 from lintas.jsonresponse import OrjsonResponse
 from lintas.problem import oauth_error
 from verifier.responses import ResponseHandler
-from verifier.store import TERMINAL, TransactionStore
+from verifier.transaction_store import TERMINAL, TransactionStore
 from verifier.transactions import TransactionService
 
 __all__ = ["wallet_router"]

@@ -34,7 +34,7 @@ from idcore.ports import Clock, RandomSource
 from verifier.keys import VerifierKeys
 from verifier.policy import Policy, RelyingParty
 from verifier.settings import VerifierSettings
-from verifier.store import FLOW_CROSS, FLOW_SAME, TransactionStore
+from verifier.transaction_store import FLOW_CROSS, FLOW_SAME, TransactionStore
 
 __all__ = ["TransactionService", "qr_png", "qr_svg"]
 

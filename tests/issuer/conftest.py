@@ -19,7 +19,7 @@ import pytest
 
 from idcore.ports import FixedClock
 from issuer.app import create_app
-from issuer.clients import clients_file
+from issuer.operators import clients_file
 from issuer.service import IssuerService
 from issuer.settings import IssuerSettings
 from lintas.kv import KeyValueStore, open_store

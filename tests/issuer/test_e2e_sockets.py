@@ -25,7 +25,7 @@ from idcore.status_list import check_status, parse_status_reference
 from idcore.trust import TrustSnapshot, require_authorised
 from idcore.trust.vct import VCT_BUSINESS_REGISTRATION, VCT_PID
 from issuer.app import create_app
-from issuer.clients import clients_file
+from issuer.operators import clients_file
 from issuer.settings import IssuerSettings
 from lintas.testing import UvicornServer, free_port
 from tests.issuer.conftest import BUSINESS_CONFIG

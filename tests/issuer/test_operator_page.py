@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from issuer.app import create_app
-from issuer.clients import clients_file
+from issuer.operators import clients_file
 from issuer.settings import IssuerSettings
 from lintas.testing import UvicornServer, free_port
 

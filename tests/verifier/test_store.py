@@ -14,7 +14,7 @@ from typing import Any
 
 from lintas.kv import KeyValueStore
 from lintas.testing import race
-from verifier.store import FLOW_CROSS, FLOW_SAME, PollState, TransactionStore
+from verifier.transaction_store import FLOW_CROSS, FLOW_SAME, PollState, TransactionStore
 
 
 class Counting:

@@ -19,8 +19,8 @@ from lintas.oauth import ClientCredentialsServer, TokenClaims
 from lintas.problem import OAuthHTTPException, problem
 from lintas.ratelimit import SlidingWindowLimiter
 from trust_registry import changes
-from trust_registry.clients import can_write, country_scope, may_govern
 from trust_registry.deps import Service
+from trust_registry.operators import can_write, country_scope, may_govern
 from trust_registry.service import Build, RegistryService
 
 __all__ = ["governance_router"]

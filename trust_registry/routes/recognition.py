@@ -43,9 +43,9 @@ from lintas.problem import OAuthHTTPException, problem
 from lintas.ratelimit import SlidingWindowLimiter
 from trust_registry import recognitions
 from trust_registry.changes import ChangeError
-from trust_registry.clients import can_write, country_scope, may_govern
 from trust_registry.deps import Service
 from trust_registry.ledger import Change, list_etag
+from trust_registry.operators import can_write, country_scope, may_govern
 from trust_registry.service import FabricBuild, RegistryService
 
 __all__ = ["recognition_router"]

@@ -1,8 +1,5 @@
-"""Client side of the registry for its consumers.
-
-The trust-list fetcher (timeout, size cap, ETag, no redirects) lives in the shared runtime,
-:class:`lintas.trust_fetch.TrustListFetcher`, so that the verifier uses the same one; it is
-re-exported here for the registry's own tools and tests.
+"""Watching the registry's audit log from outside (named ``client.py`` before; the one trust-list
+fetcher is :class:`lintas.trust_fetch.TrustListFetcher`).
 
 :class:`AuditLogWatcher` is the client side of the audit-log checkpoints (issue #12): it fetches
 ``/v1/audit-log/checkpoint`` and, for a larger tree, the consistency proof from the last size it
@@ -22,9 +19,9 @@ from collections.abc import Sequence
 import httpx
 
 from idcore.trust.checkpoint import MAX_NOTE_BYTES, Checkpoint, CheckpointMonitor, CheckpointVerifier
-from lintas.trust_fetch import FetchError, TrustListFetcher
+from lintas.trust_fetch import FetchError
 
-__all__ = ["AuditLogWatcher", "FetchError", "TrustListFetcher"]
+__all__ = ["AuditLogWatcher"]
 
 #: A consistency proof has at most about 2 * log2(size) hashes; 128 covers any 64-bit log.
 _MAX_PROOF_HASHES = 128

@@ -8,7 +8,7 @@ import pytest
 from idcore.errors import Reason, TrustError
 from idcore.ports import FixedClock
 from idcore.trust import VCT_PID, TrustListCache, TrustListPin
-from trust_registry.client import FetchError, TrustListFetcher
+from lintas.trust_fetch import FetchError, TrustListFetcher
 
 from .helpers import SG_PID, Registry
 
