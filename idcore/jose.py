@@ -32,10 +32,8 @@ from idcore.ports import Signer
 __all__ = [
     "DEFAULT_MAX_BYTES",
     "MAX_HEADER_BYTES",
-    "SUPPORTED_ALGS",
     "KeySigner",
     "ParsedJws",
-    "ecdsa_der_to_raw",
     "normalize_typ",
     "parse_compact",
     "sign_compact",

@@ -32,8 +32,6 @@ from idcore.sdjwt import (
 )
 
 __all__ = [
-    "LEGACY_TYP",
-    "NEVER_DISCLOSABLE",
     "TYP",
     "MetadataKeyResolver",
     "VerifiedCredential",

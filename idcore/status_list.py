@@ -42,14 +42,10 @@ from idcore.jwk import PublicKey
 from idcore.ports import Clock, RandomSource, Signer
 
 __all__ = [
-    "ALLOWED_BITS",
     "DEFAULT_MAX_DECOMPRESSED_BYTES",
-    "DEFAULT_MAX_ENTRIES",
     "STATUS_INVALID",
-    "STATUS_LIST_TYP",
     "STATUS_SUSPENDED",
     "STATUS_VALID",
-    "KeyResolver",
     "StatusList",
     "StatusReference",
     "VerifiedStatusList",

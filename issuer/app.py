@@ -37,7 +37,7 @@ from lintas.problem import install_error_handlers, limit_body
 from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
 
-__all__ = ["build_service", "create_app"]
+__all__ = ["create_app"]
 
 
 def _tenant(

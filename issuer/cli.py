@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-__all__ = ["register"]
+__all__: list[str] = []
 
 
 def _run(args: argparse.Namespace) -> int:

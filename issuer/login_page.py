@@ -13,7 +13,7 @@ from issuer.subjects import Subject
 from issuer.tenant import Tenant
 from lintas.server import csp_with_inline
 
-__all__ = ["NATIONAL_LOGINS", "error_page", "login_page", "login_page_csp"]
+__all__ = ["error_page", "login_page", "login_page_csp"]
 
 #: The national digital identity each demo login stands in for (no connection to the real services).
 NATIONAL_LOGINS = {

@@ -20,7 +20,7 @@ from pathlib import Path
 from issuer.settings import ProvisionedClient
 from lintas.oauth import OAuthClient, hash_secret
 
-__all__ = ["clients_file", "ensure_clients", "operator_clients"]
+__all__ = ["clients_file", "operator_clients"]
 
 
 def clients_file(data_dir: Path, country: str) -> Path:

@@ -31,7 +31,7 @@ from lintas.devmode import (
     resolve,
 )
 
-__all__ = ["DEFAULT_REGISTRY_SEED", "DEFAULT_SUBJECTS", "OPERATOR_SCOPES", "IssuerSettings", "ProvisionedClient"]
+__all__ = ["DEFAULT_SUBJECTS", "IssuerSettings", "ProvisionedClient"]
 
 DEFAULT_REGISTRY_SEED = Path(__file__).resolve().parent.parent / "trust_registry" / "seed" / "asean.json"
 DEFAULT_SUBJECTS = Path(__file__).resolve().parent / "seed" / "subjects.json"

@@ -26,7 +26,7 @@ from idcore.asean.errors import AseanDataError
 from idcore.asean.mandate import check_business_claims, check_mandate_claims
 from idcore.asean.pid import check_person_claims, derived_claims
 
-__all__ = ["Subject", "SubjectRegistry", "check_driving_licence", "credential_claims", "load_subjects"]
+__all__ = ["Subject", "SubjectRegistry", "credential_claims", "load_subjects"]
 
 _FORMAT = "lintas-issuer-subjects/1"
 _CHECKS = {"pid": check_person_claims, "business": check_business_claims, "mandate": check_mandate_claims}

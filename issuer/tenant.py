@@ -31,7 +31,7 @@ from issuer.types_business import BUSINESS_TYPE, MANDATE_TYPE
 from issuer.types_mdoc import MdocConfiguration
 from issuer.types_pid import PID_TYPE
 
-__all__ = ["CONFIGURATIONS", "PROOF_ALGS", "SIGNED_METADATA_TYP", "Tenant", "credential_type_for"]
+__all__ = ["CONFIGURATIONS", "PROOF_ALGS", "Tenant"]
 
 SIGNED_METADATA_TYP = "openidvci-issuer-metadata+jwt"
 

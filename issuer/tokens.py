@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from idcore.ports import Clock, RandomSource, Signer
-from lintas.access_tokens import ACCESS_TOKEN_TYP, InvalidTokenError, JwtAccessTokens
+from lintas.access_tokens import InvalidTokenError, JwtAccessTokens
 
-__all__ = ["ACCESS_TOKEN_TYP", "AccessClaims", "AccessTokens", "InvalidAccessToken"]
+__all__ = ["AccessClaims", "AccessTokens", "InvalidAccessToken"]
 
 
 class InvalidAccessToken(Exception):

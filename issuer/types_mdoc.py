@@ -35,7 +35,6 @@ from issuer.types_pid import mdoc_element_labels, type_names
 
 __all__ = [
     "MDL_CONFIG",
-    "MDL_COUNTRIES",
     "MDL_DOCTYPE",
     "MDL_NAMESPACE",
     "PID_MDOC_CONFIG",

@@ -23,7 +23,7 @@ from typing import Any
 from idcore.oid4vci.metadata import ClaimDefinition, CredentialType
 from idcore.trust.vct import VCT_PID
 
-__all__ = ["LABELS", "LOCALES", "PID_TYPE", "claim_definitions", "labels", "mdoc_element_labels", "type_names"]
+__all__ = ["LOCALES", "PID_TYPE", "claim_definitions", "mdoc_element_labels", "type_names"]
 
 _DOC: dict[str, Any] = json.loads((Path(__file__).parent / "seed" / "labels.json").read_text(encoding="utf-8"))
 #: English first, then Malay, Indonesian, Thai, Vietnamese, Filipino, Khmer, Lao, Burmese, Tetum, Tamil, Chinese.

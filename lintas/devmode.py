@@ -34,7 +34,6 @@ __all__ = [
     "DevelopmentFlag",
     "announce",
     "api_docs",
-    "banner",
     "is_loopback_host",
     "mode_field",
     "parse_mode",

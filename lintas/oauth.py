@@ -42,16 +42,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from idcore.ports import Clock, RandomSource, Signer, SystemRandom
-from lintas.access_tokens import ACCESS_TOKEN_TYP, MAX_TOKEN_CHARS, JwtAccessTokens
+from lintas.access_tokens import MAX_TOKEN_CHARS, JwtAccessTokens
 from lintas.problem import OAuthHTTPException
 
 __all__ = [
-    "ACCESS_TOKEN_TYP",
     "ClientCredentialsServer",
     "FormRequest",
-    "InsufficientScopeError",
     "InvalidTokenError",
-    "JwtAccessTokens",
     "NeutralAuthorizationServer",
     "OAuthClient",
     "TokenClaims",

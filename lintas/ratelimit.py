@@ -27,7 +27,7 @@ from fastapi import HTTPException, Request
 
 from lintas.kv import KeyValueStore
 
-__all__ = ["SlidingWindowLimiter", "client_address"]
+__all__ = ["SlidingWindowLimiter"]
 
 
 def client_address(request: Request) -> str:

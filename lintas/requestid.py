@@ -26,7 +26,7 @@ from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["REQUEST_ID_HEADER", "RequestContext", "RequestIdFilter", "current_request_id", "trace_id_of"]
+__all__ = ["RequestContext", "RequestIdFilter", "current_request_id", "trace_id_of"]
 
 #: The response header carrying the request id.
 REQUEST_ID_HEADER = "X-Request-Id"

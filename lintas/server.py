@@ -46,18 +46,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from lintas.devmode import require_loopback_bind
 from lintas.requestid import RequestContext, RequestIdFilter
 
-__all__ = [
-    "CLIENT_CLOSED",
-    "STRICT_CSP",
-    "JsonFormatter",
-    "SecurityHeaders",
-    "ServerSettings",
-    "closing_lifespan",
-    "configure_logging",
-    "csp_with_inline",
-    "run",
-    "secure_app",
-]
+__all__ = ["ServerSettings", "closing_lifespan", "configure_logging", "csp_with_inline", "run", "secure_app"]
 
 #: The CSP of an HTML page that sets none: only same-origin scripts, styles and images, no framing, no plugins.
 STRICT_CSP = (

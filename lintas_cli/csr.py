@@ -26,7 +26,7 @@ from cryptography.x509.oid import NameOID
 from idcore.jose import KeySigner
 from idcore.ports import Signer
 
-__all__ = ["CsrRequest", "TokenBackedKey", "build_csr", "dns_name_from_url"]
+__all__ = ["CsrRequest", "build_csr", "dns_name_from_url"]
 
 #: JWS algorithm -> the hash the signer applies (RFC 7518 Section 3.4).
 _HASHES: dict[str, type[hashes.SHA256] | type[hashes.SHA384]] = {"ES256": hashes.SHA256, "ES384": hashes.SHA384}

@@ -29,16 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = [
-    "DEFAULT_COUNTRIES",
-    "DESK_CLIENT_ID",
-    "StackPlan",
-    "build_apps",
-    "new_desk_secrets",
-    "plan_stack",
-    "register",
-    "wait_healthy",
-]
+__all__ = ["StackPlan", "build_apps", "new_desk_secrets", "plan_stack"]
 
 #: Myanmar is in the default set for its mononyms: the demo shows one passing an age check.
 DEFAULT_COUNTRIES = ("SG", "MY", "TH", "VN", "MM")

@@ -23,7 +23,7 @@ from idcore.jwk import jwk_thumbprint
 from idcore.keystore import FileKeyStore, KeyStore, Pkcs11KeyStore
 from lintas_cli.csr import CsrRequest, build_csr, dns_name_from_url
 
-__all__ = ["register"]
+__all__: list[str] = []
 
 
 def _store(args: argparse.Namespace) -> KeyStore:

@@ -37,7 +37,7 @@ from idcore.trust.signed import TrustListPin, certificate_sha256_hex, verify_tru
 from lintas.kv import KeyValueStore
 from trust_registry.ledger import AUDIT_TYP, GENESIS_HASH, SEQ_KEY, list_key, log_key, recognitions_key, sha256_hex
 
-__all__ = ["AuditReport", "check_checkpoint", "verify_audit_log"]
+__all__ = ["check_checkpoint", "verify_audit_log"]
 
 
 @dataclass

@@ -57,7 +57,6 @@ from idcore.trust.vct import ASEAN_COUNTRIES
 from idcore.x509 import load_der_certificate
 
 __all__ = [
-    "STATUS_ACTIONS",
     "ChangeError",
     "add_anchor",
     "anchor_sha256",

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["register"]
+__all__: list[str] = []
 
 
 def _settings(args: argparse.Namespace, **extra: Any) -> Any:

@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 
 from trust_registry.service import RegistryService
 
-__all__ = ["Service", "get_service"]
+__all__ = ["Service"]
 
 
 def get_service(request: Request) -> RegistryService:

@@ -52,7 +52,7 @@ from idcore.trust.vct import VCT_PID
 from idcore.x509 import certificate_from_pem
 from trust_registry.pki import issuer_material_dir
 
-__all__ = ["FETCH_PATH", "LIST_PATH", "STATEMENT_TTL", "TRUST_MARK_PATH", "TrustAnchorStatements", "keyed_jwk"]
+__all__ = ["FETCH_PATH", "LIST_PATH", "TRUST_MARK_PATH", "TrustAnchorStatements", "keyed_jwk"]
 
 FETCH_PATH = "/federation/fetch"
 LIST_PATH = "/federation/list"

@@ -16,13 +16,7 @@ from pathlib import Path
 from idcore.trust.vct import ASEAN_COUNTRIES
 from lintas.oauth import OAuthClient, hash_secret
 
-__all__ = [
-    "SCHEME_SCOPE",
-    "can_write",
-    "country_scope",
-    "ensure_clients",
-    "may_govern",
-]
+__all__ = ["can_write", "country_scope", "ensure_clients", "may_govern"]
 
 SCHEME_SCOPE = "registry:write"
 CLIENTS_FILE = "governance-clients.json"

@@ -59,7 +59,6 @@ from idcore.x509 import (
 from lintas.demo_pki import Validity, ensure_national_root, issue_document_signer, write_atomic
 
 __all__ = [
-    "IssuerMaterial",
     "RegistryKeys",
     "ensure_country_root",
     "ensure_issuer",

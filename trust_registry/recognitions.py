@@ -34,7 +34,7 @@ from idcore.trust.recognition import (
 )
 from trust_registry.changes import ChangeError, update_issuer
 
-__all__ = ["MAX_ACTIVE_PER_COUNTRY", "declare_assurance", "propose", "withdraw"]
+__all__ = ["declare_assurance", "propose", "withdraw"]
 
 #: Decisions in force or pending per recognising country; the rest of the model's cap holds history.
 MAX_ACTIVE_PER_COUNTRY = MAX_DECISIONS_PER_COUNTRY // 2

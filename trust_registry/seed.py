@@ -24,7 +24,7 @@ from idcore.trust.model import CountryEntry, IssuerEntry, SchemeOperator, TrustL
 from trust_registry.pki import ensure_country_root, ensure_issuer
 from trust_registry.settings import RegistrySettings
 
-__all__ = ["SEED_FORMAT", "build_initial_list", "load_seed", "seed_declarations"]
+__all__ = ["build_initial_list", "load_seed", "seed_declarations"]
 
 SEED_FORMAT = "lintas-governance-seed/1"
 

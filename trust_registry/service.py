@@ -32,7 +32,7 @@ from trust_registry.pki import RegistryKeys
 from trust_registry.seed import build_initial_list, load_seed, seed_declarations
 from trust_registry.settings import RegistrySettings
 
-__all__ = ["ANSWER_TYP", "ChangeResult", "RegistryService"]
+__all__ = ["ANSWER_TYP", "RegistryService"]
 
 ANSWER_TYP = "lintas-trqp-answer+jwt"
 SUPPORTED_ACTIONS = frozenset({"issue"})

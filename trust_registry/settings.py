@@ -29,7 +29,7 @@ from lintas.devmode import (
     resolve,
 )
 
-__all__ = ["DEFAULT_SEED", "GovernanceClient", "RegistrySettings"]
+__all__ = ["DEFAULT_SEED", "RegistrySettings"]
 
 DEFAULT_SEED = Path(__file__).parent / "seed" / "asean.json"
 

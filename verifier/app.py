@@ -59,7 +59,7 @@ from verifier.settings import VerifierSettings
 from verifier.status import HttpStatusFetcher, StatusChecker
 from verifier.transaction_store import TransactionStore
 
-__all__ = ["SCOPE", "build_pipeline", "create_app", "recognition_source", "trust_source"]
+__all__ = ["build_pipeline", "create_app", "trust_source"]
 
 SCOPE = "verifier"
 log = logging.getLogger("lintas.verifier")

@@ -39,7 +39,6 @@ from verifier.transactions import TransactionService
 
 __all__ = [
     "OBJECT_FORMAT",
-    "REGISTRATIONS_FILE",
     "VERIFIER_INFO_TYP",
     "PartyDirectory",
     "RegisteredPartyService",

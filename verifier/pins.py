@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from idcore.errors import Reason, TrustError
 from idcore.trust import TrustListPin
 
-__all__ = ["PinSet", "pin_set"]
+__all__ = ["pin_set"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-__all__ = ["ConfigFile", "config_schema", "validate_config_text", "value_positions"]
+__all__ = ["config_schema", "validate_config_text", "value_positions"]
 
 Country = Literal["BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN", "TL"]
 _STRICT = ConfigDict(extra="forbid", strict=True)

@@ -45,7 +45,7 @@ from verifier.pipeline import Check, CheckedCredential, Expectation, Pipeline, R
 from verifier.policy import RelyingParty, policy_from_json
 from verifier.transaction_store import FLOW_SAME, TransactionStore
 
-__all__ = ["ResponseHandler", "WalletAnswer"]
+__all__ = ["ResponseHandler"]
 
 log = logging.getLogger("lintas.verifier")
 

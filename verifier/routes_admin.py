@@ -34,14 +34,7 @@ from verifier.parties import PartyDirectory, Registration, parse_registration
 from verifier.policy import ConfigError, RelyingParty
 from verifier.settings import VerifierSettings
 
-__all__ = [
-    "ADMIN_RATE_PER_MINUTE",
-    "admin_router",
-    "bearer_guard",
-    "count_by_party",
-    "mount_metrics",
-    "operator_routes",
-]
+__all__ = ["count_by_party", "operator_routes"]
 
 ADMIN_RATE_PER_MINUTE = 60
 _MAX_BODY = 16 * 1024

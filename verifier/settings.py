@@ -34,7 +34,7 @@ from lintas.devmode import (
     resolve,
 )
 
-__all__ = ["DEFAULT_CONFIG", "StrList", "VerifierSettings"]
+__all__ = ["DEFAULT_CONFIG", "VerifierSettings"]
 
 DEFAULT_CONFIG = Path(__file__).parent / "demo_config.json"
 _PIN = re.compile(r"[0-9a-f]{64}")

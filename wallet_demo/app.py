@@ -41,7 +41,7 @@ from wallet_demo.relying_party import SCENARIOS, RelyingPartyError, VerifierClie
 from wallet_demo.settings import WalletSettings
 from wallet_demo.vendor import import_map_hash, install_vendor_route, missing_packages
 
-__all__ = ["WALLET_ROUTES", "create_app", "wallet_csp"]
+__all__ = ["WALLET_ROUTES", "create_app"]
 
 STATIC = Path(__file__).parent / "static"
 #: Client-side routes of the wallet page.

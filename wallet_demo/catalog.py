@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["FEATURED", "Persona", "load_countries", "load_personas"]
+__all__ = ["Persona", "load_countries", "load_personas"]
 
 #: Shown first on the persona picker: a SG and a TH citizen, a VN business representative.
 FEATURED = ("sg-tan-wei-ling", "th-somchai-jaidee", "vn-song-hong-trading")

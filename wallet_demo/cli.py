@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["register", "stack_urls"]
+__all__ = ["stack_urls"]
 
 _ISSUER_KEY = re.compile(r"issuer[-_ ]?([A-Za-z]{2})$")
 

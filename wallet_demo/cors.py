@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.middleware.cors import CORSMiddleware
 
-__all__ = ["allow_origins"]
+__all__: list[str] = []
 
 
 def allow_origins(app: Any, origins: Sequence[str]) -> Any:

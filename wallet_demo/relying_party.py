@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-__all__ = ["SCENARIOS", "RelyingPartyError", "Scenario", "VerifierClient"]
+__all__ = ["SCENARIOS", "RelyingPartyError", "VerifierClient"]
 
 
 @dataclass(frozen=True, slots=True)

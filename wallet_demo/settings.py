@@ -32,7 +32,7 @@ from lintas.devmode import (
     resolve,
 )
 
-__all__ = ["DEFAULT_COUNTRIES", "DEFAULT_SUBJECTS", "WalletSettings"]
+__all__ = ["WalletSettings"]
 
 _ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SUBJECTS = _ROOT / "issuer" / "seed" / "subjects.json"

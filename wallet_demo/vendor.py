@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, Response
 
 from lintas.problem import problem
 
-__all__ = ["NODE_MODULES", "PACKAGES", "VENDOR_PREFIX", "import_map_hash", "install_vendor_route", "missing_packages"]
+__all__ = ["PACKAGES", "import_map_hash", "install_vendor_route", "missing_packages"]
 
 NODE_MODULES = Path(__file__).resolve().parent / "node_modules"
 VENDOR_PREFIX = "/vendor"

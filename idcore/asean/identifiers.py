@@ -21,7 +21,7 @@ from idcore.asean.checksums import sg_check_letter, th_check_digit
 from idcore.asean.errors import AseanDataError
 from idcore.errors import Reason
 
-__all__ = ["SCHEMES", "IdScheme", "NationalId", "mask", "parse_national_id", "scheme_by_code"]
+__all__ = ["SCHEMES", "NationalId", "mask", "parse_national_id", "scheme_by_code"]
 
 
 @dataclass(frozen=True, slots=True)

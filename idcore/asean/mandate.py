@@ -23,15 +23,7 @@ from idcore.asean.identifiers import parse_national_id, scheme_by_code
 from idcore.asean.registrations import parse_lei, parse_registration
 from idcore.errors import Reason
 
-__all__ = [
-    "MANDATE_PERSON_CLAIMS",
-    "ROLES",
-    "SCOPES",
-    "check_business_claims",
-    "check_mandate_binding",
-    "check_mandate_claims",
-    "pid_mandate_query",
-]
+__all__ = ["check_business_claims", "check_mandate_binding", "check_mandate_claims", "pid_mandate_query"]
 
 ROLES = ("director", "authorised_signatory", "company_secretary", "partner", "owner", "manager")
 SCOPES = ("procurement", "contracts", "tax", "customs", "banking", "licensing", "general")

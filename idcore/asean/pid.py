@@ -29,14 +29,7 @@ from idcore.asean.errors import AseanDataError
 from idcore.asean.identifiers import NationalId, parse_national_id
 from idcore.errors import Reason
 
-__all__ = [
-    "AGE_THRESHOLDS",
-    "NAME_ORDERS",
-    "PATRONYMIC_PARTICLES",
-    "check_person_claims",
-    "derived_claims",
-    "split_patronymic",
-]
+__all__ = ["check_person_claims", "derived_claims", "split_patronymic"]
 
 NAME_ORDERS = ("given_family", "family_given", "mononym", "patronymic")
 #: Particles that join a personal name to a father's name (Malay, Tamil-Malaysian, Iban).

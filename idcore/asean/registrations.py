@@ -27,7 +27,7 @@ from idcore.asean.checksums import lei_is_valid, th_check_digit, vn_tax_check_di
 from idcore.asean.errors import AseanDataError
 from idcore.errors import Reason
 
-__all__ = ["REGISTRIES", "Registration", "parse_lei", "parse_registration"]
+__all__ = ["parse_lei", "parse_registration"]
 
 
 @dataclass(frozen=True, slots=True)

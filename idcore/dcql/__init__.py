@@ -11,46 +11,19 @@ Every rejection is a :class:`~idcore.errors.DcqlError`: ``INVALID_QUERY`` for a 
 claims path pointer selects nothing, ``MALFORMED`` for a malformed credential description.
 """
 
-from idcore.dcql.claims_path import ClaimsPath, PathComponent, select_claims, select_mdoc_claim
+from idcore.dcql.claims_path import select_claims, select_mdoc_claim
 from idcore.dcql.credentials import PresentedCredential, WalletCredential
-from idcore.dcql.evaluate import ClaimSelection
-from idcore.dcql.model import (
-    FORMAT_MSO_MDOC,
-    FORMAT_SD_JWT_VC,
-    ClaimsQuery,
-    ClaimValue,
-    CredentialQuery,
-    CredentialSetQuery,
-    DcqlQuery,
-    TrustedAuthoritiesQuery,
-)
+from idcore.dcql.model import FORMAT_MSO_MDOC, FORMAT_SD_JWT_VC, DcqlQuery
 from idcore.dcql.query import parse_query, parse_query_json
 from idcore.dcql.verifier import check_presentation
-from idcore.dcql.wallet import (
-    CredentialMatch,
-    CredentialQueryMatch,
-    CredentialSetMatch,
-    MatchResult,
-    match_query,
-)
+from idcore.dcql.wallet import MatchResult, match_query
 
 __all__ = [
     "FORMAT_MSO_MDOC",
     "FORMAT_SD_JWT_VC",
-    "ClaimSelection",
-    "ClaimValue",
-    "ClaimsPath",
-    "ClaimsQuery",
-    "CredentialMatch",
-    "CredentialQuery",
-    "CredentialQueryMatch",
-    "CredentialSetMatch",
-    "CredentialSetQuery",
     "DcqlQuery",
     "MatchResult",
-    "PathComponent",
     "PresentedCredential",
-    "TrustedAuthoritiesQuery",
     "WalletCredential",
     "check_presentation",
     "match_query",

@@ -22,14 +22,7 @@ from typing import Any
 
 from idcore.errors import DcqlError, Reason
 
-__all__ = [
-    "MAX_PATH_LENGTH",
-    "ClaimsPath",
-    "PathComponent",
-    "select_claims",
-    "select_mdoc_claim",
-    "validate_path",
-]
+__all__ = ["MAX_PATH_LENGTH", "ClaimsPath", "select_claims", "select_mdoc_claim", "validate_path"]
 
 PathComponent = str | int | None
 ClaimsPath = tuple[PathComponent, ...]

@@ -26,7 +26,7 @@ from idcore.dcql.claims_path import ClaimsPath, select_claims, select_mdoc_claim
 from idcore.dcql.model import FORMAT_MSO_MDOC, FORMAT_SD_JWT_VC, ClaimsQuery, ClaimValue, CredentialQuery
 from idcore.errors import DcqlError
 
-__all__ = ["ClaimSelection", "claim_available", "evaluate_credential", "type_matches"]
+__all__ = ["evaluate_credential"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,6 @@ __all__ = [
     "MAX_CREDENTIALS",
     "MAX_CREDENTIAL_SETS",
     "MAX_ID_LENGTH",
-    "MAX_ITEMS",
     "MAX_OPTIONS",
     "MAX_QUERY_BYTES",
     "MAX_VALUES",

@@ -27,7 +27,7 @@ from idcore.dcql.credentials import WalletCredential
 from idcore.dcql.evaluate import evaluate_credential
 from idcore.dcql.model import CredentialQuery, CredentialSetQuery, DcqlQuery
 
-__all__ = ["CredentialMatch", "CredentialQueryMatch", "CredentialSetMatch", "MatchResult", "match_query"]
+__all__ = ["MatchResult", "match_query"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,8 @@ path outside the store.
 
 from __future__ import annotations
 
-from idcore.keystore._base import KEY_ID_PATTERN, KeyStore, check_key_id
+from idcore.keystore._base import KeyStore, check_key_id
 from idcore.keystore.file import FileKeyStore
-from idcore.keystore.pkcs11 import Pkcs11KeyStore, Pkcs11Signer
+from idcore.keystore.pkcs11 import Pkcs11KeyStore
 
-__all__ = ["KEY_ID_PATTERN", "FileKeyStore", "KeyStore", "Pkcs11KeyStore", "Pkcs11Signer", "check_key_id"]
+__all__ = ["FileKeyStore", "KeyStore", "Pkcs11KeyStore", "check_key_id"]

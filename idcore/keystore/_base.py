@@ -9,7 +9,7 @@ from idcore.errors import KeyStoreError, Reason
 from idcore.jwk import PublicKey
 from idcore.ports import Signer
 
-__all__ = ["KEY_ID_PATTERN", "KeyStore", "check_key_id"]
+__all__ = ["KeyStore", "check_key_id"]
 
 #: Valid key ids. No ``/`` or ``\\``, so a file store can never be led outside its directory.
 KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")

@@ -35,7 +35,7 @@ from idcore.errors import KeyStoreError, Reason
 from idcore.jwk import PublicKey, public_jwk
 from idcore.keystore._base import check_key_id
 
-__all__ = ["Pkcs11KeyStore", "Pkcs11Signer"]
+__all__ = ["Pkcs11KeyStore"]
 
 T = TypeVar("T")
 

@@ -14,39 +14,24 @@ Modules, each citing its sections:
 """
 
 from idcore.mdoc.issuance import device_response, issue_mdoc, present_mdoc
-from idcore.mdoc.mso import KeyAuthorizations, MobileSecurityObject, ValidityInfo
-from idcore.mdoc.pki import MDL_DS_EKU, create_document_signer_certificate, validate_document_signer
+from idcore.mdoc.pki import create_document_signer_certificate
 from idcore.mdoc.transcript import (
     dc_api_session_transcript,
-    device_authentication_bytes,
     openid4vp_session_transcript,
     session_transcript_from_bytes,
 )
-from idcore.mdoc.verification import (
-    MdocVerifyOptions,
-    VerifiedDeviceResponse,
-    VerifiedMdoc,
-    verify_device_response,
-    verify_mdoc,
-)
+from idcore.mdoc.verification import MdocVerifyOptions, VerifiedMdoc, verify_device_response, verify_mdoc
 
 __all__ = [
-    "MDL_DS_EKU",
-    "KeyAuthorizations",
     "MdocVerifyOptions",
-    "MobileSecurityObject",
-    "ValidityInfo",
-    "VerifiedDeviceResponse",
     "VerifiedMdoc",
     "create_document_signer_certificate",
     "dc_api_session_transcript",
-    "device_authentication_bytes",
     "device_response",
     "issue_mdoc",
     "openid4vp_session_transcript",
     "present_mdoc",
     "session_transcript_from_bytes",
-    "validate_document_signer",
     "verify_device_response",
     "verify_mdoc",
 ]

@@ -32,7 +32,6 @@ from idcore.x509 import MAX_CHAIN_LENGTH, load_der_certificate
 __all__ = [
     "ALG_BY_NAME",
     "COSE_ALGS",
-    "HEADER_ALG",
     "HEADER_X5CHAIN",
     "Sign1",
     "cose_key_from_public",

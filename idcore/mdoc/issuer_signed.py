@@ -38,10 +38,6 @@ from idcore.mdoc.mso import MAX_NAMESPACES, MobileSecurityObject, parse_mso
 from idcore.mdoc.pki import validate_document_signer
 
 __all__ = [
-    "MAX_ITEMS_PER_NAMESPACE",
-    "MAX_MSO_BYTES",
-    "MIN_RANDOM_BYTES",
-    "IssuerItem",
     "IssuerSignedParts",
     "VerifiedIssuerSigned",
     "check_digests",

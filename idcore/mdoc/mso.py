@@ -29,16 +29,7 @@ from idcore.jwk import PublicKey
 from idcore.mdoc.cbor import parse_tdate, plain
 from idcore.mdoc.cose import public_key_from_cose
 
-__all__ = [
-    "DIGEST_ALGORITHMS",
-    "MAX_DIGESTS",
-    "MAX_NAMESPACES",
-    "MSO_VERSION",
-    "KeyAuthorizations",
-    "MobileSecurityObject",
-    "ValidityInfo",
-    "parse_mso",
-]
+__all__ = ["DIGEST_ALGORITHMS", "MAX_NAMESPACES", "MSO_VERSION", "MobileSecurityObject", "ValidityInfo", "parse_mso"]
 
 MSO_VERSION = "1.0"
 #: Section 9.1.2.5 digest algorithm identifiers -> (hash function, digest length).

@@ -25,7 +25,7 @@ from idcore.errors import MdocError, Reason, X509Error
 from idcore.jwk import PublicKey
 from idcore.x509 import SigningKey, validate_path
 
-__all__ = ["MDL_DS_EKU", "create_document_signer_certificate", "validate_document_signer"]
+__all__ = ["create_document_signer_certificate", "validate_document_signer"]
 
 #: id-mdl-kp-mdlDS, ISO/IEC 18013-5:2021 Annex B.1.4.
 MDL_DS_EKU = x509.ObjectIdentifier("1.0.18013.5.1.2")

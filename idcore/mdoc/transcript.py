@@ -29,7 +29,6 @@ from idcore.errors import MdocError, Reason
 from idcore.mdoc.cbor import TAG_EMBEDDED, decode, encode
 
 __all__ = [
-    "MAX_TRANSCRIPT_BYTES",
     "dc_api_session_transcript",
     "device_authentication_bytes",
     "openid4vp_session_transcript",

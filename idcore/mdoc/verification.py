@@ -37,10 +37,8 @@ from idcore.mdoc.transcript import device_authentication_bytes
 from idcore.ports import Clock
 
 __all__ = [
-    "MAX_DOCUMENTS",
     "MAX_RESPONSE_BYTES",
     "MdocVerifyOptions",
-    "VerifiedDeviceResponse",
     "VerifiedMdoc",
     "read_device_response",
     "read_document",

@@ -26,7 +26,7 @@ from idcore.jwk import jwk_thumbprint, public_key_from_jwk
 from idcore.oid4vci.errors import INVALID_DPOP_PROOF, Oid4vciError
 from idcore.ports import Clock
 
-__all__ = ["DPOP_TYP", "DpopProof", "access_token_hash", "normalize_htu", "verify_dpop_proof"]
+__all__ = ["DpopProof", "access_token_hash", "normalize_htu", "verify_dpop_proof"]
 
 DPOP_TYP = "dpop+jwt"
 _MAX_DPOP_BYTES = 8 * 1024

@@ -25,7 +25,6 @@ __all__ = [
     "INVALID_PROOF",
     "UNKNOWN_CREDENTIAL_CONFIGURATION",
     "UNKNOWN_CREDENTIAL_IDENTIFIER",
-    "USE_DPOP_NONCE",
     "Oid4vciError",
 ]
 

@@ -28,8 +28,6 @@ from idcore.oid4vci.errors import (
 )
 
 __all__ = [
-    "NOTIFICATION_EVENTS",
-    "OFFER_SCHEME",
     "PRE_AUTHORIZED_GRANT",
     "CredentialOffer",
     "CredentialRequest",

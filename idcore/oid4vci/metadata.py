@@ -34,7 +34,6 @@ __all__ = [
     "issuer_metadata",
     "mdoc_credential_configuration",
     "sd_paths",
-    "type_metadata",
     "type_metadata_bytes",
 ]
 

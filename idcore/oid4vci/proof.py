@@ -24,7 +24,7 @@ from idcore.jwk import jwk_thumbprint, public_key_from_jwk
 from idcore.oid4vci.errors import INVALID_PROOF, Oid4vciError
 from idcore.ports import Clock
 
-__all__ = ["PROOF_TYP", "KeyProof", "verify_jwt_proof"]
+__all__ = ["KeyProof", "verify_jwt_proof"]
 
 PROOF_TYP = "openid4vci-proof+jwt"
 _MAX_PROOF_BYTES = 8 * 1024

@@ -7,19 +7,10 @@
 * :mod:`~idcore.oid4vp.errors` — the spec's error codes (8.5).
 """
 
-from idcore.oid4vp.client_id import (
-    PREFIX_REDIRECT_URI,
-    PREFIX_X509_HASH,
-    PREFIX_X509_SAN_DNS,
-    ClientId,
-    ClientIdError,
-    check_certificate_binding,
-    x509_hash,
-)
+from idcore.oid4vp.client_id import ClientId, ClientIdError
 from idcore.oid4vp.errors import AuthorizationError
 from idcore.oid4vp.jwe import JweError, decrypt_compact, encrypt_compact, protected_header
 from idcore.oid4vp.request import (
-    REQUEST_OBJECT_TYP,
     build_client_metadata,
     build_request_claims,
     decode_by_value,
@@ -32,10 +23,6 @@ from idcore.oid4vp.request import (
 from idcore.oid4vp.response import AuthorizationResponse, decrypt_response, parse_form, parse_response_params
 
 __all__ = [
-    "PREFIX_REDIRECT_URI",
-    "PREFIX_X509_HASH",
-    "PREFIX_X509_SAN_DNS",
-    "REQUEST_OBJECT_TYP",
     "AuthorizationError",
     "AuthorizationResponse",
     "ClientId",
@@ -43,7 +30,6 @@ __all__ = [
     "JweError",
     "build_client_metadata",
     "build_request_claims",
-    "check_certificate_binding",
     "decode_by_value",
     "decrypt_compact",
     "decrypt_response",
@@ -56,5 +42,4 @@ __all__ = [
     "sign_request_object",
     "unsigned_request_link",
     "verify_request_object",
-    "x509_hash",
 ]

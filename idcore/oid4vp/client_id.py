@@ -26,16 +26,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from idcore.b64 import b64u_encode
 from idcore.errors import IdcoreError, Reason
 
-__all__ = [
-    "PREFIX_REDIRECT_URI",
-    "PREFIX_X509_HASH",
-    "PREFIX_X509_SAN_DNS",
-    "SIGNED_PREFIXES",
-    "ClientId",
-    "ClientIdError",
-    "check_certificate_binding",
-    "x509_hash",
-]
+__all__ = ["PREFIX_REDIRECT_URI", "PREFIX_X509_SAN_DNS", "ClientId", "ClientIdError", "check_certificate_binding"]
 
 PREFIX_X509_SAN_DNS = "x509_san_dns"
 PREFIX_X509_HASH = "x509_hash"

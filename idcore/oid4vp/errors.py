@@ -9,18 +9,7 @@ from __future__ import annotations
 
 from idcore.errors import IdcoreError, Reason
 
-__all__ = [
-    "ACCESS_DENIED",
-    "INVALID_CLIENT",
-    "INVALID_REQUEST",
-    "INVALID_REQUEST_URI_METHOD",
-    "INVALID_SCOPE",
-    "INVALID_TRANSACTION_DATA",
-    "SPEC_ERRORS",
-    "VP_FORMATS_NOT_SUPPORTED",
-    "WALLET_UNAVAILABLE",
-    "AuthorizationError",
-]
+__all__ = ["INVALID_REQUEST", "INVALID_REQUEST_URI_METHOD", "SPEC_ERRORS", "AuthorizationError"]
 
 INVALID_REQUEST = "invalid_request"
 INVALID_CLIENT = "invalid_client"

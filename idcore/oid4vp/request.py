@@ -36,9 +36,6 @@ from idcore.ports import Signer
 from idcore.x509 import parse_x5c, validate_chain, x5c_from_certificates
 
 __all__ = [
-    "REQUEST_OBJECT_ALGS",
-    "REQUEST_OBJECT_TYP",
-    "RESPONSE_MODES",
     "SELF_ISSUED_AUD",
     "build_client_metadata",
     "build_request_claims",

@@ -35,9 +35,7 @@ from idcore.oid4vp.jwe import decrypt_compact
 __all__ = [
     "MAX_FORM_BYTES",
     "MAX_FORM_FIELDS",
-    "MAX_PRESENTATIONS",
     "AuthorizationResponse",
-    "Presentation",
     "decrypt_response",
     "parse_form",
     "parse_response_params",

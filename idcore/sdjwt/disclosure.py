@@ -15,7 +15,6 @@ from idcore.b64 import b64u_decode, b64u_encode, json_dumps, json_loads
 from idcore.errors import IdcoreError, Reason, SdJwtError
 
 __all__ = [
-    "HASH_ALGS",
     "RESERVED_NAMES",
     "Disclosure",
     "decode_disclosure",

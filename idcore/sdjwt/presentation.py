@@ -20,7 +20,7 @@ from idcore.sdjwt.disclosure import Disclosure, digest
 from idcore.sdjwt.serialization import parse_presentation
 from idcore.sdjwt.verification import KB_TYP, process_payload
 
-__all__ = ["HolderCredential", "create_presentation", "make_kb_jwt"]
+__all__ = ["HolderCredential"]
 
 ClaimPath = Sequence[str | int | None]
 

@@ -15,30 +15,12 @@
 The network never enters here: fetching is a port (``fetch() -> bytes``).
 """
 
-from idcore.trust.anchors import check_anchor_certificate
 from idcore.trust.asean_list import AseanTrustList, ChainCache
-from idcore.trust.cache import CacheStatus, TrustListCache
-from idcore.trust.checkpoint import Checkpoint, CheckpointMonitor, CheckpointSigner, CheckpointVerifier
-from idcore.trust.decision import Decision, TrustSnapshot, is_authorised, require_authorised
+from idcore.trust.cache import TrustListCache
+from idcore.trust.decision import TrustSnapshot, is_authorised, require_authorised
 from idcore.trust.framework import IssuerEvidence, TrustedIssuer, TrustFramework, TrustJudgement
-from idcore.trust.model import (
-    CountryEntry,
-    IssuerEntry,
-    IssuerStatus,
-    SchemeOperator,
-    StatusChange,
-    StatusReason,
-    TrustList,
-    check_identifier,
-)
-from idcore.trust.signed import (
-    TRUST_LIST_TYP,
-    TrustListPin,
-    VerifiedTrustList,
-    certificate_sha256_hex,
-    sign_trust_list,
-    verify_trust_list,
-)
+from idcore.trust.model import IssuerStatus, TrustList, check_identifier
+from idcore.trust.signed import TrustListPin, certificate_sha256_hex, sign_trust_list, verify_trust_list
 from idcore.trust.vct import (
     ASEAN_COUNTRIES,
     SERVICE_LEGAL_PERSON_ISSUANCE,
@@ -51,24 +33,12 @@ __all__ = [
     "ASEAN_COUNTRIES",
     "SERVICE_LEGAL_PERSON_ISSUANCE",
     "SERVICE_PID_ISSUANCE",
-    "TRUST_LIST_TYP",
     "VCT_BUSINESS_REGISTRATION",
     "VCT_PID",
     "AseanTrustList",
-    "CacheStatus",
     "ChainCache",
-    "Checkpoint",
-    "CheckpointMonitor",
-    "CheckpointSigner",
-    "CheckpointVerifier",
-    "CountryEntry",
-    "Decision",
-    "IssuerEntry",
     "IssuerEvidence",
     "IssuerStatus",
-    "SchemeOperator",
-    "StatusChange",
-    "StatusReason",
     "TrustFramework",
     "TrustJudgement",
     "TrustList",
@@ -76,9 +46,7 @@ __all__ = [
     "TrustListPin",
     "TrustSnapshot",
     "TrustedIssuer",
-    "VerifiedTrustList",
     "certificate_sha256_hex",
-    "check_anchor_certificate",
     "check_identifier",
     "is_authorised",
     "require_authorised",

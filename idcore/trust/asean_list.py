@@ -40,7 +40,7 @@ from idcore.trust.framework import FORMAT_MDOC, FORMAT_SD_JWT_VC, IssuerEvidence
 from idcore.trust.model import IssuerEntry
 from idcore.x509 import parse_x5c, san_uris, validate_path
 
-__all__ = ["FRAMEWORK", "AseanTrustList", "ChainCache"]
+__all__ = ["AseanTrustList", "ChainCache"]
 
 FRAMEWORK = "asean-trust-list"
 _FORMATS = frozenset({FORMAT_SD_JWT_VC, FORMAT_MDOC})

@@ -25,15 +25,7 @@ from typing import Any
 from idcore.errors import Reason, TrustError
 from idcore.trust.vct import ASEAN_COUNTRIES, ASSURANCE_LEVELS
 
-__all__ = [
-    "COMMON_SCALE_SOURCE",
-    "FRAMEWORKS",
-    "AssuranceDeclaration",
-    "LevelMapping",
-    "NationalFramework",
-    "at_least",
-    "common_level",
-]
+__all__ = ["COMMON_SCALE_SOURCE", "FRAMEWORKS", "AssuranceDeclaration", "NationalFramework", "at_least", "common_level"]
 
 #: The definition of the common scale.
 COMMON_SCALE_SOURCE = (

@@ -28,7 +28,7 @@ from idcore.ports import Clock
 from idcore.trust.decision import Decision, TrustSnapshot, is_authorised
 from idcore.trust.signed import TrustListPin, VerifiedTrustList, verify_trust_list
 
-__all__ = ["CacheStatus", "TrustListCache"]
+__all__ = ["TrustListCache"]
 
 _log = logging.getLogger(__name__)
 

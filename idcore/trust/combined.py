@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from idcore.errors import Reason
 from idcore.trust.framework import IssuerEvidence, TrustFramework, TrustJudgement
 
-__all__ = ["VETO_REASONS", "CombinedTrust"]
+__all__ = ["CombinedTrust"]
 
 #: Refusals that no other framework can overrule.
 VETO_REASONS = frozenset({Reason.ISSUER_KEY_COMPROMISED, Reason.ISSUER_WITHDRAWN, Reason.ISSUER_SUSPENDED})

@@ -48,7 +48,7 @@ from idcore.trust.signed import TRUST_LIST_ALGS, TrustListPin
 from idcore.trust.signed import _leaf_certificate as leaf_certificate  # the list's own x5c rule
 from idcore.x509 import x5c_from_certificates
 
-__all__ = ["ANCHOR_SERVICE", "LOTE_TYPE", "MAX_LOTE_BYTES", "SCHEME_TERRITORY", "STATUS_URI", "from_lote", "to_lote"]
+__all__ = ["ANCHOR_SERVICE", "MAX_LOTE_BYTES", "from_lote", "sign_lote", "to_lote"]
 
 LOTE_TYPE = "https://lintas.asean.example/LoTEType/ASEANIdentityIssuersList"
 #: Prefix of the ``ServiceStatus`` URIs (``granted``, ``suspended``, ``withdrawn``).

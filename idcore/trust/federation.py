@@ -50,22 +50,13 @@ from idcore.trust.model import check_identifier
 from idcore.x509 import load_der_certificate
 
 __all__ = [
-    "ENTITY_STATEMENT_ALGS",
-    "ENTITY_STATEMENT_TYP",
-    "FRAMEWORK",
     "ISSUER_ENTITY_TYPE",
-    "MAX_CHAIN_LENGTH",
-    "MAX_STATEMENT_BYTES",
     "META_COUNTRY",
     "META_LEVEL",
     "META_VCTS",
     "WELL_KNOWN_PATH",
-    "EntityStatement",
     "FederationTrust",
-    "Fetch",
-    "ResolvedChain",
     "TrustAnchor",
-    "leaf_key",
     "parse_statement",
     "resolve_chain",
     "sign_entity_statement",

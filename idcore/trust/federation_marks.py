@@ -28,7 +28,7 @@ from idcore.jose import parse_compact, sign_compact, verify_parsed
 from idcore.jwk import public_key_from_jwk
 from idcore.ports import Signer
 
-__all__ = ["RECOGNISED_PID_ISSUER", "TRUST_MARK_TYP", "sign_trust_mark", "valid_trust_marks"]
+__all__ = ["RECOGNISED_PID_ISSUER", "sign_trust_mark", "valid_trust_marks"]
 
 TRUST_MARK_TYP = "trust-mark+jwt"
 RECOGNISED_PID_ISSUER = "https://lintas.asean.example/trust-marks/recognised-pid-issuer"

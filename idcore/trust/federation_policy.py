@@ -26,7 +26,7 @@ from typing import Any
 
 from idcore.errors import Reason, TrustError
 
-__all__ = ["OPERATORS", "apply_policy", "merge_policies"]
+__all__ = ["apply_policy", "merge_policies"]
 
 #: The standard operators, in their order of application (Section 6.1.3.1).
 OPERATORS = ("value", "add", "default", "one_of", "subset_of", "superset_of", "essential")

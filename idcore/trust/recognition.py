@@ -45,12 +45,9 @@ from idcore.x509 import x5c_from_certificates
 
 __all__ = [
     "MAX_DECISIONS_PER_COUNTRY",
-    "MAX_DECLARATIONS",
     "MAX_RECOGNITION_LIST_BYTES",
     "MAX_VALIDITY_SECONDS",
     "PURPOSES",
-    "RECOGNITION_FORMAT",
-    "RECOGNITION_LIST_TYP",
     "RecognitionDecision",
     "RecognitionList",
     "RecognitionResult",

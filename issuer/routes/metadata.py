@@ -24,7 +24,7 @@ from issuer.service import IssuerService
 from issuer.tenant import Tenant
 from lintas import __version__
 
-__all__ = ["METADATA_CACHE", "metadata_router"]
+__all__ = ["metadata_router"]
 
 #: Published metadata is public and changes rarely (RFC 9111 Section 5.2.2.1); wallets may reuse it for minutes.
 METADATA_CACHE = {"Cache-Control": "public, max-age=300"}

@@ -27,7 +27,7 @@ from issuer.tenant import Tenant
 from lintas.oauth import ClientCredentialsServer
 from lintas.problem import problem
 
-__all__ = ["OFFER_SCOPE", "OfferRequest", "offers_router"]
+__all__ = ["offers_router"]
 
 OFFER_SCOPE = "issuer:offer"
 

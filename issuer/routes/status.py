@@ -19,7 +19,7 @@ from issuer.tenant import Tenant
 from lintas.oauth import ClientCredentialsServer
 from lintas.problem import problem
 
-__all__ = ["ADMIN_SCOPE", "status_router"]
+__all__ = ["status_router"]
 
 ADMIN_SCOPE = "issuer:admin"
 STATUS_LIST_MEDIA_TYPE = "application/statuslist+jwt"

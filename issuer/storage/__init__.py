@@ -4,7 +4,7 @@
 * :mod:`issuer.storage.status` — Token Status Lists with optimistic concurrency.
 """
 
-from issuer.storage.records import IssuerRecords, secret_key
+from issuer.storage.records import IssuerRecords
 from issuer.storage.status import StatusLists
 
-__all__ = ["IssuerRecords", "StatusLists", "secret_key"]
+__all__ = ["IssuerRecords", "StatusLists"]

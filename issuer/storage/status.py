@@ -19,7 +19,7 @@ from idcore.ports import RandomSource
 from idcore.status_list import StatusList, allocate_index
 from lintas.kv import KeyValueStore
 
-__all__ = ["BITS", "StatusLists"]
+__all__ = ["StatusLists"]
 
 BITS = 2
 _LIST_ID = "1"

@@ -31,7 +31,7 @@ from urllib.parse import unquote
 
 from lintas.kv.port import Entry, StoreUnavailable, check_entry
 
-__all__ = ["RedisStore", "SentinelConfig", "open_redis_store", "parse_sentinel_url"]
+__all__ = ["RedisStore", "SentinelConfig", "parse_sentinel_url"]
 
 _SENTINEL_DEFAULT_PORT = 26379
 

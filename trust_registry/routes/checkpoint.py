@@ -26,7 +26,7 @@ from lintas.ratelimit import SlidingWindowLimiter
 from trust_registry.checkpoints import AuditTree, LogDamaged
 from trust_registry.deps import Service
 
-__all__ = ["CHECKPOINT_MEDIA_TYPE", "checkpoint_router"]
+__all__ = ["checkpoint_router"]
 
 CHECKPOINT_MEDIA_TYPE = "text/plain; charset=utf-8"
 _log = logging.getLogger("trust_registry")

@@ -24,7 +24,7 @@ from lintas.ratelimit import SlidingWindowLimiter
 from trust_registry.deps import Service
 from trust_registry.federation import FETCH_PATH, LIST_PATH, TRUST_MARK_PATH
 
-__all__ = ["ENTITY_STATEMENT_MEDIA_TYPE", "federation_router"]
+__all__ = ["federation_router"]
 
 ENTITY_STATEMENT_MEDIA_TYPE = "application/entity-statement+jwt"
 TRUST_MARK_MEDIA_TYPE = "application/trust-mark+jwt"
