@@ -25,7 +25,7 @@ from tests.e2e.helpers import BUSINESS, answers_to_verifier, open_request, recei
 from tests.e2e.stack import Stack
 
 PID = "https://lintas.asean.example/vct/pid/v1"
-# The verifier's registration shape (git show wt/deploy:docs/readme.d/deploy.md).
+# The verifier's registration shape (README, "What the wallet is told about the relying party").
 MY_BANK = {
     "id": "my-bank",
     "legal_name": "Bank Rakyat Contoh Berhad",

@@ -2,7 +2,7 @@
 the list) for KYC because MY recognises VN's PID at "substantial", and refuses it once MY withdraws
 the decision, the result naming the decision. The verifier knows only the registry URL and pin;
 both lists come over HTTP from a live registry. (The verifier service's wiring is the lead's:
-docs/readme.d/fabric.md.)"""
+trust_registry/README.md, "Mutual recognition".)"""
 
 from __future__ import annotations
 

@@ -137,7 +137,7 @@ def test_worst_case_list_for_eleven_countries_is_far_under_the_cap() -> None:
     assert sum(len(c.issuers) for c in trust_list.countries) == 11 * MAX_ISSUERS_PER_COUNTRY
     signer, cert = signer_and_chain()
     token = sign_trust_list(trust_list, signer, [cert])
-    # Documented in docs/readme.d/registry.md: ~1.0 MB at most, under half the verifiers' 2 MiB cap.
+    # Documented in trust_registry/README.md: ~1.0 MB at most, under half the verifiers' 2 MiB cap.
     assert len(token) <= MAX_PUBLISHED_LIST_BYTES < MAX_TRUST_LIST_BYTES
     verified = verify_trust_list(token, TrustListPin(certificate_sha256=None, public_key=cert.public_key()))
     assert verified.trust_list == trust_list
@@ -240,7 +240,7 @@ def test_every_country_filled_to_quota_keeps_the_list_far_under_the_cap(live: Re
         assert anchor.status_code == 409, anchor.text
         assert live.state() == before  # refusals write nothing
     token = live.http.get("/v1/trust-list").content
-    assert len(token) < MAX_PUBLISHED_LIST_BYTES  # measured: see docs/readme.d/registry.md
+    assert len(token) < MAX_PUBLISHED_LIST_BYTES  # measured: see trust_registry/README.md
     # Every verifier still accepts the list, and the audit log still verifies end to end.
     cache = TrustListCache(fetch=lambda: token, pin=live.pin, clock=live.clock)
     assert cache.decide(SG_PID, VCT_PID, live.clock.now()).authorised
