@@ -77,15 +77,15 @@ def create_app(
     install_error_handlers(app)
     limit_body(app, MAX_BODY_BYTES)  # declared and streamed (chunked) bodies alike
     add_cors(app, settings.cors_allow_origins)
-    app.include_router(public.router)
+    app.include_router(public.public_router(service))
     app.include_router(oauth.router(), tags=["oauth"])
     # One budget per client address shared by every replica (lintas.ratelimit: a sliding window in the store).
     limiter = SlidingWindowLimiter(kv, "registry", settings.rate_limit_per_minute, clock=lambda: float(clock.now()))
-    app.include_router(query.router, dependencies=[Depends(limiter.dependency())])
-    app.include_router(checkpoint.checkpoint_router(limiter))
-    app.include_router(governance.governance_router(oauth, limiter))
-    app.include_router(recognition.recognition_router(oauth, limiter))
-    app.include_router(federation.federation_router(limiter))
+    app.include_router(query.query_router(service), dependencies=[Depends(limiter.dependency())])
+    app.include_router(checkpoint.checkpoint_router(service, limiter))
+    app.include_router(governance.governance_router(service, oauth, limiter))
+    app.include_router(recognition.recognition_router(service, oauth, limiter))
+    app.include_router(federation.federation_router(service, limiter))
     add_landing(
         app,
         service="Lintas ASEAN trust registry",

@@ -26,6 +26,7 @@ from idcore.jose import sign_compact
 from idcore.oid4vp import AuthorizationError
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
 from idcore.trust import TrustListCache, TrustSnapshot
+from idcore.trust.etsi import MAX_LOTE_BYTES, verify_lote_list
 from idcore.trust.recognition import RecognitionSnapshot
 from idcore.trust.recognition_cache import RecognitionCache
 from idcore.x509 import certificate_to_pem
@@ -74,10 +75,17 @@ def trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.Cl
         log.warning("no trust registry configured: every issuer is untrusted")
         return TrustSnapshot.empty
     # The one fetcher (timeout, size cap, ETag, no redirects) over the app's client; the cache pins and judges.
-    fetch = TrustListFetcher(settings.registry_url, client=http)
-
+    if settings.trust_list_format == "etsi":  # ETSI TS 119 602 JSON binding: same pins, same judgement
+        fetch = TrustListFetcher(settings.registry_url, client=http, path="/v1/lote", max_bytes=MAX_LOTE_BYTES)
+        return TrustListCache(
+            fetch=fetch,
+            pin=pin_set(settings.registry_pin_sha256),
+            clock=clock,
+            max_staleness=settings.trust_max_staleness,
+            verify=verify_lote_list,
+        )
     return TrustListCache(
-        fetch=fetch,
+        fetch=TrustListFetcher(settings.registry_url, client=http),
         pin=pin_set(settings.registry_pin_sha256),
         clock=clock,
         max_staleness=settings.trust_max_staleness,

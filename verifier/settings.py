@@ -90,6 +90,9 @@ class VerifierSettings(BaseSettings):
     registry_pin_sha256: StrList = Field(default_factory=list)
     #: Keep the last good trust list this long past its ``next_update`` when the registry is down.
     trust_max_staleness: int = Field(default=3600, ge=0)
+    #: The registry's list format: its own (``lintas``, ``/v1/trust-list``) or the ETSI TS 119 602 JSON
+    #: binding (``etsi``, ``/v1/lote``); either is verified against the same pins and judged alike.
+    trust_list_format: Literal["lintas", "etsi"] = "lintas"
     #: Default client identifier prefix for new requests (``x509_hash`` is HAIP's).
     client_id_prefix: str = "x509_hash"
     #: URL scheme of the links handed to wallets.

@@ -56,8 +56,14 @@ class TrustListCache:
         max_staleness: int = 3600,
         refresh_interval: int = 300,
         retry_interval: int = 30,
+        verify: Callable[[bytes | str, TrustListPin], VerifiedTrustList] = verify_trust_list,
     ) -> None:
-        """Configure the cache; no fetch happens here (constructors do no work)."""
+        """Configure the cache; no fetch happens here (constructors do no work).
+
+        ``verify`` checks a fetched token against the pin: the list's own format by default,
+        :func:`idcore.trust.etsi.verify_lote_list` for the ETSI TS 119 602 binding.
+        """
+        self._verify = verify
         self._fetch = fetch
         self._pin = pin
         self._clock = clock
@@ -73,7 +79,7 @@ class TrustListCache:
 
     def accept(self, token: bytes | str) -> TrustSnapshot:
         """Verify ``token`` and make it current unless it is a rollback; return the snapshot."""
-        verified = verify_trust_list(token, self._pin)
+        verified = self._verify(token, self._pin)
         with self._lock:
             return self._install(verified)
 
@@ -114,7 +120,7 @@ class TrustListCache:
             if not force and not self._due(now):
                 return False
             try:
-                verified = verify_trust_list(self._fetch(), self._pin)
+                verified = self._verify(self._fetch(), self._pin)
                 self._install(verified)
             except Exception as exc:  # the fetch port may raise anything; we fail over to the cache
                 self._last_error = f"{type(exc).__name__}: {exc}"

@@ -34,6 +34,7 @@ the same limits and history rules apply; any shape it does not expect is ``trust
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -44,11 +45,11 @@ from idcore.errors import IdcoreError, Reason, TrustError
 from idcore.jose import parse_compact, sign_compact, verify_parsed
 from idcore.ports import Signer
 from idcore.trust.model import FORMAT, CountryEntry, IssuerEntry, StatusChange, TrustList
-from idcore.trust.signed import TRUST_LIST_ALGS, TrustListPin
+from idcore.trust.signed import TRUST_LIST_ALGS, TrustListPin, VerifiedTrustList
 from idcore.trust.signed import _leaf_certificate as leaf_certificate  # the list's own x5c rule
 from idcore.x509 import x5c_from_certificates
 
-__all__ = ["ANCHOR_SERVICE", "MAX_LOTE_BYTES", "from_lote", "sign_lote", "to_lote"]
+__all__ = ["ANCHOR_SERVICE", "MAX_LOTE_BYTES", "from_lote", "sign_lote", "to_lote", "verify_lote", "verify_lote_list"]
 
 LOTE_TYPE = "https://lintas.asean.example/LoTEType/ASEANIdentityIssuersList"
 #: Prefix of the ``ServiceStatus`` URIs (``granted``, ``suspended``, ``withdrawn``).
@@ -296,6 +297,14 @@ def sign_lote(trust_list: TrustList, signer: Signer, chain: Sequence[x509.Certif
     if signer.alg not in TRUST_LIST_ALGS:
         raise TrustError(Reason.ALG_NOT_ALLOWED, f"lists are signed with ES256, not {signer.alg}")
     return sign_compact({"typ": LOTE_TYP, "x5c": x5c_from_certificates(list(chain))}, to_lote(trust_list), signer)
+
+
+def verify_lote_list(token: str | bytes, pin: TrustListPin) -> VerifiedTrustList:
+    """:func:`verify_lote` in the shape :class:`~idcore.trust.cache.TrustListCache` keeps (token, payload hash)."""
+    text = token.decode("ascii", errors="replace") if isinstance(token, bytes) else token
+    trust_list = verify_lote(text, pin)
+    payload = text.strip().split(".")[1].encode("ascii")
+    return VerifiedTrustList(trust_list, text.strip(), hashlib.sha256(payload).hexdigest())
 
 
 def verify_lote(token: str | bytes, pin: TrustListPin) -> TrustList:

@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse
 from lintas.problem import problem
 from lintas.ratelimit import SlidingWindowLimiter
 from trust_registry.checkpoints import AuditTree, LogDamaged
-from trust_registry.deps import Service
+from trust_registry.service import RegistryService
 
 __all__ = ["checkpoint_router"]
 
@@ -43,12 +43,12 @@ def _tree(service: Any) -> AuditTree:
     return tree
 
 
-def checkpoint_router(limiter: SlidingWindowLimiter) -> APIRouter:
+def checkpoint_router(service: RegistryService, limiter: SlidingWindowLimiter) -> APIRouter:
     """The checkpoint routes, each behind ``limiter``."""
     router = APIRouter(prefix="/v1/audit-log", tags=["audit"], dependencies=[Depends(limiter.dependency())])
 
     @router.get("/checkpoint", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
-    def checkpoint(service: Service) -> Response:
+    def checkpoint() -> Response:
         """The latest signed checkpoint of the audit log."""
         try:
             note = _tree(service).checkpoint()
@@ -58,9 +58,7 @@ def checkpoint_router(limiter: SlidingWindowLimiter) -> APIRouter:
         return Response(note, media_type=CHECKPOINT_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
     @router.get("/consistency", response_model=None)
-    def consistency(
-        service: Service, first: Annotated[int, _SIZE], second: Annotated[int, _SIZE]
-    ) -> dict[str, Any] | JSONResponse:
+    def consistency(first: Annotated[int, _SIZE], second: Annotated[int, _SIZE]) -> dict[str, Any] | JSONResponse:
         """A consistency proof between tree sizes ``first`` and ``second`` (``first <= second``)."""
         try:
             proof = _tree(service).consistency(first, second)
@@ -72,7 +70,7 @@ def checkpoint_router(limiter: SlidingWindowLimiter) -> APIRouter:
         return {"first": first, "second": second, "proof": encoded}
 
     @router.get("/checkpoint-key", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
-    def checkpoint_key(service: Service) -> Response:
+    def checkpoint_key() -> Response:
         """The checkpoint verifier key (``name+keyid+base64``); pin it out of band."""
         return Response(_tree(service).vkey + "\n", media_type=CHECKPOINT_MEDIA_TYPE)
 

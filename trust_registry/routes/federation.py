@@ -21,8 +21,8 @@ from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
 
 from lintas.ratelimit import SlidingWindowLimiter
-from trust_registry.deps import Service
 from trust_registry.federation import FETCH_PATH, LIST_PATH, TRUST_MARK_PATH
+from trust_registry.service import RegistryService
 
 __all__ = ["federation_router"]
 
@@ -35,19 +35,19 @@ def _error(status: int, error: str, description: str) -> JSONResponse:
     return JSONResponse({"error": error, "error_description": description}, status_code=status)
 
 
-def federation_router(limiter: SlidingWindowLimiter) -> APIRouter:
+def federation_router(service: RegistryService, limiter: SlidingWindowLimiter) -> APIRouter:
     """The anchor's federation endpoints, behind ``limiter``."""
     router = APIRouter(tags=["federation"], dependencies=[Depends(limiter.dependency())])
     media: dict[int | str, dict[str, Any]] = {200: {"content": {ENTITY_STATEMENT_MEDIA_TYPE: {}}}}
 
     @router.get("/.well-known/openid-federation", response_class=Response, responses=media)
-    def configuration(service: Service) -> Response:
+    def configuration() -> Response:
         """The trust anchor's entity configuration."""
         token = service.federation.configuration(service.current().trust_list, service.clock.now())
         return Response(token, media_type=ENTITY_STATEMENT_MEDIA_TYPE, headers={"Cache-Control": _CACHE})
 
     @router.get(FETCH_PATH, response_class=Response, responses=media)
-    def fetch(service: Service, sub: Annotated[str | None, Query(max_length=2048)] = None) -> Response:
+    def fetch(sub: Annotated[str | None, Query(max_length=2048)] = None) -> Response:
         """The subordinate statement about ``sub``."""
         if not sub:
             return _error(400, "invalid_request", "the sub parameter is required")
@@ -59,7 +59,6 @@ def federation_router(limiter: SlidingWindowLimiter) -> APIRouter:
 
     @router.get(TRUST_MARK_PATH, response_class=Response, responses={200: {"content": {TRUST_MARK_MEDIA_TYPE: {}}}})
     def trust_mark(
-        service: Service,
         trust_mark_type: Annotated[str | None, Query(max_length=2048)] = None,
         sub: Annotated[str | None, Query(max_length=2048)] = None,
     ) -> Response:
@@ -73,7 +72,7 @@ def federation_router(limiter: SlidingWindowLimiter) -> APIRouter:
         return Response(token, media_type=TRUST_MARK_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
     @router.get(LIST_PATH)
-    def subordinates(service: Service) -> list[str]:
+    def subordinates() -> list[str]:
         """The entity identifiers the anchor issues statements about now."""
         return service.federation.subordinates(
             service.current().trust_list, service.current_fabric(), service.clock.now()

@@ -19,7 +19,6 @@ from lintas.oauth import ClientCredentialsServer, TokenClaims
 from lintas.problem import OAuthHTTPException, problem
 from lintas.ratelimit import SlidingWindowLimiter
 from trust_registry import changes
-from trust_registry.deps import Service
 from trust_registry.operators import can_write, country_scope, may_govern
 from trust_registry.service import Build, RegistryService
 
@@ -117,14 +116,16 @@ def _issuer_country(service: RegistryService, issuer_id: str) -> str:
     return entry.country
 
 
-def governance_router(oauth: ClientCredentialsServer, limiter: SlidingWindowLimiter) -> APIRouter:
+def governance_router(
+    service: RegistryService, oauth: ClientCredentialsServer, limiter: SlidingWindowLimiter
+) -> APIRouter:
     """Build the governance routes, protected by ``oauth``'s bearer check and ``limiter`` (per address)."""
     limit = Depends(limiter.dependency())
     router = APIRouter(prefix="/v1/governance", tags=["governance"], dependencies=[limit])
     Claims = Annotated[TokenClaims, Depends(oauth.require(may_govern))]
 
     @router.post("/countries/{cc}/issuers", status_code=201, response_model=None)
-    def create_issuer(service: Service, claims: Claims, body: IssuerIn, cc: Annotated[str, _COUNTRY]) -> JSONResponse:
+    def create_issuer(claims: Claims, body: IssuerIn, cc: Annotated[str, _COUNTRY]) -> JSONResponse:
         """Add an issuer to country ``cc``."""
         if cc not in ASEAN_COUNTRIES:
             return _unknown_country(cc)
@@ -139,40 +140,37 @@ def governance_router(oauth: ClientCredentialsServer, limiter: SlidingWindowLimi
         return _run(service, claims, "create_issuer", build)
 
     @router.patch("/issuers", response_model=None)
-    def update_issuer(service: Service, claims: Claims, body: IssuerUpdate) -> JSONResponse:
+    def update_issuer(claims: Claims, body: IssuerUpdate) -> JSONResponse:
         """Change an issuer's names, service types, vcts or assurance level."""
         return _issuer_action(service, claims, body.issuer_id, "update_issuer", body.model_dump())
 
     @router.post("/issuers/suspend", response_model=None)
-    def suspend_issuer(service: Service, claims: Claims, body: StatusIn) -> JSONResponse:
+    def suspend_issuer(claims: Claims, body: StatusIn) -> JSONResponse:
         """Suspend from now: credentials issued while suspended are rejected (all of them for a key compromise)."""
         return _issuer_action(service, claims, body.issuer_id, "suspend", _status_body(body))
 
     @router.post("/issuers/reinstate", response_model=None)
-    def reinstate_issuer(service: Service, claims: Claims, body: StatusIn) -> JSONResponse:
+    def reinstate_issuer(claims: Claims, body: StatusIn) -> JSONResponse:
         """End a suspension from now."""
         return _issuer_action(service, claims, body.issuer_id, "reinstate", _status_body(body))
 
     @router.post("/issuers/withdraw", response_model=None)
-    def withdraw_issuer(service: Service, claims: Claims, body: StatusIn) -> JSONResponse:
+    def withdraw_issuer(claims: Claims, body: StatusIn) -> JSONResponse:
         """Withdraw for good; an orderly retirement (``cessation_of_operation``) keeps earlier credentials valid."""
         return _issuer_action(service, claims, body.issuer_id, "withdraw", _status_body(body))
 
     @router.post("/countries/{cc}/anchors", status_code=201, response_model=None)
-    def add_anchor(service: Service, claims: Claims, body: AnchorIn, cc: Annotated[str, _COUNTRY]) -> JSONResponse:
+    def add_anchor(claims: Claims, body: AnchorIn, cc: Annotated[str, _COUNTRY]) -> JSONResponse:
         """Add a national root certificate (a valid, self-signed CA certificate)."""
         return _anchor_action(service, claims, cc, "add_anchor", None, body.certificate)
 
     @router.post("/countries/{cc}/anchors/rotate", response_model=None)
-    def rotate_anchor(
-        service: Service, claims: Claims, body: AnchorRotateIn, cc: Annotated[str, _COUNTRY]
-    ) -> JSONResponse:
+    def rotate_anchor(claims: Claims, body: AnchorRotateIn, cc: Annotated[str, _COUNTRY]) -> JSONResponse:
         """Replace one root by another in a single change."""
         return _anchor_action(service, claims, cc, "rotate_anchor", body.old_sha256, body.certificate)
 
     @router.delete("/countries/{cc}/anchors/{sha256}", response_model=None)
     def remove_anchor(
-        service: Service,
         claims: Claims,
         cc: Annotated[str, _COUNTRY],
         sha256: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$")],

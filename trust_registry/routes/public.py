@@ -22,12 +22,11 @@ from idcore.x509 import certificate_to_pem, load_der_certificate
 from lintas import __version__
 from lintas.problem import problem
 from trust_registry.changes import anchor_sha256
-from trust_registry.deps import Service
 from trust_registry.ledger import list_etag, sha256_hex
+from trust_registry.service import RegistryService
 
-__all__ = ["router"]
+__all__ = ["public_router"]
 
-router = APIRouter(tags=["publication"])
 JWT_MEDIA_TYPE = "application/jwt"
 
 
@@ -44,37 +43,6 @@ def _list_response(seq: int, token: str, if_none_match: str | None, cache_contro
     if _matches(if_none_match, etag):
         return Response(status_code=304, headers=headers)
     return Response(token, media_type=JWT_MEDIA_TYPE, headers=headers)
-
-
-@router.get("/v1/trust-list", response_class=Response, responses={200: {"content": {JWT_MEDIA_TYPE: {}}}})
-def trust_list(service: Service, if_none_match: Annotated[str | None, Header()] = None) -> Response:
-    """The current signed list (compact JWS, ``typ: lintas-trust-list+jwt``)."""
-    published = service.current()
-    remaining = published.trust_list.next_update - service.clock.now()
-    max_age = max(0, min(remaining, service.settings.max_cache_age))
-    return _list_response(published.sequence_number, published.token, if_none_match, f"public, max-age={max_age}")
-
-
-@router.get("/v1/trust-list/{sequence}", response_class=Response, responses={200: {"content": {JWT_MEDIA_TYPE: {}}}})
-def past_trust_list(
-    service: Service,
-    sequence: Annotated[int, Path(ge=1, le=10**11)],
-    if_none_match: Annotated[str | None, Header()] = None,
-) -> Response:
-    """A list by its sequence number; published lists never change, so they cache for good."""
-    token = service.ledger.token(sequence)
-    if token is None:
-        return problem(404, "Unknown list", f"no list has sequence number {sequence}")
-    return _list_response(sequence, token, if_none_match, "public, max-age=31536000, immutable")
-
-
-@router.get("/v1/lote", response_class=Response, responses={200: {"content": {JWT_MEDIA_TYPE: {}}}})
-def lote(service: Service, if_none_match: Annotated[str | None, Header()] = None) -> Response:
-    """The current list in the ETSI TS 119 602 JSON binding (LoTE), a JWS signed like the list (``lintas-lote+jwt``)."""
-    seq, token = service.current_lote()
-    remaining = service.current().trust_list.next_update - service.clock.now()
-    max_age = max(0, min(remaining, service.settings.max_cache_age))
-    return _list_response(seq, token, if_none_match, f"public, max-age={max_age}")
 
 
 def _anchor_view(der_b64: str) -> dict[str, Any]:
@@ -96,68 +64,102 @@ def _country_view(country: CountryEntry, now: int) -> dict[str, Any]:
     }
 
 
-@router.get("/v1/countries")
-def countries(service: Service) -> dict[str, Any]:
-    """Summary of every member state in the current list."""
-    published = service.current()
-    return {
-        "sequence_number": published.sequence_number,
-        "countries": [
-            {"code": c.code, "names": dict(c.names), "anchors": len(c.anchors), "issuers": len(c.issuers)}
-            for c in published.trust_list.countries
-        ],
-    }
+def public_router(service: RegistryService) -> APIRouter:
+    """The routes of this module over ``service``, built by the app factory (one DI style with the other services)."""
+    router = APIRouter(tags=["publication"])
 
+    @router.get("/v1/trust-list", response_class=Response, responses={200: {"content": {JWT_MEDIA_TYPE: {}}}})
+    def trust_list(if_none_match: Annotated[str | None, Header()] = None) -> Response:
+        """The current signed list (compact JWS, ``typ: lintas-trust-list+jwt``)."""
+        published = service.current()
+        remaining = published.trust_list.next_update - service.clock.now()
+        max_age = max(0, min(remaining, service.settings.max_cache_age))
+        return _list_response(published.sequence_number, published.token, if_none_match, f"public, max-age={max_age}")
 
-@router.get("/v1/countries/{cc}", response_model=None)
-def country(service: Service, cc: Annotated[str, Path(max_length=8)]) -> dict[str, Any] | JSONResponse:
-    """One member state: names, anchors (PEM and SHA-256) and issuers with their current status."""
-    published = service.current()
-    entry = published.trust_list.country(cc)
-    if cc not in ASEAN_COUNTRIES or entry is None:
-        return problem(404, "Unknown country", f"{cc!r} is not a listed ISO 3166-1 alpha-2 code")
-    return {"sequence_number": published.sequence_number, **_country_view(entry, service.clock.now())}
+    @router.get(
+        "/v1/trust-list/{sequence}", response_class=Response, responses={200: {"content": {JWT_MEDIA_TYPE: {}}}}
+    )
+    def past_trust_list(
+        sequence: Annotated[int, Path(ge=1, le=10**11)],
+        if_none_match: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        """A list by its sequence number; published lists never change, so they cache for good."""
+        token = service.ledger.token(sequence)
+        if token is None:
+            return problem(404, "Unknown list", f"no list has sequence number {sequence}")
+        return _list_response(sequence, token, if_none_match, "public, max-age=31536000, immutable")
 
+    @router.get("/v1/lote", response_class=Response, responses={200: {"content": {JWT_MEDIA_TYPE: {}}}})
+    def lote(if_none_match: Annotated[str | None, Header()] = None) -> Response:
+        """The current list in the ETSI TS 119 602 JSON binding (LoTE), signed like the list (``lintas-lote+jwt``)."""
+        seq, token = service.current_lote()
+        remaining = service.current().trust_list.next_update - service.clock.now()
+        max_age = max(0, min(remaining, service.settings.max_cache_age))
+        return _list_response(seq, token, if_none_match, f"public, max-age={max_age}")
 
-@router.get("/v1/issuers/{issuer_id:path}", response_model=None)
-def issuer(service: Service, issuer_id: str) -> dict[str, Any] | JSONResponse:
-    """One issuer by identifier (the URL, raw or percent-encoded, after ``/v1/issuers/``)."""
-    published = service.current()
-    entry = published.trust_list.issuer(issuer_id)
-    if entry is None:
-        return problem(404, "Unknown issuer", "no listed issuer has this identifier")
-    status = entry.status_at(service.clock.now()) or "not_yet_granted"
-    return {"sequence_number": published.sequence_number, "country": entry.country, "status": status, **entry.to_json()}
+    @router.get("/v1/countries")
+    def countries() -> dict[str, Any]:
+        """Summary of every member state in the current list."""
+        published = service.current()
+        return {
+            "sequence_number": published.sequence_number,
+            "countries": [
+                {"code": c.code, "names": dict(c.names), "anchors": len(c.anchors), "issuers": len(c.issuers)}
+                for c in published.trust_list.countries
+            ],
+        }
 
+    @router.get("/v1/countries/{cc}", response_model=None)
+    def country(cc: Annotated[str, Path(max_length=8)]) -> dict[str, Any] | JSONResponse:
+        """One member state: names, anchors (PEM and SHA-256) and issuers with their current status."""
+        published = service.current()
+        entry = published.trust_list.country(cc)
+        if cc not in ASEAN_COUNTRIES or entry is None:
+            return problem(404, "Unknown country", f"{cc!r} is not a listed ISO 3166-1 alpha-2 code")
+        return {"sequence_number": published.sequence_number, **_country_view(entry, service.clock.now())}
 
-@router.get("/v1/audit-log")
-def audit_log(
-    service: Service,
-    after: Annotated[int, Query(ge=0)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> dict[str, Any]:
-    """Audit records after sequence ``after``: the signed record and its decoded payload."""
-    last = service.ledger.sequence()
-    records = []
-    for seq in range(after + 1, min(last, after + limit) + 1):
-        raw = service.ledger.record(seq)
-        if raw is None:
-            continue
-        token = raw.decode("ascii")
-        payload = json_loads(parse_compact(token, max_bytes=len(token)).payload)
-        records.append({"sequence": seq, "hash": sha256_hex(raw), "record": token, "payload": payload})
-    return {"sequence_number": last, "records": records}
+    @router.get("/v1/issuers/{issuer_id:path}", response_model=None)
+    def issuer(issuer_id: str) -> dict[str, Any] | JSONResponse:
+        """One issuer by identifier (the URL, raw or percent-encoded, after ``/v1/issuers/``)."""
+        published = service.current()
+        entry = published.trust_list.issuer(issuer_id)
+        if entry is None:
+            return problem(404, "Unknown issuer", "no listed issuer has this identifier")
+        status = entry.status_at(service.clock.now()) or "not_yet_granted"
+        return {
+            "sequence_number": published.sequence_number,
+            "country": entry.country,
+            "status": status,
+            **entry.to_json(),
+        }
 
+    @router.get("/v1/audit-log")
+    def audit_log(
+        after: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    ) -> dict[str, Any]:
+        """Audit records after sequence ``after``: the signed record and its decoded payload."""
+        last = service.ledger.sequence()
+        records = []
+        for seq in range(after + 1, min(last, after + limit) + 1):
+            raw = service.ledger.record(seq)
+            if raw is None:
+                continue
+            token = raw.decode("ascii")
+            payload = json_loads(parse_compact(token, max_bytes=len(token)).payload)
+            records.append({"sequence": seq, "hash": sha256_hex(raw), "record": token, "payload": payload})
+        return {"sequence_number": last, "records": records}
 
-@router.get("/v1/registry-certificate")
-def registry_certificate(service: Service) -> dict[str, Any]:
-    """The list-signing certificate and its SHA-256 pin (verifiers should get the pin out of band)."""
-    cert = service.keys.signing_cert
-    return {"certificate": certificate_to_pem(cert).decode("ascii"), "sha256": service.keys.pin}
+    @router.get("/v1/registry-certificate")
+    def registry_certificate() -> dict[str, Any]:
+        """The list-signing certificate and its SHA-256 pin (verifiers should get the pin out of band)."""
+        cert = service.keys.signing_cert
+        return {"certificate": certificate_to_pem(cert).decode("ascii"), "sha256": service.keys.pin}
 
+    @router.get("/healthz")
+    def healthz() -> dict[str, Any]:
+        """Liveness and store reachability (503 problem+json when the store is down)."""
+        service.store.ping()
+        return {"status": "ok", "version": __version__, "sequence_number": service.ledger.sequence()}
 
-@router.get("/healthz")
-def healthz(service: Service) -> dict[str, Any]:
-    """Liveness and store reachability (503 problem+json when the store is down)."""
-    service.store.ping()
-    return {"status": "ok", "version": __version__, "sequence_number": service.ledger.sequence()}
+    return router

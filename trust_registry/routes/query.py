@@ -17,11 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from lintas.problem import problem
 from trust_registry.changes import ChangeError
-from trust_registry.deps import Service
+from trust_registry.service import RegistryService
 
-__all__ = ["router"]
-
-router = APIRouter(tags=["query"])
+__all__ = ["query_router"]
 
 
 class QueryContext(BaseModel):
@@ -50,13 +48,19 @@ def _epoch(value: int | datetime | None, now: int) -> int | None:
     return value if 0 <= value < 2**40 else None
 
 
-@router.post("/v1/authorization", response_model=None)
-def authorization(service: Service, query: AuthorizationQuery) -> dict[str, Any] | JSONResponse:
-    """Answer ``authorized`` true/false with the evidence (sequence number, list hash, entry)."""
-    at = _epoch(query.context.time, service.clock.now())
-    if at is None:
-        return problem(400, "Invalid time", "context.time must be epoch seconds or an RFC 3339 time with offset")
-    try:
-        return service.authorization(query.entity_id, query.authority_id, query.action, query.resource, at)
-    except ChangeError as exc:
-        return problem(exc.status, exc.title, exc.detail)
+def query_router(service: RegistryService) -> APIRouter:
+    """The routes of this module over ``service``, built by the app factory (one DI style with the other services)."""
+    router = APIRouter(tags=["query"])
+
+    @router.post("/v1/authorization", response_model=None)
+    def authorization(query: AuthorizationQuery) -> dict[str, Any] | JSONResponse:
+        """Answer ``authorized`` true/false with the evidence (sequence number, list hash, entry)."""
+        at = _epoch(query.context.time, service.clock.now())
+        if at is None:
+            return problem(400, "Invalid time", "context.time must be epoch seconds or an RFC 3339 time with offset")
+        try:
+            return service.authorization(query.entity_id, query.authority_id, query.action, query.resource, at)
+        except ChangeError as exc:
+            return problem(exc.status, exc.title, exc.detail)
+
+    return router

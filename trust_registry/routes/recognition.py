@@ -43,7 +43,6 @@ from lintas.problem import OAuthHTTPException, problem
 from lintas.ratelimit import SlidingWindowLimiter
 from trust_registry import recognitions
 from trust_registry.changes import ChangeError
-from trust_registry.deps import Service
 from trust_registry.ledger import Change, list_etag
 from trust_registry.operators import can_write, country_scope, may_govern
 from trust_registry.service import FabricBuild, RegistryService
@@ -132,14 +131,14 @@ def _framework_view(framework: NationalFramework) -> dict[str, Any]:
     return {**head, "source": framework.source, "levels": levels}
 
 
-def _public_routes(router: APIRouter) -> None:
+def _public_routes(router: APIRouter, service: RegistryService) -> None:
     @router.get("/v1/assurance-frameworks")
     def frameworks() -> dict[str, Any]:
         """The national assurance frameworks the scheme maps onto low / substantial / high, with sources."""
         return {"common_scale": COMMON_SCALE_SOURCE, "frameworks": [_framework_view(f) for f in FRAMEWORKS.values()]}
 
     @router.get("/v1/recognitions", response_class=Response, responses={200: {"content": {JWT_MEDIA_TYPE: {}}}})
-    def current(service: Service, if_none_match: Annotated[str | None, Header()] = None) -> Response:
+    def current(if_none_match: Annotated[str | None, Header()] = None) -> Response:
         """The signed recognition list issued with the current trust list (``lintas-recognition-list+jwt``)."""
         seq, token = service.current_recognitions()
         published = service.current()
@@ -151,7 +150,6 @@ def _public_routes(router: APIRouter) -> None:
         "/v1/recognitions/{sequence}", response_class=Response, responses={200: {"content": {JWT_MEDIA_TYPE: {}}}}
     )
     def past(
-        service: Service,
         sequence: Annotated[int, Path(ge=1, le=10**11)],
         if_none_match: Annotated[str | None, Header()] = None,
     ) -> Response:
@@ -162,14 +160,16 @@ def _public_routes(router: APIRouter) -> None:
         return _signed(sequence, token, if_none_match, "public, max-age=31536000, immutable")
 
 
-def recognition_router(oauth: ClientCredentialsServer, limiter: SlidingWindowLimiter) -> APIRouter:
+def recognition_router(
+    service: RegistryService, oauth: ClientCredentialsServer, limiter: SlidingWindowLimiter
+) -> APIRouter:
     """The recognition routes: public reads and national-operator changes, all behind ``limiter``."""
     router = APIRouter(tags=["recognition"], dependencies=[Depends(limiter.dependency())])
     Claims = Annotated[TokenClaims, Depends(oauth.require(may_govern))]
-    _public_routes(router)
+    _public_routes(router, service)
 
     @router.post("/v1/governance/countries/{cc}/recognitions", status_code=201, response_model=None)
-    def propose(service: Service, claims: Claims, body: RecognitionIn, cc: Annotated[str, _COUNTRY]) -> JSONResponse:
+    def propose(claims: Claims, body: RecognitionIn, cc: Annotated[str, _COUNTRY]) -> JSONResponse:
         """Publish a decision: ``cc`` recognises another state's credential type for purposes, at a level."""
         if cc not in ASEAN_COUNTRIES:
             return problem(404, "Unknown country", f"{cc!r} is not an ASEAN member state code")
@@ -184,7 +184,7 @@ def recognition_router(oauth: ClientCredentialsServer, limiter: SlidingWindowLim
         return _run(service, claims, "recognise", build, 201)
 
     @router.post("/v1/governance/countries/{cc}/recognitions/withdraw", response_model=None)
-    def withdraw(service: Service, claims: Claims, body: WithdrawIn, cc: Annotated[str, _COUNTRY]) -> JSONResponse:
+    def withdraw(claims: Claims, body: WithdrawIn, cc: Annotated[str, _COUNTRY]) -> JSONResponse:
         """Withdraw one of ``cc``'s decisions from now (it stays listed, marked ``withdrawn_at``)."""
         if cc not in ASEAN_COUNTRIES:
             return problem(404, "Unknown country", f"{cc!r} is not an ASEAN member state code")
@@ -199,7 +199,7 @@ def recognition_router(oauth: ClientCredentialsServer, limiter: SlidingWindowLim
         return _run(service, claims, "withdraw_recognition", build, 200)
 
     @router.post("/v1/governance/issuers/assurance", response_model=None)
-    def declare(service: Service, claims: Claims, body: DeclarationIn) -> JSONResponse:
+    def declare(claims: Claims, body: DeclarationIn) -> JSONResponse:
         """Declare an issuer's national level; its common ``assurance_level`` follows the scheme's mapping."""
         issuer = service.current().trust_list.issuer(body.issuer_id)
         if issuer is None:
@@ -218,7 +218,7 @@ def recognition_router(oauth: ClientCredentialsServer, limiter: SlidingWindowLim
         return _run(service, claims, "declare_assurance", build, 200)
 
     @router.post("/v1/governance/issuers/federation-keys", response_model=None)
-    def federation_keys(service: Service, claims: Claims, body: FederationKeysIn) -> JSONResponse:
+    def federation_keys(claims: Claims, body: FederationKeysIn) -> JSONResponse:
         """Register an issuer's federation entity keys (replacing earlier ones): the anchor's statements carry them."""
         issuer = service.current().trust_list.issuer(body.issuer_id)
         if issuer is None:
