@@ -42,8 +42,10 @@ async function redeem(asMeta, offer, pin) {
       await setSetting(key, { ...memory, failures: memory.failures + 1 });
       throw new WalletError("tx_code_wrong", tn("offer.pin_wrong", memory.failures + 1));
     }
-    if (memory.redeemed || /already used/i.test(err.description || "")) throw new WalletError("offer_used", t("offer.used"));
+    if (memory.redeemed) throw new WalletError("offer_used", t("offer.used"));
     if (memory.failures > 0) throw new WalletError("offer_locked", t("offer.locked"));
+    // "invalid, expired or already used" says nothing; only a lost redemption race says "was already used".
+    if (/was already used/i.test(err.description || "")) throw new WalletError("offer_used", t("offer.used"));
     throw new WalletError("offer_expired", t("offer.expired"));
   }
 }
