@@ -5,6 +5,7 @@ import { put, getSetting, setSetting } from "./store.js";
 import { PRE_AUTH_GRANT, authServerMetadata, tokenWithPreAuthorizedCode, finishAuthorization, issuerMetadata, obtainCredential, resolveOffer, startAuthorization } from "./vci.js";
 import { t, tn } from "./i18n.js";
 import { alertBox, busy, countryTag, fill, getConfig, h, labelled, registryBadge, show } from "./ui.js";
+import { scannerButton } from "./scan.js";
 import { WalletError, b64uEncode, sha256 } from "./util.js";
 
 function displayNames(meta) {
@@ -121,6 +122,10 @@ export async function receivePage(params) {
     ev.preventDefault();
     busy(button, open(area.value));
   });
+  formEl.append(scannerButton((text) => {
+    area.value = text;
+    busy(button, open(text));
+  }));
   show(t("offer.page_title"), formEl, out);
   if (initial) busy(button, open(initial));
 }
