@@ -201,6 +201,28 @@ def tree_cpu(pid: int) -> tuple[float, float]:
     return user, system
 
 
+def pending_key_bytes(url: str, tid: str, namespace: str = "verifier") -> dict[str, int]:
+    """``MEMORY USAGE`` (``SAMPLES 0``: exact) of each key a pending transaction holds, by key kind.
+
+    The keys are those :meth:`verifier.store.TransactionStore.create` writes: ``tx``, one ``req`` per
+    flow, ``nonce``, ``status``, ``open`` (and ``kid``/``key`` for ``direct_post.jwt``).
+    """
+    client = redis.Redis.from_url(url)
+    try:
+        raw = client.get(f"{namespace}:tx:{tid}")
+        if raw is None:
+            raise RuntimeError(f"transaction {tid} is not pending in Redis")
+        tx = json.loads(raw)
+        keys = {"tx": f"tx:{tid}", "nonce": f"nonce:{tx['nonce']}", "status": f"status:{tid}", "open": f"open:{tid}"}
+        keys |= {f"req ({flow})": f"req:{rid}" for flow, rid in tx["requests"].items()}
+        if "enc_kid" in tx:
+            keys |= {"kid": f"kid:{tx['enc_kid']}", "key": f"key:{tid}"}
+        sizes = {kind: client.memory_usage(f"{namespace}:{key}", samples=0) for kind, key in keys.items()}
+    finally:
+        client.close()
+    return {kind: int(size or 0) for kind, size in sizes.items()}
+
+
 def redis_used_memory(url: str) -> int:
     """``INFO memory`` ``used_memory`` in bytes."""
     client = redis.Redis.from_url(url)

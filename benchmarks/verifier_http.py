@@ -35,6 +35,7 @@ from idcore.jose import KeySigner
 from idcore.ports import SystemClock
 from idcore.trust import certificate_sha256_hex
 from idcore.x509 import certificate_from_pem
+from lintas.server import ServerSettings
 from lintas.testing import RedisServer, UvicornServer, free_port
 from tests.verifier.wallet_client import ScriptedWallet
 from verifier.app import create_app
@@ -146,6 +147,12 @@ def start_verifier(
         "--log-level",
         log_level,
         "--no-server-header",
+        # as lintas.server.run serves: uvloop, httptools, access log only with LINTAS_ACCESS_LOG=true
+        "--loop",
+        "uvloop",
+        "--http",
+        "httptools",
+        *([] if ServerSettings().access_log else ["--no-access-log"]),
     ]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=stderr)  # noqa: S603
     try:

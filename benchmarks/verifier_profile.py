@@ -53,20 +53,34 @@ CATEGORIES: list[tuple[str, tuple[str, ...]]] = [
             "idcore/x509",
         ),
     ),
-    ("JSON (json, idcore.b64)", ("json/", "idcore/b64.py")),
+    ("JSON (json, orjson, idcore.b64)", ("json/", "orjson", "idcore/b64.py", "lintas/jsonresponse.py")),
     ("pydantic / FastAPI encoding", ("pydantic", "fastapi/encoders.py", "fastapi/_compat")),
     ("Redis round trips (redis-py, lintas.kv)", ("redis/", "lintas/kv/")),
-    ("logging (stdlib, JSON formatter, access log)", ("logging/", "lintas/server.py")),
+    (
+        "logging (stdlib, JSON formatter, request id filter)",
+        ("logging/", "format (lintas/server.py", "filter (lintas/server.py", "filter (lintas/requestid.py"),
+    ),
     (
         ANYIO := "anyio (task groups, streams, thread hand-off)",
         ("anyio/", "threading.py", "queue.py", "concurrent/futures"),
     ),
     (
-        "middleware (BaseHTTPMiddleware, body limit, errors)",
-        ("starlette/middleware", "verifier/metrics.py", "prometheus_client", "lintas/cors.py", "lintas/problem.py"),
+        "middleware (metrics, request id, security headers, body limit, errors)",
+        (
+            "starlette/middleware",
+            "verifier/metrics.py",
+            "prometheus_client",
+            "lintas/cors.py",
+            "lintas/problem.py",
+            "lintas/requestid.py",
+            "lintas/server.py",
+        ),
     ),
     ("route matching (FastAPI)", ("matches (fastapi/routing.py", "_match (fastapi/routing.py")),
-    ("HTTP server (uvicorn, h11, asyncio)", ("uvicorn/", "h11/", "httptools", "asyncio/", "selectors.py", "socket.py")),
+    (
+        "HTTP server (uvicorn, httptools, uvloop, asyncio)",
+        ("uvicorn/", "h11/", "httptools", "uvloop", "asyncio/", "selectors.py", "socket.py"),
+    ),
     ("routing, request/response (FastAPI, Starlette)", ("fastapi/", "starlette/")),
     ("trust / status list (idcore)", ("idcore/trust", "idcore/status_list")),
     ("SD-JWT / JOSE / DCQL (idcore)", ("idcore/",)),
@@ -89,6 +103,7 @@ KEY_FRAMES = {
     "BaseHTTPMiddleware (metrics middleware wrapper)": "BaseHTTPMiddleware",
     "route matching": "matches (fastapi/routing.py",
     "h11 (HTTP/1.1 parsing and writing)": "h11/",
+    "httptools protocol (uvicorn)": "httptools_impl",
     "stdlib logging (access log and ours)": "logging/__init__.py",
 }
 

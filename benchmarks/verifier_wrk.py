@@ -1,9 +1,10 @@
 """Benchmark: the served ``direct_post`` path under wrk, beside its HTTP ceiling and the in-process pipeline.
 
 A real ``redis-server`` and the trust list + status list server (``verifier_http.served_world``);
-the verifier under uvicorn as ``lintas verifier`` runs it (JSON logs at ``--log-level``, access log
-included), pinned with ``taskset -c 0`` (one worker), then two workers on cores 0-1 (the load
-generator then shares core 1 with a worker). wrk runs pinned to core 1 with ``wrk_pool.lua``:
+the verifier under uvicorn as ``lintas verifier`` runs it (JSON logs at ``--log-level``, uvloop and
+httptools, access log off unless ``LINTAS_ACCESS_LOG=true``), pinned with ``taskset -c 0`` (one
+worker), then two workers on cores 0-1 (the load generator then shares core 1 with a worker). wrk
+runs pinned to core 1 with ``wrk_pool.lua``:
 
 * ``GET /healthz`` closed loop: the HTTP ceiling of the same server;
 * a probe run sizes the pool; then ``direct_post`` closed loop at ``--connections`` (maximum
@@ -43,6 +44,7 @@ from typing import Any
 from benchmarks._served import (
     PoolItem,
     PoolMaker,
+    pending_key_bytes,
     post_bodies,
     redis_used_memory,
     replay,
@@ -108,6 +110,8 @@ class Served:
         grown = redis_used_memory(self.redis_url) - before
         if n >= self.memory.get("transactions", 0):
             self.memory = {"transactions": n, "bytes_per_pending": grown / n}
+            if items:
+                self.memory["memory_usage"] = sum(pending_key_bytes(self.redis_url, items[0].tid).values())
         return items
 
     def pool_run(
@@ -150,7 +154,21 @@ def result_counts(result: dict[str, Any]) -> dict[str, int]:
         "non_200": sum(n for code, n in statuses.items() if code != 200),
         "5xx": sum(n for code, n in statuses.items() if code >= 500),
         "socket_errors": errors["connect"] + errors["read"] + errors["write"] + errors["timeout"],
+        "unanswered": unanswered(result),
     }
+
+
+def unanswered(result: dict[str, Any]) -> int:
+    """Pool items wrk took but never saw answered: in flight when ``-d`` ended and wrk closed its sockets.
+
+    The server may not have read such a request yet (uvicorn then reports the client gone, the body
+    unread), so its transaction rightly stays open; an open transaction beyond these is a lost answer.
+    """
+    answered: int = sum(result["statuses"].values())
+    if result["exhausted"]:
+        answered -= result["statuses"].get(404, 0)  # the placeholder request of a thread that ran out
+    taken: int = sum(result.get("taken", []))
+    return max(0, taken - answered)
 
 
 def latency_ms(result: dict[str, Any]) -> dict[str, float]:
@@ -216,8 +234,24 @@ def run_config(workers: int, world: Any, redis_url: str, args: argparse.Namespac
             row = measure_config(served, args, rss_before, process.pid)
         finally:
             stop_verifier(process)
-    row["log_errors"] = sum('"level": "ERROR"' in line for line in log.read_text(errors="replace").splitlines())
+    row["log_errors"] = log_errors(log)
     return row
+
+
+def log_errors(log: Path) -> dict[str, int]:
+    """The ERROR lines of a server log, by cause (message, exception type and its last line), with counts."""
+    causes: dict[str, int] = {}
+    for line in log.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = {"level": "ERROR", "message": line[:200]} if "Traceback" in line else {}
+        if not isinstance(entry, dict) or entry.get("level") not in ("ERROR", "CRITICAL"):
+            continue
+        last = str(entry.get("exc", "")).strip().splitlines()[-1:] or [""]
+        cause = f"{entry.get('message', '')} [{entry.get('exc_type', '')}: {last[0][:160]}]"
+        causes[cause] = causes.get(cause, 0) + 1
+    return causes
 
 
 def failures(rows: list[dict[str, Any]]) -> list[str]:
@@ -235,6 +269,10 @@ def failures(rows: list[dict[str, Any]]) -> list[str]:
             found.append(f"{w} worker(s): valid presentations rejected under load")
         if any(check["verified"] < check["ok"] for check in row["checks"]):
             found.append(f"{w} worker(s): more 200 answers than transactions verified in Redis")
+        if any(check["open"] > check["unanswered"] for check in row["checks"]):
+            found.append(f"{w} worker(s): transactions left open although their responses were answered")
+        if row["log_errors"]:
+            found.append(f"{w} worker(s): ERROR lines in the verifier log")
     return found
 
 
@@ -300,36 +338,52 @@ def print_correctness(rows: list[dict[str, Any]]) -> None:
     """Status codes per run, Redis verdicts of the used items, replays."""
     print()
     print("correctness under load (status codes counted by wrk_pool.lua; verdicts read back from Redis)")
-    print("| workers | run   | requests |    200 | non-200 | 5xx | socket errors | verified | rejected | open |")
-    print("|--------:|:------|---------:|-------:|--------:|----:|--------------:|---------:|---------:|-----:|")
+    print("(unanswered: taken by wrk but in flight when it stopped; open must not exceed it)")
+    print(
+        "| workers | run   | requests |    200 | non-200 | 5xx | socket errors | unanswered "
+        "| verified | rejected | open |"
+    )
+    print(
+        "|--------:|:------|---------:|-------:|--------:|----:|--------------:|-----------:"
+        "|---------:|---------:|-----:|"
+    )
     for r in rows:
         for c in r["checks"]:
             print(
                 f"| {r['workers']:>7} | {c['run']:<5} | {c['requests']:>8} | {c['ok']:>6} | {c['non_200']:>7} "
-                f"| {c['5xx']:>3} | {c['socket_errors']:>13} | {c['verified']:>8} | {c['rejected']:>8} "
-                f"| {c['open']:>4} |"
+                f"| {c['5xx']:>3} | {c['socket_errors']:>13} | {c['unanswered']:>10} | {c['verified']:>8} "
+                f"| {c['rejected']:>8} | {c['open']:>4} |"
             )
     for r in rows:
         print(
             f"{r['workers']} worker(s): control {r['control_accepted']}/{r['control_posted']} fresh items accepted; "
             f"replayed {r['replayed']} used items, accepted {r['accepted']} (must be 0), 5xx {r['server_errors']}; "
-            f"ERROR log lines {r['log_errors']}"
+            f"ERROR log lines {sum(r['log_errors'].values())}"
         )
+        for cause, count in r["log_errors"].items():
+            print(f"  {count} x {cause}")
 
 
 def print_memory(rows: list[dict[str, Any]]) -> None:
     """Redis bytes per pending transaction and the verifier's RSS."""
     print()
-    print("| workers | Redis bytes / pending tx | pending tx per GiB | verifier RSS before MiB | after MiB |")
-    print("|--------:|-------------------------:|-------------------:|------------------------:|----------:|")
+    print(
+        "| workers | Redis bytes / pending tx | pending tx per GiB | MEMORY USAGE bytes / tx | per GiB "
+        "| verifier RSS before MiB | after MiB |"
+    )
+    print(
+        "|--------:|-------------------------:|-------------------:|------------------------:|--------:"
+        "|------------------------:|----------:|"
+    )
     for r in rows:
-        per = r["bytes_per_pending"]
+        per, usage = r["bytes_per_pending"], r.get("memory_usage", 0)
         print(
-            f"| {r['workers']:>7} | {per:>24.0f} | {GIB / per:>18,.0f} | {r['rss_before_mib']:>23.1f} "
-            f"| {r['rss_after_mib']:>9.1f} |"
+            f"| {r['workers']:>7} | {per:>24.0f} | {GIB / per:>18,.0f} | {usage:>23.0f} "
+            f"| {GIB / usage if usage else 0:>7,.0f} | {r['rss_before_mib']:>23.1f} | {r['rss_after_mib']:>9.1f} |"
         )
     print("(Redis: used_memory growth over the largest pool / its transactions, each with tx, 2 request ids,")
-    print(" nonce, status and open keys; RSS: VmRSS summed over the uvicorn process tree)")
+    print(" nonce, status and open keys; MEMORY USAGE: the exact sum over one such transaction's keys, without")
+    print(" Redis's own per-key dictionary overhead; RSS: VmRSS summed over the uvicorn process tree)")
 
 
 def pipeline_summary(rounds: list[dict[str, float]]) -> dict[str, float]:
@@ -356,6 +410,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--replays", type=int, default=100, help="used responses posted again (each must fail)")
     parser.add_argument("--pipeline-seconds", type=float, default=0.5, help="per rate, per round")
     parser.add_argument("--log-level", default="info", help="verifier log level (lintas verifier: info)")
+    parser.add_argument("--log-dir", help="keep the verifier logs here (default: a temporary directory)")
     parser.add_argument("--wrk-cpus", default="1", help="cores for wrk (taskset -c)")
     parser.add_argument("--json", action="store_true")
     return parser.parse_args()
@@ -366,10 +421,12 @@ def main() -> int:
     args = parse_args()
     rounds: list[dict[str, float]] = []
     rows = []
-    with served_world() as (world, redis), tempfile.TemporaryDirectory() as logs:
+    with served_world() as (world, redis), tempfile.TemporaryDirectory() as scratch:
+        logs = Path(args.log_dir or scratch)
+        logs.mkdir(parents=True, exist_ok=True)
         for w in args.workers.split(","):
             rounds.append(measure(args.pipeline_seconds, cpu=0))  # between configurations: no server runs
-            rows.append(run_config(int(w), world, redis.url, args, Path(logs) / f"verifier-{w}.log"))
+            rows.append(run_config(int(w), world, redis.url, args, logs / f"verifier-{w}.log"))
         rounds.append(measure(args.pipeline_seconds, cpu=0))
     pipeline = pipeline_summary(rounds)
     if args.json:

@@ -85,6 +85,20 @@ class Reason(StrEnum):
     CHECKPOINT_INVALID = "checkpoint_invalid"
     #: A log that shrank (truncation) or whose new tree does not extend the old one (fork, rewrite).
     LOG_INCONSISTENT = "log_inconsistent"
+    # mutual recognition (idcore.trust.recognition, issue #16)
+    #: No recognition decision of the verifier's country covers this country, type and purpose.
+    NOT_RECOGNISED = "not_recognised"
+    #: The recognition decision that covered it was withdrawn by its country.
+    RECOGNITION_WITHDRAWN = "recognition_withdrawn"
+    #: The recognition decision that covers it is not in force at that time (before ``valid_from`` or expired).
+    RECOGNITION_NOT_IN_FORCE = "recognition_not_in_force"
+    # OpenID Federation 1.0 (idcore.trust.federation, issue #16)
+    #: A trust chain that does not validate: a signature, iss/sub chaining, iat/exp, or no path to the anchor.
+    FEDERATION_CHAIN_INVALID = "federation_chain_invalid"
+    #: The chain's metadata policies conflict, or the subject's metadata does not comply with them.
+    FEDERATION_POLICY_ERROR = "federation_policy_error"
+    #: The issuer does not carry a valid trust mark the verifier requires.
+    TRUST_MARK_MISSING = "trust_mark_missing"
     # status list
     REVOKED = "revoked"
     SUSPENDED = "suspended"

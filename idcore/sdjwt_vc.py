@@ -37,6 +37,7 @@ __all__ = [
     "TYP",
     "MetadataKeyResolver",
     "VerifiedCredential",
+    "check_never_disclosed",
     "issue_sd_jwt_vc",
     "jwt_vc_issuer_metadata_url",
     "verify_sd_jwt_vc",
@@ -79,6 +80,13 @@ def _contains_sd(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(_contains_sd(v) for v in value)
     return False
+
+
+def check_never_disclosed(paths: Iterable[Sequence[str | int]]) -> None:
+    """Section 3.2.2.3: refuse a Disclosure that revealed a never-disclosable claim (or a part of one)."""
+    for path in paths:
+        if path and path[0] in NEVER_DISCLOSABLE:
+            raise SdJwtError(Reason.NEVER_DISCLOSABLE, f"{path[0]} was selectively disclosed")
 
 
 def issue_sd_jwt_vc(
@@ -124,9 +132,7 @@ def verify_sd_jwt_vc(
     """
     typs = _LEGACY_TYPS if accept_legacy_typ else _TYPS
     verified = verify_sd_jwt(presentation, issuer_key, options, profile_typ=typs)
-    for path in verified.disclosure_paths:
-        if path and path[0] in NEVER_DISCLOSABLE:
-            raise SdJwtError(Reason.NEVER_DISCLOSABLE, f"{path[0]} was selectively disclosed")
+    check_never_disclosed(verified.disclosure_paths)
     claims = verified.payload
     vct, iss = claims.get("vct"), claims.get("iss")
     if not isinstance(vct, str) or not vct:

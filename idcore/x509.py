@@ -52,6 +52,7 @@ __all__ = [
     "create_issuer_certificate",
     "create_root_ca",
     "is_self_signed",
+    "load_der_certificate",
     "parse_x5c",
     "san_dns_names",
     "san_uris",
@@ -73,7 +74,9 @@ SigningKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 
 _ALLOWED_SIG_OIDS = frozenset({SignatureAlgorithmOID.ECDSA_WITH_SHA256, SignatureAlgorithmOID.ECDSA_WITH_SHA384})
 _EC_CURVES = frozenset({"secp256r1", "secp384r1"})
-_DECODE_ERRORS = (ValueError, x509.DuplicateExtension, UnsupportedAlgorithm)
+#: What cryptography raises for bytes that are not a certificate it can read: a flipped version
+#: byte raises ``InvalidVersion``, which is not a ``ValueError``.
+_DECODE_ERRORS = (ValueError, x509.InvalidVersion, x509.DuplicateExtension, UnsupportedAlgorithm)
 # Critical extensions this validator understands; any other critical extension fails the chain
 # (RFC 5280 Section 4.2: "MUST reject the certificate if it encounters a critical extension it
 # does not recognize").
@@ -89,6 +92,14 @@ _HANDLED_CRITICAL = frozenset(
 
 
 # ---- building certificates --------------------------------------------------------------
+
+
+def load_der_certificate(der: bytes) -> x509.Certificate:
+    """Parse one DER certificate; every way cryptography can refuse it becomes ``ValueError``."""
+    try:
+        return x509.load_der_x509_certificate(der)
+    except _DECODE_ERRORS as exc:
+        raise ValueError(f"not a DER certificate: {type(exc).__name__}") from None
 
 
 def _name(common_name: str, country: str, organization: str) -> x509.Name:

@@ -13,7 +13,7 @@ from fastapi import Depends, FastAPI
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
 from issuer.authz import TenantAuthorizationServer, WalletClient
 from issuer.catalog import CountryInfo, TenantSpec, load_country
-from issuer.clients import ensure_clients
+from issuer.clients import operator_clients
 from issuer.keys import load_mdoc_keys, load_oauth_signer, load_tenant_keys
 from issuer.routes.credential import credential_router
 from issuer.routes.metadata import metadata_router
@@ -106,7 +106,7 @@ def create_app(
     kv = store or open_store(settings.redis_url, settings.data_dir, f"issuer-{settings.country.lower()}")
     service = build_service(settings, kv, clock, random)
     oauth = ClientCredentialsServer(
-        clients=ensure_clients(settings.data_dir, settings.country),
+        clients=operator_clients(settings.data_dir, settings.country, settings.provisioned_clients),
         signer=service.tokens.signer,
         issuer=settings.public_url,
         clock=clock,

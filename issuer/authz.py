@@ -7,8 +7,11 @@ validation, authorization code issuance and PKCE (RFC 7636, ``CodeChallenge``), 
 * the Pre-Authorized Code grant ``urn:ietf:params:oauth:grant-type:pre-authorized_code``
   (Section 6.1) as an authlib grant: single-use code, ``tx_code`` with a limited number of
   attempts (Section 13.6 "Transaction Code Phishing"), anonymous access allowed (Section 12.3);
-* tokens minted by :class:`issuer.tokens.AccessTokens`, DPoP-bound (``token_type: DPoP``) when the
-  token request carried a verified DPoP proof (RFC 9449 Section 5).
+* the framework-neutral adapter (:class:`lintas.oauth.NeutralAuthorizationServer`,
+  :class:`lintas.oauth.FormRequest`) the runtime's client-credentials server uses too;
+* tokens minted by :class:`issuer.tokens.AccessTokens` over the runtime's one token path,
+  DPoP-bound (``token_type: DPoP``) when the token request carried a verified DPoP proof
+  (RFC 9449 Section 5).
 
 PAR (RFC 9126) is hand-written in :mod:`issuer.routes.authorize`: authlib ships no PAR endpoint.
 """
@@ -21,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from authlib.oauth2.base import OAuth2Error  # type: ignore[import-untyped]
-from authlib.oauth2.rfc6749 import AuthorizationServer, ClientMixin, OAuth2Request  # type: ignore[import-untyped]
+from authlib.oauth2.rfc6749 import ClientMixin  # type: ignore[import-untyped]
 from authlib.oauth2.rfc6749.errors import (  # type: ignore[import-untyped]
     InvalidClientError,
     InvalidGrantError,
@@ -29,7 +32,6 @@ from authlib.oauth2.rfc6749.errors import (  # type: ignore[import-untyped]
 )
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, BaseGrant  # type: ignore[import-untyped]
 from authlib.oauth2.rfc6749.grants.base import TokenEndpointMixin  # type: ignore[import-untyped]
-from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload  # type: ignore[import-untyped]
 from authlib.oauth2.rfc7636 import CodeChallenge  # type: ignore[import-untyped]
 
 from idcore.b64 import b64u_encode
@@ -37,8 +39,9 @@ from idcore.oid4vci.messages import PRE_AUTHORIZED_GRANT
 from idcore.ports import RandomSource
 from issuer.storage.records import IssuerRecords, tx_code_matches
 from issuer.tokens import AccessTokens
+from lintas.oauth import FormRequest, NeutralAuthorizationServer
 
-__all__ = ["AuthzGrant", "FormRequest", "TenantAuthorizationServer", "WalletClient"]
+__all__ = ["AuthzGrant", "TenantAuthorizationServer", "WalletClient"]
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]"})
 
@@ -86,24 +89,6 @@ class WalletClient(ClientMixin):  # type: ignore[misc]
 
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type == "authorization_code"
-
-
-class FormRequest(OAuth2Request):  # type: ignore[misc]
-    """An already-parsed request (method, URL, headers, form or query parameters) for authlib."""
-
-    def __init__(self, method: str, uri: str, headers: dict[str, str], params: dict[str, str]) -> None:
-        super().__init__(method, uri, headers=headers)
-        self.payload = BasicOAuth2Payload(params)
-        self._params = params
-        self.dpop_jkt: str | None = None
-
-    @property
-    def form(self) -> dict[str, str]:
-        return self._params
-
-    @property
-    def args(self) -> dict[str, str]:
-        return self._params
 
 
 class _MintMixin:
@@ -228,7 +213,7 @@ class _PreAuthorizedCode(_MintMixin, BaseGrant, TokenEndpointMixin):  # type: ig
         return 200, token, self.TOKEN_RESPONSE_HEADER
 
 
-class TenantAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+class TenantAuthorizationServer(NeutralAuthorizationServer):
     """authlib's server for one tenant; responses stay framework-neutral ``(status, body, headers)``."""
 
     def __init__(
@@ -261,18 +246,6 @@ class TenantAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
 
     def query_client(self, client_id: str) -> WalletClient | None:
         return self.clients.get(client_id)
-
-    def save_token(self, token: dict[str, Any], request: Any) -> None:
-        """JWT access tokens are self-contained: nothing to store."""
-
-    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
-        """No signal system."""
-
-    def create_oauth2_request(self, request: FormRequest) -> FormRequest:
-        return request
-
-    def handle_response(self, status: int, body: Any, headers: Any) -> tuple[int, Any, dict[str, str]]:
-        return status, body, dict(headers)
 
     def mint(
         self, grant: AuthzGrant, client_id: str | None, jkt: str | None, details: list[dict[str, Any]] | None = None

@@ -16,7 +16,8 @@ registry's data directory signs with the key and certificate the registry listed
 With ``key_backend = "pkcs11"`` the document-signer key lives in a PKCS#11 token (SoftHSM2)
 under the label ``<slug>-document-signer``. When no certificate matches the key and
 ``generate_pki`` is on (standalone runs, tests), the national root (created if absent) issues
-one. HAIP Section 6.1.1: the ``x5c`` of every credential and status list carries the chain
+one, through the runtime's one demo-PKI builder (:mod:`lintas.demo_pki`, which the trust registry
+uses too). HAIP Section 6.1.1: the ``x5c`` of every credential and status list carries the chain
 without the trust anchor.
 
 The mdoc Document Signer is a key of its own (a certificate profile per key: the SD-JWT signer's
@@ -27,16 +28,14 @@ without ``generate_pki``, :func:`load_mdoc_keys` returns ``None`` and the tenant
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from idcore.jose import KeySigner
 from idcore.jwk import public_key_from_jwk
 from idcore.keystore import FileKeyStore, Pkcs11KeyStore
 from idcore.mdoc.pki import create_document_signer_certificate
@@ -44,14 +43,13 @@ from idcore.ports import Signer
 from idcore.x509 import (
     certificate_to_pem,
     certificates_from_pem,
-    create_issuer_certificate,
-    create_root_ca,
     is_self_signed,
     san_uris,
     x5c_from_certificates,
 )
 from issuer.catalog import GENERATED_BY, CountryInfo, TenantSpec
 from issuer.settings import IssuerSettings
+from lintas.demo_pki import Validity, ensure_national_root, issue_document_signer, write_atomic
 
 __all__ = ["MdocKeys", "TenantKeys", "load_mdoc_keys", "load_oauth_signer", "load_tenant_keys"]
 
@@ -77,13 +75,6 @@ class MdocKeys:
     certificate: x509.Certificate
 
 
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def _spki(key: Any) -> bytes:
     return bytes(key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo))
 
@@ -95,42 +86,21 @@ def _signer(settings: IssuerSettings, tenant: TenantSpec, name: str = "document-
     return FileKeyStore(settings.data_dir / "issuers" / tenant.slug).get_or_create(name)
 
 
-def _root(settings: IssuerSettings, country: CountryInfo, now: datetime) -> tuple[Any, x509.Certificate]:
-    base = settings.data_dir / "countries" / country.code.lower()
-    root_signer = FileKeyStore(base / "keys").get_or_create("root")
-    path = base / "root-cert.pem"
-    if not path.exists():
-        cert = create_root_ca(
-            root_signer.private_key,
-            common_name=country.root_common_name,
-            country=country.code,
-            organization=country.root_organization,
-            not_before=now - timedelta(hours=1),
-            not_after=now + timedelta(days=settings.certificate_days * 2),
-        )
-        _write(path, certificate_to_pem(cert))
-    return root_signer.private_key, certificates_from_pem(path.read_bytes())[0]
+def _root(settings: IssuerSettings, country: CountryInfo, now: datetime) -> tuple[KeySigner, x509.Certificate]:
+    validity = Validity(now - timedelta(hours=1), now + timedelta(days=settings.certificate_days * 2))
+    return ensure_national_root(
+        settings.data_dir,
+        country.code,
+        common_name=country.root_common_name,
+        organization=country.root_organization,
+        validity=validity,
+    )
 
 
 def _issue_certificate(
     settings: IssuerSettings, country: CountryInfo, tenant: TenantSpec, signer: Signer
 ) -> list[x509.Certificate]:
     now = datetime.now(UTC)
-    root_key, root_cert = _root(settings, country, now)
-    leaf = create_issuer_certificate(
-        root_key,
-        root_cert,
-        public_key_from_jwk(signer.public_jwk),
-        common_name=tenant.names["en"][:64],
-        country=country.code,
-        organization=country.root_organization[:64],
-        not_before=now - timedelta(hours=1),
-        not_after=now + timedelta(days=settings.certificate_days),
-        san_uris=[tenant.identifier],
-    )
-    base = settings.data_dir / "issuers" / tenant.slug
-    _write(base / "certificate.pem", certificate_to_pem(leaf))
-    _write(base / "chain.pem", certificate_to_pem(leaf) + certificate_to_pem(root_cert))
     info = {
         "id": tenant.identifier,
         "country": country.code,
@@ -138,8 +108,16 @@ def _issue_certificate(
         "names": tenant.names,
         "generated_by": GENERATED_BY,
     }
-    _write(base / "issuer.json", json.dumps(info, ensure_ascii=False, indent=2).encode())
-    return [leaf, root_cert]
+    return issue_document_signer(
+        settings.data_dir,
+        tenant.slug,
+        root=_root(settings, country, now),
+        public_key=public_key_from_jwk(signer.public_jwk),
+        info=info,
+        common_name=tenant.names["en"],
+        organization=country.root_organization,
+        validity=Validity(now - timedelta(hours=1), now + timedelta(days=settings.certificate_days)),
+    )
 
 
 def load_tenant_keys(settings: IssuerSettings, country: CountryInfo, tenant: TenantSpec) -> TenantKeys:
@@ -175,9 +153,9 @@ def load_mdoc_keys(settings: IssuerSettings, country: CountryInfo, tenant: Tenan
         return MdocKeys(signer, found[0])
     if not settings.generate_pki:
         return None
-    root_key, root_cert = _root(settings, country, now)
+    root_signer, root_cert = _root(settings, country, now)
     certificate = create_document_signer_certificate(
-        root_key,
+        root_signer.private_key,
         root_cert,
         public_key_from_jwk(signer.public_jwk),
         common_name=f"{tenant.names['en'][:50]} mDoc DS",
@@ -185,7 +163,7 @@ def load_mdoc_keys(settings: IssuerSettings, country: CountryInfo, tenant: Tenan
         not_before=now - timedelta(hours=1),
         not_after=min(now + timedelta(days=settings.certificate_days), root_cert.not_valid_after_utc),
     )
-    _write(path, certificate_to_pem(certificate))
+    write_atomic(path, certificate_to_pem(certificate))
     return MdocKeys(signer, certificate)
 
 

@@ -10,10 +10,11 @@ CORS origins) is refused; in development every URL must be on loopback.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from idcore.errors import TrustError
@@ -30,10 +31,28 @@ from lintas.devmode import (
     resolve,
 )
 
-__all__ = ["DEFAULT_REGISTRY_SEED", "DEFAULT_SUBJECTS", "IssuerSettings"]
+__all__ = ["DEFAULT_REGISTRY_SEED", "DEFAULT_SUBJECTS", "OPERATOR_SCOPES", "IssuerSettings", "ProvisionedClient"]
 
 DEFAULT_REGISTRY_SEED = Path(__file__).resolve().parent.parent / "trust_registry" / "seed" / "asean.json"
 DEFAULT_SUBJECTS = Path(__file__).resolve().parent / "seed" / "subjects.json"
+
+
+#: The scopes of the operator API: create offers, change a credential's status.
+OPERATOR_SCOPES = ("issuer:offer", "issuer:admin")
+#: Client ids the issuer generates itself (:mod:`issuer.clients`); a provisioned client may not take one.
+_GENERATED_CLIENTS = frozenset({"operator", "admin"})
+_CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")
+
+
+class ProvisionedClient(BaseModel):
+    """An operator API client handed to this process by whoever deploys it: only its secret's SHA-256."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    #: Hex SHA-256 of the client secret (:func:`lintas.oauth.hash_secret`); the secret never reaches the issuer.
+    secret_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    #: At least one of :data:`OPERATOR_SCOPES`.
+    scopes: list[Literal["issuer:offer", "issuer:admin"]] = Field(min_length=1, max_length=2)
 
 
 class IssuerSettings(BaseSettings):
@@ -109,6 +128,9 @@ class IssuerSettings(BaseSettings):
     status_list_ttl: int = Field(default=300, ge=1)
     #: Browser-wallet origins allowed by CORS (none by default: a deployment decision, like TLS).
     cors_allow_origins: list[str] = Field(default_factory=list)
+    #: Operator API clients provisioned from outside (client_id -> secret SHA-256 and scopes), beside the
+    #: generated ``operator`` and ``admin``; the demo launcher hands its issuance desk one this way.
+    provisioned_clients: dict[str, ProvisionedClient] = Field(default_factory=dict, max_length=32)
     #: Public wallet clients for the authorization code grant: client_id -> allowed redirect URIs.
     wallet_clients: dict[str, list[str]] = Field(default_factory=lambda: {"lintas-wallet": list[str]()})
 
@@ -129,6 +151,9 @@ class IssuerSettings(BaseSettings):
             except TrustError as exc:
                 raise ValueError(exc.detail) from None
         self.public_url = self.public_url.rstrip("/")
+        for client_id in self.provisioned_clients:
+            if client_id in _GENERATED_CLIENTS or not _CLIENT_ID.fullmatch(client_id):
+                raise ValueError(f"provisioned client id {client_id!r} is taken or not [a-z0-9-]{{1,64}}")
         if self.key_backend == "pkcs11" and not self.pkcs11_user_pin:
             raise ValueError("pkcs11_user_pin is required with key_backend=pkcs11")
         self.demo_login = resolve(self.demo_login, self.development)

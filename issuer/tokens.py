@@ -1,9 +1,13 @@
 """Access tokens of the issuer's Authorization Server: JWTs (RFC 9068, ``typ: at+jwt``).
 
-The Credential Issuer and its Authorization Server are one process, so the token is checked
-with the same key that signed it; ``aud`` is the Credential Issuer Identifier, so a token of the
-PID issuer is useless at the business issuer next door. A DPoP-bound token carries
-``cnf.jkt`` (RFC 9449 Section 6.1) and is accepted only with a matching proof.
+Minted and checked by the runtime's one token path (:class:`lintas.access_tokens.JwtAccessTokens`:
+signature under the signer's algorithm, ``typ``, ``iss``, ``aud``, ``exp``, ``iat``); this module
+adds only the credential grant (OpenID4VCI 1.0 Section 6.2: ``credential_configuration_ids``,
+``credential_identifiers``) and the DPoP binding. The Credential Issuer and its Authorization
+Server are one process, so the token is checked with the same key that signed it; ``iss`` and
+``aud`` are the Credential Issuer Identifier, so a token of the PID issuer is useless at the
+business issuer next door. A DPoP-bound token carries ``cnf.jkt`` (RFC 9449 Section 6.1) and is
+accepted only with a matching proof.
 """
 
 from __future__ import annotations
@@ -12,15 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from idcore.b64 import b64u_encode
-from idcore.errors import IdcoreError
-from idcore.jose import sign_compact, verify_compact
-from idcore.jwk import public_key_from_jwk
 from idcore.ports import Clock, RandomSource, Signer
+from lintas.access_tokens import ACCESS_TOKEN_TYP, InvalidTokenError, JwtAccessTokens
 
 __all__ = ["ACCESS_TOKEN_TYP", "AccessClaims", "AccessTokens", "InvalidAccessToken"]
-
-ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 - a media type, not a secret
 
 
 class InvalidAccessToken(Exception):
@@ -41,13 +40,11 @@ class AccessClaims:
 
 
 class AccessTokens:
-    """Mint and verify the issuer's access tokens."""
+    """Mint and verify the issuer's access tokens (the credential grant over :class:`JwtAccessTokens`)."""
 
     def __init__(self, signer: Signer, clock: Clock, random: RandomSource, ttl: int) -> None:
+        self._jwt = JwtAccessTokens(signer, clock, random, ttl)
         self.signer = signer
-        self._key = public_key_from_jwk(signer.public_jwk)
-        self._clock = clock
-        self._random = random
         self.ttl = ttl
 
     def mint(
@@ -60,39 +57,24 @@ class AccessTokens:
         credential_identifiers: Sequence[str] = (),
     ) -> str:
         """A signed access token for ``audience`` (the Credential Issuer Identifier)."""
-        now = self._clock.now()
-        claims: dict[str, Any] = {
-            "iss": audience,
-            "aud": audience,
-            "sub": subject_id,
-            "iat": now,
-            "exp": now + self.ttl,
-            "jti": b64u_encode(self._random.token_bytes(16)),
-            "credential_configuration_ids": list(configuration_ids),
-        }
+        claims: dict[str, Any] = {"credential_configuration_ids": list(configuration_ids)}
         if client_id is not None:
             claims["client_id"] = client_id
         if jkt is not None:
             claims["cnf"] = {"jkt": jkt}
         if credential_identifiers:
             claims["credential_identifiers"] = list(credential_identifiers)
-        return sign_compact({"typ": ACCESS_TOKEN_TYP}, claims, self.signer)
+        return self._jwt.mint(issuer=audience, audience=audience, subject=subject_id, claims=claims)
 
     def verify(self, token: str, audience: str) -> AccessClaims:
-        """Check signature, ``typ``, ``iss``/``aud`` and expiry; raise :class:`InvalidAccessToken`."""
+        """Check the token (:meth:`JwtAccessTokens.verify`) and its grant; raise :class:`InvalidAccessToken`."""
         try:
-            _, claims = verify_compact(
-                token, self._key, algorithms=[self.signer.alg], typ=ACCESS_TOKEN_TYP, max_bytes=8192
-            )
-        except IdcoreError:
-            raise InvalidAccessToken("access token is invalid") from None
-        exp, sub, configs = claims.get("exp"), claims.get("sub"), claims.get("credential_configuration_ids")
-        if claims.get("aud") != audience or claims.get("iss") != audience:
-            raise InvalidAccessToken("access token is for another issuer")
-        if not isinstance(exp, int) or exp <= self._clock.now():
-            raise InvalidAccessToken("access token expired")
+            claims = self._jwt.verify(token, issuer=audience, audience=audience)
+        except InvalidTokenError as exc:
+            raise InvalidAccessToken(str(exc.description)) from None
+        sub, configs = claims.get("sub"), claims.get("credential_configuration_ids")
         if not isinstance(sub, str) or not isinstance(configs, list):
-            raise InvalidAccessToken("access token lacks its grant")
+            raise InvalidAccessToken("The access token lacks its grant.")
         cnf = claims.get("cnf")
         jkt = cnf.get("jkt") if isinstance(cnf, dict) else None
         client_id = claims.get("client_id")

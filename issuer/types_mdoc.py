@@ -11,6 +11,10 @@
   carrying the claims of the ASEAN PID SD-JWT (:mod:`issuer.types_pid`), top-level elements only;
   a partial birth date is issued as ``age_birth_year`` rather than a made-up ``birth_date``.
 
+Every element of both namespaces is labelled in all 12 locales of the SD-JWT VC type metadata
+(:func:`issuer.types_pid.mdoc_element_labels`), shown by wallets from the issuer metadata's
+``credential_metadata.claims[].display`` (OpenID4VCI 1.0 Appendix A.2.2 and B.2).
+
 Each :class:`MdocConfiguration` is one OpenID4VCI ``mso_mdoc`` credential configuration
 (Appendix A.2) with its own scope; its :meth:`~MdocConfiguration.elements` returns ``None`` for a
 subject the register has nothing for (no licence, an expired licence, no full birth date).
@@ -27,7 +31,7 @@ from idcore.asean.pid import derived_claims
 from idcore.mdoc.cbor import full_date
 from idcore.oid4vci.metadata import ClaimDefinition, MdocType
 from issuer.subjects import Subject
-from issuer.types_pid import labels, type_names
+from issuer.types_pid import mdoc_element_labels, type_names
 
 __all__ = [
     "MDL_CONFIG",
@@ -49,39 +53,9 @@ MDL_COUNTRIES = frozenset({"TH", "MY"})
 #: UN distinguishing signs (1968 Vienna Convention) of the countries above, Table 5 element.
 _UN_SIGNS = {"TH": "T", "MY": "MAL", "SG": "SGP"}
 
-# Labels for elements the PID type has no label for (English, Malay, Thai).
-_EXTRA_LABELS: dict[str, dict[str, str]] = {
-    "issue_date": {"en": "Date of issue", "ms": "Tarikh dikeluarkan", "th": "วันที่ออกใบอนุญาต"},
-    "expiry_date": {"en": "Date of expiry", "ms": "Tarikh tamat tempoh", "th": "วันหมดอายุ"},
-    "driving_privileges": {"en": "Driving privileges", "ms": "Kelas lesen memandu", "th": "ประเภทใบอนุญาตขับรถ"},
-    "un_distinguishing_sign": {
-        "en": "International vehicle sign",
-        "ms": "Tanda kenderaan antarabangsa",
-        "th": "เครื่องหมายยานพาหนะระหว่างประเทศ",
-    },
-    "family_name_national_character": {
-        "en": "Family name (national script)",
-        "ms": "Nama keluarga (tulisan asal)",
-        "th": "นามสกุล (อักษรไทย)",
-    },
-    "given_name_national_character": {
-        "en": "Given name (national script)",
-        "ms": "Nama diberi (tulisan asal)",
-        "th": "ชื่อ (อักษรไทย)",
-    },
-    "age_birth_year": {"en": "Year of birth", "ms": "Tahun lahir", "th": "ปีเกิด"},
-}
-_MDL_NAMES = {"en": "Mobile driving licence", "ms": "Lesen memandu mudah alih", "th": "ใบอนุญาตขับรถดิจิทัล"}
-
-
-def _label(element: str) -> dict[str, str]:
-    if element in _EXTRA_LABELS:
-        return _EXTRA_LABELS[element]
-    return labels({"birth_date": "birthdate"}.get(element, element))
-
 
 def _definitions(namespace: str, elements: tuple[str, ...], mandatory: frozenset[str]) -> tuple[ClaimDefinition, ...]:
-    return tuple(ClaimDefinition((namespace, e), _label(e), mandatory=e in mandatory) for e in elements)
+    return tuple(ClaimDefinition((namespace, e), mdoc_element_labels(e), mandatory=e in mandatory) for e in elements)
 
 
 @dataclass(frozen=True)
@@ -213,7 +187,7 @@ MDL_CONFIG = MdocConfiguration(
     validity_days=90,
     mtype=MdocType(
         MDL_DOCTYPE,
-        _MDL_NAMES,
+        type_names("mdl"),
         {"en": "ISO/IEC 18013-5 mobile driving licence."},
         _definitions(MDL_NAMESPACE, _MDL_ELEMENTS, _MDL_MANDATORY),
         background_color="#1d5c3a",

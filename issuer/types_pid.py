@@ -8,8 +8,9 @@ are first-class), ``birthdate`` as ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``, a ty
 identifier with its masked form, and derived age claims.
 
 Labels and names come from ``issuer/seed/labels.json``: English and the member states'
-languages (:data:`LOCALES`). ``sd: never`` only for ``issuing_country`` (a verifier needs it to
-pick trust anchors); every other claim is selectively disclosable.
+languages (:data:`LOCALES`); the same file labels the mdoc data elements that have no PID claim
+(:func:`mdoc_element_labels`, used by :mod:`issuer.types_mdoc`). ``sd: never`` only for
+``issuing_country`` (a verifier needs it to pick trust anchors); every other claim is selectively disclosable.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from typing import Any
 from idcore.oid4vci.metadata import ClaimDefinition, CredentialType
 from idcore.trust.vct import VCT_PID
 
-__all__ = ["LABELS", "LOCALES", "PID_TYPE", "claim_definitions", "labels", "type_names"]
+__all__ = ["LABELS", "LOCALES", "PID_TYPE", "claim_definitions", "labels", "mdoc_element_labels", "type_names"]
 
 _DOC: dict[str, Any] = json.loads((Path(__file__).parent / "seed" / "labels.json").read_text(encoding="utf-8"))
 #: English first, then Malay, Indonesian, Thai, Vietnamese, Filipino, Khmer, Lao, Burmese, Tetum, Tamil, Chinese.
 LOCALES: tuple[str, ...] = tuple(_DOC["locales"])
 #: claim key (dotted path) -> locale -> label.
 LABELS: Mapping[str, Mapping[str, str]] = _DOC["claims"]
+_MDOC_LABELS: Mapping[str, Mapping[str, str]] = _DOC["mdoc_elements"]
 
 _CLAIMS = (
     "full_name",
@@ -93,8 +95,20 @@ def labels(key: str) -> dict[str, str]:
     return {locale: row[locale] for locale in LOCALES}
 
 
+def mdoc_element_labels(element: str) -> dict[str, str]:
+    """The labels of an mdoc data element by locale: its own row, else the PID claim of that name.
+
+    ``birth_date`` (ISO/IEC 18013-5 Table 5) is the PID's ``birthdate``; elements with no PID claim
+    (``issue_date``, ``driving_privileges``, ``age_birth_year``, ...) have a row of their own.
+    """
+    row = _MDOC_LABELS.get(element)
+    if row is None:
+        return labels({"birth_date": "birthdate"}.get(element, element))
+    return {locale: row[locale] for locale in LOCALES}
+
+
 def type_names(kind: str) -> dict[str, str]:
-    """Display names of credential type ``kind`` (pid, business, mandate) by locale."""
+    """Display names of credential type ``kind`` (pid, business, mandate, mdl) by locale."""
     return {locale: _DOC["types"][kind][locale] for locale in LOCALES}
 
 

@@ -14,6 +14,11 @@ RFC 6749 Section 2.3.1; grant dispatch; error classes of Section 5.2) is authlib
 The core (:meth:`ClientCredentialsServer.token_response`, :meth:`ClientCredentialsServer.verify_token`)
 knows no web framework; :meth:`~ClientCredentialsServer.router` and :meth:`~ClientCredentialsServer.require`
 are thin FastAPI adapters.
+
+Shared with the issuer's own Authorization Server (``issuer.authz``), so each thing exists once:
+tokens are minted and checked by :class:`lintas.access_tokens.JwtAccessTokens` (re-exported here);
+:class:`FormRequest` and :class:`NeutralAuthorizationServer` are the one adapter between authlib's
+server and our already-parsed requests and ``(status, body, headers)`` answers.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import hmac
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 from urllib.parse import parse_qsl
 
 from authlib.common.security import is_secure_transport  # type: ignore[import-untyped]
@@ -36,25 +41,23 @@ from authlib.oauth2.rfc6750 import InsufficientScopeError, InvalidTokenError  # 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from idcore.b64 import b64u_encode
-from idcore.errors import IdcoreError
-from idcore.jose import sign_compact, verify_compact
-from idcore.jwk import public_key_from_jwk
 from idcore.ports import Clock, RandomSource, Signer, SystemRandom
+from lintas.access_tokens import ACCESS_TOKEN_TYP, MAX_TOKEN_CHARS, JwtAccessTokens
 from lintas.problem import OAuthHTTPException
 
 __all__ = [
     "ACCESS_TOKEN_TYP",
     "ClientCredentialsServer",
+    "FormRequest",
     "InsufficientScopeError",
     "InvalidTokenError",
+    "JwtAccessTokens",
+    "NeutralAuthorizationServer",
     "OAuthClient",
     "TokenClaims",
     "hash_secret",
 ]
 
-ACCESS_TOKEN_TYP = "at+jwt"  # noqa: S105 - a media type, not a secret
-_MAX_TOKEN_CHARS = 8192
 _MAX_FORM_BYTES = 16 * 1024
 
 
@@ -115,21 +118,49 @@ class _Grant(ClientCredentialsGrant):  # type: ignore[misc]
             raise InvalidScopeError("The requested scope is not allowed for this client.")
 
 
-class _FormRequest(OAuth2Request):  # type: ignore[misc]
-    """An already-parsed token request (method, headers, form) for authlib."""
+class FormRequest(OAuth2Request):  # type: ignore[misc]
+    """An already-parsed request for authlib: method, URL, headers and its form (or query) parameters.
 
-    def __init__(self, uri: str, headers: Mapping[str, str], form: dict[str, str]) -> None:
-        super().__init__("POST", uri, headers=headers)
-        self.payload = BasicOAuth2Payload(form)
-        self._form = form
+    ``dpop_jkt`` is the JWK thumbprint of a DPoP proof the endpoint verified (RFC 9449 Section 5),
+    for grants that bind the token to it; ``None`` when there was none.
+    """
+
+    def __init__(self, method: str, uri: str, headers: Mapping[str, str], params: dict[str, str]) -> None:
+        super().__init__(method, uri, headers=headers)
+        self.payload = BasicOAuth2Payload(params)
+        self._params = params
+        self.dpop_jkt: str | None = None
 
     @property
     def form(self) -> dict[str, str]:
-        return self._form
+        return self._params
+
+    @property
+    def args(self) -> dict[str, str]:
+        return self._params
 
 
-class _Authlib(AuthorizationServer):  # type: ignore[misc]
-    """authlib's server wired to our client list; responses stay framework-neutral tuples."""
+class NeutralAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
+    """authlib's server with no web framework: takes :class:`FormRequest`, answers ``(status, body, headers)``.
+
+    Subclasses register their grants and answer ``query_client``.
+    """
+
+    def save_token(self, token: Mapping[str, Any], request: Any) -> None:
+        """JWT access tokens are self-contained: nothing to store."""
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """No signal system."""
+
+    def create_oauth2_request(self, request: FormRequest) -> FormRequest:
+        return request
+
+    def handle_response(self, status: int, body: Any, headers: Any) -> tuple[int, dict[str, Any], dict[str, str]]:
+        return status, dict(body), dict(headers)
+
+
+class _Authlib(NeutralAuthorizationServer):
+    """authlib's server wired to our client list (client credentials only)."""
 
     def __init__(self, clients: Mapping[str, OAuthClient]) -> None:
         super().__init__()
@@ -138,20 +169,6 @@ class _Authlib(AuthorizationServer):  # type: ignore[misc]
 
     def query_client(self, client_id: str) -> _AuthlibClient:
         return _AuthlibClient(self._clients.get(client_id, _NOBODY))
-
-    def save_token(self, token: Mapping[str, Any], request: Any) -> None:
-        """JWT access tokens are self-contained: nothing to store."""
-
-    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
-        """No signal system."""
-
-    def create_oauth2_request(self, request: _FormRequest) -> _FormRequest:
-        return request
-
-    def handle_response(
-        self, status: int, body: Any, headers: Sequence[tuple[str, str]]
-    ) -> tuple[int, dict[str, Any], dict[str, str]]:
-        return status, dict(body), dict(headers)
 
 
 TokenResponse = tuple[int, dict[str, Any], dict[str, str]]
@@ -172,15 +189,9 @@ class ClientCredentialsServer:
     ) -> None:
         if not is_secure_transport(issuer):
             raise ValueError("the OAuth issuer must be an https URL (http only on loopback)")
-        if token_ttl <= 0:
-            raise ValueError("token_ttl must be positive")
         self.issuer = issuer.rstrip("/")
         self.token_endpoint = f"{self.issuer}/oauth/token"
-        self._signer = signer
-        self._public_key = public_key_from_jwk(signer.public_jwk)
-        self._clock = clock
-        self._ttl = token_ttl
-        self._random = random or SystemRandom()
+        self._tokens = JwtAccessTokens(signer, clock, random or SystemRandom(), token_ttl)
         self._clients = {c.client_id: c for c in clients}
         self._authlib = _Authlib(self._clients)
         self._authlib.register_token_generator("default", self._generate_token)
@@ -205,7 +216,7 @@ class ClientCredentialsServer:
             if not _well_formed_basic(authorization):
                 return self._error(InvalidClientError(status_code=401))
         auth_header = {} if authorization is None else {"Authorization": authorization}
-        request = _FormRequest(self.token_endpoint, auth_header, params)
+        request = FormRequest("POST", self.token_endpoint, auth_header, params)
         status, body, out_headers = self._authlib.create_token_response(request)
         if body.get("error") == "invalid_client":
             # Same answer for unknown client and wrong secret; 401 with a Basic challenge (Section 5.2).
@@ -220,55 +231,23 @@ class ClientCredentialsServer:
         return status, body, headers
 
     def _generate_token(self, *, client: _AuthlibClient, scope: str | None, **_: Any) -> dict[str, Any]:
-        granted = client.client.scopes if scope is None else frozenset(scope.split())
-        now = self._clock.now()
-        claims = {
-            "iss": self.issuer,
-            "sub": client.client.client_id,
-            "aud": self.issuer,
-            "client_id": client.client.client_id,
-            "scope": " ".join(sorted(granted)),
-            "iat": now,
-            "exp": now + self._ttl,
-            "jti": b64u_encode(self._random.token_bytes(16)),
-        }
-        header: dict[str, Any] = {"typ": ACCESS_TOKEN_TYP}
-        if "kid" in self._signer.public_jwk:
-            header["kid"] = self._signer.public_jwk["kid"]
-        token = sign_compact(header, claims, self._signer)
-        return {"access_token": token, "token_type": "Bearer", "expires_in": self._ttl, "scope": claims["scope"]}
+        granted = " ".join(sorted(client.client.scopes if scope is None else frozenset(scope.split())))
+        client_id = client.client.client_id
+        token = self._tokens.mint(
+            issuer=self.issuer,
+            audience=self.issuer,
+            subject=client_id,
+            claims={"client_id": client_id, "scope": granted},
+        )
+        return {"access_token": token, "token_type": "Bearer", "expires_in": self._tokens.ttl, "scope": granted}
 
     # --- bearer tokens (framework-neutral) ------------------------------------------------------
 
     def verify_token(self, token: str) -> TokenClaims:
         """Check signature, ``typ``, ``iss``, ``aud``, ``exp``, ``iat``; raise authlib ``InvalidTokenError``."""
-        try:
-            _, claims = verify_compact(
-                token,
-                self._public_key,
-                algorithms=[self._signer.alg],
-                typ=ACCESS_TOKEN_TYP,
-                max_bytes=_MAX_TOKEN_CHARS,
-            )
-        except IdcoreError:
-            raise InvalidTokenError("The access token is invalid.") from None
-        now = self._clock.now()
-        aud = claims.get("aud")
-        scope = claims.get("scope")
-        client_id = claims.get("client_id")
-        exp, iat = claims.get("exp"), claims.get("iat")
-        if (
-            claims.get("iss") != self.issuer
-            or not (aud == self.issuer or (isinstance(aud, list) and self.issuer in aud))
-            or not isinstance(client_id, str)
-            or not isinstance(scope, str)
-            or not _is_int(exp)
-            or not _is_int(iat)
-        ):
-            raise InvalidTokenError("The access token is invalid.")
-        if exp <= now:
-            raise InvalidTokenError("The access token has expired.")
-        if iat > now + 60:  # issued in the future beyond clock skew: not ours
+        claims = self._tokens.verify(token, issuer=self.issuer, audience=self.issuer)
+        scope, client_id = claims.get("scope"), claims.get("client_id")
+        if not isinstance(client_id, str) or not isinstance(scope, str):
             raise InvalidTokenError("The access token is invalid.")
         return TokenClaims(client_id, frozenset(scope.split()))
 
@@ -356,7 +335,7 @@ def _bearer_token(authorization: str | None) -> str | None:
     if scheme.lower() != "bearer":
         return None
     token = token.strip()
-    return token if len(token) <= _MAX_TOKEN_CHARS and _TOKEN68.fullmatch(token) else ""
+    return token if len(token) <= MAX_TOKEN_CHARS and _TOKEN68.fullmatch(token) else ""
 
 
 def _well_formed_basic(authorization: str) -> bool:
@@ -369,7 +348,3 @@ def _well_formed_basic(authorization: str) -> bool:
     except (binascii.Error, UnicodeError, ValueError):
         return False
     return ":" in decoded
-
-
-def _is_int(value: Any) -> TypeGuard[int]:
-    return isinstance(value, int) and not isinstance(value, bool)

@@ -1,10 +1,18 @@
-"""Running a service: uvicorn with one-line JSON logs, and the security headers of every response.
+"""Running a service: uvicorn with one-line JSON logs, request ids, and the security headers of every response.
 
 :func:`configure_logging` sends every log record (ours, uvicorn's, libraries') to one handler
-that writes a JSON object per line, so logs can be shipped and queried without parsing prose.
+that writes a JSON object per line, so logs can be shipped and queried without parsing prose;
+each line written while a request is served carries its ``request_id`` (:mod:`lintas.requestid`).
 Library loggers that would print credentials at DEBUG (authlib logs issued tokens) are held at
 WARNING. :func:`run` serves an app built by a service's ``create_app`` on a loopback address
-unless told otherwise, and refuses a non-loopback address for an app in development mode.
+unless told otherwise, and refuses a non-loopback address for an app in development mode. It runs
+uvicorn on uvloop and httptools (C event loop and HTTP/1.1 parser); uvicorn's access log (one line
+per request) is off unless ``LINTAS_ACCESS_LOG=true``: the services log what they decide, with the
+request id, and an access log belongs to the reverse proxy or is turned on to debug.
+
+:func:`secure_app` installs, outermost, :class:`lintas.requestid.RequestContext` (``X-Request-Id``
+on every response, W3C ``traceparent`` honoured) and answers a client that disconnected before its
+request body was read without an error: nothing was processed and nobody is left to answer.
 
 :class:`SecurityHeaders` (installed by :func:`secure_app` in every service) is one pure-ASGI
 middleware: ``X-Content-Type-Options: nosniff`` (Fetch Standard Section 3.5) and
@@ -28,15 +36,22 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol, TextIO
 
+import orjson
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.datastructures import MutableHeaders
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lintas.devmode import require_loopback_bind
+from lintas.requestid import RequestContext, RequestIdFilter
 
 __all__ = [
+    "CLIENT_CLOSED",
     "STRICT_CSP",
     "JsonFormatter",
     "SecurityHeaders",
+    "ServerSettings",
     "closing_lifespan",
     "configure_logging",
     "csp_with_inline",
@@ -99,7 +114,11 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             entry["exc_type"] = record.exc_info[0].__name__
             entry["exc"] = "".join(traceback.format_exception(*record.exc_info))
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        try:
+            # orjson: one line per request on the hot path, written in C; str() for what JSON cannot hold.
+            return orjson.dumps(entry, default=str).decode("utf-8")
+        except TypeError:  # what orjson refuses outright (integers beyond 64 bits, non-string keys)
+            return json.dumps(entry, default=str, ensure_ascii=False)
 
 
 def configure_logging(level: str | int = "INFO", stream: TextIO | None = None) -> logging.Handler:
@@ -111,6 +130,7 @@ def configure_logging(level: str | int = "INFO", stream: TextIO | None = None) -
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RedactQuery())
+    handler.addFilter(RequestIdFilter())
     setattr(handler, _HANDLER_MARK, True)
     root.addHandler(handler)
     root.setLevel(level.upper() if isinstance(level, str) else level)
@@ -148,11 +168,15 @@ class SecurityHeaders:
 
     Headers a route set itself win (a page with its own CSP, a metadata route with its ``max-age``);
     streamed responses pass through unbuffered, since only the start message is touched.
+    ``hsts_max_age`` adds ``Strict-Transport-Security: max-age=N`` (RFC 6797 Section 6.1) to every
+    response, for a service whose public URL is https; off by default (a plain-http demo must not
+    pin browsers to https).
     """
 
-    def __init__(self, app: ASGIApp, *, csp: str = STRICT_CSP) -> None:
+    def __init__(self, app: ASGIApp, *, csp: str = STRICT_CSP, hsts_max_age: int | None = None) -> None:
         self.app = app
         self.csp = csp
+        self.hsts = None if hsts_max_age is None else f"max-age={int(hsts_max_age)}"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Wrap ``send`` to complete the headers of the response start message."""
@@ -171,21 +195,55 @@ class SecurityHeaders:
                 is_html = headers.get("content-type", "").lower().startswith("text/html")
                 if is_html and "content-security-policy" not in headers:
                     headers["Content-Security-Policy"] = _DOCS_CSP if path in _DOCS_PATHS else self.csp
+                if self.hsts is not None:
+                    headers.setdefault("Strict-Transport-Security", self.hsts)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
-def secure_app(app: Any, *, development: bool, csp: str = STRICT_CSP) -> None:
-    """Install :class:`SecurityHeaders` on a FastAPI ``app`` and record its mode for :func:`run`."""
-    app.add_middleware(SecurityHeaders, csp=csp)
+#: Status recorded (metrics, access log) for a request whose client left before it was read; never sent.
+CLIENT_CLOSED = 499
+_log = logging.getLogger("lintas.server")
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """A client that closed its connection before its body was read: not an error of ours.
+
+    uvicorn reports the disconnect before any unread body, so nothing of the request was processed
+    (a wallet's response stays unanswered and its transaction open). Logged at INFO, without an
+    exception; the answer goes nowhere (uvicorn drops sends to a closed connection).
+    """
+    _log.info("client disconnected before its request was read", extra={"method": request.method})
+    return Response(status_code=CLIENT_CLOSED)
+
+
+def secure_app(app: Any, *, development: bool, csp: str = STRICT_CSP, hsts_max_age: int | None = None) -> None:
+    """Install :class:`SecurityHeaders` and, outermost, :class:`~lintas.requestid.RequestContext` on a
+    FastAPI ``app``, answer client disconnects quietly, and record the app's mode for :func:`run`.
+
+    ``hsts_max_age``: send ``Strict-Transport-Security`` (only for a service served over https).
+    """
+    app.add_exception_handler(ClientDisconnect, _client_gone)
+    app.add_middleware(SecurityHeaders, csp=csp, hsts_max_age=hsts_max_age)
+    app.add_middleware(RequestContext)  # added last, so outermost: error answers and their log lines carry the id
     app.state.development = development
+
+
+class ServerSettings(BaseSettings):
+    """How :func:`run` serves, from the environment (``LINTAS_`` prefix)."""
+
+    model_config = SettingsConfigDict(env_prefix="LINTAS_", extra="ignore")
+
+    #: uvicorn's access log, one JSON line per request (path without its query): off by default.
+    access_log: bool = False
 
 
 def run(app: Any, host: str = "127.0.0.1", port: int = 8000, log_level: str = "info", **options: Any) -> None:
     """Serve ``app`` with uvicorn until interrupted; ``options`` go to ``uvicorn.run``.
 
-    The ``Server`` header is off (no version banner) and logs are JSON lines. An app in
+    The ``Server`` header is off (no version banner), logs are JSON lines, the event loop is uvloop
+    and the HTTP parser httptools, the access log follows :class:`ServerSettings`. An app in
     development mode (:func:`secure_app`) is served on loopback only (``ValueError`` otherwise).
     """
     import uvicorn
@@ -193,7 +251,15 @@ def run(app: Any, host: str = "127.0.0.1", port: int = 8000, log_level: str = "i
     state = getattr(app, "state", None)
     require_loopback_bind(host, bool(getattr(state, "development", False)))
     configure_logging(log_level)
-    settings: dict[str, Any] = {"server_header": False, "log_config": None, "log_level": log_level, **options}
+    settings: dict[str, Any] = {
+        "server_header": False,
+        "log_config": None,
+        "log_level": log_level,
+        "loop": "uvloop",
+        "http": "httptools",
+        "access_log": ServerSettings().access_log,
+        **options,
+    }
     uvicorn.run(app, host=host, port=port, **settings)
 
 

@@ -1,6 +1,6 @@
 """``lintas demo``: the whole Lintas stack on one machine, on loopback, with one command.
 
-Starts the trust registry, the national issuers (SG, MY, TH and VN by default), the verifier
+Starts the trust registry, the national issuers (SG, MY, TH, VN and MM by default), the verifier
 and the wallet demo, each its own app on its own 127.0.0.1 port, all served by uvicorn in one
 process and one event loop. On first start the registry generates the national roots and the
 issuers' document-signer keys into the data directory; a second start reuses them. With
@@ -20,19 +20,32 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["DEFAULT_COUNTRIES", "StackPlan", "build_apps", "plan_stack", "register", "wait_healthy"]
+__all__ = [
+    "DEFAULT_COUNTRIES",
+    "DESK_CLIENT_ID",
+    "StackPlan",
+    "build_apps",
+    "new_desk_secrets",
+    "plan_stack",
+    "register",
+    "wait_healthy",
+]
 
-DEFAULT_COUNTRIES = ("SG", "MY", "TH", "VN")
+#: Myanmar is in the default set for its mononyms: the demo shows one passing an age check.
+DEFAULT_COUNTRIES = ("SG", "MY", "TH", "VN", "MM")
 ASEAN = ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN", "TL")
 LOOPBACK = "127.0.0.1"
+#: The wallet demo's issuance desk at every issuer: an ``issuer:offer`` client the launcher provisions.
+DESK_CLIENT_ID = "demo-desk"
 
 
 @dataclass(frozen=True)
@@ -79,22 +92,71 @@ def plan_stack(
     return StackPlan(data, host, ports, tuple(countries), redis_url)
 
 
-def _verifier_config(plan: StackPlan) -> Path:
+def new_desk_secrets(countries: Sequence[str]) -> dict[str, str]:
+    """A fresh secret per issuer for the wallet demo's issuance desk, made anew at every start.
+
+    The launcher is their one owner: it provisions each issuer with the hash
+    (``IssuerSettings.provisioned_clients``) and hands the wallet demo the secret
+    (``WalletSettings.desk_secrets``); neither service reads the other's files, and nothing stores them.
+    """
+    return {cc: secrets.token_urlsafe(32) for cc in countries}
+
+
+def _verifier_config(plan: StackPlan, edit: Callable[[dict[str, Any]], None] | None) -> Path:
     """The demo relying parties, with their same-device redirect pages in the wallet demo."""
     from verifier.settings import DEFAULT_CONFIG
 
     config = json.loads(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     for client_id, rp in config["relying_parties"].items():
         rp["redirect_uri"] = f"{plan.url('wallet')}/rp/{client_id}"
+    if edit is not None:
+        edit(config)
     path = plan.data / "verifier-config.json"
     path.write_text(json.dumps(config, indent=2), encoding="utf-8")
     return path
 
 
-def build_apps(plan: StackPlan) -> dict[str, Any]:
-    """Create every app (generating keys and certificates on first start), in dependency order."""
+def _issuer_apps(
+    plan: StackPlan, shared: dict[str, Any], desk: Mapping[str, str], overrides: Mapping[str, Any]
+) -> dict[str, Any]:
     from issuer.app import create_app as issuer_app
-    from issuer.settings import IssuerSettings
+    from issuer.settings import IssuerSettings, ProvisionedClient
+    from lintas.oauth import hash_secret
+
+    apps = {}
+    for cc, url in plan.issuer_urls.items():
+        # Only the hash reaches the issuer; the desk may create offers and nothing else.
+        provisioned = {DESK_CLIENT_ID: ProvisionedClient(secret_sha256=hash_secret(desk[cc]), scopes=["issuer:offer"])}
+        settings = IssuerSettings(
+            country=cc,
+            public_url=url,
+            data_dir=plan.data,
+            generate_pki=False,
+            provisioned_clients=provisioned,
+            **shared,
+            **overrides,
+        )
+        apps[f"issuer-{cc.lower()}"] = issuer_app(settings)
+    return apps
+
+
+def build_apps(
+    plan: StackPlan,
+    *,
+    desk_secrets: Mapping[str, str] | None = None,
+    issuer_overrides: Mapping[str, Any] | None = None,
+    edit_verifier_config: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Create every app in dependency order; the one place that lays out the demo data directory.
+
+    The registry generates the national roots and the issuers' document-signer keys on first
+    start (the issuers only load them, ``generate_pki=False``); the verifier pins the registry's
+    list-signing certificate; the wallet demo's issuance desk gets its issuer credentials from
+    ``desk_secrets`` (fresh ones when not given). The browser tests (``tests/e2e/stack.py``) build
+    their stack here too, with ``issuer_overrides`` and ``edit_verifier_config`` for what they vary.
+    """
+    from pydantic import SecretStr
+
     from lintas.devmode import require_loopback_bind
     from trust_registry.app import create_app as registry_app
     from trust_registry.settings import RegistrySettings
@@ -105,25 +167,23 @@ def build_apps(plan: StackPlan) -> dict[str, Any]:
 
     require_loopback_bind(plan.host, True)
     plan.data.mkdir(parents=True, exist_ok=True)
+    desk = dict(desk_secrets) if desk_secrets is not None else new_desk_secrets(plan.countries)
     # Development mode, explicitly; the browser wallet calls registry, issuers and verifier from its own origin.
     shared: dict[str, Any] = {"development": True, "cors_allow_origins": [plan.url("wallet")]}
     if plan.redis_url:
         shared["redis_url"] = plan.redis_url
-    apps: dict[str, Any] = {}
     registry = RegistrySettings(
         data_dir=plan.data, public_url=plan.url("registry"), issuer_bases=plan.issuer_urls, **shared
     )
-    apps["registry"] = registry_app(registry)
-    for cc, url in plan.issuer_urls.items():
-        issuer = IssuerSettings(country=cc, public_url=url, data_dir=plan.data, generate_pki=False, **shared)
-        apps[f"issuer-{cc.lower()}"] = issuer_app(issuer)
+    apps: dict[str, Any] = {"registry": registry_app(registry)}
+    apps.update(_issuer_apps(plan, shared, desk, issuer_overrides or {}))
     pin = (plan.data / "registry" / "pin.txt").read_text(encoding="utf-8").strip()
     verifier = VerifierSettings(
         data_dir=plan.data / "verifier",
         public_url=plan.url("verifier"),
         registry_url=plan.url("registry"),
-        registry_pin_sha256=pin,
-        config_file=_verifier_config(plan),
+        registry_pin_sha256=[pin],
+        config_file=_verifier_config(plan, edit_verifier_config),
         **shared,
     )
     apps["verifier"] = verifier_app(verifier)
@@ -133,6 +193,8 @@ def build_apps(plan: StackPlan) -> dict[str, Any]:
         verifier_url=plan.url("verifier"),
         registry_url=plan.url("registry"),
         issuers=plan.issuer_urls,
+        desk_client_id=DESK_CLIENT_ID,
+        desk_secrets={cc: SecretStr(secret) for cc, secret in desk.items()},
         development=True,
     )
     apps["wallet"] = wallet_app(wallet)
@@ -172,6 +234,10 @@ def _banner(plan: StackPlan) -> str:
         f"  2. Open the Malaysian bank at {wallet}/rp/my-bank and onboard with that credential",
         "     (scan the QR code or use the same-device button).",
         f"  3. See who is trusted: {registry}/v1/countries and the signed list at {registry}/v1/trust-list",
+        "  4. One name is enough: as Aung Kyaw (Myanmar, a mononym registered with only his birth year)",
+        f"     receive a person ID and pass the age check at {wallet}/rp/age-check",
+        "  5. Act for a company: as Nguyễn Văn An (Vietnam) receive a person ID and the Song Hong Trading",
+        f"     mandate, then sign in at the Thai procurement portal: {wallet}/rp/th-supplier-mandate",
         "",
         f"Service URLs are also in {plan.data / 'stack.json'}.",
     ]
@@ -251,7 +317,9 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--data", default="data/demo", help="data directory (keys, certificates, embedded stores)")
     parser.add_argument("--base-port", type=int, default=8100, help="registry port; the others follow (default 8100)")
-    parser.add_argument("--countries", default=",".join(DEFAULT_COUNTRIES), help="issuers to run (default SG,MY,TH,VN)")
+    parser.add_argument(
+        "--countries", default=",".join(DEFAULT_COUNTRIES), help="issuers to run (default SG,MY,TH,VN,MM)"
+    )
     parser.add_argument("--redis-url", default=None, help="Redis URL (default: $REDIS_URL, else the embedded store)")
     parser.add_argument("--log-level", default="warning", help="log level of the services (default warning)")
     parser.set_defaults(handler=run_demo)

@@ -22,7 +22,7 @@ from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
 from trust_registry.clients import ensure_clients
 from trust_registry.pki import ensure_registry_keys
-from trust_registry.routes import checkpoint, governance, public, query
+from trust_registry.routes import checkpoint, federation, governance, public, query, recognition
 from trust_registry.service import RegistryService
 from trust_registry.settings import RegistrySettings
 
@@ -46,7 +46,11 @@ def create_app(
     clock = clock or SystemClock()
     data_dir = settings.data_dir
     keys = ensure_registry_keys(
-        data_dir, now=clock.now(), days=settings.certificate_days, public_url=settings.public_url.rstrip("/")
+        data_dir,
+        now=clock.now(),
+        days=settings.certificate_days,
+        public_url=settings.public_url.rstrip("/"),
+        list_store=settings.list_key_store(),
     )
     owns_store = store is None
     kv = store if store is not None else open_store(settings.redis_url, data_dir, STORE_NAMESPACE)
@@ -80,6 +84,8 @@ def create_app(
     app.include_router(query.router, dependencies=[Depends(limiter.dependency())])
     app.include_router(checkpoint.checkpoint_router(limiter))
     app.include_router(governance.governance_router(oauth, limiter))
+    app.include_router(recognition.recognition_router(oauth, limiter))
+    app.include_router(federation.federation_router(limiter))
     add_landing(
         app,
         service="Lintas ASEAN trust registry",
@@ -87,6 +93,8 @@ def create_app(
         links={
             "/v1/trust-list": "the signed trust list (application/jwt)",
             "/v1/countries": "member states",
+            "/v1/recognitions": "signed mutual-recognition decisions (application/jwt)",
+            "/.well-known/openid-federation": "OpenID Federation trust anchor configuration",
             "/v1/audit-log/checkpoint": "signed audit-log checkpoint (C2SP)",
             "/healthz": "health",
         },

@@ -7,6 +7,9 @@ For every sequence number ``n`` from 1 to the stored ``seq`` (see :mod:`trust_re
   (64 zeros for the first);
 * list ``n`` verifies against the same pin, has sequence number ``n``, its SHA-256 equals
   the record's ``list_sha256`` and its ``audit_prev_hash`` equals the record's ``prev_hash``;
+* when the record names ``recognitions_sha256``, the recognition list ``n`` exists, verifies
+  against the same pin, carries sequence number ``n`` and hashes to it; a recognition list
+  that its record does not name is a problem too;
 * no record or list exists beyond ``seq``.
 
 Changing, removing or reordering any stored record or list is therefore detected; so is a
@@ -29,9 +32,10 @@ from idcore.errors import IdcoreError
 from idcore.jose import verify_compact
 from idcore.trust.checkpoint import Checkpoint
 from idcore.trust.merkle import leaf_hash, root_hash
+from idcore.trust.recognition import verify_recognition_list
 from idcore.trust.signed import TrustListPin, certificate_sha256_hex, verify_trust_list
 from lintas.kv import KeyValueStore
-from trust_registry.ledger import AUDIT_TYP, GENESIS_HASH, SEQ_KEY, list_key, log_key, sha256_hex
+from trust_registry.ledger import AUDIT_TYP, GENESIS_HASH, SEQ_KEY, list_key, log_key, recognitions_key, sha256_hex
 
 __all__ = ["AuditReport", "check_checkpoint", "verify_audit_log"]
 
@@ -70,9 +74,24 @@ def _check_list(raw: bytes | None, seq: int, record: dict[str, object], pin: Tru
         raise ValueError(f"list {seq}: audit_prev_hash differs from its record's prev_hash")
 
 
+def _check_recognitions(raw: bytes | None, seq: int, record: dict[str, object], pin: TrustListPin) -> None:
+    expected = record.get("recognitions_sha256")
+    if expected is None:
+        if raw is not None:
+            raise ValueError(f"recognition list {seq} is not named by its audit record")
+        return
+    if raw is None:
+        raise ValueError(f"recognition list {seq} is missing")
+    if sha256_hex(raw) != expected:
+        raise ValueError(f"recognition list {seq}: hash differs from the one in its audit record")
+    if verify_recognition_list(raw, pin).sequence_number != seq:
+        raise ValueError(f"recognition list {seq}: carries another sequence number")
+
+
 def _extra_keys(store: KeyValueStore, last: int) -> list[str]:
-    allowed = {list_key(n) for n in range(1, last + 1)} | {log_key(n) for n in range(1, last + 1)}
-    found = store.scan_prefix("list:") + store.scan_prefix("log:")
+    numbers = range(1, last + 1)
+    allowed = {list_key(n) for n in numbers} | {log_key(n) for n in numbers} | {recognitions_key(n) for n in numbers}
+    found = store.scan_prefix("list:") + store.scan_prefix("log:") + store.scan_prefix("recog:")
     return [k for k in found if k not in allowed]
 
 
@@ -96,6 +115,7 @@ def verify_audit_log(store: KeyValueStore, signing_cert: x509.Certificate) -> Au
                 raise ValueError(f"record {seq} is missing")
             record = _check_record(raw, seq, prev_hash, key)
             _check_list(store.get(list_key(seq)), seq, record, pin)
+            _check_recognitions(store.get(recognitions_key(seq)), seq, record, pin)
         except (ValueError, IdcoreError, UnicodeDecodeError) as exc:
             report.problems.append(str(exc) if isinstance(exc, ValueError) else f"seq {seq}: {exc}")
         report.records += 1

@@ -54,6 +54,7 @@ from idcore.trust.model import (
     check_transition,
 )
 from idcore.trust.vct import ASEAN_COUNTRIES
+from idcore.x509 import load_der_certificate
 
 __all__ = [
     "STATUS_ACTIONS",
@@ -231,7 +232,7 @@ def parse_certificate(value: object) -> x509.Certificate:
     try:
         if text.startswith("-----BEGIN"):
             return x509.load_pem_x509_certificate(text.encode("ascii"))
-        return x509.load_der_x509_certificate(base64.b64decode(text, validate=True))
+        return load_der_certificate(base64.b64decode(text, validate=True))
     except (ValueError, binascii.Error, UnicodeEncodeError):
         raise ChangeError(400, "Invalid certificate", "the certificate does not parse") from None
 

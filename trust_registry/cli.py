@@ -2,13 +2,18 @@
 
 * ``lintas registry --host 127.0.0.1 --port PORT --data DIR [--redis-url URL] [--development]``
 * ``lintas registry audit-verify --data DIR [--redis-url URL] [--checkpoint NOTE [--checkpoint-key VKEY]]``
-  — exit 0 when the hash chain, every record signature and every past list signature check out,
-  and (with ``--checkpoint``) the log extends a checkpoint saved earlier; 1 otherwise.
+  (also spelled ``verify-log``) — verifies the whole log from genesis: exit 0 when the hash chain,
+  every record signature, every past list and recognition list signature check out, and (with
+  ``--checkpoint``) the log extends a checkpoint saved earlier; 1 otherwise. It prints the RFC 9162
+  tree head of what it verified (size and root), to compare with a checkpoint kept elsewhere.
+* ``lintas registry witness`` / ``witness-key`` — see :mod:`trust_registry.witness_cli`.
+* ``lintas registry backup`` / ``restore`` — see :mod:`trust_registry.backup_cli`.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import sys
 from pathlib import Path
 from typing import Any
@@ -64,6 +69,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
         store = open_store(settings.redis_url, settings.data_dir, STORE_NAMESPACE)
         try:
             report = verify_audit_log(store, certificate_from_pem(cert_path.read_bytes()))
+            size, root = _tree_head(store)
         finally:
             store.close()
     except StoreUnavailable as exc:
@@ -76,8 +82,20 @@ def _audit_verify(args: argparse.Namespace) -> int:
         return 2
     for line in report.problems:
         print(f"problem: {line}")
+    print(f"tree head: size {size} root {base64.b64encode(root).decode('ascii')}")
     print(f"{'ok' if report.ok else 'FAILED'}: {report.records} records checked")
     return 0 if report.ok else 1
+
+
+def _tree_head(store: Any) -> tuple[int, bytes]:
+    """Size and RFC 9162 root of the stored audit records (leaf = the stored record bytes)."""
+    from idcore.trust.merkle import leaf_hash, root_hash
+    from trust_registry.ledger import SEQ_KEY, log_key
+
+    raw = store.get(SEQ_KEY)
+    size = int(raw) if raw is not None and raw.isdigit() else 0
+    leaves = [leaf_hash(store.get(log_key(n)) or b"") for n in range(1, size + 1)]
+    return size, root_hash(leaves)
 
 
 def _checkpoint_problems(args: argparse.Namespace, settings: Any) -> list[str]:
@@ -119,10 +137,17 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--log-level", default="info")
     parser.set_defaults(handler=_serve)
     sub = parser.add_subparsers(dest="registry_command", metavar="SUBCOMMAND")
-    audit = sub.add_parser("audit-verify", help="check the audit hash chain and past list signatures")
+    audit = sub.add_parser(
+        "audit-verify", aliases=["verify-log"], help="verify the whole audit log from genesis and every past list"
+    )
     audit.add_argument("--data", required=True)
     audit.add_argument("--redis-url", default=None)
     audit.add_argument("--public-url", default=None, help="the registry's public URL (checkpoint origin)")
     audit.add_argument("--checkpoint", default=None, help="a checkpoint note saved earlier: the log must extend it")
     audit.add_argument("--checkpoint-key", default=None, help="pinned checkpoint vkey (default: the data dir's)")
     audit.set_defaults(handler=_audit_verify)
+    from trust_registry.backup_cli import register_backup
+    from trust_registry.witness_cli import register_witness
+
+    register_witness(sub)
+    register_backup(sub)

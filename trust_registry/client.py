@@ -1,15 +1,8 @@
-"""The verifier-side HTTP fetcher for the trust list: the ``fetch`` port of
-:class:`idcore.trust.TrustListCache`, over httpx.
+"""Client side of the registry for its consumers.
 
-Timeouts bound every fetch, the body is read in chunks and refused past a size limit, and
-``If-None-Match`` with the last ETag lets the registry answer 304 (RFC 9110 Section 13.1.2),
-in which case the last body is returned again (the cache recognises it as the same list).
-Redirects are not followed: a verifier talks to the registry URL it was configured with.
-
-Example::
-
-    fetcher = TrustListFetcher("https://registry.example")   # close() it when done
-    cache = TrustListCache(fetch=fetcher, pin=TrustListPin(certificate_sha256=PIN), clock=SystemClock())
+The trust-list fetcher (timeout, size cap, ETag, no redirects) lives in the shared runtime,
+:class:`lintas.trust_fetch.TrustListFetcher`, so that the verifier uses the same one; it is
+re-exported here for the registry's own tools and tests.
 
 :class:`AuditLogWatcher` is the client side of the audit-log checkpoints (issue #12): it fetches
 ``/v1/audit-log/checkpoint`` and, for a larger tree, the consistency proof from the last size it
@@ -24,91 +17,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import threading
 from collections.abc import Sequence
 
 import httpx
 
 from idcore.trust.checkpoint import MAX_NOTE_BYTES, Checkpoint, CheckpointMonitor, CheckpointVerifier
-from idcore.trust.signed import MAX_TRUST_LIST_BYTES
+from lintas.trust_fetch import FetchError, TrustListFetcher
 
 __all__ = ["AuditLogWatcher", "FetchError", "TrustListFetcher"]
 
 #: A consistency proof has at most about 2 * log2(size) hashes; 128 covers any 64-bit log.
 _MAX_PROOF_HASHES = 128
-
-
-class FetchError(Exception):
-    """The registry could not be reached or answered something unusable."""
-
-
-class TrustListFetcher:
-    """``fetch()`` the current signed list from a registry; thread-safe."""
-
-    def __init__(
-        self,
-        base_url: str,
-        *,
-        timeout: float = 3.0,
-        max_bytes: int = MAX_TRUST_LIST_BYTES,
-        client: httpx.Client | None = None,
-    ) -> None:
-        """Configure; the HTTP client is created lazily unless one is given."""
-        self.url = base_url.rstrip("/") + "/v1/trust-list"
-        self._timeout = httpx.Timeout(timeout)
-        self._max_bytes = max_bytes
-        self._client = client
-        self._lock = threading.Lock()
-        self._etag: str | None = None
-        self._body: bytes | None = None
-
-    def _http(self) -> httpx.Client:
-        if self._client is None:
-            self._client = httpx.Client(timeout=self._timeout, follow_redirects=False)
-        return self._client
-
-    def __call__(self) -> bytes:
-        """Return the signed list (compact JWS bytes); raise :class:`FetchError` on any failure."""
-        with self._lock:
-            headers = {"Accept": "application/jwt"}
-            if self._etag is not None and self._body is not None:
-                headers["If-None-Match"] = self._etag
-            try:
-                with self._http().stream("GET", self.url, headers=headers, timeout=self._timeout) as response:
-                    if response.status_code == 304 and self._body is not None:
-                        return self._body
-                    if response.status_code != 200:
-                        raise FetchError(f"registry answered HTTP {response.status_code}")
-                    body = self._read(response)
-            except httpx.HTTPError as exc:
-                raise FetchError(f"registry unreachable: {type(exc).__name__}") from None
-            self._etag = response.headers.get("etag")
-            self._body = body
-            return body
-
-    def _read(self, response: httpx.Response) -> bytes:
-        declared = response.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max_bytes:
-            raise FetchError("trust list larger than the size limit")
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > self._max_bytes:
-                raise FetchError("trust list larger than the size limit")
-            chunks.append(chunk)
-        return b"".join(chunks)
-
-    def close(self) -> None:
-        """Close the HTTP client."""
-        if self._client is not None:
-            self._client.close()
-
-    def __enter__(self) -> TrustListFetcher:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
 
 class AuditLogWatcher:

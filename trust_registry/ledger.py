@@ -4,10 +4,14 @@ Storage layout on a :class:`lintas.kv.KeyValueStore` (namespace ``registry``):
 
 * ``seq`` — the current sequence number (ASCII decimal); absent before the first list;
 * ``list:<n>`` — the signed list number ``n`` (compact JWS, ``lintas-trust-list+jwt``);
+* ``recog:<n>`` — the signed recognition list issued with list ``n`` (compact JWS,
+  ``lintas-recognition-list+jwt``, :mod:`idcore.trust.recognition`), same sequence number and
+  ``next_update``; absent for lists published before recognition decisions existed;
 * ``log:<n>`` — the audit record of the change that produced list ``n``: a compact JWS
   (``lintas-audit+jwt``) signed with the list key, whose payload holds ``sequence``,
   ``prev_hash`` (SHA-256 of the stored record ``n-1``; 64 zeros for the first), ``time``,
-  ``actor``, ``action``, ``payload`` and ``list_sha256`` (SHA-256 of ``list:<n>``).
+  ``actor``, ``action``, ``payload``, ``list_sha256`` (SHA-256 of ``list:<n>``) and
+  ``recognitions_sha256`` (SHA-256 of ``recog:<n>``).
 
 ``<n>`` is zero-padded to 12 digits so key order is sequence order. List ``n`` also carries
 ``audit_prev_hash`` = the record's ``prev_hash``, so list and log vouch for each other.
@@ -32,8 +36,16 @@ from cryptography import x509
 
 from idcore.jose import parse_compact, sign_compact
 from idcore.ports import Clock, Signer
+from idcore.trust.assurance import AssuranceDeclaration
 from idcore.trust.decision import TrustSnapshot
+from idcore.trust.federation_keys import FederationKeys
 from idcore.trust.model import TrustList
+from idcore.trust.recognition import (
+    MAX_RECOGNITION_LIST_BYTES,
+    RecognitionDecision,
+    RecognitionList,
+    sign_recognition_list,
+)
 from idcore.trust.signed import MAX_TRUST_LIST_BYTES, sign_trust_list
 from lintas.kv import KeyValueStore
 
@@ -46,9 +58,11 @@ __all__ = [
     "LedgerConflict",
     "ListTooLarge",
     "Published",
+    "consistent_declarations",
     "list_etag",
     "list_key",
     "log_key",
+    "recognitions_key",
     "sha256_hex",
 ]
 
@@ -66,6 +80,11 @@ def list_key(seq: int) -> str:
     return f"list:{seq:012d}"
 
 
+def recognitions_key(seq: int) -> str:
+    """Store key of the recognition list issued with list ``seq``."""
+    return f"recog:{seq:012d}"
+
+
 def log_key(seq: int) -> str:
     """Store key of audit record ``seq``."""
     return f"log:{seq:012d}"
@@ -79,6 +98,26 @@ def sha256_hex(data: bytes | str) -> str:
 def list_etag(seq: int, token: str) -> str:
     """The strong HTTP entity tag of signed list ``seq``."""
     return f'"{seq}-{sha256_hex(token)[:32]}"'
+
+
+def _or_empty(recognitions: RecognitionList | None) -> RecognitionList:
+    return recognitions if recognitions is not None else RecognitionList("https://unused.invalid", 0, 0, 1, ())
+
+
+def consistent_declarations(
+    declared: tuple[AssuranceDeclaration, ...], trust_list: TrustList
+) -> tuple[AssuranceDeclaration, ...]:
+    """The declarations the list agrees with: a listed issuer, a framework of its country, and
+    a common level equal to its ``assurance_level``. Any other (an issuer since changed through
+    ``PATCH /v1/governance/issuers``) is not published: the list is what verifiers decide on."""
+    kept = []
+    for declaration in declared:
+        issuer = trust_list.issuer(declaration.issuer_id)
+        if issuer is None or declaration.framework.country != issuer.country:
+            continue
+        if declaration.common == issuer.assurance_level:
+            kept.append(declaration)
+    return tuple(kept)
 
 
 class ListTooLarge(Exception):
@@ -106,11 +145,19 @@ class Published:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """What a governance function produced: the new list content and what to log about it."""
+    """What a governance function produced: the new list content and what to log about it.
+
+    ``recognitions`` replaces every recognition decision; ``None`` keeps the current ones.
+    """
 
     trust_list: TrustList
     action: str
     payload: dict[str, Any]
+    recognitions: tuple[RecognitionDecision, ...] | None = None
+    #: Replaces every assurance declaration; ``None`` keeps the current ones.
+    assurance: tuple[AssuranceDeclaration, ...] | None = None
+    #: Replaces every issuer's registered federation keys; ``None`` keeps the current ones.
+    federation_keys: tuple[FederationKeys, ...] | None = None
 
 
 class Ledger:
@@ -163,6 +210,18 @@ class Ledger:
             self._cached = found
         return found
 
+    def recognitions_token(self, seq: int) -> str | None:
+        """The signed recognition list issued with list ``seq``, as stored."""
+        raw = self._store.get(recognitions_key(seq)) if seq > 0 else None
+        return raw.decode("ascii") if raw is not None else None
+
+    def recognitions(self, seq: int) -> RecognitionList | None:
+        """The recognition list issued with list ``seq`` (``None`` before any was issued)."""
+        token = self.recognitions_token(seq)
+        if token is None:
+            return None
+        return RecognitionList.from_json(parse_compact(token, max_bytes=len(token)).claims())
+
     def record(self, seq: int) -> bytes | None:
         """The stored audit record ``seq`` (a compact JWS), if any."""
         return self._store.get(log_key(seq)) if seq > 0 else None
@@ -213,6 +272,9 @@ class Ledger:
         token = sign_trust_list(trust_list, self._signer, self._chain)
         if len(token) > MAX_PUBLISHED_LIST_BYTES:
             raise ListTooLarge(f"the signed list would be {len(token)} bytes (limit {MAX_PUBLISHED_LIST_BYTES})")
+        recognitions = self._recognitions_token(seq, change, trust_list)
+        if len(recognitions) > MAX_RECOGNITION_LIST_BYTES:  # a backstop: the quotas keep it far below
+            raise ListTooLarge(f"the recognition list would be {len(recognitions)} bytes")
         record = self._sign_record(
             {
                 "sequence": new_seq,
@@ -222,12 +284,35 @@ class Ledger:
                 "action": change.action,
                 "payload": change.payload,
                 "list_sha256": sha256_hex(token),
+                "recognitions_sha256": sha256_hex(recognitions),
             }
         )
-        writes = {SEQ_KEY: str(new_seq).encode(), list_key(new_seq): token.encode(), log_key(new_seq): record.encode()}
+        writes = {
+            SEQ_KEY: str(new_seq).encode(),
+            list_key(new_seq): token.encode(),
+            recognitions_key(new_seq): recognitions.encode(),
+            log_key(new_seq): record.encode(),
+        }
         if not self._store.atomic_write(SEQ_KEY, raw_seq, writes):
             return None
         return Published(new_seq, token, trust_list, TrustSnapshot(trust_list))
+
+    def _recognitions_token(self, seq: int, change: Change, trust_list: TrustList) -> str:
+        """Re-issue the recognition list with list ``seq + 1``: same number, time and ``next_update``."""
+        current = _or_empty(self.recognitions(seq))
+        decisions = change.recognitions if change.recognitions is not None else current.decisions
+        declared = change.assurance if change.assurance is not None else current.assurance
+        keys = change.federation_keys if change.federation_keys is not None else current.federation_keys
+        issued = RecognitionList(
+            trust_list.scheme_operator.uri,
+            trust_list.sequence_number,
+            trust_list.issued_at,
+            trust_list.next_update,
+            decisions,
+            consistent_declarations(declared, trust_list),
+            tuple(k for k in keys if trust_list.issuer(k.issuer_id) is not None),  # listed issuers only
+        )
+        return sign_recognition_list(issued, self._signer, self._chain)
 
     def _sign_record(self, record: dict[str, Any]) -> str:
         # Records are verified with the same pinned certificate as the lists (audit-verify).

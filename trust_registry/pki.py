@@ -18,7 +18,9 @@ Layout (private keys are PKCS#8 PEM files, mode 0600, written by
     <data>/issuers/<slug>/chain.pem           certificate.pem followed by the national root
     <data>/issuers/<slug>/issuer.json         identifier, country, vcts, names
 
-The issuer service loads ``FileKeyStore(<data>/issuers/<slug>).signer("document-signer")``
+National roots and document-signer certificates are built by the runtime's one demo-PKI builder
+(:mod:`lintas.demo_pki`), which a standalone issuer uses too. The issuer service loads
+``FileKeyStore(<data>/issuers/<slug>).signer("document-signer")``
 and puts ``certificate.pem`` (without the root, HAIP Section "Issuer identification and key
 resolution") into the ``x5c`` of its credentials.
 """
@@ -34,10 +36,18 @@ from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, load_pem_private_key
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_pem_private_key,
+)
 
 from idcore.jose import KeySigner
-from idcore.keystore import FileKeyStore
+from idcore.jwk import public_key_from_jwk
+from idcore.keystore import FileKeyStore, KeyStore
+from idcore.ports import Signer
 from idcore.trust.signed import certificate_sha256_hex
 from idcore.x509 import (
     certificate_from_pem,
@@ -46,6 +56,7 @@ from idcore.x509 import (
     create_issuer_certificate,
     create_root_ca,
 )
+from lintas.demo_pki import Validity, ensure_national_root, issue_document_signer, write_atomic
 
 __all__ = [
     "IssuerMaterial",
@@ -59,14 +70,6 @@ __all__ = [
 
 # The ASEAN Secretariat sits in Jakarta; an X.509 Name needs some country.
 _REGISTRY_COUNTRY = "ID"
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Write atomically, so a crash never leaves half a certificate behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def _validity(now: int, days: int) -> tuple[datetime, datetime]:
@@ -105,7 +108,7 @@ def _signing_key(signer: KeySigner) -> Any:
 class RegistryKeys:
     """The registry's signers and the ``x5c`` chain of its lists."""
 
-    list_signer: KeySigner
+    list_signer: Signer
     oauth_signer: KeySigner
     signing_cert: x509.Certificate
     ca_cert: x509.Certificate
@@ -118,15 +121,31 @@ class RegistryKeys:
         return certificate_sha256_hex(self.signing_cert)
 
 
-def ensure_registry_keys(data_dir: Path, *, now: int, days: int, public_url: str) -> RegistryKeys:
-    """Load the registry's keys and certificates, creating them on first start."""
+def _same_key(cert: x509.Certificate, signer: Signer) -> None:
+    der = (Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    if cert.public_key().public_bytes(*der) != public_key_from_jwk(signer.public_jwk).public_bytes(*der):
+        raise ValueError(
+            "registry/signing-cert.pem does not certify the list-signing key: import the certificate "
+            "your CA issued for the CSR of that key (`lintas keys csr list-signing ...`)"
+        )
+
+
+def ensure_registry_keys(
+    data_dir: Path, *, now: int, days: int, public_url: str, list_store: KeyStore | None = None
+) -> RegistryKeys:
+    """Load the registry's keys and certificates, creating them on first start.
+
+    ``list_store`` holds the list-signing key when it is not in the data directory (a PKCS#11
+    token). A signing certificate that does not certify the list-signing key refuses start-up
+    (``ValueError`` saying what to fix): verifiers pin that certificate, nothing is replaced.
+    """
     base = data_dir / "registry"
     keys = FileKeyStore(base / "keys")
-    ca_signer = keys.get_or_create("registry-ca")
-    list_signer = keys.get_or_create("list-signing")
+    list_signer = (list_store or keys).get_or_create("list-signing")
     oauth_signer = keys.get_or_create("oauth")
     ca_path, cert_path = base / "registry-ca.pem", base / "signing-cert.pem"
     if not ca_path.exists() or not cert_path.exists():
+        ca_signer = keys.get_or_create("registry-ca")
         not_before, not_after = _validity(now, days)
         ca_cert = create_root_ca(
             _signing_key(ca_signer),
@@ -139,7 +158,7 @@ def ensure_registry_keys(data_dir: Path, *, now: int, days: int, public_url: str
         signing_cert = create_issuer_certificate(
             _signing_key(ca_signer),
             ca_cert,
-            list_signer.private_key.public_key(),
+            public_key_from_jwk(list_signer.public_jwk),
             common_name="Lintas Trust List Signer",
             country=_REGISTRY_COUNTRY,
             organization="Lintas ASEAN Identity Trust Scheme",
@@ -147,35 +166,25 @@ def ensure_registry_keys(data_dir: Path, *, now: int, days: int, public_url: str
             not_after=not_after,
             san_uris=[public_url],
         )
-        _write(ca_path, certificate_to_pem(ca_cert))
-        _write(cert_path, certificate_to_pem(signing_cert))
+        write_atomic(ca_path, certificate_to_pem(ca_cert))
+        write_atomic(cert_path, certificate_to_pem(signing_cert))
     ca_cert = certificate_from_pem(ca_path.read_bytes())
     signing_cert = certificate_from_pem(cert_path.read_bytes())
+    _same_key(signing_cert, list_signer)
     checkpoint_key = load_checkpoint_key(data_dir)
     result = RegistryKeys(list_signer, oauth_signer, signing_cert, ca_cert, checkpoint_key)
-    _write(base / "pin.txt", (result.pin + "\n").encode())
+    write_atomic(base / "pin.txt", (result.pin + "\n").encode())
     return result
 
 
 def ensure_country_root(
     data_dir: Path, code: str, *, common_name: str, organization: str, now: int, days: int
 ) -> tuple[KeySigner, x509.Certificate]:
-    """Load or create the national root key and certificate of ``code``."""
-    base = data_dir / "countries" / code.lower()
-    signer = FileKeyStore(base / "keys").get_or_create("root")
-    path = base / "root-cert.pem"
-    if not path.exists():
-        not_before, not_after = _validity(now, days)
-        cert = create_root_ca(
-            _signing_key(signer),
-            common_name=common_name,
-            country=code,
-            organization=organization,
-            not_before=not_before,
-            not_after=not_after,
-        )
-        _write(path, certificate_to_pem(cert))
-    return signer, certificate_from_pem(path.read_bytes())
+    """Load or create the national root key and certificate of ``code`` (:mod:`lintas.demo_pki`)."""
+    not_before, not_after = _validity(now, days)
+    return ensure_national_root(
+        data_dir, code, common_name=common_name, organization=organization, validity=Validity(not_before, not_after)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,24 +208,18 @@ def ensure_issuer(
     base = data_dir / "issuers" / slug
     signer = FileKeyStore(base).get_or_create("document-signer")
     chain_path = base / "chain.pem"
-    if not chain_path.exists():
-        root_signer, root_cert = root
-        not_before, not_after = _validity(now, days)
-        org = root_cert.subject.get_attributes_for_oid(x509.oid.NameOID.ORGANIZATION_NAME)[0].value
-        leaf = create_issuer_certificate(
-            _signing_key(root_signer),
-            root_cert,
-            signer.private_key.public_key(),
-            common_name=str(issuer["names"]["en"])[:64],
-            country=issuer["country"],
+    if not chain_path.exists():  # chain.pem is written last: its presence means the rest is there
+        org = root[1].subject.get_attributes_for_oid(x509.oid.NameOID.ORGANIZATION_NAME)[0].value
+        issue_document_signer(
+            data_dir,
+            slug,
+            root=root,
+            public_key=signer.private_key.public_key(),
+            info=issuer,
+            common_name=str(issuer["names"]["en"]),
             organization=str(org),
-            not_before=not_before,
-            not_after=not_after,
-            san_uris=[issuer["id"]],
+            validity=Validity(*_validity(now, days)),
         )
-        _write(base / "certificate.pem", certificate_to_pem(leaf))
-        _write(base / "issuer.json", json.dumps(issuer, ensure_ascii=False, indent=2).encode())
-        _write(chain_path, certificate_to_pem(leaf) + certificate_to_pem(root_cert))
     return IssuerMaterial(base, certificates_from_pem(chain_path.read_bytes()))
 
 

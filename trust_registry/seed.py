@@ -18,12 +18,13 @@ from typing import Any
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from idcore.errors import TrustError
+from idcore.trust.assurance import AssuranceDeclaration
 from idcore.trust.limits import check_issuer_binding
 from idcore.trust.model import CountryEntry, IssuerEntry, SchemeOperator, TrustList, check_identifier
 from trust_registry.pki import ensure_country_root, ensure_issuer
 from trust_registry.settings import RegistrySettings
 
-__all__ = ["SEED_FORMAT", "build_initial_list", "load_seed"]
+__all__ = ["SEED_FORMAT", "build_initial_list", "load_seed", "seed_declarations"]
 
 SEED_FORMAT = "lintas-governance-seed/1"
 
@@ -71,3 +72,30 @@ def build_initial_list(settings: RegistrySettings, seed: dict[str, Any], *, now:
     operator = SchemeOperator(dict(seed["scheme_operator"]["names"]), settings.public_url.rstrip("/"))
     countries = tuple(_country(settings, spec, now) for spec in seed["countries"])
     return TrustList(0, now, now + settings.list_validity, operator, countries)
+
+
+def seed_declarations(settings: RegistrySettings, seed: dict[str, Any]) -> tuple[AssuranceDeclaration, ...]:
+    """Each seeded issuer's national assurance declaration (issue #16 item 5).
+
+    ``national_assurance: {framework, level}`` in the seed names a documented framework of
+    :mod:`idcore.trust.assurance`; without it, the issuer declares its level in its country's
+    ``<cc>-declared`` placeholder framework (an assumption, shown as such in the published list).
+    """
+    declarations = []
+    for country in seed["countries"]:
+        code = country["code"]
+        for spec in country.get("issuers", []):
+            issuer_id = settings.issuer_id(spec["slug"], spec["id"], code)
+            declared = spec.get("national_assurance") or {
+                "framework": f"{code.lower()}-declared",
+                "level": spec["assurance_level"],
+            }
+            raw = {"issuer": issuer_id, "framework": declared["framework"], "national_level": declared["level"]}
+            try:
+                declaration = AssuranceDeclaration.from_json(raw, code)
+            except TrustError as exc:
+                raise ValueError(f"seed issuer {spec['slug']}: {exc.detail}") from None
+            if declaration.common != spec["assurance_level"]:
+                raise ValueError(f"seed issuer {spec['slug']}: its national level maps to {declaration.common}")
+            declarations.append(declaration)
+    return tuple(declarations)

@@ -15,18 +15,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from idcore.jose import sign_compact
+from idcore.jose import parse_compact, sign_compact
 from idcore.ports import Clock
 from idcore.trust.checkpoint import CheckpointSigner
 from idcore.trust.decision import is_authorised
+from idcore.trust.etsi import sign_lote
 from idcore.trust.model import TrustList
+from idcore.trust.recognition import RecognitionList
 from idcore.x509 import x5c_from_certificates
 from lintas.kv import KeyValueStore
 from trust_registry.changes import ChangeError
 from trust_registry.checkpoints import AuditTree, checkpoint_origin
+from trust_registry.federation import TrustAnchorStatements
 from trust_registry.ledger import Change, Ledger, ListTooLarge, Published, sha256_hex
 from trust_registry.pki import RegistryKeys
-from trust_registry.seed import build_initial_list, load_seed
+from trust_registry.seed import build_initial_list, load_seed, seed_declarations
 from trust_registry.settings import RegistrySettings
 
 __all__ = ["ANSWER_TYP", "ChangeResult", "RegistryService"]
@@ -36,6 +39,8 @@ SUPPORTED_ACTIONS = frozenset({"issue"})
 _log = logging.getLogger("trust_registry")
 
 Build = Callable[[TrustList, int], tuple[TrustList, dict[str, Any], dict[str, Any]]]
+#: ``(current list, current recognition list, now, sequence number of this change)`` -> the change, response body.
+FabricBuild = Callable[[TrustList, RecognitionList, int, int], tuple[Change, dict[str, Any]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +62,10 @@ class RegistryService:
         self.keys = keys
         self.ledger = Ledger(store, keys.list_signer, [keys.signing_cert], clock, list_validity=settings.list_validity)
         origin = checkpoint_origin(settings.public_url)
+        self._recognitions_seq = 0
+        self._lote: tuple[int, str] | None = None
+        self._fabric: RecognitionList | None = None
+        self.federation = TrustAnchorStatements(settings.public_url, keys.list_signer, settings.data_dir)
         self.audit_tree = AuditTree(self.ledger, CheckpointSigner(origin, keys.checkpoint_key))
 
     def bootstrap(self) -> Published:
@@ -66,6 +75,7 @@ class RegistryService:
             return current
         seed = load_seed(self.settings.seed_file)
         initial = build_initial_list(self.settings, seed, now=self.clock.now())
+        declarations = seed_declarations(self.settings, seed)
         payload = {
             "seed": self.settings.seed_file.name,
             "countries": [c.code for c in initial.countries],
@@ -73,7 +83,9 @@ class RegistryService:
         }
 
         def first(current: TrustList | None) -> Change | None:
-            return Change(initial, "seed", payload) if current is None else None
+            return (
+                Change(initial, "seed", payload, recognitions=(), assurance=declarations) if current is None else None
+            )
 
         published = self.ledger.append("system", first)
         _log.info("trust list %d published from seed", published.sequence_number)
@@ -84,16 +96,53 @@ class RegistryService:
         published = self.ledger.current()
         if published is None:
             published = self.bootstrap()
-        if self._due(published.trust_list):
+        if self._due(published.trust_list) or not self._has_recognitions(published.sequence_number):
             published = self.ledger.append("system", self._republish)
         return published
+
+    def _has_recognitions(self, seq: int) -> bool:
+        # Remembered per sequence number: the trust-list GET should not pay a second store read.
+        if self._recognitions_seq != seq:
+            if self.ledger.recognitions_token(seq) is None:
+                return False
+            self._recognitions_seq = seq
+        return True
+
+    def current_lote(self) -> tuple[int, str]:
+        """The current list in the ETSI TS 119 602 JSON binding, signed like the list (once per sequence)."""
+        published = self.current()
+        cached = self._lote
+        if cached is None or cached[0] != published.sequence_number:
+            token = sign_lote(published.trust_list, self.keys.list_signer, [self.keys.signing_cert])
+            cached = self._lote = (published.sequence_number, token)
+        return cached
+
+    def current_fabric(self) -> RecognitionList:
+        """The parsed recognition list of the current list (decisions, declarations, federation keys)."""
+        seq, token = self.current_recognitions()
+        cached = self._fabric
+        if cached is None or cached.sequence_number != seq:
+            cached = self._fabric = RecognitionList.from_json(parse_compact(token, max_bytes=len(token)).claims())
+        return cached
+
+    def current_recognitions(self) -> tuple[int, str]:
+        """The sequence number and signed recognition list issued with the newest trust list."""
+        published = self.current()
+        token = self.ledger.recognitions_token(published.sequence_number)
+        if token is None:  # cannot stay so: current() re-issues a list that lacks one
+            raise ChangeError(503, "No recognition list", "the registry has not issued a recognition list yet")
+        return published.sequence_number, token
 
     def _due(self, trust_list: TrustList) -> bool:
         half_life = (trust_list.next_update - trust_list.issued_at) // 2
         return self.clock.now() >= trust_list.issued_at + half_life
 
     def _republish(self, current: TrustList | None) -> Change | None:
-        if current is None or not self._due(current):
+        if current is None:
+            return None
+        # A store from before recognition lists gets one with the next list.
+        missing = self.ledger.recognitions_token(current.sequence_number) is None
+        if not self._due(current) and not missing:
             return None  # another replica re-issued first
         return Change(current, "republish", {})
 
@@ -113,6 +162,30 @@ class RegistryService:
             bodies.append(body)
             return Change(new_list, action, payload)
 
+        return self._publish(actor, action, apply, bodies)
+
+    def change_fabric(self, actor: str, action: str, build: FabricBuild) -> ChangeResult:
+        """Like :meth:`change` for changes that touch the recognition list (decisions, declarations)."""
+        self.current()
+        bodies: list[dict[str, Any]] = []
+
+        def apply(current: TrustList | None) -> Change:
+            if current is None:
+                raise ChangeError(503, "No list", "the registry has not published a list yet")
+            # Read at the list's own sequence number: the append is guarded on it, so a change by
+            # another replica in between makes the write fail and this build run again.
+            existing = self.ledger.recognitions(current.sequence_number)
+            if existing is None:
+                existing = RecognitionList(current.scheme_operator.uri, 0, 0, 1, ())
+            change, body = build(current, existing, self.clock.now(), current.sequence_number + 1)
+            bodies.append(body)
+            return change
+
+        return self._publish(actor, action, apply, bodies)
+
+    def _publish(
+        self, actor: str, action: str, apply: Callable[[TrustList | None], Change], bodies: list[dict[str, Any]]
+    ) -> ChangeResult:
         try:
             published = self.ledger.append(actor, apply)
         except ListTooLarge as exc:

@@ -9,12 +9,13 @@ with ``development`` on, ``http://127.0.0.1`` / ``localhost`` URLs are accepted 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Literal, Self
 
-from pydantic import AliasChoices, BaseModel, Field, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from idcore.errors import TrustError
+from idcore.keystore import KeyStore, Pkcs11KeyStore
 from idcore.trust.model import check_identifier
 from idcore.trust.vct import ASEAN_COUNTRIES
 from lintas.cors import check_origins
@@ -88,6 +89,26 @@ class RegistrySettings(BaseSettings):
     rate_limit_per_minute: int = Field(default=600, ge=1)
     #: Governance clients; when unset, a demo set is generated into ``<data>/governance-clients.json``.
     governance_clients: list[GovernanceClient] | None = None
+
+    #: Where the list-signing key lives: ``file`` (``<data>/registry/keys/list-signing.pem``) or
+    #: ``pkcs11``, a non-extractable key labelled ``list-signing`` on an HSM token (made with
+    #: ``lintas keys generate list-signing --pkcs11-library ...``); its certificate is then
+    #: ``<data>/registry/signing-cert.pem`` issued by your CA (``registry-ca.pem`` beside it).
+    list_key_backend: Literal["file", "pkcs11"] = "file"
+    #: PKCS#11 module of the HSM holding the list-signing key (``list_key_backend=pkcs11``).
+    pkcs11_library: str = "/usr/lib/softhsm/libsofthsm2.so"
+    #: Label of the token holding the list-signing key.
+    pkcs11_token_label: str = "lintas"  # noqa: S105 - a token label, not a secret
+    #: The token's user PIN (secret: give it from a secret store, never on the command line).
+    pkcs11_user_pin: SecretStr | None = None
+
+    def list_key_store(self) -> KeyStore | None:
+        """The PKCS#11 token holding the list-signing key, or ``None`` for the data directory's files."""
+        if self.list_key_backend != "pkcs11":
+            return None
+        if self.pkcs11_user_pin is None or not self.pkcs11_user_pin.get_secret_value():
+            raise ValueError("list_key_backend=pkcs11 needs LINTAS_REGISTRY_PKCS11_USER_PIN")
+        return Pkcs11KeyStore(self.pkcs11_library, self.pkcs11_token_label, self.pkcs11_user_pin.get_secret_value())
 
     @model_validator(mode="before")
     @classmethod

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from math import ceil
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,7 +25,9 @@ from idcore.errors import IdcoreError, Reason, TrustError
 from idcore.jose import sign_compact
 from idcore.oid4vp import AuthorizationError
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
-from idcore.trust import TrustListCache, TrustListPin, TrustSnapshot
+from idcore.trust import TrustListCache, TrustSnapshot
+from idcore.trust.recognition import RecognitionSnapshot
+from idcore.trust.recognition_cache import RecognitionCache
 from idcore.x509 import certificate_to_pem
 from lintas import __version__
 from lintas.cors import add_cors
@@ -35,19 +38,28 @@ from lintas.oauth import ClientCredentialsServer, OAuthClient, hash_secret
 from lintas.problem import install_error_handlers, limit_body, oauth_error, problem
 from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
-from verifier.keys import VerifierKeys, ensure_client_secrets, ensure_verifier_keys
+from lintas.trust_fetch import TrustListFetcher
+from verifier.keys import Operator, VerifierKeys, ensure_client_secrets, ensure_verifier_keys, request_key_store
 from verifier.metrics import VerifierMetrics
-from verifier.pipeline import Pipeline
+from verifier.parties import (
+    PartyDirectory,
+    RegisteredPartyService,
+    configured_registrations,
+    read_registrations,
+    registered_claims,
+)
+from verifier.pins import pin_set
+from verifier.pipeline import Pipeline, TrustSource
 from verifier.policy import ConfigError, RelyingParty, load_config
 from verifier.responses import ResponseHandler
+from verifier.routes_admin import count_by_party, operator_routes
 from verifier.routes_rp import rp_router
 from verifier.routes_wallet import wallet_router
 from verifier.settings import VerifierSettings
 from verifier.status import HttpStatusFetcher, StatusChecker
 from verifier.store import TransactionStore
-from verifier.transactions import TransactionService
 
-__all__ = ["SCOPE", "build_pipeline", "create_app", "trust_source"]
+__all__ = ["SCOPE", "build_pipeline", "create_app", "recognition_source", "trust_source"]
 
 SCOPE = "verifier"
 log = logging.getLogger("lintas.verifier")
@@ -58,28 +70,51 @@ def trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.Cl
     """The injected trust source, else a pinned cache of the configured registry, else trust nobody."""
     if trust is not None:
         return trust
-    if settings.registry_url is None or settings.registry_pin_sha256 is None:
+    if settings.registry_url is None or not settings.registry_pin_sha256:
         log.warning("no trust registry configured: every issuer is untrusted")
         return TrustSnapshot.empty
-    url = f"{settings.registry_url.rstrip('/')}/v1/trust-list"
-
-    def fetch() -> bytes:
-        response = http.get(url, headers={"Accept": "application/jwt"})
-        response.raise_for_status()
-        return response.content
+    # The one fetcher (timeout, size cap, ETag, no redirects) over the app's client; the cache pins and judges.
+    fetch = TrustListFetcher(settings.registry_url, client=http)
 
     return TrustListCache(
         fetch=fetch,
-        pin=TrustListPin(certificate_sha256=settings.registry_pin_sha256),
+        pin=pin_set(settings.registry_pin_sha256),
         clock=clock,
         max_staleness=settings.trust_max_staleness,
     )
 
 
+def recognition_source(
+    settings: VerifierSettings, http: httpx.Client, clock: Clock
+) -> Callable[[int], RecognitionSnapshot] | None:
+    """The configured registry's signed recognition decisions (issue #16), pinned like the list; else none.
+
+    Without a registry, policies that judge by recognition recognise nothing (fail closed).
+    """
+    if settings.registry_url is None or not settings.registry_pin_sha256:
+        return None
+    cache = RecognitionCache(
+        fetch=TrustListFetcher(settings.registry_url, client=http, path="/v1/recognitions"),
+        pin=pin_set(settings.registry_pin_sha256),
+        clock=clock,
+        max_staleness=settings.trust_max_staleness,
+    )
+    return cache.snapshot
+
+
 def build_pipeline(
-    settings: VerifierSettings, *, clock: Clock, trust: Callable[[], TrustSnapshot], http: httpx.Client
+    settings: VerifierSettings,
+    *,
+    clock: Clock,
+    trust: TrustSource,
+    http: httpx.Client,
+    recognitions: Callable[[int], RecognitionSnapshot] | None = None,
 ) -> Pipeline:
-    """The validation pipeline as configured (also used by ``lintas verify`` and the benchmarks)."""
+    """The validation pipeline as configured (also used by ``lintas verify`` and the benchmarks).
+
+    ``trust()`` gives the list snapshot (judged as the ASEAN list) or any trust framework;
+    ``recognitions(sequence)`` the recognition decisions beside it.
+    """
     fetcher = HttpStatusFetcher(timeout=settings.status_timeout, max_bytes=settings.status_max_bytes, client=http)
     status = StatusChecker(
         fetcher, clock, max_cache=settings.status_max_cache, max_skew=settings.max_skew, timeout=settings.status_timeout
@@ -93,6 +128,7 @@ def build_pipeline(
         kb_max_age=settings.kb_max_age,
         allow_insecure_loopback=settings.development,
         metadata_fetch=metadata,
+        recognitions=recognitions,
     )
 
 
@@ -170,6 +206,8 @@ def _install_handlers(app: FastAPI) -> None:
     app.add_exception_handler(IdcoreError, on_idcore)
 
 
+_POLICY_SCHEMA = Path(__file__).parent / "policy.schema.json"
+
 #: Largest request body: a vp_token with several credentials (portraits included) stays below.
 MAX_BODY_BYTES = 2 * 1024 * 1024
 
@@ -182,6 +220,7 @@ def create_app(
     random: RandomSource | None = None,
     trust: Trust | None = None,
     http: httpx.Client | None = None,
+    recognitions: Callable[[int], RecognitionSnapshot] | None = None,
 ) -> FastAPI:
     """Build the verifier app; keys and client secrets are created in the data directory on first start."""
     settings.require_certificates()  # before anything is opened: production never mints its own PKI
@@ -194,7 +233,12 @@ def create_app(
     kv = store or open_store(settings.redis_url, settings.data_dir, "verifier")
     if store is None:
         owned.append(kv)
-    config = load_config(settings.config_file, allow_unbound=settings.allow_unbound_presentations)
+    config = load_config(
+        settings.config_file,
+        allow_unbound=settings.allow_unbound_presentations,
+        extra_relying_parties=read_registrations(settings.data_dir),
+    )
+    registrations = configured_registrations(settings.config_file, settings.data_dir)
     if settings.allow_unbound_presentations:
         log.warning(
             "LINTAS_VERIFIER_ALLOW_UNBOUND_PRESENTATIONS is on: policies may accept presentations "
@@ -206,6 +250,14 @@ def create_app(
         public_url=settings.base_url,
         now=clock.now(),
         days=settings.certificate_days,
+        generate=bool(settings.generate_certificates),
+        operator=Operator(settings.operator_name, settings.operator_country),
+        request_store=request_key_store(
+            settings.key_backend,
+            settings.pkcs11_library,
+            settings.pkcs11_token_label,
+            settings.pkcs11_user_pin.get_secret_value() if settings.pkcs11_user_pin else None,
+        ),
     )
     secrets = ensure_client_secrets(settings.data_dir, config.relying_parties)
     oauth = _oauth_server(settings, keys, secrets, clock)
@@ -213,8 +265,14 @@ def create_app(
     snapshot = source.snapshot if isinstance(source, TrustListCache) else source
     metrics = VerifierMetrics()
     tx_store = TransactionStore(kv, settings.transaction_ttl, settings.result_ttl)
-    pipeline = build_pipeline(settings, clock=clock, trust=snapshot, http=http)
-    service = TransactionService(settings, tx_store, keys, clock, random)
+    if recognitions is None and trust is None:  # an injected trust source comes with its own decisions, or none
+        recognitions = recognition_source(settings, http, clock)
+    pipeline = build_pipeline(settings, clock=clock, trust=snapshot, http=http, recognitions=recognitions)
+    directory = PartyDirectory(kv, registrations)
+    claims_of = {
+        cid: registered_claims([config.policies[p] for p in rp.policies]) for cid, rp in config.relying_parties.items()
+    }
+    service = RegisteredPartyService(settings, tx_store, keys, clock, random).bind(directory, claims_of)
     handler = ResponseHandler(
         tx_store,
         pipeline,
@@ -222,7 +280,7 @@ def create_app(
         random,
         config.relying_parties,
         metrics.outcome,
-        _webhook(http, keys, clock, settings.base_url),
+        count_by_party(metrics.registry, _webhook(http, keys, clock, settings.base_url)),
         settings.base_url,
         metrics.pipeline.observe,
     )
@@ -239,7 +297,7 @@ def create_app(
     app.state.trust = source
     _install_handlers(app)
 
-    app.middleware("http")(metrics.middleware)
+    app.add_middleware(metrics.middleware)  # pure ASGI (verifier.metrics): no per-request task or streams
     add_cors(app, settings.cors_allow_origins)
     # The wallet endpoints are unauthenticated: cap bodies before they are read (declared and chunked).
     limit_body(app, MAX_BODY_BYTES)
@@ -262,7 +320,8 @@ def create_app(
         kv, "verifier-wallet", settings.wallet_rate_limit_per_minute, clock=lambda: float(clock.now())
     )
     app.include_router(wallet_router(service, tx_store, handler), dependencies=[Depends(wallet_limit.dependency())])
-    _ops_routes(app, tx_store, source, keys, metrics)
+    _ops_routes(app, tx_store, source, keys)
+    operator_routes(app, settings, kv, clock, directory, metrics)
     add_landing(
         app,
         service="Lintas cross-border verifier",
@@ -274,7 +333,8 @@ def create_app(
             "/metrics": "Prometheus metrics",
         },
     )
-    secure_app(app, development=settings.development)  # outermost: security headers on every answer (lintas.server)
+    # Outermost: security headers (and HSTS, RFC 6797, when served over https) on every answer, in pure ASGI.
+    secure_app(app, development=settings.development, hsts_max_age=31536000 if settings.https else None)
     announce("Lintas verifier", settings.development, settings.conveniences())
     return app
 
@@ -314,9 +374,7 @@ def _oauth_server(
     )
 
 
-def _ops_routes(
-    app: FastAPI, store: TransactionStore, trust: Trust, keys: VerifierKeys, metrics: VerifierMetrics
-) -> None:
+def _ops_routes(app: FastAPI, store: TransactionStore, trust: Trust, keys: VerifierKeys) -> None:
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
@@ -340,9 +398,9 @@ def _ops_routes(
             return problem(503, "Service Unavailable", "not ready", checks=checks)
         return JSONResponse({"status": "ready", "checks": checks})
 
-    @app.get("/metrics", tags=["operations"])
-    def metrics_route() -> Response:
-        return Response(metrics.render(), media_type="text/plain; version=0.0.4")
+    @app.get("/.well-known/lintas/policy.schema.json", tags=["operations"], summary="JSON Schema of the policy file")
+    def policy_schema() -> Response:
+        return Response(_POLICY_SCHEMA.read_bytes(), media_type="application/schema+json")
 
     @app.get("/.well-known/lintas/rp-ca.pem", tags=["operations"], summary="Demo relying-party CA (pin it)")
     def rp_ca() -> Response:

@@ -1,4 +1,9 @@
-"""``lintas verifier`` (run the service) and ``lintas verify`` (offline verification with a policy).
+"""``lintas verifier`` (run the service; ``check-config``, ``rp add|list``) and ``lintas verify`` (offline).
+
+``lintas verifier`` reads every setting from ``LINTAS_VERIFIER_*`` (options override); it refuses
+to start (exit 2, with what to fix) on invalid settings, an invalid policy file or an access
+certificate that does not fit the public URL. ``lintas verifier check-config`` prints the
+effective configuration and the checks of :mod:`verifier.checkconfig` (exit 1 on a failure).
 
 ``lintas verify FILE --policy NAME [--nonce N --aud A]`` runs the same pipeline as the service
 (issuer signature through the trust registry, registry authorisation, status list, validity,
@@ -13,11 +18,15 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
+
+from lintas.devmode import MODE_ENV
+from lintas_cli.relying_parties import register_rp
 
 __all__ = ["register"]
 
@@ -33,25 +42,81 @@ def _settings(args: argparse.Namespace, **extra: Any) -> Any:
     return VerifierSettings(**values)
 
 
+def _service_settings(args: argparse.Namespace) -> Any:
+    """Settings for the service: options over ``LINTAS_VERIFIER_*`` over defaults.
+
+    Only when no public URL is configured at all (option or environment) and ``LINTAS_MODE`` is
+    unset does ``lintas verifier`` run the local demo: ``http://localhost:PORT`` in development mode.
+    """
+    extra: dict[str, Any] = {}
+    if args.development:
+        extra["development"] = True
+    if args.public_url is None and "LINTAS_VERIFIER_PUBLIC_URL" not in os.environ:
+        extra["public_url"] = f"http://localhost:{args.port}"
+        if MODE_ENV not in os.environ:
+            extra["development"] = True
+            print("lintas verifier: no public URL configured: local demo in development mode", file=sys.stderr)
+    return _settings(args, **extra)
+
+
 def run_service(args: argparse.Namespace) -> int:
-    """Start the verifier under uvicorn."""
+    """Start the verifier under uvicorn; refuse (exit 2) a configuration that cannot be right."""
     from lintas.server import run
     from verifier.app import create_app
+    from verifier.keys import CertificateMismatch
+    from verifier.policy import ConfigError
 
-    public_url = args.public_url or f"http://localhost:{args.port}"
-    development = args.development or args.public_url is None
-    if development:
-        print(
-            "lintas verifier: development mode (loopback http URL, unsigned redirect_uri requests allowed)",
-            file=sys.stderr,
-        )
     try:
-        settings = _settings(args, public_url=public_url, development=development)
+        settings = _service_settings(args)
+        app = create_app(settings)
     except ValidationError as exc:
-        print(f"lintas verifier: invalid configuration: {exc}", file=sys.stderr)
+        print(f"lintas verifier: invalid configuration: {_explain(exc)}", file=sys.stderr)
         return 2
-    run(create_app(settings), host=args.host, port=args.port)
+    except (CertificateMismatch, ConfigError, ValueError) as exc:
+        print(f"lintas verifier: refusing to start: {exc}", file=sys.stderr)
+        return 2
+    run(app, host=args.host, port=args.port, **server_options(settings))
     return 0
+
+
+def server_options(settings: Any) -> dict[str, Any]:
+    """uvicorn's TLS and proxy options: TLS when configured; forwarded headers from the trusted proxies only."""
+    options: dict[str, Any] = {"proxy_headers": bool(settings.trusted_proxies)}
+    if settings.trusted_proxies:
+        options["forwarded_allow_ips"] = ",".join(settings.trusted_proxies)
+    if settings.tls_certfile is not None:
+        options |= {"ssl_certfile": str(settings.tls_certfile), "ssl_keyfile": str(settings.tls_keyfile)}
+    return options
+
+
+def _explain(exc: ValidationError) -> str:
+    """One line per invalid setting: its name and what is wrong (values are not echoed: they may be secret)."""
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(p) for p in error["loc"]) or "settings"
+        lines.append(f"{where}: {error['msg']}")
+    return "; ".join(lines)
+
+
+def run_check_config(args: argparse.Namespace) -> int:
+    """Print the effective configuration (secrets masked) and every check; exit 1 on any failure."""
+    import httpx
+
+    from idcore.ports import SystemClock
+    from verifier.checkconfig import effective_config, run_checks
+
+    try:
+        settings = _service_settings(args)
+    except ValidationError as exc:
+        print(f"FAIL settings: {_explain(exc)}")
+        return 1
+    print(json.dumps(effective_config(settings), indent=2, sort_keys=True, default=str))
+    clock = SystemClock()
+    with httpx.Client(timeout=settings.status_timeout, follow_redirects=False) as http:
+        findings = run_checks(settings, http, clock.now)
+    for finding in findings:
+        print(f"{finding.level:4} {finding.check}: {finding.message}")
+    return 1 if any(f.level == "FAIL" for f in findings) else 0
 
 
 def _vp_token(text: str, query_id: str) -> dict[str, Any]:
@@ -110,7 +175,11 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", dest="data_dir", type=Path, help="data directory (keys, secrets, embedded store)")
     parser.add_argument("--config", dest="config_file", type=Path, help="relying parties and policies (JSON)")
     parser.add_argument("--registry-url", help="trust registry base URL")
-    parser.add_argument("--registry-pin", dest="registry_pin_sha256", help="SHA-256 (hex) of the registry cert")
+    parser.add_argument(
+        "--registry-pin",
+        dest="registry_pin_sha256",
+        help="SHA-256 (hex) of the registry's list-signing certificate; a comma list during a rollover",
+    )
     parser.add_argument(
         "--development",
         action="store_true",
@@ -125,10 +194,23 @@ def register(subparsers: Any) -> None:
     service.add_argument("--port", type=int, default=8400)
     service.add_argument("--redis-url", help="Redis URL (default: the embedded store in --data)")
     service.add_argument(
-        "--public-url", help="public base URL (default http://localhost:PORT, which implies --development)"
+        "--public-url",
+        help="public base URL (default: LINTAS_VERIFIER_PUBLIC_URL; with neither, the local demo on "
+        "http://localhost:PORT in development mode)",
     )
     _common(service)
     service.set_defaults(handler=run_service)
+    actions = service.add_subparsers(dest="action", metavar="ACTION")
+    # Options may come before or after the action: SUPPRESS keeps the action's absent options from
+    # overwriting what was given to ``lintas verifier`` itself.
+    check = actions.add_parser(
+        "check-config", help="print the effective configuration and check it", argument_default=argparse.SUPPRESS
+    )
+    check.add_argument("--redis-url", help="Redis URL")
+    check.add_argument("--public-url", help="public base URL")
+    _common(check)
+    check.set_defaults(handler=run_check_config)
+    register_rp(actions)
 
     verify = subparsers.add_parser("verify", help="verify a presentation offline against a named policy")
     verify.add_argument("file", help="presentation (compact SD-JWT, JWS JSON) or vp_token JSON")

@@ -8,17 +8,15 @@ latency histograms for HTTP requests and for the validation pipeline. Label valu
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ["VerifierMetrics"]
 
 
 class VerifierMetrics:
-    """The collectors, plus an HTTP middleware that feeds them."""
+    """The collectors, plus a pure-ASGI HTTP middleware that feeds them (:meth:`middleware`)."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -49,12 +47,38 @@ class VerifierMetrics:
         """The text exposition format."""
         return generate_latest(self.registry)
 
-    async def middleware(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        """Count and time every request under its route template (bounded label values)."""
+    def middleware(self, app: ASGIApp) -> ASGIApp:
+        """Pure-ASGI middleware counting and timing every request under its route template.
+
+        ``app.add_middleware(metrics.middleware)``. Label values stay bounded: the route template
+        (read from the scope once the router matched it), never the path a client sent.
+        """
+        return _HttpMetrics(app, self)
+
+
+class _HttpMetrics:
+    """Wraps ``send`` to learn the status; no task, no stream per request (unlike ``BaseHTTPMiddleware``)."""
+
+    def __init__(self, app: ASGIApp, metrics: VerifierMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        self.requests.labels(request.method, path, str(response.status_code)).inc()
-        self.latency.labels(path).observe(time.perf_counter() - start)
-        return response
+        status = 500  # what the client gets if the app raises before answering (an outer layer answers)
+
+        async def send_counting(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_counting)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.requests.labels(scope.get("method", ""), path, str(status)).inc()
+            self.metrics.latency.labels(path).observe(time.perf_counter() - start)

@@ -1,46 +1,50 @@
 """The validation pipeline: every step a named check that fails with a stable reason code.
 
-Order (issue #5; OpenID4VP 1.0 Section 8.6 "VP Token Validation"; RFC 9901 Section 7;
-draft-ietf-oauth-sd-jwt-vc Section 3.4; draft-ietf-oauth-status-list "Validation Rules"):
+Order (OpenID4VP 1.0 Section 8.6 "VP Token Validation"; RFC 9901 Section 7; draft-ietf-oauth-sd-jwt-vc
+Section 3.4; ISO/IEC 18013-5 Section 9.3; draft-ietf-oauth-status-list "Validation Rules"):
 
-``session`` → ``decryption`` → ``parsing`` → ``issuer_signature`` → ``registry_authorisation`` →
-``status_list`` → ``validity`` → ``holder_binding`` → ``dcql`` → ``rp_policy``.
+``session`` → ``decryption`` → per credential, by its format's verifier: ``parsing`` →
+``issuer_signature`` → ``registry_authorisation`` → ``validity`` → ``holder_binding``; then
+``status_list`` for every credential → ``dcql`` → ``rp_policy``.
 
-The first two belong to the transaction and are raised by the service; this module runs the rest
-on one ``vp_token``. One SD-JWT verification (:func:`idcore.sdjwt.verify_sd_jwt`) carries the
-per-credential checks: the issuer key resolver is the ``issuer_signature`` step, the
-``after_processing`` hook runs the checks on the processed payload (never-disclosable claims,
-``iat``), then registry, status and validity, and what fails after the hook can only be the
-Key Binding JWT. A stage marker records where a
-failure happened, so the reason code and the check name always agree.
+The first two belong to the transaction and are raised by the service. The format verifier is
+chosen by the DCQL Credential Query the ``vp_token`` key names (its ``format``; an unrequested
+key by the presentation's shape, so that the DCQL check can name it); it asks the trust
+framework (one snapshot for the whole ``vp_token``) whose key signed and whether the issuer is
+authorised, and returns one format-neutral :class:`~idcore.credentials.VerifiedCredential`.
+Status comes after every credential passed its own checks because it is the only check that
+touches the network: a presentation failing a cheap check (a replay without the holder's key
+included) costs no fetch. Each piece runs once; a refusal carries the check it failed at.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from idcore.dcql import DcqlQuery, PresentedCredential, check_presentation
-from idcore.errors import IdcoreError, Reason, SdJwtError, StatusListError, TrustError
-from idcore.ports import Clock
-from idcore.sdjwt import (
-    KeyBindingPolicy,
-    ProcessedPayload,
-    VerifyOptions,
-    check_time_claims,
-    parse_presentation,
-    verify_sd_jwt,
+from idcore.credentials import (
+    CredentialError,
+    CredentialVerifier,
+    MdocVerifier,
+    SdJwtVcVerifier,
+    VerificationContext,
+    VerifiedCredential,
 )
-from idcore.sdjwt_vc import NEVER_DISCLOSABLE, TYP
+from idcore.dcql import FORMAT_MSO_MDOC, FORMAT_SD_JWT_VC, DcqlQuery, PresentedCredential, check_presentation
+from idcore.errors import IdcoreError, Reason, StatusListError, TrustError
+from idcore.ports import Clock
 from idcore.status_list import parse_status_reference
-from idcore.trust import TrustSnapshot, is_authorised
-from verifier.issuers import ChainCache, IssuerKeyResolver
-from verifier.policy import Policy, VerifiedCredentialView, check_policy
-from verifier.status import StatusChecker, status_uri_allowed
+from idcore.trust import AseanTrustList, ChainCache, TrustFramework, TrustSnapshot
+from idcore.trust.recognition import RecognitionSnapshot
+from verifier.policy import Policy, Recognition, VerifiedCredentialView, check_policy
+from verifier.status import IssuerStatusKey, StatusChecker, status_uri_allowed
 
-__all__ = ["Check", "CheckedCredential", "Expectation", "Pipeline", "Rejection"]
+__all__ = ["Check", "CheckedCredential", "Expectation", "Pipeline", "Rejection", "TrustSource"]
+
+#: What a trust source gives for one verification: the ASEAN list's snapshot, or any framework.
+TrustSource = Callable[[], TrustSnapshot | TrustFramework]
 
 
 class Check(StrEnum):
@@ -51,9 +55,9 @@ class Check(StrEnum):
     PARSING = "parsing"
     ISSUER_SIGNATURE = "issuer_signature"
     REGISTRY = "registry_authorisation"
-    STATUS = "status_list"
     VALIDITY = "validity"
     HOLDER_BINDING = "holder_binding"
+    STATUS = "status_list"
     DCQL = "dcql"
     POLICY = "rp_policy"
 
@@ -70,17 +74,24 @@ class Rejection(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Expectation:
-    """What one transaction (or an offline check) expects of a ``vp_token``."""
+    """What one transaction (or an offline check) expects of a ``vp_token``.
+
+    ``session_transcript`` is the transaction's encoded SessionTranscript (OpenID4VP 1.0
+    Appendix B.2.6), required for holder binding of ``mso_mdoc`` presentations.
+    """
 
     query: DcqlQuery
     policy: Policy
     nonce: str | None
     aud: str | None
+    session_transcript: bytes | None = None
+    #: The relying party's country: whose recognition decisions a policy with ``recognition`` applies.
+    verifier_country: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class CheckedCredential:
-    """One verified credential as reported to the relying party."""
+    """One verified credential as reported to the relying party (``vct`` holds the doctype for mdoc)."""
 
     query_id: str
     vct: str
@@ -91,12 +102,17 @@ class CheckedCredential:
     iat: int
     claims: dict[str, Any]
     holder_bound: bool
+    format: str = FORMAT_SD_JWT_VC
+    #: The recognition decision that admitted this foreign credential (policies with ``recognition``).
+    recognition_decision: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The relying party's view: disclosed claims plus who vouches for them."""
+        kind = "doctype" if self.format == FORMAT_MSO_MDOC else "vct"
         return {
             "credential_query_id": self.query_id,
-            "vct": self.vct,
+            "format": self.format,
+            kind: self.vct,
             "issuer": self.issuer,
             "issuer_name": self.issuer_name,
             "issuing_country": self.country,
@@ -104,47 +120,76 @@ class CheckedCredential:
             "issued_at": self.iat,
             "holder_bound": self.holder_bound,
             "claims": self.claims,
+            **({"recognition_decision": self.recognition_decision} if self.recognition_decision else {}),
         }
 
 
-_INTERNAL = frozenset({"cnf", "status", "_sd_alg", "vct#integrity"})
+def _checked(query_id: str, cred: VerifiedCredential) -> CheckedCredential:
+    issuer = cred.issuer
+    return CheckedCredential(
+        query_id,
+        cred.credential_type,
+        issuer.issuer_id,
+        issuer.name("en"),
+        issuer.country,
+        issuer.assurance_level,
+        cred.issued_at,
+        dict(cred.claims),
+        cred.holder_bound,
+        cred.format,
+    )
 
 
-@dataclass
-class _Run:
-    """Mutable state of one presentation's verification (stage marker and findings)."""
+def _policy_claims(cred: CheckedCredential) -> Mapping[str, Any]:
+    """The claims the relying-party policy reads: mdoc elements of every namespace side by side.
 
-    stage: Check = Check.PARSING
-    iss: str = ""
-    vct: str = ""
-    iat: int = 0
-    country: str = ""
-    issuer_name: str = ""
-    level: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    Policies name claims (``age_over_18``), not namespaces. Where two namespaces disagree on an
+    element, the value that is not ``true`` is kept: a policy asking for ``true`` is never met
+    by one namespace against the evidence of another.
+    """
+    if cred.format != FORMAT_MSO_MDOC:
+        return cred.claims
+    merged: dict[str, Any] = {}
+    for elements in cred.claims.values():
+        for element, value in elements.items() if isinstance(elements, Mapping) else ():
+            if element not in merged or merged[element] is True:
+                merged[element] = value
+    return merged
 
 
-def _require_str(claims: Mapping[str, Any], name: str) -> str:
-    value = claims.get(name)
-    if not isinstance(value, str) or not value:
-        raise SdJwtError(Reason.MISSING_CLAIM, f"{name} is required in the Issuer-signed JWT")
-    return value
+def _shape_format(presentation: Any) -> str:
+    # An SD-JWT serialization always holds '~' (RFC 9901 Section 4); base64url never does.
+    return FORMAT_SD_JWT_VC if not isinstance(presentation, str) or "~" in presentation else FORMAT_MSO_MDOC
 
 
 class Pipeline:
-    """Stateless between calls apart from the status cache; safe to share between threads."""
+    """Stateless between calls apart from the status and chain caches; safe to share between threads.
+
+    ``trust()`` is asked once per ``vp_token``: a :class:`TrustSnapshot` is judged as the ASEAN
+    list (:class:`~idcore.trust.AseanTrustList`, with issuer metadata when ``metadata_fetch`` is
+    set), any other :class:`~idcore.trust.TrustFramework` as itself. ``verifiers`` add or replace
+    format verifiers by DCQL ``format`` (SD-JWT VC and mdoc by default).
+    """
 
     def __init__(
         self,
         *,
-        trust: Callable[[], TrustSnapshot],
+        trust: TrustSource,
         status: StatusChecker,
         clock: Clock,
         max_skew: int = 60,
         kb_max_age: int = 300,
         allow_insecure_loopback: bool = False,
         metadata_fetch: Callable[[str], Mapping[str, Any]] | None = None,
+        verifiers: Sequence[CredentialVerifier] = (),
+        recognitions: Callable[[int], RecognitionSnapshot] | None = None,
     ) -> None:
+        """Configure; nothing is fetched here.
+
+        ``recognitions(trust_list_sequence)`` gives the recognition decisions that go with the
+        trust list in use (policies with ``recognition`` only; none configured: nothing is recognised).
+        """
+        self._recognitions = recognitions
         self._trust = trust
         self._status = status
         self._clock = clock
@@ -153,129 +198,97 @@ class Pipeline:
         self._loopback = allow_insecure_loopback
         self._metadata_fetch = metadata_fetch
         self._chains = ChainCache()
+        defaults: tuple[CredentialVerifier, ...] = (SdJwtVcVerifier(), MdocVerifier())
+        self._verifiers: dict[str, CredentialVerifier] = {v.format: v for v in (*defaults, *verifiers)}
 
     def verify(self, vp_token: Mapping[str, Sequence[Any]], expect: Expectation) -> list[CheckedCredential]:
         """Run every check on a ``vp_token``; return the verified credentials or raise :class:`Rejection`."""
-        try:
-            snapshot = self._trust()
-        except TrustError as exc:  # stale or unusable list: fail closed
-            raise Rejection(Check.REGISTRY, exc.reason, exc.detail) from None
-        checked: list[CheckedCredential] = []
-        presented: dict[str, list[PresentedCredential]] = {}
-        deadline = self._status.deadline()  # one for every status fetch of this vp_token
+        framework = self._framework()
+        now = self._clock.now()
+        verified: list[tuple[str, VerifiedCredential]] = []
         for query_id, presentations in vp_token.items():
             for presentation in presentations:
-                cred = self.verify_presentation(presentation, query_id, expect, snapshot, deadline=deadline)
-                checked.append(cred)
-                presented.setdefault(query_id, []).append(
-                    PresentedCredential("dc+sd-jwt", cred.vct, cred.claims, cred.holder_bound)
-                )
+                verified.append((query_id, self._credential(presentation, query_id, expect, framework, now)))
+        deadline = self._status.deadline()  # one for every status fetch of this vp_token
+        for _, cred in verified:
+            self._check_status(cred, framework, expect.policy, deadline)
+        presented: dict[str, list[PresentedCredential]] = {}
+        for query_id, cred in verified:
+            entry = PresentedCredential(cred.format, cred.credential_type, cred.claims, cred.holder_bound)
+            presented.setdefault(query_id, []).append(entry)
         try:
             check_presentation(expect.query, presented)
         except IdcoreError as exc:
             raise Rejection(Check.DCQL, exc.reason, exc.detail) from None
+        checked = [_checked(query_id, cred) for query_id, cred in verified]
         views = [
-            VerifiedCredentialView(c.query_id, c.vct, c.issuer, c.country, c.assurance_level, c.iat, c.claims)
+            VerifiedCredentialView(c.query_id, c.vct, c.issuer, c.country, c.assurance_level, c.iat, _policy_claims(c))
             for c in checked
         ]
         try:
-            check_policy(expect.policy, views, self._clock.now())
+            recognition = self._recognition(expect, framework)
+            decisions = check_policy(expect.policy, views, now, recognition=recognition)
         except IdcoreError as exc:
             raise Rejection(Check.POLICY, exc.reason, exc.detail) from None
-        return checked
+        return [replace(c, recognition_decision=d) if d else c for c, d in zip(checked, decisions, strict=True)]
 
-    def _binding_required(self, query_id: str, expect: Expectation) -> bool:
-        if expect.policy.require_holder_binding:
-            return True
+    def _recognition(self, expect: Expectation, framework: TrustFramework) -> Recognition | None:
+        """The decisions beside the trust list judged with, when the policy asks for them (else None)."""
+        if expect.policy.recognition_purpose is None or self._recognitions is None or not expect.verifier_country:
+            return None
+        # The decisions must go with the signed list judged with (both are re-issued together).
+        sequence = framework.snapshot.sequence_number if isinstance(framework, AseanTrustList) else 0
+        return Recognition(self._recognitions(sequence), expect.verifier_country)
+
+    def _framework(self) -> TrustFramework:
         try:
-            return expect.query.credential(query_id).require_cryptographic_holder_binding
+            source = self._trust()
+        except TrustError as exc:  # stale or unusable list: fail closed
+            raise Rejection(Check.REGISTRY, exc.reason, exc.detail) from None
+        if isinstance(source, TrustSnapshot):
+            return AseanTrustList(source, metadata_fetch=self._metadata_fetch, chains=self._chains)
+        return source
+
+    def _credential(
+        self, presentation: Any, query_id: str, expect: Expectation, framework: TrustFramework, now: int
+    ) -> VerifiedCredential:
+        """Per-credential checks, from ``parsing`` to ``holder_binding``, by the query's format verifier."""
+        try:
+            query = expect.query.credential(query_id)
         except IdcoreError:
-            return True  # unknown query id: the DCQL check rejects it; bind strictly meanwhile
-
-    def verify_presentation(
-        self,
-        presentation: Any,
-        query_id: str,
-        expect: Expectation,
-        snapshot: TrustSnapshot,
-        *,
-        deadline: float | None = None,
-    ) -> CheckedCredential:
-        """The per-credential checks, from ``parsing`` to ``holder_binding``."""
-        run = _Run()
-        now = self._clock.now()
-        try:
-            parts = parse_presentation(presentation)
-            kb_policy = None
-            if parts.kb_jwt is not None or self._binding_required(query_id, expect):
-                if expect.nonce is None or expect.aud is None:
-                    raise SdJwtError(Reason.KB_INVALID, "holder binding needs a nonce and an audience")
-                kb_policy = KeyBindingPolicy(expect.nonce, expect.aud, max_age=self._kb_max_age)
-            options = VerifyOptions(clock=self._clock, typ=(TYP,), key_binding=kb_policy, max_skew=self._max_skew)
-            resolver = IssuerKeyResolver(snapshot, now, self._metadata_fetch, self._chains)
-
-            def resolve(header: Mapping[str, Any], claims: Mapping[str, Any]) -> Any:
-                run.stage = Check.ISSUER_SIGNATURE
-                return resolver(header, claims)
-
-            def after_signature(header: Mapping[str, Any], issuer_claims: Mapping[str, Any]) -> None:
-                run.stage = Check.PARSING
-                run.iss, run.vct = _require_str(issuer_claims, "iss"), _require_str(issuer_claims, "vct")
-
-            def after_processing(processed: ProcessedPayload) -> None:
-                self._after_processing(run, processed, snapshot, resolver, now, expect, deadline)
-
-            verified = verify_sd_jwt(
-                presentation, resolve, options, after_issuer_check=after_signature, after_processing=after_processing
-            )
-        except IdcoreError as exc:
-            raise Rejection(run.stage, exc.reason, exc.detail) from None
-        claims = {k: v for k, v in verified.payload.items() if k not in _INTERNAL}
-        return CheckedCredential(
-            query_id,
-            run.vct,
-            run.iss,
-            run.issuer_name,
-            run.country,
-            run.level,
-            run.iat,
-            claims,
-            verified.kb_payload is not None,
+            query = None  # an unrequested key: verified by its shape, then refused by the DCQL check
+        fmt = query.format if query is not None else _shape_format(presentation)
+        binding = expect.policy.require_holder_binding or query is None or query.require_cryptographic_holder_binding
+        context = VerificationContext(
+            trust=framework,
+            now=now,
+            nonce=expect.nonce,
+            audience=expect.aud,
+            require_holder_binding=binding,
+            session_transcript=expect.session_transcript,
+            max_skew=self._max_skew,
+            kb_max_age=self._kb_max_age,
         )
+        verifier = self._verifiers.get(fmt)
+        if verifier is None:
+            raise Rejection(Check.PARSING, Reason.MALFORMED, f"format {fmt} is not supported")
+        try:
+            return verifier.verify(presentation, context)
+        except CredentialError as exc:
+            raise Rejection(Check(exc.stage.value), exc.reason, exc.detail) from None
 
-    def _after_processing(
-        self,
-        run: _Run,
-        processed: ProcessedPayload,
-        snapshot: TrustSnapshot,
-        resolver: IssuerKeyResolver,
-        now: int,
-        expect: Expectation,
-        deadline: float | None,
+    def _check_status(
+        self, cred: VerifiedCredential, framework: TrustFramework, policy: Policy, deadline: float
     ) -> None:
-        """Still the parsing check (never-disclosable claims, iat), then registry, status, validity."""
-        for path in processed.paths:
-            if path and path[0] in NEVER_DISCLOSABLE:
-                raise SdJwtError(Reason.NEVER_DISCLOSABLE, f"{path[0]} was selectively disclosed")
-        iat = processed.claims.get("iat")
-        if isinstance(iat, bool) or not isinstance(iat, int):
-            raise SdJwtError(Reason.MISSING_CLAIM, "iat is needed to judge the issuer at issuance time")
-        run.iat = iat
-        run.stage = Check.REGISTRY
-        decision = is_authorised(snapshot, run.iss, run.vct, iat, now)
-        if not decision.authorised or decision.issuer is None:
-            raise TrustError(decision.reason or Reason.NOT_AUTHORISED, f"{run.iss} for {run.vct}")
-        run.country, run.level = decision.issuer.country, decision.issuer.assurance_level
-        run.issuer_name = decision.issuer.names.get("en", next(iter(decision.issuer.names.values()), run.iss))
-        run.stage = Check.STATUS
-        if "status" in processed.claims:
-            reference = parse_status_reference(processed.claims, allow_insecure_loopback=self._loopback)
-            if not status_uri_allowed(reference.uri, run.iss, allow_loopback=self._loopback):
+        """``status_list``: the credential's status reference, on the issuer's origin, signed for the issuer."""
+        if cred.status is None:
+            return
+        issuer_id = cred.issuer.issuer_id
+        try:
+            reference = parse_status_reference({"status": cred.status}, allow_insecure_loopback=self._loopback)
+            if not status_uri_allowed(reference.uri, issuer_id, allow_loopback=self._loopback):
                 raise StatusListError(Reason.STATUS_INVALID, "status list uri is not on the issuer's origin")
-            assert resolver.key is not None  # noqa: S101 - set by the signature step that precedes us
-            self._status.check(
-                reference, snapshot, run.iss, resolver.key, max_age=expect.policy.status_max_age, deadline=deadline
-            )
-        run.stage = Check.VALIDITY
-        check_time_claims(processed.claims, now, self._max_skew)
-        run.stage = Check.HOLDER_BINDING
+            signer = IssuerStatusKey(framework, cred)
+            self._status.check(reference, issuer_id, signer, max_age=policy.status_max_age, deadline=deadline)
+        except IdcoreError as exc:
+            raise Rejection(Check.STATUS, exc.reason, exc.detail) from None

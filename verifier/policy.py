@@ -19,13 +19,16 @@ from typing import Any
 
 from idcore.dcql import DcqlQuery, parse_query
 from idcore.errors import IdcoreError, Reason
+from idcore.trust.recognition import PURPOSES, RecognitionSnapshot, recognised_for
 from idcore.trust.vct import ASEAN_COUNTRIES, ASSURANCE_LEVELS
 from verifier.asean_checks import check_asean_credentials, claim_is_true
+from verifier.policy_schema import validate_config_text
 
 __all__ = [
     "ConfigError",
     "Policy",
     "PolicyViolation",
+    "Recognition",
     "RelyingParty",
     "VerifiedCredentialView",
     "VerifierConfig",
@@ -61,6 +64,9 @@ class Policy:
     require_true: tuple[str, ...] = ()
     #: Oldest status list (seconds since it was fetched) this policy accepts; 0: fetch now; None: the cache's window.
     status_max_age: int | None = None
+    #: Judge foreign credentials by the member states' signed recognition decisions for this purpose
+    #: (:data:`idcore.trust.recognition.PURPOSES`); None: by ``accepted_countries`` alone.
+    recognition_purpose: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON form, stored with each transaction so every replica judges the same way."""
@@ -74,6 +80,7 @@ class Policy:
             "min_assurance_level": self.min_assurance,
             "require_true": list(self.require_true),
             "status_max_age": self.status_max_age,
+            **({"recognition": {"purpose": self.recognition_purpose}} if self.recognition_purpose else {}),
         }
 
 
@@ -124,6 +131,14 @@ class VerifierConfig:
             if (vct, tuple(path)) not in registered:
                 claim = "/".join(map(str, path))
                 raise ConfigError(f"claim {claim} of {vct} is outside this relying party's registration")
+
+
+@dataclass(frozen=True, slots=True)
+class Recognition:
+    """The recognition decisions in force beside the trust list, and whose decisions count."""
+
+    snapshot: RecognitionSnapshot
+    verifier_country: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +243,17 @@ def _parse_policy(name: str, raw: Any, *, allow_unbound: bool = True) -> Policy:
         level,
         tuple(require_true),
         _status_max_age(raw.get("status_max_age")),
+        _recognition(name, raw.get("recognition")),
     )
+
+
+def _recognition(name: str, raw: Any) -> str | None:
+    """``{"purpose": P}`` with P one of the registry's recognition purposes, or absent."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or set(raw) != {"purpose"} or raw["purpose"] not in PURPOSES:
+        raise ConfigError(f'policy {name!r}: recognition must be {{"purpose": one of {sorted(PURPOSES)}}}')
+    return str(raw["purpose"])
 
 
 def _status_max_age(raw: Any) -> int | None:
@@ -287,23 +312,32 @@ def _audiences(raw: Any, client_id: str) -> tuple[str, ...]:
     return tuple(raw)
 
 
-def load_config(path: Path, *, allow_unbound: bool = False) -> VerifierConfig:
+def load_config(
+    path: Path, *, allow_unbound: bool = False, extra_relying_parties: Mapping[str, Any] | None = None
+) -> VerifierConfig:
     """Read and validate the configuration file; :class:`ConfigError` names the first problem.
 
     A policy that turns holder binding off is refused unless ``allow_unbound`` (the deployment
-    setting ``allow_unbound_presentations``) says otherwise.
+    setting ``allow_unbound_presentations``) says otherwise. ``extra_relying_parties`` are the
+    registrations of the data directory (``lintas verifier rp add``); an id in both is refused.
     """
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except (OSError, ValueError) as exc:
         raise ConfigError(f"cannot read {path}: {exc}") from None
-    if not isinstance(raw, Mapping) or not isinstance(raw.get("policies"), Mapping):
-        raise ConfigError("the configuration needs a 'policies' object")
+    problems = validate_config_text(text, str(path))  # the shape first, with the line of each problem
+    if problems:
+        raise ConfigError("invalid configuration (schema: policy.schema.json):\n  " + "\n  ".join(problems))
+    raw = json.loads(text)
     policies = {name: _parse_policy(name, p, allow_unbound=allow_unbound) for name, p in raw["policies"].items()}
     rps = raw.get("relying_parties", {})
     if not isinstance(rps, Mapping):
         raise ConfigError("'relying_parties' must be an object")
-    parties = {cid: _parse_rp(cid, rp, policies) for cid, rp in rps.items()}
+    twice = sorted(set(rps) & set(extra_relying_parties or {}))
+    if twice:
+        raise ConfigError(f"relying party {twice[0]!r} is both in {path.name} and registered in the data directory")
+    merged = {**rps, **(extra_relying_parties or {})}
+    parties = {cid: _parse_rp(cid, rp, policies) for cid, rp in merged.items()}
     return VerifierConfig(policies, parties)
 
 
@@ -311,8 +345,19 @@ def _violation(reason: Reason, detail: str) -> PolicyViolation:
     return PolicyViolation(reason, detail)
 
 
-def check_policy(policy: Policy, credentials: Sequence[VerifiedCredentialView], now: int) -> None:
-    """Raise :class:`PolicyViolation` unless every credential meets the policy (countries, age, level, claims)."""
+def check_policy(
+    policy: Policy,
+    credentials: Sequence[VerifiedCredentialView],
+    now: int,
+    *,
+    recognition: Recognition | None = None,
+) -> list[str | None]:
+    """Raise :class:`PolicyViolation` unless every credential meets the policy (countries, age, level,
+    claims, and, when the policy asks, its country's recognition decisions).
+
+    Returns, per credential, the recognition decision that admitted it (None: domestic, or the
+    policy does not judge by recognition), for the relying party's result.
+    """
     for cred in credentials:
         if cred.country not in policy.accepted_countries:
             raise _violation(Reason.COUNTRY_NOT_ACCEPTED, f"issuing country {cred.country} not accepted")
@@ -327,3 +372,26 @@ def check_policy(policy: Policy, credentials: Sequence[VerifiedCredentialView], 
         if not any(claim_is_true(c.claims, claim, now) for c in credentials):
             raise _violation(Reason.POLICY_NOT_MET, f"claim {claim} is not true")
     check_asean_credentials(credentials)
+    if policy.recognition_purpose is None:
+        return [None] * len(credentials)
+    if recognition is None:  # nothing to judge with: recognise nothing rather than too much
+        raise _violation(Reason.NOT_RECOGNISED, "no recognition decisions available to this verifier")
+    decisions: list[str | None] = []
+    for cred in credentials:
+        result = recognised_for(
+            recognition.snapshot,
+            recognition.verifier_country,
+            policy.recognition_purpose,
+            cred.country,
+            cred.vct,
+            cred.assurance_level,
+            now,
+        )
+        if not result.recognised:
+            reason = result.reason or Reason.NOT_RECOGNISED
+            detail = f"{recognition.verifier_country} does not recognise {cred.country}'s {cred.vct}"
+            raise _violation(
+                reason, f"{detail} for {policy.recognition_purpose} ({result.decision_id or 'no decision'})"
+            )
+        decisions.append(result.decision_id)
+    return decisions

@@ -26,9 +26,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from idcore.b64 import b64u_encode
+from idcore.b64 import b64u_decode, b64u_encode
+from idcore.dcql import FORMAT_MSO_MDOC
 from idcore.errors import IdcoreError, Reason
+from idcore.jwk import jwk_thumbprint
 from idcore.keys import private_key_from_jwk
+from idcore.mdoc import openid4vp_session_transcript
 from idcore.oid4vp import (
     AuthorizationError,
     AuthorizationResponse,
@@ -100,7 +103,7 @@ class ResponseHandler:
     def handle(self, form: Mapping[str, str]) -> WalletAnswer:
         """Process one posted response; exceptions other than StoreUnavailable never escape."""
         tid = self._locate(form)
-        tx = self.store.transaction(tid) if tid else None
+        tx, is_open, key = self.store.response_state(tid) if tid else (None, False, None)  # one round trip
         if tx is None:
             self.on_outcome("rejected", Check.SESSION.value, Reason.SESSION_UNKNOWN.value)
             log.info("response for an unknown transaction", extra={"check": "session", "reason": "session_unknown"})
@@ -108,21 +111,17 @@ class ResponseHandler:
         if self.clock.now() >= tx["expires"]:
             self.on_outcome("rejected", Check.SESSION.value, Reason.SESSION_EXPIRED.value)
             return _INVALID
-        if not self.store.is_open(tx["id"]):
+        if not is_open:
             return self._replayed(tx)
         flow = "cross"
         try:
-            response = self._open(tx, form)
+            response = self._open(tx, form, key)
             flow = self._flow(tx, response)
             credentials = self._verify(tx, response)
         except Rejection as rejection:
             if not _final(rejection):
                 return self._not_authenticated(tx, flow, rejection)
-            if not self.store.claim(tx["id"], tx["nonce"]):
-                return self._replayed(tx)
             return self._finish(tx, flow, rejected=rejection)
-        if not self.store.claim(tx["id"], tx["nonce"]):
-            return self._replayed(tx)
         return self._finish(tx, flow, credentials=credentials)
 
     def _replayed(self, tx: dict[str, Any]) -> WalletAnswer:
@@ -147,20 +146,22 @@ class ResponseHandler:
         return _INVALID
 
     def _redirect(self, tx: dict[str, Any]) -> dict[str, Any]:
-        """The same-device ``redirect_uri`` with a fresh ``response_code`` (Section 8.2, 13.3)."""
+        """The same-device ``redirect_uri`` with a fresh, stored ``response_code`` (Section 8.2, 13.3)."""
         code = b64u_encode(self.random.token_bytes(16))
         self.store.save_response_code(tx["id"], code)
+        return self._redirect_to(tx, code)
+
+    def _redirect_to(self, tx: dict[str, Any], code: str) -> dict[str, Any]:
         rp = self.relying_parties.get(tx["rp"])
         target = rp.redirect_uri if rp and rp.redirect_uri else f"{self.base_url}/v1/presentations/done"
         return {"redirect_uri": f"{target}#transaction_id={tx['id']}&response_code={code}"}
 
-    def _open(self, tx: dict[str, Any], form: Mapping[str, str]) -> AuthorizationResponse:
+    def _open(self, tx: dict[str, Any], form: Mapping[str, str], jwk: dict[str, Any] | None) -> AuthorizationResponse:
         encrypted = tx["response_mode"] == "direct_post.jwt"
         try:
             if "response" in form:
                 if not encrypted:
                     raise Rejection(Check.DECRYPTION, Reason.MALFORMED, "encrypted response not requested")
-                jwk = self.store.decryption_key(tx["id"])
                 if jwk is None:
                     raise Rejection(Check.DECRYPTION, Reason.DECRYPTION_FAILED, "the transaction's key is gone")
                 key = private_key_from_jwk(jwk)
@@ -186,13 +187,33 @@ class ResponseHandler:
         if response.error is not None:
             raise Rejection(Check.PARSING, Reason.WALLET_ERROR, response.error)
         policy = policy_from_json(tx["policy"])
-        expect = Expectation(policy.query, policy, tx["nonce"], tx["client_id"])
+        mdoc = any(query.format == FORMAT_MSO_MDOC for query in policy.query.credentials)
+        transcript = self._session_transcript(tx) if mdoc else None  # only mdoc presentations sign over it
+        rp = self.relying_parties.get(tx["rp"])
+        country = rp.country if rp is not None else None  # whose recognition decisions apply
+        expect = Expectation(policy.query, policy, tx["nonce"], tx["client_id"], transcript, country)
         start = time.perf_counter()
         try:
             assert response.vp_token is not None  # noqa: S101 - parse_response_params guarantees it
             return self.pipeline.verify(response.vp_token, expect)
         finally:
             self.pipeline_timer(time.perf_counter() - start)
+
+    def _session_transcript(self, tx: dict[str, Any]) -> bytes:
+        """The SessionTranscript mdoc presentations sign (OpenID4VP 1.0 Appendix B.2.6.1, redirects).
+
+        ``responseUri`` is the Response URI the request named (:attr:`TransactionService.response_uri`);
+        ``jwkThumbprint`` is the RFC 7638 thumbprint of the transaction's encryption key when the
+        response is encrypted (``direct_post.jwt``), else null.
+        """
+        enc_jwk = tx.get("enc_jwk") if tx["response_mode"] == "direct_post.jwt" else None
+        thumbprint = b64u_decode(jwk_thumbprint(enc_jwk)) if enc_jwk else None
+        return openid4vp_session_transcript(
+            client_id=tx["client_id"],
+            nonce=tx["nonce"],
+            response_uri=f"{self.base_url}/wallet/response",
+            jwk_thumbprint=thumbprint,
+        )
 
     def _finish(
         self,
@@ -205,20 +226,23 @@ class ResponseHandler:
         now = self.clock.now()
         status = "verified" if rejected is None else "rejected"
         record: dict[str, Any] = {"status": status, "updated": now, "flow": flow}
+        results = [c.to_json() for c in credentials or []] if rejected is None else None
         if rejected is not None:
             record |= {"check": rejected.check.value, "reason": rejected.reason.value}
             if rejected.reason is Reason.WALLET_ERROR:
                 record["wallet_error"] = rejected.detail
+        code = b64u_encode(self.random.token_bytes(16)) if flow == FLOW_SAME else None
+        # Claim (open + nonce, Section 14.1) and record the outcome in one atomic step: exactly one caller wins.
+        if not self.store.settle(tx["id"], tx["nonce"], record, result=results, response_code=code):
+            return self._replayed(tx)
+        if rejected is not None:
             # The detail names what failed (never claims or keys); the wallet never sees it.
             log.info("presentation rejected", extra={"transaction_id": tx["id"], **record, "detail": rejected.detail})
             self.on_outcome("rejected", rejected.check.value, rejected.reason.value)
         else:
-            results = [c.to_json() for c in credentials or []]
-            self.store.save_result(tx["id"], results)
-            log.info("presentation verified", extra={"transaction_id": tx["id"], "count": len(results)})
+            log.info("presentation verified", extra={"transaction_id": tx["id"], "count": len(results or [])})
             self.on_outcome("verified", "", "")
-        body: dict[str, Any] = self._redirect(tx) if flow == FLOW_SAME else {}
-        self.store.set_status(tx["id"], record)
+        body: dict[str, Any] = self._redirect_to(tx, code) if code is not None else {}
         self.on_complete(self.relying_parties.get(tx["rp"]), tx["id"], record)
         if rejected is not None and rejected.reason is not Reason.WALLET_ERROR:
             return WalletAnswer(400, {**_INVALID.body, **body})

@@ -25,7 +25,7 @@ from lintas.oauth import TokenClaims
 from lintas.problem import problem
 from verifier.pipeline import Expectation, Pipeline, Rejection
 from verifier.policy import ConfigError, Policy, RelyingParty, VerifierConfig, policy_from_request
-from verifier.store import FLOW_SAME, TERMINAL, TransactionStore
+from verifier.store import FLOW_SAME, TERMINAL, PollState, TransactionStore
 from verifier.transactions import TransactionService, qr_png, qr_svg
 
 __all__ = ["rp_router"]
@@ -65,10 +65,13 @@ def _choose_policy(
 
 
 def _status_view(
-    store: TransactionStore, tx: dict[str, Any], now: int, response_code: str | None, *, deliver: bool = True
+    store: TransactionStore, state: PollState, now: int, response_code: str | None, *, deliver: bool = True
 ) -> dict[str, Any]:
-    """The relying party's view; ``deliver`` hands over the verified claims, which happens once."""
-    record = store.status(tx["id"]) or {"status": "pending"}
+    """The relying party's view of one :meth:`TransactionStore.poll`; ``deliver`` hands over the verified
+    claims, which happens once (the only second store step)."""
+    tx = state.tx
+    assert tx is not None  # noqa: S101 - callers check ownership first
+    record = state.status or {"status": "pending"}
     status = record.get("status", "pending")
     if status not in TERMINAL and now >= tx["expires"]:
         status = "expired"
@@ -80,13 +83,13 @@ def _status_view(
         "expires_at": tx["expires"],
     }
     if status not in TERMINAL:
-        last = store.last_rejection(tx["id"])
+        last = state.last_rejection
         if last is not None:  # a response that proved nothing; the transaction is still open
             view["last_rejection"] = last
         return view
     view |= {k: record[k] for k in ("check", "reason", "wallet_error", "flow") if k in record}
     if status == "verified":
-        expected = store.response_code(tx["id"]) if record.get("flow") == FLOW_SAME else None
+        expected = state.response_code if record.get("flow") == FLOW_SAME else None
         # HAIP same-device: results only to the session that followed the redirect back.
         if expected is not None and (response_code is None or not _same(response_code, expected)):
             view["response_code_required"] = True
@@ -130,6 +133,10 @@ def rp_router(
         tx = store.transaction(tid)
         return tx if tx is not None and tx.get("rp") == rp.client_id else None
 
+    def poll_own(rp: RelyingParty, tid: str) -> PollState | None:
+        state = store.poll(tid)  # one round trip: transaction, status, latest rejection, code
+        return state if state.tx is not None and state.tx.get("rp") == rp.client_id else None
+
     @router.post("/presentations", status_code=201, summary="Create a presentation request")
     async def create(request: Request, rp: RelyingParty = Depends(party)) -> Any:
         body = await _json_body(request)
@@ -160,10 +167,10 @@ def rp_router(
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         while True:
-            tx = await run_in_threadpool(own, rp, tid)
-            if tx is None:
+            state = await run_in_threadpool(poll_own, rp, tid)
+            if state is None:
                 return problem(404, "Not Found", "no such transaction")
-            view = await run_in_threadpool(_status_view, store, tx, service.clock.now(), response_code)
+            view = await run_in_threadpool(_status_view, store, state, service.clock.now(), response_code)
             if view["status"] in TERMINAL or view["status"] == "expired" or loop.time() >= deadline:
                 return view
             await asyncio.sleep(0.2)
@@ -176,9 +183,9 @@ def rp_router(
         async def stream() -> AsyncIterator[str]:
             last = None
             for _ in range(600):  # at most ~2 minutes per connection; clients reconnect
-                tx = await run_in_threadpool(own, rp, tid)
+                state = await run_in_threadpool(poll_own, rp, tid)
                 now = service.clock.now()
-                view = await run_in_threadpool(_status_view, store, tx, now, None, deliver=False) if tx else None
+                view = _status_view(store, state, now, None, deliver=False) if state else None
                 current = view["status"] if view else "expired"
                 if current != last:
                     last = current
@@ -222,7 +229,7 @@ def rp_router(
             store.use_offline_nonce, rp.client_id, nonce, offline_nonce_ttl
         ):
             raise ConfigError("this nonce was used already")
-        expect = Expectation(policy.query, policy, nonce, aud)
+        expect = Expectation(policy.query, policy, nonce, aud, verifier_country=rp.country)
         try:
             checked = await run_in_threadpool(pipeline.verify, parsed, expect)
         except Rejection as exc:

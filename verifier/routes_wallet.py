@@ -17,6 +17,7 @@ from idcore.b64 import json_loads
 from idcore.errors import IdcoreError
 from idcore.oid4vp import AuthorizationError, parse_form
 from idcore.oid4vp.request import check_safe_value
+from lintas.jsonresponse import OrjsonResponse
 from lintas.problem import oauth_error
 from verifier.responses import ResponseHandler
 from verifier.store import TERMINAL, TransactionStore
@@ -83,6 +84,6 @@ def wallet_router(service: TransactionService, store: TransactionStore, handler:
         except AuthorizationError as exc:
             return oauth_error(400, exc.error, "malformed response")
         answer: Any = await run_in_threadpool(handler.handle, form)
-        return JSONResponse(answer.body, status_code=answer.status, headers=_NO_STORE)
+        return OrjsonResponse(answer.body, status_code=answer.status, headers=_NO_STORE)
 
     return router

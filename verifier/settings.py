@@ -5,16 +5,23 @@ objects, results and rate-limit counters live in Redis and replicas share them; 
 embedded store under the data directory (the one-machine demo). Outside ``development`` the
 public URL must be https and unsigned (``redirect_uri``) requests and plain-http status lists
 on loopback are refused.
+
+List settings (``CORS_ALLOW_ORIGINS``, ``REGISTRY_PIN_SHA256``) accept a JSON array or a comma
+list, so ``LINTAS_VERIFIER_REGISTRY_PIN_SHA256=<current>,<next>`` pins two registry certificates
+during a key rollover.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import json
+import re
 from pathlib import Path
-from typing import Any, Self
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from lintas.cors import check_origins
 from lintas.devmode import (
@@ -27,9 +34,29 @@ from lintas.devmode import (
     resolve,
 )
 
-__all__ = ["DEFAULT_CONFIG", "VerifierSettings"]
+__all__ = ["DEFAULT_CONFIG", "StrList", "VerifierSettings"]
 
 DEFAULT_CONFIG = Path(__file__).parent / "demo_config.json"
+_PIN = re.compile(r"[0-9a-f]{64}")
+
+
+def _split_list(value: Any) -> Any:
+    """A JSON array or a comma list (from the environment or a file) as a list of stripped strings."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError:
+                raise ValueError("not a JSON array: write a JSON array or a comma list") from None
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return value
+
+
+#: A list setting read from a JSON array or a comma list (pydantic-settings would accept JSON only).
+StrList = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
 
 
 class VerifierSettings(BaseSettings):
@@ -58,8 +85,9 @@ class VerifierSettings(BaseSettings):
     generate_certificates: bool | None = None
     #: Trust registry: ``GET {registry_url}/v1/trust-list`` pinned to this certificate SHA-256 (hex).
     registry_url: str | None = None
-    #: SHA-256 (hex) of the registry's list-signing certificate: the pin.
-    registry_pin_sha256: str | None = None
+    #: SHA-256 (hex) of the registry's list-signing certificates: the pins. Several during a rollover
+    #: (current and next); a list signed under any one of them is accepted.
+    registry_pin_sha256: StrList = Field(default_factory=list)
     #: Keep the last good trust list this long past its ``next_update`` when the registry is down.
     trust_max_staleness: int = Field(default=3600, ge=0)
     #: Default client identifier prefix for new requests (``x509_hash`` is HAIP's).
@@ -97,7 +125,32 @@ class VerifierSettings(BaseSettings):
     #: Lifetime of relying-party access tokens (seconds).
     token_ttl: int = Field(default=600, ge=30)
     #: Origins of browser wallets allowed to call this service (CORS); empty: none.
-    cors_allow_origins: list[str] = Field(default_factory=list)
+    cors_allow_origins: StrList = Field(default_factory=list)
+    #: Organisation and ISO 3166-1 alpha-2 country named in a *generated* (development) certificate;
+    #: a production certificate comes from your CA and names you. ``XX`` (unknown) until set.
+    operator_name: str = Field(default="Lintas demo verifier", min_length=1, max_length=64)
+    #: ISO 3166-1 alpha-2 country of the operator, in a generated (development) certificate only.
+    operator_country: str = Field(default="XX", pattern=r"^[A-Z]{2}$")
+    #: Serve TLS directly: the PEM certificate chain; unset: plain http behind a TLS-terminating proxy.
+    tls_certfile: Path | None = None
+    #: The TLS certificate's private key (PEM, readable by the service only).
+    tls_keyfile: Path | None = None
+    #: Addresses of the reverse proxies whose ``X-Forwarded-For``/``-Proto`` are believed (uvicorn's
+    #: ``forwarded_allow_ips``); empty: none, the peer address is the client (rate limits count it).
+    trusted_proxies: StrList = Field(default_factory=list)
+    #: Bearer token for the operations and admin endpoints (``/metrics``, ``/docs``, ``/v1/admin``).
+    #: Unset: ``/metrics`` is public in development only, and the admin API is off.
+    admin_token: SecretStr | None = None
+    #: Where the request-signing key ("access") lives: ``file`` (``keys/access.pem`` in the data
+    #: directory) or ``pkcs11`` (a non-extractable key labelled ``access`` on an HSM token, made with
+    #: ``lintas keys generate access --pkcs11-library ...``).
+    key_backend: Literal["file", "pkcs11"] = "file"
+    #: PKCS#11 module of the HSM holding the request-signing key (``key_backend=pkcs11``).
+    pkcs11_library: str = "/usr/lib/softhsm/libsofthsm2.so"
+    #: Label of the token holding the request-signing key.
+    pkcs11_token_label: str = "lintas"  # noqa: S105 - a token label, not a secret
+    #: The token's user PIN (secret: give it from a secret store, never on the command line).
+    pkcs11_user_pin: SecretStr | None = None
     #: Validity of the generated access certificate (days).
     certificate_days: int = Field(default=365, ge=1)
 
@@ -121,8 +174,26 @@ class VerifierSettings(BaseSettings):
                 "unsigned redirect_uri requests are for development only: set LINTAS_VERIFIER_"
                 "CLIENT_ID_PREFIX to x509_hash or x509_san_dns, or LINTAS_MODE=development"
             )
-        if (self.registry_url is None) != (self.registry_pin_sha256 is None):
+        if (self.registry_url is None) != (not self.registry_pin_sha256):
             raise ValueError("registry_url and registry_pin_sha256 go together")
+        self.registry_pin_sha256 = [p.lower() for p in self.registry_pin_sha256]
+        bad = [p for p in self.registry_pin_sha256 if not _PIN.fullmatch(p)]
+        if bad:
+            raise ValueError(
+                f"registry_pin_sha256: {bad[0]!r} is not a SHA-256 in hex (64 characters): "
+                "take it from the registry's pin.txt or `openssl x509 -outform der | sha256sum`"
+            )
+        for proxy in self.trusted_proxies:  # addresses or networks; '*' would let anyone spoof the client address
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ValueError(f"trusted_proxies: {proxy!r} is not an IP address or network") from None
+        if self.key_backend == "pkcs11" and not self.pkcs11_user_pin:
+            raise ValueError("key_backend=pkcs11 needs LINTAS_VERIFIER_PKCS11_USER_PIN (the token's user PIN)")
+        if (self.tls_certfile is None) != (self.tls_keyfile is None):
+            raise ValueError("tls_certfile and tls_keyfile go together")
+        if self.admin_token is not None and len(self.admin_token.get_secret_value()) < 32:
+            raise ValueError("admin_token must be at least 32 characters (e.g. `openssl rand -base64 32`)")
         self._check_mode()
         return self
 
@@ -159,6 +230,11 @@ class VerifierSettings(BaseSettings):
                 f"no {' or '.join(missing)} in {self.data_dir}: provision them (a self-generated "
                 "PKI, LINTAS_VERIFIER_GENERATE_CERTIFICATES, is for development only)"
             )
+
+    @property
+    def https(self) -> bool:
+        """Whether wallets and relying parties reach this verifier over https (then HSTS is sent)."""
+        return self.public_url.startswith("https://")
 
     @property
     def base_url(self) -> str:

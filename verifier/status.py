@@ -5,8 +5,9 @@
   must not make the verifier walk the network), and plain http is allowed only on loopback in
   development (the caller decides through :func:`idcore.status_list.parse_status_reference`).
 * Section "Validation Rules": the token is verified (``statuslist+jwt``, ``sub`` = ``uri``, times),
-  signed by the credential's issuer — an ``x5c`` chain to the issuer's national anchor naming
-  ``iss``, or else the issuer's own credential key.
+  signed by the credential's issuer — the caller's key resolver decides what that means (the
+  pipeline asks the credential's trust framework about the token's ``x5c``, or else uses the
+  issuer's own credential key).
 * Section "Caching" / ``ttl``: a verified list is cached per (``uri``, issuer) until its own
   ``ttl``/``exp`` say to refresh, and never longer than the deployment's ``max_cache`` (60 s by
   default), so a revocation reaches the verifier within that window; a policy may ask for a list
@@ -24,23 +25,26 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from idcore.credentials import VerifiedCredential
 from idcore.errors import IdcoreError, Reason, StatusListError
 from idcore.jwk import PublicKey
 from idcore.ports import Clock
 from idcore.status_list import StatusReference, VerifiedStatusList, check_status, verify_status_list_token
-from idcore.trust import TrustSnapshot
-from verifier.issuers import chain_key_for
+from idcore.trust import TrustFramework
+from idcore.trust.framework import FORMAT_SD_JWT_VC
 
-__all__ = ["HttpStatusFetcher", "StatusChecker", "status_uri_allowed"]
+__all__ = ["HttpStatusFetcher", "IssuerStatusKey", "StatusChecker", "status_uri_allowed"]
 
 #: ``fetch(url, timeout) -> bytes``: the network port; ``timeout`` is what is left of the deadline.
 Fetch = Callable[[str, float], bytes]
+#: ``resolve(token_header) -> key``: the key a Status List Token of this issuer must verify with.
+KeyResolver = Callable[[Mapping[str, Any]], PublicKey]
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
@@ -70,6 +74,34 @@ def status_uri_allowed(uri: str, issuer_id: str, *, allow_loopback: bool) -> boo
 
 
 _MAX_CACHE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerStatusKey:
+    """A :data:`KeyResolver` for the status lists of one verified credential.
+
+    "Validation Rules": the Status List Token must be signed by the credential's issuer. A token
+    with an ``x5c`` is judged by the same trust framework with the same question as the
+    credential (issuer, type, time), the chain in the JOSE certificate profile (a Status List
+    Token is a JWT whatever the credential's format); without one, the key that signed the
+    credential (as the framework established it) must have signed the token.
+    """
+
+    framework: TrustFramework
+    credential: VerifiedCredential
+
+    def __call__(self, header: Mapping[str, Any]) -> PublicKey:
+        """The key the token must verify with; raise an IdcoreError when its chain is not the issuer's."""
+        if "x5c" not in header:
+            return self.credential.issuer_key
+        x5c = header["x5c"]
+        if not isinstance(x5c, list) or not all(isinstance(item, str) for item in x5c):
+            raise StatusListError(Reason.STATUS_INVALID, "status list x5c must be an array of strings")
+        evidence = replace(self.credential.evidence, format=FORMAT_SD_JWT_VC, x5c=tuple(x5c), key_id=None)
+        judgement = self.framework.judge(evidence)
+        if not judgement.trusted or judgement.key is None:
+            raise judgement.error()
+        return judgement.key
 
 
 def _unavailable(exc: Exception) -> StatusListError:
@@ -126,23 +158,11 @@ class StatusChecker:
         self._cache: dict[tuple[str, str], _Cached] = {}
         self._lock = threading.Lock()
 
-    def _key_resolver(
-        self, snapshot: TrustSnapshot, iss: str, issuer_key: PublicKey
-    ) -> Callable[[Mapping[str, Any]], PublicKey]:
-        def resolve(header: Mapping[str, Any]) -> PublicKey:
-            if "x5c" in header:
-                return chain_key_for(snapshot, iss, header["x5c"], self._clock.now())
-            return issuer_key
-
-        return resolve
-
     def deadline(self) -> float:
         """A fresh overall deadline (``time.monotonic()`` value) for the status fetches of one verification."""
         return time.monotonic() + self._timeout
 
-    def _load(
-        self, uri: str, snapshot: TrustSnapshot, iss: str, issuer_key: PublicKey, deadline: float
-    ) -> VerifiedStatusList:
+    def _load(self, uri: str, resolve: KeyResolver, deadline: float) -> VerifiedStatusList:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise StatusListError(Reason.STATUS_UNAVAILABLE, "status list fetches took longer than allowed")
@@ -154,7 +174,7 @@ class StatusChecker:
             raise _unavailable(exc) from None
         verified = verify_status_list_token(
             token,
-            self._key_resolver(snapshot, iss, issuer_key),
+            resolve,
             algorithms=("ES256",),
             expected_sub=uri,
             clock=self._clock,
@@ -165,20 +185,22 @@ class StatusChecker:
     def verified_list(
         self,
         uri: str,
-        snapshot: TrustSnapshot,
         iss: str,
-        issuer_key: PublicKey,
+        resolve: KeyResolver,
         *,
         max_age: int | None = None,
         deadline: float | None = None,
     ) -> VerifiedStatusList:
-        """The verified list at ``uri`` signed for ``iss``, from the cache while fresh and no older than ``max_age``."""
+        """The verified list at ``uri`` signed for ``iss`` (key from ``resolve``).
+
+        From the cache while fresh and no older than ``max_age``.
+        """
         now = self._clock.now()
         cached = self._cache.get((uri, iss))
         fresh_enough = max_age is None or (max_age > 0 and now - cached.fetched <= max_age) if cached else False
         if cached is not None and now < cached.until and fresh_enough:
             return cached.verified
-        verified = self._load(uri, snapshot, iss, issuer_key, self.deadline() if deadline is None else deadline)
+        verified = self._load(uri, resolve, self.deadline() if deadline is None else deadline)
         # The list's own ttl/exp, never past the deployment's maximum (the revocation window).
         own = verified.refresh_after(now)
         until = now + self._max_cache if own is None else min(own, now + self._max_cache)
@@ -191,15 +213,14 @@ class StatusChecker:
     def check(
         self,
         reference: StatusReference,
-        snapshot: TrustSnapshot,
         iss: str,
-        issuer_key: PublicKey,
+        resolve: KeyResolver,
         *,
         max_age: int | None = None,
         deadline: float | None = None,
     ) -> int:
-        """Evaluate ``reference``: 0 (valid), else raise ``revoked`` / ``suspended`` / ``status_*``."""
-        verified = self.verified_list(reference.uri, snapshot, iss, issuer_key, max_age=max_age, deadline=deadline)
+        """Evaluate ``reference`` of an ``iss`` credential: 0 (valid), else raise ``revoked``, ``suspended``, ..."""
+        verified = self.verified_list(reference.uri, iss, resolve, max_age=max_age, deadline=deadline)
         return check_status(reference, verified)
 
     def clear(self) -> None:

@@ -21,18 +21,28 @@ Every verifier replica reads and writes only here, so any replica can serve any 
 
 A store failure raises :class:`lintas.kv.StoreUnavailable`; the app answers 503 and nothing is
 accepted, because acceptance is the successful ``consume`` followed by a successful result write.
+
+One round trip per step (issue #18): :meth:`TransactionStore.create` writes every key of a new
+transaction in one atomic ``put_if_absent`` guarded by its nonce; :meth:`~TransactionStore.claim`
+takes ``open:`` and ``nonce:`` and deletes ``key:`` in one atomic ``take_all``;
+:meth:`~TransactionStore.settle` does the same and writes the outcome (status, result, same-device
+code) in that very step, so a claim can never be left without its result; :meth:`~TransactionStore.status`
+reads ``status:`` and ``fetched:`` with one ``MGET``, :meth:`~TransactionStore.response_state` the
+transaction, its ``open:`` marker and its decryption key with another, :meth:`~TransactionStore.poll`
+all a relying party's status poll reads with a third.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from lintas.kv import KeyValueStore
+import orjson
 
-__all__ = ["FLOW_CROSS", "FLOW_SAME", "TERMINAL", "TransactionStore"]
+from lintas.kv import Entry, KeyValueStore
+
+__all__ = ["FLOW_CROSS", "FLOW_SAME", "TERMINAL", "PollState", "TransactionStore"]
 
 FLOW_CROSS = "cross"
 FLOW_SAME = "same"
@@ -40,11 +50,36 @@ TERMINAL = frozenset({"verified", "rejected"})
 
 
 def _dump(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode("utf-8")
+    return orjson.dumps(value)  # compact UTF-8 JSON, as json.dumps(separators=(",", ":")) but in C
 
 
 def _load(raw: bytes | None) -> Any:
-    return None if raw is None else json.loads(raw)
+    return None if raw is None else orjson.loads(raw)
+
+
+@dataclass(frozen=True, slots=True)
+class PollState:
+    """What a relying party's status poll reads, from one ``MGET`` (:meth:`TransactionStore.poll`)."""
+
+    tx: dict[str, Any] | None
+    status: dict[str, Any] | None
+    last_rejection: dict[str, Any] | None
+    response_code: str | None
+
+
+def _status_record(raw: bytes | None, fetched: bytes | None) -> dict[str, Any] | None:
+    """A status record; an open transaction whose request was fetched reads ``fetched``."""
+    value = _load(raw)
+    if not isinstance(value, dict):
+        return None
+    if value.get("status") == "pending" and fetched is not None:
+        return {**value, "status": "fetched"}
+    return value
+
+
+def _dict_or_none(raw: bytes | None) -> dict[str, Any] | None:
+    value = _load(raw)
+    return value if isinstance(value, dict) else None
 
 
 @dataclass
@@ -60,24 +95,32 @@ class TransactionStore:
     ) -> bool:
         """Store a new transaction; ``False`` if its nonce was ever issued before (caller retries)."""
         tid = tx["id"]
-        if not self.kv.set_if_absent(f"nonce:{tx['nonce']}", tid.encode(), self.ttl):
-            return False
         keep = self.ttl + self.result_ttl
-        self.kv.set(f"tx:{tid}", _dump(tx), keep)
-        for flow, rid in request_ids.items():
-            self.kv.set(f"req:{rid}", _dump({"tx": tid, "flow": flow}), self.ttl)
+        # The nonce first: put_if_absent writes everything only if it was never issued (atomic, one trip).
+        entries: list[Entry] = [(f"nonce:{tx['nonce']}", tid.encode(), self.ttl), (f"tx:{tid}", _dump(tx), keep)]
+        entries += [(f"req:{rid}", _dump({"tx": tid, "flow": flow}), self.ttl) for flow, rid in request_ids.items()]
         if kid is not None:
-            self.kv.set(f"kid:{kid}", tid.encode(), self.ttl)
+            entries.append((f"kid:{kid}", tid.encode(), self.ttl))
         if enc_key is not None:
-            self.kv.set(f"key:{tid}", _dump(enc_key), self.ttl)
-        self.set_status(tid, {"status": "pending", "updated": tx["created"]})
-        self.kv.set(f"open:{tid}", b"1", self.ttl)
-        return True
+            entries.append((f"key:{tid}", _dump(enc_key), self.ttl))
+        entries.append((f"status:{tid}", _dump({"status": "pending", "updated": tx["created"]}), keep))
+        entries.append((f"open:{tid}", b"1", self.ttl))
+        return self.kv.put_if_absent(entries)
 
     def transaction(self, tid: str) -> dict[str, Any] | None:
         """The transaction record, or ``None``."""
         value = _load(self.kv.get(f"tx:{tid}"))
         return value if isinstance(value, dict) else None
+
+    def response_state(self, tid: str) -> tuple[dict[str, Any] | None, bool, dict[str, Any] | None]:
+        """The transaction, whether it is open and its decryption key, read with one ``MGET``.
+
+        What the Response URI needs before it verifies (the same values as :meth:`transaction`,
+        :meth:`is_open` and :meth:`decryption_key`, in one round trip instead of three).
+        """
+        raw_tx, raw_open, raw_key = self.kv.get_many([f"tx:{tid}", f"open:{tid}", f"key:{tid}"])
+        tx, key = _load(raw_tx), _load(raw_key)
+        return (tx if isinstance(tx, dict) else None), raw_open is not None, (key if isinstance(key, dict) else None)
 
     def request(self, rid: str) -> dict[str, Any] | None:
         """``{"tx", "flow"}`` for a live request id (= ``state``)."""
@@ -99,11 +142,30 @@ class TransactionStore:
         The nonce is used at the same time (Section 14.1) and the decryption key deleted: from
         here on nothing can decrypt or answer this transaction again.
         """
-        if self.kv.consume(f"open:{tid}") is None:
-            return False
-        nonce_unused = self.kv.consume(f"nonce:{nonce}") is not None
-        self.kv.delete(f"key:{tid}")
-        return nonce_unused
+        return self.kv.take_all([f"open:{tid}", f"nonce:{nonce}"], [f"key:{tid}"])
+
+    def settle(
+        self,
+        tid: str,
+        nonce: str,
+        record: dict[str, Any],
+        *,
+        result: list[dict[str, Any]] | None = None,
+        response_code: str | None = None,
+    ) -> bool:
+        """:meth:`claim` and record the outcome in one atomic step; true for exactly one caller.
+
+        The winner's status ``record``, verified ``result`` (until the relying party's first fetch,
+        at most ``result_ttl``) and same-device ``response_code`` are written by the same script
+        that takes ``open:`` and the nonce (Section 14.1), so an accepted response always has its
+        result and a losing caller writes nothing.
+        """
+        writes: list[Entry] = [(f"status:{tid}", _dump(record), self.ttl + self.result_ttl)]
+        if result is not None:
+            writes.append((f"result:{tid}", _dump(result), self.result_ttl))
+        if response_code is not None:
+            writes.append((f"code:{tid}", response_code.encode(), self.result_ttl))
+        return self.kv.take_all([f"open:{tid}", f"nonce:{nonce}"], [f"key:{tid}"], writes)
 
     def decryption_key(self, tid: str) -> dict[str, Any] | None:
         """The transaction's ephemeral private JWK while it is open."""
@@ -121,12 +183,23 @@ class TransactionStore:
 
     def status(self, tid: str) -> dict[str, Any] | None:
         """The current status record; an open transaction whose request was fetched reads ``fetched``."""
-        value = _load(self.kv.get(f"status:{tid}"))
-        if not isinstance(value, dict):
-            return None
-        if value.get("status") == "pending" and self.kv.get(f"fetched:{tid}") is not None:
-            return {**value, "status": "fetched"}
-        return value
+        return _status_record(*self.kv.get_many([f"status:{tid}", f"fetched:{tid}"]))
+
+    def poll(self, tid: str) -> PollState:
+        """The transaction, its status, latest rejection and same-device code, in one ``MGET``.
+
+        Everything a relying party's status poll reads (the owner check included); only handing
+        over a verified result (:meth:`take_result`) is a second, consuming step.
+        """
+        tx, status, fetched, last, code = self.kv.get_many(
+            [f"tx:{tid}", f"status:{tid}", f"fetched:{tid}", f"last:{tid}", f"code:{tid}"]
+        )
+        return PollState(
+            _dict_or_none(tx),
+            _status_record(status, fetched),
+            _dict_or_none(last),
+            None if code is None else code.decode(),
+        )
 
     def set_status(self, tid: str, record: dict[str, Any]) -> None:
         """Replace the status record (kept for the result retention time)."""

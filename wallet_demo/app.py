@@ -196,7 +196,7 @@ def create_app(settings: WalletSettings) -> FastAPI:
     missing = missing_packages()
     if missing:
         raise RuntimeError(f"wallet_demo: browser libraries missing ({', '.join(missing)}); run scripts/setup.sh")
-    desk = IssuanceDesk(settings.issuers, settings.data_dir, settings.http_timeout)
+    desk = IssuanceDesk(settings.issuers, settings.desk_client_id, settings.desk_secrets, settings.http_timeout)
     verifier = (
         VerifierClient(settings.verifier_url, settings.clients_file, settings.http_timeout)
         if settings.verifier_url

@@ -1,19 +1,22 @@
 """The demo issuance desk: asks a national issuer for a Credential Offer for a persona.
 
-It stands in for the citizen's visit to a government portal: with the issuer's ``operator``
-client (OAuth 2.0 client credentials, scope ``issuer:offer``; secret from
-``<data>/issuer-<cc>-clients.json``) it calls ``POST /v1/offers`` (issue #4) and returns the offer
-link (by reference, OpenID4VCI 1.0 Section 4.1.3) and the ``tx_code`` PIN, which a real issuer
-would send by SMS (Section 13.6). The wallet then runs the whole grant itself in the browser.
+It stands in for the citizen's visit to a government portal: with its own client at each issuer
+(OAuth 2.0 client credentials, RFC 6749 Section 4.4, scope ``issuer:offer`` only), whose secret
+the launcher provisioned there and handed to this service in its configuration
+(:attr:`wallet_demo.settings.WalletSettings.desk_secrets`), it calls ``POST /v1/offers``
+(issue #4) and returns the offer link (by reference, OpenID4VCI 1.0 Section 4.1.3) and the
+``tx_code`` PIN, which a real issuer would send by SMS (Section 13.6). The wallet then runs the
+whole grant itself in the browser. The desk talks to issuers only through their APIs: it reads
+no file of theirs.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from wallet_demo.catalog import Persona
 from wallet_demo.relying_party import RelyingPartyError
@@ -24,9 +27,12 @@ __all__ = ["IssuanceDesk"]
 class IssuanceDesk:
     """Creates demo offers at the configured national issuers."""
 
-    def __init__(self, issuers: dict[str, str], data_dir: Path, timeout: float) -> None:
+    def __init__(
+        self, issuers: dict[str, str], client_id: str, secrets: Mapping[str, SecretStr], timeout: float
+    ) -> None:
         self.issuers = issuers
-        self.data_dir = data_dir
+        self.client_id = client_id
+        self._secrets = dict(secrets)
         self.http = httpx.Client(timeout=timeout, follow_redirects=False)
 
     def close(self) -> None:
@@ -34,11 +40,10 @@ class IssuanceDesk:
         self.http.close()
 
     def _secret(self, country: str) -> str:
-        path = self.data_dir / f"issuer-{country.lower()}-clients.json"
-        try:
-            return str(json.loads(path.read_text(encoding="utf-8"))["operator"]["secret"])
-        except (OSError, ValueError, KeyError, TypeError):
-            raise RelyingPartyError(f"no operator client for the {country} issuer in the data directory") from None
+        secret = self._secrets.get(country)
+        if secret is None:
+            raise RelyingPartyError(f"no issuance desk credential is configured for the {country} issuer")
+        return secret.get_secret_value()
 
     def _post(self, url: str, **kwargs: Any) -> dict[str, Any]:
         try:
@@ -58,8 +63,8 @@ class IssuanceDesk:
             raise RelyingPartyError(f"no issuer is running for {persona.country} in this demo")
         token = self._post(
             f"{base}/oauth/token",
-            data={"grant_type": "client_credentials"},
-            auth=("operator", self._secret(persona.country)),
+            data={"grant_type": "client_credentials", "scope": "issuer:offer"},
+            auth=(self.client_id, self._secret(persona.country)),
         )["access_token"]
         body = {
             "subject_id": persona.id,

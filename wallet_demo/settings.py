@@ -2,8 +2,10 @@
 
 The demo data directory is the one the other services share (``lintas demo`` layout): the
 verifier's relying-party secrets (``verifier/rp-clients.json``) and its demo relying-party CA
-(``verifier/rp-ca.pem``, which the wallet pins), and the issuers' operator secrets
-(``issuer-<cc>-clients.json``, used by the demo issuance desk). None of them reaches a browser.
+(``verifier/rp-ca.pem``, which the wallet pins). The demo issuance desk reads no issuer's files:
+the launcher provisions an ``issuer:offer`` client at each issuer and hands the desk its secret
+through :attr:`WalletSettings.desk_secrets` (``LINTAS_WALLET_DESK_SECRETS``, a JSON object
+country -> secret). None of them reaches a browser.
 
 The mode is the shared ``LINTAS_MODE`` (:mod:`lintas.devmode`). In production (the default) every
 URL is https and the demo issuance desk and public API docs are refused; in development every URL
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lintas.devmode import (
@@ -44,13 +46,13 @@ class WalletSettings(BaseSettings):
 
     #: ``LINTAS_MODE``: development turns the demo conveniences on (loopback only); production refuses them.
     development: DevelopmentFlag = mode_field()
-    #: The demo issuance desk (offers for any persona, with the issuers' operator secrets). Default: development only.
+    #: The demo issuance desk (offers for any persona, with its own issuer clients). Default: development only.
     demo_desk: bool | None = None
     #: Public ``/docs``, ``/redoc`` and ``/openapi.json``. Default: development only.
     api_docs: bool | None = None
     #: Where the wallet is served (its origin is what the other services allow).
     public_url: str = "http://127.0.0.1:8500"
-    #: The demo data directory shared with the other services (issuer and verifier secrets for the demo desks).
+    #: The demo data directory shared with the other services (the verifier's secrets for the demo relying parties).
     data_dir: Path = Path("data")
     #: The verifier the relying-party demo pages call (client credentials from its data directory).
     verifier_url: str | None = None
@@ -58,6 +60,10 @@ class WalletSettings(BaseSettings):
     registry_url: str | None = None
     #: Country code -> base URL of that country's issuer process.
     issuers: dict[str, str] = Field(default_factory=dict)
+    #: The issuance desk's client id at every issuer (an ``issuer:offer`` client the launcher provisioned there).
+    desk_client_id: str = Field(default="demo-desk", pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
+    #: Country code -> the desk client's secret at that country's issuer (never logged, never sent to a browser).
+    desk_secrets: dict[str, SecretStr] = Field(default_factory=dict, max_length=11)
     #: Relying-party client secrets; default ``<data>/verifier/rp-clients.json``.
     verifier_clients_file: Path | None = None
     #: The relying-party CA the wallet pins; default ``<data>/verifier/rp-ca.pem``.
@@ -89,6 +95,7 @@ class WalletSettings(BaseSettings):
             if url is not None:
                 _check_url(url, setting, self.development)
         self.issuers = {cc.upper(): url.rstrip("/") for cc, url in self.issuers.items()}
+        self.desk_secrets = {cc.upper(): secret for cc, secret in self.desk_secrets.items()}
         self.public_url = self.public_url.rstrip("/")
         self.demo_desk = resolve(self.demo_desk, self.development)
         self.api_docs = resolve(self.api_docs, self.development)

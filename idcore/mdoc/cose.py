@@ -27,7 +27,7 @@ from idcore.jose import verify_signature
 from idcore.jwk import PublicKey
 from idcore.mdoc.cbor import TAG_COSE_SIGN1, decode, encode
 from idcore.ports import Signer
-from idcore.x509 import MAX_CHAIN_LENGTH
+from idcore.x509 import MAX_CHAIN_LENGTH, load_der_certificate
 
 __all__ = [
     "ALG_BY_NAME",
@@ -165,7 +165,7 @@ def x5chain_certificates(unprotected: Mapping[Any, Any], what: str) -> list[x509
         if not isinstance(entry, bytes) or len(entry) > _MAX_CERT_BYTES:
             raise MdocError(Reason.MALFORMED, f"{what}: x5chain entry is not a DER certificate")
         try:
-            certificates.append(x509.load_der_x509_certificate(entry))
+            certificates.append(load_der_certificate(entry))
         except ValueError:
             raise MdocError(Reason.MALFORMED, f"{what}: x5chain entry is not a DER certificate") from None
     return certificates

@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from idcore.errors import MdocError, Reason
 from idcore.jwk import PublicKey
 from idcore.mdoc.cbor import TAG_EMBEDDED, decode, encode, plain, unembed
-from idcore.mdoc.cose import parse_sign1, verify_sign1, x5chain_certificates
+from idcore.mdoc.cose import Sign1, parse_sign1, verify_sign1, x5chain_certificates
 from idcore.mdoc.mso import MAX_NAMESPACES, MobileSecurityObject, parse_mso
 from idcore.mdoc.pki import validate_document_signer
 
@@ -42,8 +42,12 @@ __all__ = [
     "MAX_MSO_BYTES",
     "MIN_RANDOM_BYTES",
     "IssuerItem",
+    "IssuerSignedParts",
     "VerifiedIssuerSigned",
+    "check_digests",
+    "check_mso_validity",
     "parse_issuer_items",
+    "read_issuer_signed",
     "verify_issuer_signed",
 ]
 
@@ -114,7 +118,8 @@ def parse_issuer_items(namespaces: Any) -> list[IssuerItem]:
     return items
 
 
-def _check_digests(mso: MobileSecurityObject, items: Sequence[IssuerItem]) -> dict[str, dict[str, Any]]:
+def check_digests(mso: MobileSecurityObject, items: Sequence[IssuerItem]) -> dict[str, dict[str, Any]]:
+    """Section 9.3.1: every item's digest equals the MSO's for its namespace and digestID; return the claims."""
     claims: dict[str, dict[str, Any]] = {}
     for item in items:
         expected = mso.value_digests.get(item.namespace, {}).get(item.digest_id)
@@ -126,7 +131,8 @@ def _check_digests(mso: MobileSecurityObject, items: Sequence[IssuerItem]) -> di
     return claims
 
 
-def _check_validity(mso: MobileSecurityObject, at: datetime, skew: timedelta) -> None:
+def check_mso_validity(mso: MobileSecurityObject, at: datetime, skew: timedelta) -> None:
+    """Section 9.3.1: the MSO's validFrom..validUntil holds at ``at`` (with ``skew``)."""
     if at + skew < mso.validity.valid_from:
         raise MdocError(Reason.NOT_YET_VALID, "the MSO is not valid yet (validFrom)")
     if at - skew > mso.validity.valid_until:
@@ -157,10 +163,49 @@ def verify_issuer_signed(
     mso = parse_mso(raw_mso)
     if mso.digest_algorithm not in digest_algorithms:
         raise MdocError(Reason.UNSUPPORTED_DIGEST_ALG, f"digestAlgorithm {mso.digest_algorithm} is not allowed")
-    _check_validity(mso, at, timedelta(seconds=max_skew))
+    check_mso_validity(mso, at, timedelta(seconds=max_skew))
     path = validate_document_signer(chain, trust_anchors, at)
-    claims = _check_digests(mso, items)
+    claims = check_digests(mso, items)
     return VerifiedIssuerSigned(mso=mso, chain=tuple(path), items=tuple(items), claims=claims)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuerSignedParts:
+    """IssuerSigned read but not yet authenticated: what a trust framework needs to judge its signer.
+
+    Nothing here may be believed before :func:`idcore.mdoc.cose.verify_sign1` verified ``auth``
+    with a key the caller trusts for ``chain`` (the MSO is the signed payload of ``auth``).
+    """
+
+    items: tuple[IssuerItem, ...]
+    auth: Sign1
+    chain: tuple[x509.Certificate, ...]
+    mso: MobileSecurityObject
+
+
+def read_issuer_signed(issuer_signed: Any, *, digest_algorithms: Collection[str]) -> IssuerSignedParts:
+    """Shape-check a decoded IssuerSigned and decode its MSO, without judging the signature or the chain.
+
+    For verifiers that must ask *who* signed before checking the signature (a trust framework
+    gives the key): the caller then verifies ``auth``, the MSO validity and the digests
+    (:func:`check_mso_validity`, :func:`check_digests`). :func:`verify_issuer_signed` is the
+    one-call form with a fixed anchor list. Raises :class:`MdocError` (``malformed``,
+    ``unsupported_digest_alg``, ...).
+    """
+    if not isinstance(issuer_signed, dict) or "issuerAuth" not in issuer_signed:
+        raise MdocError(Reason.MALFORMED, "IssuerSigned must be a map with issuerAuth")
+    if set(issuer_signed) - {"nameSpaces", "issuerAuth"}:
+        raise MdocError(Reason.MALFORMED, "IssuerSigned has unknown members")
+    items = parse_issuer_items(issuer_signed.get("nameSpaces"))
+    auth = parse_sign1(issuer_signed["issuerAuth"], "issuerAuth")
+    chain = x5chain_certificates(auth.unprotected, "issuerAuth")
+    if auth.payload is None:
+        raise MdocError(Reason.MALFORMED, "issuerAuth payload (MobileSecurityObjectBytes) is missing")
+    _, raw_mso = unembed(_decoded_payload(auth.payload), "MobileSecurityObjectBytes", max_bytes=MAX_MSO_BYTES)
+    mso = parse_mso(raw_mso)
+    if mso.digest_algorithm not in digest_algorithms:
+        raise MdocError(Reason.UNSUPPORTED_DIGEST_ALG, f"digestAlgorithm {mso.digest_algorithm} is not allowed")
+    return IssuerSignedParts(tuple(items), auth, tuple(chain), mso)
 
 
 def _decoded_payload(payload: bytes) -> Any:

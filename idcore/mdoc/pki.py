@@ -100,11 +100,14 @@ def create_document_signer_certificate(
     country: str,
     not_before: datetime,
     not_after: datetime,
+    san_uris: Sequence[str] = (),
 ) -> x509.Certificate:
     """A Document Signer certificate in the Annex B.1.4 shape, issued by the IACA ``iaca_cert``.
 
     KeyUsage digitalSignature (critical), ExtendedKeyUsage mdlDS (critical), SKI, AKI, and the
-    country of the IACA. Not the place for production issuance policy; enough for a conformant chain.
+    country of the IACA. ``san_uris`` names the issuer (its trust-list identifier) as URI
+    subjectAltNames, the way a trust framework ties the Document Signer to a listed issuer.
+    Not the place for production issuance policy; enough for a conformant chain.
     """
     if len(country) != 2 or not country.isascii() or not country.isupper():
         raise X509Error(Reason.MALFORMED, "country must be an ISO 3166-1 alpha-2 code")
@@ -126,6 +129,12 @@ def create_document_signer_certificate(
         .add_extension(_DS_KEY_USAGE, critical=True)
         .add_extension(x509.ExtendedKeyUsage([MDL_DS_EKU]), critical=True)
     )
+    if san_uris:
+        try:
+            names = x509.SubjectAlternativeName([x509.UniformResourceIdentifier(uri) for uri in san_uris])
+        except ValueError:
+            raise X509Error(Reason.MALFORMED, "SAN URIs must be ASCII") from None
+        builder = builder.add_extension(names, critical=False)
     if isinstance(iaca_key, ed25519.Ed25519PrivateKey):
         return builder.sign(iaca_key, None)
     return builder.sign(iaca_key, hashes.SHA384() if iaca_key.curve.name == "secp384r1" else hashes.SHA256())

@@ -20,7 +20,7 @@ from the issuer-signed claims. Verifying issuer data only is an explicit caller 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -42,7 +42,10 @@ __all__ = [
     "MdocVerifyOptions",
     "VerifiedDeviceResponse",
     "VerifiedMdoc",
+    "read_device_response",
+    "read_document",
     "verify_device_response",
+    "verify_device_signed",
     "verify_mdoc",
 ]
 
@@ -128,10 +131,20 @@ def _device_namespaces(raw: Any, mso: MobileSecurityObject) -> tuple[bytes, dict
     return content, claims
 
 
-def _device_auth(
-    device_signed: Any, doctype: str, mso: MobileSecurityObject, options: MdocVerifyOptions
+def verify_device_signed(
+    device_signed: Any,
+    doctype: str,
+    mso: MobileSecurityObject,
+    *,
+    session_transcript: bytes | None,
+    algorithms: Collection[int] = _ALL_ALGS,
 ) -> tuple[bool, dict[str, dict[str, Any]]]:
-    """Section 9.1.3: shape always; the signature when a transcript is given (or required)."""
+    """Section 9.1.3 mdoc authentication: shape always; the deviceSignature when a transcript is given.
+
+    Returns (authenticated, device-signed claims). Without ``session_transcript`` the signature is
+    not checked and the answer is ``False`` (issuer data only, by the caller's explicit choice).
+    Raises ``device_auth_invalid``, ``device_mac_unsupported``, ``device_key_not_authorised``, ``malformed``.
+    """
     if not isinstance(device_signed, dict) or set(device_signed) != {"nameSpaces", "deviceAuth"}:
         raise MdocError(Reason.MALFORMED, "DeviceSigned must have exactly nameSpaces and deviceAuth")
     content, device_claims = _device_namespaces(device_signed["nameSpaces"], mso)
@@ -142,29 +155,35 @@ def _device_auth(
     message = parse_sign1(auth[kind], kind) if kind == "deviceSignature" else None
     if message is not None and message.payload is not None:
         raise MdocError(Reason.MALFORMED, "deviceSignature payload must be null (detached)")
-    if options.session_transcript is None:
-        return False, device_claims  # issuer data only, by the caller's explicit choice
+    if session_transcript is None:
+        return False, device_claims
     if message is None:
         raise MdocError(Reason.DEVICE_MAC_UNSUPPORTED, "deviceMac (Section 9.1.3.5) is not supported")
-    payload = device_authentication_bytes(options.session_transcript, doctype, content)
+    payload = device_authentication_bytes(session_transcript, doctype, content)
     verify_sign1(
         message,
         mso.device_key,
-        algorithms=options.device_algorithms,
+        algorithms=algorithms,
         reason=Reason.DEVICE_AUTH_INVALID,
         detached_payload=payload,
     )
     return True, device_claims
 
 
-def _verify_document(document: Any, options: MdocVerifyOptions, at: datetime) -> VerifiedMdoc:
+def read_document(document: Any) -> tuple[str, Any, Any]:
+    """Section 8.3.2.1.2.2 Document shape: return (docType, issuerSigned, deviceSigned), not yet verified."""
     if not isinstance(document, dict) or not {"docType", "issuerSigned", "deviceSigned"} <= set(document):
         raise MdocError(Reason.MALFORMED, "Document must have docType, issuerSigned and deviceSigned")
     doctype = document["docType"]
     if not isinstance(doctype, str) or not doctype:
         raise MdocError(Reason.MALFORMED, "docType must be a non-empty text string")
+    return doctype, document["issuerSigned"], document["deviceSigned"]
+
+
+def _verify_document(document: Any, options: MdocVerifyOptions, at: datetime) -> VerifiedMdoc:
+    doctype, issuer_signed, device_signed = read_document(document)
     issuer: VerifiedIssuerSigned = verify_issuer_signed(
-        document["issuerSigned"],
+        issuer_signed,
         trust_anchors=options.trust_anchors,
         at=at,
         algorithms=options.issuer_algorithms,
@@ -176,7 +195,9 @@ def _verify_document(document: Any, options: MdocVerifyOptions, at: datetime) ->
         raise MdocError(Reason.DOCTYPE_MISMATCH, "Document docType differs from the signed MSO docType")
     if options.expected_doctype is not None and doctype != options.expected_doctype:
         raise MdocError(Reason.DOCTYPE_MISMATCH, f"docType {doctype!r} is not the requested one")
-    authenticated, device_claims = _device_auth(document["deviceSigned"], doctype, mso, options)
+    authenticated, device_claims = verify_device_signed(
+        device_signed, doctype, mso, session_transcript=options.session_transcript, algorithms=options.device_algorithms
+    )
     return VerifiedMdoc(
         doctype=doctype,
         claims=issuer.claims,
@@ -208,7 +229,19 @@ def verify_device_response(data: bytes, options: MdocVerifyOptions) -> VerifiedD
     (no documents) is ``malformed``.
     """
     _check_policy(options)
-    response = decode(data, "DeviceResponse", max_bytes=options.max_bytes)
+    version, status, documents = read_device_response(data, max_bytes=options.max_bytes)
+    at = _now(options)
+    verified = tuple(_verify_document(document, options, at) for document in documents)
+    return VerifiedDeviceResponse(version=version, status=status, documents=verified)
+
+
+def read_device_response(data: bytes, *, max_bytes: int = MAX_RESPONSE_BYTES) -> tuple[str, int, list[Any]]:
+    """Decode a DeviceResponse (Section 8.3.2.1.2.2): return (version, status, documents), not yet verified.
+
+    ``status`` other than 0 (Section 8.3.2.1.2.3) is ``wallet_error``; ``documentErrors`` alone
+    (no documents) is ``malformed``; more than :data:`MAX_DOCUMENTS` is ``too_large``.
+    """
+    response = decode(data, "DeviceResponse", max_bytes=max_bytes)
     if not isinstance(response, dict):
         raise MdocError(Reason.MALFORMED, "DeviceResponse must be a map")
     version, status, documents = response.get("version"), response.get("status"), response.get("documents")
@@ -222,6 +255,4 @@ def verify_device_response(data: bytes, options: MdocVerifyOptions) -> VerifiedD
         raise MdocError(Reason.MALFORMED, "DeviceResponse holds no documents")
     if len(documents) > MAX_DOCUMENTS:
         raise MdocError(Reason.TOO_LARGE, f"more than {MAX_DOCUMENTS} documents")
-    at = _now(options)
-    verified = tuple(_verify_document(document, options, at) for document in documents)
-    return VerifiedDeviceResponse(version=version, status=status, documents=verified)
+    return version, status, documents

@@ -4,16 +4,11 @@ OpenID4VP 1.0 Section 8.3 ("Encrypted Responses") and HAIP Section 5 ("OpenID fo
 Presentations"): the response is an unsigned, encrypted JWT; ``alg`` ``ECDH-ES`` with P-256 keys
 must be supported, and Verifiers must accept ``enc`` ``A128GCM`` and ``A256GCM``.
 
-Implemented on ``cryptography`` rather than authlib's JOSE so that the accepted algorithms are
-an explicit closed set in ~150 reviewable lines and errors map onto idcore reason codes:
-
-* RFC 7518 Section 4.6 — ECDH-ES in Direct Key Agreement mode: the Content Encryption Key is
-  Concat KDF (NIST SP 800-56A, SHA-256) of the shared secret with ``AlgorithmID`` = the ``enc``
-  value, ``PartyUInfo``/``PartyVInfo`` from ``apu``/``apv``, ``SuppPubInfo`` = key length in bits;
-  the JWE Encrypted Key is empty.
-* RFC 7518 Section 5.3 — AES GCM with a 96-bit IV and a 128-bit tag; the Additional
-  Authenticated Data is the ASCII of the encoded Protected Header (RFC 7516 Section 5.1 step 14).
-* RFC 7516 Section 7.1 — compact serialisation ``header.key.iv.ciphertext.tag``.
+The cryptography (RFC 7518 Section 4.6 ECDH-ES key agreement with the Concat KDF, Section 5.3
+AES-GCM, RFC 7516 compact serialisation) is joserfc's, the JOSE library authlib itself builds on;
+this module only adds what OpenID4VP and our threat model ask on top, before joserfc sees the token:
+the closed set of algorithms, the size limits, the header shape, and one opaque reason code for
+every failure after that.
 
 Refused: any other ``alg``/``enc``, ``zip`` (compressed plaintexts leak length, and nothing here
 needs them, so no decompression ever runs and the plaintext is never larger than the
@@ -29,16 +24,14 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
+from joserfc import jwe
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey
 
-from idcore.b64 import b64u_decode, b64u_encode, json_dumps, json_loads
+from idcore.b64 import b64u_decode, json_dumps, json_loads
 from idcore.errors import IdcoreError, Reason
-from idcore.jwk import public_jwk, public_key_from_jwk
-from idcore.ports import RandomSource
+from idcore.jwk import public_key_from_jwk
 
 __all__ = [
     "ALG_ECDH_ES",
@@ -60,27 +53,21 @@ MAX_JWE_BYTES = 1024 * 1024
 #: Longest encoded protected header: ``alg``, ``enc``, ``kid``, an ``epk`` P-256 JWK (~150 bytes)
 #: and ``apu``/``apv`` (nonces, OpenID4VP Section 8.3) fit in well under 1 KiB.
 MAX_JWE_HEADER_BYTES = 4 * 1024
-_P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 
 
 class JweError(IdcoreError):
     """A JWE could not be produced or was refused; always ``decryption_failed`` or a shape reason."""
 
 
-def _length_prefixed(data: bytes) -> bytes:
-    return len(data).to_bytes(4, "big") + data
+def _registry(enc: str, max_bytes: int = MAX_JWE_BYTES) -> jwe.JWERegistry:
+    """joserfc limited to ECDH-ES and this ``enc``, with our size limits instead of its 64 KiB defaults.
 
-
-def _derive_cek(shared: bytes, enc: str, apu: bytes, apv: bytes) -> bytes:
-    """Concat KDF of RFC 7518 Section 4.6.2 for Direct Key Agreement (AlgorithmID = ``enc``)."""
-    size = ENC_ALGS[enc]
-    other_info = (
-        _length_prefixed(enc.encode("ascii"))
-        + _length_prefixed(apu)
-        + _length_prefixed(apv)
-        + (size * 8).to_bytes(4, "big")
-    )
-    return ConcatKDFHash(algorithm=hashes.SHA256(), length=size, otherinfo=other_info).derive(shared)
+    Other header names are ours to judge, and :func:`_check_header` did before this is used.
+    """
+    registry = jwe.JWERegistry(algorithms=[ALG_ECDH_ES, enc], strict_check_header=False)
+    registry.max_protected_header_length = MAX_JWE_HEADER_BYTES
+    registry.max_ciphertext_length = max_bytes
+    return registry
 
 
 def _p256_key_from(jwk: Any) -> ec.EllipticCurvePublicKey:
@@ -97,28 +84,21 @@ def encrypt_compact(
     recipient_jwk: Mapping[str, Any],
     *,
     enc: str,
-    random: RandomSource,
     kid: str | None = None,
     extra_header: Mapping[str, Any] | None = None,
 ) -> str:
-    """Encrypt ``plaintext`` to a P-256 public JWK with ECDH-ES + ``enc`` (the Wallet's side)."""
+    """Encrypt ``plaintext`` to a P-256 public JWK with ECDH-ES + ``enc`` (the Wallet's side).
+
+    joserfc draws the ephemeral key and the IV from the operating system's CSPRNG.
+    """
     if enc not in ENC_ALGS:
         raise JweError(Reason.ALG_NOT_ALLOWED, f"enc {enc!r} not supported")
-    recipient = _p256_key_from(recipient_jwk)
-    # The ephemeral key comes from the injected randomness, so tests stay reproducible.
-    scalar = int.from_bytes(random.token_bytes(40), "big") % (_P256_ORDER - 1) + 1
-    ephemeral = ec.derive_private_key(scalar, ec.SECP256R1())
-    header: dict[str, Any] = {**(extra_header or {}), "alg": ALG_ECDH_ES, "enc": enc, "epk": public_jwk(ephemeral)}
+    recipient = ECKey.import_key(_p256_key_from(recipient_jwk))
+    header: dict[str, Any] = {**(extra_header or {}), "alg": ALG_ECDH_ES, "enc": enc}
     if kid is not None:
         header["kid"] = kid
-    apu = b64u_decode(header["apu"]) if isinstance(header.get("apu"), str) else b""
-    apv = b64u_decode(header["apv"]) if isinstance(header.get("apv"), str) else b""
-    cek = _derive_cek(ephemeral.exchange(ec.ECDH(), recipient), enc, apu, apv)
-    protected = b64u_encode(json_dumps(header))
-    iv = random.token_bytes(12)
-    sealed = AESGCM(cek).encrypt(iv, plaintext, protected.encode("ascii"))
-    ciphertext, tag = sealed[:-16], sealed[-16:]
-    return f"{protected}..{b64u_encode(iv)}.{b64u_encode(ciphertext)}.{b64u_encode(tag)}"
+    json_dumps(header)  # our JSON rules (no NaN, str keys) before joserfc serialises it
+    return jwe.encrypt_compact(header, plaintext, recipient, registry=_registry(enc))
 
 
 def _decode_header(protected: str) -> dict[str, Any]:
@@ -144,7 +124,8 @@ def protected_header(token: str) -> dict[str, Any]:
     return _decode_header(token[: MAX_JWE_HEADER_BYTES + 1] if end < 0 else token[:end])
 
 
-def _parse(token: str, max_bytes: int) -> tuple[str, dict[str, Any], bytes, bytes, bytes]:
+def _parse(token: str, max_bytes: int) -> tuple[dict[str, Any], bytes, bytes]:
+    """Shape checks before joserfc sees the token: size, five parts, base64url, empty key; ``(header, iv, tag)``."""
     if not isinstance(token, str):
         raise JweError(Reason.MALFORMED, "JWE is not a string")
     if len(token) > max_bytes:
@@ -159,10 +140,11 @@ def _parse(token: str, max_bytes: int) -> tuple[str, dict[str, Any], bytes, byte
         raise JweError(exc.reason, f"JWE: {exc.detail}") from None
     if decoded[0]:
         raise JweError(Reason.MALFORMED, "ECDH-ES direct key agreement has an empty encrypted key")
-    return protected, header, decoded[1], decoded[2], decoded[3]
+    return header, decoded[1], decoded[3]
 
 
-def _check_header(header: Mapping[str, Any], encs: Collection[str]) -> tuple[str, bytes, bytes]:
+def _check_header(header: Mapping[str, Any], encs: Collection[str]) -> str:
+    """The closed set: ``alg`` ECDH-ES, an allowed ``enc``, no ``zip``/``crit``, base64url ``apu``/``apv``."""
     if header.get("alg") != ALG_ECDH_ES:
         raise JweError(Reason.ALG_NOT_ALLOWED, f"JWE alg {header.get('alg')!r} not allowed")
     enc = header.get("enc")
@@ -170,16 +152,15 @@ def _check_header(header: Mapping[str, Any], encs: Collection[str]) -> tuple[str
         raise JweError(Reason.ALG_NOT_ALLOWED, f"JWE enc {enc!r} not allowed")
     if "zip" in header or "crit" in header:
         raise JweError(Reason.UNKNOWN_CRIT, "JWE zip and crit are not supported")
-    party: list[bytes] = []
     for name in ("apu", "apv"):
         value = header.get(name, "")
         if not isinstance(value, str):
             raise JweError(Reason.MALFORMED, f"JWE {name} is not a string")
         try:
-            party.append(b64u_decode(value))
+            b64u_decode(value)
         except IdcoreError as exc:
             raise JweError(exc.reason, f"JWE {name}") from None
-    return enc, party[0], party[1]
+    return enc
 
 
 def decrypt_compact(
@@ -193,19 +174,22 @@ def decrypt_compact(
     """Decrypt a compact ECDH-ES JWE with the Verifier's ephemeral P-256 key; return ``(header, plaintext)``."""
     if not isinstance(private_key.curve, ec.SECP256R1):
         raise JweError(Reason.BAD_KEY, "the decryption key must be P-256")
-    protected, header, iv, ciphertext, tag = _parse(token, max_bytes)
-    enc, apu, apv = _check_header(header, encs)
+    header, iv, tag = _parse(token, max_bytes)
+    enc = _check_header(header, encs)
     if expected_kid is not None and header.get("kid") != expected_kid:
         raise JweError(Reason.DECRYPTION_FAILED, "JWE kid does not name this transaction's key")
     try:
-        epk = _p256_key_from(header.get("epk"))
+        _p256_key_from(header.get("epk"))  # a public P-256 point, whatever joserfc would take
     except IdcoreError as exc:
         raise JweError(Reason.DECRYPTION_FAILED, f"JWE epk: {exc.detail}") from None
     if len(iv) != 12 or len(tag) != 16:
         raise JweError(Reason.DECRYPTION_FAILED, "AES-GCM needs a 96-bit IV and a 128-bit tag")
-    cek = _derive_cek(private_key.exchange(ec.ECDH(), epk), enc, apu, apv)
     try:
-        plaintext = AESGCM(cek).decrypt(iv, ciphertext + tag, protected.encode("ascii"))
-    except InvalidTag:
+        plaintext = jwe.decrypt_compact(
+            token, ECKey.import_key(private_key), registry=_registry(enc, max_bytes)
+        ).plaintext
+    except (JoseError, ValueError):
         raise JweError(Reason.DECRYPTION_FAILED, "JWE authentication failed") from None
+    if plaintext is None:  # pragma: no cover - joserfc sets it whenever decryption succeeds
+        raise JweError(Reason.DECRYPTION_FAILED, "JWE had no plaintext")
     return header, plaintext

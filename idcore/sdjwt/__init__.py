@@ -12,6 +12,7 @@ from idcore.sdjwt.verification import (
     VerifyOptions,
     check_time_claims,
     process_payload,
+    verify_key_binding,
     verify_sd_jwt,
 )
 
@@ -34,5 +35,6 @@ __all__ = [
     "mark_disclosable",
     "parse_presentation",
     "process_payload",
+    "verify_key_binding",
     "verify_sd_jwt",
 ]

@@ -25,7 +25,7 @@ final ``~`` component must be empty (Section 4), with one a valid KB-JWT must be
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -47,6 +47,7 @@ __all__ = [
     "VerifyOptions",
     "check_time_claims",
     "process_payload",
+    "verify_key_binding",
     "verify_sd_jwt",
 ]
 
@@ -280,16 +281,28 @@ def _verify_issuer_jwt(
     return jws, verify_parsed(jws, key, algorithms=options.algorithms, typ=typ)
 
 
-def _verify_key_binding(
-    parts: SdJwtParts, payload: Mapping[str, Any], sd_alg: str, policy: KeyBindingPolicy, options: VerifyOptions
+def verify_key_binding(
+    parts: SdJwtParts,
+    payload: Mapping[str, Any],
+    sd_alg: str,
+    policy: KeyBindingPolicy,
+    options: VerifyOptions,
+    *,
+    holder_key: PublicKey | None = None,
 ) -> dict[str, Any]:
-    """Section 7.3 step 5: holder key from ``cnf.jwk``, ``kb+jwt``, ``iat`` window, nonce, aud, ``sd_hash``."""
+    """Section 7.3 step 5: holder key from ``cnf.jwk``, ``kb+jwt``, ``iat`` window, nonce, aud, ``sd_hash``.
+
+    ``payload`` is the processed payload (its ``cnf``), ``sd_alg`` the Issuer-signed JWT's
+    ``_sd_alg``; ``holder_key``, when the caller already read ``cnf.jwk`` of this payload, saves
+    reading it twice. Returns the KB-JWT payload or raises :class:`SdJwtError`.
+    """
     if parts.kb_jwt is None:
         raise SdJwtError(Reason.KB_MISSING, "key binding required but no KB-JWT presented")
-    cnf = payload.get("cnf")
-    if not isinstance(cnf, dict) or not isinstance(cnf.get("jwk"), dict):
-        raise SdJwtError(Reason.CNF_MISSING, "no cnf.jwk holder key in the credential")
-    holder_key = public_key_from_jwk(cnf["jwk"])
+    if holder_key is None:
+        cnf = payload.get("cnf")
+        if not isinstance(cnf, dict) or not isinstance(cnf.get("jwk"), dict):
+            raise SdJwtError(Reason.CNF_MISSING, "no cnf.jwk holder key in the credential")
+        holder_key = public_key_from_jwk(cnf["jwk"])
     try:
         kb = verify_parsed(
             parse_compact(parts.kb_jwt, max_bytes=options.max_bytes),
@@ -334,32 +347,26 @@ def verify_sd_jwt(
     issuer_key: IssuerKeyResolver | PublicKey,
     options: VerifyOptions,
     *,
-    after_issuer_check: Callable[[Mapping[str, Any], Mapping[str, Any]], None] | None = None,
-    after_processing: Callable[[ProcessedPayload], None] | None = None,
     profile_typ: str | Collection[str] | None = None,
 ) -> VerifiedSdJwt:
     """Verify an SD-JWT (or SD-JWT+KB) end to end; raise :class:`SdJwtError` or another IdcoreError.
 
-    ``after_issuer_check(header, issuer_payload)`` runs after the signature and before the
-    Disclosures are processed; ``after_processing(processed)`` runs once they are, before the
-    validity and Key Binding checks (so callers need not process the payload a second time).
-    ``profile_typ``, when given, replaces ``options.typ`` (a profile
-    such as SD-JWT VC fixes the ``typ`` whatever the caller's options say).
+    ``profile_typ``, when given, replaces ``options.typ`` (a profile such as SD-JWT VC fixes the
+    ``typ`` whatever the caller's options say). Verifiers that need the pieces in another order
+    (the credential verifiers of :mod:`idcore.credentials`) use the steps this composes:
+    :func:`parse_presentation`, :func:`process_payload`, :func:`check_time_claims`,
+    :func:`verify_key_binding`.
     """
     parts = parse_presentation(presentation, max_bytes=options.max_bytes)
     if options.key_binding is None and parts.kb_jwt is not None:
         raise SdJwtError(Reason.KB_UNEXPECTED, "a plain SD-JWT was expected (last component must be empty)")
     typ = options.typ if profile_typ is None else profile_typ
     jws, issuer_claims = _verify_issuer_jwt(parts, issuer_key, options, typ)
-    if after_issuer_check is not None:
-        after_issuer_check(jws.header, issuer_claims)
     processed = process_payload(issuer_claims, parts.disclosures, options.sd_algs)
-    if after_processing is not None:
-        after_processing(processed)
     payload = processed.claims
     check_time_claims(payload, options.clock.now(), options.max_skew)
     kb_payload = None
     if options.key_binding is not None:
         sd_alg = issuer_claims.get("_sd_alg", "sha-256")
-        kb_payload = _verify_key_binding(parts, payload, sd_alg, options.key_binding, options)
+        kb_payload = verify_key_binding(parts, payload, sd_alg, options.key_binding, options)
     return VerifiedSdJwt(jws.header, payload, processed.disclosures, kb_payload, issuer_claims, processed.paths)

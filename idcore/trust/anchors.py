@@ -1,34 +1,22 @@
-"""National trust anchors: what may be listed as a root, and how an issuer's ``x5c`` is tied to one.
+"""National trust anchors: what the registry may list as a member state's root (RFC 5280 Section
+4.2.1.9 BasicConstraints, 4.2.1.3 KeyUsage; HAIP 1.0 Section 6.1.1 "trust anchor").
 
-HAIP Section "Issuer identification and key resolution to validate an issued Credential"
-requires X.509 key resolution for SD-JWT VCs: the credential carries its signing certificate
-and chain in ``x5c`` without the trust anchor. draft-ietf-oauth-sd-jwt-vc Section "Issuer
-Verification Key Discovery and Validation" then makes the issuer "the subject of the
-end-entity certificate"; Section "Ecosystem-specific Public Key Verification Methods" asks
-that an attacker cannot choose the verification path for a given ``iss``.
-
-So :func:`find_issuer_for_certificate` starts from ``iss``: it looks the issuer up in the
-list, takes the anchors of *that issuer's country only*, validates the chain to them, and
-requires the leaf certificate to name ``iss`` as a URI subject alternative name. An issuer of
-one country can therefore never be vouched for by another country's root.
+How an issuer's ``x5c`` is tied to one of these roots is the trust framework's job
+(:class:`idcore.trust.asean_list.AseanTrustList`, through the one chain rule
+:func:`idcore.x509.validate_path`); this module only admits roots into the list.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from idcore.errors import Reason, TrustError, X509Error
-from idcore.trust.decision import TrustSnapshot
-from idcore.trust.model import IssuerEntry
-from idcore.x509 import san_uris, validate_chain
+from idcore.errors import Reason, X509Error
 
-__all__ = ["IssuerMatch", "check_anchor_certificate", "find_issuer_for_certificate"]
+__all__ = ["check_anchor_certificate"]
 
 _CURVES = frozenset({"secp256r1", "secp384r1"})
 
@@ -67,37 +55,3 @@ def check_anchor_certificate(cert: x509.Certificate, now: int) -> None:
         cert.verify_directly_issued_by(cert)
     except (ValueError, TypeError, InvalidSignature):
         raise X509Error(Reason.CHAIN_INVALID, "anchor's self-signature does not verify") from None
-
-
-@dataclass(frozen=True, slots=True)
-class IssuerMatch:
-    """An issuer certificate chain tied to a listed issuer and its country's anchors."""
-
-    issuer: IssuerEntry
-    leaf: x509.Certificate
-
-    @property
-    def country(self) -> str:
-        """The issuer's country (ISO 3166-1 alpha-2)."""
-        return self.issuer.country
-
-
-def find_issuer_for_certificate(
-    snapshot: TrustSnapshot, issuer_id: str, chain: Sequence[x509.Certificate], at: int
-) -> IssuerMatch:
-    """Tie ``iss`` and its ``x5c`` chain (leaf first, anchor excluded) to a listed issuer.
-
-    Raises :class:`TrustError` ``untrusted_issuer`` (not listed, or its country has no
-    anchors), ``issuer_mismatch`` (the leaf does not name ``iss``), or the
-    :class:`X509Error` of the chain validation against that country's anchors at ``at``.
-    """
-    issuer = snapshot.issuer(issuer_id)
-    if issuer is None:
-        raise TrustError(Reason.UNTRUSTED_ISSUER, f"{issuer_id} is not in trust list {snapshot.sequence_number}")
-    anchors = snapshot.anchors(issuer.country)
-    if not anchors:
-        raise TrustError(Reason.UNTRUSTED_ISSUER, f"{issuer.country} lists no trust anchor")
-    leaf = validate_chain(list(chain), list(anchors), datetime.fromtimestamp(at, UTC))
-    if issuer_id not in san_uris(leaf):
-        raise TrustError(Reason.ISSUER_MISMATCH, f"certificate does not name {issuer_id}")
-    return IssuerMatch(issuer, leaf)

@@ -27,6 +27,7 @@ from cryptography import x509
 
 from idcore.errors import Reason, TrustError
 from idcore.trust.model import IssuerEntry, IssuerStatus, StatusChange, StatusReason, TrustList
+from idcore.x509 import load_der_certificate
 
 __all__ = ["Decision", "TrustSnapshot", "is_authorised", "require_authorised"]
 
@@ -109,7 +110,7 @@ def _entry(issuer: IssuerEntry, seq: int) -> _Entry:
 
 def _load_anchor(der_b64: str) -> x509.Certificate:
     try:
-        return x509.load_der_x509_certificate(base64.b64decode(der_b64, validate=True))
+        return load_der_certificate(base64.b64decode(der_b64, validate=True))
     except (ValueError, binascii.Error):
         raise TrustError(Reason.TRUST_LIST_INVALID, "an anchor certificate does not parse") from None
 

@@ -70,6 +70,9 @@ FORMAT = "lintas-trust-list/1"
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 #: Times and sequence numbers stay exact in every JSON implementation (2**53).
 _MAX_INT = 2**53
+#: An ISO/IEC 18013-5 docType (Section 7.1 / 8.3.2.1.2.2): a reverse-domain dotted name such as
+#: ``org.iso.18013.5.1.mDL``, listed beside ``vct`` URLs as the credential types an issuer may issue.
+_DOCTYPE = re.compile(r"^[a-z][a-z0-9-]*(?:\.[A-Za-z0-9_-]+)+$")
 _LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(?:-[A-Za-z0-9]{1,8}){0,3}$")
 
 
@@ -245,7 +248,8 @@ class IssuerEntry:
         if not vcts or len(set(vcts)) != len(vcts) or len(vcts) > MAX_VCTS_PER_ISSUER:
             raise _invalid(f"issuer {issuer_id}: 'vcts' must list 1 to {MAX_VCTS_PER_ISSUER} types without repeats")
         for vct in vcts:
-            check_identifier(vct, allow_loopback_http=allow_loopback_http)
+            if not (isinstance(vct, str) and len(vct) <= MAX_ID_CHARS and _DOCTYPE.fullmatch(vct)):
+                check_identifier(vct, allow_loopback_http=allow_loopback_http)  # else a vct URL
         level = _str(obj, "assurance_level")
         if level not in ASSURANCE_LEVELS:
             raise _invalid(f"issuer {issuer_id}: unknown assurance level {level!r}")

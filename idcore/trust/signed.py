@@ -27,6 +27,7 @@ from idcore.errors import IdcoreError, Reason, TrustError
 from idcore.jose import parse_compact, sign_compact, verify_parsed
 from idcore.ports import Signer
 from idcore.trust.model import TrustList
+from idcore.x509 import load_der_certificate
 
 __all__ = [
     "MAX_TRUST_LIST_BYTES",
@@ -103,7 +104,7 @@ def _leaf_certificate(header: dict[str, object]) -> x509.Certificate:
     if not isinstance(x5c, list) or not x5c or not isinstance(x5c[0], str):
         raise TrustError(Reason.TRUST_LIST_INVALID, "x5c header missing")
     try:
-        return x509.load_der_x509_certificate(base64.b64decode(x5c[0], validate=True))
+        return load_der_certificate(base64.b64decode(x5c[0], validate=True))
     except (ValueError, binascii.Error):
         raise TrustError(Reason.TRUST_LIST_INVALID, "x5c certificate does not parse") from None
 

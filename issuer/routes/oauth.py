@@ -21,11 +21,12 @@ from authlib.oauth2.base import OAuth2Error  # type: ignore[import-untyped]
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from issuer.authz import AuthzGrant, FormRequest
+from issuer.authz import AuthzGrant
 from issuer.login_page import error_page, login_page, login_page_csp
 from issuer.routes._http import NO_STORE, DpopFailure, RequestError, check_dpop, json_error, read_form
 from issuer.service import IssuerService
 from issuer.tenant import Tenant
+from lintas.oauth import FormRequest
 
 __all__ = ["oauth_router"]
 

@@ -7,7 +7,10 @@ the same semantics, so one behavioural test suite runs on both (``tests/conftest
 * :meth:`KeyValueStore.consume` is an atomic get-and-delete, so a nonce is used at most once
   (OpenID4VP 1.0 Section 14.1 replay prevention; OpenID4VCI 1.0 Section 7 nonces, Section 13.8);
 * :meth:`KeyValueStore.set_if_absent` has ``SET NX`` semantics: exactly one concurrent caller wins;
-* :meth:`KeyValueStore.atomic_write` is optimistic concurrency on a guard key.
+* :meth:`KeyValueStore.atomic_write` is optimistic concurrency on a guard key;
+* :meth:`KeyValueStore.get_many`, :meth:`KeyValueStore.put_if_absent` and :meth:`KeyValueStore.take_all`
+  do a multi-key step in one round trip (``MGET`` or one Lua script; one SQLite transaction), the
+  last two atomically: all of it or none of it.
 
 A backend that cannot answer raises :class:`StoreUnavailable`; services answer 503 (never 500).
 Redis runs with short socket timeouts so a dead server fails fast, and redis-py reconnects by
@@ -19,9 +22,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from lintas.kv.port import KeyValueStore, StoreUnavailable
+from lintas.kv.port import Entry, KeyValueStore, StoreUnavailable
 
-__all__ = ["KeyValueStore", "StoreUnavailable", "open_store"]
+__all__ = ["Entry", "KeyValueStore", "StoreUnavailable", "open_store"]
 
 _NAMESPACE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 

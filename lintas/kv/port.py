@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-__all__ = ["KeyValueStore", "StoreUnavailable", "as_counter", "check_entry"]
+__all__ = ["Entry", "KeyValueStore", "StoreUnavailable", "as_counter", "check_entry"]
+
+#: One write of a multi-key step: key, value, TTL in seconds (``None``: no expiry).
+Entry = tuple[str, bytes, int | None]
 
 _INTEGER_RE = re.compile(rb"-?[0-9]{1,19}")
 
@@ -44,6 +47,22 @@ class KeyValueStore(Protocol):
 
     def atomic_write(self, guard_key: str, expected: bytes | None, writes: Mapping[str, bytes]) -> bool:
         """Apply all ``writes`` (without TTL) iff ``guard_key``'s value equals ``expected``."""
+        ...
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """The live values of ``keys`` in order (``None`` where absent), read in one round trip."""
+        ...
+
+    def put_if_absent(self, entries: Sequence[Entry]) -> bool:
+        """Store every entry (each with its TTL) iff the first entry's key has no live value, atomically."""
+        ...
+
+    def take_all(self, required: Sequence[str], delete: Sequence[str] = (), writes: Sequence[Entry] = ()) -> bool:
+        """Iff every ``required`` key is live: delete them and ``delete``, store ``writes``; atomically.
+
+        Exactly one of any number of concurrent callers naming the same required keys gets ``True``;
+        a ``False`` changed nothing. One round trip: a single-use claim and what it records at once.
+        """
         ...
 
     def scan_prefix(self, prefix: str) -> list[str]:

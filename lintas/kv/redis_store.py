@@ -1,7 +1,8 @@
 """Redis key-value adapter (redis-py): standalone, TLS, unix socket, Sentinel and Cluster URLs.
 
 Semantics match :class:`lintas.kv.KeyValueStore`: ``consume`` is ``GETDEL``, ``set_if_absent`` is
-``SET NX EX``, ``incr`` and ``atomic_write`` are Lua scripts, so each runs atomically on the server.
+``SET NX EX``, ``get_many`` is ``MGET``; ``incr``, ``atomic_write``, ``put_if_absent`` and ``take_all``
+are Lua scripts, so each runs atomically on the server in one round trip.
 Keys are prefixed ``<namespace>:``; under Cluster the prefix is the hash tag ``{<namespace>}:`` so all
 keys of a service share one slot and the multi-key scripts stay legal (at the cost of spreading load).
 
@@ -22,13 +23,13 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, cast
 from urllib.parse import unquote
 
-from lintas.kv.port import StoreUnavailable, check_entry
+from lintas.kv.port import Entry, StoreUnavailable, check_entry
 
 __all__ = ["RedisStore", "SentinelConfig", "open_redis_store", "parse_sentinel_url"]
 
@@ -53,11 +54,39 @@ for i = 2, #KEYS do redis.call('SET', KEYS[i], ARGV[i + 1]) end
 return 1
 """
 
+# Every entry iff the first key is absent. KEYS: the entries' keys; ARGV: value, ttl ('' = none) per entry.
+_PUT_IF_ABSENT_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+for i = 1, #KEYS do
+  local ttl = ARGV[2 * i]
+  if ttl == '' then redis.call('SET', KEYS[i], ARGV[2 * i - 1])
+  else redis.call('SET', KEYS[i], ARGV[2 * i - 1], 'EX', ttl) end
+end
+return 1
+"""
+# Iff every required key exists: delete them and the others, then write. ARGV[1]: how many are required,
+# ARGV[2]: how many are only deleted; the remaining KEYS are written with ARGV value, ttl pairs from ARGV[3].
+_TAKE_ALL_LUA = """
+local required, deleted = tonumber(ARGV[1]), tonumber(ARGV[2])
+for i = 1, required do
+  if redis.call('EXISTS', KEYS[i]) == 0 then return 0 end
+end
+for i = 1, required + deleted do redis.call('DEL', KEYS[i]) end
+local w = 0
+for i = required + deleted + 1, #KEYS do
+  local value, ttl = ARGV[3 + 2 * w], ARGV[4 + 2 * w]
+  if ttl == '' then redis.call('SET', KEYS[i], value) else redis.call('SET', KEYS[i], value, 'EX', ttl) end
+  w = w + 1
+end
+return 1
+"""
+
 
 class _RedisClient(Protocol):
     """The part of ``redis.Redis`` / ``RedisCluster`` the adapter uses."""
 
     def get(self, name: str) -> Any: ...
+    def mget(self, keys: list[str]) -> Any: ...
     def set(self, name: str, value: bytes, ex: int | None = ..., nx: bool = ...) -> Any: ...
     def getdel(self, name: str) -> Any: ...
     def delete(self, *names: str) -> Any: ...
@@ -114,6 +143,9 @@ class RedisStore:
         self._scripts: dict[str, Any] = {}
 
     def _redis(self) -> _RedisClient:
+        client = self._client
+        if client is not None:  # every command passes here: no lock once the client exists
+            return client
         with self._lock:
             if self._client is None:
                 with _redis_errors():
@@ -121,6 +153,8 @@ class RedisStore:
                 self._scripts = {
                     "incr": client.register_script(_INCR_LUA),
                     "atomic_write": client.register_script(_ATOMIC_WRITE_LUA),
+                    "put_if_absent": client.register_script(_PUT_IF_ABSENT_LUA),
+                    "take_all": client.register_script(_TAKE_ALL_LUA),
                 }
                 self._client = client
             return self._client
@@ -206,6 +240,49 @@ class RedisStore:
             if applied:
                 self._replicated()
         return applied
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """``MGET``: the live values of ``keys`` in order (one slot under Cluster: the namespace hash tag)."""
+        for key in keys:
+            check_entry(key)
+        if not keys:
+            return []
+        with _redis_errors():
+            values = self._redis().mget([self._k(key) for key in keys])
+        return [None if value is None else bytes(value) for value in values]
+
+    def put_if_absent(self, entries: Sequence[Entry]) -> bool:
+        """Store every entry in one script iff the first entry's key is absent."""
+        for key, value, ttl in entries:
+            check_entry(key, value, ttl)
+        if not entries:
+            raise ValueError("put_if_absent needs at least one entry")
+        args: list[bytes | str | int] = []
+        for _, value, ttl in entries:
+            args += [value, "" if ttl is None else ttl]
+        script = self._script("put_if_absent")
+        with _redis_errors():
+            stored = int(script(keys=[self._k(key) for key, _, _ in entries], args=args)) == 1
+            if stored:
+                self._replicated()
+        return stored
+
+    def take_all(self, required: Sequence[str], delete: Sequence[str] = (), writes: Sequence[Entry] = ()) -> bool:
+        """In one script: iff every ``required`` key exists, delete them and ``delete``, store ``writes``."""
+        for key in (*required, *delete):
+            check_entry(key)
+        for key, value, ttl in writes:
+            check_entry(key, value, ttl)
+        keys = [self._k(key) for key in (*required, *delete, *(w[0] for w in writes))]
+        args: list[bytes | str | int] = [len(required), len(delete)]
+        for _, value, ttl in writes:
+            args += [value, "" if ttl is None else ttl]
+        script = self._script("take_all")
+        with _redis_errors():
+            taken = int(script(keys=keys, args=args)) == 1
+            if taken:
+                self._replicated()
+        return taken
 
     def scan_prefix(self, prefix: str) -> list[str]:
         """Return the sorted keys that start with ``prefix`` (``SCAN``, not ``KEYS``)."""

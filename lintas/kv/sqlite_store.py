@@ -14,11 +14,11 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
-from lintas.kv.port import StoreUnavailable, as_counter, check_entry
+from lintas.kv.port import Entry, StoreUnavailable, as_counter, check_entry
 
 __all__ = ["SqliteStore"]
 
@@ -152,6 +152,44 @@ class SqliteStore:
             if (None if row is None else bytes(row[0])) != expected:
                 return False
             conn.executemany("INSERT OR REPLACE INTO kv VALUES (?, ?, NULL)", list(writes.items()))
+            return True
+
+    def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """The live values of ``keys`` in order, in one query."""
+        for key in keys:
+            check_entry(key)
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        query = f"SELECT key, value FROM kv WHERE key IN ({marks}) AND (expires_at IS NULL OR expires_at > ?)"  # noqa: S608 - placeholders only
+        with self._db() as conn:
+            found = {str(k): bytes(v) for k, v in conn.execute(query, (*keys, time.time())).fetchall()}
+        return [found.get(key) for key in keys]
+
+    def put_if_absent(self, entries: Sequence[Entry]) -> bool:
+        """Store every entry iff the first entry's key has no live value, in one transaction."""
+        for key, value, ttl in entries:
+            check_entry(key, value, ttl)
+        if not entries:
+            raise ValueError("put_if_absent needs at least one entry")
+        with self._tx() as conn:
+            if conn.execute(_SELECT_LIVE, (entries[0][0], time.time())).fetchone() is not None:
+                return False
+            conn.executemany(_UPSERT, [(k, v, self._expiry(t)) for k, v, t in entries])
+            return True
+
+    def take_all(self, required: Sequence[str], delete: Sequence[str] = (), writes: Sequence[Entry] = ()) -> bool:
+        """Iff every ``required`` key is live, delete them and ``delete`` and store ``writes``, in one transaction."""
+        for key in (*required, *delete):
+            check_entry(key)
+        for key, value, ttl in writes:
+            check_entry(key, value, ttl)
+        with self._tx() as conn:
+            now = time.time()
+            if any(conn.execute(_SELECT_LIVE, (key, now)).fetchone() is None for key in required):
+                return False
+            conn.executemany("DELETE FROM kv WHERE key = ?", [(key,) for key in (*required, *delete)])
+            conn.executemany(_UPSERT, [(k, v, self._expiry(t)) for k, v, t in writes])
             return True
 
     def scan_prefix(self, prefix: str) -> list[str]:

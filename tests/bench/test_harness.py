@@ -6,6 +6,7 @@ uvicorn server on loopback that records every body it receives.
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from collections import Counter
@@ -18,7 +19,7 @@ from fastapi.responses import JSONResponse
 
 from benchmarks._served import PoolItem, run_wrk, used_items, write_pool
 from benchmarks.verifier_profile import category
-from benchmarks.verifier_wrk import failures
+from benchmarks.verifier_wrk import failures, log_errors, unanswered
 from lintas.testing import UvicornServer
 
 needs_wrk = pytest.mark.skipif(
@@ -121,8 +122,16 @@ def _row(**changes: Any) -> dict[str, Any]:
         "verified": 10,
         "rejected": 0,
         "open": 0,
+        "unanswered": 0,
     }
-    row = {"workers": 1, "checks": [check], "accepted": 0, "control_accepted": 5, "control_posted": 5}
+    row = {
+        "workers": 1,
+        "checks": [check],
+        "accepted": 0,
+        "control_accepted": 5,
+        "control_posted": 5,
+        "log_errors": {},
+    }
     check.update({k: v for k, v in changes.items() if k in check})
     row.update({k: v for k, v in changes.items() if k in row and k != "checks"})
     return row
@@ -140,12 +149,41 @@ def test_a_clean_run_has_no_failures() -> None:
         ({"control_accepted": 4}, "replay check is void"),
         ({"rejected": 1}, "rejected under load"),
         ({"verified": 9}, "more 200 answers than transactions verified"),
+        ({"open": 2, "unanswered": 1}, "left open although their responses were answered"),
+        ({"log_errors": {"unhandled error on POST /wallet/response [ValueError: x]": 1}}, "ERROR lines"),
     ],
 )
 def test_each_broken_invariant_fails_the_run(changes: dict[str, Any], expected: str) -> None:
     found = failures([_row(**changes)])
     assert len(found) == 1
     assert expected in found[0]
+
+
+def test_open_transactions_within_the_requests_in_flight_are_no_failure() -> None:
+    """The twin of the open-beyond-unanswered failure: wrk stopped with requests the server never read."""
+    assert failures([_row(open=3, unanswered=3)]) == []
+
+
+def test_unanswered_counts_taken_items_without_a_response() -> None:
+    result = {"statuses": {200: 7}, "exhausted": 0, "taken": [5, 4]}
+    assert unanswered(result) == 2
+    ran_out = {"statuses": {200: 9, 404: 2}, "exhausted": 1, "taken": [5, 4]}  # 404: the placeholder request
+    assert unanswered(ran_out) == 0
+
+
+def test_log_errors_are_named_by_cause(tmp_path: Path) -> None:
+    log = tmp_path / "verifier.log"
+    lines = [
+        {"level": "INFO", "message": "presentation verified"},
+        {"level": "ERROR", "message": "unhandled error on POST /wallet/response", "exc_type": "ClientDisconnect"},
+        {"level": "ERROR", "message": "unhandled error on POST /wallet/response", "exc_type": "ClientDisconnect"},
+    ]
+    log.write_text("\n".join(json.dumps(line) for line in lines) + "\nTraceback (most recent call last):\n")
+    causes = log_errors(log)
+    assert causes == {
+        "unhandled error on POST /wallet/response [ClientDisconnect: ]": 2,
+        "Traceback (most recent call last): [: ]": 1,
+    }
 
 
 def test_profile_charges_anyio_to_the_hop_it_serves() -> None:

@@ -23,7 +23,7 @@ KUBECTL = Path(sys.executable).parent / "kubectl"
 KUBERNETES_VERSION = "1.31.0"
 OVERLAYS = sorted(p for p in (K8S / "overlays").iterdir() if (p / "kustomization.yaml").is_file())
 #: The Secrets an operator creates (docs/deploy-verifier.md); manifests only reference them.
-OPERATOR_SECRETS = {"lintas-verifier-keys", "lintas-redis", "lintas-verifier-tls"}
+OPERATOR_SECRETS = {"lintas-verifier-keys", "lintas-redis", "lintas-verifier-tls", "lintas-verifier-admin"}
 
 
 def render(directory: Path) -> list[dict[str, Any]]:

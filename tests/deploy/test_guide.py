@@ -101,7 +101,7 @@ def test_the_guide_is_mostly_commands() -> None:
 
 
 def test_a_broken_guide_fails(tmp_path: Path) -> None:
-    broken = GUIDE.read_text().replace("lintas keys csr access", "lintas keys csrr access", 1)
+    broken = GUIDE.read_text().replace("lintas keys csr access --dir", "lintas keys csrr access --dir", 1)
     assert play(broken, tmp_path).returncode != 0
 
 
@@ -151,3 +151,75 @@ def test_the_issued_certificate_is_used_by_the_verifier(played: Path) -> None:
         assert keys.access_cert == issued  # not replaced by a self-issued one
         assert keys.rp_ca_cert == ca
         assert issued.public_key() == keys.request_signer.private_key.public_key()
+
+
+def test_the_guide_registers_two_relying_parties_from_two_countries(played: Path) -> None:
+    import json
+
+    registered = json.loads((played / "verifier-data" / "relying-parties.json").read_text())
+    assert {cid: rp["country"] for cid, rp in registered.items()} == {"my-bank-kyc": "MY", "th-shop": "TH"}
+    listed = {r["client_id"]: r for r in json.loads((played / "relying-parties.txt").read_text())}
+    assert listed["my-bank-kyc"]["legal_name"] == "Bank Rakyat Contoh Berhad"
+    secrets = json.loads((played / "verifier-data" / "rp-clients.json").read_text())
+    assert {"my-bank-kyc", "th-shop"} <= set(secrets)
+
+
+def _wallet_sees(http: Any, base: str, secret: str, client_id: str, policy: str, ca: Any) -> dict[str, Any]:
+    """As a wallet: fetch the relying party's signed request, check it and its verifier_info, return ``rp``."""
+    import time
+
+    from idcore.jose import parse_compact, verify_compact
+    from idcore.oid4vp import parse_request_link, verify_request_object
+    from idcore.x509 import parse_x5c
+    from verifier.parties import VERIFIER_INFO_TYP
+
+    token = http.post(f"{base}/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret))
+    assert token.status_code == 200, token.text
+    bearer = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    created = http.post(f"{base}/v1/presentations", json={"policy": policy}, headers=bearer)
+    assert created.status_code == 201, created.text
+    link = parse_request_link(created.json()["request_link"])
+    assert link["request_uri"].startswith("https://verifier.example.gov/wallet/request/")
+    local = base + link["request_uri"].removeprefix("https://verifier.example.gov")
+    signed = http.post(local, data={"wallet_nonce": "n"}).text
+    claims = verify_request_object(
+        signed, client_id=link["client_id"], anchors=[ca], now=int(time.time()), wallet_nonce="n"
+    )
+    assert claims["verifier_info"][0]["format"] == "lintas_rp_registration"
+    data = claims["verifier_info"][1]["data"]
+    assert parse_compact(data).header["x5c"][0] == parse_compact(signed).header["x5c"][0]
+    _, payload = verify_compact(
+        data, parse_x5c(parse_compact(data).header["x5c"])[0].public_key(), algorithms={"ES256"}, typ=VERIFIER_INFO_TYP
+    )
+    assert payload["sub"] == claims["client_id"]
+    assert claims["verifier_info"][0]["data"]["relying_party"] == payload["rp"]
+    return dict(payload["rp"])
+
+
+def test_a_wallet_sees_each_relying_party_and_metrics_need_the_token(played: Path) -> None:
+    import json
+
+    import httpx
+
+    from verifier.app import create_app
+    from verifier.settings import VerifierSettings
+
+    data = played / "verifier-data"
+    token = (played / "admin-token").read_text()
+    settings = VerifierSettings(
+        public_url="https://verifier.example.gov",
+        data_dir=data,
+        config_file=played / "verifier-config.json",
+        admin_token=token,  # type: ignore[arg-type]
+    )
+    secrets = json.loads((data / "rp-clients.json").read_text())
+    ca = certificate_from_pem((data / "rp-ca.pem").read_bytes())
+    port = free_port()
+    with UvicornServer(create_app(settings), port=port), httpx.Client(timeout=10) as http:
+        base = f"http://127.0.0.1:{port}"
+        bank = _wallet_sees(http, base, secrets["my-bank-kyc"], "my-bank-kyc", "pid-onboarding", ca)
+        shop = _wallet_sees(http, base, secrets["th-shop"], "th-shop", "age-check", ca)
+        assert (bank["legal_name"], bank["country"]) == ("Bank Rakyat Contoh Berhad", "MY")
+        assert (shop["legal_name"], shop["country"]) == ("Contoh Online (Thailand) Co., Ltd.", "TH")
+        assert http.get(f"{base}/metrics").status_code == 401
+        assert http.get(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"}).status_code == 200

@@ -1,6 +1,6 @@
 """Fixtures for the browser tests: the real stack on loopback and Debian's Chromium via Playwright.
 
-One stack per session (:func:`tests.e2e.stack.start_stack`: registry, SG, VN and TH issuers,
+One stack per session (:func:`tests.e2e.stack.start_stack`: registry, SG, VN, TH and MM issuers,
 verifier, wallet demo, all in a temporary data directory); one fresh browser context per test
 (its own IndexedDB, so every journey starts with an empty wallet) at a phone-sized viewport.
 Screenshots go to ``test-artifacts/screenshots/`` (git-ignored).

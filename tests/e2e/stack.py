@@ -1,13 +1,12 @@
 """The whole Lintas stack on loopback for the browser tests: registry, issuers, verifier, wallet.
 
-Every service is the real app from its package, built by its ``create_app`` and served by
-uvicorn in a thread (:class:`lintas.testing.UvicornServer`) on a free 127.0.0.1 port, all
-sharing one temporary data directory the way ``lintas demo`` lays it out: the registry
-generates the national roots and the issuers' document-signer keys, the issuers load them, the
-verifier pins the registry's list-signing certificate.
-
-Browser wallets call issuers, registry and verifier from another origin, so the three are
-served behind :func:`wallet_demo.cors.allow_origins` (a deployment concern, like TLS).
+The apps are the ones ``lintas demo`` runs, built by the launcher's one builder
+(:func:`lintas_cli.demo.build_apps`: the registry generates the national roots and the issuers'
+document-signer keys, the issuers load them, the verifier pins the registry's list-signing
+certificate, the wallet demo's issuance desk gets its issuer credentials from the launcher, CORS
+for the wallet's origin through each service's settings), each served by uvicorn in a thread
+(:class:`lintas.testing.UvicornServer`) on a free 127.0.0.1 port, sharing one temporary data
+directory. What the tests vary: a one-second status-list ttl and the bank's extra purpose.
 """
 
 from __future__ import annotations
@@ -21,26 +20,16 @@ from typing import Any
 
 import httpx
 
-from issuer.app import create_app as issuer_app
-from issuer.settings import IssuerSettings
 from lintas.testing import UvicornServer, free_port
-from trust_registry.app import create_app as registry_app
-from trust_registry.settings import RegistrySettings
-from verifier.app import create_app as verifier_app
-from verifier.settings import DEFAULT_CONFIG, VerifierSettings
-from wallet_demo.app import create_app as wallet_app
-from wallet_demo.cors import allow_origins
-from wallet_demo.settings import WalletSettings
+from lintas_cli.demo import StackPlan, build_apps, new_desk_secrets
 
 __all__ = ["Stack", "start_stack"]
 
 LOOPBACK = "127.0.0.1"
-#: Relying-party page of each verifier client in the wallet demo (same-device redirect target).
 #: Relying-party pages long-poll for at most 5 s; stopping waits that long for them, no longer.
 _QUICK_STOP = {"timeout_graceful_shutdown": 6}
 #: The issuers' status list ttl: one second lets a revocation reach verifier and wallet within a test.
 STATUS_LIST_TTL = 1
-RP_PAGES = {"my-bank": "my-bank", "th-procurement": "th-procurement", "age-check": "age-check"}
 
 
 @dataclass
@@ -52,6 +41,8 @@ class Stack:
     issuers: dict[str, str]
     verifier: str
     wallet: str
+    #: The wallet demo's issuance-desk secret at each issuer (the launcher provisioned them).
+    desk_secrets: dict[str, str]
     exits: ExitStack = field(default_factory=ExitStack)
 
     def issuer_secret(self, country: str, client_id: str) -> str:
@@ -105,15 +96,7 @@ class Stack:
         time.sleep(STATUS_LIST_TTL + 0.1)
 
 
-def _serve(exits: ExitStack, app: Any, port: int, origin: str) -> str:
-    server = exits.enter_context(UvicornServer(allow_origins(app, [origin]), port=port, **_QUICK_STOP))
-    return server.base_url
-
-
-def _verifier_config(path: Path, wallet: str) -> Path:
-    config = json.loads(DEFAULT_CONFIG.read_text())
-    for client_id, page in RP_PAGES.items():
-        config["relying_parties"][client_id]["redirect_uri"] = f"{wallet}/rp/{page}"
+def _edit_verifier_config(config: dict[str, Any]) -> None:
     # The bank registers a welcome-letter purpose (name and city), so its ad-hoc queries with claim_sets
     # (tests/e2e/test_selective.py) stay within what it registered.
     config["policies"]["welcome-letter"] = {
@@ -128,54 +111,26 @@ def _verifier_config(path: Path, wallet: str) -> Path:
     }
     config["relying_parties"]["my-bank"]["policies"].append("welcome-letter")
     config["relying_parties"]["my-bank"]["allow_custom_queries"] = True
-    path.write_text(json.dumps(config))
-    return path
 
 
-def start_stack(data: Path, countries: tuple[str, ...] = ("SG", "VN", "TH")) -> Stack:
+def start_stack(data: Path, countries: tuple[str, ...] = ("SG", "VN", "TH", "MM")) -> Stack:
     """Start registry, one issuer process per country, verifier and wallet; ``stack.exits.close()`` stops them."""
-    ports = {name: free_port() for name in ("registry", "verifier", "wallet", *countries)}
-    wallet = f"http://{LOOPBACK}:{ports['wallet']}"
-    issuers = {cc: f"http://{LOOPBACK}:{ports[cc]}" for cc in countries}
-    registry = f"http://{LOOPBACK}:{ports['registry']}"
-    verifier = f"http://localhost:{ports['verifier']}"  # x509_san_dns:localhost, as in the demo
+    names = ["registry", *(f"issuer-{cc.lower()}" for cc in countries), "verifier", "wallet"]
+    plan = StackPlan(data, LOOPBACK, {name: free_port() for name in names}, countries, None)
+    desk = new_desk_secrets(countries)
+    # A one-second status list TTL lets a revocation reach the verifier within the test.
+    apps = build_apps(
+        plan,
+        desk_secrets=desk,
+        issuer_overrides={"status_list_ttl": STATUS_LIST_TTL},
+        edit_verifier_config=_edit_verifier_config,
+    )
     exits = ExitStack()
     try:
-        reg = RegistrySettings(data_dir=data, public_url=registry, development=True, issuer_bases=issuers)
-        _serve(exits, registry_app(reg), ports["registry"], wallet)
-        for cc in countries:
-            # A one-second status list TTL lets a revocation reach the verifier within the test.
-            settings = IssuerSettings(
-                country=cc,
-                public_url=issuers[cc],
-                data_dir=data,
-                development=True,
-                generate_pki=False,
-                status_list_ttl=STATUS_LIST_TTL,
-            )
-            _serve(exits, issuer_app(settings), ports[cc], wallet)
-        pin = (data / "registry" / "pin.txt").read_text().strip()
-        ver = VerifierSettings(
-            data_dir=data / "verifier",
-            public_url=verifier,
-            development=True,
-            registry_url=registry,
-            registry_pin_sha256=pin,
-            config_file=_verifier_config(data / "verifier-config.json", wallet),
-        )
-        exits.enter_context(
-            UvicornServer(allow_origins(verifier_app(ver), [wallet]), port=ports["verifier"], **_QUICK_STOP)
-        )
-        settings = WalletSettings(
-            public_url=wallet,
-            data_dir=data,
-            verifier_url=verifier,
-            registry_url=registry,
-            issuers=issuers,
-            development=True,
-        )
-        exits.enter_context(UvicornServer(wallet_app(settings), port=ports["wallet"], **_QUICK_STOP))
+        for name, app in apps.items():
+            exits.enter_context(UvicornServer(app, port=plan.ports[name], **_QUICK_STOP))
     except BaseException:
         exits.close()
         raise
-    return Stack(data, registry, issuers, verifier, wallet, exits)
+    issuers = {cc: plan.url(f"issuer-{cc.lower()}") for cc in countries}
+    return Stack(data, plan.url("registry"), issuers, plan.url("verifier"), plan.url("wallet"), desk, exits)

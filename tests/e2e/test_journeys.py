@@ -18,7 +18,7 @@ from tests.e2e.helpers import (
 )
 from tests.e2e.stack import Stack
 
-REQUESTED_PID = {"given_name", "family_name", "birthdate", "nationality", "age_over_18"}
+REQUESTED_PID = {"full_name", "birthdate", "nationality", "age_over_18"}  # names never asked in parts
 
 
 def test_sg_citizen_receives_pid_and_onboards_at_my_bank(stack: Stack, context: Any, page: Any, shot: Any) -> None:
@@ -57,7 +57,8 @@ def test_sg_citizen_receives_pid_and_onboards_at_my_bank(stack: Stack, context: 
     expect(page.get_by_test_id("sent")).to_be_visible()
 
     expect(bank.get_by_test_id("rp-status")).to_have_text("Verified", timeout=20_000)
-    expect(bank.locator("[data-claim=given_name]")).to_have_text("Wei Ling")
+    expect(bank.locator("[data-claim=full_name]")).to_have_text("Tan Wei Ling")
+    expect(bank.locator("[data-claim=given_name]")).to_have_count(0)
     expect(bank.get_by_test_id("issuing-country")).to_contain_text("Singapore")
     expect(bank.locator("[data-claim=iat]")).to_have_count(0)  # registered claims are not personal data
     assert_no_stray_text(bank)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,14 +14,18 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from idcore.dcql.evaluate import evaluate_credential
+from idcore.oid4vci.metadata import CredentialType, MdocType
 from idcore.trust.vct import VCT_BUSINESS_REGISTRATION, VCT_MANDATE, VCT_PID
 from issuer.catalog import CREDENTIAL_TYPES
 from issuer.settings import DEFAULT_SUBJECTS
 from issuer.subjects import credential_claims, load_subjects
+from issuer.types_mdoc import MDL_CONFIG, MDL_DOCTYPE, MDL_NAMESPACE, PID_MDOC_CONFIG, PID_MDOC_DOCTYPE
 from issuer.types_pid import LOCALES
 from tests.issuer.conftest import Harness
 from tests.issuer.helpers import national_root, verify_credential
 from tests.issuer.type_metadata_rules import problems
+from verifier.policy import load_config
 
 ALL_LOCALES = ("en", "ms", "id", "th", "vi", "fil", "km", "lo", "my", "tet", "ta", "zh")
 
@@ -82,12 +87,61 @@ def test_the_rule_checker_catches_each_kind_of_defect(harness: Harness) -> None:
     assert problems(_pid_metadata(harness), VCT_MANDATE, ALL_LOCALES) != []  # vct must match
 
 
-@pytest.mark.parametrize("ctype", CREDENTIAL_TYPES, ids=lambda t: urlsplit(t.vct).path)
+#: Every type we ship: the SD-JWT VC types and the mdoc doctypes with their namespaces' elements.
+_ALL_TYPES: tuple[CredentialType | MdocType, ...] = (*CREDENTIAL_TYPES, MDL_CONFIG.mtype, PID_MDOC_CONFIG.mtype)
+
+
+def _label_gaps(ctype: CredentialType | MdocType) -> list[str]:
+    """Type names and claim labels that are missing, extra or blank in some locale."""
+    labelled = [("type name", ctype.names)] + [(str(c.path), c.labels) for c in ctype.claims]
+    return [
+        what
+        for what, by_locale in labelled
+        if set(by_locale) != set(ALL_LOCALES) or not all(label.strip() for label in by_locale.values())
+    ]
+
+
+@pytest.mark.parametrize("ctype", _ALL_TYPES, ids=lambda t: getattr(t, "vct", None) or t.doctype)
 def test_every_claim_and_type_name_has_a_non_empty_label_in_all_12_languages(ctype: Any) -> None:
-    assert set(ctype.names) == set(ALL_LOCALES)
-    for claim in ctype.claims:
-        assert set(claim.labels) == set(ALL_LOCALES), claim.path
-        assert all(label.strip() for label in claim.labels.values()), claim.path
+    assert ctype.claims
+    assert _label_gaps(ctype) == []
+
+
+def test_mdoc_namespaces_label_every_element_in_all_12_languages() -> None:
+    """Both namespaces are covered element by element, Table 5 elements without a PID claim included."""
+    elements = {c.path for c in MDL_CONFIG.mtype.claims} | {c.path for c in PID_MDOC_CONFIG.mtype.claims}
+    assert {(MDL_NAMESPACE, "driving_privileges"), (MDL_NAMESPACE, "un_distinguishing_sign")} <= elements
+    assert {(PID_MDOC_DOCTYPE, "age_birth_year"), (PID_MDOC_DOCTYPE, "full_name")} <= elements
+    labels = {c.path: c.labels for c in MDL_CONFIG.mtype.claims}
+    assert labels[(MDL_NAMESPACE, "birth_date")]["th"] == "วันเกิด"  # borrowed from the PID's birthdate
+    assert labels[(MDL_NAMESPACE, "issue_date")]["vi"] == "Ngày cấp"
+
+
+def test_the_label_check_catches_a_missing_blank_or_extra_locale() -> None:
+    """Negative twin: a type with one label removed, blanked or in an unknown locale is reported."""
+    claim = MDL_CONFIG.mtype.claims[0]
+    for broken in (
+        {k: v for k, v in claim.labels.items() if k != "tet"},
+        {**claim.labels, "km": " "},
+        {**claim.labels, "fr": "Nom"},
+    ):
+        mtype = replace(MDL_CONFIG.mtype, claims=(replace(claim, labels=broken), *MDL_CONFIG.mtype.claims[1:]))
+        assert _label_gaps(mtype) == [str(claim.path)]
+    untranslated = replace(PID_MDOC_CONFIG.mtype, names={"en": "PID"})
+    assert _label_gaps(untranslated) == ["type name"]
+
+
+def test_mdoc_metadata_served_with_labels_in_all_12_languages(make_harness: Any) -> None:
+    """What a wallet sees: every mdoc claim of the TH PID issuer's metadata shows in 12 locales."""
+    harness = make_harness(country="TH")
+    configurations = harness.wallet().issuer_metadata(harness.pid)["credential_configurations_supported"]
+    mdoc = [c for c in configurations.values() if c["format"] == "mso_mdoc"]
+    assert {c["doctype"] for c in mdoc} == {MDL_DOCTYPE, PID_MDOC_DOCTYPE}
+    for config in mdoc:
+        assert sorted(d["locale"] for d in config["credential_metadata"]["display"]) == sorted(ALL_LOCALES)
+        for claim in config["credential_metadata"]["claims"]:
+            assert sorted(d["locale"] for d in claim["display"]) == sorted(ALL_LOCALES), claim["path"]
+            assert all(d["name"].strip() for d in claim["display"]), claim["path"]
 
 
 def test_given_and_family_names_are_never_mandatory() -> None:
@@ -168,3 +222,51 @@ def test_every_member_state_has_valid_demo_citizens() -> None:
     assert {"mononym", "patronymic", "given_family", "family_given"} <= orders
     births = {len(p["claims"]["birthdate"]) for p in doc["persons"]}
     assert births == {4, 7, 10}  # year only, year-month, full date
+
+
+# --- what relying parties ask: names are never asked in parts -----------------------------------
+
+_REPO = Path(__file__).resolve().parents[2]
+#: Every shipped verifier configuration that defines the bank's ``pid-onboarding`` policy.
+_VERIFIER_CONFIGS = (
+    "verifier/demo_config.json",
+    "deploy/verifier-config.json",
+    "deploy/k8s/base/verifier-config.json",
+    "deploy/k8s/overlays/production/verifier-config.json",
+)
+_ALL_COUNTRIES = ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "VN", "TL")
+
+
+def _onboarding_query(config: str) -> Any:
+    return load_config(_REPO / config).policies["pid-onboarding"].query.credentials[0]
+
+
+def _satisfied(query: Any, claims: dict[str, Any]) -> bool:
+    selection = evaluate_credential(query, fmt="dc+sd-jwt", credential_type=VCT_PID, holder_binding=True, claims=claims)
+    return selection is not None
+
+
+@pytest.mark.parametrize("config", _VERIFIER_CONFIGS)
+def test_pid_onboarding_asks_the_full_name_and_every_seeded_person_can_answer(config: str) -> None:
+    """A mononym (mm-aung-kyaw, id-suharti) satisfies the bank's policy: only ``full_name`` is asked."""
+    query = _onboarding_query(config)
+    asked = {tuple(c.path) for c in query.claims}
+    assert ("full_name",) in asked
+    assert not asked & {("given_name",), ("family_name",)}
+    people = [s for cc in _ALL_COUNTRIES for s in load_subjects(DEFAULT_SUBJECTS, cc).of_kind("pid")]
+    assert {"mm-aung-kyaw", "id-suharti"} <= {p.id for p in people}
+    for person in people:
+        assert _satisfied(query, credential_claims(person, _at("2026-01-01T00:00:00"))), person.id
+
+
+@pytest.mark.parametrize("config", _VERIFIER_CONFIGS)
+def test_pid_onboarding_is_not_satisfied_without_the_full_name(config: str) -> None:
+    """Negative twin: the one required name field missing (given/family present instead) fails."""
+    query = _onboarding_query(config)
+    claims = credential_claims(load_subjects(DEFAULT_SUBJECTS, "SG").of_kind("pid")[0], _at("2026-01-01T00:00:00"))
+    assert _satisfied(query, claims)
+    parts_only = {k: v for k, v in claims.items() if k != "full_name"} | {
+        "given_name": "Wei Ling",
+        "family_name": "Tan",
+    }
+    assert not _satisfied(query, parts_only)

@@ -14,7 +14,7 @@ from idcore.ports import FixedClock
 from lintas.kv import open_store
 from lintas_cli.main import main
 from trust_registry.app import STORE_NAMESPACE
-from trust_registry.ledger import SEQ_KEY, list_key, log_key
+from trust_registry.ledger import SEQ_KEY, list_key, log_key, recognitions_key
 
 from .helpers import SG_PID, make_settings, start_registry
 
@@ -40,6 +40,7 @@ def test_audit_verify_detects_truncation_against_a_saved_checkpoint(
         for seq in (4, 3):  # drop the newest records with their lists and the sequence number
             store.delete(log_key(seq))
             store.delete(list_key(seq))
+            store.delete(recognitions_key(seq))
         store.set(SEQ_KEY, b"2")
         assert main(["registry", "audit-verify", "--data", str(data_dir)]) == 0  # the store alone looks fine
         assert main(args) == 1

@@ -8,6 +8,7 @@ import pytest
 
 from idcore.errors import Reason, TrustError
 from idcore.trust import VCT_BUSINESS_REGISTRATION, VCT_PID, TrustListPin, verify_trust_list
+from idcore.trust.etsi import verify_lote
 from idcore.trust.vct import ASEAN_COUNTRIES, VCT_MANDATE
 from lintas import __version__
 
@@ -116,3 +117,12 @@ def test_health_docs_and_registry_certificate(shared: Registry) -> None:
     assert "/v1/authorization" in openapi["paths"]
     assert "/v1/governance/issuers/suspend" in openapi["paths"]
     assert shared.http.get("/v1/registry-certificate").json()["sha256"] == shared.pin.certificate_sha256
+
+
+def test_lote_is_the_same_list_in_the_etsi_binding(shared: Registry) -> None:
+    """GET /v1/lote: the current list as an ETSI TS 119 602 LoTE, signed with the list key (issue #16 item 1)."""
+    response = shared.http.get("/v1/lote")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/jwt"
+    assert verify_lote(response.content, shared.pin) == shared.trust_list()
+    assert shared.http.get("/v1/lote", headers={"If-None-Match": response.headers["etag"]}).status_code == 304

@@ -9,15 +9,22 @@ import time
 from pathlib import Path
 
 import pytest
+from cryptography import x509
 from pydantic import ValidationError
 
-from idcore.errors import Reason, X509Error
+from idcore.errors import Reason
 from idcore.ports import FixedClock
-from idcore.trust import SERVICE_LEGAL_PERSON_ISSUANCE, SERVICE_PID_ISSUANCE, VCT_BUSINESS_REGISTRATION, VCT_PID
-from idcore.trust.anchors import find_issuer_for_certificate
+from idcore.trust import (
+    SERVICE_LEGAL_PERSON_ISSUANCE,
+    SERVICE_PID_ISSUANCE,
+    VCT_BUSINESS_REGISTRATION,
+    VCT_PID,
+    AseanTrustList,
+    IssuerEvidence,
+)
 from idcore.trust.decision import is_authorised
 from idcore.trust.vct import ASEAN_COUNTRIES, VCT_MANDATE
-from idcore.x509 import certificates_from_pem
+from idcore.x509 import certificates_from_pem, x5c_from_certificates
 from lintas.kv import open_store
 from lintas.oauth import hash_secret
 from trust_registry.app import create_app
@@ -86,8 +93,10 @@ def test_every_seeded_issuer_gets_a_usable_document_signer(seeded: RegistryServi
         directory = issuer_material_dir(seeded.settings.data_dir, issuer.issuer_id)
         assert directory is not None
         chain = certificates_from_pem((directory / "chain.pem").read_bytes())
-        match = find_issuer_for_certificate(published.snapshot, issuer.issuer_id, chain[:1], now)
-        assert match.country == issuer.country
+        judgement = AseanTrustList(published.snapshot).judge(_evidence(issuer.issuer_id, issuer.vcts[0], chain, now))
+        assert judgement.trusted
+        assert judgement.issuer is not None
+        assert judgement.issuer.country == issuer.country
         signer = FileKeyStore(directory).signer("document-signer")
         assert signer.private_key.public_key().public_numbers() == chain[0].public_key().public_numbers()
         assert stat.S_IMODE((directory / "document-signer.pem").stat().st_mode) == 0o600
@@ -96,15 +105,21 @@ def test_every_seeded_issuer_gets_a_usable_document_signer(seeded: RegistryServi
         assert is_authorised(published.snapshot, issuer.issuer_id, issuer.vcts[0], now, now).authorised
 
 
+def _evidence(issuer_id: str, vct: str, chain: list[x509.Certificate], now: int) -> IssuerEvidence:
+    return IssuerEvidence("dc+sd-jwt", issuer_id, vct, now, now, x5c=tuple(x5c_from_certificates(chain[:1])))
+
+
 def test_a_chain_is_refused_for_another_seeded_issuer(seeded: RegistryService) -> None:
     published = seeded.current()
     sg = issuer_material_dir(seeded.settings.data_dir, "https://issuers.lintas.asean.example/sg")
     assert sg is not None
     chain = certificates_from_pem((sg / "chain.pem").read_bytes())
     my_id = "https://issuers.lintas.asean.example/my"
-    with pytest.raises(X509Error) as info:
-        find_issuer_for_certificate(published.snapshot, my_id, chain[:1], seeded.clock.now())
-    assert info.value.reason is Reason.UNTRUSTED_ISSUER
+    now = seeded.clock.now()
+    judgement = AseanTrustList(published.snapshot).judge(_evidence(my_id, VCT_PID, chain, now))
+    assert (judgement.trusted, judgement.reason) == (False, Reason.UNTRUSTED_ISSUER)
+    sg_id = "https://issuers.lintas.asean.example/sg"
+    assert AseanTrustList(published.snapshot).judge(_evidence(sg_id, VCT_PID, chain, now)).trusted
 
 
 @pytest.mark.parametrize(

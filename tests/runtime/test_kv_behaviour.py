@@ -133,3 +133,66 @@ def test_bad_arguments_are_refused_the_same_way(kv_store: KeyValueStore) -> None
 
 def test_ping_answers(kv_store: KeyValueStore) -> None:
     kv_store.ping()
+
+
+def test_get_many_reads_live_values_in_order(kv_store: KeyValueStore) -> None:
+    kv_store.set("a", b"1")
+    kv_store.set("c", b"3", ttl=1)
+    kv_store.set("gone", b"x", ttl=1)
+    kv_store.consume("gone")
+    assert kv_store.get_many(["c", "missing", "a", "gone"]) == [b"3", None, b"1", None]
+    assert kv_store.get_many([]) == []
+    time.sleep(1.1)
+    assert kv_store.get_many(["a", "c"]) == [b"1", None]  # an expired key reads as absent
+
+
+def test_put_if_absent_writes_all_or_nothing(kv_store: KeyValueStore) -> None:
+    entries = [("nonce:n", b"tx1", 60), ("tx:1", b"record", 60), ("open:1", b"1", 1), ("keep", b"k", None)]
+    assert kv_store.put_if_absent(entries) is True
+    assert kv_store.get_many(["nonce:n", "tx:1", "open:1", "keep"]) == [b"tx1", b"record", b"1", b"k"]
+    # The twin: the first key is live, so nothing of a second write lands, not even the other keys.
+    assert kv_store.put_if_absent([("nonce:n", b"tx2", 60), ("tx:2", b"other", 60), ("keep", b"tampered", 60)]) is False
+    assert kv_store.get_many(["nonce:n", "tx:2", "keep"]) == [b"tx1", None, b"k"]
+    time.sleep(1.1)
+    assert kv_store.get("open:1") is None  # each entry kept its own TTL
+    assert kv_store.get("tx:1") == b"record"
+    with pytest.raises(ValueError, match="ttl"):
+        kv_store.put_if_absent([("x", b"1", 0)])
+
+
+def test_put_if_absent_single_winner_under_10_threads(kv_store: KeyValueStore) -> None:
+    results = race(10, lambda i: kv_store.put_if_absent([("nonce", str(i).encode(), 30), (f"tx:{i}", b"r", 30)]))
+    assert results.count(True) == 1
+    winner = results.index(True)
+    assert kv_store.get("nonce") == str(winner).encode()
+    assert [kv_store.get(f"tx:{i}") is not None for i in range(10)] == [i == winner for i in range(10)]
+
+
+def test_take_all_needs_every_required_key_and_changes_nothing_otherwise(kv_store: KeyValueStore) -> None:
+    kv_store.set("open:1", b"1", ttl=60)
+    kv_store.set("key:1", b"secret", ttl=60)
+    writes = [("status:1", b"verified", 60), ("result:1", b"claims", 1)]
+    # The twin first: the nonce is missing, so neither the claim nor its writes happen.
+    assert kv_store.take_all(["open:1", "nonce:n"], ["key:1"], writes) is False
+    assert kv_store.get_many(["open:1", "key:1", "status:1"]) == [b"1", b"secret", None]
+    kv_store.set("nonce:n", b"1", ttl=60)
+    assert kv_store.take_all(["open:1", "nonce:n"], ["key:1"], writes) is True
+    assert kv_store.get_many(["open:1", "nonce:n", "key:1", "status:1", "result:1"]) == [
+        None,
+        None,
+        None,
+        b"verified",
+        b"claims",
+    ]
+    assert kv_store.take_all(["open:1", "nonce:n"], [], [("status:1", b"tampered", 60)]) is False  # single use
+    assert kv_store.get("status:1") == b"verified"
+    time.sleep(1.1)
+    assert kv_store.get("result:1") is None  # written with its own TTL
+
+
+def test_take_all_single_winner_under_10_threads(kv_store: KeyValueStore) -> None:
+    kv_store.set("open", b"1", ttl=30)
+    kv_store.set("nonce", b"1", ttl=30)
+    results = race(10, lambda i: kv_store.take_all(["open", "nonce"], [], [("status", str(i).encode(), 30)]))
+    assert results.count(True) == 1
+    assert kv_store.get("status") == str(results.index(True)).encode()

@@ -13,6 +13,8 @@ MODULES = [
     "lintas.kv.sqlite_store",
     "lintas.kv.redis_store",
     "lintas.oauth",
+    "lintas.access_tokens",
+    "lintas.demo_pki",
     "lintas.problem",
     "lintas.server",
     "lintas.testing",

@@ -20,6 +20,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.routing import APIRoute
+from starlette.middleware.base import BaseHTTPMiddleware
 
 from idcore.trust import TrustSnapshot
 from issuer.app import create_app as issuer_app
@@ -33,11 +34,13 @@ from wallet_demo.app import create_app as wallet_app
 from wallet_demo.settings import WalletSettings
 
 _PARAM = re.compile(r"\{([^}:]+)(?::[^}]*)?\}")
+_REQUEST_ID = re.compile(r"[0-9a-f]{32}")
 _PLACEHOLDERS = {"slug": "my-bank", "kind": "svg"}
-# Public documents a cache may keep: metadata, type metadata, status lists, the signed trust list.
+# Public documents a cache may keep: metadata, type metadata, status lists, the signed trust list, the
+# recognition list published beside it, and the trust anchor's federation statements.
 _PUBLIC = re.compile(
-    r"^/\.well-known/(openid-credential-issuer|oauth-authorization-server)|"
-    r"^/vct/|/status-lists?/|^/v1/trust-list$"
+    r"^/\.well-known/(openid-credential-issuer|oauth-authorization-server|openid-federation$)|"
+    r"^/vct/|/status-lists?/|^/v1/trust-list$|^/v1/lote$|^/v1/recognitions$|^/federation/fetch$"
 )
 
 
@@ -75,6 +78,8 @@ def header_problems(app: FastAPI, client: httpx.Client) -> list[str]:
         cache = answer.headers.get("cache-control", "")
         if answer.headers.get("x-content-type-options") != "nosniff":
             found.append(f"{label}: no nosniff")
+        if not _REQUEST_ID.fullmatch(answer.headers.get("x-request-id", "")):
+            found.append(f"{label}: no X-Request-Id")  # lintas.requestid, installed by secure_app
         if _PUBLIC.search(path) and answer.status_code == 200:
             if "max-age" not in cache or "no-store" in cache:
                 found.append(f"{label}: public metadata without max-age ({cache!r})")
@@ -141,6 +146,18 @@ def test_twin_an_app_without_the_middleware_is_caught(tmp_path: Path) -> None:
     assert any("no nosniff" in p for p in problems)
     assert any("/token" in p and "no-store" in p for p in problems)
     assert any("/page" in p and "CSP" in p for p in problems)
+    assert any("no X-Request-Id" in p for p in problems)
+
+
+@pytest.mark.parametrize("service", ["registry", "issuer", "verifier", "wallet"])
+def test_no_service_runs_a_task_per_request_middleware(apps: dict[str, FastAPI], service: str) -> None:
+    """Every middleware is pure ASGI: ``BaseHTTPMiddleware`` runs each request through a task group and
+    memory streams (issue #18); the twin shows the check sees one when it is there."""
+    assert apps[service].user_middleware
+    assert [m.cls for m in apps[service].user_middleware if m.cls is BaseHTTPMiddleware] == []
+    bare = FastAPI()
+    bare.middleware("http")(lambda request, call_next: call_next(request))
+    assert [m.cls for m in bare.user_middleware if m.cls is BaseHTTPMiddleware] == [BaseHTTPMiddleware]
 
 
 def test_a_route_declaring_its_own_cache_policy_keeps_it() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -18,6 +20,7 @@ import pytest
 from lintas.server import configure_logging
 from lintas.testing import free_port
 
+_ID = re.compile(r"[0-9a-f]{32}")
 APP_MODULE = textwrap.dedent(
     """
     import logging
@@ -26,10 +29,11 @@ APP_MODULE = textwrap.dedent(
     from fastapi import FastAPI
 
     from lintas.problem import install_error_handlers
-    from lintas.server import run
+    from lintas.server import run, secure_app
 
     app = FastAPI()
     install_error_handlers(app)
+    secure_app(app, development=True)
 
 
     @app.get("/hello")
@@ -100,15 +104,21 @@ def _wait_until_up(base_url: str, proc: subprocess.Popen[str]) -> None:
     raise AssertionError("server did not come up")
 
 
-def test_run_serves_with_json_logs_and_problem_answers(tmp_path: Path) -> None:
+@pytest.mark.parametrize("access_log", [False, True])
+def test_run_serves_with_json_logs_and_problem_answers(tmp_path: Path, access_log: bool) -> None:
+    """uvicorn's access log is off unless ``LINTAS_ACCESS_LOG=true`` (lintas.server.ServerSettings)."""
     (tmp_path / "demo_app.py").write_text(APP_MODULE)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if k != "LINTAS_ACCESS_LOG"}
+    if access_log:
+        env["LINTAS_ACCESS_LOG"] = "true"
     proc = subprocess.Popen(
         [sys.executable, str(tmp_path / "demo_app.py"), str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
     try:
         _wait_until_up(base_url, proc)
@@ -119,13 +129,18 @@ def test_run_serves_with_json_logs_and_problem_answers(tmp_path: Path) -> None:
         _, stderr = proc.communicate(timeout=15)
     assert hello.json() == {"ok": True}
     assert "server" not in hello.headers
+    assert hello.headers["x-request-id"] != boom.headers["x-request-id"]
     assert boom.status_code == 500
     assert boom.headers["content-type"] == "application/problem+json"
     assert "kaboom" not in boom.text
     assert "Traceback" not in boom.text
     records = [json.loads(line) for line in stderr.splitlines() if line.strip()]  # every line is JSON
     assert any(r.get("who") == "test" and r["message"] == "greeting you" for r in records)
-    assert any(r["logger"] == "uvicorn.access" and "/hello" in r["message"] for r in records)
+    access = [r for r in records if r["logger"] == "uvicorn.access" and "/hello" in r["message"]]
+    assert bool(access) is access_log
+    # _wait_until_up's probes of /hello are logged too: each line carries its request's id.
+    assert all(_ID.fullmatch(r.get("request_id", "")) for r in access)
+    assert (hello.headers["x-request-id"] in {r["request_id"] for r in access}) is access_log
     errors = [r for r in records if r["level"] == "ERROR" and "kaboom-internal" in r.get("exc", "")]
     assert len(errors) == 1  # logged once, with its traceback, only in the log
 
@@ -148,3 +163,22 @@ def test_access_log_lines_lose_their_query_and_libraries_stay_quiet() -> None:
     lines = [json.loads(line)["message"] for line in stream.getvalue().splitlines()]
     assert lines == ['127.0.0.1:5 - "GET /rp/x?… HTTP/1.1" 200', '127.0.0.1:5 - "GET /healthz HTTP/1.1" 200']
     assert "SECRETCODE" not in stream.getvalue()
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_json_lines_hold_any_extra_value() -> None:
+    """orjson writes the lines; values JSON cannot hold become strings, huge integers still serialise."""
+    out = io.StringIO()
+    configure_logging("INFO", stream=out)
+    log = logging.getLogger("lintas.test")
+    log.info("ünïcode kept", extra={"path": Path("/x"), "big": 2**70, "country": "Việt Nam"})
+    log.info("plain", extra={"count": 3})
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert (first["message"], first["path"], first["big"], first["country"]) == (
+        "ünïcode kept",
+        "/x",
+        2**70,
+        "Việt Nam",
+    )
+    assert "\\u" not in out.getvalue()  # UTF-8 as is, not escaped
+    assert second["count"] == 3

@@ -26,7 +26,7 @@ from idcore.jose import MAX_HEADER_BYTES, sign_compact, verify_compact
 from idcore.jwk import public_jwk
 from idcore.oid4vp.jwe import MAX_JWE_HEADER_BYTES, decrypt_compact, encrypt_compact
 from idcore.oid4vp.response import MAX_FORM_FIELDS, parse_form
-from idcore.ports import FixedClock, SystemRandom
+from idcore.ports import FixedClock
 from idcore.sdjwt import verify_sd_jwt
 from idcore.sdjwt.serialization import MAX_DISCLOSURE_BYTES, MAX_DISCLOSURES
 from idcore.sdjwt.verification import MAX_DEPTH, MAX_DIGESTS
@@ -175,7 +175,6 @@ def _jwe_with_header_length(recipient: dict[str, Any], length: int) -> str:
             b'{"ok":1}',
             recipient,
             enc="A128GCM",
-            random=SystemRandom(),
             kid="k",
             extra_header={"apu": b64u_encode(b"u" * size)},
         )

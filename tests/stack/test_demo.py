@@ -88,7 +88,16 @@ def test_demo_starts_every_url_answers_and_ctrl_c_stops(tmp_path: Path) -> None:
         banner = _wait_banner(process)
         stack = json.loads((tmp_path / "stack.json").read_text())
         names = [s["name"] for s in stack["services"]]
-        assert names == ["registry", "issuer-sg", "issuer-my", "issuer-th", "issuer-vn", "verifier", "wallet"]
+        assert names == [
+            "registry",
+            "issuer-sg",
+            "issuer-my",
+            "issuer-th",
+            "issuer-vn",
+            "issuer-mm",
+            "verifier",
+            "wallet",
+        ]
         urls = set(URL.findall(banner))
         assert {s["url"] for s in stack["services"]} <= urls
         with httpx.Client(timeout=10) as client:

@@ -170,6 +170,7 @@ def test_journey_logs_hold_no_claim_value_and_no_secret(logged: Logged) -> None:
     for name in ("verifier/rp-clients.json", "issuer-sg-clients.json"):
         doc = json.loads((stack.data / name).read_text())
         secrets.update({f"{name} {k}": str(v["secret"] if isinstance(v, dict) else v) for k, v in doc.items()})
+    secrets.update({f"issuance desk secret at {cc}": secret for cc, secret in stack.desk_secrets.items()})
     text = logged.buffer.getvalue()
     loggers = {json.loads(line)["logger"] for line in text.splitlines()}
     assert "presentation verified" in text, loggers  # the capture saw the journey

@@ -528,3 +528,30 @@ def test_undecodable_fields_are_x509_errors(pki: Pki) -> None:
     assert err.value.reason is Reason.MALFORMED
     assert parse_x5c(x5c_from_certificates([pki.leaf])) == [pki.leaf]
     assert validate_chain([pki.leaf], [pki.root], NOW) == pki.leaf
+
+
+def test_a_certificate_with_a_flipped_version_byte_is_a_value_error_everywhere() -> None:
+    """cryptography raises ``InvalidVersion`` (not a ``ValueError``) for it: every parser must refuse it cleanly."""
+    from cryptography import x509 as cx509
+    from cryptography.hazmat.primitives.asymmetric import ec as cec
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from idcore.errors import IdcoreError
+    from idcore.mdoc.cose import x5chain_certificates
+    from idcore.x509 import load_der_certificate
+
+    key = cec.generate_private_key(cec.SECP256R1())
+    now = datetime.now(UTC)
+    der = bytearray(
+        create_root_ca(
+            key, common_name="x", country="TH", organization="t", not_before=now, not_after=now + timedelta(days=1)
+        ).public_bytes(Encoding.DER)
+    )
+    position = bytes(der).index(b"\xa0\x03\x02\x01\x02") + 4  # [0] EXPLICIT INTEGER 2 (v3)
+    der[position] = 0x07
+    with pytest.raises(cx509.InvalidVersion):
+        cx509.load_der_x509_certificate(bytes(der))  # why the wrapper exists
+    with pytest.raises(ValueError, match="not a DER certificate"):
+        load_der_certificate(bytes(der))
+    with pytest.raises(IdcoreError):  # an mdoc's x5chain (COSE label 33): malformed, not a crash
+        x5chain_certificates({33: bytes(der)}, "issuerAuth")

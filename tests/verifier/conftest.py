@@ -87,15 +87,20 @@ class RunningVerifier:
 
 
 def start_verifier(
-    tmp: Path, world: World, clock: FixedClock, redis_url: str | None, **overrides: Any
+    tmp: Path,
+    world: World,
+    clock: FixedClock,
+    redis_url: str | None,
+    app_options: dict[str, Any] | None = None,
+    **overrides: Any,
 ) -> Iterator[RunningVerifier]:
-    """Run a verifier until the generator is closed."""
+    """Run a verifier until the generator is closed; ``app_options`` go to ``create_app``."""
     port = free_port()
     settings = VerifierSettings(
         public_url=f"http://localhost:{port}", data_dir=tmp, development=True, redis_url=redis_url, **overrides
     )
     store = open_store(redis_url, tmp, f"v{uuid.uuid4().hex[:12]}", timeout=0.5)
-    app = create_app(settings, store=store, clock=clock, trust=world.trust_cache(clock))
+    app = create_app(settings, store=store, clock=clock, trust=world.trust_cache(clock), **(app_options or {}))
     secrets = json.loads((tmp / "rp-clients.json").read_text())
     with httpx.Client(timeout=10) as http, UvicornServer(app, port=port) as server:
         yield RunningVerifier(server, settings, secrets, http)

@@ -38,7 +38,8 @@ def test_sg_citizen_at_my_bank_cross_device(
     assert cred["issuing_country"] == "SG"
     assert cred["issuer"] == world.issuers["sg-pid"].issuer_id
     assert cred["assurance_level"] == "high"
-    assert cred["claims"]["given_name"] == "Wei Ling"
+    assert cred["claims"]["full_name"] == "Tan Wei Ling"
+    assert "given_name" not in cred["claims"]  # names are never asked in parts: mononyms have none
     assert "document_number" not in cred["claims"]  # not requested, not disclosed
 
 

@@ -17,12 +17,9 @@ from hypothesis import strategies as st
 from idcore.errors import IdcoreError
 from idcore.jwk import public_jwk
 from idcore.oid4vp import decrypt_compact, encrypt_compact, parse_form, parse_request_link, parse_response_params
-from idcore.ports import SystemRandom
 
 KEY = ec.generate_private_key(ec.SECP256R1())
-JWE = encrypt_compact(
-    b'{"vp_token":{"a":["b"]},"state":"s"}', public_jwk(KEY), enc="A256GCM", random=SystemRandom(), kid="k"
-)
+JWE = encrypt_compact(b'{"vp_token":{"a":["b"]},"state":"s"}', public_jwk(KEY), enc="A256GCM", kid="k")
 B64U = string.ascii_letters + string.digits + "-_"
 
 

@@ -172,9 +172,8 @@ def test_the_status_fetches_of_one_verification_share_a_deadline(world: World) -
     with pytest.raises(StatusListError) as caught:
         status.verified_list(
             world.status_uri(SLUG),
-            world.trust_cache(FixedClock(T0)).snapshot(),
             issuer.issuer_id,
-            issuer.signer.private_key.public_key(),  # type: ignore[attr-defined]
+            lambda _header: issuer.signer.private_key.public_key(),  # type: ignore[attr-defined]
             deadline=time.monotonic() - 0.01,
         )
     assert caught.value.reason is Reason.STATUS_UNAVAILABLE

@@ -13,7 +13,7 @@ import pytest
 
 from idcore.b64 import json_dumps
 from idcore.oid4vp import encrypt_compact
-from idcore.ports import FixedClock, SystemRandom
+from idcore.ports import FixedClock
 from lintas import __version__
 from lintas.testing import RedisServer, race
 from tests.verifier.conftest import RunningVerifier, start_verifier
@@ -82,7 +82,7 @@ def test_a128gcm_responses_are_accepted(verifier: RunningVerifier, wallet: Scrip
     kid = request.claims["client_metadata"]["jwks"]["keys"][0]["kid"]
     from idcore.jwk import public_jwk
 
-    jwe = encrypt_compact(b"{}", public_jwk(new_key()), enc="A128GCM", random=SystemRandom(), kid=kid)
+    jwe = encrypt_compact(b"{}", public_jwk(new_key()), enc="A128GCM", kid=kid)
     assert wallet.post(request, {"response": jwe}).status_code == 400
     assert verifier.status("my-bank", created["transaction_id"])["last_rejection"]["reason"] == "decryption_failed"
 

@@ -20,7 +20,7 @@ from cryptography import x509
 from idcore.b64 import json_dumps
 from idcore.jose import KeySigner
 from idcore.oid4vp import encrypt_compact, parse_request_link, verify_request_object
-from idcore.ports import Clock, SystemRandom
+from idcore.ports import Clock
 from idcore.sdjwt import HolderCredential
 
 __all__ = ["AuthorizationRequest", "ScriptedWallet"]
@@ -102,7 +102,7 @@ class ScriptedWallet:
             mutate(payload)
         if request.claims["response_mode"] == "direct_post.jwt":
             key = request.claims["client_metadata"]["jwks"]["keys"][0]
-            jwe = encrypt_compact(json_dumps(payload), key, enc=enc, random=SystemRandom(), kid=key["kid"])
+            jwe = encrypt_compact(json_dumps(payload), key, enc=enc, kid=key["kid"])
             return {"response": jwe}
         return {"vp_token": json_dumps(payload["vp_token"]).decode(), "state": payload["state"]}
 

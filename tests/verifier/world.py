@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from cryptography import x509
@@ -21,6 +22,7 @@ from fastapi import FastAPI
 from fastapi.responses import Response
 
 from idcore.jose import KeySigner
+from idcore.mdoc import create_document_signer_certificate, issue_mdoc
 from idcore.ports import SystemRandom
 from idcore.sdjwt_vc import issue_sd_jwt_vc
 from idcore.status_list import StatusList, sign_status_list_token
@@ -30,6 +32,7 @@ from idcore.trust.vct import VCT_BUSINESS_REGISTRATION, VCT_PID
 from idcore.x509 import create_issuer_certificate, create_root_ca, x5c_from_certificates
 
 RANDOM = SystemRandom()
+MDL_DOCTYPE = "org.iso.18013.5.1.mDL"
 T0 = 1_780_000_000  # a fixed "now" (2026) shared by the tests' clock
 
 
@@ -89,8 +92,11 @@ class World:
             "sg-pid": self._issuer("sg-pid", "SG", (VCT_PID,), "high"),
             "my-pid": self._issuer("my-pid", "MY", (VCT_PID,), "substantial"),
             "vn-biz": self._issuer("vn-biz", "VN", (VCT_BUSINESS_REGISTRATION,), "substantial"),
+            "vn-pid": self._issuer("vn-pid", "VN", (VCT_PID,), "substantial"),
             "th-biz": self._issuer("th-biz", "TH", (VCT_BUSINESS_REGISTRATION,), "high"),
             "ph-low": self._issuer("ph-low", "PH", (VCT_PID,), "low"),
+            # An mdoc (mDL) issuer: a JOSE certificate for its status lists, a Document Signer for its MSOs.
+            "th-mdl": self._issuer("th-mdl", "TH", (MDL_DOCTYPE,), "high"),
             "th-pid-suspended": self._issuer(
                 "th-pid-suspended",
                 "TH",
@@ -211,6 +217,60 @@ class World:
         return issued.serialize()
 
 
+def document_signer(world: World, country: str, issuer_id: str, *, ds_country: str | None = None) -> DocumentSigner:
+    """A Document Signer (ISO/IEC 18013-5 Annex B.1.4) under ``country``'s root, naming ``issuer_id`` as URI SAN."""
+    root_key, root = world.roots[country]
+    key = new_key()
+    nb, na = _validity()
+    cert = create_document_signer_certificate(
+        root_key,
+        root,
+        key.public_key(),
+        common_name=f"DS {issuer_id}",
+        country=ds_country or country,
+        not_before=nb,
+        not_after=na,
+        san_uris=[issuer_id],
+    )
+    return DocumentSigner(KeySigner(key), cert)
+
+
+@dataclass
+class DocumentSigner:
+    """An mdoc Document Signer: its signer and certificate (the MSO ``x5chain``)."""
+
+    signer: KeySigner
+    cert: x509.Certificate
+
+
+def issue_mdl(
+    world: World,
+    ds: DocumentSigner,
+    claims: dict[str, dict[str, Any]],
+    device_key: ec.EllipticCurvePublicKey,
+    *,
+    slug: str = "th-mdl",
+    idx: int = 0,
+    signed: int = T0 - 86400,
+    valid_until: int = T0 + 90 * 86400,
+    doctype: str = MDL_DOCTYPE,
+) -> dict[str, Any]:
+    """IssuerSigned for an mDL with a status reference into ``slug``'s status list."""
+    at = partial(datetime.fromtimestamp, tz=UTC)
+    return issue_mdoc(
+        doctype=doctype,
+        claims=claims,
+        device_key=device_key,
+        signer=ds.signer,
+        signer_chain=[ds.cert],
+        signed=at(signed),
+        valid_from=at(signed),
+        valid_until=at(valid_until),
+        rng=RANDOM,
+        status={"status_list": {"idx": idx, "uri": world.status_uri(slug)}},
+    )
+
+
 def status_app(world: World) -> FastAPI:
     """An issuer-like status list server (``statuslist+jwt``) that also publishes the trust list."""
     app = FastAPI()
@@ -229,6 +289,7 @@ def status_app(world: World) -> FastAPI:
 
 
 PID_CLAIMS = {
+    "full_name": "Tan Wei Ling",
     "given_name": "Wei Ling",
     "family_name": "Tan",
     "birthdate": "1990-02-03",

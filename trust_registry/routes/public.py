@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
-from cryptography import x509
 from fastapi import APIRouter, Header, Path, Query, Response
 from fastapi.responses import JSONResponse
 
@@ -19,7 +18,7 @@ from idcore.b64 import json_loads
 from idcore.jose import parse_compact
 from idcore.trust.model import CountryEntry
 from idcore.trust.vct import ASEAN_COUNTRIES
-from idcore.x509 import certificate_to_pem
+from idcore.x509 import certificate_to_pem, load_der_certificate
 from lintas import __version__
 from lintas.problem import problem
 from trust_registry.changes import anchor_sha256
@@ -69,8 +68,17 @@ def past_trust_list(
     return _list_response(sequence, token, if_none_match, "public, max-age=31536000, immutable")
 
 
+@router.get("/v1/lote", response_class=Response, responses={200: {"content": {JWT_MEDIA_TYPE: {}}}})
+def lote(service: Service, if_none_match: Annotated[str | None, Header()] = None) -> Response:
+    """The current list in the ETSI TS 119 602 JSON binding (LoTE), a JWS signed like the list (``lintas-lote+jwt``)."""
+    seq, token = service.current_lote()
+    remaining = service.current().trust_list.next_update - service.clock.now()
+    max_age = max(0, min(remaining, service.settings.max_cache_age))
+    return _list_response(seq, token, if_none_match, f"public, max-age={max_age}")
+
+
 def _anchor_view(der_b64: str) -> dict[str, Any]:
-    cert = x509.load_der_x509_certificate(base64.b64decode(der_b64))
+    cert = load_der_certificate(base64.b64decode(der_b64))
     return {
         "sha256": anchor_sha256(der_b64),
         "subject": cert.subject.rfc4514_string(),
