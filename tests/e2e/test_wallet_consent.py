@@ -216,3 +216,17 @@ def test_relying_party_result_shows_labels_and_formatted_values(stack: Stack, co
     assert [t for t in terms if "_" in t] == []  # no raw claim keys
     assert "SG" not in result.locator("dd").all_inner_texts()  # no bare ISO codes
     assert result.locator("text=https://lintas.asean.example/vct").count() == 0
+
+
+def test_the_verifiers_own_registrations_reach_consent(stack: Stack, context: Any, page: Any, shot: Any) -> None:
+    """No route, no re-signing: the verifier's verifier_info for three relying parties, as served."""
+    receive_with_pin(page, stack, "SG", "sg-tan-wei-ling")
+    receive_with_pin(page, stack, "VN", "vn-song-hong-trading", BUSINESS)
+    rp = context.new_page()
+    for slug, country in (("my-bank", "Malaysia"), ("th-procurement", "Thailand"), ("age-check", "Singapore")):
+        open_request(page, stack, start_rp(rp, stack, slug))
+        expect(page.get_by_test_id("rp-country")).to_contain_text(country)
+        expect(page.get_by_test_id("registered")).to_be_visible()
+        expect(page.get_by_test_id("retention")).not_to_contain_text("did not declare")
+        expect(page.get_by_test_id("claim-value").first).not_to_be_empty()
+        shot(page, slug)
