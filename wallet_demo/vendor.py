@@ -20,7 +20,15 @@ from fastapi.responses import FileResponse, Response
 
 from lintas.problem import problem
 
-__all__ = ["PACKAGES", "import_map_hash", "install_vendor_route", "missing_packages"]
+__all__ = [
+    "CLASSIC_SCRIPTS",
+    "NODE_MODULES",
+    "PACKAGES",
+    "VENDOR_PREFIX",
+    "import_map_hash",
+    "install_vendor_route",
+    "missing_packages",
+]
 
 NODE_MODULES = Path(__file__).resolve().parent / "node_modules"
 VENDOR_PREFIX = "/vendor"
@@ -32,7 +40,11 @@ PACKAGES = {
     "bytestreamjs": "bytestreamjs/build",
     "@peculiar/utils": "@peculiar/utils/build",
     "@noble/hashes": "@noble/hashes",
+    # A classic (UMD) script, loaded by scan.js only when the browser has no BarcodeDetector.
+    "jsqr": "jsqr/dist",
 }
+#: Packages loaded as classic scripts (UMD), not through the import map.
+CLASSIC_SCRIPTS = frozenset({"jsqr"})
 _FILE = re.compile(r"^(?:[A-Za-z0-9_-][A-Za-z0-9_.-]{0,100}/){0,4}[A-Za-z0-9_-][A-Za-z0-9_.-]{0,100}\.js$")
 _IMPORT_MAP = re.compile(rb'<script type="importmap">(.*?)</script>', re.DOTALL)
 

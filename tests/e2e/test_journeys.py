@@ -43,13 +43,15 @@ def test_sg_citizen_receives_pid_and_onboards_at_my_bank(stack: Stack, context: 
     page.on("request", lambda r: posted.append(r.post_data) if r.url.endswith("/wallet/response") else None)
     open_request(page, stack, link)
     expect(page.get_by_test_id("purpose")).to_contain_text("Open an account")
-    # the relying party (client_metadata.client_name); with no registration in the request, no
-    # country is claimed for it (the verifier certificate's country is the operator's, shown in details)
+    # the relying party as the verifier registered it (verifier_info), with its own country; the
+    # verifier certificate's country is the operator's, shown only in the technical details
     expect(page.get_by_test_id("verifier-name")).to_contain_text("Bank Rakyat Contoh")
-    expect(page.get_by_test_id("rp-country")).to_contain_text("not declared")
-    expect(page.get_by_test_id("unregistered")).to_contain_text("localhost")
+    expect(page.get_by_test_id("rp-country")).to_contain_text("Malaysia")
+    expect(page.get_by_test_id("registered")).to_be_visible()
+    expect(page.get_by_test_id("unregistered")).to_have_count(0)
+    expect(page.get_by_test_id("beyond")).to_have_count(0)  # it asks what its policies registered
     # each claim with the value about to leave, formatted
-    expect(page.locator("[data-testid=claim-value][data-claim=given_name]")).to_have_text("Wei Ling")
+    expect(page.locator("[data-testid=claim-value][data-claim=full_name]")).to_have_text("Tan Wei Ling")
     expect(page.locator("[data-testid=claim-value][data-claim=birthdate]")).to_have_text("14 March 1980")
     expect(page.locator("[data-testid=claim-value][data-claim=nationality]")).to_have_text("Singapore")
     shot(page, "3-consent")

@@ -32,8 +32,7 @@ MY_BANK = {
     "country": "MY",
     "purpose": "Open a savings account for you",
     "registered_claims": [
-        {"vct": PID, "path": [name]}
-        for name in ("given_name", "family_name", "birthdate", "nationality", "age_over_18")
+        {"vct": PID, "path": [name]} for name in ("full_name", "birthdate", "nationality", "age_over_18")
     ],
     "retention_days": 30,
     "policy_uri": "https://bank.example.my/privacy",
@@ -115,7 +114,7 @@ def test_consent_shows_each_relying_partys_own_country_and_the_values(
     expect(page.get_by_test_id("retention")).to_have_text("Kept for up to 30 days.")
     expect(page.get_by_test_id("beyond")).to_have_count(0)  # asks only what it registered
     expect(page.get_by_role("link", name="Privacy policy")).to_have_attribute("href", "https://bank.example.my/privacy")
-    expect(page.locator("[data-testid=claim-value][data-claim=family_name]")).to_have_text("Tan")
+    expect(page.locator("[data-testid=claim-value][data-claim=full_name]")).to_have_text("Tan Wei Ling")
     expect(page.locator("[data-testid=claim-value][data-claim=birthdate]")).to_have_text("14 March 1980")
     expect(page.locator("[data-testid=claim-value][data-claim=age_over_18]")).to_have_text("Yes")
     technical = page.get_by_test_id("technical")
@@ -147,12 +146,12 @@ def test_consent_shows_each_relying_partys_own_country_and_the_values(
     other_type = "https://lintas.asean.example/vct/business-registration/v1"
     narrower = {
         **MY_BANK,
-        "registered_claims": [{"vct": PID, "path": ["given_name"]}, {"vct": other_type, "path": ["birthdate"]}],
+        "registered_claims": [{"vct": PID, "path": ["full_name"]}, {"vct": other_type, "path": ["birthdate"]}],
     }
     _serve(page, stack, _resigned(stack, _registration(narrower)))
     open_request(page, stack, start_rp(rp, stack, "my-bank"))
     expect(page.get_by_test_id("beyond")).to_contain_text("birthdate")
-    expect(page.get_by_test_id("beyond")).not_to_contain_text("given_name")
+    expect(page.get_by_test_id("beyond")).not_to_contain_text("full_name")
     shot(page, "3-beyond-registration")
     assert page.script_errors == []
 
@@ -208,7 +207,7 @@ def test_relying_party_result_shows_labels_and_formatted_values(stack: Stack, co
     page.get_by_role("button", name="Share").click()
     expect(bank.get_by_test_id("rp-status")).to_have_text("Verified", timeout=20_000)
     result = bank.get_by_test_id("verified-credential")
-    expect(result.locator("dt", has_text="Given name")).to_have_count(1)
+    expect(result.locator("dt", has_text="Full name")).to_have_count(1)
     expect(result.locator("[data-claim=nationality]")).to_have_text("Singapore")
     expect(result.locator("[data-claim=birthdate]")).to_have_text("14 March 1980")
     expect(result.get_by_role("heading", level=2)).to_have_text("ASEAN Person Identification")
@@ -217,3 +216,17 @@ def test_relying_party_result_shows_labels_and_formatted_values(stack: Stack, co
     assert [t for t in terms if "_" in t] == []  # no raw claim keys
     assert "SG" not in result.locator("dd").all_inner_texts()  # no bare ISO codes
     assert result.locator("text=https://lintas.asean.example/vct").count() == 0
+
+
+def test_the_verifiers_own_registrations_reach_consent(stack: Stack, context: Any, page: Any, shot: Any) -> None:
+    """No route, no re-signing: the verifier's verifier_info for three relying parties, as served."""
+    receive_with_pin(page, stack, "SG", "sg-tan-wei-ling")
+    receive_with_pin(page, stack, "VN", "vn-song-hong-trading", BUSINESS)
+    rp = context.new_page()
+    for slug, country in (("my-bank", "Malaysia"), ("th-procurement", "Thailand"), ("age-check", "Singapore")):
+        open_request(page, stack, start_rp(rp, stack, slug))
+        expect(page.get_by_test_id("rp-country")).to_contain_text(country)
+        expect(page.get_by_test_id("registered")).to_be_visible()
+        expect(page.get_by_test_id("retention")).not_to_contain_text("did not declare")
+        expect(page.get_by_test_id("claim-value").first).not_to_be_empty()
+        shot(page, slug)

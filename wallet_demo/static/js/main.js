@@ -1,8 +1,7 @@
 // The wallet page: a tiny router on location.pathname and the list, detail, history and persona pages.
-import { checkStatus, registryCheck } from "./meta.js";
-import { callbackPage, receivePage } from "./receive.js";
-import { presentPage } from "./present.js";
-import { settingsPage } from "./settings.js";
+// Only light modules load up front: the cards render from IndexedDB at once, and the protocol and
+// certificate code (jose, pkijs: most of the page weight) loads behind them, or with the page
+// that needs it (issue #19 item 7: usable sooner on a slow link).
 import { all, deleteCredential, get, getSetting, put, resetWallet, setSetting } from "./store.js";
 import { alertBox, busy, claimsList, countryName, countryTag, credentialCard, effectiveStatus, fill, flag, getConfig, h, issuerName, languageSwitcher, registryBadge, show, statusBadge } from "./ui.js";
 import { formatDate, formatMoment, initI18n, t, translateStatic } from "./i18n.js";
@@ -17,7 +16,7 @@ async function listPage() {
   }
   const items = credentials.map((c) => {
     const slot = h("span", {}, statusBadge("unknown"));
-    checkStatus(c).then((s) => fill(slot, statusBadge(effectiveStatus(s.status, c))));
+    import("./meta.js").then(({ checkStatus }) => checkStatus(c)).then((s) => fill(slot, statusBadge(effectiveStatus(s.status, c))));
     return h("li", {}, credentialCard(c, slot));
   });
   show(t("list.title"), h("ul", { class: "cards" }, items));
@@ -45,6 +44,7 @@ async function detailPage(id, params) {
       h("p", { class: "hint" }, t("detail.valid_until", { date: formatDate(new Date(credential.payload.exp * 1000).toISOString().slice(0, 10)) }))),
     h("section", { class: "panel", "aria-labelledby": "claims-title" }, h("h2", { id: "claims-title" }, t("detail.details")), claimsList(credential)),
     del);
+  const { checkStatus, registryCheck } = await import("./meta.js");
   checkStatus(credential).then((s) => {
     const status = effectiveStatus(s.status, credential);
     fill(statusSlot, statusBadge(status));
@@ -135,12 +135,12 @@ async function route() {
   fill(document.getElementById("language-slot"), languageSwitcher());
   if (await startAutoLock()) return; // locked after inactivity: nothing else is shown
   personaLabel().catch(() => {});
-  if (path === "/receive") return receivePage(params);
-  if (path === "/present") return presentPage(params);
-  if (path === "/callback") return callbackPage(params);
+  if (path === "/receive") return (await import("./receive.js")).receivePage(params);
+  if (path === "/present") return (await import("./present.js")).presentPage(params);
+  if (path === "/callback") return (await import("./receive.js")).callbackPage(params);
   if (path === "/history") return historyPage();
   if (path === "/personas") return personasPage();
-  if (path === "/settings") return settingsPage();
+  if (path === "/settings") return (await import("./settings.js")).settingsPage();
   if (path.startsWith("/credential/")) return detailPage(decodeURIComponent(path.slice("/credential/".length)), params);
   return listPage();
 }

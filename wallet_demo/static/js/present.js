@@ -5,6 +5,7 @@ import { chosenPaths, planPresentation } from "./dcql.js";
 import { alternativesHint, cannotAnswer, claimRow, whoPanel } from "./consent.js";
 import { typeNames } from "./labels.js";
 import { pinMessage } from "./lock.js";
+import { scannerButton } from "./scan.js";
 import { checkStatus } from "./meta.js";
 import { decodeSdJwt, present } from "./sdjwt.js";
 import { pinState, verifyPin } from "./pin.js";
@@ -155,6 +156,10 @@ export async function presentPage(params) {
     ev.preventDefault();
     busy(button, showRequest(area.value, out));
   });
+  formEl.append(scannerButton((text) => {
+    area.value = text;
+    busy(button, showRequest(text, out));
+  }));
   // A request opened from a link goes straight to consent; the paste form waits below it.
   if (initial) {
     show(t("share.title"), out, h("details", {}, h("summary", {}, t("share.another")), formEl));

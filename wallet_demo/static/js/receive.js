@@ -5,6 +5,7 @@ import { put, getSetting, setSetting } from "./store.js";
 import { PRE_AUTH_GRANT, authServerMetadata, tokenWithPreAuthorizedCode, finishAuthorization, issuerMetadata, obtainCredential, resolveOffer, startAuthorization } from "./vci.js";
 import { t, tn } from "./i18n.js";
 import { alertBox, busy, countryTag, fill, getConfig, h, labelled, registryBadge, show } from "./ui.js";
+import { scannerButton } from "./scan.js";
 import { WalletError, b64uEncode, sha256 } from "./util.js";
 
 function displayNames(meta) {
@@ -42,8 +43,10 @@ async function redeem(asMeta, offer, pin) {
       await setSetting(key, { ...memory, failures: memory.failures + 1 });
       throw new WalletError("tx_code_wrong", tn("offer.pin_wrong", memory.failures + 1));
     }
-    if (memory.redeemed || /already used/i.test(err.description || "")) throw new WalletError("offer_used", t("offer.used"));
+    if (memory.redeemed) throw new WalletError("offer_used", t("offer.used"));
     if (memory.failures > 0) throw new WalletError("offer_locked", t("offer.locked"));
+    // "invalid, expired or already used" says nothing; only a lost redemption race says "was already used".
+    if (/was already used/i.test(err.description || "")) throw new WalletError("offer_used", t("offer.used"));
     throw new WalletError("offer_expired", t("offer.expired"));
   }
 }
@@ -119,6 +122,10 @@ export async function receivePage(params) {
     ev.preventDefault();
     busy(button, open(area.value));
   });
+  formEl.append(scannerButton((text) => {
+    area.value = text;
+    busy(button, open(text));
+  }));
   show(t("offer.page_title"), formEl, out);
   if (initial) busy(button, open(initial));
 }

@@ -78,7 +78,7 @@ export function effectiveStatus(listStatus, credential, nowMs = Date.now()) {
 export function registryBadge(entry) {
   return entry?.listed
     ? h("span", { class: "badge listed", "data-testid": "registry" }, t("registry.listed"))
-    : h("span", { class: "badge unlisted", "data-testid": "registry" }, t("registry.unlisted"));
+    : h("span", { class: "badge unlisted", "data-testid": "registry" }, t("registry.unlisted", { status: entry?.status || t("status.unknown") }));
 }
 
 /** The language switcher: a labelled <select> of the languages by their own names. */
