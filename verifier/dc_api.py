@@ -42,6 +42,7 @@ from idcore.errors import IdcoreError, Reason
 from idcore.jwk import jwk_thumbprint
 from idcore.keys import private_key_from_jwk
 from idcore.mdoc import dc_api_session_transcript
+from idcore.mdoc.cose import COSE_ALGS
 from idcore.oid4vp import AuthorizationError, AuthorizationResponse, JweError, build_client_metadata
 from idcore.oid4vp.client_id import PREFIX_REDIRECT_URI, ClientId
 from idcore.oid4vp.dc_api import (
@@ -78,6 +79,20 @@ def check_dc_create(rp: RelyingParty, response_mode: str, prefix: str) -> None:
         raise ConfigError("Digital Credentials API requests are signed: use x509_san_dns or x509_hash")
 
 
+def _client_metadata(tx: dict[str, Any], name: str | None) -> dict[str, Any]:
+    """Section 11 metadata: the ``dc_api.jwt`` encryption key; for an mdoc query, the COSE algorithms."""
+    enc_jwk = {**tx["enc_jwk"], "kid": tx["enc_kid"]} if tx["response_mode"] == "dc_api.jwt" else None
+    metadata = build_client_metadata(enc_jwk, client_name=name)
+    if any(q.get("format") == FORMAT_MSO_MDOC for q in tx["policy"]["dcql_query"].get("credentials", [])):
+        # Appendix B.2.1: the COSE algorithms the mdoc verifier accepts for IssuerAuth and DeviceSignature.
+        algs = sorted(COSE_ALGS)
+        metadata["vp_formats_supported"][FORMAT_MSO_MDOC] = {
+            "issuerauth_alg_values": algs,
+            "deviceauth_alg_values": algs,
+        }
+    return metadata
+
+
 def dc_request(service: RegisteredPartyService, tx: dict[str, Any]) -> dict[str, Any]:
     """The ``{protocol, data}`` object for the page (A.1, A.3.2.1), signed with the transaction's access key."""
     pair = service.keys.pair_for(str(tx["client_id"]), service.settings.dns_name)
@@ -85,7 +100,6 @@ def dc_request(service: RegisteredPartyService, tx: dict[str, Any]) -> dict[str,
         raise AuthorizationError(INVALID_REQUEST, Reason.BAD_KEY, "this request's access key is gone")
     signer, chain = pair
     now, lifetime = service.clock.now(), service.settings.request_object_lifetime
-    enc_jwk = {**tx["enc_jwk"], "kid": tx["enc_kid"]} if tx["response_mode"] == "dc_api.jwt" else None
     registration = service.directory.get(str(tx["rp"]))
     name = registration.legal_name if registration is not None else tx.get("rp_name")
     extra: dict[str, Any] = {"purpose": tx["policy"]["purpose"]} if tx["policy"].get("purpose") else {}
@@ -105,7 +119,7 @@ def dc_request(service: RegisteredPartyService, tx: dict[str, Any]) -> dict[str,
         response_mode=tx["response_mode"],
         nonce=tx["nonce"],
         dcql_query=tx["policy"]["dcql_query"],
-        client_metadata=build_client_metadata(enc_jwk, client_name=name),
+        client_metadata=_client_metadata(tx, name),
         expected_origins=tx["expected_origins"],
         iat=now,
         lifetime=lifetime,

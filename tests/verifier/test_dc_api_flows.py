@@ -156,6 +156,8 @@ def test_sd_jwt_vc_over_the_dc_api(dcv: RunningVerifier, dc_wallet: DcWallet, mo
     claims = dc_wallet.read(fetched.json(), BANK)
     assert (claims["response_mode"], claims["expected_origins"]) == (mode, [BANK, BANK_APP])
     assert not {"response_uri", "state", "redirect_uri"} & set(claims)
+    assert claims["verifier_info"][0]["data"]["relying_party"]["id"] == "my-bank"  # who asks, signed
+    assert "mso_mdoc" not in claims["client_metadata"]["vp_formats_supported"]  # an SD-JWT VC query
     assert dcv.status("my-bank", tid)["status"] == "fetched"
     data = dc_wallet.data(claims, {"vp_token": {"pid": [dc_wallet.sd_jwt(claims, BANK)]}})
     answer = _dc_response(dcv, "my-bank", tid, {"origin": BANK, "data": data})
@@ -175,6 +177,8 @@ def test_sd_jwt_vc_over_the_dc_api(dcv: RunningVerifier, dc_wallet: DcWallet, mo
 def test_a_thai_mdl_over_the_dc_api(dcv: RunningVerifier, dc_wallet: DcWallet, mode: str) -> None:
     tid, fetched = _start(dcv, "my-car-rental", "car-rental", mode)
     claims = dc_wallet.read(fetched.json(), RENTAL)
+    formats = claims["client_metadata"]["vp_formats_supported"]
+    assert formats["mso_mdoc"]["deviceauth_alg_values"] == [-35, -8, -7]
     data = dc_wallet.data(claims, {"vp_token": {"mdl": [dc_wallet.mdl(claims, RENTAL)]}})
     answer = _dc_response(dcv, "my-car-rental", tid, {"origin": RENTAL, "data": data})
     assert answer.status_code == 200, answer.text
