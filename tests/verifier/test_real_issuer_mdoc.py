@@ -5,10 +5,12 @@ data directory and lists the TH and MY PID issuers for the mDL and PID mdoc doct
 issuer app, started on that directory under uvicorn, makes its mdoc Document Signer under the TH
 root naming its identifier as a URI SAN. A scripted wallet obtains an mDL over OpenID4VCI
 (pre-authorized code), the verifier app (its trust list built from the same seed) asks for it
-over ``direct_post.jwt``, and the wallet answers with a DeviceResponse signed over the
-transaction's SessionTranscript: ``verified``, the MSO's status reference fetched from the
-issuer over HTTP. Twins: an mDL signed by a Document Signer under the same TH root naming
-another issuer identifier, or none (what the issuer made before), is refused ``untrusted_issuer``.
+over ``direct_post.jwt`` for the demo's Malaysian car rental (``verifier/demo_config.json``),
+and the wallet answers with a DeviceResponse signed over the transaction's SessionTranscript:
+``verified``, only age and driving privileges disclosed, the MSO's status reference fetched from
+the issuer over HTTP. Twins: an mDL signed by a Document Signer under the same TH root naming an
+unlisted issuer or none (what the issuer made before) is refused ``untrusted_issuer``; one naming
+the TH business issuer (listed, not for the mDL) ``not_authorised``.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ from tests.issuer.wallet_client import Issued
 from tests.issuer.wallet_client import ScriptedWallet as IssuanceWallet
 from tests.verifier.conftest import RunningVerifier, start_verifier
 from tests.verifier.test_flows_mdoc import _transcript
-from tests.verifier.test_pipeline_mdoc import DCQL
 from tests.verifier.wallet_client import ScriptedWallet
 from tests.verifier.world import MDL_DOCTYPE, new_key
 from trust_registry.seed import build_initial_list, load_seed
@@ -48,10 +49,14 @@ from trust_registry.settings import RegistrySettings
 
 MDL_NS = "org.iso.18013.5.1"
 SOMCHAI = "th-somchai-jaidee"
+#: The demo's Malaysian car rental (verifier/demo_config.json): the policy a deployment starts with.
+DEMO = json.loads((Path(__file__).resolve().parents[2] / "verifier" / "demo_config.json").read_text())
 CONFIG = {
-    "policies": {"car-rental": {"purpose": "Rent a car", "dcql_query": DCQL, "require_true": ["age_over_18"]}},
-    "relying_parties": {"my-car-rental": {"name": "Kereta Sewa (demo)", "country": "MY", "policies": ["car-rental"]}},
+    "policies": {"car-rental": DEMO["policies"]["car-rental"]},
+    "relying_parties": {"my-car-rental": DEMO["relying_parties"]["my-car-rental"]},
 }
+#: What the car rental asks: age and driving privileges only (issue #15's journey).
+ASKED = [c["path"][1] for c in DEMO["policies"]["car-rental"]["dcql_query"]["credentials"][0]["claims"]]
 
 
 class _Trust:
@@ -129,7 +134,7 @@ def _present(stack: Stack, issuer_signed: dict[str, Any], holder: KeySigner) -> 
     pem = rental.http.get(f"{rental.url}/.well-known/lintas/rp-ca.pem").content
     wallet = ScriptedWallet(rental.http, [certificate_from_pem(pem)], FixedClock(int(time.time())), holder)
     request = wallet.fetch(created["request_link"])
-    disclose: dict[str, Any] = {MDL_NS: ["age_over_18", "driving_privileges", "issuing_country"]}
+    disclose: dict[str, Any] = {MDL_NS: ASKED}
     document = present_mdoc(
         issuer_signed,
         doctype=MDL_DOCTYPE,
@@ -162,6 +167,7 @@ def test_an_mdl_from_the_real_th_issuer_verifies_in_the_real_verifier(stack: Sta
     )
     assert credential["issuer"] == f"{stack.issuer}/th"
     assert credential["claims"][MDL_NS]["age_over_18"] is True
+    assert set(credential["claims"][MDL_NS]) == {"age_over_18", "driving_privileges"}  # nothing else asked or shown
 
 
 @pytest.mark.parametrize("named", [["{base}/th/rogue"], ["{base}/th/business"], []])
