@@ -142,6 +142,9 @@ def load_tenant_keys(settings: IssuerSettings, country: CountryInfo, tenant: Ten
 def load_mdoc_keys(settings: IssuerSettings, country: CountryInfo, tenant: TenantSpec) -> MdocKeys | None:
     """The tenant's mdoc Document Signer and its certificate; ``None`` when none is provisioned.
 
+    Without ``generate_pki`` a provisioned certificate for another key or another identifier
+    refuses start-up (``ValueError``); an expiring one makes the tenant offer no mdoc.
+
     With ``generate_pki`` a missing, expired-soon or mismatched certificate (another key, or not
     naming the tenant's identifier as a URI SAN) is (re)issued by the national root (ISO/IEC
     18013-5 Annex B.1.4 profile); the SAN is how the trust list binds the Document Signer to the
@@ -152,16 +155,17 @@ def load_mdoc_keys(settings: IssuerSettings, country: CountryInfo, tenant: Tenan
     found = certificates_from_pem(path.read_bytes()) if path.is_file() else []
     now = datetime.now(UTC)
     key_spki = _spki(public_key_from_jwk(signer.public_jwk))
-    # Re-issue also when the certificate does not name this tenant's identifier (as load_tenant_keys
-    # does): verifiers bind a Document Signer to a listed issuer by its URI SAN.
-    if (
-        found
-        and _spki(found[0].public_key()) == key_spki
-        and found[0].not_valid_after_utc > now + timedelta(days=1)
-        and tenant.identifier in san_uris(found[0])
-    ):
+    # The certificate must be for this key and name this tenant's identifier (as load_tenant_keys
+    # checks): verifiers bind a Document Signer to a listed issuer by its URI SAN.
+    matches = bool(found) and _spki(found[0].public_key()) == key_spki and tenant.identifier in san_uris(found[0])
+    if matches and found[0].not_valid_after_utc > now + timedelta(days=1):
         return MdocKeys(signer, found[0])
     if not settings.generate_pki:
+        if found and not matches:  # provisioned for another key or issuer: every mdoc would be refused
+            raise ValueError(
+                f"{path} is not for the {tenant.slug} mdoc Document Signer key or does not name "
+                f"{tenant.identifier} as a URI SAN: provision a matching certificate"
+            )
         return None
     root_signer, root_cert = _root(settings, country, now)
     certificate = create_document_signer_certificate(
