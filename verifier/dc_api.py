@@ -29,6 +29,7 @@ stays open), ``check`` and ``reason``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -69,12 +70,21 @@ FLOW_DC_API = "dc_api"
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def check_dc_create(rp: RelyingParty, response_mode: str, prefix: str) -> None:
-    """Refuse a DC API transaction this relying party cannot use (:class:`ConfigError`, 400)."""
+def check_dc_create(rp: RelyingParty, response_mode: str, prefix: str, *, development: bool = False) -> None:
+    """Refuse a DC API transaction this relying party cannot use (:class:`ConfigError`, 400).
+
+    It needs registered origins, all ``https`` outside development mode (the request would name
+    them as ``expected_origins``), and a signed client_id (only ``openid4vp-v1-signed`` is offered).
+    """
     if response_mode not in DC_API_RESPONSE_MODES:
         return
     if not rp.origins:
         raise ConfigError("this relying party has no registered origins for the Digital Credentials API")
+    try:
+        for origin in rp.origins:
+            check_origin(origin, allow_loopback_http=development)
+    except AuthorizationError:
+        raise ConfigError("this relying party's origins must be https outside development mode") from None
     if prefix == PREFIX_REDIRECT_URI:
         raise ConfigError("Digital Credentials API requests are signed: use x509_san_dns or x509_hash")
 
@@ -176,7 +186,11 @@ def _verify(
         thumbprint = b64u_decode(jwk_thumbprint(enc_jwk)) if enc_jwk else None
         transcript = dc_api_session_transcript(origin=origin, nonce=tx["nonce"], jwk_thumbprint=thumbprint)
     expect = Expectation(policy.query, policy, tx["nonce"], origin_audience(origin), transcript)
-    return handler.pipeline.verify(response.vp_token, expect)
+    start = time.perf_counter()
+    try:
+        return handler.pipeline.verify(response.vp_token, expect)
+    finally:
+        handler.pipeline_timer(time.perf_counter() - start)  # the same histogram as the Response URI's
 
 
 def _refusal(tid: str, rejection: Rejection) -> Response:

@@ -147,7 +147,7 @@ def rp_router(
         prefix = body.get("client_id_prefix", default_prefix)
         if mode not in ("direct_post", "direct_post.jwt", *DC_API_RESPONSE_MODES):
             raise ConfigError("response_mode must be direct_post, direct_post.jwt, dc_api or dc_api.jwt")
-        check_dc_create(rp, mode, prefix)  # DC API: registered origins and a signed client_id
+        check_dc_create(rp, mode, prefix, development=development)  # DC API: registered origins, signed client_id
         if prefix not in ("x509_hash", "x509_san_dns", PREFIX_REDIRECT_URI) or (
             prefix == PREFIX_REDIRECT_URI and not development
         ):

@@ -36,6 +36,8 @@ from tests.unit.mdoc_helpers import MDL_NS, mdl_claims
 from tests.verifier.conftest import RunningVerifier, start_verifier
 from tests.verifier.test_pipeline_mdoc import DCQL as MDL_DCQL
 from tests.verifier.world import MDL_DOCTYPE, PID_CLAIMS, World, document_signer, issue_mdl, new_key
+from verifier.dc_api import check_dc_create
+from verifier.policy import ConfigError, RelyingParty, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
 BANK = "https://bank.example.my"
@@ -296,3 +298,36 @@ def test_the_wallet_endpoints_never_reach_a_dc_api_transaction(dcv: RunningVerif
     created = dcv.create("my-bank", policy="pid-onboarding", response_mode="direct_post")
     assert _dc_request(dcv, "my-bank", created["transaction_id"]).status_code == 404
     assert _dc_response(dcv, "my-bank", tid, {"origin": BANK, "data": data}).status_code == 200
+
+
+def test_loopback_http_origins_serve_only_in_development() -> None:
+    """``http://127.0.0.1`` parses in the configuration; outside development a DC API transaction is refused."""
+    rp = RelyingParty("shop", "Shop", "MY", ("age-check",), origins=("http://127.0.0.1:8480",))
+    check_dc_create(rp, "dc_api", "x509_san_dns", development=True)
+    with pytest.raises(ConfigError, match="https"):
+        check_dc_create(rp, "dc_api", "x509_san_dns", development=False)
+    https = RelyingParty("shop", "Shop", "MY", ("age-check",), origins=("https://shop.example.my",))
+    check_dc_create(https, "dc_api.jwt", "x509_hash", development=False)
+    check_dc_create(RelyingParty("x", "X", "MY", ()), "direct_post", "x509_hash")  # not a DC API transaction
+
+
+@pytest.mark.parametrize(
+    "origins",
+    [
+        ["https://sewa.example.my/"],
+        ["https://sewa.example.my", "https://sewa.example.my"],
+        "https://sewa.example.my",
+        [f"https://{i}.example.my" for i in range(17)],
+        ["ftp://sewa.example.my"],
+    ],
+)
+def test_malformed_origins_are_refused_in_the_configuration(tmp_path: Path, origins: Any) -> None:
+    config = _config()
+    config["relying_parties"]["my-car-rental"]["origins"] = origins
+    path = tmp_path / "verifier.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(ConfigError):
+        load_config(path)
+    config["relying_parties"]["my-car-rental"]["origins"] = [RENTAL, "http://127.0.0.1:8480"]  # the twin
+    path.write_text(json.dumps(config), encoding="utf-8")
+    assert load_config(path).relying_parties["my-car-rental"].origins == (RENTAL, "http://127.0.0.1:8480")
