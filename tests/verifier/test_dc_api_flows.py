@@ -8,7 +8,8 @@ the pinned relying-party CA, checks the origin is expected, and binds its presen
 Positive flows for both formats and both modes; twins: an unregistered origin, a presentation
 bound to another registered origin, a replay, another relying party, plaintext where
 ``dc_api.jwt`` was asked, a wallet error, creation without registered origins or unsigned, and
-the ``/wallet`` endpoints never reaching a DC API transaction.
+the ``/wallet`` endpoints never reaching a DC API transaction; malformed origins refused in the
+configuration and plain-http ones outside development mode.
 """
 
 from __future__ import annotations
