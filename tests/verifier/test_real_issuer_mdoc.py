@@ -10,7 +10,9 @@ and the wallet answers with a DeviceResponse signed over the transaction's Sessi
 ``verified``, only age and driving privileges disclosed, the MSO's status reference fetched from
 the issuer over HTTP. Twins: an mDL signed by a Document Signer under the same TH root naming an
 unlisted issuer or none (what the issuer made before) is refused ``untrusted_issuer``; one naming
-the TH business issuer (listed, not for the mDL) ``not_authorised``.
+the TH business issuer (listed, not for the mDL) ``not_authorised``. The same mDL over the Digital
+Credentials API (``dc_api.jwt``) verifies too; its twin, bound to a look-alike origin and relayed
+as the rental's, fails holder binding.
 """
 
 from __future__ import annotations
@@ -26,10 +28,18 @@ from typing import Any
 import httpx
 import pytest
 
-from idcore.b64 import b64u_decode, b64u_encode
-from idcore.jose import KeySigner
-from idcore.mdoc import create_document_signer_certificate, device_response, issue_mdoc, present_mdoc
+from idcore.b64 import b64u_decode, b64u_encode, json_dumps
+from idcore.jose import KeySigner, parse_compact
+from idcore.jwk import jwk_thumbprint
+from idcore.mdoc import (
+    create_document_signer_certificate,
+    dc_api_session_transcript,
+    device_response,
+    issue_mdoc,
+    present_mdoc,
+)
 from idcore.mdoc.cbor import decode
+from idcore.oid4vp import encrypt_compact
 from idcore.ports import FixedClock, SystemRandom
 from idcore.trust import TrustSnapshot
 from idcore.x509 import certificate_from_pem, san_uris
@@ -49,11 +59,13 @@ from trust_registry.settings import RegistrySettings
 
 MDL_NS = "org.iso.18013.5.1"
 SOMCHAI = "th-somchai-jaidee"
+RENTAL = "https://sewa.example.my"
 #: The demo's Malaysian car rental (verifier/demo_config.json): the policy a deployment starts with.
 DEMO = json.loads((Path(__file__).resolve().parents[2] / "verifier" / "demo_config.json").read_text())
 CONFIG = {
     "policies": {"car-rental": DEMO["policies"]["car-rental"]},
-    "relying_parties": {"my-car-rental": DEMO["relying_parties"]["my-car-rental"]},
+    # Its page's origin, for the Digital Credentials API (the demo file names none: its URL is the launcher's).
+    "relying_parties": {"my-car-rental": {**DEMO["relying_parties"]["my-car-rental"], "origins": [RENTAL]}},
 }
 #: What the car rental asks: age and driving privileges only (issue #15's journey).
 ASKED = [c["path"][1] for c in DEMO["policies"]["car-rental"]["dcql_query"]["credentials"][0]["claims"]]
@@ -220,3 +232,42 @@ def _elements(issuer_signed: dict[str, Any]) -> dict[str, Any]:
         item = cbor2.loads(tagged.value)
         out[item["elementIdentifier"]] = item["elementValue"]
     return out
+
+
+@pytest.mark.parametrize("origin", [RENTAL, "https://sewa-example.my"])
+def test_the_real_mdl_over_the_digital_credentials_api(stack: Stack, origin: str) -> None:
+    """The same journey through the DC API (dc_api.jwt); twin: the answer relayed from another origin."""
+    issued = stack.mdl()
+    rental, holder = stack.verifier, issued.keys[0]
+    bearer = {"Authorization": f"Bearer {rental.token('my-car-rental')}"}
+    created = rental.create("my-car-rental", policy="car-rental", response_mode="dc_api.jwt")
+    base = f"{rental.url}/v1/presentations/{created['transaction_id']}"
+    request = rental.http.get(f"{base}/dc-request", headers=bearer).json()["data"]["request"]
+    claims = parse_compact(request).claims()  # its signature and chain: tests/verifier/test_dc_api_flows.py
+    assert claims["expected_origins"] == [RENTAL]
+    key = claims["client_metadata"]["jwks"]["keys"][0]
+    transcript = dc_api_session_transcript(
+        origin=origin, nonce=claims["nonce"], jwk_thumbprint=b64u_decode(jwk_thumbprint(key))
+    )
+    document = present_mdoc(
+        _issuer_signed(issued.credentials[0]),
+        doctype=MDL_DOCTYPE,
+        device_signer=holder,
+        session_transcript=transcript,
+        disclose={MDL_NS: ASKED},
+    )
+    payload = json_dumps({"vp_token": {"mdl": [b64u_encode(device_response([document]))]}})
+    data = {"response": encrypt_compact(payload, key, enc="A256GCM", kid=key["kid"])}
+    answer = rental.http.post(f"{base}/dc-response", json={"origin": RENTAL, "data": data}, headers=bearer)
+    result = rental.status("my-car-rental", created["transaction_id"])
+    if origin == RENTAL:
+        assert answer.status_code == 200, answer.text
+        assert result["status"] == "verified"
+        assert set(result["credentials"][0]["claims"][MDL_NS]) == {"age_over_18", "driving_privileges"}
+    else:  # bound to the look-alike origin the wallet saw, relayed as the rental's
+        assert answer.status_code == 400
+        assert (result["status"], result["check"], result["reason"]) == (
+            "rejected",
+            "holder_binding",
+            "device_auth_invalid",
+        )
