@@ -332,3 +332,28 @@ def test_malformed_origins_are_refused_in_the_configuration(tmp_path: Path, orig
     config["relying_parties"]["my-car-rental"]["origins"] = [RENTAL, "http://127.0.0.1:8480"]  # the twin
     path.write_text(json.dumps(config), encoding="utf-8")
     assert load_config(path).relying_parties["my-car-rental"].origins == (RENTAL, "http://127.0.0.1:8480")
+
+
+@pytest.mark.parametrize(
+    ("mode", "data", "check"),
+    [
+        ("dc_api", None, "parsing"),
+        ("dc_api", [], "parsing"),
+        ("dc_api", {}, "parsing"),
+        ("dc_api", {"vp_token": "not json"}, "parsing"),
+        ("dc_api", {"vp_token": {"pid": []}}, "parsing"),
+        ("dc_api", {"vp_token": {"pid": ["x"]}, "state": "s"}, "parsing"),
+        ("dc_api", {"response": "a.b.c.d.e"}, "parsing"),
+        ("dc_api.jwt", {"response": 123}, "parsing"),
+        ("dc_api.jwt", {"response": "a.b.c.d.e"}, "decryption"),
+        ("dc_api.jwt", {"response": "x", "vp_token": {"pid": ["x"]}}, "decryption"),
+    ],
+)
+def test_hostile_data_is_refused_and_the_transaction_stays_open(
+    dcv: RunningVerifier, mode: str, data: Any, check: str
+) -> None:
+    tid, _ = _start(dcv, "my-bank", "pid-onboarding", mode)
+    refused = _dc_response(dcv, "my-bank", tid, {"origin": BANK, "data": data})
+    assert refused.status_code == 400, refused.text
+    assert (refused.json()["outcome"], refused.json()["check"]) == ("pending", check)
+    assert dcv.status("my-bank", tid)["status"] == "fetched"
