@@ -11,7 +11,8 @@ registry's data directory signs with the key and certificate the registry listed
     <data>/issuer-keys/oauth.pem                signs this process's access tokens
     <data>/issuers/<slug>/mdoc-document-signer.pem  the mdoc Document Signer key (FileKeyStore id)
     <data>/issuers/<slug>/mdoc-ds-certificate.pem   its certificate (ISO/IEC 18013-5 Annex B.1.4),
-                                                    issued by the national root acting as IACA
+                                                    issued by the national root acting as IACA,
+                                                    SAN URI = issuer identifier
 
 With ``key_backend = "pkcs11"`` the document-signer key lives in a PKCS#11 token (SoftHSM2)
 under the label ``<slug>-document-signer``. When no certificate matches the key and
@@ -141,17 +142,30 @@ def load_tenant_keys(settings: IssuerSettings, country: CountryInfo, tenant: Ten
 def load_mdoc_keys(settings: IssuerSettings, country: CountryInfo, tenant: TenantSpec) -> MdocKeys | None:
     """The tenant's mdoc Document Signer and its certificate; ``None`` when none is provisioned.
 
-    With ``generate_pki`` a missing, expired-soon or mismatched certificate is (re)issued by the
-    national root (ISO/IEC 18013-5 Annex B.1.4 profile).
+    Without ``generate_pki`` a provisioned certificate for another key or another identifier
+    refuses start-up (``ValueError``); an expiring one makes the tenant offer no mdoc.
+
+    With ``generate_pki`` a missing, expired-soon or mismatched certificate (another key, or not
+    naming the tenant's identifier as a URI SAN) is (re)issued by the national root (ISO/IEC
+    18013-5 Annex B.1.4 profile); the SAN is how the trust list binds the Document Signer to the
+    listed issuer (:mod:`idcore.trust.asean_list`).
     """
     signer = _signer(settings, tenant, "mdoc-document-signer")
     path = settings.data_dir / "issuers" / tenant.slug / "mdoc-ds-certificate.pem"
     found = certificates_from_pem(path.read_bytes()) if path.is_file() else []
     now = datetime.now(UTC)
     key_spki = _spki(public_key_from_jwk(signer.public_jwk))
-    if found and _spki(found[0].public_key()) == key_spki and found[0].not_valid_after_utc > now + timedelta(days=1):
+    # The certificate must be for this key and name this tenant's identifier (as load_tenant_keys
+    # checks): verifiers bind a Document Signer to a listed issuer by its URI SAN.
+    matches = bool(found) and _spki(found[0].public_key()) == key_spki and tenant.identifier in san_uris(found[0])
+    if matches and found[0].not_valid_after_utc > now + timedelta(days=1):
         return MdocKeys(signer, found[0])
     if not settings.generate_pki:
+        if found and not matches:  # provisioned for another key or issuer: every mdoc would be refused
+            raise ValueError(
+                f"{path} is not for the {tenant.slug} mdoc Document Signer key or does not name "
+                f"{tenant.identifier} as a URI SAN: provision a matching certificate"
+            )
         return None
     root_signer, root_cert = _root(settings, country, now)
     certificate = create_document_signer_certificate(
@@ -162,6 +176,7 @@ def load_mdoc_keys(settings: IssuerSettings, country: CountryInfo, tenant: Tenan
         country=country.code,
         not_before=now - timedelta(hours=1),
         not_after=min(now + timedelta(days=settings.certificate_days), root_cert.not_valid_after_utc),
+        san_uris=[tenant.identifier],
     )
     write_atomic(path, certificate_to_pem(certificate))
     return MdocKeys(signer, certificate)

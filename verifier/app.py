@@ -40,6 +40,7 @@ from lintas.problem import install_error_handlers, limit_body, oauth_error, prob
 from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
 from lintas.trust_fetch import TrustListFetcher
+from verifier.dc_api import dc_api_router
 from verifier.keys import Operator, VerifierKeys, ensure_client_secrets, ensure_verifier_keys, request_key_store
 from verifier.metrics import VerifierMetrics
 from verifier.parties import (
@@ -328,6 +329,15 @@ def create_app(
         kv, "verifier-wallet", settings.wallet_rate_limit_per_minute, clock=lambda: float(clock.now())
     )
     app.include_router(wallet_router(service, tx_store, handler), dependencies=[Depends(wallet_limit.dependency())])
+    app.include_router(
+        dc_api_router(
+            config=config,
+            service=service,
+            handler=handler,
+            auth=oauth.require(SCOPE),
+            rate_limit=_rate_limiter(settings, tx_store, clock),
+        )
+    )  # the Digital Credentials API: the relying party's page relays request and response
     _ops_routes(app, tx_store, source, keys)
     operator_routes(app, settings, kv, clock, directory, metrics)
     add_landing(

@@ -19,6 +19,7 @@ from typing import Any
 
 from idcore.dcql import DcqlQuery, parse_query
 from idcore.errors import IdcoreError, Reason
+from idcore.oid4vp.dc_api import check_origin
 from idcore.trust.recognition import PURPOSES, RecognitionSnapshot, recognised_for
 from idcore.trust.vct import ASEAN_COUNTRIES, ASSURANCE_LEVELS
 from verifier.asean_checks import check_asean_credentials, claim_is_true
@@ -100,6 +101,9 @@ class RelyingParty:
     rate_limit_per_minute: int | None = None
     #: Key Binding audiences that are this relying party's, for offline ``/v1/verify`` (default: its client id).
     audiences: tuple[str, ...] = ()
+    #: Web origins of its pages that call the Digital Credentials API (the requests' ``expected_origins``);
+    #: empty: this relying party cannot use ``dc_api`` / ``dc_api.jwt``.
+    origins: tuple[str, ...] = ()
 
     @property
     def own_audiences(self) -> tuple[str, ...]:
@@ -296,6 +300,7 @@ def _parse_rp(client_id: str, raw: Any, policies: Mapping[str, Policy]) -> Relyi
         _flag(raw, "allow_custom_queries", client_id),
         _optional_int(raw.get("rate_limit_per_minute"), "rate_limit_per_minute", 1_000_000),
         _audiences(raw.get("audiences", []), client_id),
+        _origins(raw.get("origins", []), client_id),
     )
 
 
@@ -310,6 +315,19 @@ def _audiences(raw: Any, client_id: str) -> tuple[str, ...]:
     if not isinstance(raw, list) or not all(isinstance(a, str) and 0 < len(a) <= 512 for a in raw):
         raise ConfigError(f"relying party {client_id!r}: audiences must be a list of strings")
     return tuple(raw)
+
+
+def _origins(raw: Any, client_id: str) -> tuple[str, ...]:
+    """Serialized web origins (OpenID4VP 1.0 Appendix A.2 ``expected_origins``), at most 16.
+
+    ``http`` loopback origins parse here; outside development mode the DC API request refuses them.
+    """
+    if not isinstance(raw, list) or len(raw) > 16 or len(set(raw)) != len(raw):
+        raise ConfigError(f"relying party {client_id!r}: origins must be a list of at most 16 distinct origins")
+    try:
+        return tuple(check_origin(origin, allow_loopback_http=True) for origin in raw)
+    except IdcoreError as exc:
+        raise ConfigError(f"relying party {client_id!r}: {exc.detail}") from None
 
 
 def load_config(

@@ -89,6 +89,11 @@ class RelyingPartyModel(BaseModel):
     allow_custom_queries: bool = False
     rate_limit_per_minute: int | None = Field(default=None, gt=0, le=1_000_000)
     audiences: list[str] = Field(default_factory=list, max_length=16)
+    origins: list[str] = Field(
+        default_factory=list,
+        max_length=16,
+        description="web origins (scheme://host[:port]) of its pages that call the Digital Credentials API",
+    )
 
 
 class ConfigFile(BaseModel):

@@ -45,7 +45,7 @@ from verifier.pipeline import Check, CheckedCredential, Expectation, Pipeline, R
 from verifier.policy import RelyingParty, policy_from_json
 from verifier.transaction_store import FLOW_SAME, TransactionStore
 
-__all__ = ["ResponseHandler"]
+__all__ = ["ResponseHandler", "WalletAnswer", "is_final"]
 
 log = logging.getLogger("lintas.verifier")
 
@@ -76,6 +76,9 @@ _UNAUTHENTICATED = frozenset({Check.SESSION, Check.DECRYPTION, Check.PARSING, Ch
 def _final(rejection: Rejection) -> bool:
     """Whether a rejection ends the transaction (see the module docstring)."""
     return rejection.check not in _UNAUTHENTICATED and rejection.reason is not Reason.WALLET_ERROR
+
+
+is_final = _final
 
 
 @dataclass
@@ -123,6 +126,23 @@ class ResponseHandler:
                 return self._not_authenticated(tx, flow, rejection)
             return self._finish(tx, flow, rejected=rejection)
         return self._finish(tx, flow, credentials=credentials)
+
+    def conclude(
+        self,
+        tx: dict[str, Any],
+        flow: str,
+        *,
+        credentials: list[CheckedCredential] | None = None,
+        rejected: Rejection | None = None,
+    ) -> WalletAnswer:
+        """Record one response's outcome exactly as the Response URI does (the DC API's too, :mod:`verifier.dc_api`).
+
+        A rejection that proves nothing about the holder is noted and the transaction stays open;
+        any other outcome claims the transaction once (:meth:`TransactionStore.settle`).
+        """
+        if rejected is not None and not _final(rejected):
+            return self._not_authenticated(tx, flow, rejected)
+        return self._finish(tx, flow, credentials=credentials, rejected=rejected)
 
     def _replayed(self, tx: dict[str, Any]) -> WalletAnswer:
         self.on_outcome("rejected", Check.SESSION.value, Reason.SESSION_USED.value)

@@ -21,8 +21,10 @@ from idcore.b64 import json_loads
 from idcore.errors import IdcoreError
 from idcore.oid4vp import AuthorizationError, parse_response_params
 from idcore.oid4vp.client_id import PREFIX_REDIRECT_URI
+from idcore.oid4vp.dc_api import DC_API_RESPONSE_MODES
 from lintas.oauth import TokenClaims
 from lintas.problem import problem
+from verifier.dc_api import check_dc_create
 from verifier.pipeline import Expectation, Pipeline, Rejection
 from verifier.policy import ConfigError, Policy, RelyingParty, VerifierConfig, policy_from_request
 from verifier.transaction_store import FLOW_SAME, TERMINAL, PollState, TransactionStore
@@ -143,8 +145,9 @@ def rp_router(
         policy = _choose_policy(config, rp, body, allow_unbound=allow_unbound)
         mode = body.get("response_mode", "direct_post.jwt")
         prefix = body.get("client_id_prefix", default_prefix)
-        if mode not in ("direct_post", "direct_post.jwt"):
-            raise ConfigError("response_mode must be direct_post or direct_post.jwt")
+        if mode not in ("direct_post", "direct_post.jwt", *DC_API_RESPONSE_MODES):
+            raise ConfigError("response_mode must be direct_post, direct_post.jwt, dc_api or dc_api.jwt")
+        check_dc_create(rp, mode, prefix, development=development)  # DC API: registered origins, signed client_id
         if prefix not in ("x509_hash", "x509_san_dns", PREFIX_REDIRECT_URI) or (
             prefix == PREFIX_REDIRECT_URI and not development
         ):
@@ -199,7 +202,7 @@ def rp_router(
     @router.get("/presentations/{tid}/qr.{kind}", summary="QR code of the cross-device request link")
     def qr(tid: str, kind: str, rp: RelyingParty = Depends(party)) -> Response:
         tx = own(rp, tid)  # the link in it answers the transaction: its owner's only
-        if tx is None or kind not in ("svg", "png"):
+        if tx is None or kind not in ("svg", "png") or "cross" not in tx["requests"]:  # DC API: no link
             return problem(404, "Not Found", "no such QR code")
         link = service.links(tx, "cross")
         if kind == "svg":

@@ -7,7 +7,9 @@ in ``client_metadata.jwks`` for ``direct_post.jwt``, HAIP Section 5) and 13.3 (t
 request id used as ``state``).
 
 Each transaction has two request ids: one for the cross-device link (QR code) and one for the
-same-device link, whose response gets a ``redirect_uri`` with a ``response_code``.
+same-device link, whose response gets a ``redirect_uri`` with a ``response_code``. A Digital
+Credentials API transaction (``dc_api``, ``dc_api.jwt``: :mod:`verifier.dc_api`) has none: its
+request and response pass through the relying party's page and its own API.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from idcore.oid4vp import (
     unsigned_request_link,
 )
 from idcore.oid4vp.client_id import PREFIX_REDIRECT_URI, PREFIX_X509_SAN_DNS
+from idcore.oid4vp.dc_api import DC_API_RESPONSE_MODES
 from idcore.ports import Clock, RandomSource
 from verifier.keys import VerifierKeys
 from verifier.policy import Policy, RelyingParty
@@ -89,7 +92,9 @@ class TransactionService:
         client_id = self.client_id(prefix)
         for _ in range(3):  # a nonce collision is astronomically unlikely; never reuse one anyway
             tid, nonce = self._token(), self._token()
-            requests = {FLOW_CROSS: self._token(), FLOW_SAME: self._token()}
+            # A DC API transaction has no Request URI (its request goes through the relying party's page).
+            dc_api = response_mode in DC_API_RESPONSE_MODES
+            requests = {} if dc_api else {FLOW_CROSS: self._token(), FLOW_SAME: self._token()}
             tx: dict[str, Any] = {
                 "id": tid,
                 "rp": rp.client_id,
@@ -102,12 +107,15 @@ class TransactionService:
                 "client_id": client_id.value,
                 "requests": requests,
             }
+            if dc_api:
+                tx["expected_origins"] = list(rp.origins)
             kid, enc_key = None, None
-            if response_mode == "direct_post.jwt":
+            if response_mode in ("direct_post.jwt", "dc_api.jwt"):
                 kid, enc_key = self._token(8), private_jwk(self._ephemeral_key())
                 # The public half is all the Request Object needs; the private half lives apart (TransactionStore).
                 tx["enc_kid"], tx["enc_jwk"] = kid, {k: v for k, v in enc_key.items() if k != "d"}
-            if self.store.create(tx, requests, kid, enc_key):
+            # A DC API response names its transaction in the URL: its kid is not indexed for the Response URI.
+            if self.store.create(tx, requests, None if dc_api else kid, enc_key):
                 return self.view(tx)
         raise RuntimeError("could not allocate a fresh nonce")
 
@@ -122,8 +130,21 @@ class TransactionService:
 
     def view(self, tx: dict[str, Any]) -> dict[str, Any]:
         """What ``POST /v1/presentations`` returns."""
-        cross, same = self.links(tx, FLOW_CROSS), self.links(tx, FLOW_SAME)
         base = f"{self.settings.base_url}/v1/presentations/{tx['id']}"
+        if tx["response_mode"] in DC_API_RESPONSE_MODES:
+            return {
+                "transaction_id": tx["id"],
+                "status": "pending",
+                "expires_at": tx["expires"],
+                "client_id": tx["client_id"],
+                "response_mode": tx["response_mode"],
+                "expected_origins": tx["expected_origins"],
+                "dc_request_url": f"{base}/dc-request",
+                "dc_response_url": f"{base}/dc-response",
+                "status_url": base,
+                "events_url": f"{base}/events",
+            }
+        cross, same = self.links(tx, FLOW_CROSS), self.links(tx, FLOW_SAME)
         return {
             "transaction_id": tx["id"],
             "status": "pending",

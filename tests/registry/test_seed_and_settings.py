@@ -58,7 +58,8 @@ def test_seed_lists_all_member_states_in_english_and_local_languages() -> None:
         assert any(script in name for name in countries[code]["names"].values()), code
     for code in ("SG", "MY", "TH", "VN"):
         vcts = {v for i in countries[code]["issuers"] for v in i["vcts"]}
-        assert vcts == {VCT_PID, VCT_BUSINESS_REGISTRATION} | ({VCT_MANDATE} if code == "VN" else set())
+        mdoc = {"org.iso.18013.5.1.mDL", "org.asean.lintas.pid.1"} if code in ("TH", "MY") else set()
+        assert vcts == {VCT_PID, VCT_BUSINESS_REGISTRATION} | ({VCT_MANDATE} if code == "VN" else set()) | mdoc
         services = {s for i in countries[code]["issuers"] for s in i["service_types"]}
         assert SERVICE_LEGAL_PERSON_ISSUANCE in services
 

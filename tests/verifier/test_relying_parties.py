@@ -62,7 +62,7 @@ def _request_object(verifier: RunningVerifier, client_id: str, policy: str) -> t
 
 
 def _attestation(verifier: RunningVerifier, request_object: str, link: dict[str, Any], now: int) -> dict[str, Any]:
-    """What a wallet does (README, "What the wallet is told about the relying party"): request verified, then the attestation against its x5c[0]."""
+    """What a wallet does (README, verifier_info): request verified, then the attestation against its x5c[0]."""
     anchors = [certificate_from_pem(verifier.http.get(f"{verifier.url}/.well-known/lintas/rp-ca.pem").content)]
     claims = verify_request_object(
         request_object, client_id=link["client_id"], anchors=anchors, now=now, wallet_nonce="n-1"
