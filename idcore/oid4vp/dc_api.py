@@ -39,7 +39,14 @@ from idcore.oid4vp.request import SELF_ISSUED_AUD, check_safe_value, sign_reques
 from idcore.oid4vp.response import AuthorizationResponse, decrypt_response, parse_response_params
 from idcore.ports import Signer
 
-__all__ = ["PROTOCOL_SIGNED", "build_dc_api_request", "check_origin", "origin_audience", "parse_dc_api_response"]
+__all__ = [
+    "DC_API_RESPONSE_MODES",
+    "PROTOCOL_SIGNED",
+    "build_dc_api_request",
+    "check_origin",
+    "origin_audience",
+    "parse_dc_api_response",
+]
 
 PROTOCOL_SIGNED = "openid4vp-v1-signed"
 DC_API_RESPONSE_MODES = frozenset({"dc_api", "dc_api.jwt"})
