@@ -27,7 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
-from issuer.clients import clients_file
+from issuer.operators import clients_file
 
 from idcore.b64 import b64u_decode, b64u_encode, json_dumps
 from idcore.jose import KeySigner, parse_compact
