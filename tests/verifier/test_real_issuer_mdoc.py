@@ -27,7 +27,6 @@ from typing import Any
 
 import httpx
 import pytest
-from issuer.operators import clients_file
 
 from idcore.b64 import b64u_decode, b64u_encode, json_dumps
 from idcore.jose import KeySigner, parse_compact
@@ -45,6 +44,7 @@ from idcore.ports import FixedClock, SystemRandom
 from idcore.trust import TrustSnapshot
 from idcore.x509 import certificate_from_pem, san_uris
 from issuer.app import create_app as issuer_app
+from issuer.operators import clients_file
 from issuer.settings import IssuerSettings
 from lintas.demo_pki import Validity, ensure_national_root
 from lintas.testing import RedisServer, UvicornServer, free_port
