@@ -124,7 +124,7 @@ def test_operator_endpoints_need_the_token(service: tuple[str, Path]) -> None:
         assert http.get(f"{url}/v1/admin/relying-parties").status_code == 401
         assert http.get(f"{url}/metrics", headers=bearer).status_code == 200
         parties = http.get(f"{url}/v1/admin/relying-parties", headers=bearer).json()["relying_parties"]
-        assert {p["client_id"] for p in parties} == {"my-bank", "th-procurement", "age-check"}
+        assert {p["client_id"] for p in parties} == {"my-bank", "th-procurement", "age-check", "my-car-rental"}
 
 
 def test_plain_http_gets_no_answer(service: tuple[str, Path]) -> None:
