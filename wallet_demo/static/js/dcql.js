@@ -42,8 +42,14 @@ export function matchCredential(cq, credential) {
   return { required: required.map(spec), optional: optional.map(spec), options };
 }
 
-/** Pick what to present: [{query, credential, match}] for the Credential Queries to answer. */
-export function planPresentation(query, credentials) {
+/**
+ * Pick what to present: [{query, credential, match}] for the Credential Queries to answer.
+ *
+ * `credential_sets` (Section 6.2) may offer alternatives: `sets[i].usable` lists the options this
+ * wallet can answer, `sets[i].chosen` the one taken (the holder's `choices[i]` when usable, else the
+ * first usable; -1: an optional set left out). The holder chooses; the verifier checks the result.
+ */
+export function planPresentation(query, credentials, choices = []) {
   validQuery(query);
   const candidates = new Map();
   for (const cq of query.credentials) {
@@ -54,17 +60,23 @@ export function planPresentation(query, credentials) {
     }
     candidates.set(cq.id, { query: cq, found });
   }
-  const sets = Array.isArray(query.credential_sets) ? query.credential_sets : [{ options: [query.credentials.map((c) => c.id)], required: true }];
+  const given = Array.isArray(query.credential_sets) ? query.credential_sets : [{ options: [query.credentials.map((c) => c.id)], required: true }];
   const answer = [];
-  for (const set of sets) {
-    const option = (set.options || []).find((ids) => ids.every((id) => candidates.get(id)?.found.length));
-    if (!option) {
-      if (set.required !== false) return { satisfiable: false, answer: [], candidates };
+  const sets = [];
+  for (const [i, set] of given.entries()) {
+    const options = set.options || [];
+    const usable = options.map((ids, k) => (ids.every((id) => candidates.get(id)?.found.length) ? k : -1)).filter((k) => k >= 0);
+    const required = set.required !== false;
+    const wanted = choices[i];
+    const chosen = usable.includes(wanted) || (wanted === -1 && !required) ? wanted : usable.length ? usable[0] : -1;
+    sets.push({ options, usable, required, chosen });
+    if (chosen < 0) {
+      if (required) return { satisfiable: false, answer: [], candidates, sets };
       continue;
     }
-    for (const id of option) if (!answer.some((a) => a.query.id === id)) answer.push({ query: candidates.get(id).query, ...candidates.get(id).found[0], all: candidates.get(id).found });
+    for (const id of options[chosen]) if (!answer.some((a) => a.query.id === id)) answer.push({ query: candidates.get(id).query, ...candidates.get(id).found[0], all: candidates.get(id).found });
   }
-  return { satisfiable: answer.length > 0, answer, candidates };
+  return { satisfiable: answer.length > 0, answer, candidates, sets };
 }
 
 /** The claims paths to disclose given the user's choice of optional claim ids; throws if no option is met. */

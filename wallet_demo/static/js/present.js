@@ -98,13 +98,40 @@ function shareMessage(err) {
   return err?.code?.startsWith("pin_") ? pinMessage(err) : err.message;
 }
 
-async function consentForm(request, plan, errors) {
+/** Where `credential_sets` leave the holder a choice: one radio group per such set (OpenID4VP 1.0 Section 6.2). */
+function setChoices(plan, replan) {
+  const groups = [];
+  plan.sets.forEach((set, i) => {
+    const choices = set.usable.map((k) => ({ value: k, text: set.options[k].map((id) => describeQuery(plan, id)).join(" + ") }));
+    if (!set.required) choices.push({ value: -1, text: t("share.set_none") });
+    if (choices.length < 2) return;
+    const name = `set-${i}`;
+    const group = h("fieldset", { "data-set": String(i) }, h("legend", {}, t(set.required ? "share.set_one_of" : "share.set_optional")));
+    for (const choice of choices) {
+      const id = `${name}-${choice.value}`.replace("-1", "none");
+      const radio = h("input", { type: "radio", id, name, value: String(choice.value), checked: choice.value === set.chosen });
+      radio.addEventListener("change", () => replan(i, choice.value));
+      group.append(h("label", { for: id }, radio, h("span", {}, choice.text)));
+    }
+    groups.push(group);
+  });
+  return groups;
+}
+
+function describeQuery(plan, id) {
+  const found = plan.candidates.get(id)?.found[0];
+  if (!found) return id;
+  const names = typeNames(found.credential.typeMetadata);
+  return names[language()] || names.en || found.credential.payload.vct;
+}
+
+async function consentForm(request, plan, errors, replan = () => {}) {
   const panels = await Promise.all(plan.answer.map(answerPanel));
   const shareButton = h("button", { type: "submit" }, t("share.share"));
   const decline = h("button", { type: "button", class: "secondary" }, t("share.decline"));
   const pin = await pinState();
   const pinField = pin.set ? h("input", { id: "wallet-pin", type: "password", inputmode: "numeric", autocomplete: "off", maxlength: 12, required: true, "aria-describedby": "pin-why" }) : null;
-  const formEl = h("form", { "aria-labelledby": "what" }, h("h2", { id: "what" }, t("share.what")), panels.map((p) => p.fieldset),
+  const formEl = h("form", { "aria-labelledby": "what" }, h("h2", { id: "what" }, t("share.what")), setChoices(plan, replan), panels.map((p) => p.fieldset),
     pinField ? [h("label", { for: "wallet-pin" }, t("share.pin")), h("p", { id: "pin-why", class: "hint" }, t("share.pin_why")), pinField] : null,
     h("div", { class: "actions" }, shareButton, decline));
   formEl.addEventListener("submit", (ev) => {
@@ -142,7 +169,15 @@ async function showRequest(linkText, out) {
     return;
   }
   const errors = h("div", { "aria-live": "polite" });
-  fill(out, who, await consentForm(request, plan, errors), errors);
+  const choices = plan.sets.map((set) => set.chosen);
+  const render = async (current) => {
+    const replan = (i, value) => {
+      choices[i] = value;
+      render(planPresentation(request.claims.dcql_query, credentials, choices)).catch((err) => fill(errors, alertBox(err.message, t("share.not_sent"))));
+    };
+    fill(out, who, await consentForm(request, current, errors, replan), errors);
+  };
+  await render(plan);
 }
 
 export async function presentPage(params) {
