@@ -288,9 +288,12 @@ class TenantAuthorizationServer(NeutralAuthorizationServer):
             if tx_code is None:
                 raise InvalidRequestError("Missing 'tx_code'.")
             if not tx_code_matches(expected, tx_code):
-                if self.records.count_failure(kind, code, ttl=3600) >= self.tx_code_attempts:
+                left = self.tx_code_attempts - self.records.count_failure(kind, code, ttl=3600)
+                if left <= 0:
                     self.records.forget_secret(kind, code)  # too many attempts: the code is dead
-                raise InvalidGrantError("Wrong tx_code.")
+                    raise InvalidGrantError("Wrong tx_code; no attempts left: the offer is cancelled.")
+                # The holder may learn how many tries remain (the limit is small and fixed); never the code.
+                raise InvalidGrantError(f"Wrong tx_code; {left} attempt{'s' if left > 1 else ''} left.")
         grant = AuthzGrant(str(record["subject_id"]), tuple(record["configuration_ids"]))
         parse_authorization_details(authorization_details, grant)
         if self.records.take_secret(kind, code) is None:  # lost a race with a concurrent redemption

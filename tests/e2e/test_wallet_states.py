@@ -1,8 +1,9 @@
 """What the wallet tells people when receiving goes wrong (issue #19 item 4), against the real issuer.
 
 The issuer answers one OAuth ``invalid_grant`` for a wrong PIN, a used, a voided and an expired
-pre-authorized code (OpenID4VCI 1.0 Section 6.3); the wallet tells them apart: a wrong PIN counts
-the wrong tries, a code it voided by wrong PINs says so, one it redeemed itself is "already used",
+pre-authorized code (OpenID4VCI 1.0 Section 6.3); the wallet tells them apart: a wrong PIN gives
+the attempts left (the issuer says how many), a code voided by wrong PINs says so, one it redeemed
+itself is "already used",
 anything else is expired. Each message is asserted with the others absent.
 """
 
@@ -50,9 +51,9 @@ def test_wrong_pins_are_counted_then_the_voided_offer_is_named(stack: Stack, pag
     offer = stack.offer("SG", "sg-tan-wei-ling", PID)
     _open(page, stack, offer["offer_link_by_value"])
     error = _submit(page, _wrong(offer["tx_code"]))
-    _only(error, WRONG, "(1 wrong try)")
-    _only(_submit(page, _wrong(offer["tx_code"])), WRONG, "(2 wrong tries)")
-    _only(_submit(page, _wrong(offer["tx_code"])), WRONG, "(3 wrong tries)")  # the issuer's limit: the code is void
+    _only(error, WRONG, "2 attempts left")  # the issuer says how many tries remain
+    _only(_submit(page, _wrong(offer["tx_code"])), WRONG, "1 attempt left")
+    _only(_submit(page, _wrong(offer["tx_code"])), CANCELLED, "Too many wrong PINs")  # the issuer's limit: void
     _only(_submit(page, offer["tx_code"]), CANCELLED, "Too many wrong PINs")
     shot(page, "offer-cancelled")
     expect(page.get_by_test_id("received")).to_have_count(0)
@@ -76,7 +77,7 @@ def test_the_right_pin_still_receives(stack: Stack, page: Any) -> None:
     """The twin: one wrong PIN, then the right one, and the credential arrives."""
     offer = stack.offer("SG", "sg-tan-wei-ling", PID)
     _open(page, stack, offer["offer_link_by_value"])
-    _only(_submit(page, _wrong(offer["tx_code"])), WRONG, "(1 wrong try)")
+    _only(_submit(page, _wrong(offer["tx_code"])), WRONG, "2 attempts left")
     page.fill("#pin", offer["tx_code"])
     page.get_by_role("button", name="Receive credential").click()
     expect(page.get_by_test_id("received")).to_be_visible()

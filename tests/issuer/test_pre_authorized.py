@@ -103,8 +103,15 @@ def test_tx_code_attempts_are_limited(harness: Harness) -> None:
     created = harness.offer("sg-tan-wei-ling")
     code = created["credential_offer"]["grants"][PRE_AUTHORIZED_GRANT]["pre-authorized_code"]
     wrong = "0" * 6 if created["tx_code"] != "0" * 6 else "1" * 6
-    for _ in range(harness.settings.tx_code_attempts):
-        _token(harness, harness.pid, **{"pre-authorized_code": code, "tx_code": wrong})
+    attempts = harness.settings.tx_code_attempts
+    said = [
+        _token(harness, harness.pid, **{"pre-authorized_code": code, "tx_code": wrong})["error_description"]
+        for _ in range(attempts)
+    ]
+    # The holder is told how many tries remain, then that the offer is cancelled (never the code).
+    assert said[0] == f"Wrong tx_code; {attempts - 1} attempt{'s' if attempts - 1 > 1 else ''} left."
+    assert said[-1] == "Wrong tx_code; no attempts left: the offer is cancelled."
+    assert all(created["tx_code"] not in text for text in said)
     late = _token(harness, harness.pid, **{"pre-authorized_code": code, "tx_code": created["tx_code"]})
     assert (late["status"], late["error"]) == (400, "invalid_grant")
 

@@ -27,7 +27,7 @@ DYNAMIC = {
     "share.refuse": ("revoked", "suspended", "expired"),
     "rp.assurance": ("low", "substantial", "high"),
 }
-PLURALS = ("pin.wrong", "offer.pin_wrong")
+PLURALS = ("pin.wrong", "offer.pin_wrong", "offer.pin_left")
 REASONS = re.compile(r"const REASONS = \[(.*?)\];", re.DOTALL)
 
 

@@ -39,8 +39,13 @@ async function redeem(asMeta, offer, pin) {
     return token;
   } catch (err) {
     if (err.code !== "invalid_grant") throw err;
-    if (/wrong tx_code/i.test(err.description || "")) {
+    const description = err.description || "";
+    if (/wrong tx_code/i.test(description)) {
       await setSetting(key, { ...memory, failures: memory.failures + 1 });
+      // The issuer says how many tries remain ("N attempts left"), or that the last one voided the offer.
+      if (/no attempts left/i.test(description)) throw new WalletError("offer_locked", t("offer.locked"));
+      const left = /(\d+) attempts? left/i.exec(description);
+      if (left) throw new WalletError("tx_code_wrong", tn("offer.pin_left", Number(left[1])));
       throw new WalletError("tx_code_wrong", tn("offer.pin_wrong", memory.failures + 1));
     }
     if (memory.redeemed) throw new WalletError("offer_used", t("offer.used"));
