@@ -25,7 +25,6 @@ from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from idcore.errors import IdcoreError
-from idcore.jose import KeySigner
 from idcore.jwk import public_key_from_jwk
 from idcore.keystore import KeyStore, Pkcs11KeyStore
 from idcore.keystore.file import FileKeyStore
@@ -65,7 +64,7 @@ class VerifierKeys:
     """Signers and certificates of one verifier installation."""
 
     request_signer: Signer
-    oauth_signer: KeySigner
+    oauth_signer: Signer
     access_cert: x509.Certificate
     rp_ca_cert: x509.Certificate
 
@@ -154,11 +153,13 @@ def ensure_verifier_keys(
     Without ``generate`` nothing is replaced: an access certificate that does not name the public
     URL's host, does not certify the request-signing key or is out of date raises
     :class:`CertificateMismatch` saying what to fix. ``request_store`` holds the request-signing
-    key when it is not the data directory's file store (a PKCS#11 token, :func:`request_key_store`).
+    and access-token (``oauth``) keys when they are not the data directory's file store (a PKCS#11
+    token, :func:`request_key_store`).
     """
     store = FileKeyStore(data_dir / "keys")
     request_signer = _request_signer(request_store or store, create=generate)
-    oauth_signer = store.get_or_create("oauth")
+    # The access-token key lives beside the request-signing key: in the PKCS#11 token when there is one.
+    oauth_signer = (request_store or store).get_or_create("oauth")
     ca_path, cert_path = data_dir / "rp-ca.pem", data_dir / "access-cert.pem"
     current = certificate_from_pem(cert_path.read_bytes()) if cert_path.exists() else None
     if not generate:

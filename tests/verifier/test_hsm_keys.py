@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import ValidationError
 
 from idcore.errors import IdcoreError
-from idcore.jose import parse_compact, verify_compact
+from idcore.jose import parse_compact, sign_compact, verify_compact
+from idcore.jwk import public_key_from_jwk
 from idcore.keystore import Pkcs11KeyStore
 from idcore.oid4vp import sign_request_object
 from idcore.x509 import certificate_to_pem, create_root_ca, parse_x5c
@@ -100,6 +101,12 @@ def test_requests_are_signed_on_the_token(hsm_data: Path, softhsm_token: SoftHsm
         keys = app.state.keys
         assert "d" not in keys.request_signer.public_jwk  # nothing private leaves the token
         assert not (hsm_data / "keys" / "access.pem").exists()  # and no file key was made instead
+        # The relying parties' access tokens are signed on the token too; no file key for them either.
+        assert "d" not in keys.oauth_signer.public_jwk
+        assert not (hsm_data / "keys" / "oauth.pem").exists()
+        token = sign_compact({"typ": "at+jwt"}, {"sub": "my-bank"}, keys.oauth_signer)
+        oauth_key = public_key_from_jwk(keys.oauth_signer.public_jwk)
+        assert verify_compact(token, oauth_key, algorithms={"ES256"}, typ="at+jwt")[1] == {"sub": "my-bank"}
         # What the transaction service does for every Request Object: sign with the token's key, x5c = chain.
         signed = sign_request_object({"client_id": "x"}, keys.request_signer, keys.chain)
     cert = parse_x5c(parse_compact(signed).header["x5c"])[0]
