@@ -3,7 +3,8 @@
 Service URLs come from the options, else from ``<data>/stack.json`` when ``lintas demo`` wrote
 one (each service's name and base URL). The wallet pins the demo relying-party CA found at
 ``<data>/verifier/rp-ca.pem``; the relying-party demo uses ``<data>/verifier/rp-clients.json``.
-The issuers, verifier and registry must allow the wallet's origin (see :mod:`wallet_demo.cors`).
+The issuers, verifier and registry must allow the wallet's origin
+(``LINTAS_<SERVICE>_CORS_ALLOW_ORIGINS``, as ``lintas demo`` sets).
 Plain-http loopback URLs (the default) need ``LINTAS_MODE=development`` (:mod:`lintas.devmode`).
 """
 
