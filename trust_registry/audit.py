@@ -37,7 +37,7 @@ from idcore.trust.signed import TrustListPin, certificate_sha256_hex, verify_tru
 from lintas.kv import KeyValueStore
 from trust_registry.ledger import AUDIT_TYP, GENESIS_HASH, SEQ_KEY, list_key, log_key, recognitions_key, sha256_hex
 
-__all__ = ["check_checkpoint", "verify_audit_log"]
+__all__ = ["check_checkpoint", "tree_head", "verify_audit_log"]
 
 
 @dataclass
@@ -139,3 +139,11 @@ def check_checkpoint(store: KeyValueStore, checkpoint: Checkpoint) -> list[str]:
     if root_hash(leaves) != checkpoint.root:
         return [f"the first {checkpoint.size} records differ from the checkpoint: the log was rewritten"]
     return []
+
+
+def tree_head(store: KeyValueStore) -> tuple[int, bytes]:
+    """Size and RFC 9162 root of the stored audit records (leaf: the stored bytes; a missing record hashes as empty)."""
+    raw = store.get(SEQ_KEY)
+    size = int(raw) if raw is not None and raw.isdigit() else 0
+    leaves = [leaf_hash(store.get(log_key(n)) or b"") for n in range(1, size + 1)]
+    return size, root_hash(leaves)

@@ -75,12 +75,10 @@ def _checkpoint_signer(settings: Any) -> Any:
 
 def _log_checkpoint(store: Any, signer: Any) -> str:
     from idcore.trust.checkpoint import Checkpoint
-    from idcore.trust.merkle import leaf_hash, root_hash
-    from trust_registry.ledger import SEQ_KEY, log_key
+    from trust_registry.audit import tree_head
 
-    size = int(store.get(SEQ_KEY) or b"0")
-    leaves = [leaf_hash(store.get(log_key(seq)) or b"") for seq in range(1, size + 1)]
-    return str(signer.sign(Checkpoint(signer.name, size, root_hash(leaves))))
+    size, root = tree_head(store)
+    return str(signer.sign(Checkpoint(signer.name, size, root)))
 
 
 def _backup(args: argparse.Namespace) -> int:

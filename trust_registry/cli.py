@@ -58,7 +58,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
     from idcore.x509 import certificate_from_pem
     from lintas.kv import StoreUnavailable, open_store
     from trust_registry.app import STORE_NAMESPACE
-    from trust_registry.audit import verify_audit_log
+    from trust_registry.audit import tree_head, verify_audit_log
 
     settings = _settings(args, **({"public_url": args.public_url} if args.public_url else {}))
     cert_path = settings.data_dir / "registry" / "signing-cert.pem"
@@ -69,7 +69,7 @@ def _audit_verify(args: argparse.Namespace) -> int:
         store = open_store(settings.redis_url, settings.data_dir, STORE_NAMESPACE)
         try:
             report = verify_audit_log(store, certificate_from_pem(cert_path.read_bytes()))
-            size, root = _tree_head(store)
+            size, root = tree_head(store)
         finally:
             store.close()
     except StoreUnavailable as exc:
@@ -85,17 +85,6 @@ def _audit_verify(args: argparse.Namespace) -> int:
     print(f"tree head: size {size} root {base64.b64encode(root).decode('ascii')}")
     print(f"{'ok' if report.ok else 'FAILED'}: {report.records} records checked")
     return 0 if report.ok else 1
-
-
-def _tree_head(store: Any) -> tuple[int, bytes]:
-    """Size and RFC 9162 root of the stored audit records (leaf = the stored record bytes)."""
-    from idcore.trust.merkle import leaf_hash, root_hash
-    from trust_registry.ledger import SEQ_KEY, log_key
-
-    raw = store.get(SEQ_KEY)
-    size = int(raw) if raw is not None and raw.isdigit() else 0
-    leaves = [leaf_hash(store.get(log_key(n)) or b"") for n in range(1, size + 1)]
-    return size, root_hash(leaves)
 
 
 def _checkpoint_problems(args: argparse.Namespace, settings: Any) -> list[str]:

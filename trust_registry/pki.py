@@ -61,6 +61,7 @@ from lintas.demo_pki import Validity, ensure_national_root, issue_document_signe
 __all__ = [
     "RegistryKeys",
     "ensure_country_root",
+    "ensure_ed25519_key",
     "ensure_issuer",
     "ensure_registry_keys",
     "issuer_material_dir",
@@ -76,7 +77,7 @@ def _validity(now: int, days: int) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=days)
 
 
-def _ensure_ed25519(path: Path) -> Ed25519PrivateKey:
+def ensure_ed25519_key(path: Path) -> Ed25519PrivateKey:
     """Load an Ed25519 key (PKCS#8 PEM, mode 0600), creating it on first start."""
     if not path.exists():
         pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
@@ -96,7 +97,7 @@ def _ensure_ed25519(path: Path) -> Ed25519PrivateKey:
 
 def load_checkpoint_key(data_dir: Path) -> Ed25519PrivateKey:
     """The registry's checkpoint key, created on first start (``<data>/registry/keys/checkpoint.pem``)."""
-    return _ensure_ed25519(data_dir / "registry" / "keys" / "checkpoint.pem")
+    return ensure_ed25519_key(data_dir / "registry" / "keys" / "checkpoint.pem")
 
 
 def _signing_key(signer: KeySigner) -> Any:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import os
 import sys
 import time
 from pathlib import Path
@@ -30,24 +29,10 @@ _MAX_ANSWER_BYTES = 64 * 1024  # a note is at most 16 KiB; a proof is at most 64
 
 
 def _key(path: Path) -> Any:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    from cryptography.hazmat.primitives.serialization import (
-        Encoding,
-        NoEncryption,
-        PrivateFormat,
-        load_pem_private_key,
-    )
+    """The witness's Ed25519 key (PKCS#8 PEM, mode 0600), created if absent: the registry's own loader."""
+    from trust_registry.pki import ensure_ed25519_key
 
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pem = Ed25519PrivateKey.generate().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pem)
-    key = load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} is not an Ed25519 key")
-    return key
+    return ensure_ed25519_key(path)
 
 
 def _witness_key(args: argparse.Namespace) -> int:
