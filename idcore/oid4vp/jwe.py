@@ -8,7 +8,8 @@ The cryptography (RFC 7518 Section 4.6 ECDH-ES key agreement with the Concat KDF
 AES-GCM, RFC 7516 compact serialisation) is joserfc's, the JOSE library authlib itself builds on;
 this module only adds what OpenID4VP and our threat model ask on top, before joserfc sees the token:
 the closed set of algorithms, the size limits, the header shape, and one opaque reason code for
-every failure after that.
+every failure after that. Cost, measured (``benchmarks/jwe.py``): ~180 µs per ~3 kB response,
+~95 µs more than the hand-written version it replaced, ~6 % of a served ``direct_post``.
 
 Refused: any other ``alg``/``enc``, ``zip`` (compressed plaintexts leak length, and nothing here
 needs them, so no decompression ever runs and the plaintext is never larger than the
