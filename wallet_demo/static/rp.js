@@ -11,7 +11,7 @@ import { fill, flag, h, languageSwitcher } from "./js/ui.js";
 // Reason codes the verifier reports (verifier/pipeline.py) that have their own message.
 const REASONS = ["revoked", "suspended", "untrusted_issuer", "not_authorised", "issuer_suspended", "issuer_withdrawn",
   "dcql_unsatisfied", "policy_not_met", "country_not_accepted", "expired", "wallet_error", "bad_signature",
-  "mandate_mismatch", "invalid_identifier"];
+  "mandate_mismatch", "invalid_identifier", "digest_mismatch"];
 // Registered JWT claims describe the credential, not the person: shown separately, not as data.
 const TECHNICAL = new Set(["iss", "iat", "exp", "nbf", "vct", "sub", "cnf", "status"]);
 let countries = {};
@@ -67,7 +67,7 @@ async function credentialPanel(c) {
 
 function refusal(reason) {
   const why = REASONS.includes(reason) ? t(`reason.${reason}`) : t("reason.other");
-  return h("div", { class: "alert", role: "alert", "data-testid": "rp-status" }, h("strong", {}, t("rp.refused")), " ", why);
+  return h("div", { class: "alert", role: "alert", "data-testid": "rp-status", "data-reason": String(reason || "") }, h("strong", {}, t("rp.refused")), " ", why);
 }
 
 async function renderResult(view, slot) {
