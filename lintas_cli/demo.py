@@ -118,14 +118,14 @@ def _issuer_apps(
     for cc, url in plan.issuer_urls.items():
         # Only the hash reaches the issuer; the desk may create offers and nothing else.
         provisioned = {DESK_CLIENT_ID: ProvisionedClient(secret_sha256=hash_secret(desk[cc]), scopes=["issuer:offer"])}
+        # The issuers load the PKI the registry seeded (generate_pki off) unless the caller overrides it.
         settings = IssuerSettings(
             country=cc,
             public_url=url,
             data_dir=plan.data,
-            generate_pki=False,
             provisioned_clients=provisioned,
             **shared,
-            **overrides,
+            **({"generate_pki": False} | dict(overrides)),
         )
         apps[f"issuer-{cc.lower()}"] = issuer_app(settings)
     return apps

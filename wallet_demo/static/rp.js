@@ -90,6 +90,12 @@ async function renderResult(view, slot) {
     fill(slot, refusal("wallet_error"));
     return true;
   }
+  if (view.last_rejection && status !== "expired") {
+    // A presentation no trusted issuer vouches for (e.g. an altered mdoc element, digest_mismatch)
+    // leaves the transaction open for the real wallet: say why it was refused, and keep following.
+    fill(slot, refusal(view.last_rejection.reason));
+    return false;
+  }
   if (status === "expired") {
     fill(slot, h("div", { class: "alert", role: "alert", "data-testid": "rp-status" }, t("rp.expired")));
     return true;
