@@ -57,15 +57,37 @@ def _receive_mdl(page: Any, stack: Stack) -> None:
     expect(page.get_by_test_id("credential-card")).to_have_attribute("data-vct", MDL)
 
 
+def _receive_mdl_at_the_desk(page: Any, stack: Stack, shot: Any) -> None:
+    """Persona picker (Somchai as a driver) -> demo issuance desk -> offer -> PIN -> mDL card."""
+    page.goto(f"{stack.wallet}/personas")
+    driver = page.get_by_role("button", name="Play the driver Somchai Jaidee")
+    expect(driver.locator("xpath=..")).to_contain_text("Driver licensed in Thailand")
+    driver.click()
+    expect(page.get_by_text("Ask your national issuer for your mobile driving licence (mDL):")).to_be_visible()
+    page.get_by_role("button", name="Get it with a PIN (pre-authorized)").click()
+    pin = page.locator(".sms").inner_text().rsplit(" ", 1)[-1]
+    page.get_by_test_id("open-offer").click()
+    expect(page.get_by_test_id("offer")).to_contain_text("Thailand")
+    shot(page, "mdl-0-offer")
+    page.fill("#pin", pin)
+    page.get_by_role("button", name="Receive credential").click()
+    page.get_by_test_id("received").wait_for()
+    expect(page.get_by_test_id("credential-card")).to_have_attribute("data-vct", MDL)
+
+
 def _consent(page: Any, stack: Stack, rental: Any) -> None:
     link = start_rp(rental, stack, "my-car-rental")
     open_request(page, stack, link)
     expect(page.get_by_test_id("verifier-name")).to_contain_text("Kereta Sewa Contoh")
     expect(page.get_by_test_id("rp-country")).to_contain_text("Malaysia")
+    expect(page.get_by_test_id("registered")).to_be_visible()
+    expect(page.get_by_test_id("beyond")).to_have_count(0)  # it asks what its policy registered
 
 
 def test_thai_mdl_at_a_malaysian_car_rental(stack: Stack, context: Any, page: Any, shot: Any) -> None:
-    _receive_mdl(page, stack)
+    _receive_mdl_at_the_desk(page, stack, shot)
+    expect(page.get_by_test_id("credential-card")).to_contain_text("Thailand")
+    expect(page.get_by_test_id("registry").first).to_contain_text("Listed in the ASEAN trust registry")
     card = page.locator("dl.claims")
     expect(card.locator(f"[data-claim='{NS}.given_name']")).to_have_text("Somchai")
     expect(card.locator(f"[data-claim='{NS}.age_over_18']")).to_have_text("Yes")
@@ -92,7 +114,9 @@ def test_thai_mdl_at_a_malaysian_car_rental(stack: Stack, context: Any, page: An
     shown = rental.locator("dl.claims [data-claim]")
     claims = sorted(shown.evaluate_all("(els) => els.map((e) => e.dataset.claim)"))
     assert claims == [f"{NS}.age_over_18", f"{NS}.driving_privileges"]  # nothing else disclosed
-    expect(rental.locator(f"[data-claim='{NS}.driving_privileges']")).to_contain_text("B")
+    expect(rental.locator("[data-testid=verified-credential] h2")).to_have_text("Mobile driving licence")
+    expect(rental.locator("dl.claims dt").first).to_have_text("Driving privileges")  # the issuer's label
+    expect(rental.locator(f"[data-claim='{NS}.driving_privileges']")).to_contain_text("Vehicle category code: B")
     expect(rental.get_by_test_id("issuing-country")).to_contain_text("Thailand")
     assert_no_stray_text(rental)
     shot(rental, "mdl-3-verified")

@@ -43,6 +43,19 @@ async function typeMetadata(vct, issuer) {
   }
 }
 
+/** Labels of an mdoc's elements: its issuer's `mso_mdoc` configuration for `doctype` (OpenID4VCI 1.0 Appendix A.2.2). */
+async function mdocMetadata(doctype, issuer) {
+  try {
+    const url = new URL(issuer);
+    const response = await fetch(`${url.origin}/.well-known/openid-credential-issuer${url.pathname.replace(/\/$/, "")}`, { credentials: "omit" });
+    const configs = Object.values((response.ok ? await response.json() : {}).credential_configurations_supported || {});
+    const config = configs.find((c) => c?.format === "mso_mdoc" && c.doctype === doctype);
+    return config ? { display: config.credential_metadata?.display || [], claims: config.credential_metadata?.claims || [] } : null;
+  } catch {
+    return null;
+  }
+}
+
 function claimRows(meta, claims, prefix = []) {
   const rows = [];
   for (const [k, v] of Object.entries(claims)) {
@@ -55,7 +68,7 @@ function claimRows(meta, claims, prefix = []) {
 }
 
 async function credentialPanel(c) {
-  const meta = await typeMetadata(c.vct, c.issuer);
+  const meta = c.format === "mso_mdoc" ? await mdocMetadata(c.doctype, c.issuer) : await typeMetadata(c.vct, c.issuer);
   const names = typeNames(meta);
   return h("section", { class: "panel", "data-testid": "verified-credential" },
     h("h2", {}, names[language()] || names.en || t("rp.credential")),
