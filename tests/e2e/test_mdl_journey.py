@@ -10,16 +10,18 @@ OpenID4VP SessionTranscript (Appendix B.2.6.1): the real verifier says ``verifie
 shows age and driving privileges only. Twins: the holder declines (the page shows the refusal);
 an mDL whose driving privileges were altered in IndexedDB after receipt is refused by the
 verifier with ``digest_mismatch``, which the page names; and a credential whose element does not
-match its digest is refused already at receipt.
+match its digest (altered on its way from the issuer) is refused at receipt with a clear message,
+nothing stored.
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from playwright.sync_api import expect
 
-from tests.e2e.helpers import assert_no_stray_text, open_request, receive_with_pin, start_rp
+from tests.e2e.helpers import alter_mdoc_element, assert_no_stray_text, open_request, receive_with_pin, start_rp
 from tests.e2e.stack import Stack
 
 MDL = "org.iso.18013.5.1.mDL"
@@ -144,3 +146,29 @@ def test_altered_mdl_is_refused_by_the_verifier_with_digest_mismatch(stack: Stac
     expect(status).to_have_attribute("data-reason", "digest_mismatch", timeout=20_000)
     expect(status).to_contain_text("does not match the issuer's signature")
     expect(rental.get_by_test_id("verified-credential")).to_have_count(0)
+
+
+def test_mdl_whose_element_does_not_match_its_digest_is_refused_at_receipt(stack: Stack, page: Any) -> None:
+    def altered(route: Any) -> None:
+        answer = route.fetch()
+        body = answer.json()
+        credential = body["credentials"][0]
+        credential["credential"] = alter_mdoc_element(credential["credential"], NS, "age_over_18", False)
+        route.fulfill(response=answer, json=body)
+
+    page.route(f"{stack.issuers['TH']}/**/credential", altered)
+    offer = stack.offer("TH", SOMCHAI, MDL)
+    page.goto(f"{stack.wallet}/receive?{urlencode({'offer': offer['offer_link_by_reference']})}")
+    page.fill("#pin", offer["tx_code"])
+    page.get_by_role("button", name="Receive credential").click()
+    expect(page.get_by_role("alert")).to_contain_text("age_over_18 does not match its digest")
+    expect(page.get_by_test_id("received")).to_have_count(0)
+    # nothing kept: no credential, and the key made for it is gone too
+    stored = page.evaluate(
+        """async () => { const s = await import("/static/js/store.js");
+        return [(await s.all("credentials")).length, (await s.all("keys")).length]; }"""
+    )
+    assert stored == [0, 0]
+    page.unroute(f"{stack.issuers['TH']}/**/credential")
+    receive_with_pin(page, stack, "TH", SOMCHAI, MDL)  # the twin: the same offer path, unaltered, is stored
+    expect(page.get_by_test_id("credential-card")).to_have_attribute("data-vct", MDL)

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import cbor2
 import pytest
 
 from idcore.b64 import b64u_decode, b64u_encode
@@ -26,8 +25,9 @@ from idcore.errors import MdocError, Reason
 from idcore.jwk import jwk_thumbprint, public_jwk, public_key_from_jwk
 from idcore.keys import generate_private_key
 from idcore.mdoc import MdocVerifyOptions, openid4vp_session_transcript, verify_device_response
-from idcore.mdoc.cbor import TAG_EMBEDDED, decode, encode, json_ready
+from idcore.mdoc.cbor import decode, encode, json_ready
 from idcore.ports import FixedClock
+from tests.e2e.helpers import alter_mdoc_element
 from tests.e2e.stack import Stack
 from tests.unit.mdoc_helpers import MDL, MDL_NS, MdocPki
 
@@ -114,18 +114,6 @@ def test_receive_checks_accept_a_good_mdl(js: Any) -> None:
     assert len(answer["ok"]["x5c"]) == 1
 
 
-def _altered(raw: str, element: str, value: Any) -> str:
-    """The IssuerSigned with one item's value replaced; the MSO (and its digests) untouched."""
-    signed = decode(b64u_decode(raw), "IssuerSigned", max_bytes=1 << 20)
-    items = signed["nameSpaces"][MDL_NS]
-    for i, tagged in enumerate(items):
-        item = decode(tagged.value, "item", max_bytes=1 << 20)
-        if item["elementIdentifier"] == element:
-            item["elementValue"] = value
-            items[i] = cbor2.CBORTag(TAG_EMBEDDED, encode(item))
-    return b64u_encode(encode(signed))
-
-
 def _broken_signature(raw: str) -> str:
     signed = decode(b64u_decode(raw), "IssuerSigned", max_bytes=1 << 20)
     auth = signed["issuerAuth"]
@@ -137,7 +125,7 @@ def test_receive_checks_refuse_each_twin(js: Any) -> None:
     now = datetime.now(UTC)
     pki = MdocPki(at=now)
     good = _issued(js, pki, now)
-    altered = js.evaluate(_CHECK, {"raw": _altered(good, "age_over_18", False), "doctype": MDL})
+    altered = js.evaluate(_CHECK, {"raw": alter_mdoc_element(good, MDL_NS, "age_over_18", False), "doctype": MDL})
     assert altered["code"] == "digest_mismatch"
     assert "age_over_18 does not match its digest" in altered["message"]
     assert js.evaluate(_CHECK, {"raw": good, "doctype": "org.asean.lintas.pid.1"})["code"] == "bad_credential"
