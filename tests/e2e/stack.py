@@ -122,10 +122,7 @@ def start_stack(data: Path, countries: tuple[str, ...] = ("SG", "VN", "TH", "MM"
     apps = build_apps(
         plan,
         desk_secrets=desk,
-        # The registry's seed provisions no mdoc Document Signers: with generate_pki the issuers
-        # certify their own under the seeded national root (as tests/verifier/test_real_issuer_mdoc.py
-        # does), so the TH and MY issuers offer the mDL (tests/e2e/test_mdl_journey.py).
-        issuer_overrides={"status_list_ttl": STATUS_LIST_TTL, "generate_pki": True},
+        issuer_overrides={"status_list_ttl": STATUS_LIST_TTL},
         edit_verifier_config=_edit_verifier_config,
     )
     exits = ExitStack()
