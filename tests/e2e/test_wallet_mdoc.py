@@ -1,7 +1,8 @@
 """The wallet's ``mdoc.js`` (on ``cborg`` and WebCrypto) against idcore, in Chromium.
 
 * ``sessionTranscript`` encodes byte for byte what :func:`idcore.mdoc.openid4vp_session_transcript`
-  builds (OpenID4VP 1.0 Appendix B.2.6.1), with and without the encryption key's thumbprint.
+  builds (OpenID4VP 1.0 Appendix B.2.6.1), with and without the encryption key's thumbprint, and
+  ``dcApiSessionTranscript`` what :func:`idcore.mdoc.dc_api_session_transcript` builds (B.2.6.2).
 * ``checkIssuerSigned`` accepts an mDL idcore issued for the wallet's key and returns its elements
   by namespace (full-dates as text); twins: an element whose value no longer matches its digest
   (``digest_mismatch``), another doctype, another device key, an expired MSO and a broken issuer
@@ -24,7 +25,12 @@ from idcore.b64 import b64u_decode, b64u_encode
 from idcore.errors import MdocError, Reason
 from idcore.jwk import jwk_thumbprint, public_jwk, public_key_from_jwk
 from idcore.keys import generate_private_key
-from idcore.mdoc import MdocVerifyOptions, openid4vp_session_transcript, verify_device_response
+from idcore.mdoc import (
+    MdocVerifyOptions,
+    dc_api_session_transcript,
+    openid4vp_session_transcript,
+    verify_device_response,
+)
 from idcore.mdoc.cbor import decode, encode, json_ready
 from idcore.ports import FixedClock
 from tests.e2e.helpers import alter_mdoc_element
@@ -99,6 +105,28 @@ def test_session_transcript_matches_idcore(js: Any) -> None:
     # the twin: the thumbprint is part of it, and so is the nonce
     assert bytes(js.evaluate(_TRANSCRIPT, {"request": REQUEST, "jwk": enc_jwk})) != _transcript(None)
     assert bytes(js.evaluate(_TRANSCRIPT, {"request": REQUEST, "jwk": None})) != _transcript(None, nonce="another")
+
+
+_DC_API_TRANSCRIPT = """async ({ origin, nonce, jwk }) => {
+  const mdoc = await import("/static/js/mdoc.js");
+  const { encode } = await import("/vendor/cborg/cborg.js");
+  try {
+    return Array.from(encode(await mdoc.dcApiSessionTranscript({ origin, nonce, encryptionJwk: jwk })));
+  } catch (e) { return e.code; }
+}"""
+
+
+def test_dc_api_session_transcript_matches_idcore(js: Any) -> None:
+    enc_jwk = public_jwk(generate_private_key("ES256").public_key())
+    origin = "https://sewa.example.my"
+    for jwk in (enc_jwk, None):
+        thumbprint = b64u_decode(jwk_thumbprint(jwk)) if jwk else None
+        expected = dc_api_session_transcript(origin=origin, nonce=NONCE, jwk_thumbprint=thumbprint)
+        assert bytes(js.evaluate(_DC_API_TRANSCRIPT, {"origin": origin, "nonce": NONCE, "jwk": jwk})) == expected
+    # the twins: another origin gives another transcript; an "origin:" prefix is refused
+    other = js.evaluate(_DC_API_TRANSCRIPT, {"origin": "https://sewa.example.com", "nonce": NONCE, "jwk": None})
+    assert bytes(other) != dc_api_session_transcript(origin=origin, nonce=NONCE, jwk_thumbprint=None)
+    assert js.evaluate(_DC_API_TRANSCRIPT, {"origin": f"origin:{origin}", "nonce": NONCE, "jwk": None}) == "bad_request"
 
 
 def test_receive_checks_accept_a_good_mdl(js: Any) -> None:
