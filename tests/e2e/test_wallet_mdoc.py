@@ -11,6 +11,9 @@
   digests, the deviceSignature over the same transcript) and carries only the disclosed items;
   twin: the same DeviceResponse checked against another transaction's transcript fails
   ``device_auth_invalid``.
+* ``dcql.js`` matches an ``mso_mdoc`` query by ``meta.doctype_value`` and ``[namespace, element]``
+  paths and carries ``intent_to_retain``; twins: another or no doctype, a longer path, a missing
+  element, and format mismatches either way match nothing.
 """
 
 from __future__ import annotations
@@ -198,3 +201,37 @@ def test_device_response_verifies_in_idcore(js: Any) -> None:
     with pytest.raises(MdocError) as refused:
         verify_device_response(b64u_decode(response), other)
     assert refused.value.reason == Reason.DEVICE_AUTH_INVALID
+
+
+_MATCH = """async ({ query, credential }) => {
+  const dcql = await import("/static/js/dcql.js");
+  return dcql.matchCredential(query, credential);
+}"""
+
+
+def test_dcql_matches_mdocs_by_doctype_and_element_paths(js: Any) -> None:
+    stored = {"format": "mso_mdoc", "doctype": MDL, "claims": {MDL_NS: {"age_over_18": True, "given_name": "Somchai"}}}
+    query = {
+        "id": "mdl",
+        "format": "mso_mdoc",
+        "meta": {"doctype_value": MDL},
+        "claims": [{"path": [MDL_NS, "age_over_18"], "intent_to_retain": True}, {"path": [MDL_NS, "given_name"]}],
+    }
+    match = js.evaluate(_MATCH, {"query": query, "credential": stored})
+    assert [(c["path"], c["retain"]) for c in match["required"]] == [
+        ([MDL_NS, "age_over_18"], True),
+        ([MDL_NS, "given_name"], False),
+    ]
+    # the twins: another doctype, no doctype_value, a path that is not [namespace, element], a
+    # missing element, an SD-JWT query, and an SD-JWT credential for the mdoc query
+    twins = [
+        query | {"meta": {"doctype_value": "org.asean.lintas.pid.1"}},
+        query | {"meta": {}},
+        query | {"claims": [{"path": [MDL_NS, "driving_privileges", 0]}]},
+        query | {"claims": [{"path": [MDL_NS, "portrait"]}]},
+        query | {"format": "dc+sd-jwt"},
+    ]
+    for twin in twins:
+        assert js.evaluate(_MATCH, {"query": twin, "credential": stored}) is None, twin
+    sd_jwt = stored | {"format": "dc+sd-jwt"}
+    assert js.evaluate(_MATCH, {"query": query, "credential": sd_jwt}) is None
