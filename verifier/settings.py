@@ -93,9 +93,10 @@ class VerifierSettings(BaseSettings):
     #: The registry's list format: its own (``lintas``, ``/v1/trust-list``) or the ETSI TS 119 602 JSON
     #: binding (``etsi``, ``/v1/lote``); either is verified against the same pins and judged alike.
     trust_list_format: Literal["lintas", "etsi"] = "lintas"
-    #: How issuers are trusted: the registry's signed list (``list``), OpenID Federation 1.0 chains to
-    #: one pinned trust anchor (``federation``), or either (``both``; a revocation on one path wins,
-    #: :class:`idcore.trust.combined.CombinedTrust`). The same reason codes whatever the mode.
+    #: How issuers are trusted: the registry's signed list (``list``), OpenID Federation 1.0 chains to one
+    #: pinned trust anchor (``federation``), or either (``both``: a suspension or withdrawal on the list wins).
+    #: The list's reason codes in every mode; a chain is judged now, so a suspended issuer's earlier credentials
+    #: fail through the federation (``untrusted_issuer``) while the list still accepts them.
     trust_mode: Literal["list", "federation", "both"] = "list"
     #: Entity identifier of the federation's trust anchor (the ASEAN registry's public URL).
     federation_trust_anchor: str | None = None
