@@ -13,11 +13,10 @@ from fastapi import Depends, FastAPI
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
 from issuer.authz import TenantAuthorizationServer, WalletClient
 from issuer.catalog import CountryInfo, TenantSpec, load_country
-from issuer.federation import leaf_entities
+from issuer.federation import federation_router
 from issuer.keys import load_mdoc_keys, load_oauth_signer, load_tenant_keys
 from issuer.operators import operator_clients
 from issuer.routes.credential import credential_router
-from issuer.routes.federation import federation_router
 from issuer.routes.metadata import metadata_router
 from issuer.routes.oauth import oauth_router
 from issuer.routes.offers import offers_router
@@ -140,7 +139,7 @@ def create_app(
     per_address = [Depends(wallet_limit.dependency())]
     app.include_router(oauth_router(service), dependencies=per_address)
     app.include_router(credential_router(service), dependencies=per_address)
-    app.include_router(federation_router(leaf_entities(settings, service.tenants), clock), dependencies=per_address)
+    app.include_router(federation_router(settings, service.tenants, clock), dependencies=per_address)
     app.include_router(offers_router(service, oauth))
     app.include_router(status_router(service, oauth))
     cc = settings.country.lower()

@@ -20,10 +20,12 @@
   (``POST /v1/governance/issuers/federation-keys``), so registry and issuer agree on it without
   reading each other's files.
 
-The configuration is signed once and reused for half its lifetime (it changes only with the
-keys or the settings), so a flood of requests costs no signatures; the route is behind the
-wallet-facing per-address rate limit. Without configured superiors no configuration is served
-(404): an entity with no ``authority_hints`` would claim to be a trust anchor.
+The route ``GET <tenant path>/.well-known/openid-federation`` (:func:`federation_router`) is
+public and read-only (the federation's published record), takes no input, is mounted behind the
+wallet-facing per-address rate limit, and stores or logs nothing per request. The configuration
+is signed once and reused for half its lifetime (it changes only with the keys or the settings),
+so a flood of requests costs no signatures. Without configured superiors no configuration is
+served (404): an entity with no ``authority_hints`` would claim to be a trust anchor.
 """
 
 from __future__ import annotations
@@ -32,17 +34,22 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+from fastapi import APIRouter
+from fastapi.responses import Response
+
 from idcore.jwk import public_key_from_jwk
-from idcore.ports import Signer
-from idcore.trust.federation import ISSUER_ENTITY_TYPE, META_VCTS, sign_entity_statement
+from idcore.ports import Clock, Signer
+from idcore.trust.federation import ISSUER_ENTITY_TYPE, META_VCTS, WELL_KNOWN_PATH, sign_entity_statement
 from idcore.trust.federation_keys import normalise_jwk
 from issuer.keys import load_federation_signer
 from issuer.settings import IssuerSettings
 from issuer.tenant import Tenant
 
-__all__ = ["ENTITY_STATEMENT_MEDIA_TYPE", "LeafEntity", "leaf_entities"]
+__all__ = ["federation_router"]
 
 ENTITY_STATEMENT_MEDIA_TYPE = "application/entity-statement+jwt"
+#: Caches may keep a configuration briefly; a rotated key reaches verifiers within this window.
+_CACHE = {"Cache-Control": "public, max-age=300"}
 
 
 def _credential_jwks(tenant: Tenant) -> list[dict[str, str]]:
@@ -104,3 +111,25 @@ def leaf_entities(settings: IssuerSettings, tenants: Sequence[Tenant]) -> list[L
     return [
         LeafEntity(t, load_federation_signer(settings, t.spec), hints, settings.federation_entity_ttl) for t in tenants
     ]
+
+
+def _add_route(router: APIRouter, leaf: LeafEntity, clock: Clock) -> None:
+    media: dict[int | str, dict[str, Any]] = {200: {"content": {ENTITY_STATEMENT_MEDIA_TYPE: {}}}}
+
+    @router.get(
+        f"{leaf.tenant.spec.path}{WELL_KNOWN_PATH}",
+        response_class=Response,
+        responses=media,
+        summary="OpenID Federation entity configuration",
+        tags=["metadata"],
+    )
+    def configuration() -> Response:
+        return Response(leaf.configuration(clock.now()), media_type=ENTITY_STATEMENT_MEDIA_TYPE, headers=_CACHE)
+
+
+def federation_router(settings: IssuerSettings, tenants: Sequence[Tenant], clock: Clock) -> APIRouter:
+    """One entity configuration route per tenant (none without ``federation_authority_hints``)."""
+    router = APIRouter()
+    for leaf in leaf_entities(settings, tenants):
+        _add_route(router, leaf, clock)
+    return router

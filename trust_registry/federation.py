@@ -29,9 +29,9 @@ from idcore.trust.federation_marks import RECOGNISED_PID_ISSUER, sign_trust_mark
 from idcore.trust.model import IssuerStatus, TrustList
 from idcore.trust.recognition import RecognitionList
 from idcore.trust.vct import VCT_PID
-from trust_registry.federation_members import STATEMENT_TTL, IssuerFederationKeys, MemberStates, keyed_jwk
+from trust_registry.federation_members import STATEMENT_TTL, MemberStates, keyed_jwk
 
-__all__ = ["FETCH_PATH", "LIST_PATH", "STATEMENT_TTL", "TRUST_MARK_PATH", "TrustAnchorStatements", "keyed_jwk"]
+__all__ = ["FETCH_PATH", "LIST_PATH", "TRUST_MARK_PATH", "TrustAnchorStatements", "keyed_jwk"]
 
 FETCH_PATH = "/federation/fetch"
 LIST_PATH = "/federation/list"
@@ -46,7 +46,7 @@ class TrustAnchorStatements:
         self.entity_id = entity_id.rstrip("/")
         self._signer = signer
         self._jwk = keyed_jwk(dict(signer.public_jwk))
-        self.members = MemberStates(self.entity_id, data_dir / "registry" / "keys", IssuerFederationKeys(data_dir))
+        self.members = MemberStates(self.entity_id, data_dir)
 
     @property
     def jwks(self) -> dict[str, Any]:

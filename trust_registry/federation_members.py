@@ -44,7 +44,7 @@ from idcore.trust.recognition import RecognitionList
 from idcore.x509 import certificate_from_pem
 from trust_registry.pki import issuer_material_dir
 
-__all__ = ["MEMBER_PREFIX", "STATEMENT_TTL", "IssuerFederationKeys", "MemberStates", "keyed_jwk"]
+__all__ = ["STATEMENT_TTL", "MemberStates", "keyed_jwk"]
 
 #: Path under the registry's URL of the member states' intermediates: ``/federation/<CC>``.
 MEMBER_PREFIX = "/federation/"
@@ -90,11 +90,11 @@ class IssuerFederationKeys:
 class MemberStates:
     """Signs the member states' intermediate configurations and their statements about issuers."""
 
-    def __init__(self, anchor_id: str, key_dir: Path, issuer_keys: IssuerFederationKeys) -> None:
-        """Intermediate keys live in ``key_dir`` (created on first use, never logged)."""
+    def __init__(self, anchor_id: str, data_dir: Path) -> None:
+        """Intermediate keys live in ``<data_dir>/registry/keys`` (created on first use, never logged)."""
         self.anchor_id = anchor_id.rstrip("/")
-        self._keys = FileKeyStore(key_dir)
-        self._issuer_keys = issuer_keys
+        self._keys = FileKeyStore(data_dir / "registry" / "keys")
+        self._issuer_keys = IssuerFederationKeys(data_dir)
         self._signers: dict[str, tuple[Signer, dict[str, Any]]] = {}
         self._lock = threading.Lock()
 

@@ -45,7 +45,7 @@ from idcore.trust.federation_keys import normalise_jwk
 from lintas.devmode import is_loopback_host
 from verifier.settings import VerifierSettings
 
-__all__ = ["StatementFetcher", "check_anchor", "federation_source", "federation_trust", "load_anchor"]
+__all__ = ["check_anchor", "federation_source"]
 
 MEDIA_TYPE = "application/entity-statement+jwt"
 _MAX_ANCHOR_KEYS = 4
