@@ -9,7 +9,7 @@ with the same reason codes as the list (``untrusted_issuer``, ``not_authorised``
 :class:`StatementFetcher` is the network port of the resolution, with the limits of the
 registry's list fetcher (:class:`lintas.trust_fetch.TrustListFetcher`): a timeout per fetch,
 redirects never followed, the body read in chunks and refused past
-:data:`~idcore.trust.federation.MAX_STATEMENT_BYTES`, and only ``application/entity-statement+jwt``
+:data:`MAX_STATEMENT_BYTES`, and only ``application/entity-statement+jwt``
 answers. It is a fetcher of its own because its URLs are many and come from the statements
 (the list fetcher has one configured URL and an ETag), and because a 404 means something here:
 the superior does not vouch for the subject (the chain fails with ``untrusted_issuer``). As the
@@ -35,7 +35,6 @@ from idcore.jwk import public_key_from_jwk
 from idcore.trust import AseanTrustList, ChainCache, TrustFramework, TrustSnapshot
 from idcore.trust.combined import CombinedTrust
 from idcore.trust.federation import (
-    MAX_STATEMENT_BYTES,
     WELL_KNOWN_PATH,
     FederationTrust,
     TrustAnchor,
@@ -48,6 +47,9 @@ from verifier.settings import VerifierSettings
 __all__ = ["check_anchor", "federation_source"]
 
 MEDIA_TYPE = "application/entity-statement+jwt"
+#: Largest statement read: the limit of idcore's statement parser (``idcore.trust.federation``), which
+#: refuses anything larger anyway; reading stops here so a larger body is never held in memory.
+MAX_STATEMENT_BYTES = 64 * 1024
 _MAX_ANCHOR_KEYS = 4
 
 

@@ -51,7 +51,6 @@ from idcore.x509 import load_der_certificate
 
 __all__ = [
     "ISSUER_ENTITY_TYPE",
-    "MAX_STATEMENT_BYTES",
     "META_COUNTRY",
     "META_LEVEL",
     "META_VCTS",

@@ -22,9 +22,9 @@ from pydantic import ValidationError
 
 from idcore.jose import KeySigner
 from idcore.jwk import jwk_thumbprint
-from idcore.trust.federation import MAX_STATEMENT_BYTES
+from idcore.trust import federation as core
 from lintas.testing import UvicornServer
-from verifier.federation import FetchRefused, StatementFetcher, load_anchor
+from verifier.federation import MAX_STATEMENT_BYTES, FetchRefused, StatementFetcher, load_anchor
 from verifier.settings import VerifierSettings
 
 MEDIA = "application/entity-statement+jwt"
@@ -156,6 +156,7 @@ def hostile() -> Iterator[str]:
 
 
 def test_statement_fetcher_limits(hostile: str) -> None:
+    assert MAX_STATEMENT_BYTES == core.MAX_STATEMENT_BYTES  # reads no more than the parser accepts
     with httpx.Client(timeout=5) as http:
         fetch = StatementFetcher(http, development=True)
         assert fetch(f"{hostile}/ok") == b"eyJhbGciOiJFUzI1NiJ9.e30.c2ln"
