@@ -7,7 +7,8 @@ are never taken from the chain). The judgement is :class:`idcore.trust.federatio
 with the same reason codes as the list (``untrusted_issuer``, ``not_authorised``, ...).
 
 :class:`StatementFetcher` is the network port of the resolution, with the limits of the
-registry's list fetcher (:class:`lintas.trust_fetch.TrustListFetcher`): a timeout per fetch,
+registry's list fetcher (:class:`lintas.trust_fetch.TrustListFetcher`): a time budget for the
+whole resolution of one chain (``LINTAS_VERIFIER_FEDERATION_TIMEOUT``, all its fetches together),
 redirects never followed, the body read in chunks and refused past
 :data:`MAX_STATEMENT_BYTES`, and only ``application/entity-statement+jwt``
 answers. It is a fetcher of its own because its URLs are many and come from the statements
@@ -23,7 +24,10 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Callable, Mapping
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,6 +45,7 @@ from idcore.trust.federation import (
     parse_statement,
 )
 from idcore.trust.federation_keys import normalise_jwk
+from idcore.trust.framework import IssuerEvidence, TrustJudgement
 from lintas.devmode import is_loopback_host
 from verifier.settings import VerifierSettings
 
@@ -74,20 +79,44 @@ def _allowed(url: str, development: bool) -> bool:
 
 
 class StatementFetcher:
-    """``fetch(url) -> bytes | None`` for :func:`idcore.trust.federation.resolve_chain`; thread-safe."""
+    """``fetch(url) -> bytes | None`` for :func:`idcore.trust.federation.resolve_chain`; thread-safe.
+
+    Inside :meth:`resolution` every fetch of the calling thread shares one time budget, so a chain
+    of slow superiors costs at most ``timeout`` seconds in all, not ``timeout`` per statement.
+    """
 
     def __init__(self, client: httpx.Client, *, timeout: float = 3.0, development: bool = False) -> None:
         """Fetch with ``client`` (the caller's, and the caller closes it); ``development``: loopback only."""
         self._client = client
-        self._timeout = httpx.Timeout(timeout)
+        self._budget = timeout
         self._development = development
+        self._deadline = threading.local()
+
+    @contextmanager
+    def resolution(self) -> Iterator[None]:
+        """Every fetch of this thread inside the block shares one budget of ``timeout`` seconds."""
+        self._deadline.until = time.monotonic() + self._budget
+        try:
+            yield
+        finally:
+            self._deadline.until = None
+
+    def _remaining(self) -> float:
+        until: float | None = getattr(self._deadline, "until", None)
+        if until is None:
+            return self._budget
+        remaining = until - time.monotonic()
+        if remaining <= 0:
+            raise FetchRefused("the resolution's time budget is spent")
+        return remaining
 
     def __call__(self, url: str) -> bytes | None:
         """The statement at ``url``; ``None`` when the server answers 404; raises otherwise."""
         if not _allowed(url, self._development):
             raise FetchRefused("statement URL is not https to a public host (or loopback in development)")
         headers = {"Accept": MEDIA_TYPE}
-        with self._client.stream("GET", url, headers=headers, timeout=self._timeout, follow_redirects=False) as answer:
+        timeout = httpx.Timeout(self._remaining())
+        with self._client.stream("GET", url, headers=headers, timeout=timeout, follow_redirects=False) as answer:
             if answer.status_code == 404:
                 return None
             if answer.status_code != 200:
@@ -96,8 +125,7 @@ class StatementFetcher:
                 raise FetchRefused("not an entity statement")
             return self._read(answer)
 
-    @staticmethod
-    def _read(answer: httpx.Response) -> bytes:
+    def _read(self, answer: httpx.Response) -> bytes:
         declared = answer.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > MAX_STATEMENT_BYTES:
             raise FetchRefused("statement larger than the size limit")
@@ -106,6 +134,7 @@ class StatementFetcher:
             body += chunk
             if len(body) > MAX_STATEMENT_BYTES:
                 raise FetchRefused("statement larger than the size limit")
+            self._remaining()  # a body trickled in small chunks must not outlast the budget either
         return bytes(body)
 
 
@@ -133,15 +162,30 @@ def load_anchor(settings: VerifierSettings) -> TrustAnchor:
     return TrustAnchor(settings.federation_trust_anchor, jwks)
 
 
-def federation_trust(settings: VerifierSettings, http: httpx.Client) -> FederationTrust:
+class BudgetedFederation:
+    """:class:`FederationTrust` with one time budget per judgement (:meth:`StatementFetcher.resolution`)."""
+
+    def __init__(self, federation: FederationTrust, fetcher: StatementFetcher) -> None:
+        """Judge with ``federation``, whose fetches go through ``fetcher``."""
+        self.federation = federation
+        self._fetcher = fetcher
+
+    def judge(self, evidence: IssuerEvidence) -> TrustJudgement:
+        """The federation's judgement, its resolution (if the chain is not cached) within the budget."""
+        with self._fetcher.resolution():
+            return self.federation.judge(evidence)
+
+
+def federation_trust(settings: VerifierSettings, http: httpx.Client) -> BudgetedFederation:
     """The federation as configured: the pinned anchor, the bounded fetcher, chains cached briefly."""
     fetch = StatementFetcher(http, timeout=settings.federation_timeout, development=settings.development)
-    return FederationTrust(
+    federation = FederationTrust(
         load_anchor(settings),
         fetch,
         allow_loopback_http=settings.development,
         max_cache=settings.federation_max_cache,
     )
+    return BudgetedFederation(federation, fetch)
 
 
 def federation_source(

@@ -109,7 +109,7 @@ class VerifierSettings(BaseSettings):
     #: Longest a resolved trust chain is reused (seconds), whatever its ``exp`` allows: a withdrawn
     #: subordinate statement stops trust within this window (0: resolve every time).
     federation_max_cache: int = Field(default=300, ge=0, le=86400)
-    #: Timeout of each entity-statement fetch (seconds); at most five fetches per resolution.
+    #: Time budget of one trust-chain resolution (seconds): all its fetches together (at most five statements).
     federation_timeout: float = Field(default=3.0, gt=0, le=30)
     #: The registry's audit-log checkpoint key (C2SP signed-note verifier key, ``name+keyid+base64``,
     #: from ``GET /v1/audit-log/checkpoint-key`` or the registry operator, out of band). Set: a list

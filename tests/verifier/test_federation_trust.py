@@ -9,6 +9,7 @@ errors, URL rules) has a test that must fail when the limit is removed. The end-
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -121,6 +122,11 @@ def _hostile_app() -> FastAPI:
     def ok() -> Response:
         return Response(token, media_type=MEDIA)
 
+    @app.get("/slow")
+    def slow() -> Response:
+        time.sleep(0.6)
+        return Response(token, media_type=MEDIA)
+
     @app.get("/gone")
     def gone() -> Response:
         return Response(b'{"error":"not_found"}', status_code=404, media_type="application/json")
@@ -170,6 +176,23 @@ def test_statement_fetcher_limits(hostile: str) -> None:
         ]:
             with pytest.raises(FetchRefused, match=why):
                 fetch(f"{hostile}{path}")
+
+
+def test_one_resolution_shares_one_time_budget(hostile: str) -> None:
+    """A chain of slow superiors costs at most the budget in all, not the budget per statement."""
+    with httpx.Client(timeout=5) as http:
+        fetch = StatementFetcher(http, timeout=1.0, development=True)
+        assert fetch(f"{hostile}/slow") == fetch(f"{hostile}/slow")  # outside a resolution: each has the budget
+        started = time.monotonic()
+        with fetch.resolution():
+            assert fetch(f"{hostile}/slow") is not None
+            with pytest.raises((httpx.TimeoutException, FetchRefused)):
+                fetch(f"{hostile}/slow")  # 0.4 s left: the read times out
+            with pytest.raises(FetchRefused, match="budget is spent"):
+                fetch(f"{hostile}/ok")
+        assert time.monotonic() - started < 1.5
+        with fetch.resolution():  # the next judgement has a fresh budget
+            assert fetch(f"{hostile}/ok") is not None
 
 
 @pytest.mark.parametrize(
