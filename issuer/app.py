@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
 from issuer.authz import TenantAuthorizationServer, WalletClient
 from issuer.catalog import CountryInfo, TenantSpec, load_country
+from issuer.federation import federation_router
 from issuer.keys import load_mdoc_keys, load_oauth_signer, load_tenant_keys
 from issuer.operators import operator_clients
 from issuer.routes.credential import credential_router
@@ -138,6 +139,7 @@ def create_app(
     per_address = [Depends(wallet_limit.dependency())]
     app.include_router(oauth_router(service), dependencies=per_address)
     app.include_router(credential_router(service), dependencies=per_address)
+    app.include_router(federation_router(settings, service.tenants, clock), dependencies=per_address)
     app.include_router(offers_router(service, oauth))
     app.include_router(status_router(service, oauth))
     cc = settings.country.lower()

@@ -10,6 +10,7 @@ registry's data directory signs with the key and certificate the registry listed
     <data>/countries/<cc>/keys/root.pem         the national root key (demo only)
     <data>/issuer-keys/oauth.pem                signs this process's access tokens
     <data>/issuers/<slug>/mdoc-document-signer.pem  the mdoc Document Signer key (FileKeyStore id)
+    <data>/issuers/<slug>/federation-entity.pem     the OpenID Federation entity key (issuer.federation)
     <data>/issuers/<slug>/mdoc-ds-certificate.pem   its certificate (ISO/IEC 18013-5 Annex B.1.4),
                                                     issued by the national root acting as IACA,
                                                     SAN URI = issuer identifier
@@ -52,7 +53,14 @@ from issuer.catalog import GENERATED_BY, CountryInfo, TenantSpec
 from issuer.settings import IssuerSettings
 from lintas.demo_pki import Validity, ensure_national_root, issue_document_signer, write_atomic
 
-__all__ = ["MdocKeys", "TenantKeys", "load_mdoc_keys", "load_oauth_signer", "load_tenant_keys"]
+__all__ = [
+    "MdocKeys",
+    "TenantKeys",
+    "load_federation_signer",
+    "load_mdoc_keys",
+    "load_oauth_signer",
+    "load_tenant_keys",
+]
 
 
 @dataclass(frozen=True)
@@ -180,6 +188,11 @@ def load_mdoc_keys(settings: IssuerSettings, country: CountryInfo, tenant: Tenan
     )
     write_atomic(path, certificate_to_pem(certificate))
     return MdocKeys(signer, certificate)
+
+
+def load_federation_signer(settings: IssuerSettings, tenant: TenantSpec) -> Signer:
+    """The tenant's OpenID Federation entity key (ES256; never the document signer, :mod:`issuer.federation`)."""
+    return _signer(settings, tenant, "federation-entity")
 
 
 def load_oauth_signer(settings: IssuerSettings) -> Signer:

@@ -131,6 +131,11 @@ class IssuerSettings(BaseSettings):
     #: Operator API clients provisioned from outside (client_id -> secret SHA-256 and scopes), beside the
     #: generated ``operator`` and ``admin``; the demo launcher hands its issuance desk one this way.
     provisioned_clients: dict[str, ProvisionedClient] = Field(default_factory=dict, max_length=32)
+    #: OpenID Federation 1.0: entity ids of this issuer's immediate superiors (the member state's intermediate,
+    #: e.g. ``https://registry.example/federation/TH``); unset: no entity configuration is served.
+    federation_authority_hints: list[str] = Field(default_factory=list, max_length=4)
+    #: Lifetime (exp - iat) of the issuers' entity configurations (seconds).
+    federation_entity_ttl: int = Field(default=3600, ge=60, le=86400)
     #: Public wallet clients for the authorization code grant: client_id -> allowed redirect URIs.
     wallet_clients: dict[str, list[str]] = Field(default_factory=lambda: {"lintas-wallet": list[str]()})
 
@@ -145,7 +150,7 @@ class IssuerSettings(BaseSettings):
         self.country = self.country.upper()
         if self.country not in ASEAN_COUNTRIES:
             raise ValueError(f"country must be one of {sorted(ASEAN_COUNTRIES)}")
-        for url in [self.public_url, *self.identifiers.values()]:
+        for url in [self.public_url, *self.identifiers.values(), *self.federation_authority_hints]:
             try:
                 check_identifier(url.rstrip("/"), allow_loopback_http=self.development)
             except TrustError as exc:
@@ -165,6 +170,8 @@ class IssuerSettings(BaseSettings):
             require_loopback_url(self.public_url, "LINTAS_ISSUER_PUBLIC_URL")
             for url in self.identifiers.values():
                 require_loopback_url(url, "LINTAS_ISSUER_IDENTIFIERS")
+            for url in self.federation_authority_hints:
+                require_loopback_url(url, "LINTAS_ISSUER_FEDERATION_AUTHORITY_HINTS")
         return self
 
     def conveniences(self) -> list[Convenience]:

@@ -4,21 +4,13 @@
   ``iss`` = ``sub`` = the registry's public URL, ``jwks`` = the registry's federation key (the
   list-signing key, so verifiers pin one key; ``kid`` its RFC 7638 thumbprint) and
   ``federation_entity`` metadata with its fetch and list endpoints (Section 5.1.1).
-* Subordinate statements (Section 3.1, fetch endpoint Section 8.1) about each listed issuer that
-  is *granted now* and whose federation key the registry holds: ``jwks`` that key and a
-  ``metadata_policy`` for ``openid_credential_issuer`` fixing ``lintas_country`` and
-  ``lintas_assurance_level`` (``value``) and narrowing the issuer's ``lintas_vcts`` to the types
-  the list authorises (``subset_of``, ``essential``). Statements live :data:`STATEMENT_TTL`
-  seconds, so a suspension or withdrawal stops a federation chain within that time; a suspended,
-  withdrawn or unknown issuer gets no statement (404 ``not_found``).
-* The federation keys of an issuer: those its country's operator registered
-  (``POST /v1/governance/issuers/federation-keys``, published in the recognition list,
-  :mod:`idcore.trust.federation_keys`); failing that, for a seeded demo issuer, the key the
-  registry generated for it (``<data>/issuers/<slug>/certificate.pem``, :mod:`trust_registry.pki`).
-  An issuer with neither gets no statement.
-
-The hierarchy is two levels (anchor -> issuer); member-state registries as intermediates are
-supported by :mod:`idcore.trust.federation` but not served here yet.
+* Subordinate statements (Section 3.1, fetch endpoint Section 8.1) about the *member states'
+  intermediates* (``<registry>/federation/<CC>``, :mod:`trust_registry.federation_members`) of the
+  countries on the list: ``jwks`` the intermediate's own key and a ``metadata_policy`` fixing
+  ``lintas_country`` of everything below it to that country, so a member state cannot vouch for
+  another's issuers. The intermediates issue the statements about their issuers; the anchor
+  issues none about issuers directly (404 ``not_found``), so every issuer's chain is
+  leaf → member state → ASEAN. Statements live :data:`STATEMENT_TTL` seconds.
 
 Trust marks (section "Trust Mark Endpoint"): the anchor issues ``recognised-pid-issuer`` marks
 (:data:`~idcore.trust.federation_marks.RECOGNISED_PID_ISSUER`) to issuers listed and granted for
@@ -28,56 +20,33 @@ the PID type now, valid :data:`STATEMENT_TTL` seconds, and names itself their is
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec
-
-from idcore.jwk import jwk_thumbprint, public_jwk
 from idcore.ports import Signer
-from idcore.trust.federation import (
-    ISSUER_ENTITY_TYPE,
-    META_COUNTRY,
-    META_LEVEL,
-    META_VCTS,
-    WELL_KNOWN_PATH,
-    sign_entity_statement,
-)
+from idcore.trust.federation import ISSUER_ENTITY_TYPE, META_COUNTRY, WELL_KNOWN_PATH, sign_entity_statement
 from idcore.trust.federation_marks import RECOGNISED_PID_ISSUER, sign_trust_mark
 from idcore.trust.model import IssuerStatus, TrustList
 from idcore.trust.recognition import RecognitionList
 from idcore.trust.vct import VCT_PID
-from idcore.x509 import certificate_from_pem
-from trust_registry.pki import issuer_material_dir
+from trust_registry.federation_members import STATEMENT_TTL, MemberStates, keyed_jwk
 
 __all__ = ["FETCH_PATH", "LIST_PATH", "TRUST_MARK_PATH", "TrustAnchorStatements", "keyed_jwk"]
 
 FETCH_PATH = "/federation/fetch"
 LIST_PATH = "/federation/list"
 TRUST_MARK_PATH = "/federation/trust-mark"
-#: Lifetime of the anchor's statements: how long a removed issuer may still resolve from a cache.
-STATEMENT_TTL = 600
-
-
-def keyed_jwk(jwk: dict[str, Any]) -> dict[str, Any]:
-    """The public JWK with ``kid`` = its RFC 7638 thumbprint."""
-    public = {k: v for k, v in jwk.items() if k != "kid"}
-    return {**public, "kid": jwk_thumbprint(public)}
 
 
 class TrustAnchorStatements:
     """Signs the anchor's configuration and its subordinate statements; one per app."""
 
     def __init__(self, entity_id: str, signer: Signer, data_dir: Path) -> None:
-        """Remember the collaborators; issuer keys are read on first use and remembered."""
+        """Remember the collaborators; the member states' keys live beside the registry's own."""
         self.entity_id = entity_id.rstrip("/")
         self._signer = signer
         self._jwk = keyed_jwk(dict(signer.public_jwk))
-        self._data_dir = data_dir
-        self._issuer_keys: dict[str, dict[str, Any] | None] = {}
-        self._lock = threading.Lock()
+        self.members = MemberStates(self.entity_id, data_dir)
 
     @property
     def jwks(self) -> dict[str, Any]:
@@ -106,56 +75,22 @@ class TrustAnchorStatements:
         }
         return sign_entity_statement(claims, self._signer, self._jwk["kid"])
 
-    def _issuer_key(self, issuer_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            if issuer_id not in self._issuer_keys:
-                directory = issuer_material_dir(self._data_dir, issuer_id)
-                key = None
-                if directory is not None and (directory / "certificate.pem").exists():
-                    public = certificate_from_pem((directory / "certificate.pem").read_bytes()).public_key()
-                    key = keyed_jwk(public_jwk(public)) if isinstance(public, ec.EllipticCurvePublicKey) else None
-                self._issuer_keys[issuer_id] = key
-            return self._issuer_keys[issuer_id]
-
-    def _keys(self, issuer_id: str, registered: RecognitionList) -> list[Mapping[str, Any]]:
-        """The issuer's registered federation keys, else (demo) the key the registry generated for it."""
-        entry = next((k for k in registered.federation_keys if k.issuer_id == issuer_id), None)
-        if entry is not None:
-            return [dict(k) for k in entry.keys]
-        demo = self._issuer_key(issuer_id)
-        return [demo] if demo is not None else []
-
     def subordinates(self, trust_list: TrustList, registered: RecognitionList, now: int) -> list[str]:
         """The entities the anchor issues statements about now (the list endpoint, Section 8.2)."""
-        return [
-            i.issuer_id
-            for c in trust_list.countries
-            for i in c.issuers
-            if i.status_at(now) is IssuerStatus.GRANTED and self._keys(i.issuer_id, registered)
-        ]
+        return [self.members.entity_id(c.code) for c in trust_list.countries]
 
     def statement(self, trust_list: TrustList, registered: RecognitionList, subject: str, now: int) -> str | None:
-        """The subordinate statement about ``subject``, or ``None`` if the anchor vouches for it not."""
-        issuer = trust_list.issuer(subject)
-        if issuer is None or issuer.status_at(now) is not IssuerStatus.GRANTED:
+        """The subordinate statement about a member state's intermediate, or ``None`` for anything else."""
+        country = self.members.country(trust_list, subject) if subject.startswith(self.entity_id + "/") else None
+        if country is None or subject != self.members.entity_id(country.code):
             return None
-        keys = self._keys(subject, registered)
-        if not keys:
-            return None
-        policy = {
-            ISSUER_ENTITY_TYPE: {
-                META_COUNTRY: {"value": issuer.country},
-                META_LEVEL: {"value": issuer.assurance_level},
-                META_VCTS: {"subset_of": list(issuer.vcts), "essential": True},
-            }
-        }
         claims = {
             "iss": self.entity_id,
             "sub": subject,
             "iat": now,
             "exp": now + STATEMENT_TTL,
-            "jwks": {"keys": keys},
-            "metadata_policy": policy,
+            "jwks": self.members.jwks(country.code),
+            "metadata_policy": {ISSUER_ENTITY_TYPE: {META_COUNTRY: {"value": country.code}}},
             "source_endpoint": self.entity_id + FETCH_PATH,
         }
         return sign_entity_statement(claims, self._signer, self._jwk["kid"])

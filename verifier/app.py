@@ -25,7 +25,7 @@ from idcore.errors import IdcoreError, Reason, TrustError
 from idcore.jose import sign_compact
 from idcore.oid4vp import AuthorizationError
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
-from idcore.trust import TrustListCache, TrustSnapshot
+from idcore.trust import TrustFramework, TrustListCache, TrustSnapshot
 from idcore.trust.checkpoint import CheckpointVerifier
 from idcore.trust.etsi import MAX_LOTE_BYTES, verify_lote_list
 from idcore.trust.recognition import RecognitionSnapshot
@@ -44,6 +44,7 @@ from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
 from lintas.trust_fetch import TrustListFetcher
 from verifier.dc_api import dc_api_router
+from verifier.federation import federation_source
 from verifier.keys import Operator, VerifierKeys, ensure_client_secrets, ensure_verifier_keys, request_key_store
 from verifier.metrics import VerifierMetrics
 from verifier.parties import (
@@ -68,13 +69,28 @@ __all__ = ["build_pipeline", "create_app", "trust_source"]
 
 SCOPE = "verifier"
 log = logging.getLogger("lintas.verifier")
-Trust = TrustListCache | Callable[[], TrustSnapshot]
+Trust = TrustListCache | Callable[[], TrustSnapshot] | Callable[[], TrustFramework]
 
 
 def trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.Client, clock: Clock) -> Trust:
-    """The injected trust source, else a pinned cache of the configured registry, else trust nobody."""
+    """The injected trust source, else as ``trust_mode`` says: the registry's list (a pinned cache, or
+    trust nobody without a registry), the federation (:mod:`verifier.federation`), or both."""
     if trust is not None:
         return trust
+    if settings.trust_mode == "federation":
+        return federation_source(settings, http)
+    listed = _list_source(settings, http, clock)
+    if settings.trust_mode == "both":
+        metadata = _metadata_fetcher(http, settings.metadata_max_bytes) if settings.issuer_metadata else None
+        return federation_source(
+            settings, http, listed.snapshot if isinstance(listed, TrustListCache) else listed, metadata
+        )
+    return listed
+
+
+def _list_source(
+    settings: VerifierSettings, http: httpx.Client, clock: Clock
+) -> TrustListCache | Callable[[], TrustSnapshot]:
     if settings.registry_url is None or not settings.registry_pin_sha256:
         log.warning("no trust registry configured: every issuer is untrusted")
         return TrustSnapshot.empty

@@ -22,6 +22,7 @@ from idcore.keystore.file import FileKeyStore
 from idcore.trust import verify_trust_list
 from idcore.x509 import certificate_from_pem, validate_chain
 from lintas.kv import StoreUnavailable, open_store
+from verifier.federation import check_anchor
 from verifier.keys import certificate_problems
 from verifier.parties import read_registrations
 from verifier.pins import pin_set
@@ -146,6 +147,17 @@ def _registry(settings: VerifierSettings, http: httpx.Client, now: int) -> list[
     return findings
 
 
+def _trust(settings: VerifierSettings, http: httpx.Client, now: int) -> list[Finding]:
+    """The trust mode, and (federation, both) whether the pinned anchor resolves."""
+    mode = Finding("ok", "trust", f"trust_mode={settings.trust_mode}")
+    if settings.trust_mode == "list":
+        return [mode]
+    try:
+        return [mode, Finding("ok", "federation", check_anchor(settings, http, now))]
+    except ValueError as exc:
+        return [mode, Finding("FAIL", "federation", f"{exc}: check FEDERATION_TRUST_ANCHOR and its JWK Set")]
+
+
 def _clock(response: httpx.Response, now: int, max_skew: int) -> Finding:
     """Compare our clock with the registry's ``Date`` header (RFC 9110 Section 6.6.1; one-second resolution)."""
     try:
@@ -168,6 +180,7 @@ def run_checks(settings: VerifierSettings, http: httpx.Client, now: Callable[[],
         *_certificate(settings, now()),
         *_policies(settings),
         *_redis(settings),
-        *_registry(settings, http, now()),
+        *_trust(settings, http, now()),
+        *(_registry(settings, http, now()) if settings.trust_mode != "federation" or settings.registry_url else []),
         *pins,
     ]

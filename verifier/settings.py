@@ -95,6 +95,22 @@ class VerifierSettings(BaseSettings):
     #: The registry's list format: its own (``lintas``, ``/v1/trust-list``) or the ETSI TS 119 602 JSON
     #: binding (``etsi``, ``/v1/lote``); either is verified against the same pins and judged alike.
     trust_list_format: Literal["lintas", "etsi"] = "lintas"
+    #: How issuers are trusted: the registry's signed list (``list``), OpenID Federation 1.0 chains to one
+    #: pinned trust anchor (``federation``), or either (``both``: a suspension or withdrawal on the list wins).
+    #: The list's reason codes in every mode; a chain is judged now, so a suspended issuer's earlier credentials
+    #: fail through the federation (``untrusted_issuer``) while the list still accepts them.
+    trust_mode: Literal["list", "federation", "both"] = "list"
+    #: Entity identifier of the federation's trust anchor (the ASEAN registry's public URL).
+    federation_trust_anchor: str | None = None
+    #: The trust anchor's JWK Set, obtained out of band: a JSON value, or ``federation_trust_anchor_jwks_file``.
+    federation_trust_anchor_jwks: str | None = None
+    #: A file holding the trust anchor's JWK Set (JSON), instead of the value.
+    federation_trust_anchor_jwks_file: Path | None = None
+    #: Longest a resolved trust chain is reused (seconds), whatever its ``exp`` allows: a withdrawn
+    #: subordinate statement stops trust within this window (0: resolve every time).
+    federation_max_cache: int = Field(default=300, ge=0, le=86400)
+    #: Time budget of one trust-chain resolution (seconds): all its fetches together (at most five statements).
+    federation_timeout: float = Field(default=3.0, gt=0, le=30)
     #: The registry's audit-log checkpoint key (C2SP signed-note verifier key, ``name+keyid+base64``,
     #: from ``GET /v1/audit-log/checkpoint-key`` or the registry operator, out of band). Set: a list
     #: is used only when the registry's transparency log proves it was logged, in a checkpoint
@@ -204,9 +220,34 @@ class VerifierSettings(BaseSettings):
             raise ValueError("tls_certfile and tls_keyfile go together")
         if self.admin_token is not None and len(self.admin_token.get_secret_value()) < 32:
             raise ValueError("admin_token must be at least 32 characters (e.g. `openssl rand -base64 32`)")
+        self._check_federation()
         self._check_audit_log()
         self._check_mode()
         return self
+
+    def _check_federation(self) -> None:
+        """Federation needs an anchor and its keys; the list needs the registry; no setting is silently unused."""
+        anchor_set = self.federation_trust_anchor is not None
+        keys_given = [self.federation_trust_anchor_jwks is not None, self.federation_trust_anchor_jwks_file is not None]
+        if self.trust_mode == "list":
+            if anchor_set or any(keys_given):
+                raise ValueError("federation_trust_anchor is set but trust_mode is list: set trust_mode")
+            return
+        if not anchor_set or sum(keys_given) != 1:
+            raise ValueError(
+                f"trust_mode={self.trust_mode} needs federation_trust_anchor and its keys "
+                "(federation_trust_anchor_jwks or federation_trust_anchor_jwks_file, one of them)"
+            )
+        if self.trust_mode == "both" and self.registry_url is None:
+            raise ValueError("trust_mode=both needs the registry (registry_url and registry_pin_sha256) too")
+        anchor = str(self.federation_trust_anchor).rstrip("/")
+        parts = urlsplit(anchor)
+        loopback = self.development and parts.hostname in ("localhost", "127.0.0.1")
+        if not parts.hostname or parts.query or parts.fragment or (parts.scheme != "https" and not loopback):
+            raise ValueError("federation_trust_anchor must be an https URL (http on loopback in development only)")
+        if self.development:
+            require_loopback_url(anchor, "LINTAS_VERIFIER_FEDERATION_TRUST_ANCHOR")
+        self.federation_trust_anchor = anchor
 
     def _check_audit_log(self) -> None:
         """The checkpoint key parses, names a registry, and the list format is the one the log hashes."""

@@ -335,8 +335,13 @@ class FederationTrust:
         required_marks: frozenset[str] = frozenset(),
         allow_loopback_http: bool = False,
         max_chains: int = 1024,
+        max_cache: int | None = None,
     ) -> None:
         """Configure (``required_marks``: trust mark types an issuer must carry); nothing is fetched here.
+
+        A resolved chain is reused until its earliest ``exp`` (Section 10.3), and at most
+        ``max_cache`` seconds when set (0: resolve on every judgement), so an operator can bound how
+        long a withdrawn subordinate statement still resolves from this cache.
 
         Only https issuer identifiers are resolved (``http://127.0.0.1``/``localhost`` too with
         ``allow_loopback_http``, for demos): the identifier comes from the credential, so it
@@ -346,18 +351,20 @@ class FederationTrust:
         self.required_marks = required_marks
         self._loopback = allow_loopback_http
         self._fetch = fetch
-        self._chains: dict[str, ResolvedChain] = {}
+        self._chains: dict[str, tuple[ResolvedChain, int]] = {}
         self._max = max_chains
+        self._max_cache = max_cache
 
     def chain(self, entity_id: str, now: int) -> ResolvedChain:
         """A valid chain for ``entity_id`` at ``now`` (cached until its expiry); raises TrustError."""
         cached = self._chains.get(entity_id)
-        if cached is not None and now < cached.expires_at:
-            return cached
+        if cached is not None and now < cached[1]:
+            return cached[0]
         chain = resolve_chain(entity_id, self.anchor, self._fetch, now)
         if len(self._chains) >= self._max:
             self._chains.clear()
-        self._chains[entity_id] = chain
+        until = chain.expires_at if self._max_cache is None else min(chain.expires_at, now + self._max_cache)
+        self._chains[entity_id] = (chain, until)
         return chain
 
     def judge(self, evidence: IssuerEvidence) -> TrustJudgement:

@@ -1,6 +1,7 @@
 """The registry as OpenID Federation trust anchor (issue #16 item 2): a verifier that knows only the
-anchor (entity id and key) resolves the TH PID issuer's chain and trusts its document-signer key;
-a suspended issuer's statement is removed and the chain fails with a reason code."""
+anchor (entity id and key) resolves the TH PID issuer's chain (leaf -> TH intermediate -> ASEAN) and
+trusts its document-signer key; a suspended issuer's statement is removed and the chain fails with a
+reason code. Twins: a leaf naming another member state as superior, a forged intermediate statement."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import base64
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -37,6 +39,7 @@ from trust_registry.pki import issuer_material_dir
 from .helpers import Registry
 
 TH_PID = "https://issuers.lintas.asean.example/th"
+TH_FETCH = "/federation/TH/fetch"
 
 
 class Network:
@@ -46,8 +49,17 @@ class Network:
         self.registry = registry
         self.public = registry.settings.public_url.rstrip("/")
         self.configurations: dict[str, str] = {}
+        #: Answers that replace the registry's for one exact URL (forgeries).
+        self.overrides: dict[str, str] = {}
+        self.fetched: list[str] = []
+
+    def member(self, code: str) -> str:
+        return f"{self.public}/federation/{code}"
 
     def __call__(self, url: str) -> bytes | None:
+        self.fetched.append(url)
+        if url in self.overrides:
+            return self.overrides[url].encode()
         if url.startswith(self.public + "/"):
             response = self.registry.http.get(url.removeprefix(self.public))
             if response.status_code == 404:
@@ -68,7 +80,9 @@ def issuer_key(registry: Registry, issuer_id: str) -> tuple[KeySigner, str]:
     return signer, base64.b64encode(cert.public_bytes(Encoding.DER)).decode("ascii")
 
 
-def leaf_configuration(registry: Registry, signer: KeySigner, credential_jwk: dict[str, Any], now: int) -> str:
+def leaf_configuration(
+    registry: Registry, signer: KeySigner, credential_jwk: dict[str, Any], now: int, superior: str = "TH"
+) -> str:
     jwk = keyed_jwk(dict(signer.public_jwk))
     claims = {
         "iss": TH_PID,
@@ -76,7 +90,7 @@ def leaf_configuration(registry: Registry, signer: KeySigner, credential_jwk: di
         "iat": now,
         "exp": now + 3600,
         "jwks": {"keys": [jwk]},
-        "authority_hints": [registry.settings.public_url.rstrip("/")],
+        "authority_hints": [registry.settings.public_url.rstrip("/") + "/federation/" + superior],
         "metadata": {
             "openid_credential_issuer": {
                 "credential_issuer": TH_PID,
@@ -111,6 +125,14 @@ def test_anchor_resolves_a_th_issuer_and_trusts_its_key(registry: Registry) -> N
     chain = trust.chain(TH_PID, evidence.at)
     # The anchor narrowed what the issuer claims to what the list authorises.
     assert chain.metadata["openid_credential_issuer"]["lintas_vcts"] == [VCT_PID]
+    # leaf -> TH intermediate -> ASEAN: the TH statement is signed by TH's key, bound by the anchor.
+    th = registry.settings.public_url.rstrip("/") + "/federation/TH"
+    assert [(s.iss, s.sub) for s in chain.statements] == [
+        (TH_PID, TH_PID),
+        (th, TH_PID),
+        (chain.anchor, th),
+        (chain.anchor, chain.anchor),
+    ]
     business = IssuerEvidence(FORMAT_SD_JWT_VC, TH_PID, VCT_BUSINESS_REGISTRATION, evidence.issued_at, evidence.at)
     assert trust.judge(business).reason is Reason.NOT_AUTHORISED
     assert trust.judge(IssuerEvidence(FORMAT_SD_JWT_VC, TH_PID, VCT_PID, 0, evidence.at, country="VN")).reason is (
@@ -124,7 +146,7 @@ def test_suspended_issuer_loses_its_statement_and_its_chain(registry: Registry) 
     registry.clock.advance(5)
     suspended = registry.post("/v1/governance/issuers/suspend", "operator-th", {"issuer_id": TH_PID})
     assert suspended.status_code == 200
-    fetched = registry.http.get("/federation/fetch", params={"sub": TH_PID})
+    fetched = registry.http.get(TH_FETCH, params={"sub": TH_PID})
     assert fetched.status_code == 404
     assert fetched.json()["error"] == "not_found"
     fresh, _, _ = setup(registry)
@@ -153,24 +175,78 @@ def test_impostor_leaf_and_other_keys_are_refused(registry: Registry) -> None:
     assert FederationTrust(other, network2).judge(evidence).reason is Reason.FEDERATION_CHAIN_INVALID
 
 
+def test_leaf_naming_another_member_state_is_refused(registry: Registry) -> None:
+    """Twin of the resolution: the TH issuer's configuration names MY's intermediate as superior; MY
+    issues no statement about a TH issuer, so there is no chain (and no other path is tried)."""
+    trust, network, evidence = setup(registry)
+    signer, _ = issuer_key(registry, TH_PID)
+    leaf_jwk = keyed_jwk(dict(signer.public_jwk))
+    network.configurations[TH_PID + WELL_KNOWN_PATH] = leaf_configuration(
+        registry, signer, leaf_jwk, registry.clock.now(), superior="MY"
+    )
+    judgement = trust.judge(evidence)
+    assert judgement.reason is Reason.UNTRUSTED_ISSUER, judgement.why
+    assert "no statement" in judgement.why
+    assert not any("/federation/TH" in url for url in network.fetched)
+
+
+def test_forged_intermediate_statement_is_refused(registry: Registry) -> None:
+    """Twin: the TH intermediate's statement about the issuer replaced by one with the same claims and
+    ``kid``, signed by another key (an attacker on the path, or a leaked demo key of another state)."""
+    trust, network, evidence = setup(registry)
+    genuine = parse_statement(registry.http.get(TH_FETCH, params={"sub": TH_PID}).content)
+    forger = KeySigner(ec.generate_private_key(ec.SECP256R1()))
+    forged = sign_entity_statement(dict(genuine.claims), forger, str(genuine.jws.header["kid"]))
+    network.overrides[f"{network.member('TH')}/fetch?sub={quote(TH_PID, safe='')}"] = forged
+    judgement = trust.judge(evidence)
+    assert judgement.reason is Reason.FEDERATION_CHAIN_INVALID, judgement.why
+    assert "statement by" in judgement.why
+    # The same forgery signed with the anchor's key is refused too: the anchor bound TH's key, not its own.
+    anchor_key = FileKeyStore(Path(registry.settings.data_dir) / "registry" / "keys").signer("list-signing")
+    by_anchor = sign_entity_statement(dict(genuine.claims), anchor_key, keyed_jwk(dict(anchor_key.public_jwk))["kid"])
+    network.overrides[f"{network.member('TH')}/fetch?sub={quote(TH_PID, safe='')}"] = by_anchor
+    assert FederationTrust(trust.anchor, network).judge(evidence).reason is Reason.FEDERATION_CHAIN_INVALID
+    network.overrides.clear()
+    assert FederationTrust(trust.anchor, network).judge(evidence).trusted  # the genuine chain still resolves
+
+
 def test_federation_endpoints(shared: Registry) -> None:
     configuration = shared.http.get("/.well-known/openid-federation")
     assert configuration.status_code == 200
     assert configuration.headers["content-type"] == "application/entity-statement+jwt"
     statement = parse_statement(configuration.content)
-    assert statement.iss == statement.sub == shared.settings.public_url.rstrip("/")
+    anchor = shared.settings.public_url.rstrip("/")
+    assert statement.iss == statement.sub == anchor
     assert statement.fetch_endpoint() == statement.iss + "/federation/fetch"
     listed = shared.http.get("/federation/list").json()
-    assert TH_PID in listed
-    assert len(listed) == 16
+    codes = ["BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "TL", "VN"]
+    assert sorted(listed) == sorted(f"{anchor}/federation/{code}" for code in codes)
     assert shared.http.get("/federation/fetch").status_code == 400
     assert shared.http.get("/federation/fetch", params={"sub": "x" * 2049}).status_code == 400
-    unknown = shared.http.get("/federation/fetch", params={"sub": "https://unknown.example"})
-    assert unknown.status_code == 404
-    assert unknown.json()["error"] == "not_found"
-    about = parse_statement(shared.http.get("/federation/fetch", params={"sub": TH_PID}).content)
-    assert (about.iss, about.sub) == (statement.iss, TH_PID)
+    for sub in ("https://unknown.example", TH_PID, anchor + "/federation/XX", anchor + "/federation/th"):
+        unknown = shared.http.get("/federation/fetch", params={"sub": sub})
+        assert (unknown.status_code, unknown.json()["error"]) == (404, "not_found"), sub  # issuers only below a state
+    about = parse_statement(shared.http.get("/federation/fetch", params={"sub": anchor + "/federation/TH"}).content)
+    assert (about.iss, about.sub) == (anchor, anchor + "/federation/TH")
     assert about.exp - about.iat == 600
+    assert about.claims["metadata_policy"]["openid_credential_issuer"]["lintas_country"] == {"value": "TH"}
+
+    member = parse_statement(shared.http.get("/federation/TH/.well-known/openid-federation").content)
+    assert member.iss == member.sub == anchor + "/federation/TH"
+    assert member.authority_hints == (anchor,)
+    assert member.fetch_endpoint() == member.iss + "/fetch"
+    # Its own key, the one the anchor's statement binds; not the anchor's.
+    assert [k["kid"] for k in member.jwks] == [k["kid"] for k in about.jwks] != [k["kid"] for k in statement.jwks]
+    assert TH_PID in shared.http.get("/federation/TH/list").json()
+    assert TH_PID not in shared.http.get("/federation/MY/list").json()
+    leaf = parse_statement(shared.http.get(TH_FETCH, params={"sub": TH_PID}).content)
+    assert (leaf.iss, leaf.sub, leaf.exp - leaf.iat) == (member.iss, TH_PID, 600)
+    assert shared.http.get("/federation/MY/fetch", params={"sub": TH_PID}).status_code == 404  # not MY's issuer
+    assert shared.http.get(TH_FETCH).status_code == 400
+    for code in ("XX", "th", "THA", "x"):
+        for path in (f"/federation/{code}/.well-known/openid-federation", f"/federation/{code}/list"):
+            missing = shared.http.get(path)
+            assert (missing.status_code, missing.json()["error"]) == (404, "not_found"), path
 
 
 def test_recognised_pid_issuer_trust_mark(registry: Registry) -> None:
@@ -218,7 +294,7 @@ def test_registered_federation_keys_let_a_new_issuer_join(registry: Registry) ->
         },
     )
     assert created.status_code == 201, created.text
-    assert registry.http.get("/federation/fetch", params={"sub": new_id}).status_code == 404  # no key yet
+    assert registry.http.get(TH_FETCH, params={"sub": new_id}).status_code == 404  # no key yet
 
     entity_key = KeySigner(ec.generate_private_key(ec.SECP256R1()))
     public = keyed_jwk(dict(entity_key.public_jwk))
@@ -232,7 +308,7 @@ def test_registered_federation_keys_let_a_new_issuer_join(registry: Registry) ->
     registered = registry.post(path, "operator-th", {"issuer_id": new_id, "keys": [public]})
     assert registered.status_code == 200, registered.text
 
-    statement = parse_statement(registry.http.get("/federation/fetch", params={"sub": new_id}).content)
+    statement = parse_statement(registry.http.get(TH_FETCH, params={"sub": new_id}).content)
     assert [k["kid"] for k in statement.jwks] == [public["kid"]]
     now = registry.clock.now()
     network = Network(registry)
@@ -242,7 +318,7 @@ def test_registered_federation_keys_let_a_new_issuer_join(registry: Registry) ->
         "iat": now,
         "exp": now + 3600,
         "jwks": {"keys": [public]},
-        "authority_hints": [network.public],
+        "authority_hints": [network.member("TH")],
         "metadata": {"openid_credential_issuer": {"jwks": {"keys": [public]}, "lintas_vcts": [VCT_PID]}},
     }
     network.configurations[new_id + WELL_KNOWN_PATH] = sign_entity_statement(leaf, entity_key, public["kid"])

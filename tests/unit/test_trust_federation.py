@@ -92,6 +92,21 @@ def test_removed_subordinate_statement_fails_with_a_reason() -> None:
     assert "no statement about" in judgement.why
 
 
+def test_chain_cache_is_bounded_by_max_cache_as_well_as_exp() -> None:
+    """A cached chain outlives the withdrawal of a statement until its exp; ``max_cache`` shortens that."""
+    for max_cache, refused_after in ((None, 600), (60, 60), (0, 0)):
+        fed = Federation()
+        trust = FederationTrust(fed.anchor, fed.fetch, max_cache=max_cache)
+        assert trust.judge(evidence(fed)).trusted
+        del fed.served[SS_LEAF]
+        if refused_after:  # the twin: still cached just before the bound
+            assert trust.judge(evidence(fed, at=NOW + refused_after - 1)).trusted, max_cache
+        assert trust.judge(evidence(fed, at=NOW + refused_after)).reason in (
+            Reason.UNTRUSTED_ISSUER,
+            Reason.FEDERATION_CHAIN_INVALID,  # at exp, the cached chain itself has expired
+        ), max_cache
+
+
 def test_an_unreachable_superior_fails_closed() -> None:
     fed = Federation()
 

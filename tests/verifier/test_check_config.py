@@ -181,6 +181,7 @@ def test_check_config_passes_a_good_deployment(tmp_path: Path, world: World, red
         "certificate": "ok",
         "policies": "ok",
         "redis": "ok",
+        "trust": "ok",  # trust_mode=list (federation mode: tests/stack/test_federation_journey.py)
         "registry": "ok",
         "clock": "ok",
         "pins": "ok",

@@ -6,6 +6,9 @@
   8.1.1); 404 ``not_found`` when the anchor does not vouch for it (unknown, suspended,
   withdrawn, no registered key), 400 ``invalid_request`` without ``sub`` (Section 8.9 errors);
 * ``GET /federation/list`` — the entity ids it has statements about (Section 8.2.1);
+* ``GET /federation/{CC}/.well-known/openid-federation``, ``GET /federation/{CC}/fetch?sub=``,
+  ``GET /federation/{CC}/list`` — the same three for each member state's intermediate entity
+  (:mod:`trust_registry.federation_members`); a code not on the list is 404 ``not_found``;
 * ``GET /federation/trust-mark?trust_mark_type=&sub=`` — a trust mark for ``sub`` (section "Trust
   Mark Endpoint"), ``application/trust-mark+jwt``, 404 ``not_found`` when it does not have it.
 
@@ -78,4 +81,45 @@ def federation_router(service: RegistryService, limiter: SlidingWindowLimiter) -
             service.current().trust_list, service.current_fabric(), service.clock.now()
         )
 
+    _member_routes(router, service, media)
     return router
+
+
+def _member_routes(router: APIRouter, service: RegistryService, media: dict[int | str, dict[str, Any]]) -> None:
+    """The member states' intermediates: configuration, fetch and list under ``/federation/{code}``.
+
+    Any ``code`` but a listed member state's (two upper-case letters) is 404 ``not_found``, in the
+    federation's error format (Section 8.9) like the fetch endpoint's other refusals.
+    """
+    members = service.federation.members
+    unknown = "no member state's intermediate at this path"
+
+    @router.get("/federation/{code}/.well-known/openid-federation", response_class=Response, responses=media)
+    def member_configuration(code: str) -> Response:
+        """A member state's intermediate entity configuration."""
+        country = members.country(service.current().trust_list, code)
+        if country is None:
+            return _error(404, "not_found", unknown)
+        token = members.configuration(country, service.clock.now())
+        return Response(token, media_type=ENTITY_STATEMENT_MEDIA_TYPE, headers={"Cache-Control": _CACHE})
+
+    @router.get("/federation/{code}/fetch", response_class=Response, responses=media)
+    def member_fetch(code: str, sub: Annotated[str | None, Query(max_length=2048)] = None) -> Response:
+        """The intermediate's subordinate statement about ``sub`` (one of its country's granted issuers)."""
+        country = members.country(service.current().trust_list, code)
+        if country is None:
+            return _error(404, "not_found", unknown)
+        if not sub:
+            return _error(400, "invalid_request", "the sub parameter is required")
+        token = members.statement(country, service.current_fabric(), sub, service.clock.now())
+        if token is None:
+            return _error(404, "not_found", "this member state issues no statement about this entity")
+        return Response(token, media_type=ENTITY_STATEMENT_MEDIA_TYPE, headers={"Cache-Control": _CACHE})
+
+    @router.get("/federation/{code}/list", response_model=None)
+    def member_subordinates(code: str) -> list[str] | JSONResponse:
+        """The issuers the intermediate issues statements about now."""
+        country = members.country(service.current().trust_list, code)
+        if country is None:
+            return _error(404, "not_found", unknown)
+        return members.subordinates(country, service.current_fabric(), service.clock.now())
