@@ -37,6 +37,7 @@ from idcore.errors import IdcoreError, Reason, StatusListError, TrustError
 from idcore.ports import Clock
 from idcore.status_list import parse_status_reference
 from idcore.trust import AseanTrustList, ChainCache, TrustFramework, TrustSnapshot
+from idcore.trust.combined import CombinedTrust
 from idcore.trust.recognition import RecognitionSnapshot
 from verifier.policy import Policy, Recognition, VerifiedCredentialView, check_policy
 from verifier.status import IssuerStatusKey, StatusChecker, status_uri_allowed
@@ -237,8 +238,7 @@ class Pipeline:
         if expect.policy.recognition_purpose is None or self._recognitions is None or not expect.verifier_country:
             return None
         # The decisions must go with the signed list judged with (both are re-issued together).
-        sequence = framework.snapshot.sequence_number if isinstance(framework, AseanTrustList) else 0
-        return Recognition(self._recognitions(sequence), expect.verifier_country)
+        return Recognition(self._recognitions(_list_sequence(framework)), expect.verifier_country)
 
     def _framework(self) -> TrustFramework:
         try:
@@ -292,3 +292,12 @@ class Pipeline:
             self._status.check(reference, issuer_id, signer, max_age=policy.status_max_age, deadline=deadline)
         except IdcoreError as exc:
             raise Rejection(Check.STATUS, exc.reason, exc.detail) from None
+
+
+def _list_sequence(framework: TrustFramework) -> int:
+    """The sequence number of the signed list judged with (also inside ``both``); 0 without a list."""
+    if isinstance(framework, AseanTrustList):
+        return framework.snapshot.sequence_number
+    if isinstance(framework, CombinedTrust):
+        return max((_list_sequence(f) for f in framework.frameworks), default=0)
+    return 0

@@ -35,6 +35,11 @@ class CombinedTrust:
         """Ask ``frameworks`` in this order."""
         self._frameworks = tuple(frameworks)
 
+    @property
+    def frameworks(self) -> tuple[TrustFramework, ...]:
+        """The frameworks asked, in order."""
+        return self._frameworks
+
     def judge(self, evidence: IssuerEvidence) -> TrustJudgement:
         """The combined judgement (raises only when a framework cannot answer)."""
         judgements = [framework.judge(evidence) for framework in self._frameworks]

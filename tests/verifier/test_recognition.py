@@ -21,6 +21,8 @@ from idcore.errors import Reason
 from idcore.jose import KeySigner
 from idcore.ports import FixedClock
 from idcore.trust import TrustListPin, certificate_sha256_hex
+from idcore.trust.asean_list import AseanTrustList
+from idcore.trust.combined import CombinedTrust
 from idcore.trust.recognition import RecognitionList, decision_id, sign_recognition_list
 from idcore.trust.recognition_cache import RecognitionCache
 from idcore.trust.vct import VCT_PID
@@ -28,6 +30,7 @@ from lintas.testing import RedisServer
 from tests.verifier.conftest import RunningVerifier, start_verifier
 from tests.verifier.wallet_client import ScriptedWallet
 from tests.verifier.world import PID_CLAIMS, T0, World, new_key
+from verifier.pipeline import _list_sequence as list_sequence
 
 VN_CLAIMS = {**PID_CLAIMS, "full_name": "Nguyen Thi Lan", "nationality": "VN", "document_number": "079190001234"}
 DECISION = decision_id("MY", 8)
@@ -195,3 +198,21 @@ def test_a_policy_with_an_unknown_recognition_purpose_is_refused(bad: Any, tmp_p
     pid = {"id": "pid", "vct_values": [VCT_PID], "claims": [["full_name"]]}
     with pytest.raises(ConfigError):
         policy_from_json({"name": "kyc", "credentials": [pid], "recognition": bad})
+
+
+class _NoOpinion:
+    """A framework that never trusts (stands in for a federation with no chain)."""
+
+    def judge(self, evidence: Any) -> Any:  # pragma: no cover - never asked here
+        raise AssertionError("not asked")
+
+
+def test_recognition_goes_with_the_list_judged_with_in_every_trust_mode(world: World, clock: FixedClock) -> None:
+    """``list`` and ``both`` look decisions up beside the list's own sequence (a withdrawal published
+    with a newer list is fetched at once); ``federation`` alone has no list and takes the newest."""
+    listed = AseanTrustList(world.trust_cache(clock).snapshot())
+    sequence = listed.snapshot.sequence_number
+    assert sequence > 0
+    assert list_sequence(listed) == sequence
+    assert list_sequence(CombinedTrust([_NoOpinion(), listed])) == sequence
+    assert list_sequence(CombinedTrust([_NoOpinion()])) == 0  # the twin: no list inside
