@@ -39,8 +39,8 @@ __all__ = ["MAX_DC_BODY_BYTES", "MAX_DC_CALLS_PER_MINUTE", "dc_api_routes"]
 
 #: A DC API answer relayed by the page: an encrypted presentation is a few kB; the verifier's own bound is 1 MiB.
 MAX_DC_BODY_BYTES = 256 * 1024
-#: DC API calls (create, request, response) per client address and minute: a person needs three.
-MAX_DC_CALLS_PER_MINUTE = 30
+#: DC API calls (create, request, response) per client address and minute: a person needs three per attempt.
+MAX_DC_CALLS_PER_MINUTE = 60
 _NO_STORE = {"Cache-Control": "no-store"}
 _TAG = "relying party demo (Digital Credentials API)"
 _NOT_FOUND = "no such Digital Credentials API transaction"

@@ -135,6 +135,9 @@ async function start(scenario, out, notice = null) {
 }
 
 const DC_PROTOCOL = "openid4vp-v1-signed"; // the verifier signs every DC API request (Appendix A.3.2)
+// How long the page waits for a wallet before offering the link and QR code (a person choosing a
+// credential and unlocking a wallet takes well under this; the transaction itself lives longer).
+const DC_WAIT_MS = 120_000;
 
 /** Whether this browser offers the Digital Credentials API for signed OpenID4VP requests (feature detection). */
 function dcApiOffered() {
@@ -146,17 +149,27 @@ function dcApiOffered() {
 /** Ask the browser; `null` when it gave no usable answer (declined, cancelled, no wallet: the caller falls back). */
 async function askBrowser(request, out) {
   const controller = new AbortController();
-  // Chromium without a platform wallet neither answers nor fails: the user can always leave.
+  // Headless Chromium 156 without a platform wallet neither answers nor fails, and while the call
+  // is pending the tab takes no input (the browser's invisible chooser is modal): a time limit ends
+  // the wait; the cancel button serves browsers that keep the page usable. Either settles this
+  // page's wait itself, whatever the browser then does with the aborted call.
+  let leave;
+  const left = new Promise((resolve) => { leave = resolve; });
+  const timer = setTimeout(() => {
+    controller.abort();
+    leave({ failed: "rp.dc_no_wallet" });
+  }, DC_WAIT_MS);
   const cancel = h("button", { type: "button", class: "secondary", "data-testid": "dc-cancel" }, t("rp.dc_cancel"));
-  cancel.addEventListener("click", () => controller.abort());
+  cancel.addEventListener("click", () => {
+    controller.abort();
+    leave({ failed: "rp.dc_cancelled" });
+  });
   fill(out, progress(t("rp.dc_waiting")), cancel);
-  try {
-    const credential = await navigator.credentials.get({ signal: controller.signal, digital: { requests: [request] } });
+  const asked = navigator.credentials.get({ signal: controller.signal, digital: { requests: [request] } }).then((credential) => {
     const usable = credential && credential.protocol === request.protocol && credential.data && typeof credential.data === "object";
     return usable ? { data: credential.data } : { failed: "rp.dc_no_wallet" };
-  } catch (err) {
-    return { failed: err?.name === "AbortError" ? "rp.dc_cancelled" : "rp.dc_no_wallet" };
-  }
+  }, (err) => ({ failed: err?.name === "AbortError" ? "rp.dc_cancelled" : "rp.dc_no_wallet" }));
+  return Promise.race([asked, left]).finally(() => clearTimeout(timer));
 }
 
 /** The DC API flow: create, ask the browser, relay `{origin, data}`, then the verifier's result. */

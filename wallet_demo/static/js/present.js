@@ -155,8 +155,8 @@ export async function showRequest(transport, out) {
   try {
     request = await transport.load(config.rp_anchors);
   } catch (err) {
-    await transport.refused(err);
     await addHistory({ kind: "refused", reason: err.message });
+    await transport.refused(err);
     fill(out, alertBox(err.message, t("share.request_refused")));
     return;
   }
