@@ -23,14 +23,20 @@ import re
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import expect
 
+from idcore.b64 import b64u_decode
+from idcore.jwk import jwk_thumbprint, public_jwk
+from idcore.mdoc import dc_api_session_transcript
 from tests.e2e.conftest import PHONE
 from tests.e2e.helpers import open_request, receive_with_pin
 from tests.e2e.stack import Stack
 
 PROVIDER = Path(__file__).with_name("dc-test-provider.js")
 BANK = "my-bank"
+MDL = "org.iso.18013.5.1.mDL"
+MDL_NS = "org.iso.18013.5.1"
 
 
 def rp_tab(context: Any, stack: Stack, *, provider: bool = True) -> Any:
@@ -190,3 +196,47 @@ def test_a_browser_without_the_api_gets_link_and_qr_with_a_message(stack: Stack,
     expect(page.get_by_test_id("dc-api")).to_have_count(0)
     page.get_by_test_id("start").click()
     expect(page.get_by_test_id("request-link")).to_have_value(re.compile(r"^openid4vp://"))
+
+
+def test_thai_mdl_over_the_dc_api_at_the_car_rental(stack: Stack, context: Any, page: Any, shot: Any) -> None:
+    receive_with_pin(page, stack, "TH", "th-somchai-jaidee", MDL)
+    rental = rp_tab(context, stack)
+    relayed = relayed_answers(rental)
+    popup = ask_wallet(rental, stack.wallet, "my-car-rental")
+    expect(popup.get_by_test_id("verifier-name")).to_contain_text("Kereta Sewa Contoh")
+    expect(popup.get_by_test_id("dc-origin")).to_contain_text(stack.wallet)
+    expect(popup.get_by_test_id("claim-value")).to_have_count(2)  # age and driving privileges only
+    shot(popup, "mdl-1-wallet-consent")
+    popup.get_by_role("button", name="Share").click()
+
+    expect(rental.get_by_test_id("rp-status")).to_have_text("Verified", timeout=20_000)
+    shown = rental.locator("dl.claims [data-claim]")
+    claims = sorted(shown.evaluate_all("(els) => els.map((e) => e.dataset.claim)"))
+    assert claims == [f"{MDL_NS}.age_over_18", f"{MDL_NS}.driving_privileges"]
+    expect(rental.get_by_test_id("issuing-country")).to_contain_text("Thailand")
+    shot(rental, "mdl-2-rental-verified")
+    # The DeviceResponse travelled encrypted; the verifier checked it over the DC API SessionTranscript.
+    assert [set(r["body"]["data"]) for r in relayed] == [{"response"}]
+    assert rental.script_errors == []
+
+
+_TRANSCRIPT = """async ([origin, nonce, jwk]) => {
+  const { dcApiSessionTranscript } = await import("/static/js/dcapi.js");
+  const { encode } = await import("/vendor/cborg/cborg.js");
+  const bytes = encode(await dcApiSessionTranscript({ origin, nonce, encryptionJwk: jwk }));
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}"""
+
+
+def test_the_wallets_dc_api_session_transcript_is_the_verifiers(stack: Stack, page: Any) -> None:
+    """B.2.6.2 in the wallet (dcapi.js, cborg) against idcore's, for both response modes; twin: another origin."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    jwk = public_jwk(key.public_key())
+    thumbprint = b64u_decode(jwk_thumbprint(jwk))
+    page.goto(f"{stack.wallet}/")
+    origin, nonce = stack.wallet, "n-0S6_WzA2Mj"
+    for enc_jwk, print_ in ((jwk, thumbprint), (None, None)):
+        ours = bytes.fromhex(page.evaluate(_TRANSCRIPT, [origin, nonce, enc_jwk]))
+        assert ours == dc_api_session_transcript(origin=origin, nonce=nonce, jwk_thumbprint=print_)
+        other = dc_api_session_transcript(origin="https://elsewhere.example", nonce=nonce, jwk_thumbprint=print_)
+        assert ours != other
