@@ -240,3 +240,42 @@ def test_the_wallets_dc_api_session_transcript_is_the_verifiers(stack: Stack, pa
         assert ours == dc_api_session_transcript(origin=origin, nonce=nonce, jwk_thumbprint=print_)
         other = dc_api_session_transcript(origin="https://elsewhere.example", nonce=nonce, jwk_thumbprint=print_)
         assert ours != other
+
+
+_VERIFY = """async ([origin, change]) => {
+  const { verifyDcRequest } = await import("/static/js/dcapi.js");
+  const { b64uDecode, b64uEncode, dec, enc } = await import("/static/js/util.js");
+  const tx = await fetch("/rp/api/my-bank/dc-transactions", { method: "POST" }).then((r) => r.json());
+  const url = `/rp/api/my-bank/transactions/${tx.transaction_id}/dc-request`;
+  const request = await fetch(url).then((r) => r.json());
+  const anchors = (await fetch("/config.json").then((r) => r.json())).rp_anchors;
+  const [head, body, signature] = request.data.request.split(".");
+  const flip = (s) => s.slice(0, -2) + (s.at(-2) === "A" ? "B" : "A") + s.at(-1);
+  const claims = JSON.parse(dec.decode(b64uDecode(body)));
+  claims.expected_origins.push(origin); // what a replaying site would need
+  const widened = b64uEncode(enc.encode(JSON.stringify(claims)));
+  if (change === "unsigned") request.protocol = "openid4vp-v1-unsigned";
+  if (change === "signature") request.data.request = [head, body, flip(signature)].join(".");
+  if (change === "origins") request.data.request = [head, widened, signature].join(".");
+  try {
+    const verified = await verifyDcRequest(request, origin, change === "anchors" ? [] : anchors);
+    return { ok: true, mode: verified.claims.response_mode, origins: verified.claims.expected_origins };
+  } catch (err) {
+    return { ok: false, code: err.code };
+  }
+}"""
+
+
+def test_the_wallet_checks_a_dc_api_request_like_a_link(stack: Stack, page: Any) -> None:
+    """verifyDcRequest on real requests of the verifier; each refusal is the twin of the first call."""
+    page.goto(f"{stack.wallet}/")
+    verified = page.evaluate(_VERIFY, [stack.wallet, None])
+    assert verified == {"ok": True, "mode": "dc_api.jwt", "origins": [stack.wallet]}
+    elsewhere = stack.wallet.replace("127.0.0.1", "localhost")
+    assert page.evaluate(_VERIFY, [elsewhere, None]) == {"ok": False, "code": "origin_mismatch"}
+    assert page.evaluate(_VERIFY, [stack.wallet + "/", None]) == {"ok": False, "code": "origin_mismatch"}
+    assert page.evaluate(_VERIFY, [stack.wallet, "unsigned"]) == {"ok": False, "code": "unsigned_request"}
+    assert page.evaluate(_VERIFY, [stack.wallet, "signature"]) == {"ok": False, "code": "bad_signature"}
+    # A site that adds itself to expected_origins breaks the signature.
+    assert page.evaluate(_VERIFY, [elsewhere, "origins"]) == {"ok": False, "code": "bad_signature"}
+    assert page.evaluate(_VERIFY, [stack.wallet, "anchors"]) == {"ok": False, "code": "bad_certificate"}
