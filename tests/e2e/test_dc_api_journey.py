@@ -146,7 +146,9 @@ def test_the_wallet_refuses_a_page_the_request_does_not_expect(stack: Stack, con
     relayed = relayed_answers(bank)
     ask_wallet(bank, elsewhere)
 
-    expect(bank.get_by_test_id("rp-status")).to_contain_text("Refused", timeout=20_000)
+    refused = bank.get_by_test_id("rp-status")
+    expect(refused).to_contain_text("Refused", timeout=20_000)
+    expect(refused).to_have_attribute("data-reason", "aud_mismatch")  # the verifier refuses the origin too
     # No presentation left the wallet: only the error of Appendix A.2.
     assert [r["body"] for r in relayed] == [{"origin": elsewhere, "data": {"error": "invalid_request"}}]
     page.goto(f"{stack.wallet}/history")
