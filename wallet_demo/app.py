@@ -33,7 +33,7 @@ from starlette.concurrency import run_in_threadpool
 
 from lintas import __version__
 from lintas.devmode import announce, api_docs
-from lintas.kv import open_store
+from lintas.kv.sqlite_store import SqliteStore
 from lintas.problem import install_error_handlers, problem
 from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import secure_app
@@ -207,8 +207,9 @@ def create_app(settings: WalletSettings) -> FastAPI:
         else None
     )
 
-    # The DC API routes' budget per client address, in the embedded store (one demo process).
-    kv = open_store(None, settings.data_dir, "wallet-demo")
+    # The DC API routes' budget per client address. The wallet demo keeps no state of its own (one
+    # process, nothing on disk, REDIS_URL or not), so the sliding window lives in process memory.
+    kv = SqliteStore(Path(":memory:"))
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -18,10 +18,10 @@ from typing import Any
 
 import httpx
 
-__all__ = ["DC_API_MODE", "SCENARIOS", "RelyingPartyError", "VerifierClient"]
+__all__ = ["SCENARIOS", "RelyingPartyError", "VerifierClient"]
 
 #: The response mode of the pages' Digital Credentials API transactions (OpenID4VP 1.0 Appendix A.4).
-DC_API_MODE = "dc_api.jwt"
+_DC_API_MODE = "dc_api.jwt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +194,7 @@ class VerifierClient:
 
     def create_dc(self, scenario: Scenario) -> dict[str, Any]:
         """Start a Digital Credentials API transaction (``dc_api.jwt``: the answer is always encrypted)."""
-        body = {"policy": scenario.policy, "response_mode": DC_API_MODE}
+        body = {"policy": scenario.policy, "response_mode": _DC_API_MODE}
         headers = {"Authorization": f"Bearer {self._token(scenario.client_id)}"}
         return self._call("POST", "/v1/presentations", json=body, headers=headers)
 

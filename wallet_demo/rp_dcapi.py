@@ -31,7 +31,7 @@ from idcore.errors import IdcoreError
 from idcore.oid4vp import AuthorizationError
 from idcore.oid4vp.dc_api import check_origin
 from lintas.problem import problem
-from lintas.ratelimit import SlidingWindowLimiter, client_address
+from lintas.ratelimit import SlidingWindowLimiter
 from wallet_demo.binding import TRANSACTION_ID, TransactionBinding
 from wallet_demo.relying_party import SCENARIOS, RelyingPartyError, VerifierClient
 
@@ -115,8 +115,10 @@ def dc_api_routes(
 ) -> None:
     """Add the three DC API routes of the relying-party demo to ``app``."""
 
+    limit = limiter.dependency()  # per client address (the proxy's, behind a reverse proxy)
+
     def admit(request: Request, slug: str, tid: str | None = None) -> VerifierClient:
-        limiter.check(client_address(request))  # before anything else, refused calls count too
+        limit(request)  # before anything else: refused calls count too
         known = slug in SCENARIOS and verifier is not None
         if tid is not None:  # one answer for unknown, malformed and foreign transactions
             known = known and TRANSACTION_ID.fullmatch(tid) is not None and binding.owns(request, slug, tid)
