@@ -120,17 +120,14 @@ def _issuer_apps(
     for cc, url in plan.issuer_urls.items():
         # Only the hash reaches the issuer; the desk may create offers and nothing else.
         provisioned = {DESK_CLIENT_ID: ProvisionedClient(secret_sha256=hash_secret(desk[cc]), scopes=["issuer:offer"])}
-        # The issuers load the roots and document signers the registry seeded; generate_pki only
-        # certifies what the seed does not make, the PID tenants' mdoc Document Signers (under the
-        # seeded national root, naming the tenant: issuer.keys.load_mdoc_keys), so the TH and MY
-        # issuers offer the mDL the demo's car rental asks for.
         settings = IssuerSettings(
             country=cc,
             public_url=url,
             data_dir=plan.data,
+            generate_pki=False,
             provisioned_clients=provisioned,
             **shared,
-            **({"generate_pki": True} | dict(overrides)),
+            **overrides,
         )
         apps[f"issuer-{cc.lower()}"] = issuer_app(settings)
     return apps
@@ -146,10 +143,10 @@ def build_apps(
     """Create every app in dependency order; the one place that lays out the demo data directory.
 
     The registry generates the national roots and the issuers' document-signer keys on first
-    start (the issuers load them, and certify only their mdoc Document Signers under the seeded
-    roots, which the seed does not make); the verifier pins the registry's
-    list-signing certificate; the wallet demo's issuance desk gets its issuer credentials from
-    ``desk_secrets`` (fresh ones when not given). The browser tests (``tests/e2e/stack.py``) build
+    start, mdoc Document Signers for the issuers listed with doctypes included (the issuers only
+    load them, ``generate_pki=False``); the verifier pins the registry's list-signing certificate;
+    the wallet demo's issuance desk gets its issuer credentials from ``desk_secrets`` (fresh ones
+    when not given). The browser tests (``tests/e2e/stack.py``) build
     their stack here too, with ``issuer_overrides`` and ``edit_verifier_config`` for what they vary.
     """
     from pydantic import SecretStr

@@ -53,6 +53,15 @@ _TAMPER = """async ({ element, value }) => {
   return changed;
 }"""
 
+# The stored mDL's status as meta.js reads it, then for a copy naming issuer `iss` instead.
+_STATUS = """async (iss) => {
+  const store = await import("/static/js/store.js");
+  const meta = await import("/static/js/meta.js");
+  const [credential] = (await store.all("credentials")).filter((c) => c.format === "mso_mdoc");
+  const other = { ...credential, payload: { ...credential.payload, iss } };
+  return [(await meta.checkStatus(credential)).status, (await meta.checkStatus(other)).status];
+}"""
+
 
 def _receive_mdl(page: Any, stack: Stack) -> None:
     receive_with_pin(page, stack, "TH", SOMCHAI, MDL)
@@ -90,6 +99,10 @@ def test_thai_mdl_at_a_malaysian_car_rental(stack: Stack, context: Any, page: An
     _receive_mdl_at_the_desk(page, stack, shot)
     expect(page.get_by_test_id("credential-card")).to_contain_text("Thailand")
     expect(page.get_by_test_id("registry").first).to_contain_text("Listed in the ASEAN trust registry")
+    # the MSO's status reference, read from the issuer's list (signed by its SD-JWT document signer)
+    expect(page.get_by_test_id("status").first).to_have_text("Valid")
+    # the twin: the same list is not believed for an mdoc of an issuer its signer does not speak for
+    assert page.evaluate(_STATUS, "https://issuer.example/unlisted") == ["valid", "unknown"]
     card = page.locator("dl.claims")
     expect(card.locator(f"[data-claim='{NS}.given_name']")).to_have_text("Somchai")
     expect(card.locator(f"[data-claim='{NS}.age_over_18']")).to_have_text("Yes")

@@ -1,7 +1,8 @@
 """The wallet's ``mdoc.js`` (on ``cborg`` and WebCrypto) against idcore, in Chromium.
 
 * ``sessionTranscript`` encodes byte for byte what :func:`idcore.mdoc.openid4vp_session_transcript`
-  builds (OpenID4VP 1.0 Appendix B.2.6.1), with and without the encryption key's thumbprint.
+  builds (OpenID4VP 1.0 Appendix B.2.6.1), with and without the encryption key's thumbprint, and
+  ``dcApiSessionTranscript`` what :func:`idcore.mdoc.dc_api_session_transcript` builds (B.2.6.2).
 * ``checkIssuerSigned`` accepts an mDL idcore issued for the wallet's key and returns its elements
   by namespace (full-dates as text); twins: an element whose value no longer matches its digest
   (``digest_mismatch``), another doctype, another device key, an expired MSO and a broken issuer
@@ -10,6 +11,9 @@
   digests, the deviceSignature over the same transcript) and carries only the disclosed items;
   twin: the same DeviceResponse checked against another transaction's transcript fails
   ``device_auth_invalid``.
+* ``dcql.js`` matches an ``mso_mdoc`` query by ``meta.doctype_value`` and ``[namespace, element]``
+  paths and carries ``intent_to_retain``; twins: another or no doctype, a longer path, a missing
+  element, and format mismatches either way match nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +28,12 @@ from idcore.b64 import b64u_decode, b64u_encode
 from idcore.errors import MdocError, Reason
 from idcore.jwk import jwk_thumbprint, public_jwk, public_key_from_jwk
 from idcore.keys import generate_private_key
-from idcore.mdoc import MdocVerifyOptions, openid4vp_session_transcript, verify_device_response
+from idcore.mdoc import (
+    MdocVerifyOptions,
+    dc_api_session_transcript,
+    openid4vp_session_transcript,
+    verify_device_response,
+)
 from idcore.mdoc.cbor import decode, encode, json_ready
 from idcore.ports import FixedClock
 from tests.e2e.helpers import alter_mdoc_element
@@ -101,6 +110,28 @@ def test_session_transcript_matches_idcore(js: Any) -> None:
     assert bytes(js.evaluate(_TRANSCRIPT, {"request": REQUEST, "jwk": None})) != _transcript(None, nonce="another")
 
 
+_DC_API_TRANSCRIPT = """async ({ origin, nonce, jwk }) => {
+  const mdoc = await import("/static/js/mdoc.js");
+  const { encode } = await import("/vendor/cborg/cborg.js");
+  try {
+    return Array.from(encode(await mdoc.dcApiSessionTranscript({ origin, nonce, encryptionJwk: jwk })));
+  } catch (e) { return e.code; }
+}"""
+
+
+def test_dc_api_session_transcript_matches_idcore(js: Any) -> None:
+    enc_jwk = public_jwk(generate_private_key("ES256").public_key())
+    origin = "https://sewa.example.my"
+    for jwk in (enc_jwk, None):
+        thumbprint = b64u_decode(jwk_thumbprint(jwk)) if jwk else None
+        expected = dc_api_session_transcript(origin=origin, nonce=NONCE, jwk_thumbprint=thumbprint)
+        assert bytes(js.evaluate(_DC_API_TRANSCRIPT, {"origin": origin, "nonce": NONCE, "jwk": jwk})) == expected
+    # the twins: another origin gives another transcript; an "origin:" prefix is refused
+    other = js.evaluate(_DC_API_TRANSCRIPT, {"origin": "https://sewa.example.com", "nonce": NONCE, "jwk": None})
+    assert bytes(other) != dc_api_session_transcript(origin=origin, nonce=NONCE, jwk_thumbprint=None)
+    assert js.evaluate(_DC_API_TRANSCRIPT, {"origin": f"origin:{origin}", "nonce": NONCE, "jwk": None}) == "bad_request"
+
+
 def test_receive_checks_accept_a_good_mdl(js: Any) -> None:
     now = datetime.now(UTC)
     answer = js.evaluate(_CHECK, {"raw": _issued(js, MdocPki(at=now), now), "doctype": MDL})
@@ -170,3 +201,37 @@ def test_device_response_verifies_in_idcore(js: Any) -> None:
     with pytest.raises(MdocError) as refused:
         verify_device_response(b64u_decode(response), other)
     assert refused.value.reason == Reason.DEVICE_AUTH_INVALID
+
+
+_MATCH = """async ({ query, credential }) => {
+  const dcql = await import("/static/js/dcql.js");
+  return dcql.matchCredential(query, credential);
+}"""
+
+
+def test_dcql_matches_mdocs_by_doctype_and_element_paths(js: Any) -> None:
+    stored = {"format": "mso_mdoc", "doctype": MDL, "claims": {MDL_NS: {"age_over_18": True, "given_name": "Somchai"}}}
+    query = {
+        "id": "mdl",
+        "format": "mso_mdoc",
+        "meta": {"doctype_value": MDL},
+        "claims": [{"path": [MDL_NS, "age_over_18"], "intent_to_retain": True}, {"path": [MDL_NS, "given_name"]}],
+    }
+    match = js.evaluate(_MATCH, {"query": query, "credential": stored})
+    assert [(c["path"], c["retain"]) for c in match["required"]] == [
+        ([MDL_NS, "age_over_18"], True),
+        ([MDL_NS, "given_name"], False),
+    ]
+    # the twins: another doctype, no doctype_value, a path that is not [namespace, element], a
+    # missing element, an SD-JWT query, and an SD-JWT credential for the mdoc query
+    twins = [
+        query | {"meta": {"doctype_value": "org.asean.lintas.pid.1"}},
+        query | {"meta": {}},
+        query | {"claims": [{"path": [MDL_NS, "driving_privileges", 0]}]},
+        query | {"claims": [{"path": [MDL_NS, "portrait"]}]},
+        query | {"format": "dc+sd-jwt"},
+    ]
+    for twin in twins:
+        assert js.evaluate(_MATCH, {"query": twin, "credential": stored}) is None, twin
+    sd_jwt = stored | {"format": "dc+sd-jwt"}
+    assert js.evaluate(_MATCH, {"query": query, "credential": sd_jwt}) is None

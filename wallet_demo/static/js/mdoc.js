@@ -189,11 +189,25 @@ export async function checkIssuerSigned(raw, { doctype, holderJwk, now = Date.no
  * the thumbprint (RFC 7638, raw bytes) of the verifier's encryption key for `direct_post.jwt`.
  */
 export async function sessionTranscript({ clientId, nonce, responseUri, encryptionJwk = null }) {
-  const thumbprint = encryptionJwk
-    ? b64uDecode(await calculateJwkThumbprint({ kty: encryptionJwk.kty, crv: encryptionJwk.crv, x: encryptionJwk.x, y: encryptionJwk.y }, "sha256"))
-    : null;
-  const info = encode([clientId, nonce, thumbprint, responseUri]);
+  const info = encode([clientId, nonce, await thumbprint(encryptionJwk), responseUri]);
   return [null, null, ["OpenID4VPHandover", await digest("SHA-256", info)]];
+}
+
+/**
+ * The SessionTranscript over the Digital Credentials API (OpenID4VP 1.0 Appendix B.2.6.2):
+ * [null, null, ["OpenID4VPDCAPIHandover", sha-256(cbor([origin, nonce, jwkThumbprint / null]))]],
+ * `origin` without an `origin:` prefix, the thumbprint for `dc_api.jwt`.
+ */
+export async function dcApiSessionTranscript({ origin, nonce, encryptionJwk = null }) {
+  if (String(origin).startsWith("origin:")) throw new WalletError("bad_request", "The origin must not carry an origin: prefix.");
+  const info = encode([origin, nonce, await thumbprint(encryptionJwk)]);
+  return [null, null, ["OpenID4VPDCAPIHandover", await digest("SHA-256", info)]];
+}
+
+/** The raw RFC 7638 SHA-256 thumbprint of a public EC key, or null without one. */
+async function thumbprint(jwk) {
+  if (!jwk) return null;
+  return b64uDecode(await calculateJwkThumbprint({ kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, "sha256"));
 }
 
 function disclosedNameSpaces(issuerSigned, paths) {
