@@ -23,12 +23,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import expect
 
-from idcore.b64 import b64u_decode
-from idcore.jwk import jwk_thumbprint, public_jwk
-from idcore.mdoc import dc_api_session_transcript
 from tests.e2e.conftest import PHONE
 from tests.e2e.helpers import open_request, receive_with_pin
 from tests.e2e.stack import Stack
@@ -220,28 +216,6 @@ def test_thai_mdl_over_the_dc_api_at_the_car_rental(stack: Stack, context: Any, 
     # The DeviceResponse travelled encrypted; the verifier checked it over the DC API SessionTranscript.
     assert [set(r["body"]["data"]) for r in relayed] == [{"response"}]
     assert rental.script_errors == []
-
-
-_TRANSCRIPT = """async ([origin, nonce, jwk]) => {
-  const { dcApiSessionTranscript } = await import("/static/js/dcapi.js");
-  const { encode } = await import("/vendor/cborg/cborg.js");
-  const bytes = encode(await dcApiSessionTranscript({ origin, nonce, encryptionJwk: jwk }));
-  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-}"""
-
-
-def test_the_wallets_dc_api_session_transcript_is_the_verifiers(stack: Stack, page: Any) -> None:
-    """B.2.6.2 in the wallet (dcapi.js, cborg) against idcore's, for both response modes; twin: another origin."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    jwk = public_jwk(key.public_key())
-    thumbprint = b64u_decode(jwk_thumbprint(jwk))
-    page.goto(f"{stack.wallet}/")
-    origin, nonce = stack.wallet, "n-0S6_WzA2Mj"
-    for enc_jwk, print_ in ((jwk, thumbprint), (None, None)):
-        ours = bytes.fromhex(page.evaluate(_TRANSCRIPT, [origin, nonce, enc_jwk]))
-        assert ours == dc_api_session_transcript(origin=origin, nonce=nonce, jwk_thumbprint=print_)
-        other = dc_api_session_transcript(origin="https://elsewhere.example", nonce=nonce, jwk_thumbprint=print_)
-        assert ours != other
 
 
 _VERIFY = """async ([origin, change]) => {

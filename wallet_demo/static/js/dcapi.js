@@ -9,8 +9,6 @@
 // audience is `origin:<origin>` (A.4), an mdoc's DeviceResponse is signed over the DC API
 // SessionTranscript (B.2.6.2); the answer is encrypted for `dc_api.jwt` (Section 8.3) and goes
 // back to the caller only (`postMessage` to that origin), never to a `response_uri`.
-import { encode } from "cborg";
-import { calculateJwkThumbprint } from "jose";
 import { showRequest } from "./present.js";
 import { encryptJwe, encryptionParams } from "./jwe.js";
 import { relyingParty } from "./rpinfo.js";
@@ -18,7 +16,7 @@ import { t } from "./i18n.js";
 import { alertBox, fill, h, show } from "./ui.js";
 import { checkClientId } from "./x509.js";
 import { verifySigned } from "./vp.js";
-import { WalletError, b64uDecode, nowSeconds } from "./util.js";
+import { WalletError, nowSeconds } from "./util.js";
 
 export const PROTOCOL = "openid4vp-v1-signed";
 export const MESSAGES = { ready: "lintas-dcapi-ready", request: "lintas-dcapi-request", response: "lintas-dcapi-response" };
@@ -69,27 +67,18 @@ export async function responseData(claims, vpToken) {
   return { response: await encryptJwe({ vp_token: vpToken }, key, encName) };
 }
 
-/**
- * The mdoc SessionTranscript over the DC API (Appendix B.2.6.2): [null, null, ["OpenID4VPDCAPIHandover",
- * sha-256(cbor([origin, nonce, jwkThumbprint / null]))]], the origin without `origin:`, the RFC 7638
- * thumbprint (raw bytes) of the verifier's encryption key for `dc_api.jwt`, null for `dc_api`.
- */
-export async function dcApiSessionTranscript({ origin, nonce, encryptionJwk = null }) {
-  const thumbprint = encryptionJwk
-    ? b64uDecode(await calculateJwkThumbprint({ kty: encryptionJwk.kty, crv: encryptionJwk.crv, x: encryptionJwk.x, y: encryptionJwk.y }, "sha256"))
-    : null;
-  const info = encode([origin, nonce, thumbprint]);
-  return [null, null, ["OpenID4VPDCAPIHandover", new Uint8Array(await crypto.subtle.digest("SHA-256", info))]];
-}
-
 /** The transport of present.js for one DC API call: the answer goes back to `reply`, audience `origin:<origin>`. */
 export function dcTransport(dcRequest, origin, reply) {
   return {
     label: null,
     load: (anchors) => verifyDcRequest(dcRequest, origin, anchors),
     audience: () => `origin:${origin}`,
-    mdocTranscript: (request) => dcApiSessionTranscript({ origin, nonce: request.claims.nonce,
-      encryptionJwk: request.claims.response_mode === "dc_api.jwt" ? encryptionParams(request.claims.client_metadata).key : null }),
+    async mdocTranscript(request) {
+      const { dcApiSessionTranscript } = await import("./mdoc.js"); // B.2.6.2; loaded only for an mdoc
+      const claims = request.claims;
+      const encryptionJwk = claims.response_mode === "dc_api.jwt" ? encryptionParams(claims.client_metadata).key : null;
+      return dcApiSessionTranscript({ origin, nonce: claims.nonce, encryptionJwk });
+    },
     async send(request, vpToken) {
       reply(await responseData(request.claims, vpToken));
       return { ok: true, redirectUri: null };
