@@ -33,9 +33,9 @@ from idcore.trust.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from lintas.audit_log import AuditLogWatcher
 from lintas.kv import KeyValueStore
 from tests.registry.helpers import MY_PID, SG_PID, Registry, make_settings, start_registry
-from lintas.audit_log import AuditLogWatcher
 from trust_registry.ledger import SEQ_KEY, list_key, log_key
 
 VECTORS = json.loads((Path(__file__).parents[1] / "vectors" / "merkle_rfc6962" / "tree_heads.json").read_text())
