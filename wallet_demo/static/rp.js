@@ -165,7 +165,7 @@ function dcApiOffered() {
   return typeof allows === "function" ? allows.call(globalThis.DigitalCredential, DC_PROTOCOL) === true : true;
 }
 
-/** Ask the browser; `null` when it gave no usable answer (declined, cancelled, no wallet: the caller falls back). */
+/** Ask the browser: `{data}`, or `{failed: <message key>}` when it gave no usable answer (the caller falls back). */
 async function askBrowser(request, out) {
   const controller = new AbortController();
   // Headless Chromium 156 without a platform wallet neither answers nor fails, and while the call
