@@ -100,6 +100,8 @@ def _verifier_config(plan: StackPlan, edit: Callable[[dict[str, Any]], None] | N
     config = json.loads(DEFAULT_CONFIG.read_text(encoding="utf-8"))
     for client_id, rp in config["relying_parties"].items():
         rp["redirect_uri"] = f"{plan.url('wallet')}/rp/{client_id}"
+        # The demo pages call the Digital Credentials API from the wallet demo's origin (expected_origins).
+        rp["origins"] = [plan.url("wallet")]
     if edit is not None:
         edit(config)
     path = plan.data / "verifier-config.json"

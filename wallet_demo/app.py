@@ -17,6 +17,7 @@ The browser libraries (``jose``, ``pkijs``) come from the npm lock under ``/vend
 from __future__ import annotations
 
 import base64
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,12 +33,15 @@ from starlette.concurrency import run_in_threadpool
 
 from lintas import __version__
 from lintas.devmode import announce, api_docs
+from lintas.kv.sqlite_store import SqliteStore
 from lintas.problem import install_error_handlers, problem
+from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import secure_app
 from wallet_demo.binding import TRANSACTION_ID, TransactionBinding
 from wallet_demo.catalog import load_countries, load_personas
 from wallet_demo.desk import IssuanceDesk
 from wallet_demo.relying_party import SCENARIOS, RelyingPartyError, VerifierClient
+from wallet_demo.rp_dcapi import MAX_DC_CALLS_PER_MINUTE, dc_api_routes
 from wallet_demo.settings import WalletSettings
 from wallet_demo.vendor import import_map_hash, install_vendor_route, missing_packages
 
@@ -203,10 +207,15 @@ def create_app(settings: WalletSettings) -> FastAPI:
         else None
     )
 
+    # The DC API routes' budget per client address. The wallet demo keeps no state of its own (one
+    # process, nothing on disk, REDIS_URL or not), so the sliding window lives in process memory.
+    kv = SqliteStore(Path(":memory:"))
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
         desk.close()
+        kv.close()
         if verifier is not None:
             verifier.close()
 
@@ -222,6 +231,8 @@ def create_app(settings: WalletSettings) -> FastAPI:
     _api_routes(app, settings, desk)
     binding = TransactionBinding(secure=settings.secure_cookies, max_age=settings.rp_binding_ttl)
     _rp_routes(app, verifier, binding)
+    limiter = SlidingWindowLimiter(kv, "rp-dc-api", MAX_DC_CALLS_PER_MINUTE, clock=time.time)
+    dc_api_routes(app, verifier, binding, limiter, development=bool(settings.development))
     install_vendor_route(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     secure_app(app, development=settings.development, csp=wallet_csp(settings.development))

@@ -20,6 +20,9 @@ import httpx
 
 __all__ = ["SCENARIOS", "RelyingPartyError", "VerifierClient"]
 
+#: The response mode of the pages' Digital Credentials API transactions (OpenID4VP 1.0 Appendix A.4).
+_DC_API_MODE = "dc_api.jwt"
+
 
 @dataclass(frozen=True, slots=True)
 class Scenario:
@@ -185,3 +188,34 @@ class VerifierClient:
             status = 404 if response.status_code == 404 else 502
             raise RelyingPartyError(f"the verifier answered {response.status_code} for the QR code", status)
         return response.content
+
+    # OpenID4VP 1.0 Appendix A through the verifier (verifier/dc_api.py): the page, not a wallet,
+    # carries the request to navigator.credentials.get and brings the answer back with its origin.
+
+    def create_dc(self, scenario: Scenario) -> dict[str, Any]:
+        """Start a Digital Credentials API transaction (``dc_api.jwt``: the answer is always encrypted)."""
+        body = {"policy": scenario.policy, "response_mode": _DC_API_MODE}
+        headers = {"Authorization": f"Bearer {self._token(scenario.client_id)}"}
+        return self._call("POST", "/v1/presentations", json=body, headers=headers)
+
+    def dc_request(self, scenario: Scenario, tid: str) -> dict[str, Any]:
+        """The signed ``{protocol, data: {request}}`` the page hands to the DC API (A.3.2.1)."""
+        headers = {"Authorization": f"Bearer {self._token(scenario.client_id)}"}
+        return self._call("GET", f"/v1/presentations/{tid}/dc-request", headers=headers)
+
+    def dc_response(self, scenario: Scenario, tid: str, origin: str, data: Any) -> tuple[int, dict[str, Any]]:
+        """Relay what the DC API returned; the verifier's status and answer (a 400 is its refusal, not ours)."""
+        headers = {"Authorization": f"Bearer {self._token(scenario.client_id)}"}
+        url = f"{self.base_url}/v1/presentations/{tid}/dc-response"
+        try:
+            response = self.http.post(url, json={"origin": origin, "data": data}, headers=headers)
+        except httpx.HTTPError as exc:
+            raise RelyingPartyError(f"the verifier is unreachable ({type(exc).__name__})") from None
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if response.status_code not in (200, 400) or not isinstance(body, dict):
+            status = 404 if response.status_code == 404 else 502
+            raise RelyingPartyError(f"the verifier answered {response.status_code}", status)
+        return response.status_code, body

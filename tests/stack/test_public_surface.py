@@ -29,7 +29,7 @@ BUDGET = {
     "trust_registry": 66,
     "issuer": 72,
     "verifier": 76,
-    "wallet_demo": 20,
+    "wallet_demo": 23,  # +3: the relying-party demo's DC API routes and their two bounds (wallet_demo.rp_dcapi)
 }
 
 

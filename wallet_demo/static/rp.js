@@ -3,6 +3,10 @@
 // QR code (first on a wide screen), the live status with progress, and the verified claims with
 // labels from the credential's type metadata and values formatted for the page language. Same-
 // device answers come back with `#transaction_id=...&response_code=...` (OpenID4VP 1.0 Section 13.3).
+// Where the browser offers the W3C Digital Credentials API, the page first offers "Use a wallet on
+// this device": it hands the verifier's signed request to `navigator.credentials.get({digital})`
+// and relays the answer with its origin (OpenID4VP 1.0 Appendix A); when the API is missing, the
+// user cancels or no wallet answers, the link and QR code take over, with a message.
 import { claimLabel, formatValue } from "./js/format.js";
 import { typeNames } from "./js/labels.js";
 import { countryName, initI18n, language, t, translateStatic } from "./js/i18n.js";
@@ -131,13 +135,13 @@ async function follow(slug, tid, slot, responseCode = null) {
   }
 }
 
-async function start(scenario, out) {
+async function start(scenario, out, notice = null) {
   fill(out, progress(t("rp.preparing")));
   const tx = await api(`/rp/api/${scenario.slug}/transactions`, { method: "POST" });
   const sameDevice = `/present?${tx.same_device_link.slice(tx.same_device_link.indexOf("?") + 1)}`;
   const slot = h("div", { "aria-live": "polite" }, progress(t("rp.waiting")));
   // DOM order is the phone's: the same-device button first; wide screens put the QR first (style.css).
-  fill(out, h("div", { class: "answer" },
+  fill(out, notice ? h("div", { class: "notice", role: "status", "data-testid": "dc-fallback" }, t(notice)) : null, h("div", { class: "answer" },
     h("section", { class: "panel same", "aria-labelledby": "same" }, h("h2", { id: "same" }, t("rp.same_device")),
       h("p", { class: "hint" }, t("rp.same_device_hint")),
       h("a", { class: "button", href: sameDevice, "data-testid": "same-device" }, t("rp.open_wallet_button"))),
@@ -147,6 +151,64 @@ async function start(scenario, out) {
       h("textarea", { id: "request-link", readonly: true, rows: 3, class: "link", "data-testid": "request-link" }, tx.request_link))),
   h("section", { "aria-labelledby": "status-title" }, h("h2", { id: "status-title" }, t("rp.status")), slot));
   follow(scenario.slug, tx.transaction_id, slot).catch((err) => fill(slot, h("div", { class: "alert", role: "alert" }, err.message)));
+}
+
+const DC_PROTOCOL = "openid4vp-v1-signed"; // the verifier signs every DC API request (Appendix A.3.2)
+// How long the page waits for a wallet before offering the link and QR code (a person choosing a
+// credential and unlocking a wallet takes well under this; the transaction itself lives longer).
+const DC_WAIT_MS = 120_000;
+
+/** Whether this browser offers the Digital Credentials API for signed OpenID4VP requests (feature detection). */
+function dcApiOffered() {
+  if (typeof navigator.credentials?.get !== "function" || typeof globalThis.DigitalCredential !== "function") return false;
+  const allows = globalThis.DigitalCredential.userAgentAllowsProtocol;
+  return typeof allows === "function" ? allows.call(globalThis.DigitalCredential, DC_PROTOCOL) === true : true;
+}
+
+/** Ask the browser: `{data}`, or `{failed: <message key>}` when it gave no usable answer (the caller falls back). */
+async function askBrowser(request, out) {
+  const controller = new AbortController();
+  // Headless Chromium 156 without a platform wallet neither answers nor fails, and while the call
+  // is pending the tab takes no input (the browser's invisible chooser is modal): a time limit ends
+  // the wait; the cancel button serves browsers that keep the page usable. Either settles this
+  // page's wait itself, whatever the browser then does with the aborted call.
+  let leave;
+  const left = new Promise((resolve) => { leave = resolve; });
+  const timer = setTimeout(() => {
+    controller.abort();
+    leave({ failed: "rp.dc_no_wallet" });
+  }, DC_WAIT_MS);
+  const cancel = h("button", { type: "button", class: "secondary", "data-testid": "dc-cancel" }, t("rp.dc_cancel"));
+  cancel.addEventListener("click", () => {
+    controller.abort();
+    leave({ failed: "rp.dc_cancelled" });
+  });
+  fill(out, progress(t("rp.dc_waiting")), cancel);
+  const asked = navigator.credentials.get({ signal: controller.signal, digital: { requests: [request] } }).then((credential) => {
+    const usable = credential && credential.protocol === request.protocol && credential.data && typeof credential.data === "object";
+    return usable ? { data: credential.data } : { failed: "rp.dc_no_wallet" };
+  }, (err) => ({ failed: err?.name === "AbortError" ? "rp.dc_cancelled" : "rp.dc_no_wallet" }));
+  return Promise.race([asked, left]).finally(() => clearTimeout(timer));
+}
+
+/** The DC API flow: create, ask the browser, relay `{origin, data}`, then the verifier's result. */
+async function startDcApi(scenario, out) {
+  fill(out, progress(t("rp.preparing")));
+  const tx = await api(`/rp/api/${scenario.slug}/dc-transactions`, { method: "POST" });
+  const base = `/rp/api/${scenario.slug}/transactions/${encodeURIComponent(tx.transaction_id)}`;
+  const request = await api(`${base}/dc-request`);
+  const answer = await askBrowser(request, out);
+  if (answer.failed) return start(scenario, out, answer.failed);
+  const slot = h("div", { "aria-live": "polite" }, progress(t("rp.checking")));
+  fill(out, h("section", {}, h("h2", {}, t("rp.result")), slot));
+  // The server compares `origin` with the browser's Origin header; the verifier with expected_origins.
+  const response = await fetch(`${base}/dc-response`, { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ origin: location.origin, data: answer.data }) });
+  const verdict = await response.json().catch(() => ({}));
+  if (!response.ok && typeof verdict.reason === "string") return fill(slot, refusal(verdict.reason));
+  if (!response.ok) throw new Error(verdict.detail || t("rp.request_failed", { status: response.status }));
+  if (verdict.wallet_error) return fill(slot, refusal("wallet_error"));
+  await follow(scenario.slug, tx.transaction_id, slot);
 }
 
 function scenarioText(scenario, part) {
@@ -162,7 +224,18 @@ async function scenarioPage(scenario) {
     button.disabled = true;
     start(scenario, out).catch((err) => fill(out, h("div", { class: "alert", role: "alert" }, err.message))).finally(() => { button.disabled = false; });
   });
-  show(scenarioText(scenario, "title"), h("p", { class: "rp-meta" }, country(scenario.country)), h("p", { class: "intro" }, scenarioText(scenario, "intro")), button, out);
+  let choice = h("p", { class: "hint", "data-testid": "dc-unavailable" }, t("rp.dc_unavailable"));
+  if (dcApiOffered()) {
+    const onDevice = h("button", { type: "button", "data-testid": "dc-api" }, t("rp.dc_button"));
+    onDevice.addEventListener("click", () => {
+      onDevice.disabled = button.disabled = true;
+      startDcApi(scenario, out).catch((err) => fill(out, h("div", { class: "alert", role: "alert" }, err.message)))
+        .finally(() => { onDevice.disabled = button.disabled = false; });
+    });
+    choice = h("p", { class: "actions" }, onDevice, " ");
+    button.classList.add("secondary");
+  }
+  show(scenarioText(scenario, "title"), h("p", { class: "rp-meta" }, country(scenario.country)), h("p", { class: "intro" }, scenarioText(scenario, "intro")), choice, button, out);
   const fragment = new URLSearchParams(location.hash.slice(1));
   if (fragment.get("transaction_id") && fragment.get("response_code")) {
     history.replaceState(null, "", location.pathname); // the response code is single-use: keep it out of history

@@ -136,6 +136,7 @@ async function route() {
   fill(document.getElementById("language-slot"), languageSwitcher());
   if (await startAutoLock()) return; // locked after inactivity: nothing else is shown
   personaLabel().catch(() => {});
+  if (location.hash === "#dcapi") return (await import("./dcapi.js")).dcApiPage(); // opened by a DC API provider
   if (path === "/receive") return (await import("./receive.js")).receivePage(params);
   if (path === "/present") return (await import("./present.js")).presentPage(params);
   if (path === "/callback") return (await import("./receive.js")).callbackPage(params);

@@ -12,7 +12,7 @@ import { pinState, verifyPin } from "./pin.js";
 import { addHistory, all, get } from "./store.js";
 import { formatMoment, language, t } from "./i18n.js";
 import { alertBox, busy, countryTag, effectiveStatus, fill, getConfig, h, issuerName, show, statusBadge } from "./ui.js";
-import { fetchRequestObject, parseRequestLink, sendDecline, sendResponse, verifyRequest } from "./vp.js";
+import { linkTransport } from "./vp.js";
 import { encryptionParams } from "./jwe.js";
 import { WalletError, nowSeconds } from "./util.js";
 
@@ -60,16 +60,17 @@ async function answerPanel(item) {
   return { fieldset, selected: () => blocks[chosen] };
 }
 
-async function presentSdJwt(request, credential, paths, privateKey) {
+async function presentSdJwt(request, credential, paths, privateKey, transport) {
   const decoded = await decodeSdJwt(credential.raw);
-  const { presentation } = await present(decoded, paths, { nonce: request.claims.nonce, aud: request.claims.client_id, key: privateKey, iat: nowSeconds() });
+  const { presentation } = await present(decoded, paths, { nonce: request.claims.nonce, aud: transport.audience(request), key: privateKey, iat: nowSeconds() });
   return presentation;
 }
 
 /** An mdoc answers with a DeviceResponse over the request's SessionTranscript (OpenID4VP 1.0 Appendix B.2.5, B.2.6.1). */
-async function presentMdoc(request, credential, paths, privateKey) {
+async function presentMdoc(request, credential, paths, privateKey, transport) {
   const { deviceResponse, sessionTranscript } = await import("./mdoc.js");
   const claims = request.claims;
+  if (transport.mdocTranscript) return deviceResponse(credential, paths, privateKey, await transport.mdocTranscript(request)); // DC API: B.2.6.2
   const encryptionJwk = claims.response_mode === "direct_post.jwt" ? encryptionParams(claims.client_metadata).key : null;
   const transcript = await sessionTranscript({ clientId: claims.client_id, nonce: claims.nonce, responseUri: claims.response_uri, encryptionJwk });
   return deviceResponse(credential, paths, privateKey, transcript);
@@ -82,7 +83,7 @@ async function checkBeforeSharing(panels, pinField) {
   await verifyPin(pinField ? pinField.value : ""); // passes only when no PIN is set
 }
 
-async function share(request, plan, panels, out, pinField) {
+async function share(request, plan, panels, out, pinField, transport) {
   await checkBeforeSharing(panels, pinField);
   const vpToken = {};
   const shared = [];
@@ -93,19 +94,19 @@ async function share(request, plan, panels, out, pinField) {
     const paths = chosenPaths(match, optional);
     const key = await get("keys", credential.keyId);
     vpToken[item.query.id] = [credential.format === "mso_mdoc"
-      ? await presentMdoc(request, credential, paths, key.privateKey)
-      : await presentSdJwt(request, credential, paths, key.privateKey)];
+      ? await presentMdoc(request, credential, paths, key.privateKey, transport)
+      : await presentSdJwt(request, credential, paths, key.privateKey, transport)];
     shared.push(...paths.map((p) => p.join(".")));
   }
   fill(out, h("p", { role: "status", class: "progress" }, t("share.sending")));
-  const result = await sendResponse(request, vpToken);
+  const result = await transport.send(request, vpToken);
   await addHistory({ kind: "presentation", verifier: request.verifier.name, country: request.verifier.country, claims: shared, accepted: result.ok });
   if (result.ok && result.redirectUri) {
     location.assign(result.redirectUri);
     return;
   }
   fill(out, result.ok
-    ? h("div", { class: "notice", role: "status", "data-testid": "sent" }, t("share.accepted", { name: request.verifier.name }))
+    ? h("div", { class: "notice", role: "status", "data-testid": "sent" }, transport.sent ? transport.sent(request.verifier.name) : t("share.accepted", { name: request.verifier.name }))
     : alertBox(t("share.refused_by_verifier"), t("share.not_accepted")),
     result.redirectUri ? h("a", { class: "button secondary", href: result.redirectUri }, t("share.return")) : null);
 }
@@ -141,7 +142,7 @@ function describeQuery(plan, id) {
   return names[language()] || names.en || found.credential.payload.vct;
 }
 
-async function consentForm(request, plan, errors, replan = () => {}) {
+async function consentForm(request, plan, errors, replan, transport) {
   const panels = await Promise.all(plan.answer.map(answerPanel));
   const shareButton = h("button", { type: "submit" }, t("share.share"));
   const decline = h("button", { type: "button", class: "secondary" }, t("share.decline"));
@@ -152,10 +153,10 @@ async function consentForm(request, plan, errors, replan = () => {}) {
     h("div", { class: "actions" }, shareButton, decline));
   formEl.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    busy(shareButton, share(request, plan, panels, errors, pinField).catch((err) => fill(errors, alertBox(shareMessage(err), t("share.not_sent")))));
+    busy(shareButton, share(request, plan, panels, errors, pinField, transport).catch((err) => fill(errors, alertBox(shareMessage(err), t("share.not_sent")))));
   });
   decline.addEventListener("click", () => busy(decline, (async () => {
-    const answer = await sendDecline(request);
+    const answer = await transport.decline(request);
     await addHistory({ kind: "declined", verifier: request.verifier.name, country: request.verifier.country });
     fill(errors, h("div", { class: "notice", role: "status" }, t("share.declined")),
       answer.redirectUri ? h("a", { class: "button secondary", href: answer.redirectUri }, t("share.return")) : null);
@@ -163,23 +164,23 @@ async function consentForm(request, plan, errors, replan = () => {}) {
   return formEl;
 }
 
-async function showRequest(linkText, out) {
+/** Check a request, then consent; `transport` says where it comes from and where the answer goes (vp.js, dcapi.js). */
+export async function showRequest(transport, out) {
   const config = await getConfig();
   fill(out, h("p", { role: "status", class: "progress" }, t("share.checking")));
   let request;
   try {
-    const link = parseRequestLink(linkText);
-    const { token, walletNonce } = await fetchRequestObject(link);
-    request = await verifyRequest(token, link, walletNonce, config.rp_anchors);
+    request = await transport.load(config.rp_anchors);
   } catch (err) {
     await addHistory({ kind: "refused", reason: err.message });
+    await transport.refused(err);
     fill(out, alertBox(err.message, t("share.request_refused")));
     return;
   }
   // Newest first: after a re-issuance the fresh credential answers, not the one it replaced.
   const credentials = (await all("credentials")).filter((c) => ["dc+sd-jwt", "mso_mdoc"].includes(c.format)).sort((a, b) => b.received - a.received);
   const plan = planPresentation(request.claims.dcql_query, credentials);
-  const who = whoPanel(request.verifier, linkText.trim());
+  const who = whoPanel(request.verifier, transport.label);
   if (!plan.satisfiable) {
     fill(out, who, await cannotAnswer(plan, credentials));
     return;
@@ -191,7 +192,7 @@ async function showRequest(linkText, out) {
       choices[i] = value;
       render(planPresentation(request.claims.dcql_query, credentials, choices)).catch((err) => fill(errors, alertBox(err.message, t("share.not_sent"))));
     };
-    fill(out, who, await consentForm(request, current, errors, replan), errors);
+    fill(out, who, await consentForm(request, current, errors, replan, transport), errors);
   };
   await render(plan);
 }
@@ -205,16 +206,16 @@ export async function presentPage(params) {
     h("p", { id: "request-hint", class: "hint" }, t("share.link_hint")), area, button);
   formEl.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    busy(button, showRequest(area.value, out));
+    busy(button, showRequest(linkTransport(area.value), out));
   });
   formEl.append(scannerButton((text) => {
     area.value = text;
-    busy(button, showRequest(text, out));
+    busy(button, showRequest(linkTransport(text), out));
   }));
   // A request opened from a link goes straight to consent; the paste form waits below it.
   if (initial) {
     show(t("share.title"), out, h("details", {}, h("summary", {}, t("share.another")), formEl));
-    busy(button, showRequest(initial, out));
+    busy(button, showRequest(linkTransport(initial), out));
   } else {
     show(t("share.title"), formEl, out);
   }

@@ -66,12 +66,18 @@ function checkClaims(claims, link, walletNonce) {
   if (claims.aud !== undefined && claims.aud !== "https://self-issued.me/v2") throw fail("The request is addressed to another wallet.");
 }
 
-/** Verify signature, certificate, client identifier and claims; return the request with who asks. */
-export async function verifyRequest(token, link, walletNonce, anchors) {
+/** The JAR checks every signed request passes, by link or DC API: `typ`, chain to `anchors`, ES256 signature. */
+export async function verifySigned(token, anchors) {
   const { header } = parseJws(token);
   if (header.typ !== JAR_TYP) throw new WalletError("bad_request", "The request is not a signed authorization request.");
   const leaf = await validateChain(header.x5c, anchors, nowSeconds());
   const { payload } = await verifyJws(token, await certificateKey(leaf), { typ: JAR_TYP });
+  return { payload, leaf };
+}
+
+/** Verify signature, certificate, client identifier and claims; return the request with who asks. */
+export async function verifyRequest(token, link, walletNonce, anchors) {
+  const { payload, leaf } = await verifySigned(token, anchors);
   await checkClientId(link.clientId, leaf, payload.response_uri);
   checkClaims(payload, link, walletNonce);
   // Who asks: the registration the verifier vouches for (verifier_info), else what the request proves.
@@ -128,4 +134,26 @@ export async function sendDecline(request) {
     answer = await post(claims.response_uri, values);
   }
   return { ok: answer.ok, redirectUri: webUrl(answer.body.redirect_uri) };
+}
+
+/**
+ * How a request reaches the wallet and its answer leaves (the seam present.js runs through):
+ * by link, the Request Object is fetched from `request_uri` and the answer POSTed to its
+ * `response_uri`, with the Client Identifier as the presentations' audience (Sections 5, 8.2).
+ * The DC API transport (dcapi.js) returns its answer to the page that asked instead.
+ */
+export function linkTransport(linkText) {
+  return {
+    label: String(linkText || "").trim(),
+    async load(anchors) {
+      const link = parseRequestLink(linkText);
+      const { token, walletNonce } = await fetchRequestObject(link);
+      return verifyRequest(token, link, walletNonce, anchors);
+    },
+    audience: (request) => request.claims.client_id,
+    send: sendResponse,
+    decline: sendDecline,
+    refused: async () => {},
+    sent: null, // the verifier's own answer says whether it accepted
+  };
 }
