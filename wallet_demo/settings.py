@@ -79,9 +79,9 @@ class WalletSettings(BaseSettings):
     public_url: str = "http://127.0.0.1:8500"
     #: The demo data directory shared with the other services (only for the development relying-party CA fallback).
     data_dir: Path = Path("data")
-    #: The verifier the relying-party demo pages call (client credentials from its data directory).
+    #: The verifier the relying-party demo pages call (as the relying parties of ``rp_clients``).
     verifier_url: str | None = None
-    #: The trust registry the wallet checks issuers against.
+    #: The trust registry the wallet checks issuers against (and, with the pins, relying-party CAs).
     registry_url: str | None = None
     #: Country code -> base URL of that country's issuer process.
     issuers: dict[str, str] = Field(default_factory=dict)

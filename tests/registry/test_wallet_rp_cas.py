@@ -130,6 +130,9 @@ def test_development_fallback_file_only_without_pins(tmp_path: Path) -> None:
         registry_pin_sha256=["ab" * 32],
     )
     assert pinned.ca_file is None
+    # Nor in production: there the registry is the only source, and without pins the wallet trusts no RP.
+    production = WalletSettings(data_dir=tmp_path, rp_ca_file=ca_file, public_url="https://wallet.example.org")
+    assert production.ca_file is None
 
 
 @pytest.mark.parametrize(
