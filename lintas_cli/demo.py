@@ -148,7 +148,14 @@ def _register_rp_ca(registry: Any, ca_pem: Path, countries: Sequence[str]) -> No
 
         def build(current: Any, now: int, cc: str = cc) -> tuple[Any, dict[str, Any], dict[str, Any]]:
             new, entry = add_rp_ca(current, cc, cert, now)
-            return new, {"country": cc, "sha256": entry.sha256, "from": entry.since, "status": "granted"}, {}
+            audit = {
+                "country": cc,
+                "sha256": entry.sha256,
+                "from": entry.since,
+                "status": "granted",
+                "note": "lintas demo",
+            }
+            return new, audit, {}
 
         try:
             service.change("demo-launcher", "add_rp_ca", build)
