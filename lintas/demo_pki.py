@@ -9,9 +9,12 @@ through these two functions, so the layout and the certificate profiles exist on
     <data>/issuers/<slug>/certificate.pem     the document signer's certificate (SAN URI = issuer id)
     <data>/issuers/<slug>/chain.pem           certificate.pem followed by the national root
     <data>/issuers/<slug>/issuer.json         identifier, country, vcts, names (and who wrote it)
+    <data>/issuers/<slug>/mdoc-ds-certificate.pem  the mdoc Document Signer (ISO/IEC 18013-5 Annex
+                                              B.1.4 profile, SAN URI = issuer id), when it issues mdocs
 
 Certificates come from :mod:`idcore.x509` (``create_root_ca``, ``create_issuer_certificate``:
-the HAIP profiles on pyca/cryptography); files are written atomically, so a crash never leaves
+the HAIP profiles on pyca/cryptography; ``idcore.mdoc.pki`` for the mdoc Document Signer); files are
+written atomically, so a crash never leaves
 half a certificate behind. Nothing here is used outside development mode and tests.
 """
 
@@ -29,9 +32,10 @@ from cryptography import x509
 
 from idcore.jose import KeySigner
 from idcore.keystore import FileKeyStore
+from idcore.mdoc.pki import create_document_signer_certificate
 from idcore.x509 import certificate_from_pem, certificate_to_pem, create_issuer_certificate, create_root_ca
 
-__all__ = ["Validity", "ensure_national_root", "issue_document_signer", "write_atomic"]
+__all__ = ["Validity", "ensure_national_root", "issue_document_signer", "issue_mdoc_document_signer", "write_atomic"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,3 +110,32 @@ def issue_document_signer(
     write_atomic(base / "issuer.json", json.dumps(dict(info), ensure_ascii=False, indent=2).encode())
     write_atomic(base / "chain.pem", certificate_to_pem(leaf) + certificate_to_pem(root_cert))
     return [leaf, root_cert]
+
+
+def issue_mdoc_document_signer(
+    data_dir: Path,
+    slug: str,
+    *,
+    root: tuple[KeySigner, x509.Certificate],
+    public_key: Any,
+    info: Mapping[str, Any],
+    validity: Validity,
+) -> x509.Certificate:
+    """Certify an issuer's mdoc Document Signer ``public_key`` under ``root``; write ``mdoc-ds-certificate.pem``.
+
+    The SAN URI is the issuer ``id`` of ``info``: verifiers bind a Document Signer to the listed
+    issuer by it (:mod:`idcore.trust.asean_list`); the issuer checks the same on start-up.
+    """
+    root_signer, root_cert = root
+    certificate = create_document_signer_certificate(
+        root_signer.private_key,
+        root_cert,
+        public_key,
+        common_name=f"{str(info['names']['en'])[:50]} mDoc DS",
+        country=str(info["country"]),
+        not_before=validity.not_before,
+        not_after=min(validity.not_after, root_cert.not_valid_after_utc),
+        san_uris=[str(info["id"])],
+    )
+    write_atomic(data_dir / "issuers" / slug / "mdoc-ds-certificate.pem", certificate_to_pem(certificate))
+    return certificate

@@ -182,13 +182,14 @@ def build_apps(
     """Create every app in dependency order; the one place that lays out the demo data directory.
 
     The registry generates the national roots and the issuers' document-signer keys on first
-    start (the issuers only load them, ``generate_pki=False``); the verifier pins the registry's
-    list-signing certificate; its relying-party CA is listed in the registry under the countries of
-    its relying parties; the wallet demo pins the registry too and judges relying parties by that
-    list, gets the relying parties' client secrets from here, and its issuance desk gets its
-    issuer credentials from ``desk_secrets`` (fresh ones when not given). The browser tests
-    (``tests/e2e/stack.py``) build their stack here too, with ``issuer_overrides``,
-    ``edit_verifier_config`` and ``wallet_overrides`` for what they vary.
+    start, mdoc Document Signers for the issuers listed with doctypes included (the issuers only
+    load them, ``generate_pki=False``); the verifier pins the registry's list-signing certificate;
+    its relying-party CA is listed in the registry under the countries of its relying parties; the
+    wallet demo pins the registry too and judges relying parties by that list, gets the relying
+    parties' client secrets from here, and its issuance desk gets its issuer credentials from
+    ``desk_secrets`` (fresh ones when not given). The browser tests (``tests/e2e/stack.py``) build
+    their stack here too, with ``issuer_overrides``, ``edit_verifier_config`` and
+    ``wallet_overrides`` for what they vary.
     """
     from pydantic import SecretStr
 

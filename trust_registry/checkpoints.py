@@ -13,7 +13,8 @@ there, not what was removed from its end).
 Leaf hashes are cached in memory and extended as the log grows; a log that shrinks under a
 running registry is refused (:class:`LogDamaged`) rather than signed: a log never signs a
 checkpoint inconsistent with one it signed before (tlog-checkpoint, "Signatures"). Designed to
-grow into the transparency log of issue #16 (inclusion proofs, witness cosignatures).
+grow into the transparency log of issue #16: inclusion proofs (:meth:`AuditTree.inclusion`) and
+witness cosignatures.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import threading
 from urllib.parse import urlsplit
 
 from idcore.trust.checkpoint import Checkpoint, CheckpointSigner
-from idcore.trust.merkle import consistency_proof, leaf_hash, root_hash
+from idcore.trust.merkle import consistency_proof, inclusion_proof, leaf_hash, root_hash
 from trust_registry.ledger import Ledger
 
 __all__ = ["AuditTree", "LogDamaged", "checkpoint_origin"]
@@ -86,3 +87,17 @@ class AuditTree:
             if not 0 <= first <= second <= len(leaves):
                 raise ValueError(f"need 0 <= first <= second <= {len(leaves)}")
             return consistency_proof(first, leaves[:second])
+
+    def inclusion(self, sequence: int, size: int) -> tuple[bytes, list[bytes]]:
+        """Audit record ``sequence`` and RFC 9162 ``PATH(sequence - 1, D[size])``.
+
+        ``ValueError`` unless ``1 <= sequence <= size <= current size``.
+        """
+        with self._lock:
+            leaves = self._sync()
+            if not 1 <= sequence <= size <= len(leaves):
+                raise ValueError(f"need 1 <= sequence <= size <= {len(leaves)}")
+            record = self._ledger.record(sequence)
+            if record is None or leaf_hash(record) != leaves[sequence - 1]:
+                raise LogDamaged(f"audit record {sequence} changed or vanished")
+            return record, inclusion_proof(sequence - 1, leaves[:size])

@@ -56,7 +56,13 @@ from idcore.x509 import (
     create_issuer_certificate,
     create_root_ca,
 )
-from lintas.demo_pki import Validity, ensure_national_root, issue_document_signer, write_atomic
+from lintas.demo_pki import (
+    Validity,
+    ensure_national_root,
+    issue_document_signer,
+    issue_mdoc_document_signer,
+    write_atomic,
+)
 
 __all__ = [
     "RegistryKeys",
@@ -204,8 +210,23 @@ def ensure_issuer(
     now: int,
     days: int,
 ) -> IssuerMaterial:
-    """Load or create a seeded issuer's document-signer key and certificate under its national root."""
+    """Load or create a seeded issuer's document-signer key and certificate under its national root.
+
+    An issuer listed for mdoc doctypes (any listed type that is not a URL, e.g.
+    ``org.iso.18013.5.1.mDL``) also gets its mdoc Document Signer key and certificate.
+    """
     base = data_dir / "issuers" / slug
+    if any(not str(v).startswith(("https://", "http://")) for v in issuer.get("vcts", ())):
+        mdoc_signer = FileKeyStore(base).get_or_create("mdoc-document-signer")
+        if not (base / "mdoc-ds-certificate.pem").exists():
+            issue_mdoc_document_signer(
+                data_dir,
+                slug,
+                root=root,
+                public_key=mdoc_signer.private_key.public_key(),
+                info=issuer,
+                validity=Validity(*_validity(now, days)),
+            )
     signer = FileKeyStore(base).get_or_create("document-signer")
     chain_path = base / "chain.pem"
     if not chain_path.exists():  # chain.pem is written last: its presence means the rest is there

@@ -26,11 +26,14 @@ from idcore.jose import sign_compact
 from idcore.oid4vp import AuthorizationError
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
 from idcore.trust import TrustListCache, TrustSnapshot
+from idcore.trust.checkpoint import CheckpointVerifier
 from idcore.trust.etsi import MAX_LOTE_BYTES, verify_lote_list
 from idcore.trust.recognition import RecognitionSnapshot
 from idcore.trust.recognition_cache import RecognitionCache
+from idcore.trust.signed import TrustListPin, VerifiedTrustList, verify_trust_list
 from idcore.x509 import certificate_to_pem
 from lintas import __version__
+from lintas.audit_log import AuditLogWatcher
 from lintas.cors import add_cors
 from lintas.devmode import announce, api_docs
 from lintas.kv import KeyValueStore, StoreUnavailable, open_store
@@ -90,7 +93,27 @@ def trust_source(settings: VerifierSettings, trust: Trust | None, http: httpx.Cl
         pin=pin_set(settings.registry_pin_sha256),
         clock=clock,
         max_staleness=settings.trust_max_staleness,
+        verify=logged_list_verifier(settings, http),
     )
+
+
+def logged_list_verifier(settings: VerifierSettings, http: httpx.Client) -> Callable[..., VerifiedTrustList]:
+    """Verify a list against the pins and, with ``audit_checkpoint_key``, prove the registry logged it.
+
+    Issue #16 item 3: the list must be a leaf of a checkpoint consistent with the last one this
+    process accepted (:meth:`lintas.audit_log.AuditLogWatcher.check_list`); a refused list leaves
+    the cache on the last good one, as any failed refresh does.
+    """
+    if settings.audit_checkpoint_key is None or settings.registry_url is None:
+        return verify_trust_list
+    watcher = AuditLogWatcher(settings.registry_url, CheckpointVerifier(settings.audit_checkpoint_key), client=http)
+
+    def verify(token: bytes | str, pin: TrustListPin) -> VerifiedTrustList:
+        verified = verify_trust_list(token, pin)
+        watcher.check_list(verified)
+        return verified
+
+    return verify
 
 
 def recognition_source(

@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from idcore.errors import TrustError
+from idcore.trust.checkpoint import CheckpointVerifier
 from lintas.cors import check_origins
 from lintas.devmode import (
     Convenience,
@@ -93,6 +95,11 @@ class VerifierSettings(BaseSettings):
     #: The registry's list format: its own (``lintas``, ``/v1/trust-list``) or the ETSI TS 119 602 JSON
     #: binding (``etsi``, ``/v1/lote``); either is verified against the same pins and judged alike.
     trust_list_format: Literal["lintas", "etsi"] = "lintas"
+    #: The registry's audit-log checkpoint key (C2SP signed-note verifier key, ``name+keyid+base64``,
+    #: from ``GET /v1/audit-log/checkpoint-key`` or the registry operator, out of band). Set: a list
+    #: is used only when the registry's transparency log proves it was logged, in a checkpoint
+    #: consistent with the last one this process saw (issue #16 item 3). Needs the ``lintas`` format.
+    audit_checkpoint_key: str | None = None
     #: Default client identifier prefix for new requests (``x509_hash`` is HAIP's).
     client_id_prefix: str = "x509_hash"
     #: URL scheme of the links handed to wallets.
@@ -197,8 +204,25 @@ class VerifierSettings(BaseSettings):
             raise ValueError("tls_certfile and tls_keyfile go together")
         if self.admin_token is not None and len(self.admin_token.get_secret_value()) < 32:
             raise ValueError("admin_token must be at least 32 characters (e.g. `openssl rand -base64 32`)")
+        self._check_audit_log()
         self._check_mode()
         return self
+
+    def _check_audit_log(self) -> None:
+        """The checkpoint key parses, names a registry, and the list format is the one the log hashes."""
+        if self.audit_checkpoint_key is None:
+            return
+        if self.registry_url is None:
+            raise ValueError("audit_checkpoint_key needs registry_url and registry_pin_sha256")
+        if self.trust_list_format != "lintas":
+            raise ValueError("audit_checkpoint_key needs trust_list_format=lintas: the log records the list's hash")
+        try:
+            CheckpointVerifier(self.audit_checkpoint_key)
+        except (TrustError, ValueError):
+            raise ValueError(
+                "audit_checkpoint_key is not a signed-note verifier key: copy it from the "
+                "registry's /v1/audit-log/checkpoint-key (name+keyid+base64)"
+            ) from None
 
     def _check_mode(self) -> None:
         """The shared mode rules (lintas.devmode): loopback only in development, no conveniences in production."""

@@ -19,6 +19,10 @@ FEATURED = ("sg-tan-wei-ling", "th-somchai-jaidee", "vn-song-hong-trading")
 PID_CONFIGURATION = "asean_pid_sd_jwt"
 BUSINESS_CONFIGURATION = "asean_business_registration_sd_jwt"
 MANDATE_CONFIGURATION = "asean_mandate_sd_jwt"
+#: The ISO mDL (``mso_mdoc``), for persons whose register has a driving licence (issuer/types_mdoc.py).
+MDL_CONFIGURATION = "org.iso.18013.5.1.mDL"
+#: A driver persona's id: the person's id with this suffix (the desk issues to the person).
+DRIVER_SUFFIX = ".mdl"
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,11 +30,18 @@ class Persona:
     """A demo identity the user can play."""
 
     id: str
-    kind: str  # "citizen", "business" or "mandate"
+    kind: str  # "citizen", "business", "mandate" or "driver"
     country: str
     name: str
     representative: str | None
     configuration_id: str
+    #: The issuer's subject the desk asks an offer for, when it is not the persona's own id.
+    subject_id: str | None = None
+
+    @property
+    def subject(self) -> str:
+        """The issuer's subject id for this persona."""
+        return self.subject_id or self.id
 
     def to_json(self) -> dict[str, Any]:
         """The browser's view."""
@@ -52,7 +63,7 @@ def _representative(claims: dict[str, Any]) -> str | None:
 
 
 def load_personas(path: Path) -> list[Persona]:
-    """Every seeded person, business and mandate, featured ones first."""
+    """Every seeded person, business and mandate, and each licensed driver's mDL; featured ones first."""
     doc = json.loads(path.read_text(encoding="utf-8"))
     personas = (
         [
@@ -69,6 +80,13 @@ def load_personas(path: Path) -> list[Persona]:
                 BUSINESS_CONFIGURATION,
             )
             for b in doc.get("businesses", [])
+        ]
+        + [
+            Persona(
+                p["id"] + DRIVER_SUFFIX, "driver", p["country"], p["display_name"], None, MDL_CONFIGURATION, p["id"]
+            )
+            for p in doc.get("persons", [])
+            if p.get("driving_licence")
         ]
         + [
             Persona(

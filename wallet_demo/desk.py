@@ -67,7 +67,7 @@ class IssuanceDesk:
             auth=(self.client_id, self._secret(persona.country)),
         )["access_token"]
         body = {
-            "subject_id": persona.id,
+            "subject_id": persona.subject,
             "credential_configuration_id": persona.configuration_id,
             "grants": [grant],
             "tx_code": grant == "pre-authorized_code",

@@ -81,6 +81,16 @@ SCENARIOS: dict[str, Scenario] = {
             "their mandate to act for the company; the portal checks that both name the same person.",
         ),
         Scenario(
+            "my-car-rental",
+            "my-car-rental",
+            "car-rental",
+            "direct_post.jwt",
+            "Kereta Sewa Contoh: rent a car",
+            "MY",
+            "A Malaysian car rental checks a visitor's mobile driving licence (ISO mDL) from another "
+            "member state: that they are 18 or older and which vehicles they may drive, nothing else.",
+        ),
+        Scenario(
             "age-check",
             "age-check",
             "age-check",

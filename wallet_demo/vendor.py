@@ -40,6 +40,8 @@ PACKAGES = {
     "bytestreamjs": "bytestreamjs/build",
     "@peculiar/utils": "@peculiar/utils/build",
     "@noble/hashes": "@noble/hashes",
+    # CBOR for ISO mdocs (mdoc.js): ES modules at the package root and in lib/.
+    "cborg": "cborg",
     # A classic (UMD) script, loaded by scan.js only when the browser has no BarcodeDetector.
     "jsqr": "jsqr/dist",
 }

@@ -13,13 +13,13 @@ Rules (issue #3, point 5; ETSI TS 119 602 "NextUpdate" semantics):
 
 The network is a port: ``fetch()`` returns the compact JWS bytes or raises. Failed fetches
 are retried at most every ``retry_interval`` seconds so an outage does not turn every
-verification into a network call. The cache is thread-safe.
+verification into a network call. The cache is thread-safe. Verification, rollback refusal and
+the keep-the-last-good refresh are :class:`~idcore.trust.signed_cache.SignedListCache`'s, shared
+with the recognition list's cache.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,10 +27,9 @@ from idcore.errors import Reason, TrustError
 from idcore.ports import Clock
 from idcore.trust.decision import Decision, TrustSnapshot, is_authorised
 from idcore.trust.signed import TrustListPin, VerifiedTrustList, verify_trust_list
+from idcore.trust.signed_cache import SignedListCache
 
 __all__ = ["TrustListCache"]
-
-_log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +43,10 @@ class CacheStatus:
     stale: bool
 
 
-class TrustListCache:
+class TrustListCache(SignedListCache[VerifiedTrustList]):
     """Holds the newest good list and decides when to refetch; see the module docstring."""
+
+    kind = "trust list"
 
     def __init__(
         self,
@@ -63,43 +64,35 @@ class TrustListCache:
         ``verify`` checks a fetched token against the pin: the list's own format by default,
         :func:`idcore.trust.etsi.verify_lote_list` for the ETSI TS 119 602 binding.
         """
-        self._verify = verify
-        self._fetch = fetch
-        self._pin = pin
-        self._clock = clock
-        self._max_staleness = max_staleness
-        self._refresh_interval = refresh_interval
-        self._retry_interval = retry_interval
-        self._lock = threading.Lock()
-        self._current: VerifiedTrustList | None = None
+        super().__init__(
+            fetch=fetch,
+            pin=pin,
+            clock=clock,
+            verify=verify,
+            max_staleness=max_staleness,
+            refresh_interval=refresh_interval,
+            retry_interval=retry_interval,
+        )
         self._snapshot = TrustSnapshot.empty()
-        self._fetched_at = 0
-        self._last_failure: int | None = None
-        self._last_error = ""
+
+    @staticmethod
+    def _sequence(held: VerifiedTrustList) -> int:
+        return held.trust_list.sequence_number
+
+    @staticmethod
+    def _same(one: VerifiedTrustList, other: VerifiedTrustList) -> bool:
+        return one.payload_sha256 == other.payload_sha256
+
+    def _installed(self, held: VerifiedTrustList) -> None:
+        self._snapshot = TrustSnapshot(held.trust_list)
 
     def accept(self, token: bytes | str) -> TrustSnapshot:
         """Verify ``token`` and make it current unless it is a rollback; return the snapshot."""
-        verified = self._verify(token, self._pin)
-        with self._lock:
-            return self._install(verified)
-
-    def _install(self, verified: VerifiedTrustList) -> TrustSnapshot:
-        current = self._current
-        new_seq = verified.trust_list.sequence_number
-        if current is not None:
-            old_seq = current.trust_list.sequence_number
-            if new_seq < old_seq:
-                raise TrustError(Reason.TRUST_LIST_ROLLBACK, f"sequence {new_seq} < {old_seq}")
-            if new_seq == old_seq and verified.payload_sha256 != current.payload_sha256:
-                raise TrustError(Reason.TRUST_LIST_ROLLBACK, f"two different lists numbered {new_seq}")
-        self._fetched_at = self._clock.now()
-        if current is None or new_seq > current.trust_list.sequence_number:
-            self._current = verified
-            self._snapshot = TrustSnapshot(verified.trust_list)
+        self._accept(token)
         return self._snapshot
 
     def _due(self, now: int) -> bool:
-        if self._last_failure is not None and now - self._last_failure < self._retry_interval:
+        if self._retry_wait(now):
             return False  # an outage must not turn every verification into a network call
         if self._current is None:
             return True
@@ -115,21 +108,7 @@ class TrustListCache:
         Fetch and verification failures are recorded, not raised: the caller keeps the last
         good list, and :meth:`snapshot` decides whether it is still usable.
         """
-        with self._lock:
-            now = self._clock.now()
-            if not force and not self._due(now):
-                return False
-            try:
-                verified = self._verify(self._fetch(), self._pin)
-                self._install(verified)
-            except Exception as exc:  # the fetch port may raise anything; we fail over to the cache
-                self._last_error = f"{type(exc).__name__}: {exc}"
-                self._last_failure = now
-                _log.warning("trust list refresh failed: %s", self._last_error)
-                return False
-            self._last_error = ""
-            self._last_failure = None
-            return True
+        return self._refresh_when(self._due, force=force)
 
     def snapshot(self) -> TrustSnapshot:
         """The list to decide with, refreshing first if due.

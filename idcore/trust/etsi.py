@@ -2,16 +2,15 @@
 
 ETSI TS 119 602 V1.1.1 clause 6 defines a list as ``{"LoTE": {"ListAndSchemeInformation": ...,
 "TrustedEntitiesList": [...]}}``. The official JSON schema (``1960201_json_schema.json`` on ETSI's
-forge) could not be obtained here; this binding follows its published structure (member names,
-required members, multilingual strings ``{lang, value}``, URIs ``{lang, uriValue}``, ``pkiOb``
-certificates ``{val}``) as documented by implementations of it, and the tests validate against a
-JSON Schema written from that structure (``tests/unit/lote_schema.py``).
+forge, draft-07) is kept with the test vectors (``tests/vectors/etsi_lote/``) and every list this
+module writes validates against it (``tests/unit/test_trust_etsi.py``).
 
 Mapping (:func:`to_lote`; :func:`from_lote` is its exact inverse, so a verifier can consume either):
 
 * ``ListAndSchemeInformation``: ``LoTEVersionIdentifier`` 1, ``LoTESequenceNumber``, ``LoTEType``
   :data:`LOTE_TYPE`, ``SchemeOperatorName``, ``SchemeInformationURI`` (the operator URI),
-  ``SchemeTerritory`` ``ASEAN``, ``ListIssueDateTime`` / ``NextUpdate`` (RFC 3339, UTC, seconds),
+  no ``SchemeTerritory`` (the schema allows one two-letter territory; this scheme spans eleven, each
+  named in its entities' addresses), ``ListIssueDateTime`` / ``NextUpdate`` (RFC 3339, UTC, seconds),
   ``SchemeExtensions``: the member states (code, names) and ``audit_prev_hash``;
 * each member state with national anchors is a ``TrustedEntity`` (its names, its country) with one
   service of type :data:`ANCHOR_SERVICE` whose ``ServiceDigitalIdentity.X509Certificates`` are
@@ -68,7 +67,6 @@ __all__ = [
 LOTE_TYPE = "https://lintas.asean.example/LoTEType/ASEANIdentityIssuersList"
 #: Prefix of the ``ServiceStatus`` URIs (``granted``, ``suspended``, ``withdrawn``).
 STATUS_URI = "https://lintas.asean.example/TrustedEntityStatus/"
-SCHEME_TERRITORY = "ASEAN"
 _EXTENSION = "LintasTrustList"
 #: Service type of a member state's national trust anchors (the roots its issuers' certificates chain to).
 ANCHOR_SERVICE = "https://lintas.asean.example/svc/national-trust-anchor"
@@ -201,7 +199,6 @@ def to_lote(trust_list: TrustList) -> dict[str, Any]:
         "LoTEType": LOTE_TYPE,
         "SchemeOperatorName": _multilang(trust_list.scheme_operator.names),
         "SchemeInformationURI": _uri(operator),
-        "SchemeTerritory": SCHEME_TERRITORY,
         "ListIssueDateTime": _time(trust_list.issued_at),
         "NextUpdate": _time(trust_list.next_update),
         "SchemeExtensions": [{_EXTENSION: {"countries": countries, "audit_prev_hash": trust_list.audit_prev_hash}}],

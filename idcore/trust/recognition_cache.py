@@ -13,27 +13,27 @@ The registry re-issues the recognition list with every trust list under the same
   ``next_update + max_staleness`` (:meth:`RecognitionSnapshot.current`): a verifier that cannot
   see withdrawals recognises nothing rather than too much. Before any list: nothing is recognised.
 
-The network is a port: ``fetch()`` returns the compact JWS bytes or raises. Thread-safe.
+The network is a port: ``fetch()`` returns the compact JWS bytes or raises. Thread-safe. The
+pin check, rollback refusal and keep-the-last-good refresh are
+:class:`~idcore.trust.signed_cache.SignedListCache`'s, shared with the trust list's cache.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable
 
-from idcore.errors import Reason, TrustError
 from idcore.ports import Clock
 from idcore.trust.recognition import RecognitionList, RecognitionSnapshot, verify_recognition_list
 from idcore.trust.signed import TrustListPin
+from idcore.trust.signed_cache import SignedListCache
 
 __all__ = ["RecognitionCache"]
 
-_log = logging.getLogger(__name__)
 
-
-class RecognitionCache:
+class RecognitionCache(SignedListCache[RecognitionList]):
     """Holds the newest good recognition list; see the module docstring."""
+
+    kind = "recognition list"
 
     def __init__(
         self,
@@ -46,41 +46,34 @@ class RecognitionCache:
         retry_interval: int = 30,
     ) -> None:
         """Configure; nothing is fetched here."""
-        self._fetch = fetch
-        self._pin = pin
-        self._clock = clock
-        self._max_staleness = max_staleness
-        self._refresh_interval = refresh_interval
-        self._retry_interval = retry_interval
-        self._lock = threading.Lock()
-        self._current: RecognitionList | None = None
+        super().__init__(
+            fetch=fetch,
+            pin=pin,
+            clock=clock,
+            verify=verify_recognition_list,
+            max_staleness=max_staleness,
+            refresh_interval=refresh_interval,
+            retry_interval=retry_interval,
+        )
         self._snapshot = RecognitionSnapshot(None)
-        self._fetched_at = 0
-        self._last_failure: int | None = None
+
+    @staticmethod
+    def _sequence(held: RecognitionList) -> int:
+        return held.sequence_number
+
+    @staticmethod
+    def _same(one: RecognitionList, other: RecognitionList) -> bool:
+        return one == other
+
+    def _installed(self, held: RecognitionList) -> None:
+        self._snapshot = RecognitionSnapshot(held)
 
     def accept(self, token: bytes | str) -> None:
         """Verify ``token`` and make it current unless it is a rollback (raises ``trust_list_rollback``)."""
-        verified = verify_recognition_list(token, self._pin)
-        with self._lock:
-            self._install(verified)
-
-    def _install(self, verified: RecognitionList) -> None:
-        current = self._current
-        if current is not None and verified.sequence_number < current.sequence_number:
-            raise TrustError(
-                Reason.TRUST_LIST_ROLLBACK, f"recognition list {verified.sequence_number} < {current.sequence_number}"
-            )
-        if current is not None and verified.sequence_number == current.sequence_number and verified != current:
-            raise TrustError(
-                Reason.TRUST_LIST_ROLLBACK, f"two different recognition lists numbered {current.sequence_number}"
-            )
-        self._fetched_at = self._clock.now()
-        if current is None or verified.sequence_number > current.sequence_number:
-            self._current = verified
-            self._snapshot = RecognitionSnapshot(verified)
+        self._accept(token)
 
     def _due(self, now: int, trust_list_sequence: int) -> bool:
-        if self._last_failure is not None and now - self._last_failure < self._retry_interval:
+        if self._retry_wait(now):
             return False
         current = self._current
         if current is None or current.sequence_number < trust_list_sequence or now >= current.next_update:
@@ -89,18 +82,7 @@ class RecognitionCache:
 
     def refresh(self, trust_list_sequence: int = 0, *, force: bool = False) -> bool:
         """Fetch and install a newer list if due (or ``force``); failures are recorded, not raised."""
-        with self._lock:
-            now = self._clock.now()
-            if not force and not self._due(now, trust_list_sequence):
-                return False
-            try:
-                self._install(verify_recognition_list(self._fetch(), self._pin))
-            except Exception as exc:  # the fetch port may raise anything; the last good list stays
-                self._last_failure = now
-                _log.warning("recognition list refresh failed: %s: %s", type(exc).__name__, exc)
-                return False
-            self._last_failure = None
-            return True
+        return self._refresh_when(lambda now: self._due(now, trust_list_sequence), force=force)
 
     def snapshot(self, trust_list_sequence: int) -> RecognitionSnapshot:
         """The decisions to judge with beside trust list ``trust_list_sequence``, refreshing if due.

@@ -7,6 +7,10 @@ import json
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+import cbor2
+
+from idcore.b64 import b64u_decode, b64u_encode
+from idcore.mdoc.cbor import TAG_EMBEDDED, decode, encode
 from tests.e2e.stack import Stack
 
 PID = "asean_pid_sd_jwt"
@@ -90,3 +94,15 @@ _STRAY = """() => [...document.querySelectorAll("body *")].flatMap((el) => [...e
 def assert_no_stray_text(page: Any) -> None:
     """No ``null``/``undefined`` leaked into the page as text (a rendering bug users would see)."""
     assert page.evaluate(_STRAY) == 0
+
+
+def alter_mdoc_element(raw: str, namespace: str, element: str, value: Any) -> str:
+    """A base64url IssuerSigned with one element's value replaced; the signed MSO (its digests) untouched."""
+    signed = decode(b64u_decode(raw), "IssuerSigned", max_bytes=1 << 20)
+    items = signed["nameSpaces"][namespace]
+    for i, tagged in enumerate(items):
+        item = decode(tagged.value, "IssuerSignedItem", max_bytes=1 << 20)
+        if item["elementIdentifier"] == element:
+            item["elementValue"] = value
+            items[i] = cbor2.CBORTag(TAG_EMBEDDED, encode(item))
+    return b64u_encode(encode(signed))

@@ -3,6 +3,10 @@ accepts and refuses the same presentations, with the same reasons, as one config
 
 from __future__ import annotations
 
+import base64
+import json
+
+import jsonschema
 import pytest
 
 from idcore.credentials.model import CredentialError, VerificationContext
@@ -12,6 +16,7 @@ from idcore.trust.asean_list import AseanTrustList
 from idcore.trust.decision import TrustSnapshot
 from idcore.trust.etsi import verify_lote
 
+from ..unit.lote_schema import lote_validator
 from .helpers import Registry
 from .test_federation import TH_PID, pid_credential
 
@@ -48,3 +53,14 @@ def test_etsi_list_and_lintas_list_decide_the_same(registry: Registry, reason: s
     for presented, expected in ((credential, before), (later, during)):
         assert outcome(registry, "/v1/trust-list", presented) == expected
         assert outcome(registry, "/v1/lote", presented) == expected
+
+
+def test_the_served_lote_validates_against_etsis_schema(registry: Registry) -> None:
+    """What GET /v1/lote serves (verified first) is valid under ETSI's own schema; a twin is not."""
+    body = registry.http.get("/v1/lote").content
+    verify_lote(body, registry.pin)  # only a verified list is worth validating
+    payload = json.loads(base64.urlsafe_b64decode(body.split(b".")[1] + b"=="))
+    lote_validator().validate(payload)
+    payload["LoTE"]["ListAndSchemeInformation"]["SchemeTerritory"] = "ASEAN"
+    with pytest.raises(jsonschema.ValidationError):
+        lote_validator().validate(payload)

@@ -33,7 +33,7 @@ from trust_registry.seed import load_seed
 from trust_registry.service import RegistryService
 from trust_registry.settings import DEFAULT_SEED, RegistrySettings
 
-from .helpers import make_settings, start_registry
+from .helpers import Registry, make_settings, start_registry
 
 # Assembled, so that this file does not contain what it looks for.
 PEM_PRIVATE_MARKERS = [
@@ -193,3 +193,23 @@ def test_governance_client_scopes_are_checked(scopes: list[str], tmp_path: Path)
     client = {"client_id": "ops", "secret_sha256": "ab" * 32, "scopes": scopes}
     with pytest.raises(ValidationError):
         RegistrySettings(data_dir=tmp_path, governance_clients=[client])
+
+
+def test_seed_certifies_mdoc_document_signers_only_for_issuers_listed_with_doctypes(registry: Registry) -> None:
+    """TH's PID issuer is listed for the mDL: the seed makes its mdoc Document Signer (Annex B.1.4
+    profile, SAN URI naming the issuer, under TH's root), so issuers need no PKI of their own; SG's
+    PID issuer lists no doctype and gets none (the twin)."""
+    data = registry.settings.data_dir
+    th = issuer_material_dir(data, "https://issuers.lintas.asean.example/th")
+    sg = issuer_material_dir(data, "https://issuers.lintas.asean.example/sg")
+    assert th is not None
+    assert sg is not None
+    assert not (sg / "mdoc-ds-certificate.pem").exists()
+    certificate = x509.load_pem_x509_certificate((th / "mdoc-ds-certificate.pem").read_bytes())
+    sans = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert sans.get_values_for_type(x509.UniformResourceIdentifier) == ["https://issuers.lintas.asean.example/th"]
+    eku = certificate.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    assert x509.ObjectIdentifier("1.0.18013.5.1.2") in eku  # id-mdl-kp-mdlDS
+    root = certificates_from_pem((th / "chain.pem").read_bytes())[-1]
+    certificate.verify_directly_issued_by(root)
+    assert certificate.issuer == root.subject

@@ -35,7 +35,7 @@ from idcore.trust.merkle import (
 )
 from lintas.kv import KeyValueStore
 from tests.registry.helpers import MY_PID, SG_PID, Registry, make_settings, start_registry
-from trust_registry.audit_watch import AuditLogWatcher
+from lintas.audit_log import AuditLogWatcher
 from trust_registry.ledger import SEQ_KEY, list_key, log_key
 
 VECTORS = json.loads((Path(__file__).parents[1] / "vectors" / "merkle_rfc6962" / "tree_heads.json").read_text())

@@ -19,7 +19,7 @@ from idcore.trust.decision import TrustSnapshot, is_authorised
 from idcore.trust.etsi import ANCHOR_SERVICE, MAX_LOTE_BYTES, from_lote, sign_lote, to_lote, verify_lote
 
 from ..security.test_registry_quota import worst_case_list
-from .lote_schema import LOTE_SCHEMA
+from .lote_schema import lote_validator
 from .test_trust_cache import new_registry, self_signed
 from .trust_data import ISSUER, list_json
 
@@ -54,13 +54,33 @@ def rich_list() -> TrustList:
     return TrustList.from_json(doc)
 
 
-def test_lote_validates_against_the_schema_and_the_schema_can_fail() -> None:
+def test_lote_validates_against_etsis_schema_and_the_schema_can_fail() -> None:
+    validator = lote_validator()
     lote = to_lote(rich_list())
-    jsonschema.Draft202012Validator(LOTE_SCHEMA).validate(lote)
+    validator.validate(lote)
     broken = copy.deepcopy(lote)
     del broken["LoTE"]["TrustedEntitiesList"][0]["TrustedEntityInformation"]["TEAddress"]
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.Draft202012Validator(LOTE_SCHEMA).validate(broken)
+        validator.validate(broken)
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        (("ListAndSchemeInformation", "SchemeTerritory"), "ASEAN"),  # a territory is two letters
+        (("ListAndSchemeInformation", "SchemeOperatorName"), []),  # minItems 1
+        (("ListAndSchemeInformation", "LoTESequenceNumber"), "1"),
+        (("ListAndSchemeInformation", "Unknown"), "x"),  # closed object
+    ],
+)
+def test_etsis_schema_refuses_each_tampered_member(where: tuple[str, ...], value: object) -> None:
+    broken = to_lote(rich_list())
+    target = broken["LoTE"]
+    for key in where[:-1]:
+        target = target[key]
+    target[where[-1]] = value
+    with pytest.raises(jsonschema.ValidationError):
+        lote_validator().validate(broken)
 
 
 def test_round_trip_is_exact() -> None:

@@ -5,10 +5,15 @@
 * ``GET /v1/audit-log/consistency?first=M&second=N`` — RFC 9162 Section 2.1.4 ``PROOF(M, D[N])``
   as JSON ``{"first", "second", "proof": [base64 hashes]}`` (the shape of RFC 9162 Section
   5.4's ``get-sth-consistency`` answer);
+* ``GET /v1/audit-log/inclusion?sequence=N&size=S`` — audit record ``N`` (the compact JWS whose
+  bytes are leaf ``N - 1``) and RFC 9162 Section 2.1.3 ``PATH(N - 1, D[S])``, as JSON
+  ``{"sequence", "tree_size", "leaf_index", "record", "audit_path": [base64 hashes]}`` (the shape
+  of RFC 9162 Section 5.5's ``get-proof-by-hash`` with the entry beside it): a verifier proves
+  that the list it pins was logged (:mod:`idcore.trust.list_log`);
 * ``GET /v1/audit-log/checkpoint-key`` — the Ed25519 verifier key (``vkey``); fetched over the
   network it is trust on first use: distribute it out of band like the list pin.
 
-Public and read-only, like the audit log itself; bounded input (two integers), per-address
+Public and read-only, like the audit log itself; bounded input (two integers each), per-address
 rate limit, nothing stored per request. A log that lost records answers 503 (and is logged).
 """
 
@@ -31,6 +36,7 @@ __all__ = ["checkpoint_router"]
 CHECKPOINT_MEDIA_TYPE = "text/plain; charset=utf-8"
 _log = logging.getLogger("trust_registry")
 _SIZE = Query(ge=0, le=10**12)
+_SEQUENCE = Query(ge=1, le=10**12)
 
 
 def _damaged(exc: LogDamaged) -> JSONResponse:
@@ -68,6 +74,23 @@ def checkpoint_router(service: RegistryService, limiter: SlidingWindowLimiter) -
             return problem(400, "Invalid tree sizes", str(exc))
         encoded = [base64.b64encode(h).decode("ascii") for h in proof]
         return {"first": first, "second": second, "proof": encoded}
+
+    @router.get("/inclusion", response_model=None)
+    def inclusion(sequence: Annotated[int, _SEQUENCE], size: Annotated[int, _SIZE]) -> dict[str, Any] | JSONResponse:
+        """Audit record ``sequence`` and its inclusion proof in the tree of ``size`` records."""
+        try:
+            record, path = _tree(service).inclusion(sequence, size)
+        except LogDamaged as exc:
+            return _damaged(exc)
+        except ValueError as exc:
+            return problem(400, "Invalid sequence or tree size", str(exc))
+        return {
+            "sequence": sequence,
+            "tree_size": size,
+            "leaf_index": sequence - 1,
+            "record": record.decode("ascii"),
+            "audit_path": [base64.b64encode(h).decode("ascii") for h in path],
+        }
 
     @router.get("/checkpoint-key", response_class=Response, responses={200: {"content": {"text/plain": {}}}})
     def checkpoint_key() -> Response:

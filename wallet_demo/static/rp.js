@@ -11,7 +11,7 @@ import { fill, flag, h, languageSwitcher } from "./js/ui.js";
 // Reason codes the verifier reports (verifier/pipeline.py) that have their own message.
 const REASONS = ["revoked", "suspended", "untrusted_issuer", "not_authorised", "issuer_suspended", "issuer_withdrawn",
   "dcql_unsatisfied", "policy_not_met", "country_not_accepted", "expired", "wallet_error", "bad_signature",
-  "mandate_mismatch", "invalid_identifier"];
+  "mandate_mismatch", "invalid_identifier", "digest_mismatch"];
 // Registered JWT claims describe the credential, not the person: shown separately, not as data.
 const TECHNICAL = new Set(["iss", "iat", "exp", "nbf", "vct", "sub", "cnf", "status"]);
 let countries = {};
@@ -43,6 +43,19 @@ async function typeMetadata(vct, issuer) {
   }
 }
 
+/** Labels of an mdoc's elements: its issuer's `mso_mdoc` configuration for `doctype` (OpenID4VCI 1.0 Appendix A.2.2). */
+async function mdocMetadata(doctype, issuer) {
+  try {
+    const url = new URL(issuer);
+    const response = await fetch(`${url.origin}/.well-known/openid-credential-issuer${url.pathname.replace(/\/$/, "")}`, { credentials: "omit" });
+    const configs = Object.values((response.ok ? await response.json() : {}).credential_configurations_supported || {});
+    const config = configs.find((c) => c?.format === "mso_mdoc" && c.doctype === doctype);
+    return config ? { display: config.credential_metadata?.display || [], claims: config.credential_metadata?.claims || [] } : null;
+  } catch {
+    return null;
+  }
+}
+
 function claimRows(meta, claims, prefix = []) {
   const rows = [];
   for (const [k, v] of Object.entries(claims)) {
@@ -55,7 +68,7 @@ function claimRows(meta, claims, prefix = []) {
 }
 
 async function credentialPanel(c) {
-  const meta = await typeMetadata(c.vct, c.issuer);
+  const meta = c.format === "mso_mdoc" ? await mdocMetadata(c.doctype, c.issuer) : await typeMetadata(c.vct, c.issuer);
   const names = typeNames(meta);
   return h("section", { class: "panel", "data-testid": "verified-credential" },
     h("h2", {}, names[language()] || names.en || t("rp.credential")),
@@ -67,7 +80,7 @@ async function credentialPanel(c) {
 
 function refusal(reason) {
   const why = REASONS.includes(reason) ? t(`reason.${reason}`) : t("reason.other");
-  return h("div", { class: "alert", role: "alert", "data-testid": "rp-status" }, h("strong", {}, t("rp.refused")), " ", why);
+  return h("div", { class: "alert", role: "alert", "data-testid": "rp-status", "data-reason": String(reason || "") }, h("strong", {}, t("rp.refused")), " ", why);
 }
 
 async function renderResult(view, slot) {
@@ -89,6 +102,12 @@ async function renderResult(view, slot) {
     // The transaction stays open (an error response proves nothing), but this page's user declined.
     fill(slot, refusal("wallet_error"));
     return true;
+  }
+  if (view.last_rejection && status !== "expired") {
+    // A presentation no trusted issuer vouches for (e.g. an altered mdoc element, digest_mismatch)
+    // leaves the transaction open for the real wallet: say why it was refused, and keep following.
+    fill(slot, refusal(view.last_rejection.reason));
+    return false;
   }
   if (status === "expired") {
     fill(slot, h("div", { class: "alert", role: "alert", "data-testid": "rp-status" }, t("rp.expired")));

@@ -60,7 +60,9 @@ export function claimRow(credential, spec, required, index) {
   return h("label", { for: id, class: "claim" }, box,
     h("span", { class: "what" }, h("span", { class: "name" }, labelled(labels, credential.country, fallback)),
       h("span", { class: "value", "data-testid": "claim-value", "data-claim": spec.path.join(".") }, formatValue(spec.path, value))),
-    h("span", { class: "hint" }, required ? t("consent.required") : t("consent.optional")));
+    h("span", { class: "hint" }, required ? t("consent.required") : t("consent.optional")),
+    // `intent_to_retain` (OpenID4VP 1.0 Appendix B.2.4): the mdoc query says this element will be kept.
+    spec.retain ? h("span", { class: "hint", "data-testid": "retained" }, t("consent.retained")) : null);
 }
 
 /** When claim_sets offer alternatives: which combinations the relying party accepts. */

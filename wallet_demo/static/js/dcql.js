@@ -1,5 +1,6 @@
 // DCQL on the wallet's side (OpenID4VP 1.0 Section 6): which stored credentials answer which
-// Credential Query (format `dc+sd-jwt`, `meta.vct_values`, claims paths and `values`), which
+// Credential Query (format `dc+sd-jwt` with `meta.vct_values`, or `mso_mdoc` with
+// `meta.doctype_value`; claims paths and `values`), which
 // claims are required and which optional (`claim_sets`: any one option suffices, the first is
 // preferred), and which Credential Queries to answer (`credential_sets`, Section 6.2).
 import { claimAt } from "./sdjwt.js";
@@ -25,11 +26,25 @@ function validQuery(query) {
   }
 }
 
+/**
+ * Whether the stored credential has the query's format and type: `dc+sd-jwt` by `meta.vct_values`,
+ * `mso_mdoc` by `meta.doctype_value` (REQUIRED for mdoc, OpenID4VP 1.0 Appendix B.2.3) and claims
+ * paths of exactly [namespace, element] (Appendix B.2.4).
+ */
+function typeMatches(cq, credential) {
+  if (cq.format !== credential.format) return false;
+  if (cq.format === "mso_mdoc") {
+    const twoNames = (cq.claims || []).every((c) => c.path.length === 2 && c.path.every((p) => typeof p === "string"));
+    return twoNames && typeof cq.meta?.doctype_value === "string" && cq.meta.doctype_value === credential.doctype;
+  }
+  if (cq.format !== "dc+sd-jwt") return false;
+  const vcts = cq.meta?.vct_values;
+  return !Array.isArray(vcts) || vcts.includes(credential.claims.vct);
+}
+
 /** How `credential` (a stored wallet credential with decoded claims) answers credential query `cq`; null if it cannot. */
 export function matchCredential(cq, credential) {
-  if (cq.format !== "dc+sd-jwt" || credential.format !== "dc+sd-jwt") return null;
-  const vcts = cq.meta?.vct_values;
-  if (Array.isArray(vcts) && !vcts.includes(credential.claims.vct)) return null;
+  if (!typeMatches(cq, credential)) return null;
   const specs = cq.claims || [];
   if (!specs.length) return { required: [], optional: [], options: [[]] };
   const byId = new Map(specs.map((c, i) => [c.id ?? `#${i}`, c]));
@@ -38,7 +53,7 @@ export function matchCredential(cq, credential) {
   if (!options.length) return null;
   const required = [...byId.keys()].filter((id) => options.every((o) => o.includes(id)));
   const optional = [...new Set(options.flat())].filter((id) => !required.includes(id));
-  const spec = (id) => ({ id, path: byId.get(id).path, preferred: options[0].includes(id) });
+  const spec = (id) => ({ id, path: byId.get(id).path, preferred: options[0].includes(id), retain: byId.get(id).intent_to_retain === true });
   return { required: required.map(spec), optional: optional.map(spec), options };
 }
 

@@ -94,7 +94,7 @@ async function personasPage() {
   const current = await getSetting("persona");
   const out = h("div", { "aria-live": "polite" });
   const items = config.personas.filter((p) => p.country in config.issuers).map((p) => {
-    const pick = h("button", { type: "button", "data-persona": p.id, "aria-pressed": String(current === p.id) }, t("persona.play", { name: p.name }));
+    const pick = h("button", { type: "button", "data-persona": p.id, "aria-pressed": String(current === p.id) }, t(p.kind === "driver" ? "persona.play_driver" : "persona.play", { name: p.name }));
     pick.addEventListener("click", () => busy(pick, (async () => {
       await setSetting("persona", p.id);
       document.getElementById("persona-label").textContent = t("persona.playing", { name: p.name });
@@ -109,6 +109,7 @@ async function personasPage() {
     })()));
     const country = countryName(p.country);
     const who = p.kind === "citizen" ? t("persona.citizen", { country })
+      : p.kind === "driver" ? t("persona.driver", { country })
       : p.kind === "mandate" ? t("persona.mandate", { name: p.representative, country })
       : t("persona.business", { name: p.representative || t("persona.representative"), country });
     return h("li", { class: "panel" }, h("p", {}, h("span", { class: "flag", "aria-hidden": "true" }, flag(p.country)), " ", h("strong", {}, p.name)), h("p", { class: "hint" }, who), pick);

@@ -75,12 +75,26 @@ async function statusListToken(uri) {
   return { token, cached: false };
 }
 
+/**
+ * Whether the status list's signer speaks for the credential's issuer: the credential's own
+ * document signer, or, for an mdoc, a certificate that chains to a national root the registry
+ * lists for the issuer's country and names the issuer (what registryCheck asks of a credential).
+ */
+async function sameIssuer(signer, x5c, credential) {
+  if (equalBytes(signer.der, b64Decode(credential.header.x5c[0]))) return true;
+  if (credential.format !== "mso_mdoc") return false;
+  const { getConfig } = await import("./ui.js");
+  const entry = await registryCheck((await getConfig()).registry_url, { payload: credential.payload, header: { x5c } });
+  return entry.listed;
+}
+
 /** Verify a status list token for `credential` (same document signer, names `uri`, not expired). */
 async function verifyStatusList(token, credential, uri) {
   const { header } = parseJws(token);
   const signer = parseCertificate(b64Decode(header.x5c?.[0] || ""));
-  // The list must come from the document signer that signed the credential.
-  if (!equalBytes(signer.der, b64Decode(credential.header.x5c[0]))) throw new WalletError("status", "status list signed by another key");
+  // The list must come from the document signer that signed the credential; an mdoc's list is the
+  // one its issuer's SD-JWT credentials use, signed by that issuer's (other) document signer.
+  if (!(await sameIssuer(signer, header.x5c, credential))) throw new WalletError("status", "status list signed by another key");
   const { payload } = await verifyJws(token, await certificateKey(signer), { typ: "statuslist+jwt" });
   if (payload.sub !== uri || (payload.exp && payload.exp < nowSeconds())) throw new WalletError("status", "status list is stale or for another list");
   return payload;

@@ -13,6 +13,7 @@ import { addHistory, all, get } from "./store.js";
 import { formatMoment, language, t } from "./i18n.js";
 import { alertBox, busy, countryTag, effectiveStatus, fill, getConfig, h, issuerName, show, statusBadge } from "./ui.js";
 import { fetchRequestObject, parseRequestLink, sendDecline, sendResponse, verifyRequest } from "./vp.js";
+import { encryptionParams } from "./jwe.js";
 import { WalletError, nowSeconds } from "./util.js";
 
 // Credentials their issuer has withdrawn, or past their validity, are never presented (issue #12
@@ -59,6 +60,21 @@ async function answerPanel(item) {
   return { fieldset, selected: () => blocks[chosen] };
 }
 
+async function presentSdJwt(request, credential, paths, privateKey) {
+  const decoded = await decodeSdJwt(credential.raw);
+  const { presentation } = await present(decoded, paths, { nonce: request.claims.nonce, aud: request.claims.client_id, key: privateKey, iat: nowSeconds() });
+  return presentation;
+}
+
+/** An mdoc answers with a DeviceResponse over the request's SessionTranscript (OpenID4VP 1.0 Appendix B.2.5, B.2.6.1). */
+async function presentMdoc(request, credential, paths, privateKey) {
+  const { deviceResponse, sessionTranscript } = await import("./mdoc.js");
+  const claims = request.claims;
+  const encryptionJwk = claims.response_mode === "direct_post.jwt" ? encryptionParams(claims.client_metadata).key : null;
+  const transcript = await sessionTranscript({ clientId: claims.client_id, nonce: claims.nonce, responseUri: claims.response_uri, encryptionJwk });
+  return deviceResponse(credential, paths, privateKey, transcript);
+}
+
 /** Refuse before anything is signed: a withdrawn or expired credential, then a wrong or locked PIN. */
 async function checkBeforeSharing(panels, pinField) {
   const blocked = panels.map((p) => p.selected().status).find((s) => BLOCKED.includes(s));
@@ -76,9 +92,9 @@ async function share(request, plan, panels, out, pinField) {
     const optional = [...block.el.querySelectorAll("input[data-optional]:checked")].map((b) => b.value);
     const paths = chosenPaths(match, optional);
     const key = await get("keys", credential.keyId);
-    const decoded = await decodeSdJwt(credential.raw);
-    const { presentation } = await present(decoded, paths, { nonce: request.claims.nonce, aud: request.claims.client_id, key: key.privateKey, iat: nowSeconds() });
-    vpToken[item.query.id] = [presentation];
+    vpToken[item.query.id] = [credential.format === "mso_mdoc"
+      ? await presentMdoc(request, credential, paths, key.privateKey)
+      : await presentSdJwt(request, credential, paths, key.privateKey)];
     shared.push(...paths.map((p) => p.join(".")));
   }
   fill(out, h("p", { role: "status", class: "progress" }, t("share.sending")));
@@ -161,7 +177,7 @@ async function showRequest(linkText, out) {
     return;
   }
   // Newest first: after a re-issuance the fresh credential answers, not the one it replaced.
-  const credentials = (await all("credentials")).filter((c) => c.format === "dc+sd-jwt").sort((a, b) => b.received - a.received);
+  const credentials = (await all("credentials")).filter((c) => ["dc+sd-jwt", "mso_mdoc"].includes(c.format)).sort((a, b) => b.received - a.received);
   const plan = planPresentation(request.claims.dcql_query, credentials);
   const who = whoPanel(request.verifier, linkText.trim());
   if (!plan.satisfiable) {

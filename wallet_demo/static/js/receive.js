@@ -17,9 +17,11 @@ function displayNames(meta) {
 /** Store type metadata, country and the registry's verdict with a new credential. */
 export async function enrich(record, registry) {
   const p = record.payload;
-  record.typeMetadata = await fetchTypeMetadata(p.vct, p.iss, p["vct#integrity"]);
+  // An mdoc's labels come with it from the issuer's configuration (vci.js); its doctype is no URL.
+  if (record.format !== "mso_mdoc") record.typeMetadata = await fetchTypeMetadata(p.vct, p.iss, p["vct#integrity"]);
   record.registry = await registryCheck((await getConfig()).registry_url, record);
-  record.country = registry.country || record.claims.issuing_country || record.claims.country || "";
+  const own = record.format === "mso_mdoc" ? Object.values(record.claims)[0] || {} : record.claims;
+  record.country = registry.country || own.issuing_country || own.country || "";
   await put("credentials", record);
   return record;
 }

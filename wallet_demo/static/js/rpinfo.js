@@ -111,7 +111,8 @@ export function beyondRegistration(dcqlQuery, registered) {
   if (!registered) return [];
   const beyond = new Set();
   for (const cq of dcqlQuery?.credentials || []) {
-    const vcts = Array.isArray(cq.meta?.vct_values) ? cq.meta.vct_values : [];
+    // An mdoc query names its type by `doctype_value` (OpenID4VP 1.0 Appendix B.2.3); the verifier registers it as `vct`.
+    const vcts = Array.isArray(cq.meta?.vct_values) ? cq.meta.vct_values : typeof cq.meta?.doctype_value === "string" ? [cq.meta.doctype_value] : [];
     const mine = registered.filter((r) => r.vct === null || vcts.includes(r.vct));
     for (const claim of cq.claims || []) {
       const path = claim.path.filter((p) => p !== null).join(".");

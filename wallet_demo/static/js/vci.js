@@ -4,6 +4,7 @@
 // (Section 6.1) or the authorization code grant with PAR (RFC 9126) and PKCE S256 (RFC 7636),
 // the Nonce Endpoint (Section 7), a key proof `openid4vci-proof+jwt` (Appendix F.1) signed by a
 // fresh non-extractable holder key, the Credential Endpoint (Section 8) and a notification (11).
+import { MDOC_FORMAT, checkIssuerSigned, mdocTypeMetadata } from "./mdoc.js";
 import { decodeSdJwt, verifyIssuerSignature } from "./sdjwt.js";
 import { signJws } from "./jose.js";
 import { addHistory, createHolderKey, getSetting, put, remove, setSetting } from "./store.js";
@@ -136,7 +137,10 @@ export async function obtainCredential(issuerMeta, token, configurationId, { cli
   }, "the issuer");
   const raw = answer.credentials?.[0]?.credential;
   if (typeof raw !== "string") throw new WalletError("bad_credential", "The issuer answered without a credential.");
-  const record = await storeCredential(raw, key, issuerMeta, context);
+  const configuration = issuerMeta.credential_configurations_supported?.[configurationId];
+  const record = configuration?.format === MDOC_FORMAT
+    ? await storeMdoc(raw, key, issuerMeta, configuration, context)
+    : await storeCredential(raw, key, issuerMeta, context);
   if (issuerMeta.notification_endpoint && answer.notification_id) {
     // Best effort: the credential is already ours whatever the issuer answers.
     fetchChecked(issuerMeta.notification_endpoint, { method: "POST", headers: { "Content-Type": "application/json",
@@ -160,5 +164,29 @@ async function storeCredential(raw, key, issuerMeta, context) {
   };
   await put("credentials", record);
   await addHistory({ kind: "issuance", credentialId: record.id, issuer: decoded.payload.iss, vct: decoded.payload.vct, persona: context.persona || null });
+  return record;
+}
+
+/**
+ * An `mso_mdoc` credential (OpenID4VCI 1.0 Appendix A.2.4), checked by mdoc.js against the
+ * configuration's doctype and this wallet's key; refused (and its key forgotten) if any check fails.
+ * The record mirrors an SD-JWT one where the cards read it: `payload` {iss, vct: doctype, exp, status}.
+ */
+async function storeMdoc(raw, key, issuerMeta, configuration, context) {
+  let checked;
+  try {
+    checked = await checkIssuerSigned(raw, { doctype: configuration.doctype, holderJwk: key.publicJwk });
+  } catch (err) {
+    await remove("keys", key.id);
+    throw err;
+  }
+  const payload = { iss: issuerMeta.credential_issuer, vct: checked.doctype, exp: Math.floor(checked.validUntil / 1000),
+    nbf: Math.floor(checked.validFrom / 1000), ...(checked.status ? { status: checked.status } : {}) };
+  const record = {
+    id: crypto.randomUUID(), format: MDOC_FORMAT, raw, keyId: key.id, doctype: checked.doctype, claims: checked.claims, payload,
+    header: { x5c: checked.x5c }, typeMetadata: mdocTypeMetadata(configuration), issuerDisplay: issuerMeta.display || [], received: Date.now(), ...context,
+  };
+  await put("credentials", record);
+  await addHistory({ kind: "issuance", credentialId: record.id, issuer: payload.iss, vct: checked.doctype, persona: context.persona || null });
   return record;
 }

@@ -12,7 +12,9 @@ import { WalletError, fetchChecked, nowSeconds, randomToken } from "./util.js";
 
 const JAR_TYP = "oauth-authz-req+jwt";
 const MODES = ["direct_post", "direct_post.jwt"];
-const WALLET_METADATA = { vp_formats_supported: { "dc+sd-jwt": { "sd-jwt_alg_values": ["ES256"], "kb-jwt_alg_values": ["ES256"] } } };
+// mso_mdoc: COSE ES256 (-7) for issuerAuth and deviceSignature (OpenID4VP 1.0 Appendix B.2.2).
+const WALLET_METADATA = { vp_formats_supported: { "dc+sd-jwt": { "sd-jwt_alg_values": ["ES256"], "kb-jwt_alg_values": ["ES256"] },
+  mso_mdoc: { issuerauth_alg_values: [-7], deviceauth_alg_values: [-7] } } };
 
 /** Parse an `openid4vp://` link (or its bare query) into {clientId, requestUri, method}. */
 export function parseRequestLink(link) {
