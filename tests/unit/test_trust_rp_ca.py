@@ -8,7 +8,6 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import jsonschema
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -22,7 +21,7 @@ from idcore.x509 import create_issuer_certificate, create_root_ca
 from trust_registry.ledger import MAX_PUBLISHED_LIST_BYTES
 
 from ..security.test_registry_quota import signer_and_chain, worst_case_list
-from .lote_schema import LOTE_SCHEMA
+from .lote_schema import lote_validator
 
 NOW = 1_800_000_000
 CERT = base64.b64encode(b"\x30\x03\x02\x01\x01").decode()  # the shape only: the model does not parse X.509
@@ -144,7 +143,7 @@ def test_lote_round_trip_and_schema() -> None:
     ]
     trust_list = TrustList.from_json(_list(relying_party_cas=entries))
     lote = to_lote(trust_list)
-    jsonschema.Draft202012Validator(LOTE_SCHEMA).validate(lote)
+    lote_validator().validate(lote)
     services = [e["TrustedEntityServices"][0] for e in lote["LoTE"]["TrustedEntitiesList"]]
     assert [s["ServiceInformation"]["ServiceTypeIdentifier"] for s in services] == [RP_CA_SERVICE] * 2
     assert from_lote(lote) == trust_list
