@@ -133,21 +133,65 @@ def _issuer_apps(
     return apps
 
 
+def _register_rp_ca(registry: Any, ca_pem: Path, countries: Sequence[str]) -> None:
+    """List the demo verifier's relying-party CA under each country whose relying parties it serves.
+
+    Through the registry's own governance path (checks, signed list, audit record; actor
+    ``demo-launcher``), as a national operator would with ``POST
+    /v1/governance/countries/{cc}/relying-party-cas``. Already listed (a second start) or withdrawn
+    earlier: left as the registry has it.
+    """
+    from trust_registry.changes import ChangeError, parse_certificate
+    from trust_registry.rp_cas import add_rp_ca
+
+    cert = parse_certificate(ca_pem.read_text(encoding="ascii"))
+    service = registry.state.registry
+    for cc in sorted(set(countries)):
+
+        def build(current: Any, now: int, cc: str = cc) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+            new, entry = add_rp_ca(current, cc, cert, now)
+            audit = {
+                "country": cc,
+                "sha256": entry.sha256,
+                "from": entry.since,
+                "status": "granted",
+                "note": "lintas demo",
+            }
+            return new, audit, {}
+
+        try:
+            service.change("demo-launcher", "add_rp_ca", build)
+        except ChangeError as exc:
+            if exc.status != 409:  # 409: listed (or withdrawn) already
+                raise
+
+
+def _rp_client_secrets(verifier_data: Path, config_file: Path) -> dict[str, str]:
+    """The demo relying parties' verifier client secrets, handed to the wallet demo by configuration."""
+    secrets_doc = json.loads((verifier_data / "rp-clients.json").read_text(encoding="utf-8"))
+    wanted = json.loads(config_file.read_text(encoding="utf-8"))["relying_parties"]
+    return {cid: str(secrets_doc[cid]) for cid in wanted if cid in secrets_doc}
+
+
 def build_apps(
     plan: StackPlan,
     *,
     desk_secrets: Mapping[str, str] | None = None,
     issuer_overrides: Mapping[str, Any] | None = None,
     edit_verifier_config: Callable[[dict[str, Any]], None] | None = None,
+    wallet_overrides: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Create every app in dependency order; the one place that lays out the demo data directory.
 
     The registry generates the national roots and the issuers' document-signer keys on first
     start, mdoc Document Signers for the issuers listed with doctypes included (the issuers only
     load them, ``generate_pki=False``); the verifier pins the registry's list-signing certificate;
-    the wallet demo's issuance desk gets its issuer credentials from ``desk_secrets`` (fresh ones
-    when not given). The browser tests (``tests/e2e/stack.py``) build
-    their stack here too, with ``issuer_overrides`` and ``edit_verifier_config`` for what they vary.
+    its relying-party CA is listed in the registry under the countries of its relying parties; the
+    wallet demo pins the registry too and judges relying parties by that list, gets the relying
+    parties' client secrets from here, and its issuance desk gets its issuer credentials from
+    ``desk_secrets`` (fresh ones when not given). The browser tests (``tests/e2e/stack.py``) build
+    their stack here too, with ``issuer_overrides``, ``edit_verifier_config`` and
+    ``wallet_overrides`` for what they vary.
     """
     from pydantic import SecretStr
 
@@ -172,15 +216,19 @@ def build_apps(
     apps: dict[str, Any] = {"registry": registry_app(registry)}
     apps.update(_issuer_apps(plan, shared, desk, issuer_overrides or {}))
     pin = (plan.data / "registry" / "pin.txt").read_text(encoding="utf-8").strip()
+    config_file = _verifier_config(plan, edit_verifier_config)
     verifier = VerifierSettings(
         data_dir=plan.data / "verifier",
         public_url=plan.url("verifier"),
         registry_url=plan.url("registry"),
         registry_pin_sha256=[pin],
-        config_file=_verifier_config(plan, edit_verifier_config),
+        config_file=config_file,
         **shared,
     )
     apps["verifier"] = verifier_app(verifier)
+    rp_countries = [str(rp["country"]) for rp in json.loads(config_file.read_text())["relying_parties"].values()]
+    _register_rp_ca(apps["registry"], verifier.data_dir / "rp-ca.pem", rp_countries)
+    rp_clients = _rp_client_secrets(verifier.data_dir, config_file)
     wallet = WalletSettings(
         public_url=plan.url("wallet"),
         data_dir=plan.data,
@@ -189,7 +237,10 @@ def build_apps(
         issuers=plan.issuer_urls,
         desk_client_id=DESK_CLIENT_ID,
         desk_secrets={cc: SecretStr(secret) for cc, secret in desk.items()},
+        rp_clients={cid: SecretStr(secret) for cid, secret in rp_clients.items()},
+        registry_pin_sha256=[pin],
         development=True,
+        **(wallet_overrides or {}),
     )
     apps["wallet"] = wallet_app(wallet)
     return apps

@@ -61,12 +61,14 @@ __all__ = [
     "add_anchor",
     "anchor_sha256",
     "append_change",
+    "country_entry",
     "create_issuer",
     "parse_certificate",
     "remove_anchor",
     "rotate_anchor",
     "set_status",
     "update_issuer",
+    "with_country",
 ]
 
 #: action -> (allowed current statuses, new status); the model's transition rules apply on top.
@@ -101,6 +103,12 @@ def _country(trust_list: TrustList, code: str) -> CountryEntry:
 def _with_country(trust_list: TrustList, country: CountryEntry) -> TrustList:
     countries = tuple(country if c.code == country.code else c for c in trust_list.countries)
     return replace(trust_list, countries=countries)
+
+
+#: Public names for other change modules (:mod:`trust_registry.rp_cas`): the listed country or 404, and
+#: the list with one country entry replaced.
+country_entry = _country
+with_country = _with_country
 
 
 def _issuer(trust_list: TrustList, issuer_id: str) -> IssuerEntry:

@@ -5,8 +5,10 @@ wallet's routes (``/``, ``/receive``, ``/present``, ``/callback``, ...) all serv
 which routes on ``location.pathname`` — so ``/receive?offer=...`` and ``/present?request_uri=...``
 work as same-origin link handlers for ``openid-credential-offer://`` and ``openid4vp://`` links.
 
-JSON API for the pages: ``/config.json`` (pinned relying-party CA, service URLs, personas,
-countries), ``POST /api/demo/offers`` (demo issuance desk, development only) and ``/rp/api/...``
+JSON API for the pages: ``/config.json`` (the relying-party CAs the registry lists with their
+countries, :mod:`wallet_demo.rp_trust`; service URLs, personas, countries),
+``/trust/relying-party-cas.json`` (the same CAs with the list's sequence number),
+``POST /api/demo/offers`` (demo issuance desk, development only) and ``/rp/api/...``
 (demo relying parties; a transaction's status and QR code answer only the browser that started
 it, :mod:`wallet_demo.binding`). Security headers come from :class:`lintas.server.SecurityHeaders`;
 the wallet's CSP allows scripts from this origin only.
@@ -16,21 +18,20 @@ The browser libraries (``jose``, ``pkijs``) come from the npm lock under ``/vend
 
 from __future__ import annotations
 
-import base64
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Literal
 
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
+from idcore.ports import Clock, SystemClock
 from lintas import __version__
 from lintas.devmode import announce, api_docs
 from lintas.kv.sqlite_store import SqliteStore
@@ -42,6 +43,7 @@ from wallet_demo.catalog import load_countries, load_personas
 from wallet_demo.desk import IssuanceDesk
 from wallet_demo.relying_party import SCENARIOS, RelyingPartyError, VerifierClient
 from wallet_demo.rp_dcapi import MAX_DC_CALLS_PER_MINUTE, dc_api_routes
+from wallet_demo.rp_trust import RelyingPartyCAs
 from wallet_demo.settings import WalletSettings
 from wallet_demo.vendor import import_map_hash, install_vendor_route, missing_packages
 
@@ -62,21 +64,14 @@ _CSP = (
 _SVG_HEADERS = {"Cache-Control": "no-store", "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"}
 
 
+_TITLES = {404: "Not Found", 503: "Not configured"}
+
+
 class OfferRequest(BaseModel):
     """The persona to issue to and the grant the user picked."""
 
     persona_id: str = Field(min_length=1, max_length=128)
     grant: Literal["pre-authorized_code", "authorization_code"] = "pre-authorized_code"
-
-
-def _pinned_anchors(path: Path) -> list[str]:
-    """The relying-party CA certificates (standard base64 DER) the wallet accepts request signers under."""
-    if not path.is_file():
-        return []
-    return [
-        base64.b64encode(cert.public_bytes(Encoding.DER)).decode("ascii")
-        for cert in x509.load_pem_x509_certificates(path.read_bytes())
-    ]
 
 
 def wallet_csp(development: bool) -> str:
@@ -103,24 +98,30 @@ def _page_routes(app: FastAPI) -> None:
         return FileResponse(rp_page, headers={"Cache-Control": "no-store"})
 
 
-def _config(settings: WalletSettings) -> dict[str, Any]:
+def _config(settings: WalletSettings, rp_cas: RelyingPartyCAs) -> dict[str, Any]:
     return {
         "wallet_url": settings.public_url,
         "verifier_url": settings.verifier_url,
         "registry_url": settings.registry_url,
         "issuers": settings.issuers,
-        "rp_anchors": _pinned_anchors(settings.ca_file),
+        # [{certificate, sha256, countries}]: x509.js accepts request chains ending at one of these only.
+        "rp_anchors": rp_cas.current()["relying_party_cas"],
         "countries": load_countries(settings.countries_file),
         "personas": [p.to_json() for p in load_personas(settings.subjects_file)],
     }
 
 
-def _api_routes(app: FastAPI, settings: WalletSettings, desk: IssuanceDesk) -> None:
+def _api_routes(app: FastAPI, settings: WalletSettings, desk: IssuanceDesk, rp_cas: RelyingPartyCAs) -> None:
     personas = {p.id: p for p in load_personas(settings.subjects_file)}
 
     @app.get("/config.json", tags=["wallet"], summary="Wallet configuration (no secrets)")
     def config() -> JSONResponse:
-        return JSONResponse(_config(settings), headers={"Cache-Control": "no-store"})
+        return JSONResponse(_config(settings, rp_cas), headers={"Cache-Control": "no-store"})
+
+    @app.get("/trust/relying-party-cas.json", tags=["wallet"], summary="Relying-party CAs the registry lists now")
+    def relying_party_cas() -> JSONResponse:
+        # Served from the server's pinned cache (refreshed every trust_refresh_seconds), never the network per call.
+        return JSONResponse(rp_cas.current(), headers={"Cache-Control": "no-store"})
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:
@@ -155,6 +156,9 @@ def _rp_routes(app: FastAPI, verifier: VerifierClient | None, binding: Transacti
         scenario = SCENARIOS.get(slug)
         if scenario is None or verifier is None:
             return problem(404, "Not Found", "no such relying-party demo or no verifier configured")
+        if not verifier.configured(scenario.client_id):
+            detail = f"the relying party {scenario.client_id} is not configured (no secret in LINTAS_WALLET_RP_CLIENTS)"
+            return problem(503, "Not configured", detail)
         try:
             view = await run_in_threadpool(verifier.create, scenario)
         except RelyingPartyError as exc:
@@ -180,7 +184,7 @@ def _rp_routes(app: FastAPI, verifier: VerifierClient | None, binding: Transacti
                 verifier.status, scenario, tid, wait=max(0, min(wait, 20)), response_code=response_code
             )
         except RelyingPartyError as exc:
-            return problem(exc.status, "Not Found" if exc.status == 404 else "Bad Gateway", str(exc))
+            return problem(exc.status, _TITLES.get(exc.status, "Bad Gateway"), str(exc))
         return JSONResponse(view, headers={"Cache-Control": "no-store"})
 
     @app.get("/rp/api/{slug}/transactions/{tid}/qr.svg", tags=["relying party demo"])
@@ -191,20 +195,31 @@ def _rp_routes(app: FastAPI, verifier: VerifierClient | None, binding: Transacti
         try:
             svg = await run_in_threadpool(verifier.qr_svg, scenario, tid)
         except RelyingPartyError as exc:
-            return problem(exc.status, "Not Found" if exc.status == 404 else "Bad Gateway", str(exc))
+            return problem(exc.status, _TITLES.get(exc.status, "Bad Gateway"), str(exc))
         return Response(svg, media_type="image/svg+xml", headers=_SVG_HEADERS)
 
 
-def create_app(settings: WalletSettings) -> FastAPI:
-    """Build the wallet demo app; refuses to start without the browser libraries of the npm lock."""
+def create_app(settings: WalletSettings, *, clock: Clock | None = None, http: httpx.Client | None = None) -> FastAPI:
+    """Build the wallet demo app; refuses to start without the browser libraries of the npm lock.
+
+    ``http`` (tests): the client the registry's list is fetched with; the caller closes it.
+    """
     missing = missing_packages()
     if missing:
         raise RuntimeError(f"wallet_demo: browser libraries missing ({', '.join(missing)}); run scripts/setup.sh")
     desk = IssuanceDesk(settings.issuers, settings.desk_client_id, settings.desk_secrets, settings.http_timeout)
     verifier = (
-        VerifierClient(settings.verifier_url, settings.clients_file, settings.http_timeout)
+        VerifierClient(settings.verifier_url, settings.rp_clients, settings.http_timeout)
         if settings.verifier_url
         else None
+    )
+    rp_cas = RelyingPartyCAs(
+        clock=clock or SystemClock(),
+        registry_url=settings.registry_url,
+        pins=settings.registry_pin_sha256,
+        refresh_interval=settings.trust_refresh_seconds,
+        fallback_file=settings.ca_file,
+        http=http,
     )
 
     # The DC API routes' budget per client address. The wallet demo keeps no state of its own (one
@@ -216,6 +231,7 @@ def create_app(settings: WalletSettings) -> FastAPI:
         yield
         desk.close()
         kv.close()
+        rp_cas.close()
         if verifier is not None:
             verifier.close()
 
@@ -228,7 +244,8 @@ def create_app(settings: WalletSettings) -> FastAPI:
     )
     install_error_handlers(app)
     _page_routes(app)
-    _api_routes(app, settings, desk)
+    app.state.rp_cas = rp_cas
+    _api_routes(app, settings, desk, rp_cas)
     binding = TransactionBinding(secure=settings.secure_cookies, max_age=settings.rp_binding_ttl)
     _rp_routes(app, verifier, binding)
     limiter = SlidingWindowLimiter(kv, "rp-dc-api", MAX_DC_CALLS_PER_MINUTE, clock=time.time)

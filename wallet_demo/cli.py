@@ -1,8 +1,10 @@
 """``lintas wallet --host H --port P --data DIR``: serve the browser wallet and the relying-party demo.
 
 Service URLs come from the options, else from ``<data>/stack.json`` when ``lintas demo`` wrote
-one (each service's name and base URL). The wallet pins the demo relying-party CA found at
-``<data>/verifier/rp-ca.pem``; the relying-party demo uses ``<data>/verifier/rp-clients.json``.
+one (each service's name and base URL). The wallet judges relying parties by the relying-party
+CAs of the registry's signed list when ``LINTAS_WALLET_REGISTRY_PIN_SHA256`` is set (else, in
+development only, by the one CA file ``<data>/verifier/rp-ca.pem``); the relying-party demo's
+client secrets come from ``LINTAS_WALLET_RP_CLIENTS`` (a JSON object client id -> secret).
 The issuers, verifier and registry must allow the wallet's origin
 (``LINTAS_<SERVICE>_CORS_ALLOW_ORIGINS``, as ``lintas demo`` sets).
 Plain-http loopback URLs (the default) need ``LINTAS_MODE=development`` (:mod:`lintas.devmode`).

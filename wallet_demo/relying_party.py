@@ -3,20 +3,22 @@
 OpenID4VP 1.0 is spoken by the verifier; these demo back ends only use its API (issue #5):
 ``POST /v1/presentations`` with OAuth 2.0 client credentials (RFC 6749 Section 4.4) and
 ``GET /v1/presentations/{id}`` (long-poll ``wait``; ``response_code`` for same-device results,
-OpenID4VP 1.0 Section 13.3). Client secrets come from the verifier's ``rp-clients.json`` in the
-demo data directory and never leave this process.
+OpenID4VP 1.0 Section 13.3). Client secrets are handed over by configuration
+(``LINTAS_WALLET_RP_CLIENTS``, client id -> secret; ``lintas demo`` passes the verifier's), never
+read from another service's files, and never leave this process. A relying party without a secret
+answers 503 "not configured".
 """
 
 from __future__ import annotations
 
-import json
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 __all__ = ["SCENARIOS", "RelyingPartyError", "VerifierClient"]
 
@@ -115,9 +117,10 @@ class RelyingPartyError(Exception):
 class VerifierClient:
     """Calls the verifier as the demo relying parties, caching their access tokens."""
 
-    def __init__(self, base_url: str, clients_file: Path, timeout: float) -> None:
+    def __init__(self, base_url: str, secrets: Mapping[str, SecretStr], timeout: float) -> None:
+        """Call ``base_url`` as the relying parties whose client secrets ``secrets`` holds."""
         self.base_url = base_url.rstrip("/")
-        self.clients_file = clients_file
+        self._secrets = dict(secrets)
         self.http = httpx.Client(timeout=timeout, follow_redirects=False)
         self._tokens: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
@@ -126,12 +129,16 @@ class VerifierClient:
         """Close the HTTP client."""
         self.http.close()
 
+    def configured(self, client_id: str) -> bool:
+        """Whether this relying party has a client secret."""
+        return bool(self._secrets.get(client_id, SecretStr("")).get_secret_value())
+
     def _secret(self, client_id: str) -> str:
-        try:
-            secrets = json.loads(self.clients_file.read_text(encoding="utf-8"))
-            return str(secrets[client_id])
-        except (OSError, ValueError, KeyError):
-            raise RelyingPartyError(f"no client secret for {client_id} in {self.clients_file.name}") from None
+        if not self.configured(client_id):
+            raise RelyingPartyError(
+                f"the relying party {client_id} is not configured (no client secret in LINTAS_WALLET_RP_CLIENTS)", 503
+            )
+        return self._secrets[client_id].get_secret_value()
 
     def _token(self, client_id: str) -> str:
         with self._lock:

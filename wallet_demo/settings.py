@@ -1,11 +1,17 @@
 """Configuration of the wallet demo (pydantic-settings, environment prefix ``LINTAS_WALLET_``).
 
-The demo data directory is the one the other services share (``lintas demo`` layout): the
-verifier's relying-party secrets (``verifier/rp-clients.json``) and its demo relying-party CA
-(``verifier/rp-ca.pem``, which the wallet pins). The demo issuance desk reads no issuer's files:
-the launcher provisions an ``issuer:offer`` client at each issuer and hands the desk its secret
-through :attr:`WalletSettings.desk_secrets` (``LINTAS_WALLET_DESK_SECRETS``, a JSON object
-country -> secret). None of them reaches a browser.
+The wallet demo reads no other service's files. The demo issuance desk: the launcher provisions an
+``issuer:offer`` client at each issuer and hands the desk its secret through
+:attr:`WalletSettings.desk_secrets` (``LINTAS_WALLET_DESK_SECRETS``, a JSON object country ->
+secret). The demo relying parties: the launcher hands over their verifier client secrets through
+:attr:`WalletSettings.rp_clients` (``LINTAS_WALLET_RP_CLIENTS``, a JSON object client id -> secret);
+a relying party without one says "not configured". None of them reaches a browser.
+
+Which relying parties the wallet trusts (issue #14 item 3, :mod:`wallet_demo.rp_trust`): those
+whose access certificate chains to a relying-party CA the registry's signed list names, verified
+with the pinned registry certificates ``LINTAS_WALLET_REGISTRY_PIN_SHA256`` (a comma list or JSON
+array of SHA-256 hex). Without pins, development mode falls back to one pinned PEM file
+(``LINTAS_WALLET_RP_CA_FILE``, default ``<data>/verifier/rp-ca.pem``); production trusts none.
 
 The mode is the shared ``LINTAS_MODE`` (:mod:`lintas.devmode`). In production (the default) every
 URL is https and the demo issuance desk and public API docs are refused; in development every URL
@@ -14,12 +20,14 @@ is on loopback.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
-from typing import Any, Self
+from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from lintas.devmode import (
     MODE_ENV,
@@ -37,6 +45,23 @@ __all__ = ["WalletSettings"]
 _ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SUBJECTS = _ROOT / "issuer" / "seed" / "subjects.json"
 DEFAULT_COUNTRIES = _ROOT / "trust_registry" / "seed" / "asean.json"
+_PIN = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _split_list(value: Any) -> Any:
+    """A JSON array or a comma list (as the verifier's settings read them)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                return json.loads(text)
+            except ValueError:
+                raise ValueError("not a JSON array: write a JSON array or a comma list") from None
+        return [item.strip() for item in text.split(",") if item.strip()]
+    return value
+
+
+PinList = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
 
 
 class WalletSettings(BaseSettings):
@@ -52,11 +77,11 @@ class WalletSettings(BaseSettings):
     api_docs: bool | None = None
     #: Where the wallet is served (its origin is what the other services allow).
     public_url: str = "http://127.0.0.1:8500"
-    #: The demo data directory shared with the other services (the verifier's secrets for the demo relying parties).
+    #: The demo data directory shared with the other services (only for the development relying-party CA fallback).
     data_dir: Path = Path("data")
-    #: The verifier the relying-party demo pages call (client credentials from its data directory).
+    #: The verifier the relying-party demo pages call (as the relying parties of ``rp_clients``).
     verifier_url: str | None = None
-    #: The trust registry the wallet checks issuers against.
+    #: The trust registry the wallet checks issuers against (and, with the pins, relying-party CAs).
     registry_url: str | None = None
     #: Country code -> base URL of that country's issuer process.
     issuers: dict[str, str] = Field(default_factory=dict)
@@ -64,9 +89,13 @@ class WalletSettings(BaseSettings):
     desk_client_id: str = Field(default="demo-desk", pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")
     #: Country code -> the desk client's secret at that country's issuer (never logged, never sent to a browser).
     desk_secrets: dict[str, SecretStr] = Field(default_factory=dict, max_length=11)
-    #: Relying-party client secrets; default ``<data>/verifier/rp-clients.json``.
-    verifier_clients_file: Path | None = None
-    #: The relying-party CA the wallet pins; default ``<data>/verifier/rp-ca.pem``.
+    #: The demo relying parties' client id -> verifier client secret (handed over by the launcher; never logged).
+    rp_clients: dict[str, SecretStr] = Field(default_factory=dict, max_length=32)
+    #: SHA-256 (hex) of the registry's list-signing certificates (current and next): the registry pins.
+    registry_pin_sha256: PinList = Field(default_factory=list, max_length=4)
+    #: How often the registry's list (and so the relying-party CAs) is refetched, in seconds.
+    trust_refresh_seconds: int = Field(default=300, ge=1, le=3600)
+    #: Development fallback without registry pins: the one relying-party CA file; default ``<data>/verifier/rp-ca.pem``.
     rp_ca_file: Path | None = None
     #: The demo personas (the issuers' seed of test persons and businesses).
     subjects_file: Path = DEFAULT_SUBJECTS
@@ -96,6 +125,11 @@ class WalletSettings(BaseSettings):
                 _check_url(url, setting, self.development)
         self.issuers = {cc.upper(): url.rstrip("/") for cc, url in self.issuers.items()}
         self.desk_secrets = {cc.upper(): secret for cc, secret in self.desk_secrets.items()}
+        self.registry_pin_sha256 = [pin.lower() for pin in self.registry_pin_sha256]
+        if not all(_PIN.match(pin) for pin in self.registry_pin_sha256):
+            raise ValueError("LINTAS_WALLET_REGISTRY_PIN_SHA256: each pin is a SHA-256 in hex (64 characters)")
+        if self.registry_pin_sha256 and self.registry_url is None:
+            raise ValueError("LINTAS_WALLET_REGISTRY_PIN_SHA256 needs LINTAS_WALLET_REGISTRY_URL")
         self.public_url = self.public_url.rstrip("/")
         self.demo_desk = resolve(self.demo_desk, self.development)
         self.api_docs = resolve(self.api_docs, self.development)
@@ -115,13 +149,10 @@ class WalletSettings(BaseSettings):
         return self.public_url.startswith("https://")
 
     @property
-    def clients_file(self) -> Path:
-        """The verifier's relying-party secrets."""
-        return self.verifier_clients_file or self.data_dir / "verifier" / "rp-clients.json"
-
-    @property
-    def ca_file(self) -> Path:
-        """The demo relying-party CA the wallet pins."""
+    def ca_file(self) -> Path | None:
+        """The development fallback's relying-party CA file; ``None`` with registry pins or in production."""
+        if self.registry_pin_sha256 or not self.development:
+            return None
         return self.rp_ca_file or self.data_dir / "verifier" / "rp-ca.pem"
 
 

@@ -15,6 +15,10 @@ Mapping (:func:`to_lote`; :func:`from_lote` is its exact inverse, so a verifier 
 * each member state with national anchors is a ``TrustedEntity`` (its names, its country) with one
   service of type :data:`ANCHOR_SERVICE` whose ``ServiceDigitalIdentity.X509Certificates`` are
   the anchors (the roots its issuers' certificates chain to);
+* each relying-party access CA a member state lists (:mod:`idcore.trust.rp_ca`) is a
+  ``TrustedEntity`` of that country with one service of type :data:`RP_CA_SERVICE`: the CA
+  certificate, ``ServiceStatus`` granted from ``from`` or withdrawn from ``until`` (then with the
+  grant as its ``ServiceHistory``);
 * each issuer is a ``TrustedEntity``: ``TEName`` (its names), ``TEAddress`` (postal: its country,
   ``StreetAddress`` its English name — the registry holds no street addresses; electronic: its
   identifier), ``TEInformationURI`` (its identifier), ``TEInformationExtensions`` (``vct``
@@ -44,11 +48,21 @@ from idcore.errors import IdcoreError, Reason, TrustError
 from idcore.jose import parse_compact, sign_compact, verify_parsed
 from idcore.ports import Signer
 from idcore.trust.model import FORMAT, CountryEntry, IssuerEntry, StatusChange, TrustList
+from idcore.trust.rp_ca import RelyingPartyCA, RelyingPartyCAStatus
 from idcore.trust.signed import TRUST_LIST_ALGS, TrustListPin, VerifiedTrustList
 from idcore.trust.signed import _leaf_certificate as leaf_certificate  # the list's own x5c rule
 from idcore.x509 import x5c_from_certificates
 
-__all__ = ["ANCHOR_SERVICE", "MAX_LOTE_BYTES", "from_lote", "sign_lote", "to_lote", "verify_lote", "verify_lote_list"]
+__all__ = [
+    "ANCHOR_SERVICE",
+    "MAX_LOTE_BYTES",
+    "RP_CA_SERVICE",
+    "from_lote",
+    "sign_lote",
+    "to_lote",
+    "verify_lote",
+    "verify_lote_list",
+]
 
 LOTE_TYPE = "https://lintas.asean.example/LoTEType/ASEANIdentityIssuersList"
 #: Prefix of the ``ServiceStatus`` URIs (``granted``, ``suspended``, ``withdrawn``).
@@ -56,6 +70,8 @@ STATUS_URI = "https://lintas.asean.example/TrustedEntityStatus/"
 _EXTENSION = "LintasTrustList"
 #: Service type of a member state's national trust anchors (the roots its issuers' certificates chain to).
 ANCHOR_SERVICE = "https://lintas.asean.example/svc/national-trust-anchor"
+#: Service type of a relying-party access CA a member state vouches for (issue #14 item 3).
+RP_CA_SERVICE = "https://lintas.asean.example/svc/relying-party-access-ca"
 #: A verifier refuses a signed LoTE above this (the binding is more verbose than the list).
 MAX_LOTE_BYTES = 4 * 1024 * 1024
 #: ``typ`` of the signed LoTE (a compact JWS like the list; not a JAdES signature).
@@ -155,6 +171,24 @@ def _anchor_entity(country: CountryEntry, operator_uri: str) -> dict[str, Any]:
     return {"TrustedEntityInformation": information, "TrustedEntityServices": [{"ServiceInformation": service}]}
 
 
+def _rp_ca_entity(country: CountryEntry, ca: RelyingPartyCA, operator_uri: str) -> dict[str, Any]:
+    """One relying-party access CA of ``country``: its certificate, its status and (once withdrawn) the grant."""
+    information = {
+        "TEName": _multilang(country.names),
+        "TEAddress": _address(country.code, country.names["en"], operator_uri),
+        "TEInformationURI": _uri(operator_uri),
+    }
+    identity = {"X509Certificates": [{"val": ca.certificate}]}
+    short = {"ServiceName": _multilang({"en": country.names["en"]}), "ServiceDigitalIdentity": identity}
+    granted = {"ServiceStatus": STATUS_URI + "granted", "StatusStartingTime": _time(ca.since)}
+    current = {**short, "ServiceTypeIdentifier": RP_CA_SERVICE, **granted}
+    service: dict[str, Any] = {"ServiceInformation": current}
+    if ca.until is not None:
+        current.update({"ServiceStatus": STATUS_URI + ca.status.value, "StatusStartingTime": _time(ca.until)})
+        service["ServiceHistory"] = [{**short, **granted}]
+    return {"TrustedEntityInformation": information, "TrustedEntityServices": [service]}
+
+
 def to_lote(trust_list: TrustList) -> dict[str, Any]:
     """The list as an ETSI TS 119 602 LoTE JSON document (see the module docstring for the mapping)."""
     operator = trust_list.scheme_operator.uri
@@ -171,6 +205,7 @@ def to_lote(trust_list: TrustList) -> dict[str, Any]:
     }
     entities = [_anchor_entity(c, operator) for c in trust_list.countries if c.anchors]
     entities += [_issuer_entity(i) for c in trust_list.countries for i in c.issuers]
+    entities += [_rp_ca_entity(c, ca, operator) for c in trust_list.countries for ca in c.relying_party_cas]
     lote: dict[str, Any] = {"ListAndSchemeInformation": information}
     if entities:  # the schema wants a non-empty array when present
         lote["TrustedEntitiesList"] = entities
@@ -252,6 +287,22 @@ def _anchors(service: Mapping[str, Any]) -> list[Any]:
     return [c.get("val") if isinstance(c, dict) else None for c in certificates]
 
 
+def _rp_ca(service: Mapping[str, Any]) -> dict[str, Any]:
+    """A relying-party CA entry back from its service: granted, or a grant followed by its withdrawal."""
+    information = _obj(service.get("ServiceInformation"), "ServiceInformation")
+    certificates = _obj(information.get("ServiceDigitalIdentity"), "ServiceDigitalIdentity").get("X509Certificates")
+    history = _history(service)
+    statuses = [change["status"] for change in history]
+    if statuses not in (["granted"], ["granted", "withdrawn"]) or any("reason" in c for c in history):
+        raise _invalid("a relying-party CA service is granted, or granted then withdrawn")
+    if not isinstance(certificates, list) or len(certificates) != 1 or not isinstance(certificates[0], dict):
+        raise _invalid("a relying-party CA service identifies one certificate")
+    entry = {"certificate": certificates[0].get("val"), "from": history[0]["since"], "status": statuses[-1]}
+    if statuses[-1] == RelyingPartyCAStatus.WITHDRAWN.value:
+        entry["until"] = history[-1]["since"]
+    return entry
+
+
 def from_lote(document: Any, *, allow_loopback_http: bool = True) -> TrustList:
     """Parse a LoTE document produced by :func:`to_lote` back into the list; ``trust_list_invalid`` otherwise."""
     lote = _obj(_obj(document, "the document").get("LoTE"), "LoTE")
@@ -263,17 +314,23 @@ def from_lote(document: Any, *, allow_loopback_http: bool = True) -> TrustList:
     if not isinstance(countries, list) or not all(isinstance(c, dict) for c in countries):
         raise _invalid("the scheme extension lists no member states")
     listed = {str(c.get("code")): {**c, "anchors": [], "issuers": []} for c in countries}
+    rp_cas: dict[str, list[dict[str, Any]]] = {}
     entities = lote.get("TrustedEntitiesList", [])
     for entity in entities if isinstance(entities, list) else [None]:
         information, country, service = _entity_parts(entity)
         if country not in listed:
             raise _invalid(f"a trusted entity of the unlisted country {country!r}")
-        if _obj(service.get("ServiceInformation"), "ServiceInformation").get("ServiceTypeIdentifier") == ANCHOR_SERVICE:
+        service_type = _obj(service.get("ServiceInformation"), "ServiceInformation").get("ServiceTypeIdentifier")
+        if service_type == ANCHOR_SERVICE:
             if listed[country]["anchors"]:
                 raise _invalid(f"{country}'s anchors are listed twice")
             listed[country]["anchors"] = _anchors(service)
+        elif service_type == RP_CA_SERVICE:
+            rp_cas.setdefault(country, []).append(_rp_ca(service))
         else:
             listed[country]["issuers"].append(_issuer(information, country, service))
+    for code, entries in rp_cas.items():  # only countries that list any: older lists stay unchanged
+        listed[code]["relying_party_cas"] = entries
     uri = info.get("SchemeInformationURI")
     operator_uri = uri[0].get("uriValue") if isinstance(uri, list) and uri and isinstance(uri[0], dict) else None
     doc = {

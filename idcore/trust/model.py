@@ -49,6 +49,7 @@ from idcore.trust.limits import (
     MAX_VCTS_PER_ISSUER,
     text_problem,
 )
+from idcore.trust.rp_ca import RelyingPartyCA, parse_relying_party_cas
 from idcore.trust.vct import ASEAN_COUNTRIES, ASSURANCE_LEVELS, SERVICE_TYPES
 
 __all__ = [
@@ -303,21 +304,26 @@ def _history(items: list[Any], issuer_id: str) -> tuple[StatusChange, ...]:
 
 @dataclass(frozen=True, slots=True)
 class CountryEntry:
-    """One member state: its names, national trust anchors (base64 DER) and issuers."""
+    """One member state: its names, national trust anchors (base64 DER), issuers and the
+    relying-party access CAs it vouches for (:mod:`idcore.trust.rp_ca`; optional, issue #14)."""
 
     code: str
     names: Mapping[str, str]
     anchors: tuple[str, ...]
     issuers: tuple[IssuerEntry, ...]
+    relying_party_cas: tuple[RelyingPartyCA, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        """JSON form."""
-        return {
+        """JSON form; ``relying_party_cas`` only when the country lists any (older lists stay byte-identical)."""
+        out: dict[str, Any] = {
             "code": self.code,
             "names": dict(self.names),
             "anchors": list(self.anchors),
             "issuers": [i.to_json() for i in self.issuers],
         }
+        if self.relying_party_cas:
+            out["relying_party_cas"] = [ca.to_json() for ca in self.relying_party_cas]
+        return out
 
     @classmethod
     def from_json(cls, value: Any, *, allow_loopback_http: bool = True) -> CountryEntry:
@@ -332,7 +338,7 @@ class CountryEntry:
         issuers = tuple(
             IssuerEntry.from_json(i, code, allow_loopback_http=allow_loopback_http) for i in _list(obj, "issuers")
         )
-        return cls(code, _names(obj), anchors, issuers)
+        return cls(code, _names(obj), anchors, issuers, parse_relying_party_cas(obj, code))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Governance API (issue #3, point 4): issuers and anchors, behind OAuth 2 bearer tokens.
+"""Governance API (issue #3, point 4): issuers, anchors and relying-party access CAs (issue #14
+item 3, :mod:`trust_registry.rp_cas`), behind OAuth 2 bearer tokens.
 
 Tokens come from the registry's own token endpoint (client credentials, RFC 6749 Section
 4.4). Scope ``registry:write`` may change any country; ``registry:write:<CC>`` only ``CC``.
@@ -8,6 +9,7 @@ A token without a governance scope, or for another country, gets 403 ``insuffici
 
 from typing import Annotated, Any, Literal
 
+from cryptography import x509
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -18,7 +20,7 @@ from idcore.trust.vct import ASEAN_COUNTRIES
 from lintas.oauth import ClientCredentialsServer, TokenClaims
 from lintas.problem import OAuthHTTPException, problem
 from lintas.ratelimit import SlidingWindowLimiter
-from trust_registry import changes
+from trust_registry import changes, rp_cas
 from trust_registry.operators import can_write, country_scope, may_govern
 from trust_registry.service import Build, RegistryService
 
@@ -88,6 +90,26 @@ class AnchorRotateIn(_Body):
     certificate: str = Field(max_length=65536)
 
 
+class RelyingPartyCAIn(_Body):
+    """One relying-party access CA certificate: PEM (a single certificate) or base64 DER."""
+
+    certificate: str = Field(max_length=8192)
+
+
+class WithdrawIn(_Body):
+    """Why a relying-party CA is withdrawn (written to the audit log)."""
+
+    note: str = Field(default="", max_length=MAX_NOTE_CHARS)
+
+    @field_validator("note")
+    @classmethod
+    def _plain_text(cls, note: str) -> str:
+        problem = text_problem(note, max_bytes=4 * MAX_NOTE_CHARS, quotes=True) if note else None
+        if problem is not None:
+            raise ValueError(f"note {problem}")
+        return note
+
+
 def _forbid(country: str) -> OAuthHTTPException:
     scope = country_scope(country)
     challenge = f'Bearer error="insufficient_scope", scope="{scope}"'
@@ -105,7 +127,7 @@ def _run(service: RegistryService, claims: TokenClaims, action: str, build: Buil
         result = service.change(claims.client_id, action, build)
     except changes.ChangeError as exc:
         return problem(exc.status, exc.title, exc.detail)
-    status = 201 if action in ("create_issuer", "add_anchor") else 200
+    status = 201 if action in ("create_issuer", "add_anchor", "add_rp_ca") else 200
     return JSONResponse(result.body, status_code=status)
 
 
@@ -178,6 +200,21 @@ def governance_router(
         """Remove a national root by the SHA-256 of its DER."""
         return _anchor_action(service, claims, cc, "remove_anchor", sha256, None)
 
+    @router.post("/countries/{cc}/relying-party-cas", status_code=201, response_model=None)
+    def add_rp_ca(claims: Claims, body: RelyingPartyCAIn, cc: Annotated[str, _COUNTRY]) -> JSONResponse:
+        """List a relying-party access CA of country ``cc``, trusted from now (a valid CA certificate)."""
+        return _rp_ca_action(service, claims, cc, "add_rp_ca", body.certificate, "")
+
+    @router.post("/countries/{cc}/relying-party-cas/{sha256}/withdraw", response_model=None)
+    def withdraw_rp_ca(
+        claims: Claims,
+        body: WithdrawIn,
+        cc: Annotated[str, _COUNTRY],
+        sha256: Annotated[str, Path(pattern=r"^[0-9a-fA-F]{64}$")],
+    ) -> JSONResponse:
+        """Stop trusting a relying-party access CA of ``cc`` from now; it stays listed as withdrawn."""
+        return _rp_ca_action(service, claims, cc, "withdraw_rp_ca", sha256, body.note)
+
     return router
 
 
@@ -234,3 +271,35 @@ def _anchor_action(
         return new, {"country": cc, "sha256": digest}, {"sha256": digest}
 
     return _run(service, claims, action, build)
+
+
+def _rp_ca_action(
+    service: RegistryService, claims: TokenClaims, cc: str, action: str, value: str, note: str
+) -> JSONResponse:
+    """Add (``value`` = the certificate) or withdraw (``value`` = its SHA-256) for country ``cc`` only."""
+    if cc not in ASEAN_COUNTRIES:
+        return _unknown_country(cc)
+    if not can_write(claims.scopes, cc):
+        raise _forbid(cc)
+    try:
+        cert = _single_certificate(value) if action == "add_rp_ca" else None
+    except changes.ChangeError as exc:
+        return problem(exc.status, exc.title, exc.detail)
+
+    def build(current: TrustList, now: int) -> tuple[TrustList, dict[str, Any], dict[str, Any]]:
+        if cert is not None:
+            new, entry = rp_cas.add_rp_ca(current, cc, cert, now)
+        else:
+            new, entry = rp_cas.withdraw_rp_ca(current, cc, value, now)
+        audit = {"country": cc, "sha256": entry.sha256, **entry.to_json(), "note": note}
+        audit.pop("certificate")  # the hash names it; the list itself holds the certificate
+        return new, audit, {"country": cc, "sha256": entry.sha256, "relying_party_ca": entry.to_json()}
+
+    return _run(service, claims, action, build)
+
+
+def _single_certificate(value: str) -> x509.Certificate:
+    """One certificate (PEM or base64 DER); a PEM bundle is refused so nothing is silently dropped."""
+    if value.count("-----BEGIN") > 1:
+        raise changes.ChangeError(400, "Invalid certificate", "give exactly one certificate")
+    return changes.parse_certificate(value)

@@ -30,6 +30,9 @@ export function whoPanel(rp, link) {
     h("h2", { id: "who" }, t("consent.who")),
     h("p", { "data-testid": "verifier-name" }, h("strong", {}, rp.name)),
     h("p", { "data-testid": "rp-country" }, t("consent.country"), " ", country),
+    rp.listedBy?.length
+      ? h("p", { "data-testid": "rp-listed-by" }, t("consent.listed_by", { countries: formatList(rp.listedBy.map(countryName)) }))
+      : null,
     rp.registered
       ? h("p", { "data-testid": "registered" }, h("span", { class: "badge listed" }, t("consent.registered")))
       : h("div", { class: "caution", role: "note", "data-testid": "unregistered" }, t("consent.unregistered", { host: rp.host })),

@@ -8,7 +8,14 @@
 // vouches for it (the binding Section 5.1 asks for). Other formats, including the same
 // registration as a stand-alone JWT, are ignored (Section 5.11: unknown formats are skipped). With no usable attestation the relying party is "unregistered" and
 // named by what the request itself proves: its `client_name`, else the client identifier's host.
+// Who vouches (issue #14 item 3): the certificate's `anchor.countries` are the member states whose
+// registry entry lists the relying-party CA the chain ended at (x509.js). A relying party that
+// declares a country must be vouched for by that country: a CA listed only by Singapore cannot
+// certify a "Malaysian bank". The wallet refuses such a request outright rather than warn — the
+// declared country is what the user judges the request by, and a warning on a consent screen is
+// what users click through. `listedBy` names the vouching countries for the consent screen.
 // No DOM, no crypto: a pure function of already-verified claims.
+import { WalletError } from "./util.js";
 
 const COUNTRY = /^[A-Z]{2}$/;
 const FORMAT = "lintas_rp_registration";
@@ -115,14 +122,26 @@ export function beyondRegistration(dcqlQuery, registered) {
   return [...beyond];
 }
 
+/** The countries that list the request's CA and vouch for this relying party; refuses a mismatch. */
+export function listedBy(certificate, declaredCountry) {
+  const countries = Array.isArray(certificate?.anchor?.countries) ? certificate.anchor.countries : [];
+  if (!countries.length || !declaredCountry) return countries;
+  if (!countries.includes(declaredCountry)) {
+    throw new WalletError("rp_country_not_listed",
+      `The relying party says it is from ${declaredCountry}, but its certificate authority is listed by ${countries.join(", ")} only.`);
+  }
+  return [declaredCountry];
+}
+
 /**
  * The relying party of a verified request: {registered, name, country, purpose, retention,
- * privacyPolicy, claims, beyond, clientId, scheme, host, operator, operatorCountry}.
+ * privacyPolicy, claims, beyond, clientId, scheme, host, operator, operatorCountry, listedBy}.
  */
 export function relyingParty(claims, certificate, clientId) {
   const reg = registration(claims);
   const host = clientHost(clientId, claims.response_uri);
   const clientName = text(claims.client_metadata?.client_name);
+  const vouching = listedBy(certificate, reg?.country || null);
   return {
     registered: Boolean(reg),
     name: reg?.name || clientName || host,
@@ -137,5 +156,6 @@ export function relyingParty(claims, certificate, clientId) {
     host,
     operator: certificate?.subject?.organization || certificate?.subject?.commonName || host,
     operatorCountry: certificate?.subject?.country || null,
+    listedBy: vouching,
   };
 }

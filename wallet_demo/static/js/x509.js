@@ -6,6 +6,11 @@
 // self-signed leaf, no unknown critical extension, and the Client Identifier bound to the leaf:
 // `x509_san_dns` -> a dNSName SAN equal to the identifier (and the response_uri host);
 // `x509_hash` -> base64url SHA-256 of the leaf DER.
+// Anchors are base64 DER strings (national roots for issuers; the development fallback) or, for
+// relying parties, the registry-listed access CAs `{certificate, countries}` that the wallet demo
+// server takes from the registry's signed list (issue #14 item 3, wallet_demo/rp_trust.py): the
+// chain must end at one of them, and the returned leaf carries that anchor's `countries` so the
+// consent screen can name who vouches for the relying party (rpinfo.js judges the country).
 import { fromBER } from "asn1js";
 import { Certificate, CertificateChainValidationEngine } from "pkijs";
 import { WalletError, b64Decode, b64uEncode, sha256 } from "./util.js";
@@ -83,20 +88,34 @@ function checkProfile(chain, now) {
   }
 }
 
-/** Validate `x5c` (standard base64 DER, leaf first) against `anchors` (same form); return the parsed leaf. */
+/** `anchors` as [{root, countries}]: valid CA certificates only, countries as listed (none for a plain string). */
+function trustedRoots(anchors, now) {
+  return anchors.map((a) => {
+    const listed = typeof a === "string" ? { certificate: a, countries: [] } : a;
+    const countries = Array.isArray(listed?.countries) ? listed.countries.filter((c) => /^[A-Z]{2}$/.test(c)) : [];
+    return { root: parseCertificate(b64Decode(String(listed?.certificate ?? ""))), countries };
+  }).filter(({ root }) => root.isCA && now >= root.notBefore && now < root.notAfter);
+}
+
+/**
+ * Validate `x5c` (standard base64 DER, leaf first) against `anchors`; return the parsed leaf with
+ * `anchor: {countries}`, the anchor its chain ends at. Each candidate root (named as the issuer of
+ * the chain's top certificate) is tried on its own, so the wallet knows which one vouches.
+ */
 export async function validateChain(x5c, anchors, now) {
   if (!Array.isArray(x5c) || x5c.length === 0 || x5c.length > MAX_CHAIN) throw refuse("The request has no usable certificate chain.");
-  if (!anchors.length) throw refuse("This wallet trusts no relying-party CA.");
+  if (!Array.isArray(anchors) || !anchors.length) throw refuse("This wallet trusts no relying-party CA.");
   const chain = x5c.map((c) => parseCertificate(b64Decode(c)));
   checkProfile(chain, now);
-  const roots = anchors.map((a) => parseCertificate(b64Decode(a))).filter((r) => r.isCA && now >= r.notBefore && now < r.notAfter);
-  // pkijs takes the end-entity certificate as the last of `certs`.
-  const engine = new CertificateChainValidationEngine({
-    trustedCerts: roots.map((r) => r.cert), certs: [...chain.slice(1), chain[0]].map((c) => c.cert), checkDate: new Date(now * 1000),
-  });
-  const result = await engine.verify();
-  if (!result.result) throw refuse("The request is not signed under a relying-party CA this wallet trusts.");
-  return chain[0];
+  const top = chain[chain.length - 1].cert;
+  for (const { root, countries } of trustedRoots(anchors, now).filter(({ root }) => top.issuer.isEqual(root.cert.subject))) {
+    // pkijs takes the end-entity certificate as the last of `certs`.
+    const engine = new CertificateChainValidationEngine({
+      trustedCerts: [root.cert], certs: [...chain.slice(1), chain[0]].map((c) => c.cert), checkDate: new Date(now * 1000),
+    });
+    if ((await engine.verify()).result) return Object.assign(chain[0], { anchor: { countries } });
+  }
+  throw refuse("The request is not signed under a relying-party CA this wallet trusts.");
 }
 
 /** Check that `clientId` (with its prefix) names `leaf`; refuses every other prefix. */
