@@ -136,7 +136,9 @@ def register(subparsers: Any) -> None:
     audit.add_argument("--checkpoint-key", default=None, help="pinned checkpoint vkey (default: the data dir's)")
     audit.set_defaults(handler=_audit_verify)
     from trust_registry.backup_cli import register_backup
+    from trust_registry.rp_ca_cli import register_rp_ca
     from trust_registry.witness_cli import register_witness
 
     register_witness(sub)
     register_backup(sub)
+    register_rp_ca(sub)

@@ -1,6 +1,9 @@
 """docs/deploy-verifier.md, played: its ``sh`` blocks run in order on an empty directory.
 
-``sh cluster`` blocks need a cluster; of those, every ``kubectl ... --dry-run=client -o yaml |
+``sh registry`` blocks are what the national registry operator runs: they run too, against a real
+registry the test starts on loopback (``REGISTRY_URL`` pointed at it for those blocks only, the
+operators' secrets in the files the guide names). ``sh cluster`` blocks need a cluster; of
+those, every ``kubectl ... --dry-run=client -o yaml |
 kubectl apply -f -`` runs without its ``kubectl apply`` half (kubectl needs no cluster for
 that) and its output is kept. Then the results are checked: the overlay the guide makes renders
 and validates, the keys Secret carries exactly the files the pods' init container installs, the
@@ -11,11 +14,15 @@ mistyped command fails.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,12 +32,15 @@ import yaml
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from idcore.ports import FixedClock
 from idcore.x509 import certificate_from_pem, certificate_to_pem, create_root_ca, san_dns_names, validate_chain
+from lintas.kv import open_store
 from lintas.testing import UvicornServer, free_port
 from tests.deploy.k8s import ROOT, validate
+from tests.registry.helpers import Registry, make_settings, start_registry
 
 GUIDE = ROOT / "docs" / "deploy-verifier.md"
-_BLOCK = re.compile(r"^```(sh(?: cluster)?)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+_BLOCK = re.compile(r"^```(sh(?: cluster| registry)?)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 _DRY_RUN = " --dry-run=client -o yaml | kubectl apply -f -"
 
 
@@ -41,6 +51,9 @@ def script(markdown: str) -> str:
     for kind, body in _BLOCK.findall(markdown):
         if kind == "sh":
             lines.append(body)
+            continue
+        if kind == "sh registry":  # the operator's commands, against the registry the test runs
+            lines.append(f'(REGISTRY_URL="$GUIDE_REGISTRY_URL"\n{body})')
             continue
         for command in body.replace("\\\n", " ").splitlines():
             if command.endswith(_DRY_RUN):
@@ -70,7 +83,7 @@ def _platform_files(workdir: Path) -> None:
     (workdir / "tls.key").write_bytes(key_pem)
 
 
-def play(markdown: str, workdir: Path) -> subprocess.CompletedProcess[str]:
+def play(markdown: str, workdir: Path, registry: Registry | None = None) -> subprocess.CompletedProcess[str]:
     """Run the guide in ``workdir`` (a copy of deploy/ and verifier/demo_config.json) with the venv's tools."""
     shutil.copytree(ROOT / "deploy", workdir / "deploy")
     (workdir / "verifier").mkdir()
@@ -80,18 +93,54 @@ def play(markdown: str, workdir: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LINTAS_", "KUBECONFIG"))}
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     env["KUBECONFIG"] = str(workdir / "no-cluster")  # nothing may reach a real cluster
+    if registry is not None:
+        env["GUIDE_REGISTRY_URL"] = str(registry.server.base_url)
+        for operator in ("operator-my", "operator-th"):
+            (workdir / f"{operator}.secret").write_text(registry.secret(operator))
     return subprocess.run(
         ["bash", "-c", script(markdown)], cwd=workdir, env=env, capture_output=True, text=True, check=False, timeout=300
     )
 
 
 @pytest.fixture(scope="module")
-def played(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def guide_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """A real trust registry on loopback: the national operators' side of step 5b."""
+    data = tmp_path_factory.mktemp("guide-registry")
+    store = open_store(None, data, "registry")
+    # Ten minutes ahead: the guide makes its CA (notBefore = the moment it runs) after this starts.
+    registry = start_registry(make_settings(data), store, FixedClock(int(time.time()) + 600))
+    try:
+        yield registry
+    finally:
+        registry.http.close()
+        registry.server.stop()
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def played(tmp_path_factory: pytest.TempPathFactory, guide_registry: Registry) -> Path:
     """The working directory after the guide ran successfully."""
     workdir = tmp_path_factory.mktemp("guide")
-    run = play(GUIDE.read_text(), workdir)
+    run = play(GUIDE.read_text(), workdir, guide_registry)
     assert run.returncode == 0, f"{run.stdout}\n{run.stderr}"
     return workdir
+
+
+def test_the_registry_lists_the_ministry_ca_for_both_countries(played: Path, guide_registry: Registry) -> None:
+    """Step 5b: the operators' commands listed the guide's CA for MY and TH in the signed list; the
+    twin: a country whose operator did not (SG) lists nothing."""
+    ca = certificate_from_pem((played / "ministry-ca.pem").read_bytes())
+    der = base64.b64encode(ca.public_bytes(serialization.Encoding.DER)).decode("ascii")
+    listed = guide_registry.trust_list()
+    for code in ("MY", "TH"):
+        country = listed.country(code)
+        assert country is not None
+        assert [(c.certificate, c.status.value) for c in country.relying_party_cas] == [(der, "granted")]
+    sg = listed.country("SG")
+    assert sg is not None
+    assert sg.relying_party_cas == ()
+    answer = json.loads((played / "rp-ca-listed-my.json").read_text())
+    assert answer  # the CLI printed the registry's answer
 
 
 def test_the_guide_is_mostly_commands() -> None:
