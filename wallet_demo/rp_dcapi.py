@@ -35,7 +35,7 @@ from lintas.ratelimit import SlidingWindowLimiter
 from wallet_demo.binding import TRANSACTION_ID, TransactionBinding
 from wallet_demo.relying_party import SCENARIOS, RelyingPartyError, VerifierClient
 
-__all__ = ["MAX_DC_BODY_BYTES", "MAX_DC_CALLS_PER_MINUTE", "dc_api_routes"]
+__all__ = ["MAX_DC_CALLS_PER_MINUTE", "dc_api_routes"]
 
 #: A DC API answer relayed by the page: an encrypted presentation is a few kB; the verifier's own bound is 1 MiB.
 MAX_DC_BODY_BYTES = 256 * 1024

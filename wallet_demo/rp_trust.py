@@ -41,7 +41,7 @@ from idcore.trust.model import TrustList
 from idcore.trust.rp_ca import MAX_RP_CAS_PER_COUNTRY, der_sha256
 from lintas.trust_fetch import TrustListFetcher
 
-__all__ = ["AnyPin", "RelyingPartyCAs"]
+__all__ = ["RelyingPartyCAs"]
 
 _log = logging.getLogger("lintas.wallet")
 #: 11 member states times their quota: what the browser may ever be handed.
