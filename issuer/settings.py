@@ -30,6 +30,7 @@ from lintas.devmode import (
     require_loopback_url,
     resolve,
 )
+from lintas.settings_lists import StrList
 
 __all__ = ["DEFAULT_SUBJECTS", "IssuerSettings", "ProvisionedClient"]
 
@@ -133,7 +134,7 @@ class IssuerSettings(BaseSettings):
     provisioned_clients: dict[str, ProvisionedClient] = Field(default_factory=dict, max_length=32)
     #: OpenID Federation 1.0: entity ids of this issuer's immediate superiors (the member state's intermediate,
     #: e.g. ``https://registry.example/federation/TH``); unset: no entity configuration is served.
-    federation_authority_hints: list[str] = Field(default_factory=list, max_length=4)
+    federation_authority_hints: StrList = Field(default_factory=list, max_length=4)
     #: Lifetime (exp - iat) of the issuers' entity configurations (seconds).
     federation_entity_ttl: int = Field(default=3600, ge=60, le=86400)
     #: Public wallet clients for the authorization code grant: client_id -> allowed redirect URIs.

@@ -14,14 +14,13 @@ during a key rollover.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, BeforeValidator, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from idcore.errors import TrustError
 from idcore.trust.checkpoint import CheckpointVerifier
@@ -35,30 +34,12 @@ from lintas.devmode import (
     require_loopback_url,
     resolve,
 )
+from lintas.settings_lists import StrList
 
 __all__ = ["DEFAULT_CONFIG", "VerifierSettings"]
 
 DEFAULT_CONFIG = Path(__file__).parent / "demo_config.json"
 _PIN = re.compile(r"[0-9a-f]{64}")
-
-
-def _split_list(value: Any) -> Any:
-    """A JSON array or a comma list (from the environment or a file) as a list of stripped strings."""
-    if value is None:
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                return json.loads(text)
-            except ValueError:
-                raise ValueError("not a JSON array: write a JSON array or a comma list") from None
-        return [item.strip() for item in text.split(",") if item.strip()]
-    return value
-
-
-#: A list setting read from a JSON array or a comma list (pydantic-settings would accept JSON only).
-StrList = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
 
 
 class VerifierSettings(BaseSettings):

@@ -20,14 +20,13 @@ is on loopback.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Any, Self
 from urllib.parse import urlsplit
 
-from pydantic import BeforeValidator, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from lintas.devmode import (
     MODE_ENV,
@@ -39,6 +38,7 @@ from lintas.devmode import (
     require_loopback_url,
     resolve,
 )
+from lintas.settings_lists import StrList
 
 __all__ = ["WalletSettings"]
 
@@ -46,22 +46,6 @@ _ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SUBJECTS = _ROOT / "issuer" / "seed" / "subjects.json"
 DEFAULT_COUNTRIES = _ROOT / "trust_registry" / "seed" / "asean.json"
 _PIN = re.compile(r"^[0-9a-f]{64}$")
-
-
-def _split_list(value: Any) -> Any:
-    """A JSON array or a comma list (as the verifier's settings read them)."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                return json.loads(text)
-            except ValueError:
-                raise ValueError("not a JSON array: write a JSON array or a comma list") from None
-        return [item.strip() for item in text.split(",") if item.strip()]
-    return value
-
-
-PinList = Annotated[list[str], NoDecode, BeforeValidator(_split_list)]
 
 
 class WalletSettings(BaseSettings):
@@ -92,7 +76,7 @@ class WalletSettings(BaseSettings):
     #: The demo relying parties' client id -> verifier client secret (handed over by the launcher; never logged).
     rp_clients: dict[str, SecretStr] = Field(default_factory=dict, max_length=32)
     #: SHA-256 (hex) of the registry's list-signing certificates (current and next): the registry pins.
-    registry_pin_sha256: PinList = Field(default_factory=list, max_length=4)
+    registry_pin_sha256: StrList = Field(default_factory=list, max_length=4)
     #: How often the registry's list (and so the relying-party CAs) is refetched, in seconds.
     trust_refresh_seconds: int = Field(default=300, ge=1, le=3600)
     #: Development fallback without registry pins: the one relying-party CA file; default ``<data>/verifier/rp-ca.pem``.
