@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from cryptography import x509
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from idcore.trust.limits import MAX_NOTE_CHARS, text_problem
 from idcore.trust.model import TrustList
@@ -54,6 +54,18 @@ class IssuerUpdate(_Body):
     assurance_level: str | None = None
 
 
+def _plain_note(note: str) -> str:
+    """The note goes into the signed audit log: no control, bidi or unpaired surrogate characters."""
+    problem = text_problem(note, max_bytes=4 * MAX_NOTE_CHARS, quotes=True) if note else None
+    if problem is not None:
+        raise ValueError(f"note {problem}")
+    return note
+
+
+#: A governance change's free-text note, as the audit log accepts it.
+Note = Annotated[str, Field(max_length=MAX_NOTE_CHARS), AfterValidator(_plain_note)]
+
+
 class StatusIn(_Body):
     """Which issuer to suspend, withdraw or reinstate, and why.
 
@@ -65,16 +77,7 @@ class StatusIn(_Body):
 
     issuer_id: str = Field(max_length=2048)
     reason: Literal["unspecified", "key_compromise", "cessation_of_operation", "privilege_withdrawn"] | None = None
-    note: str = Field(default="", max_length=MAX_NOTE_CHARS)
-
-    @field_validator("note")
-    @classmethod
-    def _plain_text(cls, note: str) -> str:
-        # The note goes into the signed audit log: no control, bidi or unpaired surrogate characters.
-        problem = text_problem(note, max_bytes=4 * MAX_NOTE_CHARS, quotes=True) if note else None
-        if problem is not None:
-            raise ValueError(f"note {problem}")
-        return note
+    note: Note = ""
 
 
 class AnchorIn(_Body):
@@ -99,15 +102,7 @@ class RelyingPartyCAIn(_Body):
 class WithdrawIn(_Body):
     """Why a relying-party CA is withdrawn (written to the audit log)."""
 
-    note: str = Field(default="", max_length=MAX_NOTE_CHARS)
-
-    @field_validator("note")
-    @classmethod
-    def _plain_text(cls, note: str) -> str:
-        problem = text_problem(note, max_bytes=4 * MAX_NOTE_CHARS, quotes=True) if note else None
-        if problem is not None:
-            raise ValueError(f"note {problem}")
-        return note
+    note: Note = ""
 
 
 def _forbid(country: str) -> OAuthHTTPException:
