@@ -54,7 +54,7 @@ __all__ = ["check_anchor", "federation_source"]
 MEDIA_TYPE = "application/entity-statement+jwt"
 #: Largest statement read: the limit of idcore's statement parser (``idcore.trust.federation``), which
 #: refuses anything larger anyway; reading stops here so a larger body is never held in memory.
-MAX_STATEMENT_BYTES = 64 * 1024
+MAX_STATEMENT_BYTES = 256 * 1024
 _MAX_ANCHOR_KEYS = 4
 
 

@@ -68,7 +68,11 @@ ENTITY_STATEMENT_ALGS = frozenset({"ES256"})
 WELL_KNOWN_PATH = "/.well-known/openid-federation"
 #: Leaf configuration, up to three subordinate statements, the anchor's configuration.
 MAX_CHAIN_LENGTH = 5
-MAX_STATEMENT_BYTES = 64 * 1024
+#: A leaf's configuration carries its whole protocol metadata: a PID issuer's, with its SD-JWT VC
+#: and mdoc configurations labelled in the 12 languages of ASEAN, is over 64 KiB signed. 256 KiB
+#: leaves room for that and bounds a whole chain at 1.25 MiB (the verifier's fetcher reads no
+#: more than this either).
+MAX_STATEMENT_BYTES = 256 * 1024
 _MAX_KEYS = 16
 _REQUIRED = ("iss", "sub", "iat", "exp", "jwks")
 #: ``fetch(url)`` returns the body, ``None`` for 404, or raises for any other failure.
