@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Sequence
+from typing import Any
 
 import httpx
 
@@ -30,7 +32,7 @@ from idcore.errors import Reason, TrustError
 from idcore.trust.checkpoint import MAX_NOTE_BYTES, Checkpoint, CheckpointMonitor, CheckpointVerifier
 from idcore.trust.list_log import MAX_RECORD_BYTES, verify_list_logged
 from idcore.trust.signed import VerifiedTrustList
-from lintas.trust_fetch import FetchError
+from lintas.trust_fetch import FetchError, read_bounded
 
 __all__ = ["AuditLogWatcher"]
 
@@ -56,29 +58,37 @@ class AuditLogWatcher:
         self._client = client or httpx.Client(timeout=self._timeout, follow_redirects=False)
         self.monitor = CheckpointMonitor(verifier, last=last)
 
-    def _get(self, path: str, params: dict[str, int] | None = None, max_bytes: int = MAX_NOTE_BYTES) -> httpx.Response:
+    def _get(self, path: str, params: dict[str, int] | None = None, max_bytes: int = MAX_NOTE_BYTES) -> bytes:
+        """The answer's body, streamed and refused past ``max_bytes`` (:func:`lintas.trust_fetch.read_bounded`)."""
         try:
-            response = self._client.get(self._base + path, params=params, timeout=self._timeout)
+            with self._client.stream("GET", self._base + path, params=params, timeout=self._timeout) as response:
+                if response.status_code != 200:
+                    raise FetchError(f"registry answered HTTP {response.status_code}")
+                body = read_bounded(response, max_bytes)
         except httpx.HTTPError as exc:
             raise FetchError(f"registry unreachable: {type(exc).__name__}") from None
-        if response.status_code != 200:
-            raise FetchError(f"registry answered HTTP {response.status_code}")
-        if len(response.content) > max_bytes:
+        if body is None:
             raise FetchError("answer larger than the size limit")
-        return response
+        return body
+
+    def _get_json(self, path: str, params: dict[str, int], max_bytes: int, what: str) -> dict[str, Any]:
+        try:
+            value = json.loads(self._get(path, params, max_bytes))
+        except ValueError:
+            raise FetchError(f"malformed {what}") from None
+        if not isinstance(value, dict):
+            raise FetchError(f"malformed {what}")
+        return value
 
     def _proof(self, first: int, second: int) -> Sequence[bytes]:
-        body = self._get("/consistency", {"first": first, "second": second}).json()
-        return _hashes(body.get("proof") if isinstance(body, dict) else None, "consistency proof")
+        body = self._get_json("/consistency", {"first": first, "second": second}, MAX_NOTE_BYTES, "consistency proof")
+        return _hashes(body.get("proof"), "consistency proof")
 
     def inclusion(self, sequence: int, size: int) -> tuple[str, Sequence[bytes]]:
         """Audit record ``sequence`` and its inclusion proof in the tree of ``size`` records."""
-        response = self._get("/inclusion", {"sequence": sequence, "size": size}, max_bytes=2 * MAX_RECORD_BYTES)
-        try:
-            body = response.json()
-        except ValueError:
-            raise FetchError("malformed inclusion proof") from None
-        record = body.get("record") if isinstance(body, dict) else None
+        params = {"sequence": sequence, "size": size}
+        body = self._get_json("/inclusion", params, 2 * MAX_RECORD_BYTES, "inclusion proof")
+        record = body.get("record")
         if not isinstance(record, str) or not record.isascii():
             raise FetchError("malformed inclusion proof")
         return record, _hashes(body.get("audit_path"), "inclusion proof")
@@ -105,7 +115,7 @@ class AuditLogWatcher:
         Raises :class:`FetchError` when the registry cannot be asked, and
         :class:`~idcore.errors.TrustError` ``checkpoint_invalid`` / ``log_inconsistent``.
         """
-        note = self._get("/checkpoint").content
+        note = self._get("/checkpoint")
         return self.monitor.update(note, self._proof)
 
     def close(self) -> None:

@@ -20,12 +20,36 @@ Example::
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 import httpx
 
 from idcore.trust.signed import MAX_TRUST_LIST_BYTES
 
-__all__ = ["FetchError", "TrustListFetcher"]
+__all__ = ["FetchError", "TrustListFetcher", "read_bounded"]
+
+
+def read_bounded(
+    response: httpx.Response, max_bytes: int, each_chunk: Callable[[], object] | None = None
+) -> bytes | None:
+    """The body of a *streamed* ``response``, or ``None`` once it is larger than ``max_bytes``.
+
+    A declared ``Content-Length`` above the limit is refused before reading; otherwise the body is
+    read chunk by chunk and never held past the limit. ``each_chunk`` runs after every chunk (a
+    caller's time budget, which may raise). Every bounded fetch in Lintas reads through here: the
+    trust list, status lists, issuer metadata, federation statements and the audit log's answers.
+    """
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+        return None
+    body = bytearray()
+    for chunk in response.iter_bytes():
+        body += chunk
+        if len(body) > max_bytes:
+            return None
+        if each_chunk is not None:
+            each_chunk()
+    return bytes(body)
 
 
 class FetchError(Exception):
@@ -84,17 +108,10 @@ class TrustListFetcher:
             return body
 
     def _read(self, response: httpx.Response) -> bytes:
-        declared = response.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self._max_bytes:
+        body = read_bounded(response, self._max_bytes)
+        if body is None:
             raise FetchError("trust list larger than the size limit")
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in response.iter_bytes():
-            size += len(chunk)
-            if size > self._max_bytes:
-                raise FetchError("trust list larger than the size limit")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return body
 
     def close(self) -> None:
         """Close the HTTP client if this fetcher created it."""

@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lintas.trust_fetch import read_bounded
+
 __all__ = ["register_witness"]
 
 _MAX_ANSWER_BYTES = 64 * 1024  # a note is at most 16 KiB; a proof is at most 64 hashes
@@ -50,11 +52,9 @@ def _get(client: Any, path: str, **params: int) -> bytes:
     with client.stream("GET", path, params=params) as answer:
         if answer.status_code != 200:
             raise OSError(f"{path}: HTTP {answer.status_code}")
-        body = b""
-        for chunk in answer.iter_bytes():
-            body += chunk
-            if len(body) > _MAX_ANSWER_BYTES:
-                raise OSError(f"{path}: answer larger than {_MAX_ANSWER_BYTES} bytes")
+        body = read_bounded(answer, _MAX_ANSWER_BYTES)
+        if body is None:
+            raise OSError(f"{path}: answer larger than {_MAX_ANSWER_BYTES} bytes")
         return body
 
 

@@ -39,10 +39,11 @@ from lintas.devmode import announce, api_docs
 from lintas.kv import KeyValueStore, StoreUnavailable, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer, OAuthClient, hash_secret
+from lintas.pins import pin_set
 from lintas.problem import install_error_handlers, limit_body, oauth_error, problem
 from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
-from lintas.trust_fetch import TrustListFetcher
+from lintas.trust_fetch import TrustListFetcher, read_bounded
 from verifier.dc_api import dc_api_router
 from verifier.federation import federation_source
 from verifier.keys import Operator, VerifierKeys, ensure_client_secrets, ensure_verifier_keys, request_key_store
@@ -54,7 +55,6 @@ from verifier.parties import (
     read_registrations,
     registered_claims,
 )
-from verifier.pins import pin_set
 from verifier.pipeline import Pipeline, TrustSource
 from verifier.policy import ConfigError, RelyingParty, load_config
 from verifier.responses import ResponseHandler
@@ -189,11 +189,9 @@ def _metadata_fetcher(http: httpx.Client, max_bytes: int) -> Callable[[str], Map
         with http.stream("GET", url, headers={"Accept": "application/json"}) as response:
             if response.status_code != 200:
                 raise TrustError(Reason.UNTRUSTED_ISSUER, f"issuer metadata answered {response.status_code}")
-            body = b""
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > max_bytes:
-                    raise TrustError(Reason.UNTRUSTED_ISSUER, "issuer metadata too large")
+            body = read_bounded(response, max_bytes)
+            if body is None:
+                raise TrustError(Reason.UNTRUSTED_ISSUER, "issuer metadata too large")
         value = json_loads(body)
         if not isinstance(value, dict):
             raise TrustError(Reason.UNTRUSTED_ISSUER, "issuer metadata is not a JSON object")

@@ -22,10 +22,10 @@ from idcore.keystore.file import FileKeyStore
 from idcore.trust import verify_trust_list
 from idcore.x509 import certificate_from_pem, validate_chain
 from lintas.kv import StoreUnavailable, open_store
+from lintas.pins import pin_set
 from verifier.federation import check_anchor
 from verifier.keys import certificate_problems
 from verifier.parties import read_registrations
-from verifier.pins import pin_set
 from verifier.policy import ConfigError, load_config
 from verifier.settings import VerifierSettings
 

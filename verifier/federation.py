@@ -47,6 +47,7 @@ from idcore.trust.federation import (
 from idcore.trust.federation_keys import normalise_jwk
 from idcore.trust.framework import IssuerEvidence, TrustJudgement
 from lintas.devmode import is_loopback_host
+from lintas.trust_fetch import read_bounded
 from verifier.settings import VerifierSettings
 
 __all__ = ["check_anchor", "federation_source"]
@@ -126,16 +127,11 @@ class StatementFetcher:
             return self._read(answer)
 
     def _read(self, answer: httpx.Response) -> bytes:
-        declared = answer.headers.get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > MAX_STATEMENT_BYTES:
+        # A body trickled in small chunks must not outlast the budget either: checked per chunk.
+        body = read_bounded(answer, MAX_STATEMENT_BYTES, self._remaining)
+        if body is None:
             raise FetchRefused("statement larger than the size limit")
-        body = bytearray()
-        for chunk in answer.iter_bytes():
-            body += chunk
-            if len(body) > MAX_STATEMENT_BYTES:
-                raise FetchRefused("statement larger than the size limit")
-            self._remaining()  # a body trickled in small chunks must not outlast the budget either
-        return bytes(body)
+        return body
 
 
 def load_anchor(settings: VerifierSettings) -> TrustAnchor:

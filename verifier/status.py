@@ -38,6 +38,7 @@ from idcore.ports import Clock
 from idcore.status_list import StatusReference, VerifiedStatusList, check_status, verify_status_list_token
 from idcore.trust import TrustFramework
 from idcore.trust.framework import FORMAT_SD_JWT_VC
+from lintas.trust_fetch import read_bounded
 
 __all__ = ["HttpStatusFetcher", "IssuerStatusKey", "StatusChecker", "status_uri_allowed"]
 
@@ -123,12 +124,10 @@ class HttpStatusFetcher:
             ) as response:
                 if response.status_code != 200:
                     raise StatusListError(Reason.STATUS_UNAVAILABLE, f"status list answered {response.status_code}")
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > self._max_bytes:
-                        raise StatusListError(Reason.STATUS_UNAVAILABLE, "status list larger than allowed")
-                return bytes(body)
+                body = read_bounded(response, self._max_bytes)
+                if body is None:
+                    raise StatusListError(Reason.STATUS_UNAVAILABLE, "status list larger than allowed")
+                return body
         except httpx.HTTPError as exc:
             raise _unavailable(exc) from None
 

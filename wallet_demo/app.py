@@ -35,14 +35,14 @@ from idcore.ports import Clock, SystemClock
 from lintas import __version__
 from lintas.devmode import announce, api_docs
 from lintas.kv.sqlite_store import SqliteStore
-from lintas.problem import install_error_handlers, problem
+from lintas.problem import install_error_handlers, limit_body, problem
 from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import secure_app
 from wallet_demo.binding import TRANSACTION_ID, TransactionBinding
 from wallet_demo.catalog import load_countries, load_personas
 from wallet_demo.desk import IssuanceDesk
 from wallet_demo.relying_party import SCENARIOS, RelyingPartyError, VerifierClient
-from wallet_demo.rp_dcapi import MAX_DC_CALLS_PER_MINUTE, dc_api_routes
+from wallet_demo.rp_dcapi import MAX_DC_BODY_BYTES, MAX_DC_CALLS_PER_MINUTE, dc_api_routes
 from wallet_demo.rp_trust import RelyingPartyCAs
 from wallet_demo.settings import WalletSettings
 from wallet_demo.vendor import import_map_hash, install_vendor_route, missing_packages
@@ -243,6 +243,7 @@ def create_app(settings: WalletSettings, *, clock: Clock | None = None, http: ht
         **api_docs(bool(settings.api_docs)),
     )
     install_error_handlers(app)
+    limit_body(app, MAX_DC_BODY_BYTES)  # the largest body any route takes: a relayed DC API answer
     _page_routes(app)
     app.state.rp_cas = rp_cas
     _api_routes(app, settings, desk, rp_cas)

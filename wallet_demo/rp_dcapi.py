@@ -15,7 +15,8 @@ API (:mod:`verifier.dc_api`) with the demo relying party's client credentials:
 
 The result is then read as for the link/QR flow (``GET /rp/api/{slug}/transactions/{tid}``).
 All three answer only the browser that started the transaction (one 404 for unknown, malformed
-and foreign ids), are rate-limited per client address and bounded in size.
+and foreign ids), are rate-limited per client address and bounded in size (the app's body cap,
+:data:`MAX_DC_BODY_BYTES`, declared and streamed bodies alike).
 """
 
 from __future__ import annotations
@@ -35,9 +36,10 @@ from lintas.ratelimit import SlidingWindowLimiter
 from wallet_demo.binding import TRANSACTION_ID, TransactionBinding
 from wallet_demo.relying_party import SCENARIOS, RelyingPartyError, VerifierClient
 
-__all__ = ["MAX_DC_CALLS_PER_MINUTE", "dc_api_routes"]
+__all__ = ["MAX_DC_BODY_BYTES", "MAX_DC_CALLS_PER_MINUTE", "dc_api_routes"]
 
 #: A DC API answer relayed by the page: an encrypted presentation is a few kB; the verifier's own bound is 1 MiB.
+#: The wallet demo caps every request body at this (:func:`lintas.problem.limit_body` in ``wallet_demo.app``).
 MAX_DC_BODY_BYTES = 256 * 1024
 #: DC API calls (create, request, response) per client address and minute: a person needs three per attempt.
 MAX_DC_CALLS_PER_MINUTE = 60
@@ -53,19 +55,6 @@ class _Refused(Exception):
         super().__init__(detail)
         self.status = status
         self.detail = detail
-
-
-async def _bounded_body(request: Request) -> bytes:
-    """The request body, refused once it exceeds :data:`MAX_DC_BODY_BYTES` (declared or streamed)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_DC_BODY_BYTES:
-        raise _Refused(413, "request body too large")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_DC_BODY_BYTES:
-            raise _Refused(413, "request body too large")
-    return bytes(body)
 
 
 def _relayed(body: bytes, request: Request, development: bool) -> tuple[str, Any]:
@@ -158,10 +147,10 @@ def dc_api_routes(
     async def dc_response(request: Request, slug: str, tid: str) -> Response:
         try:
             client = admit(request, slug, tid)
-            origin, data = _relayed(await _bounded_body(request), request, development)
+            origin, data = _relayed(await request.body(), request, development)
             status, answer = await run_in_threadpool(client.dc_response, SCENARIOS[slug], tid, origin, data)
         except _Refused as exc:
-            title = {404: "Not Found", 413: "Content Too Large"}.get(exc.status, "Bad Request")
+            title = "Not Found" if exc.status == 404 else "Bad Request"
             return problem(exc.status, title, exc.detail)
         except RelyingPartyError as exc:
             return _failed(exc)

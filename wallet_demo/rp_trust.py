@@ -3,12 +3,12 @@
 Issue #14 item 3. The wallet demo server fetches the trust registry's signed list with the one
 fetcher (:class:`lintas.trust_fetch.TrustListFetcher`: timeout, size cap, no redirects, ETag)
 and judges it with :class:`idcore.trust.TrustListCache` against the pinned registry
-certificates (``LINTAS_WALLET_REGISTRY_PIN_SHA256``, current and next during a rollover), as the
-verifier does. From the current list it serves the browser every relying-party access CA that
-some member state lists and vouches for *now* (:meth:`idcore.trust.rp_ca.RelyingPartyCA.trusted_at`),
-each with the countries that list it. ``x509.js`` then accepts a Request Object only if its chain
-ends at one of them, and ``rpinfo.js`` only if the relying party's declared country is one of
-those countries.
+certificates (``LINTAS_WALLET_REGISTRY_PIN_SHA256``, current and next during a rollover,
+:func:`lintas.pins.pin_set`), as the verifier does. From the current list it serves the browser
+every relying-party access CA that some member state lists and vouches for *now*
+(:meth:`idcore.trust.rp_ca.RelyingPartyCA.trusted_at`), each with the countries that list it.
+``x509.js`` then accepts a Request Object only if its chain ends at one of them, and ``rpinfo.js``
+only if the relying party's declared country is one of those countries.
 
 Freshness: the cache refetches every ``trust_refresh_seconds`` (and at the list's
 ``next_update``), so a withdrawal reaches the wallet within that time; the browser reads the
@@ -25,20 +25,19 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from idcore.errors import IdcoreError, Reason, TrustError
+from idcore.errors import IdcoreError
 from idcore.ports import Clock
-from idcore.trust import TrustListCache, TrustListPin
+from idcore.trust import TrustListCache
 from idcore.trust.model import TrustList
 from idcore.trust.rp_ca import MAX_RP_CAS_PER_COUNTRY, der_sha256
+from lintas.pins import pin_set
 from lintas.trust_fetch import TrustListFetcher
 
 __all__ = ["RelyingPartyCAs"]
@@ -46,29 +45,6 @@ __all__ = ["RelyingPartyCAs"]
 _log = logging.getLogger("lintas.wallet")
 #: 11 member states times their quota: what the browser may ever be handed.
 MAX_ENTRIES = 11 * MAX_RP_CAS_PER_COUNTRY
-
-
-@dataclass(frozen=True, slots=True)
-class AnyPin(TrustListPin):
-    """Accepts a list signed under any one of ``pins`` (each compared in constant time)."""
-
-    pins: tuple[TrustListPin, ...] = ()
-
-    def check(self, cert: x509.Certificate) -> ec.EllipticCurvePublicKey:
-        """The certificate's key if one pin matches; ``trust_list_invalid`` otherwise."""
-        for pin in self.pins:
-            try:
-                return pin.check(cert)
-            except TrustError:
-                continue
-        raise TrustError(Reason.TRUST_LIST_INVALID, "list not signed by a pinned registry key")
-
-    @classmethod
-    def of(cls, hashes: Sequence[str]) -> AnyPin:
-        """Pins from certificate SHA-256 hashes (hex); at least one."""
-        if not hashes:
-            raise ValueError("at least one registry pin is needed")
-        return cls(certificate_sha256=hashes[0], pins=tuple(TrustListPin(certificate_sha256=h) for h in hashes))
 
 
 def listed_cas(trust_list: TrustList, at: int) -> list[dict[str, Any]]:
@@ -113,7 +89,7 @@ class RelyingPartyCAs:
             self._fetcher = TrustListFetcher(registry_url, client=http)
             self._cache = TrustListCache(
                 fetch=self._fetcher,
-                pin=AnyPin.of(pins),
+                pin=pin_set(pins),
                 clock=clock,
                 refresh_interval=refresh_interval,
                 retry_interval=min(30, refresh_interval),

@@ -21,13 +21,13 @@ from idcore.ports import FixedClock
 from idcore.trust import certificate_sha256_hex, verify_trust_list
 from idcore.x509 import certificate_to_pem, create_root_ca
 from lintas.kv import open_store
+from lintas.pins import pin_set
 from lintas.testing import UvicornServer, free_port
 from lintas_cli.main import main
 from tests.softhsm import SoftHsmToken, softhsm_token  # noqa: F401 - pytest fixture
 from tests.verifier.world import new_key
 from trust_registry.app import create_app
 from trust_registry.settings import RegistrySettings
-from verifier.pins import pin_set
 
 
 def _issue(csr_pem: bytes) -> tuple[bytes, bytes]:

@@ -19,11 +19,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import FastAPI
+from fastapi.responses import Response, StreamingResponse
 
 from idcore.errors import Reason, TrustError
 from idcore.ports import FixedClock
 from idcore.trust import TrustList, sign_trust_list
 from idcore.trust.cache import TrustListCache
+from idcore.trust.checkpoint import MAX_NOTE_BYTES, CheckpointSigner, CheckpointVerifier
+from lintas.audit_log import AuditLogWatcher
+from lintas.testing import UvicornServer
+from lintas.trust_fetch import FetchError
 from trust_registry.pki import ensure_registry_keys
 from verifier.app import trust_source
 from verifier.settings import VerifierSettings
@@ -232,3 +239,28 @@ def test_settings_refuse_a_malformed_key_and_the_etsi_format(registry: Registry,
         VerifierSettings(**base, audit_checkpoint_key=vkey[:-4] + "AAAA")
     with pytest.raises(ValueError, match="trust_list_format=lintas"):
         VerifierSettings(**base, audit_checkpoint_key=vkey, trust_list_format="etsi")
+
+
+def test_the_watcher_reads_audit_log_answers_only_up_to_their_bound() -> None:
+    """A registry answering with an endless body (no Content-Length) is refused once past the bound;
+    the twin: a declared oversized body is refused before any of it is read."""
+    app = FastAPI()
+
+    @app.get("/v1/audit-log/checkpoint")
+    def endless() -> StreamingResponse:
+        return StreamingResponse(iter([b"x" * 4096] * (MAX_NOTE_BYTES // 4096 + 8)), media_type="text/plain")
+
+    @app.get("/v1/audit-log/consistency")
+    def declared() -> Response:
+        return Response(b"{}" + b" " * (MAX_NOTE_BYTES + 1), media_type="application/json")
+
+    vkey = CheckpointSigner("registry.example/audit-log", Ed25519PrivateKey.generate()).vkey
+    with UvicornServer(app) as server:
+        watcher = AuditLogWatcher(str(server.base_url), CheckpointVerifier(vkey))
+        try:
+            with pytest.raises(FetchError, match="larger than the size limit"):
+                watcher.check()
+            with pytest.raises(FetchError, match="larger than the size limit"):
+                watcher._proof(1, 2)
+        finally:
+            watcher.close()

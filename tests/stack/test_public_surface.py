@@ -26,13 +26,16 @@ BUDGET = {
     # +8: the transparency log's list check (idcore.trust.list_log), the shared signed-list cache,
     # relying-party access CAs in the list (idcore.trust.rp_ca, the ETSI service type)
     "idcore": 418,
-    "lintas": 68,
+    # +2: the registry pin set (moved from verifier.pins so the wallet demo need not copy it) and
+    # read_bounded, the one capped streamed read of every bounded fetch
+    "lintas": 70,
     "lintas_cli": 12,
     # +4: member states as federation intermediates, relying-party CA governance and its CLI
     "trust_registry": 70,
     "issuer": 72,
-    "verifier": 76,
-    "wallet_demo": 23,  # +3: the relying-party demo's DC API routes and bound, the registry-listed RP CAs
+    "verifier": 75,  # -1: pin_set moved to lintas
+    # +4: the relying-party demo's DC API routes, their call limit and the app's body cap, the registry-listed RP CAs
+    "wallet_demo": 24,
 }
 
 

@@ -20,6 +20,7 @@ from idcore.errors import TrustError
 from idcore.keystore.file import FileKeyStore
 from idcore.trust import certificate_sha256_hex, verify_trust_list
 from idcore.x509 import certificate_to_pem, create_issuer_certificate, create_root_ca
+from lintas.pins import pin_set
 from lintas.testing import RedisServer, UvicornServer, free_port
 from lintas_cli.main import main
 from tests.verifier.world import World, new_key
@@ -27,7 +28,6 @@ from verifier.app import create_app
 from verifier.checkconfig import Finding, effective_config, run_checks
 from verifier.cli import _service_settings, register
 from verifier.keys import CertificateMismatch
-from verifier.pins import pin_set
 from verifier.settings import VerifierSettings
 
 HOST = "verifier.example.gov"

@@ -2,7 +2,8 @@
 
 A registry rotating its list-signing key publishes the new certificate's SHA-256 ahead of the
 switch; verifiers pin both (``LINTAS_VERIFIER_REGISTRY_PIN_SHA256=<current>,<next>``) and drop the
-old one afterwards, so no verifier is ever without a list it can check.
+old one afterwards, so no verifier is ever without a list it can check. The wallet demo pins the
+registry the same way to learn which relying-party CAs the member states list.
 """
 
 from __future__ import annotations
