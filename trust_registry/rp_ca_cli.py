@@ -11,7 +11,6 @@ registry refuses (its problem is printed), 2 for usage, file or network errors. 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -40,11 +39,10 @@ def _certificate_pem(path: str) -> str:
 
 def _sha256_of(path: str) -> str:
     """SHA-256 (hex) of the certificate's DER, the name the registry gives the entry."""
-    from cryptography.hazmat.primitives.serialization import Encoding
-
+    from idcore.trust import certificate_sha256_hex
     from idcore.x509 import certificate_from_pem
 
-    return hashlib.sha256(certificate_from_pem(Path(path).read_bytes()).public_bytes(Encoding.DER)).hexdigest()
+    return certificate_sha256_hex(certificate_from_pem(Path(path).read_bytes()))
 
 
 def _call(args: argparse.Namespace) -> int:
