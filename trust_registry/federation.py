@@ -25,17 +25,18 @@ from typing import Any
 
 from idcore.ports import Signer
 from idcore.trust.federation import ISSUER_ENTITY_TYPE, META_COUNTRY, WELL_KNOWN_PATH, sign_entity_statement
-from idcore.trust.federation_marks import RECOGNISED_PID_ISSUER, sign_trust_mark
+from idcore.trust.federation_marks import RECOGNISED_PID_ISSUER, REGISTERED_RELYING_PARTY, sign_trust_mark
 from idcore.trust.model import IssuerStatus, TrustList
 from idcore.trust.recognition import RecognitionList
 from idcore.trust.vct import VCT_PID
 from trust_registry.federation_members import STATEMENT_TTL, MemberStates, keyed_jwk
 
-__all__ = ["FETCH_PATH", "LIST_PATH", "TRUST_MARK_PATH", "TrustAnchorStatements", "keyed_jwk"]
+__all__ = ["FETCH_PATH", "LIST_PATH", "RESOLVE_PATH", "TRUST_MARK_PATH", "TrustAnchorStatements", "keyed_jwk"]
 
 FETCH_PATH = "/federation/fetch"
 LIST_PATH = "/federation/list"
 TRUST_MARK_PATH = "/federation/trust-mark"
+RESOLVE_PATH = "/federation/resolve"
 
 
 class TrustAnchorStatements:
@@ -60,6 +61,7 @@ class TrustAnchorStatements:
                 "federation_fetch_endpoint": self.entity_id + FETCH_PATH,
                 "federation_list_endpoint": self.entity_id + LIST_PATH,
                 "federation_trust_mark_endpoint": self.entity_id + TRUST_MARK_PATH,
+                "federation_resolve_endpoint": self.entity_id + RESOLVE_PATH,
                 "organization_name": trust_list.scheme_operator.names.get("en", self.entity_id),
             }
         }
@@ -71,7 +73,7 @@ class TrustAnchorStatements:
             "jwks": self.jwks,
             "metadata": metadata,
             # The anchor issues the scheme's trust marks itself.
-            "trust_mark_issuers": {RECOGNISED_PID_ISSUER: [self.entity_id]},
+            "trust_mark_issuers": {RECOGNISED_PID_ISSUER: [self.entity_id], REGISTERED_RELYING_PARTY: [self.entity_id]},
         }
         return sign_entity_statement(claims, self._signer, self._jwk["kid"])
 

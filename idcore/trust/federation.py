@@ -54,6 +54,7 @@ __all__ = [
     "META_COUNTRY",
     "META_LEVEL",
     "META_VCTS",
+    "VERIFIER_ENTITY_TYPE",
     "WELL_KNOWN_PATH",
     "FederationTrust",
     "TrustAnchor",
@@ -289,6 +290,9 @@ def leaf_key(metadata: Mapping[str, Any], kid: str | None) -> PublicKey | None:
 
 #: The entity type of credential issuers (OpenID4VCI 1.0 Section 12.2.4 names it for federation).
 ISSUER_ENTITY_TYPE = "openid_credential_issuer"
+#: The entity type of OpenID4VP verifiers (OpenID Federation Wallet Architectures 1.0; its metadata
+#: is the verifier's client metadata, OpenID4VP 1.0 Section 11.1).
+VERIFIER_ENTITY_TYPE = "openid_credential_verifier"
 #: Lintas parameters of that type, set by the trust anchor's policy: country, types, common level.
 META_COUNTRY, META_VCTS, META_LEVEL = "lintas_country", "lintas_vcts", "lintas_assurance_level"
 FRAMEWORK = "openid-federation"

@@ -15,7 +15,8 @@ delegations are not implemented) are not recognised. An invalid mark is ignored,
 specification says: it does not invalidate the chain, it just is not a trust mark.
 
 Types defined by the ASEAN scheme: :data:`RECOGNISED_PID_ISSUER` (issued by the registry to
-issuers listed and granted for the PID type).
+issuers listed and granted for the PID type) and :data:`REGISTERED_RELYING_PARTY` (issued by the
+registry to verifier entities a member state has registered and not withdrawn).
 """
 
 from __future__ import annotations
@@ -28,10 +29,17 @@ from idcore.jose import parse_compact, sign_compact, verify_parsed
 from idcore.jwk import public_key_from_jwk
 from idcore.ports import Signer
 
-__all__ = ["RECOGNISED_PID_ISSUER", "sign_trust_mark", "valid_trust_marks"]
+__all__ = [
+    "RECOGNISED_PID_ISSUER",
+    "REGISTERED_RELYING_PARTY",
+    "TRUST_MARK_TYP",
+    "sign_trust_mark",
+    "valid_trust_marks",
+]
 
 TRUST_MARK_TYP = "trust-mark+jwt"
 RECOGNISED_PID_ISSUER = "https://lintas.asean.example/trust-marks/recognised-pid-issuer"
+REGISTERED_RELYING_PARTY = "https://lintas.asean.example/trust-marks/registered-relying-party"
 _ALGS = frozenset({"ES256"})
 _MAX_MARKS = 16
 _MAX_MARK_BYTES = 16 * 1024

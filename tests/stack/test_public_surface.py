@@ -25,7 +25,7 @@ PACKAGES = ("idcore", "lintas", "lintas_cli", "trust_registry", "issuer", "verif
 BUDGET = {
     # +8: the transparency log's list check (idcore.trust.list_log), the shared signed-list cache,
     # relying-party access CAs in the list (idcore.trust.rp_ca, the ETSI service type)
-    "idcore": 418,
+    "idcore": 420,  # +2: the verifier entity type and the registered-relying-party trust mark
     # +2: the registry pin set (moved from verifier.pins so the wallet demo need not copy it) and
     # read_bounded, the one capped streamed read of every bounded fetch
     "lintas": 70,
