@@ -25,13 +25,13 @@ PACKAGES = ("idcore", "lintas", "lintas_cli", "trust_registry", "issuer", "verif
 BUDGET = {
     # +8: the transparency log's list check (idcore.trust.list_log), the shared signed-list cache,
     # relying-party access CAs in the list (idcore.trust.rp_ca, the ETSI service type)
-    "idcore": 420,  # +2: the verifier entity type and the registered-relying-party trust mark
+    "idcore": 421,  # +3: the verifier entity type, the registered-relying-party trust mark and its typ
     # +2: the registry pin set (moved from verifier.pins so the wallet demo need not copy it) and
     # read_bounded, the one capped streamed read of every bounded fetch
     "lintas": 70,
     "lintas_cli": 12,
     # +4: member states as federation intermediates, relying-party CA governance and its CLI
-    "trust_registry": 70,
+    "trust_registry": 71,  # +1: the resolve endpoint path
     "issuer": 72,
     "verifier": 75,  # -1: pin_set moved to lintas
     # +4: the relying-party demo's DC API routes, their call limit and the app's body cap, the registry-listed RP CAs
