@@ -126,6 +126,8 @@ def _issuer_apps(
             data_dir=plan.data,
             generate_pki=False,
             provisioned_clients=provisioned,
+            # Each issuer is a federation leaf entity under its member state's intermediate.
+            federation_authority_hints=[f"{plan.url('registry')}/federation/{cc}"],
             **shared,
             **overrides,
         )
@@ -166,6 +168,47 @@ def _register_rp_ca(registry: Any, ca_pem: Path, countries: Sequence[str]) -> No
                 raise
 
 
+def _register_federation_keys(registry: Any, entities: Mapping[str, dict[str, str]]) -> None:
+    """Register each demo issuer's federation entity key with the registry, as its operator would.
+
+    Through the registry's own governance path (``POST /v1/governance/issuers/federation-keys``:
+    signed recognition list, audit record; actor ``demo-launcher``); keys the registry already holds
+    (a second start) are left alone, so a restart writes nothing.
+    """
+    from idcore.trust.federation_keys import FederationKeys
+    from trust_registry.ledger import Change
+
+    service = registry.state.registry
+    held = {k.issuer_id: k for k in service.current_fabric().federation_keys}
+    wanted = [FederationKeys(issuer_id, (jwk,)) for issuer_id, jwk in sorted(entities.items())]
+    fresh = [k for k in wanted if held.get(k.issuer_id) != k]
+    if not fresh:
+        return
+
+    def build(trust_list: Any, current: Any, now: int, seq: int) -> tuple[Any, dict[str, Any]]:
+        kept = tuple(k for k in current.federation_keys if k.issuer_id not in {f.issuer_id for f in fresh})
+        payload = {"federation_keys": [k.to_json() for k in fresh], "note": "lintas demo"}
+        return Change(trust_list, "register_federation_keys", payload, federation_keys=(*kept, *fresh)), payload
+
+    service.change_fabric("demo-launcher", "register_federation_keys", build)
+
+
+def _issuer_federation_keys(apps: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Every demo tenant's federation entity key (public JWK, ``kid`` its thumbprint), by issuer id."""
+    from idcore.trust.federation_keys import normalise_jwk
+    from issuer.keys import load_federation_signer
+
+    keys = {}
+    for name, app in apps.items():
+        if name.startswith("issuer-"):
+            service = app.state.service
+            for tenant in service.tenants:
+                keys[tenant.identifier] = normalise_jwk(
+                    load_federation_signer(service.settings, tenant.spec).public_jwk
+                )
+    return keys
+
+
 def _rp_client_secrets(verifier_data: Path, config_file: Path) -> dict[str, str]:
     """The demo relying parties' verifier client secrets, handed to the wallet demo by configuration."""
     secrets_doc = json.loads((verifier_data / "rp-clients.json").read_text(encoding="utf-8"))
@@ -185,7 +228,9 @@ def build_apps(
 
     The registry generates the national roots and the issuers' document-signer keys on first
     start, mdoc Document Signers for the issuers listed with doctypes included (the issuers only
-    load them, ``generate_pki=False``); the verifier pins the registry's list-signing certificate;
+    load them, ``generate_pki=False``); each issuer is an OpenID Federation leaf entity under its
+    member state's intermediate, its federation entity key registered with the registry; the
+    verifier pins the registry's list-signing certificate;
     its relying-party CA is listed in the registry under the countries of its relying parties; the
     wallet demo pins the registry too and judges relying parties by that list, gets the relying
     parties' client secrets from here, and its issuance desk gets its issuer credentials from
@@ -215,6 +260,7 @@ def build_apps(
     )
     apps: dict[str, Any] = {"registry": registry_app(registry)}
     apps.update(_issuer_apps(plan, shared, desk, issuer_overrides or {}))
+    _register_federation_keys(apps["registry"], _issuer_federation_keys(apps))
     pin = (plan.data / "registry" / "pin.txt").read_text(encoding="utf-8").strip()
     config_file = _verifier_config(plan, edit_verifier_config)
     verifier = VerifierSettings(

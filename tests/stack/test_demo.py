@@ -13,13 +13,17 @@ import sys
 import time
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import redis
 
+from idcore.keystore.file import FileKeyStore
+from idcore.trust.federation import TrustAnchor, resolve_chain
 from lintas.testing import RedisServer, free_port
 from lintas_cli.demo import plan_stack
+from trust_registry.federation import keyed_jwk
 
 RELEASE = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text())["project"]["version"]
 URL = re.compile(r"https?://(?:127\.0\.0\.1|localhost):\d+[^\s]*")
@@ -81,6 +85,33 @@ def _free_block() -> int:
 
 
 @pytest.mark.slow
+def _assert_federation_wired(client: httpx.Client, stack: dict[str, Any], data: Path) -> None:
+    """Every demo issuer resolves through its member state's intermediate to the anchor (issue #16)."""
+    registry = stack["services"][0]["url"]
+    anchor_key = FileKeyStore(data / "registry" / "keys").signer("list-signing")
+    anchor = TrustAnchor(registry, (keyed_jwk(dict(anchor_key.public_jwk)),))
+
+    def fetch(url: str) -> bytes | None:
+        answer = client.get(url)
+        if answer.status_code == 404:
+            return None
+        answer.raise_for_status()
+        return answer.content
+
+    resolved = 0
+    for service in stack["services"]:
+        if not service["name"].startswith("issuer-"):
+            continue
+        cc = service["name"].removeprefix("issuer-").upper()
+        subordinates = client.get(f"{registry}/federation/{cc}/list").json()
+        assert subordinates, cc  # every issuer's federation key is registered
+        for entity_id in subordinates:
+            chain = resolve_chain(entity_id, anchor, fetch, int(time.time()))
+            assert chain.metadata["openid_credential_issuer"]["lintas_country"] == cc
+            resolved += 1
+    assert resolved >= 5
+
+
 def test_demo_starts_every_url_answers_and_ctrl_c_stops(tmp_path: Path) -> None:
     base = _free_block()
     process = _start(tmp_path, base)
@@ -114,15 +145,22 @@ def test_demo_starts_every_url_answers_and_ctrl_c_stops(tmp_path: Path) -> None:
                 .headers["content-type"]
                 .startswith("application/jwt")
             )
+            _assert_federation_wired(client, stack, tmp_path)
     finally:
         code = _stop(process)
     assert code == 0
-    # A second start reuses the generated keys: the registry's signing certificate is unchanged.
+    # A second start reuses the generated keys: the registry's signing certificate is unchanged,
+    # and registering what the registry already holds writes no new list.
     cert = (tmp_path / "registry" / "signing-cert.pem").read_bytes()
     again = _start(tmp_path, base)
     try:
         _wait_banner(again)
         assert (tmp_path / "registry" / "signing-cert.pem").read_bytes() == cert
+        with httpx.Client(timeout=10) as client:
+            records = client.get(f"{stack['services'][0]['url']}/v1/audit-log").json()["records"]
+        first_start = {r["payload"]["action"] for r in records if r["payload"]["actor"] == "demo-launcher"}
+        assert "register_federation_keys" in first_start
+        assert sum(1 for r in records if r["payload"]["action"] == "register_federation_keys") == 1
     finally:
         assert _stop(again) == 0
 
