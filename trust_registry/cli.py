@@ -137,8 +137,10 @@ def register(subparsers: Any) -> None:
     audit.set_defaults(handler=_audit_verify)
     from trust_registry.backup_cli import register_backup
     from trust_registry.rp_ca_cli import register_rp_ca
+    from trust_registry.verifier_entity_cli import register_verifier_entity_cli
     from trust_registry.witness_cli import register_witness
 
     register_witness(sub)
     register_backup(sub)
     register_rp_ca(sub)
+    register_verifier_entity_cli(sub)

@@ -33,7 +33,9 @@ BUDGET = {
     "lintas": 70,
     "lintas_cli": 12,
     # +4: member states as federation intermediates, relying-party CA governance and its CLI
-    "trust_registry": 73,  # +3: the resolve endpoint path, verifier entity registration and withdrawal
+    # +6: the resolve endpoint path, verifier entity registration and withdrawal and its operator command
+    # (with the operator client the rp-ca command now shares)
+    "trust_registry": 76,
     "issuer": 72,
     "verifier": 75,  # -1: pin_set moved to lintas
     # +4: the relying-party demo's DC API routes, their call limit and the app's body cap, the registry-listed RP CAs
