@@ -28,7 +28,8 @@ BUDGET = {
     "idcore": 421,  # +3: the verifier entity type, the registered-relying-party trust mark and its typ
     # +2: the registry pin set (moved from verifier.pins so the wallet demo need not copy it) and
     # read_bounded, the one capped streamed read of every bounded fetch
-    "lintas": 70,
+    # +3: the federation statement fetcher (moved from verifier.federation: the registry's resolve endpoint uses it too)
+    "lintas": 73,
     "lintas_cli": 12,
     # +4: member states as federation intermediates, relying-party CA governance and its CLI
     "trust_registry": 71,  # +1: the resolve endpoint path
