@@ -156,12 +156,10 @@ class Resolver:
         if not self._outbound.acquire(blocking=False):
             raise ResolveError(503, "temporarily_unavailable", "too many resolutions in progress; retry shortly")
         try:
-            try:
-                tokens = self._leaf_chain(sub, subject, now)
-            except ResolveError as refusal:
-                self._cache.put(key, refusal, now, now + self._cache_refusal_seconds())
-                raise
-            return self._answer(key, tokens, now)
+            return self._answer(key, self._leaf_chain(sub, subject, now), now)
+        except ResolveError as refusal:
+            self._cache.put(key, refusal, now, now + self._cache_refusal_seconds())
+            raise
         finally:
             self._outbound.release()
 

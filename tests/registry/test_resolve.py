@@ -198,7 +198,8 @@ def _error(response: httpx.Response, status: int, error: str) -> None:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
-    assert body["error"] == error and body["error_description"], body
+    assert body["error"] == error, body
+    assert body["error_description"], body
 
 
 def test_resolves_the_th_pid_issuer_as_idcore_does(start: Callable[..., Setup]) -> None:
@@ -241,10 +242,171 @@ def test_grindvakt_resolves_through_our_endpoint_and_agrees(start: Callable[...,
     http = ReqwestClient(connect_timeout=5, read_timeout=5, request_timeout=10)
     resolved = grindvakt.resolve_via_trust_anchors(http, setup.pid, {setup.anchor_id: setup.anchor_jwks()})
     ours = _verified(setup, setup.resolve())
-    assert resolved.subject == setup.pid and resolved.issuer == setup.anchor_id
+    assert (resolved.subject, resolved.issuer) == (setup.pid, setup.anchor_id)
     assert resolved.metadata == ours["metadata"]
     assert resolved.exp == ours["exp"]
     # Twin: pinned to another key, grindvakt refuses our anchor (and so our response).
     other = {"keys": [keyed_jwk(dict(KeySigner(ec.generate_private_key(ec.SECP256R1())).public_jwk))]}
     with pytest.raises(GrindvaktError):
         grindvakt.resolve_via_trust_anchors(http, setup.pid, {setup.anchor_id: other})
+
+
+def test_unknown_subject_is_not_found_without_any_outbound_request(start: Callable[..., Setup]) -> None:
+    setup = start()
+    for sub in (setup.leaf_url + "/elsewhere", setup.leaf_url, "http://127.0.0.1:1/th", "https://example.org/x"):
+        _error(setup.resolve(sub), 404, "not_found")
+    assert setup.leaf.hits == []  # the leaf server listens, and no request reached it
+    # Positive twin: the vouched-for subject is fetched, exactly once.
+    assert setup.resolve().status_code == 200
+    assert setup.leaf.hits == ["/th/.well-known/openid-federation"]
+
+
+def test_intermediate_and_anchor_resolve_in_process(start: Callable[..., Setup]) -> None:
+    setup = start()
+    th = setup.anchor_id + "/federation/TH"
+    claims = _verified(setup, setup.resolve(th))
+    assert [
+        (s.iss, s.sub) for s in validate_chain(claims["trust_chain"], setup.anchor(), claims["iat"]).statements
+    ] == [
+        (th, th),
+        (setup.anchor_id, th),
+        (setup.anchor_id, setup.anchor_id),
+    ]
+    assert claims["metadata"]["federation_entity"]["federation_fetch_endpoint"] == th + "/fetch"
+    anchor = _verified(setup, setup.resolve(setup.anchor_id))
+    (configuration,) = anchor["trust_chain"]
+    assert parse_statement(configuration).sub == setup.anchor_id
+    assert anchor["metadata"]["federation_entity"]["federation_resolve_endpoint"] == (
+        setup.anchor_id + "/federation/resolve"
+    )
+    assert setup.leaf.hits == []
+    # Twins: a code not on the list, and a path below an intermediate, are no entities of the federation.
+    _error(setup.resolve(setup.anchor_id + "/federation/XX"), 404, "not_found")
+    _error(setup.resolve(th + "/fetch"), 404, "not_found")
+
+
+def test_request_errors(start: Callable[..., Setup]) -> None:
+    setup = start()
+    http, path = setup.registry.http, "/federation/resolve"
+    _error(setup.resolve(trust_anchor="https://another-anchor.example"), 404, "invalid_trust_anchor")
+    _error(setup.resolve(trust_anchor=setup.anchor_id + "/"), 404, "invalid_trust_anchor")
+    _error(http.get(path, params={"trust_anchor": setup.anchor_id}), 400, "invalid_request")
+    _error(http.get(path, params={"sub": setup.pid}), 400, "invalid_request")
+    _error(
+        http.get(path, params={"sub": [setup.pid, setup.pid], "trust_anchor": setup.anchor_id}), 400, "invalid_request"
+    )
+    _error(setup.resolve(setup.pid + "/" + "x" * 2048), 400, "invalid_request")
+    _error(setup.resolve(entity_type=[f"type{i}" for i in range(9)]), 400, "invalid_request")
+    _error(setup.resolve(entity_type=""), 400, "invalid_request")
+    assert setup.leaf.hits == []
+    # Positive twins: trust_anchor may repeat (ours among them), and 8 entity types are allowed.
+    both = setup.resolve(trust_anchor=["https://another-anchor.example", setup.anchor_id])
+    assert _verified(setup, both)["sub"] == setup.pid
+    assert setup.resolve(entity_type=[f"type{i}" for i in range(7)] + [ISSUER]).status_code == 200
+
+
+def test_entity_type_filters_the_metadata(start: Callable[..., Setup]) -> None:
+    setup = start(resolve_cache_seconds=60)
+    everything = _verified(setup, setup.resolve())["metadata"]
+    assert set(everything) == {ISSUER}
+    assert _verified(setup, setup.resolve(entity_type=ISSUER))["metadata"] == everything
+    assert _verified(setup, setup.resolve(entity_type="federation_entity"))["metadata"] == {}
+    th = setup.anchor_id + "/federation/TH"
+    assert set(_verified(setup, setup.resolve(th))["metadata"]) == {"federation_entity"}
+    assert _verified(setup, setup.resolve(th, entity_type=ISSUER))["metadata"] == {}
+    both = _verified(setup, setup.resolve(th, entity_type=[ISSUER, "federation_entity"]))["metadata"]
+    assert set(both) == {"federation_entity"}
+
+
+def test_suspended_issuer_stops_resolving_at_once_even_when_cached(start: Callable[..., Setup]) -> None:
+    setup = start(resolve_cache_seconds=60)
+    assert setup.resolve().status_code == 200
+    assert setup.resolve().status_code == 200
+    assert len(setup.leaf.hits) == 1  # the second answer came from the cache
+    suspended = setup.registry.post("/v1/governance/issuers/suspend", "operator-th", {"issuer_id": setup.pid})
+    assert suspended.status_code == 200, suspended.text
+    _error(setup.resolve(), 404, "not_found")
+    assert len(setup.leaf.hits) == 1
+
+
+def test_configuration_signed_with_a_key_the_intermediate_does_not_bind(start: Callable[..., Setup]) -> None:
+    setup = start()
+    setup.serve_leaf(signer=KeySigner(ec.generate_private_key(ec.SECP256R1())))
+    _error(setup.resolve(), 400, "invalid_trust_chain")
+    # Twin: re-signed with the bound key it resolves.
+    setup.serve_leaf()
+    assert setup.resolve().status_code == 200
+
+
+def test_leaf_that_names_another_superior_or_breaks_the_policy(start: Callable[..., Setup]) -> None:
+    setup = start()
+
+    def names_my(claims: dict[str, Any]) -> None:
+        claims["authority_hints"] = [setup.anchor_id + "/federation/MY"]
+
+    setup.serve_leaf(names_my)
+    _error(setup.resolve(), 400, "invalid_trust_chain")
+
+    def claims_no_types(claims: dict[str, Any]) -> None:
+        del claims["metadata"][ISSUER]["lintas_vcts"]  # the TH statement makes it essential
+
+    setup.serve_leaf(claims_no_types)
+    _error(setup.resolve(), 400, "invalid_metadata")
+
+    def claims_another_subject(claims: dict[str, Any]) -> None:
+        claims["iss"] = claims["sub"] = setup.leaf_url + "/th/business"
+
+    setup.serve_leaf(claims_another_subject)
+    _error(setup.resolve(), 400, "invalid_trust_chain")
+
+
+def test_absent_oversized_and_slow_configurations(start: Callable[..., Setup]) -> None:
+    setup = start(resolve_timeout=0.5)
+    path = "/th/.well-known/openid-federation"
+    genuine = setup.leaf.configurations.pop(path)
+    _error(setup.resolve(), 404, "not_found")
+    setup.leaf.configurations[path] = genuine + b"A" * (256 * 1024)
+    _error(setup.resolve(), 400, "invalid_trust_chain")
+    setup.leaf.configurations[path] = genuine
+    setup.leaf.delay = 2.0
+    began = time.monotonic()
+    _error(setup.resolve(), 400, "invalid_trust_chain")
+    assert time.monotonic() - began < 1.8  # the budget, not the leaf, decides how long we wait
+    setup.leaf.delay = 0.0
+    assert setup.resolve().status_code == 200  # twin: the same configuration, served promptly
+
+
+def test_outbound_resolutions_are_capped(start: Callable[..., Setup]) -> None:
+    setup = start(resolve_max_concurrent=1, resolve_timeout=5.0)
+    setup.leaf.delay = 1.5
+    slow: list[httpx.Response] = []
+    worker = threading.Thread(target=lambda: slow.append(setup.resolve()))
+    worker.start()
+    deadline = time.monotonic() + 5
+    while not setup.leaf.hits and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert setup.leaf.hits, "the first resolution never reached the leaf"
+    _error(setup.resolve(entity_type=ISSUER), 503, "temporarily_unavailable")
+    # In-process subjects need no outbound slot.
+    assert setup.resolve(setup.anchor_id + "/federation/TH").status_code == 200
+    worker.join(10)
+    assert slow[0].status_code == 200
+    assert setup.resolve(entity_type=ISSUER).status_code == 200  # the slot is free again
+    assert len(setup.leaf.hits) == 2
+
+
+def test_a_flood_costs_one_fetch(start: Callable[..., Setup]) -> None:
+    setup = start(resolve_cache_seconds=60)
+    answers = [setup.resolve() for _ in range(5)]
+    assert {a.status_code for a in answers} == {200}
+    assert len(setup.leaf.hits) == 1
+    # Refusals are remembered briefly too: a leaf that fails is not fetched again by the flood.
+    setup.serve_leaf(signer=KeySigner(ec.generate_private_key(ec.SECP256R1())))
+    for _ in range(3):
+        _error(setup.resolve(entity_type=ISSUER), 400, "invalid_trust_chain")
+    assert len(setup.leaf.hits) == 2
+    # Twin: with the cache off every request fetches.
+    uncached = start()
+    for _ in range(3):
+        assert uncached.resolve().status_code == 200
+    assert len(uncached.leaf.hits) == 3
