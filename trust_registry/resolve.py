@@ -39,13 +39,13 @@ import httpx
 from idcore.errors import IdcoreError, Reason, TrustError
 from idcore.jose import parse_compact, sign_compact
 from idcore.ports import Signer
-from idcore.trust.federation import ResolvedChain, TrustAnchor, parse_statement, validate_chain
+from idcore.trust.federation import TrustAnchor, parse_statement, validate_chain
 from idcore.trust.federation_marks import valid_trust_marks
 from lintas.federation_fetch import FetchRefused, StatementFetcher
 from trust_registry.federation import TrustAnchorStatements
 from trust_registry.service import RegistryService
 
-__all__ = ["RESOLVE_MEDIA_TYPE", "RESOLVE_RESPONSE_TYP", "ResolveError", "Resolver", "sign_resolve_response"]
+__all__ = ["RESOLVE_MEDIA_TYPE", "ResolveError", "Resolver"]
 
 RESOLVE_RESPONSE_TYP = "resolve-response+jwt"
 RESOLVE_MEDIA_TYPE = "application/resolve-response+jwt"
@@ -245,7 +245,8 @@ class Resolver:
             if exc.reason is Reason.FEDERATION_POLICY_ERROR:
                 raise ResolveError(400, "invalid_metadata", exc.detail) from None
             raise _invalid_chain(exc.detail) from None
-        marks, exp = _valid_marks(chain, anchor, now)
+        subject, anchor_configuration = chain.statements[0], chain.statements[-1]
+        marks, exp = _valid_marks(subject.claims, anchor_configuration.claims, anchor, chain.expires_at, now)
         claims: dict[str, Any] = {
             "iss": self.entity_id,
             "sub": key[0],
@@ -262,18 +263,21 @@ class Resolver:
         return token
 
 
-def _valid_marks(chain: ResolvedChain, anchor: TrustAnchor, now: int) -> tuple[list[dict[str, Any]], int]:
+def _valid_marks(
+    subject: Mapping[str, Any], anchor_configuration: Mapping[str, Any], anchor: TrustAnchor, expires_at: int, now: int
+) -> tuple[list[dict[str, Any]], int]:
     """The subject's ``trust_marks`` entries that validate, each on its own, and the response's ``exp``.
 
-    Section 8.3: the response holds only verified trust marks, and its ``exp`` is at most theirs.
+    ``subject`` and ``anchor_configuration`` are the claims of a validated chain's first and last
+    statements. Section 8.3: the response holds only verified trust marks, and its ``exp`` is the
+    minimum of the chain's (``expires_at``) and theirs.
     """
-    subject, anchor_configuration = chain.statements[0], chain.statements[-1]
-    entries = subject.claims.get("trust_marks", [])
+    entries = subject.get("trust_marks", [])
     kept: list[dict[str, Any]] = []
-    exp = chain.expires_at
+    exp = expires_at
     for entry in entries[:_MAX_MARKS] if isinstance(entries, list) else []:
-        alone = {"sub": subject.sub, "trust_marks": [entry]}
-        if not valid_trust_marks(alone, anchor_configuration.claims, anchor.jwks, now):
+        alone = {"sub": subject.get("sub"), "trust_marks": [entry]}
+        if not valid_trust_marks(alone, anchor_configuration, anchor.jwks, now):
             continue
         kept.append(dict(entry))
         mark_exp = _mark_exp(entry["trust_mark"])

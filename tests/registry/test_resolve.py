@@ -410,3 +410,12 @@ def test_a_flood_costs_one_fetch(start: Callable[..., Setup]) -> None:
     for _ in range(3):
         assert uncached.resolve().status_code == 200
     assert len(uncached.leaf.hits) == 3
+
+
+def test_resolve_is_behind_the_per_address_rate_limit(start: Callable[..., Setup]) -> None:
+    setup = start(rate_limit_per_minute=5)
+    statuses = [setup.resolve(setup.leaf_url + "/unknown").status_code for _ in range(8)]
+    assert statuses[0] == 404  # twin: within the budget the endpoint answers
+    assert 429 in statuses
+    assert set(statuses[statuses.index(429) :]) == {429}
+    assert setup.leaf.hits == []

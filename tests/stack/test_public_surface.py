@@ -32,7 +32,8 @@ BUDGET = {
     "lintas": 73,
     "lintas_cli": 12,
     # +4: member states as federation intermediates, relying-party CA governance and its CLI
-    "trust_registry": 71,  # +1: the resolve endpoint path
+    # +4: the resolve endpoint (OpenID Federation 1.0 Section 8.3): its resolver, refusal, media type and router
+    "trust_registry": 75,  # +1: the resolve endpoint path
     "issuer": 72,
     "verifier": 75,  # -1: pin_set moved to lintas
     # +4: the relying-party demo's DC API routes, their call limit and the app's body cap, the registry-listed RP CAs
