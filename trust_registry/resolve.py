@@ -51,6 +51,9 @@ RESOLVE_RESPONSE_TYP = "resolve-response+jwt"
 RESOLVE_MEDIA_TYPE = "application/resolve-response+jwt"
 #: As many trust marks as idcore's mark check considers (``idcore.trust.federation_marks``).
 _MAX_MARKS = 16
+#: Seconds a leaf's refusal (slow, oversized, mis-signed) is remembered: a flood against a failing
+#: leaf costs one fetch, and a leaf that has fixed its configuration resolves again soon.
+_REFUSAL_SECONDS = 10
 
 
 class ResolveError(Exception):
@@ -95,6 +98,7 @@ class _AnswerCache:
         self._lock = threading.Lock()
 
     def get(self, key: tuple[str, tuple[str, ...]], now: int) -> str | ResolveError | None:
+        """The answer remembered for ``key`` if it is still fresh at ``now``."""
         with self._lock:
             found = self._answers.get(key)
             if found is None or now >= found[1]:
@@ -103,6 +107,7 @@ class _AnswerCache:
             return found[0]
 
     def put(self, key: tuple[str, tuple[str, ...]], answer: str | ResolveError, now: int, exp: int) -> None:
+        """Remember ``answer`` until ``exp`` at most (never past the configured seconds; 0: nothing kept)."""
         if self._seconds <= 0:
             return
         with self._lock:
@@ -158,16 +163,10 @@ class Resolver:
         try:
             return self._answer(key, self._leaf_chain(sub, subject, now), now)
         except ResolveError as refusal:
-            self._cache.put(key, refusal, now, now + self._cache_refusal_seconds())
+            self._cache.put(key, refusal, now, now + _REFUSAL_SECONDS)
             raise
         finally:
             self._outbound.release()
-
-    @staticmethod
-    def _cache_refusal_seconds() -> int:
-        # A leaf that failed (slow, oversized, mis-signed) is not fetched again for a few seconds:
-        # a flood costs one fetch, and a leaf that has fixed its configuration resolves soon.
-        return 10
 
     def _locate(self, sub: str, now: int) -> _Subject:
         """Where ``sub`` sits in the federation now; ``not_found`` if nowhere (checked before any fetch)."""
