@@ -8,12 +8,14 @@ OpenAPI docs are at ``/docs``.
 
 from __future__ import annotations
 
+import httpx
 from fastapi import Depends, FastAPI
 
 from idcore.ports import Clock, SystemClock
 from lintas import __version__
 from lintas.cors import add_cors
 from lintas.devmode import announce, api_docs
+from lintas.federation_fetch import StatementFetcher
 from lintas.kv import KeyValueStore, open_store
 from lintas.landing import add_landing
 from lintas.oauth import ClientCredentialsServer, OAuthClient
@@ -22,7 +24,8 @@ from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
 from trust_registry.operators import ensure_clients
 from trust_registry.pki import ensure_registry_keys
-from trust_registry.routes import checkpoint, federation, governance, public, query, recognition
+from trust_registry.resolve import Resolver
+from trust_registry.routes import checkpoint, federation, governance, public, query, recognition, resolve
 from trust_registry.service import RegistryService
 from trust_registry.settings import RegistrySettings
 
@@ -37,6 +40,18 @@ def _clients(settings: RegistrySettings) -> list[OAuthClient]:
     if settings.governance_clients is None:
         return ensure_clients(settings.data_dir)
     return [OAuthClient(c.client_id, c.secret_sha256, frozenset(c.scopes)) for c in settings.governance_clients]
+
+
+def _resolver(settings: RegistrySettings, service: RegistryService, http: httpx.Client) -> Resolver:
+    """The federation resolve endpoint's resolver (loopback-only fetches in development)."""
+    fetcher = StatementFetcher(http, timeout=settings.resolve_timeout, development=settings.development)
+    return Resolver(
+        service,
+        fetcher,
+        max_concurrent=settings.resolve_max_concurrent,
+        cache_seconds=settings.resolve_cache_seconds,
+        cache_entries=settings.resolve_cache_entries,
+    )
 
 
 def create_app(
@@ -64,7 +79,10 @@ def create_app(
         token_ttl=settings.token_ttl,
     )
 
-    lifespan = closing_lifespan([kv] if owns_store else [])
+    # The resolve endpoint's outbound client (redirects never followed; an egress proxy from the environment
+    # is honoured, as the verifier's: that is where a deployment stops names resolving to private addresses).
+    http = httpx.Client(follow_redirects=False)
+    lifespan = closing_lifespan([kv, http] if owns_store else [http])
 
     app = FastAPI(
         title="Lintas trust registry",
@@ -86,6 +104,7 @@ def create_app(
     app.include_router(governance.governance_router(service, oauth, limiter))
     app.include_router(recognition.recognition_router(service, oauth, limiter))
     app.include_router(federation.federation_router(service, limiter))
+    app.include_router(resolve.resolve_router(_resolver(settings, service, http), limiter))
     add_landing(
         app,
         service="Lintas ASEAN trust registry",

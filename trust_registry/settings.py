@@ -89,6 +89,14 @@ class RegistrySettings(BaseSettings):
     rate_limit_per_minute: int = Field(default=600, ge=1)
     #: Governance clients; when unset, a demo set is generated into ``<data>/governance-clients.json``.
     governance_clients: list[GovernanceClient] | None = None
+    #: Seconds the federation resolve endpoint may spend fetching a subject's entity configuration.
+    resolve_timeout: float = Field(default=3.0, gt=0, le=30)
+    #: Resolutions fetching over the network at once (resolve endpoint); above: 503 temporarily_unavailable.
+    resolve_max_concurrent: int = Field(default=4, ge=1, le=64)
+    #: Seconds a resolve response is reused for the same subject and entity types (0: not cached).
+    resolve_cache_seconds: int = Field(default=60, ge=0, le=60)
+    #: Most resolve responses cached at once (the oldest is dropped first).
+    resolve_cache_entries: int = Field(default=1024, ge=1, le=100_000)
 
     #: Where the list-signing key lives: ``file`` (``<data>/registry/keys/list-signing.pem``) or
     #: ``pkcs11``, a non-extractable key labelled ``list-signing`` on an HSM token (made with

@@ -30,12 +30,14 @@ BUDGET = {
     "idcore": 425,
     # +2: the registry pin set (moved from verifier.pins so the wallet demo need not copy it) and
     # read_bounded, the one capped streamed read of every bounded fetch
-    "lintas": 70,
+    # +3: the federation statement fetcher (moved from verifier.federation: the registry's resolve endpoint uses it too)
+    "lintas": 73,
     "lintas_cli": 12,
     # +4: member states as federation intermediates, relying-party CA governance and its CLI
     # +6: the resolve endpoint path, verifier entity registration and withdrawal and its operator command
     # (with the operator client the rp-ca command now shares)
-    "trust_registry": 76,
+    # +4: the resolve endpoint (OpenID Federation 1.0 Section 8.3): its resolver, refusal, media type and router
+    "trust_registry": 80,
     "issuer": 72,
     "verifier": 75,  # -1: pin_set moved to lintas
     # +4: the relying-party demo's DC API routes, their call limit and the app's body cap, the registry-listed RP CAs

@@ -24,8 +24,9 @@ from pydantic import ValidationError
 from idcore.jose import KeySigner
 from idcore.jwk import jwk_thumbprint
 from idcore.trust import federation as core
+from lintas.federation_fetch import MAX_STATEMENT_BYTES, FetchRefused, StatementFetcher
 from lintas.testing import UvicornServer
-from verifier.federation import MAX_STATEMENT_BYTES, FetchRefused, StatementFetcher, load_anchor
+from verifier.federation import load_anchor
 from verifier.settings import VerifierSettings
 
 MEDIA = "application/entity-statement+jwt"
