@@ -176,7 +176,7 @@ def add_leaf_entity(
         return Response(entity.configuration(clock.now()), media_type=ENTITY_STATEMENT_MEDIA_TYPE, headers=_CACHE)
 
     app.include_router(router, dependencies=list(dependencies))
-    app.state.leaf_entity = entity
+    app.state.leaf_entity, app.state.trust_mark_keeper = entity, keeper  # for tests and tools to inspect
 
 
 def with_keeper(
