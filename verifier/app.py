@@ -47,7 +47,7 @@ from lintas.trust_fetch import TrustListFetcher, read_bounded
 from verifier.dc_api import dc_api_router
 from verifier.federation import federation_source
 from verifier.keys import Operator, VerifierKeys, ensure_client_secrets, ensure_verifier_keys, request_key_store
-from verifier.leaf import add_leaf_entity, trust_mark_keeper, with_keeper
+from verifier.leaf import VerifierLeaf
 from verifier.metrics import VerifierMetrics
 from verifier.parties import (
     PartyDirectory,
@@ -333,8 +333,9 @@ def create_app(
         metrics.pipeline.observe,
     )
 
-    keeper = trust_mark_keeper(settings, http, clock)  # the verifier's trust mark, fetched in the background
-    lifespan = with_keeper(keeper, closing_lifespan(owned))
+    # OpenID Federation leaf entity (verifier.leaf): its trust mark is fetched in the background
+    leaf = VerifierLeaf(settings, keys, request_store=request_store, http=http, clock=clock)
+    lifespan = leaf.lifespan(closing_lifespan(owned))
 
     app = FastAPI(
         title="Lintas verifier (OpenID4VP 1.0)",
@@ -369,15 +370,7 @@ def create_app(
         kv, "verifier-wallet", settings.wallet_rate_limit_per_minute, clock=lambda: float(clock.now())
     )
     app.include_router(wallet_router(service, tx_store, handler), dependencies=[Depends(wallet_limit.dependency())])
-    add_leaf_entity(
-        app,
-        settings,
-        keys,
-        request_store=request_store,
-        keeper=keeper,
-        clock=clock,
-        dependencies=[Depends(wallet_limit.dependency())],
-    )  # OpenID Federation entity configuration (verifier.leaf), public and rate-limited like the wallet routes
+    leaf.mount(app, [Depends(wallet_limit.dependency())])  # public: rate-limited like the wallet routes
     app.include_router(
         dc_api_router(
             config=config,

@@ -57,7 +57,7 @@ from verifier.federation import load_anchor
 from verifier.keys import VerifierKeys, federation_signer
 from verifier.settings import VerifierSettings
 
-__all__ = ["add_leaf_entity", "trust_mark_keeper", "with_keeper"]
+__all__ = ["VerifierLeaf"]
 
 ENTITY_STATEMENT_MEDIA_TYPE = "application/entity-statement+jwt"
 #: Caches may keep a configuration briefly; a rotated key reaches relying parties within this window.
@@ -148,47 +148,55 @@ def trust_mark_keeper(settings: VerifierSettings, http: httpx.Client, clock: Clo
     )
 
 
-def add_leaf_entity(
-    app: FastAPI,
-    settings: VerifierSettings,
-    keys: VerifierKeys,
-    *,
-    request_store: KeyStore | None,
-    keeper: TrustMarkKeeper | None,
-    clock: Clock,
-    dependencies: Sequence[Depends],
-) -> None:
-    """Serve ``GET /.well-known/openid-federation`` behind ``dependencies`` (the public rate limit), if configured."""
-    entity = leaf_entity(settings, keys, request_store, keeper.current if keeper is not None else None)
-    if entity is None:
-        return
-    router = APIRouter()
-    media: dict[int | str, dict[str, Any]] = {200: {"content": {ENTITY_STATEMENT_MEDIA_TYPE: {}}}}
+class VerifierLeaf:
+    """The verifier's leaf entity as configured: its configuration (if any) and its trust mark keeper (if any)."""
 
-    @router.get(
-        WELL_KNOWN_PATH,
-        response_class=Response,
-        responses=media,
-        summary="OpenID Federation entity configuration",
-        tags=["metadata"],
-    )
-    def configuration() -> Response:
-        return Response(entity.configuration(clock.now()), media_type=ENTITY_STATEMENT_MEDIA_TYPE, headers=_CACHE)
+    def __init__(
+        self,
+        settings: VerifierSettings,
+        keys: VerifierKeys,
+        *,
+        request_store: KeyStore | None,
+        http: httpx.Client,
+        clock: Clock,
+    ) -> None:
+        """Build both from the settings; ``ValueError`` (start-up refused) for unusable keys or anchor keys."""
+        self.keeper = trust_mark_keeper(settings, http, clock)
+        self.entity = leaf_entity(settings, keys, request_store, self.keeper.current if self.keeper else None)
+        self._clock = clock
 
-    app.include_router(router, dependencies=list(dependencies))
-    app.state.leaf_entity, app.state.trust_mark_keeper = entity, keeper  # for tests and tools to inspect
+    def mount(self, app: FastAPI, dependencies: Sequence[Depends]) -> None:
+        """Serve ``GET /.well-known/openid-federation`` behind ``dependencies`` (the public rate limit)."""
+        entity, clock = self.entity, self._clock
+        app.state.leaf_entity, app.state.trust_mark_keeper = entity, self.keeper  # for tests and tools to inspect
+        if entity is None:
+            return
+        router = APIRouter()
+        media: dict[int | str, dict[str, Any]] = {200: {"content": {ENTITY_STATEMENT_MEDIA_TYPE: {}}}}
 
+        @router.get(
+            WELL_KNOWN_PATH,
+            response_class=Response,
+            responses=media,
+            summary="OpenID Federation entity configuration",
+            tags=["metadata"],
+        )
+        def configuration() -> Response:
+            return Response(entity.configuration(clock.now()), media_type=ENTITY_STATEMENT_MEDIA_TYPE, headers=_CACHE)
 
-def with_keeper(
-    keeper: TrustMarkKeeper | None, inner: Callable[[Any], AbstractAsyncContextManager[None]]
-) -> Callable[[Any], AbstractAsyncContextManager[None]]:
-    """The app's ``lifespan``: ``inner``, with the trust mark keeper running in the background when there is one."""
-    if keeper is None:
-        return inner
+        app.include_router(router, dependencies=list(dependencies))
 
-    @asynccontextmanager
-    async def lifespan(app: Any) -> AsyncIterator[None]:
-        async with inner(app), keeper.running():
-            yield
+    def lifespan(
+        self, inner: Callable[[Any], AbstractAsyncContextManager[None]]
+    ) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+        """The app's ``lifespan``: ``inner``, with the trust mark keeper running in the background when there is one."""
+        keeper = self.keeper
+        if keeper is None:
+            return inner
 
-    return lifespan
+        @asynccontextmanager
+        async def lifespan(app: Any) -> AsyncIterator[None]:
+            async with inner(app), keeper.running():
+                yield
+
+        return lifespan

@@ -28,12 +28,14 @@ BUDGET = {
     "idcore": 421,  # +3: the verifier entity type, the registered-relying-party trust mark and its typ
     # +2: the registry pin set (moved from verifier.pins so the wallet demo need not copy it) and
     # read_bounded, the one capped streamed read of every bounded fetch
-    "lintas": 70,
+    # +3: the shared cached entity configuration, the trust mark keeper and its endpoint rule (issue #16 item 2)
+    "lintas": 73,
     "lintas_cli": 12,
     # +4: member states as federation intermediates, relying-party CA governance and its CLI
     "trust_registry": 71,  # +1: the resolve endpoint path
     "issuer": 72,
-    "verifier": 75,  # -1: pin_set moved to lintas
+    # +2: the verifier as a federation leaf entity (VerifierLeaf) and its federation key (for the CLI)
+    "verifier": 77,  # -1: pin_set moved to lintas
     # +4: the relying-party demo's DC API routes, their call limit and the app's body cap, the registry-listed RP CAs
     "wallet_demo": 24,
 }
