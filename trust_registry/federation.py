@@ -14,8 +14,10 @@
 
 Trust marks (section "Trust Mark Endpoint"): the anchor issues ``recognised-pid-issuer`` marks
 (:data:`~idcore.trust.federation_marks.RECOGNISED_PID_ISSUER`) to issuers listed and granted for
-the PID type now, valid :data:`STATEMENT_TTL` seconds, and names itself their issuer in
-``trust_mark_issuers``.
+the PID type now, and ``registered-relying-party`` marks
+(:data:`~idcore.trust.federation_marks.REGISTERED_RELYING_PARTY`) to verifier entities a listed
+member state has registered and not withdrawn (:mod:`idcore.trust.verifier_entities`), each valid
+:data:`STATEMENT_TTL` seconds, and names itself their issuer in ``trust_mark_issuers``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from idcore.trust.federation_marks import RECOGNISED_PID_ISSUER, REGISTERED_RELY
 from idcore.trust.model import IssuerStatus, TrustList
 from idcore.trust.recognition import RecognitionList
 from idcore.trust.vct import VCT_PID
+from idcore.trust.verifier_entities import active_registrations
 from trust_registry.federation_members import STATEMENT_TTL, MemberStates, keyed_jwk
 
 __all__ = ["FETCH_PATH", "LIST_PATH", "RESOLVE_PATH", "TRUST_MARK_PATH", "TrustAnchorStatements", "keyed_jwk"]
@@ -97,11 +100,25 @@ class TrustAnchorStatements:
         }
         return sign_entity_statement(claims, self._signer, self._jwk["kid"])
 
-    def trust_mark(self, trust_list: TrustList, mark_type: str, subject: str, now: int) -> str | None:
-        """A "recognised PID issuer" mark for ``subject`` if it is listed and granted for the PID type now."""
-        issuer = trust_list.issuer(subject)
-        eligible = issuer is not None and issuer.status_at(now) is IssuerStatus.GRANTED and VCT_PID in issuer.vcts
-        if mark_type != RECOGNISED_PID_ISSUER or not eligible:
+    def trust_mark(
+        self, trust_list: TrustList, registered: RecognitionList, mark_type: str, subject: str, now: int
+    ) -> str | None:
+        """A mark of ``mark_type`` for ``subject`` if it qualifies now, else ``None``.
+
+        "recognised PID issuer": listed and granted for the PID type; "registered relying party": a
+        verifier entity some listed member state registered and has not withdrawn.
+        """
+        if mark_type == RECOGNISED_PID_ISSUER:
+            issuer = trust_list.issuer(subject)
+            eligible = issuer is not None and issuer.status_at(now) is IssuerStatus.GRANTED and VCT_PID in issuer.vcts
+        elif mark_type == REGISTERED_RELYING_PARTY:
+            listed = {c.code for c in trust_list.countries}
+            eligible = any(
+                v.country in listed for v in active_registrations(registered.verifier_entities, subject, now)
+            )
+        else:
+            eligible = False
+        if not eligible:
             return None
         return sign_trust_mark(
             self.entity_id, subject, mark_type, now, now + STATEMENT_TTL, self._signer, self._jwk["kid"]

@@ -20,6 +20,10 @@ intermediate, and each intermediate about its own country's granted issuers.
   ``metadata_policy`` fixing ``lintas_country`` and ``lintas_assurance_level`` (``value``) and
   narrowing ``lintas_vcts`` to the listed types (``subset_of``, ``essential``). They live
   :data:`STATEMENT_TTL` seconds, so a suspension or withdrawal stops the chain within that time.
+* **Subordinate statements about verifiers**: only for a verifier entity this country registered
+  and has not withdrawn (:mod:`idcore.trust.verifier_entities`); ``jwks`` its registered keys and
+  a ``metadata_policy`` fixing ``lintas_country`` of its ``openid_credential_verifier`` metadata
+  and emptying any ``openid_credential_issuer`` metadata it might claim (a verifier issues nothing).
 * **Issuer federation keys**: those the country's operator registered
   (``POST /v1/governance/issuers/federation-keys``, :mod:`idcore.trust.federation_keys`); failing
   that, for a seeded demo issuer, the key the registry generated for it
@@ -38,9 +42,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from idcore.jwk import jwk_thumbprint, public_jwk
 from idcore.keystore import FileKeyStore
 from idcore.ports import Signer
-from idcore.trust.federation import ISSUER_ENTITY_TYPE, META_COUNTRY, META_LEVEL, META_VCTS, sign_entity_statement
+from idcore.trust.federation import (
+    ISSUER_ENTITY_TYPE,
+    META_COUNTRY,
+    META_LEVEL,
+    META_VCTS,
+    VERIFIER_ENTITY_TYPE,
+    sign_entity_statement,
+)
 from idcore.trust.model import CountryEntry, IssuerStatus, TrustList
 from idcore.trust.recognition import RecognitionList
+from idcore.trust.verifier_entities import VerifierEntity
 from idcore.x509 import certificate_from_pem
 from trust_registry.pki import issuer_material_dir
 
@@ -142,18 +154,30 @@ class MemberStates:
         signer, jwk = self.signer(country.code)
         return sign_entity_statement(claims, signer, jwk["kid"])
 
-    def subordinates(self, country: CountryEntry, registered: RecognitionList, now: int) -> list[str]:
-        """The issuers of ``country`` this intermediate issues statements about now (Section 8.2)."""
-        return [
+    def subordinates(
+        self, country: CountryEntry, registered: RecognitionList, now: int, entity_type: str | None = None
+    ) -> list[str]:
+        """The entities this intermediate issues statements about now (Section 8.2), of ``entity_type`` if given."""
+        issuers = [
             i.issuer_id
             for i in country.issuers
             if i.status_at(now) is IssuerStatus.GRANTED and self._issuer_keys.of(i.issuer_id, registered)
         ]
+        verifiers = [v.entity_id for v in self._verifiers(country, registered, now)]
+        if entity_type is None:
+            return issuers + [v for v in verifiers if v not in issuers]
+        return {ISSUER_ENTITY_TYPE: issuers, VERIFIER_ENTITY_TYPE: verifiers}.get(entity_type, [])
+
+    @staticmethod
+    def _verifiers(country: CountryEntry, registered: RecognitionList, now: int) -> list[VerifierEntity]:
+        return [v for v in registered.verifier_entities if v.country == country.code and v.active_at(now)]
 
     def statement(self, country: CountryEntry, registered: RecognitionList, subject: str, now: int) -> str | None:
-        """The statement about ``subject`` (an issuer of ``country`` granted now), else ``None``."""
+        """The statement about ``subject`` (an issuer granted now or a verifier registered by ``country``)."""
         issuer = next((i for i in country.issuers if i.issuer_id == subject), None)
-        if issuer is None or issuer.status_at(now) is not IssuerStatus.GRANTED:
+        if issuer is None:
+            return self._verifier_statement(country, registered, subject, now)
+        if issuer.status_at(now) is not IssuerStatus.GRANTED:
             return None
         keys = self._issuer_keys.of(subject, registered)
         if not keys:
@@ -165,6 +189,26 @@ class MemberStates:
                 META_VCTS: {"subset_of": list(issuer.vcts), "essential": True},
             }
         }
+        return self._sign_about(country, subject, keys, policy, now)
+
+    def _verifier_statement(
+        self, country: CountryEntry, registered: RecognitionList, subject: str, now: int
+    ) -> str | None:
+        verifier = next((v for v in self._verifiers(country, registered, now) if v.entity_id == subject), None)
+        if verifier is None:
+            return None
+        policy = {
+            VERIFIER_ENTITY_TYPE: {META_COUNTRY: {"value": country.code}},
+            # A registered verifier is no issuer: were its configuration to claim issuer metadata, the
+            # types it may issue resolve to none and its level is removed, so no credential of it is
+            # ever trusted through this statement (FederationTrust needs a level and a listed type).
+            ISSUER_ENTITY_TYPE: {META_VCTS: {"value": []}, META_LEVEL: {"value": None}},
+        }
+        return self._sign_about(country, subject, [dict(k) for k in verifier.keys], policy, now)
+
+    def _sign_about(
+        self, country: CountryEntry, subject: str, keys: list[dict[str, Any]], policy: dict[str, Any], now: int
+    ) -> str:
         entity_id = self.entity_id(country.code)
         claims = {
             "iss": entity_id,

@@ -47,6 +47,7 @@ from idcore.trust.recognition import (
     sign_recognition_list,
 )
 from idcore.trust.signed import MAX_TRUST_LIST_BYTES, sign_trust_list
+from idcore.trust.verifier_entities import VerifierEntity
 from lintas.kv import KeyValueStore
 
 __all__ = [
@@ -156,6 +157,8 @@ class Change:
     assurance: tuple[AssuranceDeclaration, ...] | None = None
     #: Replaces every issuer's registered federation keys; ``None`` keeps the current ones.
     federation_keys: tuple[FederationKeys, ...] | None = None
+    #: Replaces the member states' verifier entity registrations; ``None`` keeps the current ones.
+    verifier_entities: tuple[VerifierEntity, ...] | None = None
 
 
 class Ledger:
@@ -301,6 +304,7 @@ class Ledger:
         decisions = change.recognitions if change.recognitions is not None else current.decisions
         declared = change.assurance if change.assurance is not None else current.assurance
         keys = change.federation_keys if change.federation_keys is not None else current.federation_keys
+        verifiers = change.verifier_entities if change.verifier_entities is not None else current.verifier_entities
         issued = RecognitionList(
             trust_list.scheme_operator.uri,
             trust_list.sequence_number,
@@ -309,6 +313,7 @@ class Ledger:
             decisions,
             consistent_declarations(declared, trust_list),
             tuple(k for k in keys if trust_list.issuer(k.issuer_id) is not None),  # listed issuers only
+            verifiers,
         )
         return sign_recognition_list(issued, self._signer, self._chain)
 

@@ -41,6 +41,7 @@ from idcore.trust.model import check_identifier
 from idcore.trust.signed import TRUST_LIST_ALGS, TrustListPin
 from idcore.trust.signed import _leaf_certificate as leaf_certificate  # the list's own x5c rule, not a second one
 from idcore.trust.vct import ASEAN_COUNTRIES, ASSURANCE_LEVELS
+from idcore.trust.verifier_entities import VerifierEntity, parse_verifier_entities
 from idcore.x509 import x5c_from_certificates
 
 __all__ = [
@@ -217,6 +218,8 @@ class RecognitionList:
     assurance: tuple[AssuranceDeclaration, ...] = ()
     #: Issuers' registered federation entity keys (:mod:`idcore.trust.federation_keys`).
     federation_keys: tuple[FederationKeys, ...] = ()
+    #: Verifiers registered by member states as federation leaf entities (:mod:`idcore.trust.verifier_entities`).
+    verifier_entities: tuple[VerifierEntity, ...] = ()
 
     def declaration(self, issuer_id: str) -> AssuranceDeclaration | None:
         """The national assurance declaration of ``issuer_id``, if published."""
@@ -241,6 +244,8 @@ class RecognitionList:
             "decisions": [d.to_json() for d in self.decisions],
             "assurance": [a.to_json() for a in self.assurance],
             "federation_keys": [k.to_json() for k in self.federation_keys],
+            # Only when there are some: lists from before verifier entities sign byte-identically.
+            **({"verifier_entities": [v.to_json() for v in self.verifier_entities]} if self.verifier_entities else {}),
         }
 
     @classmethod
@@ -259,7 +264,9 @@ class RecognitionList:
             raise _invalid("'next_update' must be after the issue time")
         assurance = _declarations(value.get("assurance", []))
         keys = _federation_keys(value.get("federation_keys", []))
-        return cls(issuer, _time(value, "sequence_number"), issued_at, next_update, decisions, assurance, keys)
+        verifiers = parse_verifier_entities(value.get("verifier_entities", []))
+        sequence = _time(value, "sequence_number")
+        return cls(issuer, sequence, issued_at, next_update, decisions, assurance, keys, verifiers)
 
 
 def _federation_keys(raw: Any) -> tuple[FederationKeys, ...]:

@@ -25,14 +25,16 @@ PACKAGES = ("idcore", "lintas", "lintas_cli", "trust_registry", "issuer", "verif
 BUDGET = {
     # +8: the transparency log's list check (idcore.trust.list_log), the shared signed-list cache,
     # relying-party access CAs in the list (idcore.trust.rp_ca, the ETSI service type)
-    "idcore": 421,  # +3: the verifier entity type, the registered-relying-party trust mark and its typ
+    # +7: the verifier entity type, the registered-relying-party trust mark and its typ, verifier entity
+    # registrations (idcore.trust.verifier_entities: the record, its parser, its two bounds, active_registrations)
+    "idcore": 425,
     # +2: the registry pin set (moved from verifier.pins so the wallet demo need not copy it) and
     # read_bounded, the one capped streamed read of every bounded fetch
     # +3: the shared cached entity configuration, the trust mark keeper and its endpoint rule (issue #16 item 2)
     "lintas": 73,
     "lintas_cli": 12,
     # +4: member states as federation intermediates, relying-party CA governance and its CLI
-    "trust_registry": 71,  # +1: the resolve endpoint path
+    "trust_registry": 73,  # +3: the resolve endpoint path, verifier entity registration and withdrawal
     "issuer": 72,
     # +2: the verifier as a federation leaf entity (VerifierLeaf) and its federation key (for the CLI)
     "verifier": 77,  # -1: pin_set moved to lintas

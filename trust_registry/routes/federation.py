@@ -5,10 +5,13 @@
 * ``GET /federation/fetch?sub=<entity id>`` — the subordinate statement about ``sub`` (Section
   8.1.1); 404 ``not_found`` when the anchor does not vouch for it (unknown, suspended,
   withdrawn, no registered key), 400 ``invalid_request`` without ``sub`` (Section 8.9 errors);
-* ``GET /federation/list`` — the entity ids it has statements about (Section 8.2.1);
+* ``GET /federation/list`` — the entity ids it has statements about (Section 8.2.1), filtered by
+  ``entity_type`` (repeatable, at most 8); ``trust_marked``, ``trust_mark_type`` and
+  ``intermediate`` are not implemented and answer 400 ``unsupported_parameter`` as 8.2.1 requires;
 * ``GET /federation/{CC}/.well-known/openid-federation``, ``GET /federation/{CC}/fetch?sub=``,
   ``GET /federation/{CC}/list`` — the same three for each member state's intermediate entity
-  (:mod:`trust_registry.federation_members`); a code not on the list is 404 ``not_found``;
+  (:mod:`trust_registry.federation_members`), whose subordinates are the country's granted issuers
+  and the verifier entities it registered; a code not on the list is 404 ``not_found``;
 * ``GET /federation/trust-mark?trust_mark_type=&sub=`` — a trust mark for ``sub`` (section "Trust
   Mark Endpoint"), ``application/trust-mark+jwt``, 404 ``not_found`` when it does not have it.
 
@@ -20,7 +23,7 @@ request and expire after ``STATEMENT_TTL`` seconds.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from lintas.ratelimit import SlidingWindowLimiter
@@ -32,6 +35,19 @@ __all__ = ["federation_router"]
 ENTITY_STATEMENT_MEDIA_TYPE = "application/entity-statement+jwt"
 TRUST_MARK_MEDIA_TYPE = "application/trust-mark+jwt"
 _CACHE = "public, max-age=60"
+
+
+#: ``entity_type`` of the list endpoint (Section 8.2.1): may repeat; at most 8, each a short identifier.
+_EntityTypes = Annotated[list[str] | None, Query(max_length=8)]
+#: List-endpoint filters this registry does not implement: refused as Section 8.2.1 requires.
+_UNSUPPORTED = ("trust_marked", "trust_mark_type", "intermediate")
+
+
+def _unsupported(request: Request) -> JSONResponse | None:
+    names = [n for n in _UNSUPPORTED if n in request.query_params]
+    if not names:
+        return None
+    return _error(400, "unsupported_parameter", f"the list endpoint does not filter by {', '.join(names)}")
 
 
 def _error(status: int, error: str, description: str) -> JSONResponse:
@@ -69,17 +85,22 @@ def federation_router(service: RegistryService, limiter: SlidingWindowLimiter) -
         if not trust_mark_type or not sub:
             return _error(400, "invalid_request", "trust_mark_type and sub are required")
         now = service.clock.now()
-        token = service.federation.trust_mark(service.current().trust_list, trust_mark_type, sub, now)
+        published = service.current().trust_list
+        token = service.federation.trust_mark(published, service.current_fabric(), trust_mark_type, sub, now)
         if token is None:
             return _error(404, "not_found", "the entity does not have this trust mark")
         return Response(token, media_type=TRUST_MARK_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
-    @router.get(LIST_PATH)
-    def subordinates() -> list[str]:
-        """The entity identifiers the anchor issues statements about now."""
-        return service.federation.subordinates(
+    @router.get(LIST_PATH, response_model=None)
+    def subordinates(request: Request, entity_type: _EntityTypes = None) -> list[str] | JSONResponse:
+        """The entity identifiers the anchor issues statements about now (the member states' intermediates)."""
+        refused = _unsupported(request)
+        if refused is not None:
+            return refused
+        listed = service.federation.subordinates(
             service.current().trust_list, service.current_fabric(), service.clock.now()
         )
+        return listed if entity_type is None or "federation_entity" in entity_type else []
 
     _member_routes(router, service, media)
     return router
@@ -117,9 +138,16 @@ def _member_routes(router: APIRouter, service: RegistryService, media: dict[int 
         return Response(token, media_type=ENTITY_STATEMENT_MEDIA_TYPE, headers={"Cache-Control": _CACHE})
 
     @router.get("/federation/{code}/list", response_model=None)
-    def member_subordinates(code: str) -> list[str] | JSONResponse:
-        """The issuers the intermediate issues statements about now."""
+    def member_subordinates(code: str, request: Request, entity_type: _EntityTypes = None) -> list[str] | JSONResponse:
+        """The issuers and verifiers the intermediate issues statements about now (of ``entity_type``s if given)."""
         country = members.country(service.current().trust_list, code)
         if country is None:
             return _error(404, "not_found", unknown)
-        return members.subordinates(country, service.current_fabric(), service.clock.now())
+        refused = _unsupported(request)
+        if refused is not None:
+            return refused
+        fabric, now = service.current_fabric(), service.clock.now()
+        if entity_type is None:
+            return members.subordinates(country, fabric, now)
+        found = [e for t in dict.fromkeys(entity_type) for e in members.subordinates(country, fabric, now, t)]
+        return list(dict.fromkeys(found))

@@ -10,10 +10,14 @@ declarations (item 5) and issuers' federation keys (item 2), all published in it
 * ``GET /v1/recognitions/{sequence}`` — the one issued with trust list ``sequence`` (immutable);
 * ``POST /v1/governance/issuers/assurance`` — ``{issuer_id, framework, national_level}``;
 * ``POST /v1/governance/issuers/federation-keys`` — ``{issuer_id, keys}`` (public P-256 JWKs);
+* ``POST /v1/governance/countries/{cc}/verifier-entities`` — ``{entity_id, keys, note}``: ``cc``
+  vouches for a verifier as a federation leaf entity (or replaces its keys); ``.../withdraw`` —
+  ``{entity_id, note}`` (:mod:`trust_registry.verifier_entities`);
 * ``GET /v1/assurance-frameworks`` — the frameworks and their mapping, with sources.
 
-The two issuer routes follow the rest of governance: ``registry:write`` or the issuer's
-country's ``registry:write:<CC>``.
+The two issuer routes and the verifier-entity routes follow the rest of governance:
+``registry:write`` or the (issuer's) country's ``registry:write:<CC>``; a verifier entity is
+withdrawn only under the path of the country that registered it (404 otherwise).
 
 Who: a recognition decision is a sovereign act of the recognising state, so only a token with
 that country's own scope ``registry:write:<CC>`` may propose or withdraw one; the scheme
@@ -41,7 +45,7 @@ from idcore.trust.vct import ASEAN_COUNTRIES
 from lintas.oauth import ClientCredentialsServer, TokenClaims
 from lintas.problem import OAuthHTTPException, problem
 from lintas.ratelimit import SlidingWindowLimiter
-from trust_registry import recognitions
+from trust_registry import recognitions, verifier_entities
 from trust_registry.changes import ChangeError
 from trust_registry.ledger import Change, list_etag
 from trust_registry.operators import can_write, country_scope, may_govern
@@ -93,6 +97,25 @@ class FederationKeysIn(_Body):
 
     issuer_id: str = Field(max_length=2048)
     keys: list[dict[str, str]] = Field(min_length=1, max_length=MAX_FEDERATION_KEYS)
+
+
+class VerifierEntityIn(_Body):
+    """A verifier entity the country vouches for: its entity identifier and federation entity keys."""
+
+    entity_id: str = Field(max_length=MAX_ID_CHARS, description="the verifier's https entity identifier")
+    keys: list[dict[str, str]] = Field(min_length=1, max_length=MAX_FEDERATION_KEYS)
+    note: str = Field(default="", max_length=MAX_NOTE_CHARS)
+
+    _note = field_validator("note")(_plain_note)
+
+
+class VerifierWithdrawIn(_Body):
+    """Which verifier entity the country stops vouching for (from now)."""
+
+    entity_id: str = Field(max_length=MAX_ID_CHARS)
+    note: str = Field(default="", max_length=MAX_NOTE_CHARS)
+
+    _note = field_validator("note")(_plain_note)
 
 
 class WithdrawIn(_Body):
@@ -237,7 +260,59 @@ def recognition_router(
 
         return _run(service, claims, "register_federation_keys", build, 200)
 
+    _verifier_routes(router, service, oauth)
     return router
+
+
+def _verifier_routes(router: APIRouter, service: RegistryService, oauth: ClientCredentialsServer) -> None:
+    """Register and withdraw a country's verifier entities (:mod:`trust_registry.verifier_entities`)."""
+    Claims = Annotated[TokenClaims, Depends(oauth.require(may_govern))]
+
+    def _check(claims: TokenClaims, cc: str) -> JSONResponse | None:
+        if cc not in ASEAN_COUNTRIES or service.current().trust_list.country(cc) is None:
+            return problem(404, "Unknown country", f"{cc!r} is not a member state on the list")
+        if not can_write(claims.scopes, cc):
+            raise _forbidden(cc, f"The token may not change {cc}.")
+        return None
+
+    @router.post("/v1/governance/countries/{cc}/verifier-entities", response_model=None)
+    def register(claims: Claims, body: VerifierEntityIn, cc: Annotated[str, _COUNTRY]) -> JSONResponse:
+        """``cc`` vouches for a verifier entity (its intermediate binds the keys); re-registering rolls keys."""
+        refused = _check(claims, cc)
+        if refused is not None:
+            return refused
+        settings = service.settings
+
+        def build(trust_list: TrustList, current: RecognitionList, now: int, seq: int) -> Built:
+            new, entry = verifier_entities.register_verifier_entity(
+                current.verifier_entities,
+                cc,
+                body.entity_id,
+                body.keys,
+                now,
+                registry_url=settings.public_url,
+                development=settings.development,
+            )
+            payload = {"verifier_entity": entry.to_json(), "note": body.note}
+            change = Change(trust_list, "register_verifier_entity", payload, verifier_entities=new)
+            return change, {"verifier_entity": entry.to_json()}
+
+        return _run(service, claims, "register_verifier_entity", build, 200)
+
+    @router.post("/v1/governance/countries/{cc}/verifier-entities/withdraw", response_model=None)
+    def withdraw(claims: Claims, body: VerifierWithdrawIn, cc: Annotated[str, _COUNTRY]) -> JSONResponse:
+        """``cc`` stops vouching for a verifier entity from now (final; the registration stays listed)."""
+        refused = _check(claims, cc)
+        if refused is not None:
+            return refused
+
+        def build(trust_list: TrustList, current: RecognitionList, now: int, seq: int) -> Built:
+            new, entry = verifier_entities.withdraw_verifier_entity(current.verifier_entities, cc, body.entity_id, now)
+            payload = {"verifier_entity": entry.to_json(), "note": body.note}
+            change = Change(trust_list, "withdraw_verifier_entity", payload, verifier_entities=new)
+            return change, {"verifier_entity": entry.to_json()}
+
+        return _run(service, claims, "withdraw_verifier_entity", build, 200)
 
 
 def _run(service: RegistryService, claims: TokenClaims, action: str, build: FabricBuild, status: int) -> JSONResponse:
