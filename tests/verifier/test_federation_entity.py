@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 from fastapi import FastAPI
@@ -41,10 +42,12 @@ from idcore.trust.federation import (
 )
 from idcore.trust.federation_keys import normalise_jwk
 from idcore.trust.federation_marks import REGISTERED_RELYING_PARTY, sign_trust_mark, valid_trust_marks
+from lintas.kv import open_store
 from lintas.testing import RedisServer, UvicornServer, free_port
 from lintas_cli.main import main
 from tests.verifier.conftest import RunningVerifier, start_verifier
 from tests.verifier.world import World
+from verifier.app import create_app
 from verifier.settings import VerifierSettings
 
 MEDIA_TYPE = "application/entity-statement+jwt"
@@ -344,3 +347,35 @@ def test_an_expired_mark_is_not_carried(leaf: RunningVerifier, clock: FixedClock
     finally:
         clock.advance(-600)
     assert "trust_marks" in parse_statement(configuration(leaf)).claims
+
+
+def test_start_up_refuses_the_access_key_as_federation_key(tmp_path: Path, world: World, clock: FixedClock) -> None:
+    base: dict[str, Any] = {"public_url": "http://localhost:8400", "data_dir": tmp_path, "development": True}
+    hints = ["http://127.0.0.1:8000/federation/TH"]
+    store = open_store(None, tmp_path, "leaf-keys")
+    try:
+        with httpx.Client() as http:
+            create_app(VerifierSettings(**base), store=store, clock=clock, trust=world.trust_cache(clock), http=http)
+            keys = tmp_path / "keys"
+            federation_key = keys / "federation-entity.pem"
+            federation_key.write_bytes((keys / "access.pem").read_bytes())  # one key under two names
+            federation_key.chmod(0o600)
+            with pytest.raises(ValueError, match="key of its own"):
+                create_app(
+                    VerifierSettings(**base, federation_authority_hints=hints),
+                    store=store,
+                    clock=clock,
+                    trust=world.trust_cache(clock),
+                    http=http,
+                )
+            federation_key.unlink()  # twin: a key of its own (made on first use) starts
+            app = create_app(
+                VerifierSettings(**base, federation_authority_hints=hints),
+                store=store,
+                clock=clock,
+                trust=world.trust_cache(clock),
+                http=http,
+            )
+            assert app.state.leaf_entity is not None
+    finally:
+        store.close()
