@@ -379,3 +379,23 @@ def test_start_up_refuses_the_access_key_as_federation_key(tmp_path: Path, world
             assert app.state.leaf_entity is not None
     finally:
         store.close()
+
+
+def test_configuration_is_behind_the_public_rate_limit(tmp_path: Path, world: World, clock: FixedClock) -> None:
+    port = free_port()
+    settings = VerifierSettings(
+        public_url=f"http://localhost:{port}",
+        data_dir=tmp_path,
+        development=True,
+        federation_authority_hints=["http://127.0.0.1:8000/federation/TH"],
+        wallet_rate_limit_per_minute=2,
+    )
+    store = open_store(None, tmp_path, "leaf-rate")
+    try:
+        with httpx.Client() as http:
+            app = create_app(settings, store=store, clock=clock, trust=world.trust_cache(clock), http=http)
+            with UvicornServer(app, port=port) as server:
+                answers = [http.get(f"{server.base_url}{WELL_KNOWN_PATH}").status_code for _ in range(3)]
+    finally:
+        store.close()
+    assert answers == [200, 200, 429]
