@@ -48,6 +48,7 @@ from lintas_cli.main import main
 from tests.verifier.conftest import RunningVerifier, start_verifier
 from tests.verifier.world import World
 from verifier.app import create_app
+from verifier.checkconfig import Finding, run_checks
 from verifier.settings import VerifierSettings
 
 MEDIA_TYPE = "application/entity-statement+jwt"
@@ -399,3 +400,23 @@ def test_configuration_is_behind_the_public_rate_limit(tmp_path: Path, world: Wo
     finally:
         store.close()
     assert answers == [200, 200, 429]
+
+
+def test_check_config_reports_the_leaf_key_and_the_mark(leaf: RunningVerifier, anchor: Anchor, tmp_path: Path) -> None:
+    (served,) = parse_statement(configuration(leaf)).jwks
+
+    def findings(settings: VerifierSettings) -> dict[str, Finding]:
+        return {f.check: f for f in run_checks(settings, leaf.http, lambda: anchor.now)}
+
+    found = findings(leaf.settings)
+    assert found["federation-leaf"].level == "ok"
+    assert served["kid"] in found["federation-leaf"].message
+    assert found["trust-mark"].level == "ok"
+    anchor.status = 404  # twin: not (or no longer) registered
+    try:
+        assert findings(leaf.settings)["trust-mark"].level == "warn"
+    finally:
+        anchor.status = 200
+    fresh = leaf.settings.model_copy(update={"data_dir": tmp_path})  # twin: no key made yet
+    assert findings(fresh)["federation-leaf"].level == "warn"
+    assert not (tmp_path / "keys" / "federation-entity.pem").exists()  # checking makes no key
