@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from idcore.errors import Reason, TrustError
 from idcore.jose import KeySigner, verify_compact
 from idcore.jwk import jwk_thumbprint, public_key_from_jwk
+from idcore.keystore import Pkcs11KeyStore
 from idcore.ports import FixedClock
 from idcore.trust.federation import (
     VERIFIER_ENTITY_TYPE,
@@ -45,6 +46,7 @@ from idcore.trust.federation_marks import REGISTERED_RELYING_PARTY, sign_trust_m
 from lintas.kv import open_store
 from lintas.testing import RedisServer, UvicornServer, free_port
 from lintas_cli.main import main
+from tests.softhsm import SoftHsmToken, softhsm_token  # noqa: F401 - pytest fixture
 from tests.verifier.conftest import RunningVerifier, start_verifier
 from tests.verifier.world import World
 from verifier.app import create_app
@@ -420,3 +422,21 @@ def test_check_config_reports_the_leaf_key_and_the_mark(leaf: RunningVerifier, a
     fresh = leaf.settings.model_copy(update={"data_dir": tmp_path})  # twin: no key made yet
     assert findings(fresh)["federation-leaf"].level == "warn"
     assert not (tmp_path / "keys" / "federation-entity.pem").exists()  # checking makes no key
+
+
+def test_with_pkcs11_the_federation_key_lives_on_the_token(
+    softhsm_token: SoftHsmToken,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    library, label, pin = softhsm_token.store_args()
+    for name, value in {"KEY_BACKEND": "pkcs11", "PKCS11_LIBRARY": library, "PKCS11_TOKEN_LABEL": label}.items():
+        monkeypatch.setenv(f"LINTAS_VERIFIER_{name}", value)
+    monkeypatch.setenv("LINTAS_VERIFIER_PKCS11_USER_PIN", pin)
+    args = ["verifier", "federation-key", "--data", str(tmp_path), "--public-url", "http://localhost:8400"]
+    assert main([*args, "--development"]) == 0
+    printed = json.loads(capsys.readouterr().out)["keys"][0]
+    token_key = Pkcs11KeyStore(library, label, pin).signer("federation-entity")
+    assert printed["kid"] == jwk_thumbprint(token_key.public_jwk)
+    assert not (tmp_path / "keys" / "federation-entity.pem").exists()  # twin: nothing in the data directory
