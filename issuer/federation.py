@@ -30,20 +30,19 @@ served (404): an entity with no ``authority_hints`` would claim to be a trust an
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from idcore.jwk import public_key_from_jwk
 from idcore.ports import Clock, Signer
-from idcore.trust.federation import ISSUER_ENTITY_TYPE, META_VCTS, WELL_KNOWN_PATH, sign_entity_statement
+from idcore.trust.federation import ISSUER_ENTITY_TYPE, META_VCTS, WELL_KNOWN_PATH
 from idcore.trust.federation_keys import normalise_jwk
 from issuer.keys import load_federation_signer
 from issuer.settings import IssuerSettings
 from issuer.tenant import Tenant
+from lintas.entity_configuration import CachedConfiguration
 
 __all__ = ["federation_router"]
 
@@ -61,21 +60,20 @@ def _credential_jwks(tenant: Tenant) -> list[dict[str, str]]:
 
 
 class LeafEntity:
-    """One tenant's entity configuration, signed with its federation entity key and cached."""
+    """One tenant's entity configuration, signed with its federation entity key and cached.
+
+    Signing and reuse for half the lifetime are :class:`lintas.entity_configuration.CachedConfiguration`'s,
+    shared with the verifier's entity configuration.
+    """
 
     def __init__(self, tenant: Tenant, signer: Signer, authority_hints: list[str], lifetime: int) -> None:
         """``signer`` is the tenant's federation entity key (an ES256 :class:`~idcore.ports.Signer`)."""
         self.tenant = tenant
-        self._signer = signer
-        self.jwk = normalise_jwk(signer.public_jwk)
-        public_key_from_jwk(self.jwk)  # a malformed key refuses start-up, not the first request
         self.authority_hints = list(authority_hints)
-        self.lifetime = lifetime
-        self._lock = threading.Lock()
-        self._signed: tuple[str, int] | None = None
+        self._cached = CachedConfiguration(signer, lifetime, self._own_claims)
 
-    def claims(self, now: int) -> dict[str, Any]:
-        """The entity configuration's claims at ``now`` (Section 3.1)."""
+    def _own_claims(self, now: int) -> dict[str, Any]:
+        """The tenant's own claims (Section 3.1); ``iat``, ``exp`` and ``jwks`` are added when signing."""
         tenant = self.tenant
         metadata = {
             **tenant.issuer_metadata(),
@@ -85,9 +83,6 @@ class LeafEntity:
         return {
             "iss": tenant.identifier,
             "sub": tenant.identifier,
-            "iat": now,
-            "exp": now + self.lifetime,
-            "jwks": {"keys": [self.jwk]},
             "authority_hints": self.authority_hints,
             "metadata": {
                 ISSUER_ENTITY_TYPE: metadata,
@@ -97,10 +92,7 @@ class LeafEntity:
 
     def configuration(self, now: int) -> str:
         """The signed entity configuration, re-signed once half its lifetime has passed."""
-        with self._lock:
-            if self._signed is None or now - self._signed[1] >= self.lifetime // 2 or now < self._signed[1]:
-                self._signed = (sign_entity_statement(self.claims(now), self._signer, self.jwk["kid"]), now)
-            return self._signed[0]
+        return self._cached.configuration(now)
 
 
 def leaf_entities(settings: IssuerSettings, tenants: Sequence[Tenant]) -> list[LeafEntity]:

@@ -47,6 +47,7 @@ from lintas.trust_fetch import TrustListFetcher, read_bounded
 from verifier.dc_api import dc_api_router
 from verifier.federation import federation_source
 from verifier.keys import Operator, VerifierKeys, ensure_client_secrets, ensure_verifier_keys, request_key_store
+from verifier.leaf import VerifierLeaf
 from verifier.metrics import VerifierMetrics
 from verifier.parties import (
     PartyDirectory,
@@ -290,6 +291,12 @@ def create_app(
             "LINTAS_VERIFIER_ALLOW_UNBOUND_PRESENTATIONS is on: policies may accept presentations "
             "without holder binding (anyone holding a copy of a credential can present it)"
         )
+    request_store = request_key_store(
+        settings.key_backend,
+        settings.pkcs11_library,
+        settings.pkcs11_token_label,
+        settings.pkcs11_user_pin.get_secret_value() if settings.pkcs11_user_pin else None,
+    )
     keys = ensure_verifier_keys(
         settings.data_dir,
         dns_name=settings.dns_name,
@@ -298,12 +305,7 @@ def create_app(
         days=settings.certificate_days,
         generate=bool(settings.generate_certificates),
         operator=Operator(settings.operator_name, settings.operator_country),
-        request_store=request_key_store(
-            settings.key_backend,
-            settings.pkcs11_library,
-            settings.pkcs11_token_label,
-            settings.pkcs11_user_pin.get_secret_value() if settings.pkcs11_user_pin else None,
-        ),
+        request_store=request_store,
     )
     secrets = ensure_client_secrets(settings.data_dir, config.relying_parties)
     oauth = _oauth_server(settings, keys, secrets, clock)
@@ -331,7 +333,9 @@ def create_app(
         metrics.pipeline.observe,
     )
 
-    lifespan = closing_lifespan(owned)
+    # OpenID Federation leaf entity (verifier.leaf): its trust mark is fetched in the background
+    leaf = VerifierLeaf(settings, keys, request_store=request_store, http=http, clock=clock)
+    lifespan = leaf.lifespan(closing_lifespan(owned))
 
     app = FastAPI(
         title="Lintas verifier (OpenID4VP 1.0)",
@@ -366,6 +370,7 @@ def create_app(
         kv, "verifier-wallet", settings.wallet_rate_limit_per_minute, clock=lambda: float(clock.now())
     )
     app.include_router(wallet_router(service, tx_store, handler), dependencies=[Depends(wallet_limit.dependency())])
+    leaf.mount(app, [Depends(wallet_limit.dependency())])  # public: rate-limited like the wallet routes
     app.include_router(
         dc_api_router(
             config=config,

@@ -18,13 +18,15 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from idcore.errors import IdcoreError
+from idcore.jwk import jwk_thumbprint
 from idcore.keystore.file import FileKeyStore
 from idcore.trust import verify_trust_list
 from idcore.x509 import certificate_from_pem, validate_chain
 from lintas.kv import StoreUnavailable, open_store
 from lintas.pins import pin_set
 from verifier.federation import check_anchor
-from verifier.keys import certificate_problems
+from verifier.keys import FEDERATION_KEY, certificate_problems
+from verifier.leaf import trust_mark_keeper
 from verifier.parties import read_registrations
 from verifier.policy import ConfigError, load_config
 from verifier.settings import VerifierSettings
@@ -158,6 +160,48 @@ def _trust(settings: VerifierSettings, http: httpx.Client, now: int) -> list[Fin
         return [mode, Finding("FAIL", "federation", f"{exc}: check FEDERATION_TRUST_ANCHOR and its JWK Set")]
 
 
+class _Clock:
+    """The checks' ``now`` as a :class:`idcore.ports.Clock`."""
+
+    def __init__(self, now: Callable[[], int]) -> None:
+        self._now = now
+
+    def now(self) -> int:
+        """The checks' current time."""
+        return self._now()
+
+
+def _leaf(settings: VerifierSettings, http: httpx.Client, now: Callable[[], int]) -> list[Finding]:
+    """As a federation leaf entity: its superiors, its key (file store) and whether the registry gives it its mark."""
+    if not settings.federation_authority_hints:
+        return []
+    hints = ", ".join(settings.federation_authority_hints)
+    store = FileKeyStore(settings.data_dir / "keys")
+    if settings.key_backend == "file" and not store.exists(FEDERATION_KEY):
+        key = "no federation key yet: `lintas verifier federation-key` makes and prints it for registration"
+        findings = [Finding("warn", "federation-leaf", f"below {hints}; {key}")]
+    else:
+        kid = jwk_thumbprint(store.signer(FEDERATION_KEY).public_jwk) if settings.key_backend == "file" else "PKCS#11"
+        findings = [Finding("ok", "federation-leaf", f"below {hints}; federation key {kid}")]
+    keeper = trust_mark_keeper(settings, http, _Clock(now))
+    if keeper is None:
+        return [*findings, Finding("warn", "trust-mark", "no FEDERATION_TRUST_MARK_ENDPOINT: no trust mark carried")]
+    keeper.refresh()  # one fetch, judged as the service judges it (failures are logged with their reason)
+    if keeper.current(now()):
+        return [
+            *findings,
+            Finding("ok", "trust-mark", "the registry gives this verifier its registered-relying-party mark"),
+        ]
+    return [
+        *findings,
+        Finding(
+            "warn",
+            "trust-mark",
+            "no valid registered-relying-party mark: has the member state registered this entity id and key?",
+        ),
+    ]
+
+
 def _clock(response: httpx.Response, now: int, max_skew: int) -> Finding:
     """Compare our clock with the registry's ``Date`` header (RFC 9110 Section 6.6.1; one-second resolution)."""
     try:
@@ -181,6 +225,7 @@ def run_checks(settings: VerifierSettings, http: httpx.Client, now: Callable[[],
         *_policies(settings),
         *_redis(settings),
         *_trust(settings, http, now()),
+        *_leaf(settings, http, now),
         *(_registry(settings, http, now()) if settings.trust_mode != "federation" or settings.registry_url else []),
         *pins,
     ]

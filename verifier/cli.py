@@ -1,4 +1,4 @@
-"""``lintas verifier`` (run the service; ``check-config``, ``rp add|list``) and ``lintas verify`` (offline).
+"""``lintas verifier`` (the service; ``check-config``, ``federation-key``, ``rp``) and ``lintas verify`` (offline).
 
 ``lintas verifier`` reads every setting from ``LINTAS_VERIFIER_*`` (options override); it refuses
 to start (exit 2, with what to fix) on invalid settings, an invalid policy file or an access
@@ -119,6 +119,35 @@ def run_check_config(args: argparse.Namespace) -> int:
     return 1 if any(f.level == "FAIL" for f in findings) else 0
 
 
+def run_federation_key(args: argparse.Namespace) -> int:
+    """Print the registration body of the verifier's federation entity key; exit 2 on bad settings, 1 on a key error.
+
+    ``{"entity_id", "keys": [public JWK]}`` is what a member state's operator registers with the
+    registry (``POST /v1/governance/countries/{CC}/verifier-entities``, adding a ``note``). The key
+    is created on first use, in the PKCS#11 token when ``key_backend`` is ``pkcs11``
+    (:func:`verifier.keys.federation_signer`); only its public part is printed.
+    """
+    from idcore.errors import IdcoreError
+    from idcore.trust.federation_keys import normalise_jwk
+    from verifier.keys import federation_signer, request_key_store
+
+    try:
+        settings = _service_settings(args)
+    except ValidationError as exc:
+        print(f"lintas verifier federation-key: invalid configuration: {_explain(exc)}", file=sys.stderr)
+        return 2
+    pin = settings.pkcs11_user_pin.get_secret_value() if settings.pkcs11_user_pin else None
+    try:
+        store = request_key_store(settings.key_backend, settings.pkcs11_library, settings.pkcs11_token_label, pin)
+        jwk = normalise_jwk(federation_signer(settings.data_dir, store).public_jwk)
+    except (IdcoreError, ValueError) as exc:
+        detail = exc.detail if isinstance(exc, IdcoreError) else str(exc)
+        print(f"lintas verifier federation-key: {detail}", file=sys.stderr)
+        return 1
+    print(json.dumps({"entity_id": settings.base_url, "keys": [jwk]}, indent=2))
+    return 0
+
+
 def _vp_token(text: str, query_id: str) -> dict[str, Any]:
     stripped = text.strip()
     if stripped.startswith("{"):
@@ -210,6 +239,14 @@ def register(subparsers: Any) -> None:
     check.add_argument("--public-url", help="public base URL")
     _common(check)
     check.set_defaults(handler=run_check_config)
+    federation_key = actions.add_parser(
+        "federation-key",
+        help="print the federation entity key's public JWK (the registry registration body)",
+        argument_default=argparse.SUPPRESS,
+    )
+    federation_key.add_argument("--public-url", help="public base URL (the entity id)")
+    _common(federation_key)
+    federation_key.set_defaults(handler=run_federation_key)
     register_rp(actions)
 
     verify = subparsers.add_parser("verify", help="verify a presentation offline against a named policy")

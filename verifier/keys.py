@@ -4,6 +4,8 @@
   wallet can pin it) and, under it, the verifier's access certificate (``access-cert.pem``) with a
   ``dNSName`` SAN for ``x509_san_dns`` (OpenID4VP 1.0 Section 5.9.3) — the request signing key;
 * a separate key for the relying parties' OAuth access tokens and webhooks;
+* the OpenID Federation entity key (``federation-entity``, :func:`federation_signer`), which signs
+  the verifier's entity configuration only;
 * one client secret per configured relying party (``rp-clients.json``, mode 0600). The verifier keeps
   only their SHA-256 in memory; operators hand the file's secrets to the relying parties.
 
@@ -41,10 +43,13 @@ __all__ = [
     "certificate_problems",
     "ensure_client_secrets",
     "ensure_verifier_keys",
+    "federation_signer",
     "request_key_store",
 ]
 
 CLIENTS_FILE = "rp-clients.json"
+#: The OpenID Federation entity key (:mod:`verifier.leaf`): FileKeyStore id and PKCS#11 label.
+FEDERATION_KEY = "federation-entity"
 #: The standby access certificate of a rotation (its key is ``access-standby`` in the same store).
 STANDBY_CERT = "access-standby-cert.pem"
 
@@ -256,6 +261,16 @@ def request_key_store(backend: str, library: str, token_label: str, user_pin: st
     if not user_pin:
         raise ValueError("key_backend=pkcs11 needs the token's user PIN")
     return Pkcs11KeyStore(library, token_label, user_pin)
+
+
+def federation_signer(data_dir: Path, request_store: KeyStore | None = None) -> Signer:
+    """The verifier's OpenID Federation entity key (ES256), created on first use.
+
+    A key of its own beside the request-signing key (in the PKCS#11 token when there is one,
+    label ``federation-entity``), never the access key: the member state's intermediate binds this
+    key, which the operator registers with the registry (``lintas verifier federation-key``).
+    """
+    return (request_store or FileKeyStore(data_dir / "keys")).get_or_create(FEDERATION_KEY)
 
 
 def _names_match(cert: x509.Certificate, dns_name: str) -> bool:

@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from idcore.errors import TrustError
 from idcore.trust.checkpoint import CheckpointVerifier
+from idcore.trust.model import check_identifier
 from lintas.cors import check_origins
 from lintas.devmode import (
     Convenience,
@@ -35,6 +36,7 @@ from lintas.devmode import (
     resolve,
 )
 from lintas.settings_lists import StrList
+from lintas.trust_marks import endpoint_allowed
 
 __all__ = ["DEFAULT_CONFIG", "VerifierSettings"]
 
@@ -92,6 +94,14 @@ class VerifierSettings(BaseSettings):
     federation_max_cache: int = Field(default=300, ge=0, le=86400)
     #: Time budget of one trust-chain resolution (seconds): all its fetches together (at most five statements).
     federation_timeout: float = Field(default=3.0, gt=0, le=30)
+    #: OpenID Federation 1.0 leaf entity: entity ids of this verifier's immediate superiors (the member state's
+    #: intermediate, e.g. ``https://registry.example/federation/TH``); unset: no entity configuration is served.
+    federation_authority_hints: StrList = Field(default_factory=list, max_length=4)
+    #: Lifetime (exp - iat) of the verifier's entity configuration (seconds); it is re-signed after half of it.
+    federation_entity_ttl: int = Field(default=3600, ge=60, le=86400)
+    #: The registry's trust mark endpoint (``<registry>/federation/trust-mark``): the verifier fetches its
+    #: "registered relying party" mark there and carries it in its entity configuration; unset: no mark.
+    federation_trust_mark_endpoint: str | None = None
     #: The registry's audit-log checkpoint key (C2SP signed-note verifier key, ``name+keyid+base64``,
     #: from ``GET /v1/audit-log/checkpoint-key`` or the registry operator, out of band). Set: a list
     #: is used only when the registry's transparency log proves it was logged, in a checkpoint
@@ -202,6 +212,7 @@ class VerifierSettings(BaseSettings):
         if self.admin_token is not None and len(self.admin_token.get_secret_value()) < 32:
             raise ValueError("admin_token must be at least 32 characters (e.g. `openssl rand -base64 32`)")
         self._check_federation()
+        self._check_leaf_entity()
         self._check_audit_log()
         self._check_mode()
         return self
@@ -229,6 +240,27 @@ class VerifierSettings(BaseSettings):
         if self.development:
             require_loopback_url(anchor, "LINTAS_VERIFIER_FEDERATION_TRUST_ANCHOR")
         self.federation_trust_anchor = anchor
+
+    def _check_leaf_entity(self) -> None:
+        """Superiors are entity identifiers (loopback in development); a mark endpoint needs superiors."""
+        for url in self.federation_authority_hints:
+            try:
+                check_identifier(url.rstrip("/"), allow_loopback_http=self.development)
+            except TrustError as exc:
+                raise ValueError(f"federation_authority_hints: {exc.detail}") from None
+            if self.development:
+                require_loopback_url(url, "LINTAS_VERIFIER_FEDERATION_AUTHORITY_HINTS")
+        self.federation_authority_hints = [url.rstrip("/") for url in self.federation_authority_hints]
+        endpoint = self.federation_trust_mark_endpoint
+        if endpoint is None:
+            return
+        if not self.federation_authority_hints:
+            raise ValueError("federation_trust_mark_endpoint needs federation_authority_hints (no configuration)")
+        if not endpoint_allowed(endpoint, self.development) or urlsplit(endpoint).query:
+            raise ValueError(
+                "federation_trust_mark_endpoint must be an https URL to a public host without query "
+                "(a loopback URL in development)"
+            )
 
     def _check_audit_log(self) -> None:
         """The checkpoint key parses, names a registry, and the list format is the one the log hashes."""

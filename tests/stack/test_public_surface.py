@@ -31,7 +31,8 @@ BUDGET = {
     # +2: the registry pin set (moved from verifier.pins so the wallet demo need not copy it) and
     # read_bounded, the one capped streamed read of every bounded fetch
     # +3: the federation statement fetcher (moved from verifier.federation: the registry's resolve endpoint uses it too)
-    "lintas": 73,
+    # +3: the shared cached entity configuration, the trust mark keeper and its endpoint rule (issue #16 item 2)
+    "lintas": 76,
     "lintas_cli": 12,
     # +4: member states as federation intermediates, relying-party CA governance and its CLI
     # +6: the resolve endpoint path, verifier entity registration and withdrawal and its operator command
@@ -39,7 +40,8 @@ BUDGET = {
     # +4: the resolve endpoint (OpenID Federation 1.0 Section 8.3): its resolver, refusal, media type and router
     "trust_registry": 80,
     "issuer": 72,
-    "verifier": 75,  # -1: pin_set moved to lintas
+    # +2: the verifier as a federation leaf entity (VerifierLeaf) and its federation key (for the CLI)
+    "verifier": 77,  # -1: pin_set moved to lintas
     # +4: the relying-party demo's DC API routes, their call limit and the app's body cap, the registry-listed RP CAs
     "wallet_demo": 24,
 }
