@@ -29,7 +29,7 @@ import httpx
 from lintas.devmode import is_loopback_host
 from lintas.trust_fetch import read_bounded
 
-__all__ = ["MAX_STATEMENT_BYTES", "FetchRefused", "StatementFetcher"]
+__all__ = ["MAX_STATEMENT_BYTES", "FetchRefused", "StatementFetcher", "endpoint_allowed"]
 
 MEDIA_TYPE = "application/entity-statement+jwt"
 #: Largest statement read: the limit of idcore's statement parser (``idcore.trust.federation``), which
@@ -41,18 +41,23 @@ class FetchRefused(Exception):
     """A statement URL or answer outside the limits (resolution fails closed with the chain invalid)."""
 
 
-def _allowed(url: str, development: bool) -> bool:
-    """https to a public host; in development, loopback only (http or https)."""
+def endpoint_allowed(url: str, development: bool) -> bool:
+    """https to a public host; in development, loopback only (http or https). No credentials or fragment.
+
+    The one rule for every federation fetch (statements, trust marks, the registry's resolver): an
+    IP literal outside the global address space is refused in production (host names are not
+    resolved here; an egress proxy stops names resolving to private addresses).
+    """
     parts = urlsplit(url)
     host = parts.hostname or ""
-    if not host or parts.username or parts.password or parts.scheme not in ("https", "http"):
+    if not host or parts.username or parts.password or parts.fragment or parts.scheme not in ("https", "http"):
         return False
     if development:
         return is_loopback_host(host)
     if parts.scheme != "https" or host == "localhost":
         return False
     try:
-        return ipaddress.ip_address(host).is_global
+        return ipaddress.ip_address(host.strip("[]")).is_global
     except ValueError:
         return True  # a DNS name (see the module docstring)
 
@@ -91,7 +96,7 @@ class StatementFetcher:
 
     def __call__(self, url: str) -> bytes | None:
         """The statement at ``url``; ``None`` when the server answers 404; raises otherwise."""
-        if not _allowed(url, self._development):
+        if not endpoint_allowed(url, self._development):
             raise FetchRefused("statement URL is not https to a public host (or loopback in development)")
         headers = {"Accept": MEDIA_TYPE}
         timeout = httpx.Timeout(self._remaining())

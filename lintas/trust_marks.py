@@ -14,7 +14,7 @@ background (:meth:`TrustMarkKeeper.running`, a lifespan task): at start, then ev
 :data:`MAX_INTERVAL` seconds or half the mark's remaining life, whichever is sooner. Rules:
 
 * the endpoint is https to a public host; in development, loopback only
-  (:func:`endpoint_allowed`, the rule of the federation statement fetcher); redirects are never
+  (:func:`lintas.federation_fetch.endpoint_allowed`, the rule of every federation fetch); redirects are never
   followed; the body is read through :func:`lintas.trust_fetch.read_bounded` and refused past
   :data:`MAX_MARK_BYTES`;
 * a mark is carried only if it parses as a compact JWS with ``typ`` ``trust-mark+jwt`` and an
@@ -34,7 +34,6 @@ carry its "recognised PID issuer" mark the same way.
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import threading
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -50,10 +49,10 @@ from idcore.jose import ParsedJws, parse_compact, verify_parsed
 from idcore.jwk import public_key_from_jwk
 from idcore.ports import Clock
 from idcore.trust.federation_marks import TRUST_MARK_TYP
-from lintas.devmode import is_loopback_host
+from lintas.federation_fetch import endpoint_allowed
 from lintas.trust_fetch import read_bounded
 
-__all__ = ["TrustMarkKeeper", "endpoint_allowed"]
+__all__ = ["TrustMarkKeeper"]
 
 log = logging.getLogger("lintas.trust_marks")
 
@@ -66,27 +65,6 @@ MIN_INTERVAL = 5
 #: Wait after a failed fetch before trying again (seconds).
 RETRY_INTERVAL = 60
 _ALGS = frozenset({"ES256"})
-
-
-def endpoint_allowed(url: str, development: bool) -> bool:
-    """https to a public host; in development, loopback only (http or https). No credentials in the URL.
-
-    The rule of the verifier's federation statement fetcher: an IP literal outside the global
-    address space is refused in production (host names are not resolved here; an egress proxy
-    stops names resolving to private addresses).
-    """
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if not host or parts.username or parts.password or parts.fragment or parts.scheme not in ("https", "http"):
-        return False
-    if development:
-        return is_loopback_host(host)
-    if parts.scheme != "https" or host == "localhost":
-        return False
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_global
-    except ValueError:
-        return True
 
 
 class MarkRefused(Exception):

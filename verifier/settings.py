@@ -35,8 +35,8 @@ from lintas.devmode import (
     require_loopback_url,
     resolve,
 )
+from lintas.federation_fetch import endpoint_allowed
 from lintas.settings_lists import StrList
-from lintas.trust_marks import endpoint_allowed
 
 __all__ = ["DEFAULT_CONFIG", "VerifierSettings"]
 

@@ -26,8 +26,9 @@ from idcore.jose import KeySigner, sign_compact
 from idcore.ports import FixedClock
 from idcore.trust.federation_keys import normalise_jwk
 from idcore.trust.federation_marks import REGISTERED_RELYING_PARTY, sign_trust_mark
+from lintas.federation_fetch import endpoint_allowed
 from lintas.testing import UvicornServer, free_port
-from lintas.trust_marks import MAX_INTERVAL, MAX_MARK_BYTES, TrustMarkKeeper, endpoint_allowed
+from lintas.trust_marks import MAX_INTERVAL, MAX_MARK_BYTES, TrustMarkKeeper
 
 NOW = 1_800_000_000
 SUBJECT = "https://verifier.example"
