@@ -207,6 +207,8 @@ def test_one_resolution_shares_one_time_budget(hostile: str) -> None:
         ("https://localhost/.well-known/openid-federation", False),
         ("https://user:pw@registry.example/x", False),
         ("file:///etc/passwd", False),
+        ("https://registry.example/x#frag", False),  # a fragment is never part of an entity's URL
+        ("https://[fd00::1]/.well-known/openid-federation", False),  # private IPv6 literal
     ],
 )
 def test_statement_fetcher_refuses_urls_before_connecting(url: str, development: bool) -> None:
