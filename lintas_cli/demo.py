@@ -193,6 +193,42 @@ def _register_federation_keys(registry: Any, entities: Mapping[str, dict[str, st
     service.change_fabric("demo-launcher", "register_federation_keys", build)
 
 
+def _register_verifier_entity(registry: Any, verifier: Any, countries: Sequence[str]) -> None:
+    """Register the demo verifier as a federation leaf entity of each country of its relying parties.
+
+    As each national operator would with ``lintas registry verifier-entity add`` (governance path:
+    signed recognition list, audit record; actor ``demo-launcher``); a registration with the same
+    key already in force (a second start) is left alone.
+    """
+    from idcore.trust.federation_keys import normalise_jwk
+    from trust_registry.ledger import Change
+    from trust_registry.verifier_entities import register_verifier_entity
+    from verifier.keys import federation_signer
+
+    service = registry.state.registry
+    entity_id, jwk = verifier.base_url, normalise_jwk(federation_signer(verifier.data_dir).public_jwk)
+    held = {(v.country, v.entity_id): v for v in service.current_fabric().verifier_entities}
+    for cc in sorted(set(countries)):
+        earlier = held.get((cc, entity_id))
+        if earlier is not None and (earlier.until is not None or list(earlier.keys) == [jwk]):
+            continue  # registered already (or withdrawn by hand: left as the registry has it)
+
+        def build(trust_list: Any, current: Any, now: int, seq: int, cc: str = cc) -> tuple[Any, dict[str, Any]]:
+            new, entry = register_verifier_entity(
+                current.verifier_entities,
+                cc,
+                entity_id,
+                [jwk],
+                now,
+                registry_url=service.settings.public_url,
+                development=True,
+            )
+            payload = {"verifier_entity": entry.to_json(), "note": "lintas demo"}
+            return Change(trust_list, "register_verifier_entity", payload, verifier_entities=new), payload
+
+        service.change_fabric("demo-launcher", "register_verifier_entity", build)
+
+
 def _issuer_federation_keys(apps: Mapping[str, Any]) -> dict[str, dict[str, str]]:
     """Every demo tenant's federation entity key (public JWK, ``kid`` its thumbprint), by issuer id."""
     from idcore.trust.federation_keys import normalise_jwk
@@ -229,8 +265,9 @@ def build_apps(
     The registry generates the national roots and the issuers' document-signer keys on first
     start, mdoc Document Signers for the issuers listed with doctypes included (the issuers only
     load them, ``generate_pki=False``); each issuer is an OpenID Federation leaf entity under its
-    member state's intermediate, its federation entity key registered with the registry; the
-    verifier pins the registry's list-signing certificate;
+    member state's intermediate, its federation entity key registered with the registry; so is
+    the verifier, under each country of its relying parties; the verifier pins the registry's
+    list-signing certificate;
     its relying-party CA is listed in the registry under the countries of its relying parties; the
     wallet demo pins the registry too and judges relying parties by that list, gets the relying
     parties' client secrets from here, and its issuance desk gets its issuer credentials from
@@ -263,17 +300,22 @@ def build_apps(
     _register_federation_keys(apps["registry"], _issuer_federation_keys(apps))
     pin = (plan.data / "registry" / "pin.txt").read_text(encoding="utf-8").strip()
     config_file = _verifier_config(plan, edit_verifier_config)
+    rp_countries = [str(rp["country"]) for rp in json.loads(config_file.read_text())["relying_parties"].values()]
     verifier = VerifierSettings(
         data_dir=plan.data / "verifier",
         public_url=plan.url("verifier"),
         registry_url=plan.url("registry"),
         registry_pin_sha256=[pin],
         config_file=config_file,
+        # A federation leaf entity under each country whose relying parties it serves, carrying the
+        # registry's "registered relying party" mark.
+        federation_authority_hints=[f"{plan.url('registry')}/federation/{cc}" for cc in sorted(set(rp_countries))],
+        federation_trust_mark_endpoint=f"{plan.url('registry')}/federation/trust-mark",
         **shared,
     )
     apps["verifier"] = verifier_app(verifier)
-    rp_countries = [str(rp["country"]) for rp in json.loads(config_file.read_text())["relying_parties"].values()]
     _register_rp_ca(apps["registry"], verifier.data_dir / "rp-ca.pem", rp_countries)
+    _register_verifier_entity(apps["registry"], verifier, rp_countries)
     rp_clients = _rp_client_secrets(verifier.data_dir, config_file)
     wallet = WalletSettings(
         public_url=plan.url("wallet"),

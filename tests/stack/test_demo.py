@@ -20,7 +20,8 @@ import pytest
 import redis
 
 from idcore.keystore.file import FileKeyStore
-from idcore.trust.federation import TrustAnchor, resolve_chain
+from idcore.trust.federation import VERIFIER_ENTITY_TYPE, TrustAnchor, resolve_chain
+from idcore.trust.federation_marks import REGISTERED_RELYING_PARTY
 from lintas.testing import RedisServer, free_port
 from lintas_cli.demo import plan_stack
 from trust_registry.federation import keyed_jwk
@@ -103,13 +104,29 @@ def _assert_federation_wired(client: httpx.Client, stack: dict[str, Any], data: 
         if not service["name"].startswith("issuer-"):
             continue
         cc = service["name"].removeprefix("issuer-").upper()
-        subordinates = client.get(f"{registry}/federation/{cc}/list").json()
+        issuers = {"entity_type": "openid_credential_issuer"}
+        subordinates = client.get(f"{registry}/federation/{cc}/list", params=issuers).json()
         assert subordinates, cc  # every issuer's federation key is registered
         for entity_id in subordinates:
             chain = resolve_chain(entity_id, anchor, fetch, int(time.time()))
             assert chain.metadata["openid_credential_issuer"]["lintas_country"] == cc
             resolved += 1
     assert resolved >= 5
+    # The verifier is a leaf entity of each country whose relying parties it serves, and registered.
+    verifier = next(s["url"] for s in stack["services"] if s["name"] == "verifier")
+    chain = resolve_chain(verifier, anchor, fetch, int(time.time()))
+    assert chain.metadata[VERIFIER_ENTITY_TYPE]["lintas_country"] in {"MY", "TH", "SG"}
+    for cc in ("MY", "TH", "SG"):
+        assert verifier in client.get(f"{registry}/federation/{cc}/list").json(), cc
+    mark = client.get(
+        f"{registry}/federation/trust-mark", params={"trust_mark_type": REGISTERED_RELYING_PARTY, "sub": verifier}
+    )
+    assert mark.status_code == 200
+    resolved_by_anchor = client.get(
+        f"{registry}/federation/resolve", params={"sub": verifier, "trust_anchor": registry}
+    )
+    assert resolved_by_anchor.status_code == 200
+    assert resolved_by_anchor.headers["content-type"].startswith("application/resolve-response+jwt")
 
 
 def test_demo_starts_every_url_answers_and_ctrl_c_stops(tmp_path: Path) -> None:
@@ -161,6 +178,7 @@ def test_demo_starts_every_url_answers_and_ctrl_c_stops(tmp_path: Path) -> None:
         first_start = {r["payload"]["action"] for r in records if r["payload"]["actor"] == "demo-launcher"}
         assert "register_federation_keys" in first_start
         assert sum(1 for r in records if r["payload"]["action"] == "register_federation_keys") == 1
+        assert sum(1 for r in records if r["payload"]["action"] == "register_verifier_entity") == 3  # MY, SG, TH
     finally:
         assert _stop(again) == 0
 
