@@ -9,9 +9,10 @@ chain with the verifier's own fetcher (:class:`verifier.federation.StatementFetc
    resolve (``untrusted_issuer``) and its configuration carries no mark (the registry answered 404);
 2. the MY operator registers the key printed by ``lintas verifier federation-key``: the chain
    resolves with ``lintas_country`` MY from the intermediate's policy, and once the keeper has
-   fetched again the configuration carries the registered-relying-party mark, valid for the anchor;
+   fetched again the configuration carries the registered-relying-party mark, valid for the anchor,
+   and the anchor's resolve endpoint answers the same metadata and mark, signed;
 3. the operator withdraws the registration: the mark leaves the configuration at the next fetch and
-   the chain no longer resolves.
+   the chain no longer resolves, nor does the anchor resolve it (404 ``not_found``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import httpx
 import pytest
 
 from idcore.errors import Reason, TrustError
+from idcore.jose import parse_compact, verify_parsed
+from idcore.jwk import public_key_from_jwk
 from idcore.keystore.file import FileKeyStore
 from idcore.ports import SystemClock
 from idcore.trust.federation import VERIFIER_ENTITY_TYPE, TrustAnchor, parse_statement, resolve_chain
@@ -73,6 +76,19 @@ class Stack:
     def refresh_mark(self) -> None:
         """What the keeper's background task does every few minutes, now."""
         self.verifier_server.app.state.trust_mark_keeper.refresh()
+
+    def resolve_params(self) -> dict[str, str]:
+        return {"sub": self.verifier, "trust_anchor": self.registry, "entity_type": VERIFIER_ENTITY_TYPE}
+
+    def resolved_by_anchor(self) -> dict[str, Any]:
+        """The anchor's resolve response for the verifier, verified with the anchor's key."""
+        answer = self.http.get(f"{self.registry}/federation/resolve", params=self.resolve_params())
+        assert answer.status_code == 200, answer.text
+        (key,) = self.anchor().jwks
+        jws = parse_compact(answer.text)
+        return dict(
+            verify_parsed(jws, public_key_from_jwk(key), algorithms=frozenset({"ES256"}), typ="resolve-response+jwt")
+        )
 
     def resolve(self) -> Any:
         fetcher = StatementFetcher(self.http, timeout=5.0, development=True)
@@ -133,6 +149,10 @@ def test_a_verifier_becomes_a_registered_leaf_entity_and_is_withdrawn(
     (entry,) = stack.configuration()["trust_marks"]
     assert entry["trust_mark_type"] == REGISTERED_RELYING_PARTY
     assert REGISTERED_RELYING_PARTY in stack.resolve().trust_marks
+    # The anchor's resolve endpoint (Section 8.3) says the same, signed, with the mark it validated.
+    by_anchor = stack.resolved_by_anchor()
+    assert by_anchor["metadata"] == {VERIFIER_ENTITY_TYPE: dict(resolved.metadata[VERIFIER_ENTITY_TYPE])}
+    assert [m["trust_mark_type"] for m in by_anchor["trust_marks"]] == [REGISTERED_RELYING_PARTY]
 
     # 3. Withdrawn: the mark leaves the configuration at the next fetch, and the chain is gone.
     withdrawn = stack.as_operator(f"{ENTITIES}/withdraw", {"entity_id": stack.verifier, "note": "contract ended"})
@@ -142,3 +162,6 @@ def test_a_verifier_becomes_a_registered_leaf_entity_and_is_withdrawn(
     with pytest.raises(TrustError) as gone:
         stack.resolve()
     assert gone.value.reason is Reason.UNTRUSTED_ISSUER
+    refused = stack.http.get(f"{stack.registry}/federation/resolve", params=stack.resolve_params())
+    assert refused.status_code == 404
+    assert refused.json()["error"] == "not_found"
