@@ -3,7 +3,7 @@
 The real registry and the real verifier run under uvicorn on 127.0.0.1. The verifier names the
 registry's MY intermediate as its superior, fetches its trust mark from the registry's trust mark
 endpoint and pins the anchor's keys. A party that knows only the anchor resolves the verifier's
-chain with the verifier's own fetcher (:class:`verifier.federation.StatementFetcher`). The journey:
+chain with the verifier's own fetcher (:class:`lintas.federation_fetch.StatementFetcher`). The journey:
 
 1. before registration the MY intermediate has no statement about the verifier: its chain does not
    resolve (``untrusted_issuer``) and its configuration carries no mark (the registry answered 404);
@@ -34,13 +34,13 @@ from idcore.ports import SystemClock
 from idcore.trust.federation import VERIFIER_ENTITY_TYPE, TrustAnchor, parse_statement, resolve_chain
 from idcore.trust.federation_keys import normalise_jwk
 from idcore.trust.federation_marks import REGISTERED_RELYING_PARTY
+from lintas.federation_fetch import StatementFetcher
 from lintas.kv import open_store
 from lintas.testing import UvicornServer, free_port
 from lintas_cli.main import main
 from trust_registry.app import create_app as registry_app
 from trust_registry.settings import RegistrySettings
 from verifier.app import create_app as verifier_app
-from verifier.federation import StatementFetcher
 from verifier.settings import VerifierSettings
 
 LOOPBACK = "127.0.0.1"
