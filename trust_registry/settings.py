@@ -85,7 +85,7 @@ class RegistrySettings(BaseSettings):
     token_ttl: int = Field(default=600, ge=30)
     #: Origins of browser wallets allowed to call this service (CORS); empty: none.
     cors_allow_origins: list[str] = Field(default_factory=list)
-    #: Requests per minute per client address on the governance, query and checkpoint endpoints (429 above).
+    #: Requests per minute per client address on the governance, query, checkpoint and federation endpoints (429 above).
     rate_limit_per_minute: int = Field(default=600, ge=1)
     #: Governance clients; when unset, a demo set is generated into ``<data>/governance-clients.json``.
     governance_clients: list[GovernanceClient] | None = None
