@@ -263,14 +263,22 @@ def request_key_store(backend: str, library: str, token_label: str, user_pin: st
     return Pkcs11KeyStore(library, token_label, user_pin)
 
 
-def federation_signer(data_dir: Path, request_store: KeyStore | None = None) -> Signer:
-    """The verifier's OpenID Federation entity key (ES256), created on first use.
+def federation_signer(data_dir: Path, request_store: KeyStore | None = None, *, create: bool = True) -> Signer:
+    """The verifier's OpenID Federation entity key (ES256), created on first use when ``create``.
 
     A key of its own beside the request-signing key (in the PKCS#11 token when there is one,
     label ``federation-entity``), never the access key: the member state's intermediate binds this
     key, which the operator registers with the registry (``lintas verifier federation-key``).
+    Without ``create`` a missing key is a ``ValueError``: replicas that each made a key of their
+    own would sign configurations the member state's statement does not bind.
     """
-    return (request_store or FileKeyStore(data_dir / "keys")).get_or_create(FEDERATION_KEY)
+    store = request_store or FileKeyStore(data_dir / "keys")
+    if not create and not store.exists(FEDERATION_KEY):
+        raise ValueError(
+            "no federation entity key in the key store: make it once with `lintas verifier federation-key`, "
+            "have it registered, and give every replica the same key (docs/deploy-verifier.md, steps 5c and 8)"
+        )
+    return store.get_or_create(FEDERATION_KEY)
 
 
 def _names_match(cert: x509.Certificate, dns_name: str) -> bool:

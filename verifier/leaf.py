@@ -109,7 +109,9 @@ def leaf_entity(
     """The verifier's entity configuration as configured; ``None`` without ``federation_authority_hints``."""
     if not settings.federation_authority_hints:
         return None
-    signer = federation_signer(settings.data_dir, request_store)
+    # Made on first start only in development; in production it is the key the operator made and had
+    # registered, installed on every replica (a replica making its own would break the chain).
+    signer = federation_signer(settings.data_dir, request_store, create=settings.development)
     _own_key_only(signer, keys)
     entity_id = settings.base_url
     hints = list(settings.federation_authority_hints)

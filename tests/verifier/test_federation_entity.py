@@ -32,6 +32,7 @@ from idcore.errors import Reason, TrustError
 from idcore.jose import KeySigner, verify_compact
 from idcore.jwk import jwk_thumbprint, public_key_from_jwk
 from idcore.keystore import Pkcs11KeyStore
+from idcore.keystore.file import FileKeyStore
 from idcore.ports import FixedClock
 from idcore.trust.federation import (
     VERIFIER_ENTITY_TYPE,
@@ -51,6 +52,7 @@ from tests.verifier.conftest import RunningVerifier, start_verifier
 from tests.verifier.world import World
 from verifier.app import create_app
 from verifier.checkconfig import Finding, run_checks
+from verifier.leaf import leaf_entity
 from verifier.settings import VerifierSettings
 
 MEDIA_TYPE = "application/entity-statement+jwt"
@@ -440,3 +442,37 @@ def test_with_pkcs11_the_federation_key_lives_on_the_token(
     token_key = Pkcs11KeyStore(library, label, pin).signer("federation-entity")
     assert printed["kid"] == jwk_thumbprint(token_key.public_jwk)
     assert not (tmp_path / "keys" / "federation-entity.pem").exists()  # twin: nothing in the data directory
+
+
+def test_outside_development_the_federation_key_is_never_made_at_start(
+    tmp_path: Path, world: World, clock: FixedClock
+) -> None:
+    """Replicas that each made their own key would sign configurations their member state's statement
+    does not bind: in production the key must be the one the operator made (``federation-key``) and
+    installed on every replica. Twin: once made, the same settings start and serve that very key."""
+    dev: dict[str, Any] = {"public_url": "http://localhost:8400", "data_dir": tmp_path, "development": True}
+    store = open_store(None, tmp_path, "leaf-prod")
+    try:
+        with httpx.Client() as http:
+            keys = create_app(
+                VerifierSettings(**dev), store=store, clock=clock, trust=world.trust_cache(clock), http=http
+            )
+            production = VerifierSettings(
+                public_url="https://verifier.example.gov",
+                data_dir=tmp_path,
+                federation_authority_hints=["https://registry.example/federation/MY"],
+            )
+            with pytest.raises(ValueError, match="no federation entity key"):
+                leaf_entity(production, keys.state.keys, None)
+            assert not (tmp_path / "keys" / "federation-entity.pem").exists()  # nothing was made
+            args = ["verifier", "federation-key", "--data", str(tmp_path), "--public-url", production.base_url]
+            assert main(args) == 0
+            configuration = leaf_entity(production, keys.state.keys, None)
+            assert configuration is not None
+            made = FileKeyStore(tmp_path / "keys").signer("federation-entity")
+            token = configuration.configuration(clock.now())
+            key = public_key_from_jwk(normalise_jwk(made.public_jwk))
+            _, claims = verify_compact(token, key, algorithms=["ES256"], typ="entity-statement+jwt")
+            assert claims["sub"] == production.base_url
+    finally:
+        store.close()
