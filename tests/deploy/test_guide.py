@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from cryptography.hazmat.primitives import serialization
@@ -141,6 +142,41 @@ def test_the_registry_lists_the_ministry_ca_for_both_countries(played: Path, gui
     assert sg.relying_party_cas == ()
     answer = json.loads((played / "rp-ca-listed-my.json").read_text())
     assert answer  # the CLI printed the registry's answer
+
+
+def test_the_member_state_registers_the_verifier_in_the_federation(played: Path, guide_registry: Registry) -> None:
+    """Step 5c: the MY operator registered the verifier's federation key, as the verifier printed it
+    (twin: no other state did); the overlay names the MY intermediate and the trust mark endpoint;
+    and the verifier, started as the pods start it, serves a configuration signed with that key."""
+    from idcore.jose import parse_compact, verify_parsed
+    from idcore.jwk import public_key_from_jwk
+    from idcore.trust.recognition import verify_recognition_list
+    from verifier.app import create_app
+    from verifier.settings import VerifierSettings
+
+    printed = json.loads((played / "federation-key.json").read_text())
+    listed = verify_recognition_list(guide_registry.http.get("/v1/recognitions").content, guide_registry.pin)
+    assert [(v.entity_id, v.country, [dict(k) for k in v.keys]) for v in listed.verifier_entities] == [
+        ("https://verifier.example.gov", "MY", printed["keys"])
+    ]
+    objects = _documents(played / "verifier.yaml")
+    env = next(o for o in objects if o["kind"] == "ConfigMap" and "LINTAS_VERIFIER_PUBLIC_URL" in o.get("data", {}))
+    registry = "https://registry.lintas.example"
+    assert env["data"]["LINTAS_VERIFIER_FEDERATION_AUTHORITY_HINTS"] == f"{registry}/federation/MY"
+    assert env["data"]["LINTAS_VERIFIER_FEDERATION_TRUST_MARK_ENDPOINT"] == f"{registry}/federation/trust-mark"
+    settings = VerifierSettings(
+        public_url="https://verifier.example.gov",
+        data_dir=played / "verifier-data",
+        config_file=played / "verifier-config.json",
+        federation_authority_hints=[f"{registry}/federation/MY"],
+    )
+    app = create_app(settings)
+    with UvicornServer(app, port=free_port()) as server, httpx.Client(base_url=server.base_url) as http:
+        answer = http.get("/.well-known/openid-federation")
+    assert answer.status_code == 200
+    jws = parse_compact(answer.text)
+    claims = verify_parsed(jws, public_key_from_jwk(printed["keys"][0]), algorithms=frozenset({"ES256"}), typ=None)
+    assert claims["sub"] == "https://verifier.example.gov"
 
 
 def test_the_guide_is_mostly_commands() -> None:
