@@ -214,12 +214,11 @@ def test_snapshot_refuses_an_older_or_stale_list() -> None:
     assert stale.value.reason is Reason.TRUST_LIST_STALE
 
 
-def test_worst_case_list_stays_under_the_fetch_cap() -> None:
+def worst_case_decisions() -> list[dict[str, Any]]:
     """Eleven countries at the decision cap, each with the longest vct and every purpose."""
-    registry = new_registry()
     countries = sorted(ASEAN_COUNTRIES)
     longest_vct = "https://" + "v" * (MAX_ID_CHARS - len("https://"))
-    decisions = [
+    return [
         decision(
             id=decision_id(country, 10**15 + n),
             recognising_country=country,
@@ -234,6 +233,12 @@ def test_worst_case_list_stays_under_the_fetch_cap() -> None:
         for i, country in enumerate(countries)
         for n in range(MAX_DECISIONS_PER_COUNTRY)
     ]
+
+
+def test_worst_case_list_stays_under_the_fetch_cap() -> None:
+    """Eleven countries at the decision cap, each with the longest vct and every purpose."""
+    registry = new_registry()
+    decisions = worst_case_decisions()
     token = sign_recognition_list(RecognitionList.from_json(doc(*decisions)), registry.signer, [registry.cert])
     assert len(token) < MAX_RECOGNITION_LIST_BYTES
     assert len(verify_recognition_list(token, registry.pin).decisions) == 11 * MAX_DECISIONS_PER_COUNTRY

@@ -11,13 +11,9 @@ from idcore.errors import Reason, TrustError
 from idcore.jwk import jwk_thumbprint, public_jwk
 from idcore.trust.limits import MAX_ID_CHARS
 from idcore.trust.recognition import (
-    MAX_DECISIONS_PER_COUNTRY,
     MAX_DECLARATIONS,
     MAX_RECOGNITION_LIST_BYTES,
-    MAX_VALIDITY_SECONDS,
-    PURPOSES,
     RecognitionList,
-    decision_id,
     sign_recognition_list,
     verify_recognition_list,
 )
@@ -33,7 +29,7 @@ from trust_registry.changes import ChangeError
 from trust_registry.verifier_entities import register_verifier_entity, withdraw_verifier_entity
 
 from .test_trust_cache import new_registry
-from .test_trust_recognition import decision, doc
+from .test_trust_recognition import doc, worst_case_decisions
 
 LONGEST = "https://" + "v" * (MAX_ID_CHARS - len("https://"))
 
@@ -109,22 +105,7 @@ def test_worst_case_recognition_list_stays_under_its_cap() -> None:
     """The decisions' own worst case (test_trust_recognition), plus every registration bound at its
     maximum and two federation keys for each of the 110 issuers the list may hold."""
     registry = new_registry()
-    countries = sorted(ASEAN_COUNTRIES)
-    decisions = [
-        decision(
-            id=decision_id(country, 10**15 + n),
-            recognising_country=country,
-            recognised_country=countries[(i + 1) % len(countries)],
-            vct=LONGEST,
-            purposes=sorted(PURPOSES),
-            valid_from=10**15,
-            valid_until=10**15 + MAX_VALIDITY_SECONDS,
-            decided_at=10**15,
-            withdrawn_at=10**15 + 1,
-        )
-        for i, country in enumerate(countries)
-        for n in range(MAX_DECISIONS_PER_COUNTRY)
-    ]
+    decisions = worst_case_decisions()
     keys = [{"issuer": LONGEST[:-4] + f"{n:04d}", "keys": [key(), key()]} for n in range(MAX_DECLARATIONS)]
     full = {**doc(*decisions), "verifier_entities": _worst_registrations(), "federation_keys": keys}
     token = sign_recognition_list(RecognitionList.from_json(full), registry.signer, [registry.cert])
