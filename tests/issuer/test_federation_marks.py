@@ -196,7 +196,7 @@ def test_without_the_endpoint_no_tenant_carries_a_mark(marked: Marked, tmp_path:
 
 
 def test_the_endpoint_setting_is_checked(tmp_path: Path) -> None:
-    hints = {"federation_authority_hints": ["http://127.0.0.1:8000/federation/SG"]}
+    hints: dict[str, Any] = {"federation_authority_hints": ["http://127.0.0.1:8000/federation/SG"]}
     dev: dict[str, Any] = {"country": "SG", "public_url": "http://127.0.0.1:8101", "data_dir": tmp_path}
     dev["development"] = True
     good = "http://127.0.0.1:8000/federation/trust-mark"
