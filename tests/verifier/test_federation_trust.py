@@ -24,13 +24,15 @@ from pydantic import ValidationError
 from idcore.jose import KeySigner
 from idcore.jwk import jwk_thumbprint
 from idcore.trust import federation as core
+from idcore.trust.federation_marks import RECOGNISED_PID_ISSUER
 from lintas.federation_fetch import MAX_STATEMENT_BYTES, FetchRefused, StatementFetcher
 from lintas.testing import UvicornServer
-from verifier.federation import load_anchor
+from verifier.federation import federation_trust, load_anchor
 from verifier.settings import VerifierSettings
 
 MEDIA = "application/entity-statement+jwt"
 ANCHOR = "http://127.0.0.1:8000"
+OTHER_MARK = "https://lintas.asean.example/trust-marks/some-other-mark"
 
 
 def _public_jwk() -> dict[str, Any]:
@@ -85,6 +87,22 @@ def test_trust_mode_settings_go_together(tmp_path: Path) -> None:
     ).federation_trust_anchor == ("https://registry.example")
     with pytest.raises(ValidationError, match="https"):
         VerifierSettings(**production, **keys, federation_trust_anchor="http://127.0.0.1:8000")
+
+
+def test_required_trust_marks_reach_the_federation_and_are_refused_in_list_mode(tmp_path: Path) -> None:
+    jwks = {"keys": [_public_jwk()]}
+    made = federation(tmp_path, jwks, federation_required_trust_marks=f"{RECOGNISED_PID_ISSUER}, {OTHER_MARK}")
+    assert made.federation_required_trust_marks == [RECOGNISED_PID_ISSUER, OTHER_MARK]  # a comma list, as from env
+    with httpx.Client() as http:
+        judged = federation_trust(made, http).federation
+        assert judged.required_marks == frozenset({RECOGNISED_PID_ISSUER, OTHER_MARK})
+        # Twin: unset, nothing is required.
+        assert federation_trust(federation(tmp_path, jwks), http).federation.required_marks == frozenset()
+    with pytest.raises(ValidationError, match="trust_mode is list"):
+        settings(tmp_path, federation_required_trust_marks=[RECOGNISED_PID_ISSUER])
+    for bad in (["recognised-pid-issuer"], [RECOGNISED_PID_ISSUER, RECOGNISED_PID_ISSUER], ["https://x/" + "a" * 600]):
+        with pytest.raises(ValidationError, match="federation_required_trust_marks"):
+            federation(tmp_path, jwks, federation_required_trust_marks=bad)
 
 
 def test_anchor_keys_are_public_p256_with_their_thumbprint(tmp_path: Path) -> None:
