@@ -58,12 +58,14 @@ from idcore.trust.federation_marks import RECOGNISED_PID_ISSUER
 from issuer.keys import load_federation_signer
 from issuer.settings import IssuerSettings
 from issuer.tenant import Tenant
-from lintas.entity_configuration import CachedConfiguration, Marks
+from lintas.entity_configuration import CachedConfiguration
 from lintas.trust_marks import TrustMarkKeeper
 
 __all__ = ["federation_router", "keepers_lifespan", "trust_mark_keepers"]
 
 ENTITY_STATEMENT_MEDIA_TYPE = "application/entity-statement+jwt"
+#: The trust marks a tenant carries at ``now`` (Section 3.1 ``trust_marks``): its keeper's ``current``.
+Marks = Callable[[int], list[dict[str, str]]]
 #: Caches may keep a configuration briefly; a rotated key reaches verifiers within this window.
 _CACHE = {"Cache-Control": "public, max-age=300"}
 
