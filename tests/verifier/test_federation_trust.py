@@ -27,6 +27,7 @@ from idcore.trust import federation as core
 from idcore.trust.federation_marks import RECOGNISED_PID_ISSUER
 from lintas.federation_fetch import MAX_STATEMENT_BYTES, FetchRefused, StatementFetcher
 from lintas.testing import UvicornServer
+from verifier.checkconfig import _trust
 from verifier.federation import federation_trust, load_anchor
 from verifier.settings import VerifierSettings
 
@@ -103,6 +104,30 @@ def test_required_trust_marks_reach_the_federation_and_are_refused_in_list_mode(
     for bad in (["recognised-pid-issuer"], [RECOGNISED_PID_ISSUER, RECOGNISED_PID_ISSUER], ["https://x/" + "a" * 600]):
         with pytest.raises(ValidationError, match="federation_required_trust_marks"):
             federation(tmp_path, jwks, federation_required_trust_marks=bad)
+
+
+def test_check_config_shows_required_marks_and_warns_that_both_binds_the_federation_only(tmp_path: Path) -> None:
+    jwks = {"keys": [_public_jwk()]}
+    required = {"federation_required_trust_marks": [RECOGNISED_PID_ISSUER]}
+    both = settings(
+        tmp_path,
+        trust_mode="both",
+        registry_url="http://127.0.0.1:8001",
+        registry_pin_sha256=["0" * 64],
+        federation_trust_anchor=ANCHOR,
+        federation_trust_anchor_jwks=json.dumps(jwks),
+        **required,
+    )
+    with httpx.Client(timeout=0.5) as http:  # nothing listens on the anchor's port: its own finding FAILs
+        in_federation = {f.check: f for f in _trust(federation(tmp_path, jwks, **required), http, int(time.time()))}
+        in_both = {f.check: f for f in _trust(both, http, int(time.time()))}
+        unset = {f.check for f in _trust(federation(tmp_path, jwks), http, int(time.time()))}
+    assert in_federation["trust-marks"].level == "ok"
+    assert RECOGNISED_PID_ISSUER in in_federation["trust-marks"].message
+    assert in_both["trust-marks"].level == "warn"
+    assert "list path accepts without" in in_both["trust-marks"].message
+    assert in_federation["federation"].level == "FAIL"  # the marks finding does not hide an unreachable anchor
+    assert "trust-marks" not in unset  # twin: none required, nothing shown
 
 
 def test_anchor_keys_are_public_p256_with_their_thumbprint(tmp_path: Path) -> None:
