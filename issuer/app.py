@@ -8,12 +8,13 @@ keys and certificates (:mod:`issuer.keys`), opens the store (embedded SQLite, or
 
 from __future__ import annotations
 
+import httpx
 from fastapi import Depends, FastAPI
 
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
 from issuer.authz import TenantAuthorizationServer, WalletClient
 from issuer.catalog import CountryInfo, TenantSpec, load_country
-from issuer.federation import federation_router
+from issuer.federation import federation_router, keepers_lifespan, trust_mark_keepers
 from issuer.keys import load_mdoc_keys, load_oauth_signer, load_tenant_keys
 from issuer.operators import operator_clients
 from issuer.routes.credential import credential_router
@@ -115,7 +116,13 @@ def create_app(
         random=random,
     )
 
-    lifespan = closing_lifespan([kv] if owns_store else [])
+    # The trust mark keepers' client (issue #16 item 2): only when a mark endpoint is configured; closed at shutdown.
+    http = httpx.Client(follow_redirects=False) if settings.federation_trust_mark_endpoint else None
+    keepers = trust_mark_keepers(settings, service.tenants, http, clock)
+    owned: list[KeyValueStore | httpx.Client] = [kv] if owns_store else []
+    if http is not None:
+        owned.append(http)
+    lifespan = keepers_lifespan(closing_lifespan(owned), keepers)
 
     app = FastAPI(
         title=f"Lintas national issuer ({settings.country})",
@@ -139,7 +146,7 @@ def create_app(
     per_address = [Depends(wallet_limit.dependency())]
     app.include_router(oauth_router(service), dependencies=per_address)
     app.include_router(credential_router(service), dependencies=per_address)
-    app.include_router(federation_router(settings, service.tenants, clock), dependencies=per_address)
+    app.include_router(federation_router(settings, service.tenants, clock, keepers), dependencies=per_address)
     app.include_router(offers_router(service, oauth))
     app.include_router(status_router(service, oauth))
     cc = settings.country.lower()
@@ -154,6 +161,7 @@ def create_app(
         },
     )
     app.state.service = service
+    app.state.trust_mark_keepers = keepers  # for tests and tools to inspect
     # Outermost, so answers of the CORS and body-cap middlewares carry the headers too.
     secure_app(app, development=settings.development)
     announce(f"Lintas national issuer ({settings.country})", settings.development, settings.conveniences())

@@ -20,33 +20,52 @@
   (``POST /v1/governance/issuers/federation-keys``), so registry and issuer agree on it without
   reading each other's files.
 
+* **Trust mark** (section "Trust Marks"): when ``LINTAS_ISSUER_FEDERATION_TRUST_MARK_ENDPOINT`` is set,
+  each tenant that issues the person-ID type (:data:`idcore.trust.VCT_PID`) carries the registry's
+  "recognised PID issuer" mark (:data:`idcore.trust.federation_marks.RECOGNISED_PID_ISSUER`) in its
+  ``trust_marks`` while the registry grants it: a :class:`lintas.trust_marks.TrustMarkKeeper` per such
+  tenant, subject its Credential Issuer Identifier, runs in the app's lifespan
+  (:func:`keepers_lifespan`). Tenants of other types carry none. The issuer is not configured with
+  the trust anchor's keys, so the keeper checks everything of a mark but its signature (type,
+  ``alg``, ``sub``, ``trust_mark_type``, ``iat``/``exp``); relying parties verify the signature
+  themselves (:func:`idcore.trust.federation_marks.valid_trust_marks`), so a forged mark served by
+  a spoofed endpoint gains the issuer nothing.
+
 The route ``GET <tenant path>/.well-known/openid-federation`` (:func:`federation_router`) is
 public and read-only (the federation's published record), takes no input, is mounted behind the
 wallet-facing per-address rate limit, and stores or logs nothing per request. The configuration
-is signed once and reused for half its lifetime (it changes only with the keys or the settings),
-so a flood of requests costs no signatures. Without configured superiors no configuration is
+is signed once and reused for half its lifetime (it changes only with the keys, the settings and
+the carried mark: a mark obtained, renewed or dropped re-signs it at once), so a flood of requests
+costs no signatures. Without configured superiors no configuration is
 served (404): an entity with no ``authority_hints`` would claim to be a trust anchor.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import httpx
 from fastapi import APIRouter
 from fastapi.responses import Response
 
 from idcore.ports import Clock, Signer
+from idcore.trust import VCT_PID
 from idcore.trust.federation import ISSUER_ENTITY_TYPE, META_VCTS, WELL_KNOWN_PATH
 from idcore.trust.federation_keys import normalise_jwk
+from idcore.trust.federation_marks import RECOGNISED_PID_ISSUER
 from issuer.keys import load_federation_signer
 from issuer.settings import IssuerSettings
 from issuer.tenant import Tenant
 from lintas.entity_configuration import CachedConfiguration
+from lintas.trust_marks import TrustMarkKeeper
 
-__all__ = ["federation_router"]
+__all__ = ["federation_router", "keepers_lifespan", "trust_mark_keepers"]
 
 ENTITY_STATEMENT_MEDIA_TYPE = "application/entity-statement+jwt"
+#: The trust marks a tenant carries at ``now`` (Section 3.1 ``trust_marks``): its keeper's ``current``.
+Marks = Callable[[int], list[dict[str, str]]]
 #: Caches may keep a configuration briefly; a rotated key reaches verifiers within this window.
 _CACHE = {"Cache-Control": "public, max-age=300"}
 
@@ -66,11 +85,16 @@ class LeafEntity:
     shared with the verifier's entity configuration.
     """
 
-    def __init__(self, tenant: Tenant, signer: Signer, authority_hints: list[str], lifetime: int) -> None:
-        """``signer`` is the tenant's federation entity key (an ES256 :class:`~idcore.ports.Signer`)."""
+    def __init__(
+        self, tenant: Tenant, signer: Signer, authority_hints: list[str], lifetime: int, marks: Marks | None = None
+    ) -> None:
+        """``signer`` is the tenant's federation entity key (an ES256 :class:`~idcore.ports.Signer`).
+
+        ``marks(now)`` gives the trust marks the tenant carries at ``now`` (its keeper's; none when not given).
+        """
         self.tenant = tenant
         self.authority_hints = list(authority_hints)
-        self._cached = CachedConfiguration(signer, lifetime, self._own_claims)
+        self._cached = CachedConfiguration(signer, lifetime, self._own_claims, marks)
 
     def _own_claims(self, now: int) -> dict[str, Any]:
         """The tenant's own claims (Section 3.1); ``iat``, ``exp`` and ``jwks`` are added when signing."""
@@ -95,14 +119,61 @@ class LeafEntity:
         return self._cached.configuration(now)
 
 
-def leaf_entities(settings: IssuerSettings, tenants: Sequence[Tenant]) -> list[LeafEntity]:
-    """Every tenant as a leaf entity; none without configured superiors (see the module docstring)."""
+def trust_mark_keepers(
+    settings: IssuerSettings, tenants: Sequence[Tenant], http: httpx.Client | None, clock: Clock
+) -> dict[str, TrustMarkKeeper]:
+    """Tenant identifier -> keeper of its "recognised PID issuer" mark, for each tenant issuing the PID type.
+
+    None without ``federation_trust_mark_endpoint`` (the settings refuse it without superiors) or ``http``.
+    """
+    endpoint = settings.federation_trust_mark_endpoint
+    if endpoint is None or http is None:
+        return {}
+    return {
+        t.identifier: TrustMarkKeeper(
+            endpoint, RECOGNISED_PID_ISSUER, t.identifier, client=http, clock=clock, development=settings.development
+        )
+        for t in tenants
+        if t.ctype.vct == VCT_PID
+    }
+
+
+def leaf_entities(
+    settings: IssuerSettings, tenants: Sequence[Tenant], keepers: Mapping[str, TrustMarkKeeper] | None = None
+) -> list[LeafEntity]:
+    """Every tenant as a leaf entity, carrying its keeper's mark if it has one; none without superiors."""
     if not settings.federation_authority_hints:
         return []
     hints = [h.rstrip("/") for h in settings.federation_authority_hints]
+    keepers = keepers or {}
     return [
-        LeafEntity(t, load_federation_signer(settings, t.spec), hints, settings.federation_entity_ttl) for t in tenants
+        LeafEntity(
+            t,
+            load_federation_signer(settings, t.spec),
+            hints,
+            settings.federation_entity_ttl,
+            keepers[t.identifier].current if t.identifier in keepers else None,
+        )
+        for t in tenants
     ]
+
+
+def keepers_lifespan(
+    inner: Callable[[Any], AbstractAsyncContextManager[None]], keepers: Mapping[str, TrustMarkKeeper]
+) -> Callable[[Any], AbstractAsyncContextManager[None]]:
+    """The app's ``lifespan``: ``inner``, with every trust mark keeper running in the background."""
+    if not keepers:
+        return inner
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(inner(app))  # entered first, left last: resources outlive the keepers
+            for keeper in keepers.values():
+                await stack.enter_async_context(keeper.running())
+            yield
+
+    return lifespan
 
 
 def _add_route(router: APIRouter, leaf: LeafEntity, clock: Clock) -> None:
@@ -119,9 +190,14 @@ def _add_route(router: APIRouter, leaf: LeafEntity, clock: Clock) -> None:
         return Response(leaf.configuration(clock.now()), media_type=ENTITY_STATEMENT_MEDIA_TYPE, headers=_CACHE)
 
 
-def federation_router(settings: IssuerSettings, tenants: Sequence[Tenant], clock: Clock) -> APIRouter:
+def federation_router(
+    settings: IssuerSettings,
+    tenants: Sequence[Tenant],
+    clock: Clock,
+    keepers: Mapping[str, TrustMarkKeeper] | None = None,
+) -> APIRouter:
     """One entity configuration route per tenant (none without ``federation_authority_hints``)."""
     router = APIRouter()
-    for leaf in leaf_entities(settings, tenants):
+    for leaf in leaf_entities(settings, tenants, keepers):
         _add_route(router, leaf, clock)
     return router

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,7 @@ from lintas.devmode import (
     require_loopback_url,
     resolve,
 )
+from lintas.federation_fetch import endpoint_allowed
 from lintas.settings_lists import StrList
 
 __all__ = ["DEFAULT_SUBJECTS", "IssuerSettings", "ProvisionedClient"]
@@ -137,6 +139,9 @@ class IssuerSettings(BaseSettings):
     federation_authority_hints: StrList = Field(default_factory=list, max_length=4)
     #: Lifetime (exp - iat) of the issuers' entity configurations (seconds).
     federation_entity_ttl: int = Field(default=3600, ge=60, le=86400)
+    #: The registry's trust mark endpoint (``<registry>/federation/trust-mark``): each person-ID tenant fetches its
+    #: "recognised PID issuer" mark there and carries it in its entity configuration; unset: no mark is carried.
+    federation_trust_mark_endpoint: str | None = None
     #: Public wallet clients for the authorization code grant: client_id -> allowed redirect URIs.
     wallet_clients: dict[str, list[str]] = Field(default_factory=lambda: {"lintas-wallet": list[str]()})
 
@@ -173,7 +178,21 @@ class IssuerSettings(BaseSettings):
                 require_loopback_url(url, "LINTAS_ISSUER_IDENTIFIERS")
             for url in self.federation_authority_hints:
                 require_loopback_url(url, "LINTAS_ISSUER_FEDERATION_AUTHORITY_HINTS")
+        self._check_trust_mark_endpoint()
         return self
+
+    def _check_trust_mark_endpoint(self) -> None:
+        """A mark is carried in a configuration, so the endpoint needs superiors; https (loopback in development)."""
+        endpoint = self.federation_trust_mark_endpoint
+        if endpoint is None:
+            return
+        if not self.federation_authority_hints:
+            raise ValueError("federation_trust_mark_endpoint needs federation_authority_hints (no configuration)")
+        if not endpoint_allowed(endpoint, self.development) or urlsplit(endpoint).query:
+            raise ValueError(
+                "federation_trust_mark_endpoint must be an https URL to a public host without query "
+                "(a loopback URL in development)"
+            )
 
     def conveniences(self) -> list[Convenience]:
         """The demo conveniences of this issuer and whether each is on."""

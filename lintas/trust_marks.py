@@ -19,9 +19,9 @@ background (:meth:`TrustMarkKeeper.running`, a lifespan task): at start, then ev
   :data:`MAX_MARK_BYTES`;
 * a mark is carried only if it parses as a compact JWS with ``typ`` ``trust-mark+jwt`` and an
   allowed ``alg`` (ES256), ``sub`` is the entity, ``trust_mark_type`` the requested type, and
-  ``iat <= now < exp``; when the trust anchor's keys are configured, it must also be issued by
-  the anchor (``iss``) and verify with the anchor key its ``kid`` names — a mark the anchor did
-  not sign would be refused by every relying party anyway;
+  ``iat <= now + 30 s`` (clock skew), ``now < exp``; when the trust anchor's keys are configured,
+  it must also be issued by the anchor (``iss``) and verify with the anchor key its ``kid`` names
+  — a mark the anchor did not sign would be refused by every relying party anyway;
 * a 200 answer decides: a valid mark replaces the carried one, an invalid or oversized one is
   refused and nothing is carried; a 404 drops the mark at once (the registry withdrew it); a
   network failure or another status keeps the carried mark until it expires (and never after);
@@ -65,6 +65,9 @@ MIN_INTERVAL = 5
 #: Wait after a failed fetch before trying again (seconds).
 RETRY_INTERVAL = 60
 _ALGS = frozenset({"ES256"})
+#: Seconds a mark's ``iat`` may lie ahead of this clock: the registry signs it with its own ``now``, and an
+#: entity whose clock is a second behind would otherwise never carry its mark (relying parties allow the same).
+_MAX_SKEW = 30
 
 
 class MarkRefused(Exception):
@@ -178,7 +181,7 @@ class TrustMarkKeeper:
         iat, exp = claims.get("iat"), claims.get("exp")
         if not isinstance(iat, int) or not isinstance(exp, int) or isinstance(iat, bool) or isinstance(exp, bool):
             raise MarkRefused("the mark has no integer iat and exp")
-        if not iat <= now < exp:
+        if not iat <= now + _MAX_SKEW or now >= exp:
             raise MarkRefused("the mark is not valid now (iat in the future or expired)")
         return _Held(token, exp)
 

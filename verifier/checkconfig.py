@@ -155,9 +155,21 @@ def _trust(settings: VerifierSettings, http: httpx.Client, now: int) -> list[Fin
     if settings.trust_mode == "list":
         return [mode]
     try:
-        return [mode, Finding("ok", "federation", check_anchor(settings, http, now))]
+        anchor = Finding("ok", "federation", check_anchor(settings, http, now))
     except ValueError as exc:
-        return [mode, Finding("FAIL", "federation", f"{exc}: check FEDERATION_TRUST_ANCHOR and its JWK Set")]
+        anchor = Finding("FAIL", "federation", f"{exc}: check FEDERATION_TRUST_ANCHOR and its JWK Set")
+    return [mode, anchor, *_required_marks(settings)]
+
+
+def _required_marks(settings: VerifierSettings) -> list[Finding]:
+    """The trust marks issuers must carry (none: no finding); in ``both`` they bind the federation path only."""
+    marks = settings.federation_required_trust_marks
+    if not marks:
+        return []
+    required = f"issuers must carry the trust marks {', '.join(marks)}"
+    if settings.trust_mode == "both":
+        return [Finding("warn", "trust-marks", f"{required} through the federation; the list path accepts without")]
+    return [Finding("ok", "trust-marks", required)]
 
 
 class _Clock:

@@ -4,7 +4,9 @@
 trust chain (Section 10) from the issuer's entity configuration up to the *one* configured trust
 anchor, whose entity id and JWK Set are configured out of band (Section 10.2: the anchor's keys
 are never taken from the chain). The judgement is :class:`idcore.trust.federation.FederationTrust`'s,
-with the same reason codes as the list (``untrusted_issuer``, ``not_authorised``, ...).
+with the same reason codes as the list (``untrusted_issuer``, ``not_authorised``, ...), plus
+``trust_mark_missing`` when ``LINTAS_VERIFIER_FEDERATION_REQUIRED_TRUST_MARKS`` names a mark the
+issuer does not carry (in ``both`` this binds the federation path; the list path has no marks).
 
 :class:`lintas.federation_fetch.StatementFetcher` is the network port of the resolution (shared
 with the registry's resolve endpoint): one time budget for the whole resolution of one chain
@@ -82,11 +84,16 @@ class BudgetedFederation:
 
 
 def federation_trust(settings: VerifierSettings, http: httpx.Client) -> BudgetedFederation:
-    """The federation as configured: the pinned anchor, the bounded fetcher, chains cached briefly."""
+    """The federation as configured: the pinned anchor, the bounded fetcher, chains cached briefly.
+
+    An issuer must carry a valid mark of every type in ``federation_required_trust_marks``
+    (``trust_mark_missing`` otherwise; OpenID Federation 1.0 section "Validating a Trust Mark").
+    """
     fetch = StatementFetcher(http, timeout=settings.federation_timeout, development=settings.development)
     federation = FederationTrust(
         load_anchor(settings),
         fetch,
+        required_marks=frozenset(settings.federation_required_trust_marks),
         allow_loopback_http=settings.development,
         max_cache=settings.federation_max_cache,
     )

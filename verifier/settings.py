@@ -42,6 +42,8 @@ __all__ = ["DEFAULT_CONFIG", "VerifierSettings"]
 
 DEFAULT_CONFIG = Path(__file__).parent / "demo_config.json"
 _PIN = re.compile(r"[0-9a-f]{64}")
+#: Longest trust mark type accepted in ``federation_required_trust_marks`` (a URL).
+_MAX_MARK_TYPE = 512
 
 
 class VerifierSettings(BaseSettings):
@@ -92,6 +94,10 @@ class VerifierSettings(BaseSettings):
     #: Longest a resolved trust chain is reused (seconds), whatever its ``exp`` allows: a withdrawn
     #: subordinate statement stops trust within this window (0: resolve every time).
     federation_max_cache: int = Field(default=300, ge=0, le=86400)
+    #: Trust mark types (OpenID Federation 1.0 section "Trust Marks") an issuer's entity configuration must
+    #: carry, each valid and issued by an issuer the anchor names, e.g. the registry's recognised-PID-issuer mark;
+    #: refused otherwise with ``trust_mark_missing``. Federation and both modes only (in both, the federation path).
+    federation_required_trust_marks: StrList = Field(default_factory=list, max_length=8)
     #: Time budget of one trust-chain resolution (seconds): all its fetches together (at most five statements).
     federation_timeout: float = Field(default=3.0, gt=0, le=30)
     #: OpenID Federation 1.0 leaf entity: entity ids of this verifier's immediate superiors (the member state's
@@ -224,7 +230,10 @@ class VerifierSettings(BaseSettings):
         if self.trust_mode == "list":
             if anchor_set or any(keys_given):
                 raise ValueError("federation_trust_anchor is set but trust_mode is list: set trust_mode")
+            if self.federation_required_trust_marks:
+                raise ValueError("federation_required_trust_marks is set but trust_mode is list: set trust_mode")
             return
+        self._check_required_marks()
         if not anchor_set or sum(keys_given) != 1:
             raise ValueError(
                 f"trust_mode={self.trust_mode} needs federation_trust_anchor and its keys "
@@ -240,6 +249,16 @@ class VerifierSettings(BaseSettings):
         if self.development:
             require_loopback_url(anchor, "LINTAS_VERIFIER_FEDERATION_TRUST_ANCHOR")
         self.federation_trust_anchor = anchor
+
+    def _check_required_marks(self) -> None:
+        """Mark types are absolute URIs (as every type the federation defines), each named once."""
+        marks = self.federation_required_trust_marks
+        for mark in marks:
+            parts = urlsplit(mark)
+            if parts.scheme not in ("https", "http") or not parts.netloc or len(mark) > _MAX_MARK_TYPE or " " in mark:
+                raise ValueError(f"federation_required_trust_marks: {mark[:80]!r} is not a trust mark type (a URL)")
+        if len(set(marks)) != len(marks):
+            raise ValueError("federation_required_trust_marks names a type twice")
 
     def _check_leaf_entity(self) -> None:
         """Superiors are entity identifiers (loopback in development); a mark endpoint needs superiors."""

@@ -43,7 +43,7 @@ from idcore.errors import IdcoreError, Reason, TrustError
 from idcore.jose import ParsedJws, parse_compact, sign_compact, verify_parsed
 from idcore.jwk import PublicKey, jwk_thumbprint, public_jwk, public_key_from_jwk
 from idcore.ports import Signer
-from idcore.trust.federation_marks import valid_trust_marks
+from idcore.trust.federation_marks import MAX_SKEW, valid_trust_marks
 from idcore.trust.federation_policy import apply_policy, merge_policies
 from idcore.trust.framework import IssuerEvidence, TrustedIssuer, TrustJudgement
 from idcore.trust.model import check_identifier
@@ -176,7 +176,7 @@ class ResolvedChain:
 
 def _check_times(statements: Sequence[EntityStatement], now: int) -> None:
     for statement in statements:
-        if statement.iat > now:
+        if statement.iat > now + MAX_SKEW:  # a bounded skew: statements are signed per request (see MAX_SKEW)
             raise _invalid(f"statement about {statement.sub} issued in the future")
         if statement.exp <= now:
             raise _invalid(f"statement about {statement.sub} by {statement.iss} has expired")

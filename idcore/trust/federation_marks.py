@@ -41,6 +41,10 @@ TRUST_MARK_TYP = "trust-mark+jwt"
 RECOGNISED_PID_ISSUER = "https://lintas.asean.example/trust-marks/recognised-pid-issuer"
 REGISTERED_RELYING_PARTY = "https://lintas.asean.example/trust-marks/registered-relying-party"
 _ALGS = frozenset({"ES256"})
+#: Seconds an ``iat`` may lie ahead of ``now`` (clock skew between federation entities). Statements and marks
+#: are signed per request with the signer's ``now``, so without it a verifier whose clock is a second behind
+#: the registry's, or whose verification time was taken just before a second boundary, refuses a good chain.
+MAX_SKEW = 30
 _MAX_MARKS = 16
 _MAX_MARK_BYTES = 16 * 1024
 
@@ -81,7 +85,11 @@ def _one(
     mark_type, iat, exp = claims.get("trust_mark_type"), claims.get("iat"), claims.get("exp")
     if mark_type != entry.get("trust_mark_type") or claims.get("sub") != subject or not isinstance(mark_type, str):
         return None
-    if not isinstance(iat, int) or iat > now or (exp is not None and (not isinstance(exp, int) or exp <= now)):
+    if (
+        not isinstance(iat, int)
+        or iat > now + MAX_SKEW
+        or (exp is not None and (not isinstance(exp, int) or exp <= now))
+    ):
         return None
     return mark_type if _allowed(anchor_configuration, mark_type, str(claims.get("iss")), anchor_id) else None
 

@@ -178,6 +178,18 @@ def test_invalid_marks_are_refused_and_drop_the_carried_one(
     assert (bad if isinstance(bad, str) else bad.decode())[:40] not in caplog.text  # never the token
 
 
+def test_a_mark_a_few_seconds_ahead_is_carried_one_beyond_the_skew_is_not(
+    endpoint: MarkServer, http: httpx.Client
+) -> None:
+    kept = keeper(endpoint, http, FixedClock(NOW))
+    endpoint.answer(200, endpoint.mark(iat=NOW + 5))  # the registry's clock is 5 s ahead of this one
+    kept.refresh()
+    assert kept.current(NOW)
+    endpoint.answer(200, endpoint.mark(iat=NOW + 31))  # twin: beyond the bounded skew
+    kept.refresh()
+    assert kept.current(NOW) == []
+
+
 def test_without_anchor_keys_the_signature_is_not_judged_but_everything_else_is(
     endpoint: MarkServer, http: httpx.Client
 ) -> None:

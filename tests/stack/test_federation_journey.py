@@ -37,6 +37,7 @@ from idcore.keystore.file import FileKeyStore
 from idcore.ports import SystemClock
 from idcore.trust.federation import parse_statement
 from idcore.trust.federation_keys import normalise_jwk
+from idcore.trust.federation_marks import RECOGNISED_PID_ISSUER
 from issuer.app import create_app as issuer_app
 from issuer.operators import clients_file
 from issuer.settings import IssuerSettings
@@ -63,6 +64,7 @@ class Federation:
     registry: str
     issuer: str
     http: httpx.Client
+    servers: list[UvicornServer]
 
     @property
     def pid(self) -> str:
@@ -83,6 +85,20 @@ class Federation:
         ).json()["access_token"]
         return self.http.post(f"{self.registry}{path}", json=body, headers={"Authorization": f"Bearer {token}"})
 
+    def pid_configuration(self) -> dict[str, Any]:
+        """The claims of the PID tenant's entity configuration as served now."""
+        answer = self.http.get(f"{self.pid}/.well-known/openid-federation")
+        assert answer.status_code == 200, answer.text
+        return dict(parse_statement(answer.content).claims)
+
+    def restart_issuer(self, **extra: Any) -> Any:
+        """Stop the TH issuer and start it again on its port with ``extra`` settings; the new app."""
+        self.servers[1].stop()
+        app = issuer_app(_issuer_settings(self.data, self.issuer, self.registry, **extra))
+        self.servers[1] = UvicornServer(app, port=int(self.issuer.rsplit(":", 1)[1]))
+        self.servers[1].start()
+        return app
+
     def issue(self) -> Issued:
         """A PID for Somchai over the real offer, token and credential endpoints."""
         secret = json.loads(clients_file(self.data, "TH").read_text())["operator"]["secret"]
@@ -96,6 +112,19 @@ class Federation:
         return wallet.obtain(wallet.resolve_offer(created.json()["offer_link_by_value"]), created.json()["tx_code"])
 
 
+def _issuer_settings(data: Path, issuer: str, registry: str, **extra: Any) -> IssuerSettings:
+    return IssuerSettings(
+        country="TH",
+        public_url=issuer,
+        data_dir=data,
+        generate_pki=False,
+        development=True,
+        iat_window=0,  # a credential's iat is its issuance time: before or after the suspension, not random
+        federation_authority_hints=[f"{registry}/federation/TH"],
+        **extra,
+    )
+
+
 def _start(data: Path) -> tuple[Federation, list[UvicornServer]]:
     ports = {name: free_port() for name in ("registry", "issuer")}
     registry, issuer = (f"http://{LOOPBACK}:{ports[n]}" for n in ("registry", "issuer"))
@@ -104,18 +133,9 @@ def _start(data: Path) -> tuple[Federation, list[UvicornServer]]:
     )
     servers = [UvicornServer(registry_app(registry_settings), port=ports["registry"])]
     servers[0].start()
-    issuer_settings = IssuerSettings(
-        country="TH",
-        public_url=issuer,
-        data_dir=data,
-        generate_pki=False,
-        development=True,
-        iat_window=0,  # a credential's iat is its issuance time: before or after the suspension, not random
-        federation_authority_hints=[f"{registry}/federation/TH"],
-    )
-    servers.append(UvicornServer(issuer_app(issuer_settings), port=ports["issuer"]))
+    servers.append(UvicornServer(issuer_app(_issuer_settings(data, issuer, registry)), port=ports["issuer"]))
     servers[1].start()
-    return Federation(data, registry, issuer, httpx.Client(timeout=10)), servers
+    return Federation(data, registry, issuer, httpx.Client(timeout=10), servers), servers
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +191,12 @@ class Verifier:
 
 
 def _settings(
-    federation: Federation, data: Path, port: int, jwks: dict[str, Any] | None, mode: str = "federation"
+    federation: Federation,
+    data: Path,
+    port: int,
+    jwks: dict[str, Any] | None,
+    mode: str = "federation",
+    **extra: Any,
 ) -> VerifierSettings:
     """Federation mode: the anchor's entity id and keys, nothing else about the registry (list: the pin only)."""
     values: dict[str, Any] = {"public_url": f"http://localhost:{port}", "data_dir": data, "development": True}
@@ -185,16 +210,16 @@ def _settings(
             federation_trust_anchor_jwks=json.dumps(jwks),
             federation_max_cache=0,  # resolve at every presentation: the suspension is seen at once
         )
-    return VerifierSettings(**values)
+    return VerifierSettings(**values, **extra)
 
 
 @contextmanager
 def running_verifier(
-    federation: Federation, jwks: dict[str, Any] | None, mode: str = "federation"
+    federation: Federation, jwks: dict[str, Any] | None, mode: str = "federation", **extra: Any
 ) -> Iterator[Verifier]:
     data = federation.data / f"verifier-{uuid4().hex[:8]}"
     port = free_port()
-    settings = _settings(federation, data, port, jwks, mode)
+    settings = _settings(federation, data, port, jwks, mode, **extra)
     assert mode != "federation" or settings.registry_url is None
     store = open_store(None, data, "verifier")
     try:
@@ -226,7 +251,7 @@ def test_a_verifier_knowing_only_the_anchor_trusts_a_th_pid_until_it_is_suspende
         registered = federation.governance("/v1/governance/issuers/federation-keys", body)
         assert registered.status_code == 200, registered.text
         result = verifier.present(issued)
-        assert result["status"] == "verified", result
+        assert result["status"] == "verified", json.dumps(result)
         (credential,) = result["credentials"]
         assert (credential["issuer"], credential["issuing_country"], credential["assurance_level"]) == (
             federation.pid,
@@ -264,8 +289,40 @@ def test_a_verifier_knowing_only_the_anchor_trusts_a_th_pid_until_it_is_suspende
             assert _refusal(other_mode.present(later))[1] == reason, mode
 
 
+def test_a_verifier_requiring_the_pid_mark_trusts_the_issuer_once_it_carries_it(federation: Federation) -> None:
+    """``LINTAS_VERIFIER_FEDERATION_REQUIRED_TRUST_MARKS``: ``trust_mark_missing`` until the issuer carries it."""
+    own = FileKeyStore(federation.data / "issuers" / "th-pid").signer("federation-entity")
+    body = {"issuer_id": federation.pid, "keys": [normalise_jwk(own.public_jwk)]}
+    assert federation.governance("/v1/governance/issuers/federation-keys", body).status_code == 200
+    time.sleep(1)  # after the previous test's suspension (one-second resolution)
+    reinstated = federation.governance("/v1/governance/issuers/reinstate", {"issuer_id": federation.pid})
+    assert reinstated.status_code in (200, 409), reinstated.text  # 409: not suspended (this test run alone)
+    issued = federation.issue()
+    required = {"federation_required_trust_marks": [RECOGNISED_PID_ISSUER]}
+    with running_verifier(federation, federation.anchor_jwks(), **required) as verifier:
+        # Twin first: the issuer runs without a trust mark endpoint, so its configuration carries no mark.
+        # (Fetching the configuration signs it now, before the verification time: chains allow no iat leeway.)
+        assert "trust_marks" not in federation.pid_configuration()
+        assert _refusal(verifier.present(issued)) == ("registry_authorisation", "trust_mark_missing")
+        endpoint = f"{federation.registry}/federation/trust-mark"
+        keeper = federation.restart_issuer(federation_trust_mark_endpoint=endpoint).state.trust_mark_keepers[
+            federation.pid
+        ]
+        for _ in range(100):  # the keeper's first fetch runs in the background at start-up
+            if keeper.current(int(time.time())):
+                break
+            time.sleep(0.05)
+        assert keeper.current(int(time.time())), "the issuer's keeper did not fetch its mark at start-up"
+        (carried,) = federation.pid_configuration()["trust_marks"]
+        assert carried["trust_mark_type"] == RECOGNISED_PID_ISSUER
+        result = verifier.present(issued)
+        assert result["status"] == "verified", json.dumps(result)
+        assert result["credentials"][0]["issuer"] == federation.pid
+
+
 def test_check_config_reports_the_mode_and_resolves_the_anchor(federation: Federation, tmp_path: Path) -> None:
-    good = _settings(federation, tmp_path / "a", free_port(), federation.anchor_jwks())
+    required = {"federation_required_trust_marks": [RECOGNISED_PID_ISSUER]}
+    good = _settings(federation, tmp_path / "a", free_port(), federation.anchor_jwks(), **required)
     other = {"keys": [normalise_jwk(KeySigner(ec.generate_private_key(ec.SECP256R1())).public_jwk)]}
     wrong = _settings(federation, tmp_path / "b", free_port(), other)
     with httpx.Client(timeout=10) as http:
@@ -274,5 +331,10 @@ def test_check_config_reports_the_mode_and_resolves_the_anchor(federation: Feder
     assert (findings["trust"].level, findings["trust"].message) == ("ok", "trust_mode=federation")
     assert findings["federation"].level == "ok", findings["federation"]
     assert "registry" not in findings  # federation mode needs no registry URL or pin
+    assert (findings["trust-marks"].level, findings["trust-marks"].message) == (
+        "ok",
+        f"issuers must carry the trust marks {RECOGNISED_PID_ISSUER}",
+    )
+    assert "trust-marks" not in twin  # none required there
     assert twin["federation"].level == "FAIL"
     assert "not pinned" in twin["federation"].message

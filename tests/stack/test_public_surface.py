@@ -39,7 +39,8 @@ BUDGET = {
     # (with the operator client the rp-ca command now shares)
     # +4: the resolve endpoint (OpenID Federation 1.0 Section 8.3): its resolver, refusal, media type and router
     "trust_registry": 80,
-    "issuer": 72,
+    # +2: the PID tenants' trust mark keepers and the lifespan that runs them (issue #16 item 2, used by issuer.app)
+    "issuer": 74,
     # +2: the verifier as a federation leaf entity (VerifierLeaf) and its federation key (for the CLI)
     "verifier": 77,  # -1: pin_set moved to lintas
     # +4: the relying-party demo's DC API routes, their call limit and the app's body cap, the registry-listed RP CAs

@@ -155,6 +155,15 @@ TAMPERINGS = {
 }
 
 
+def test_a_statement_a_few_seconds_ahead_is_clock_skew_not_tampering() -> None:
+    fed = Federation()
+    resign(fed, SS_LEAF, fed.th, fed.th_about_leaf(iat=NOW + 5))  # signed per request by a clock 5 s ahead
+    assert FederationTrust(fed.anchor, fed.fetch).judge(evidence(fed)).trusted
+    # Twin: beyond the bounded skew (the tampering case above uses NOW + 60).
+    resign(fed, SS_LEAF, fed.th, fed.th_about_leaf(iat=NOW + 31))
+    assert FederationTrust(fed.anchor, fed.fetch).judge(evidence(fed)).reason is Reason.FEDERATION_CHAIN_INVALID
+
+
 @pytest.mark.parametrize("tampering", sorted(TAMPERINGS))
 def test_tampered_chains_are_refused(tampering: str) -> None:
     fed = Federation()

@@ -69,6 +69,13 @@ def test_broken_marks_are_ignored(broken: str) -> None:
     assert judgement.reason is Reason.TRUST_MARK_MISSING
 
 
+def test_a_mark_a_few_seconds_ahead_is_clock_skew() -> None:
+    fed = with_mark(lambda f: by_anchor(f, iat=NOW + 5))  # signed per request by an anchor whose clock is 5 s ahead
+    assert resolve_chain(LEAF, fed.anchor, fed.fetch, NOW).trust_marks == {MARK}
+    beyond = with_mark(lambda f: by_anchor(f, iat=NOW + 31))  # twin: beyond the bounded skew
+    assert resolve_chain(LEAF, beyond.anchor, beyond.fetch, NOW).trust_marks == frozenset()
+
+
 def test_entry_type_must_match_the_mark() -> None:
     fed = with_mark(by_anchor, mark_type="https://other.example/mark")
     assert resolve_chain(LEAF, fed.anchor, fed.fetch, NOW).trust_marks == frozenset()

@@ -24,13 +24,16 @@ from pydantic import ValidationError
 from idcore.jose import KeySigner
 from idcore.jwk import jwk_thumbprint
 from idcore.trust import federation as core
+from idcore.trust.federation_marks import RECOGNISED_PID_ISSUER
 from lintas.federation_fetch import MAX_STATEMENT_BYTES, FetchRefused, StatementFetcher
 from lintas.testing import UvicornServer
-from verifier.federation import load_anchor
+from verifier.checkconfig import _trust
+from verifier.federation import federation_trust, load_anchor
 from verifier.settings import VerifierSettings
 
 MEDIA = "application/entity-statement+jwt"
 ANCHOR = "http://127.0.0.1:8000"
+OTHER_MARK = "https://lintas.asean.example/trust-marks/some-other-mark"
 
 
 def _public_jwk() -> dict[str, Any]:
@@ -85,6 +88,46 @@ def test_trust_mode_settings_go_together(tmp_path: Path) -> None:
     ).federation_trust_anchor == ("https://registry.example")
     with pytest.raises(ValidationError, match="https"):
         VerifierSettings(**production, **keys, federation_trust_anchor="http://127.0.0.1:8000")
+
+
+def test_required_trust_marks_reach_the_federation_and_are_refused_in_list_mode(tmp_path: Path) -> None:
+    jwks = {"keys": [_public_jwk()]}
+    made = federation(tmp_path, jwks, federation_required_trust_marks=f"{RECOGNISED_PID_ISSUER}, {OTHER_MARK}")
+    assert made.federation_required_trust_marks == [RECOGNISED_PID_ISSUER, OTHER_MARK]  # a comma list, as from env
+    with httpx.Client() as http:
+        judged = federation_trust(made, http).federation
+        assert judged.required_marks == frozenset({RECOGNISED_PID_ISSUER, OTHER_MARK})
+        # Twin: unset, nothing is required.
+        assert federation_trust(federation(tmp_path, jwks), http).federation.required_marks == frozenset()
+    with pytest.raises(ValidationError, match="trust_mode is list"):
+        settings(tmp_path, federation_required_trust_marks=[RECOGNISED_PID_ISSUER])
+    for bad in (["recognised-pid-issuer"], [RECOGNISED_PID_ISSUER, RECOGNISED_PID_ISSUER], ["https://x/" + "a" * 600]):
+        with pytest.raises(ValidationError, match="federation_required_trust_marks"):
+            federation(tmp_path, jwks, federation_required_trust_marks=bad)
+
+
+def test_check_config_shows_required_marks_and_warns_that_both_binds_the_federation_only(tmp_path: Path) -> None:
+    jwks = {"keys": [_public_jwk()]}
+    required = {"federation_required_trust_marks": [RECOGNISED_PID_ISSUER]}
+    both = settings(
+        tmp_path,
+        trust_mode="both",
+        registry_url="http://127.0.0.1:8001",
+        registry_pin_sha256=["0" * 64],
+        federation_trust_anchor=ANCHOR,
+        federation_trust_anchor_jwks=json.dumps(jwks),
+        **required,
+    )
+    with httpx.Client(timeout=0.5) as http:  # nothing listens on the anchor's port: its own finding FAILs
+        in_federation = {f.check: f for f in _trust(federation(tmp_path, jwks, **required), http, int(time.time()))}
+        in_both = {f.check: f for f in _trust(both, http, int(time.time()))}
+        unset = {f.check for f in _trust(federation(tmp_path, jwks), http, int(time.time()))}
+    assert in_federation["trust-marks"].level == "ok"
+    assert RECOGNISED_PID_ISSUER in in_federation["trust-marks"].message
+    assert in_both["trust-marks"].level == "warn"
+    assert "list path accepts without" in in_both["trust-marks"].message
+    assert in_federation["federation"].level == "FAIL"  # the marks finding does not hide an unreachable anchor
+    assert "trust-marks" not in unset  # twin: none required, nothing shown
 
 
 def test_anchor_keys_are_public_p256_with_their_thumbprint(tmp_path: Path) -> None:
