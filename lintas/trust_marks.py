@@ -62,8 +62,12 @@ MAX_MARK_BYTES = 16 * 1024
 MAX_INTERVAL = 300
 #: Shortest wait (seconds), so a mark about to expire cannot make the keeper spin.
 MIN_INTERVAL = 5
-#: Wait after a failed fetch before trying again (seconds).
+#: Longest wait after a failed fetch before trying again (seconds).
 RETRY_INTERVAL = 60
+#: First wait after a failed fetch while no mark is held (seconds), doubled per failure up to
+#: :data:`RETRY_INTERVAL`: an entity started before its registry (a demo, a rolling deployment)
+#: carries its mark seconds after the registry answers, not a minute later.
+FIRST_RETRY = 1
 _ALGS = frozenset({"ES256"})
 #: Seconds a mark's ``iat`` may lie ahead of this clock: the registry signs it with its own ``now``, and an
 #: entity whose clock is a second behind would otherwise never carry its mark (relying parties allow the same).
@@ -107,6 +111,7 @@ class TrustMarkKeeper:
         self._anchor = anchor
         self._lock = threading.Lock()
         self._held: _Held | None = None
+        self._failures = 0
 
     def current(self, now: int) -> list[dict[str, str]]:
         """The ``trust_marks`` entries to carry at ``now``: the held mark until it expires, else none."""
@@ -123,11 +128,14 @@ class TrustMarkKeeper:
             held = None if token is None else self._check(token, self._clock.now())
         except (httpx.HTTPError, _Unavailable) as exc:
             log.warning("trust mark fetch failed; the mark held (if any) is kept until it expires: %s", exc)
+            self._failures += 1
             return self._after_failure()
         except MarkRefused as exc:
+            self._failures = 0
             log.warning("trust mark refused, none is carried: %s", exc)
             self._set(None)
             return RETRY_INTERVAL
+        self._failures = 0
         self._set(held)
         if held is None:
             log.warning("trust mark endpoint answered 404: no %s mark is carried", self.mark_type)
@@ -142,7 +150,7 @@ class TrustMarkKeeper:
         with self._lock:
             held = self._held
         if held is None:
-            return RETRY_INTERVAL
+            return float(min(RETRY_INTERVAL, FIRST_RETRY << min(self._failures - 1, 6)))
         return max(MIN_INTERVAL, min(RETRY_INTERVAL, (held.expires_at - self._clock.now()) // 2))
 
     def _fetch(self) -> str | None:

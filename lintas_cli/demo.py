@@ -128,6 +128,8 @@ def _issuer_apps(
             provisioned_clients=provisioned,
             # Each issuer is a federation leaf entity under its member state's intermediate.
             federation_authority_hints=[f"{plan.url('registry')}/federation/{cc}"],
+            # PID tenants carry the registry's "recognised PID issuer" trust mark.
+            federation_trust_mark_endpoint=f"{plan.url('registry')}/federation/trust-mark",
             **shared,
             **overrides,
         )

@@ -21,7 +21,7 @@ import redis
 
 from idcore.keystore.file import FileKeyStore
 from idcore.trust.federation import VERIFIER_ENTITY_TYPE, TrustAnchor, resolve_chain
-from idcore.trust.federation_marks import REGISTERED_RELYING_PARTY
+from idcore.trust.federation_marks import RECOGNISED_PID_ISSUER, REGISTERED_RELYING_PARTY
 from lintas.testing import RedisServer, free_port
 from lintas_cli.demo import plan_stack
 from trust_registry.federation import keyed_jwk
@@ -86,6 +86,16 @@ def _free_block() -> int:
 
 
 @pytest.mark.slow
+def _carried_marks(client: httpx.Client, entity: str, anchor: TrustAnchor, fetch: Any) -> frozenset[str]:
+    """The valid trust marks ``entity``'s chain carries, waiting up to 20 s for its keeper's first mark."""
+    deadline = time.monotonic() + 20
+    while True:
+        marks = resolve_chain(entity, anchor, fetch, int(time.time())).trust_marks
+        if marks or time.monotonic() > deadline:
+            return marks
+        time.sleep(0.5)
+
+
 def _assert_federation_wired(client: httpx.Client, stack: dict[str, Any], data: Path) -> None:
     """Every demo issuer resolves through its member state's intermediate to the anchor (issue #16)."""
     registry = stack["services"][0]["url"]
@@ -122,6 +132,10 @@ def _assert_federation_wired(client: httpx.Client, stack: dict[str, Any], data: 
         f"{registry}/federation/trust-mark", params={"trust_mark_type": REGISTERED_RELYING_PARTY, "sub": verifier}
     )
     assert mark.status_code == 200
+    # Both kinds of leaf carry their mark once the registry answers (the keepers retry within seconds).
+    th_pid = next(s["url"] for s in stack["services"] if s["name"] == "issuer-th") + "/th"
+    for entity, mark_type in ((verifier, REGISTERED_RELYING_PARTY), (th_pid, RECOGNISED_PID_ISSUER)):
+        assert mark_type in _carried_marks(client, entity, anchor, fetch), entity
     resolved_by_anchor = client.get(
         f"{registry}/federation/resolve", params={"sub": verifier, "trust_anchor": registry}
     )
