@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any, Literal, Self
-from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,7 +30,7 @@ from lintas.devmode import (
     require_loopback_url,
     resolve,
 )
-from lintas.federation_fetch import endpoint_allowed
+from lintas.federation_fetch import check_trust_mark_endpoint
 from lintas.settings_lists import StrList
 
 __all__ = ["DEFAULT_SUBJECTS", "IssuerSettings", "ProvisionedClient"]
@@ -183,16 +182,9 @@ class IssuerSettings(BaseSettings):
 
     def _check_trust_mark_endpoint(self) -> None:
         """A mark is carried in a configuration, so the endpoint needs superiors; https (loopback in development)."""
-        endpoint = self.federation_trust_mark_endpoint
-        if endpoint is None:
-            return
-        if not self.federation_authority_hints:
-            raise ValueError("federation_trust_mark_endpoint needs federation_authority_hints (no configuration)")
-        if not endpoint_allowed(endpoint, self.development) or urlsplit(endpoint).query:
-            raise ValueError(
-                "federation_trust_mark_endpoint must be an https URL to a public host without query "
-                "(a loopback URL in development)"
-            )
+        check_trust_mark_endpoint(
+            self.federation_trust_mark_endpoint, self.federation_authority_hints, self.development
+        )
 
     def conveniences(self) -> list[Convenience]:
         """The demo conveniences of this issuer and whether each is on."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 import ipaddress
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from urllib.parse import urlsplit
 
@@ -29,7 +29,7 @@ import httpx
 from lintas.devmode import is_loopback_host
 from lintas.trust_fetch import read_bounded
 
-__all__ = ["MAX_STATEMENT_BYTES", "FetchRefused", "StatementFetcher", "endpoint_allowed"]
+__all__ = ["MAX_STATEMENT_BYTES", "FetchRefused", "StatementFetcher", "check_trust_mark_endpoint", "endpoint_allowed"]
 
 MEDIA_TYPE = "application/entity-statement+jwt"
 #: Largest statement read: the limit of idcore's statement parser (``idcore.trust.federation``), which
@@ -60,6 +60,23 @@ def endpoint_allowed(url: str, development: bool) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_global
     except ValueError:
         return True  # a DNS name (see the module docstring)
+
+
+def check_trust_mark_endpoint(endpoint: str | None, hints: Sequence[str], development: bool) -> None:
+    """A service's trust mark endpoint setting: ``ValueError`` unless it is usable.
+
+    A mark is carried in an entity configuration, so the endpoint needs superiors (``hints``); it is
+    fetched as every federation URL (:func:`endpoint_allowed`) and takes its own query, so has none.
+    """
+    if endpoint is None:
+        return
+    if not hints:
+        raise ValueError("federation_trust_mark_endpoint needs federation_authority_hints (no configuration)")
+    if not endpoint_allowed(endpoint, development) or urlsplit(endpoint).query:
+        raise ValueError(
+            "federation_trust_mark_endpoint must be an https URL to a public host without query "
+            "(a loopback URL in development)"
+        )
 
 
 class StatementFetcher:

@@ -35,7 +35,7 @@ from lintas.devmode import (
     require_loopback_url,
     resolve,
 )
-from lintas.federation_fetch import endpoint_allowed
+from lintas.federation_fetch import check_trust_mark_endpoint
 from lintas.settings_lists import StrList
 
 __all__ = ["DEFAULT_CONFIG", "VerifierSettings"]
@@ -270,16 +270,9 @@ class VerifierSettings(BaseSettings):
             if self.development:
                 require_loopback_url(url, "LINTAS_VERIFIER_FEDERATION_AUTHORITY_HINTS")
         self.federation_authority_hints = [url.rstrip("/") for url in self.federation_authority_hints]
-        endpoint = self.federation_trust_mark_endpoint
-        if endpoint is None:
-            return
-        if not self.federation_authority_hints:
-            raise ValueError("federation_trust_mark_endpoint needs federation_authority_hints (no configuration)")
-        if not endpoint_allowed(endpoint, self.development) or urlsplit(endpoint).query:
-            raise ValueError(
-                "federation_trust_mark_endpoint must be an https URL to a public host without query "
-                "(a loopback URL in development)"
-            )
+        check_trust_mark_endpoint(
+            self.federation_trust_mark_endpoint, self.federation_authority_hints, self.development
+        )
 
     def _check_audit_log(self) -> None:
         """The checkpoint key parses, names a registry, and the list format is the one the log hashes."""

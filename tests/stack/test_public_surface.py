@@ -32,7 +32,8 @@ BUDGET = {
     # read_bounded, the one capped streamed read of every bounded fetch
     # +3: the federation statement fetcher (moved from verifier.federation: the registry's resolve endpoint uses it too)
     # +3: the shared cached entity configuration, the trust mark keeper and its endpoint rule (issue #16 item 2)
-    "lintas": 76,
+    # +1: the one trust-mark-endpoint setting check the issuer and the verifier share
+    "lintas": 77,
     "lintas_cli": 12,
     # +4: member states as federation intermediates, relying-party CA governance and its CLI
     # +6: the resolve endpoint path, verifier entity registration and withdrawal and its operator command
