@@ -14,7 +14,7 @@ from fastapi import Depends, FastAPI
 from idcore.ports import Clock, RandomSource, SystemClock, SystemRandom
 from issuer.authz import TenantAuthorizationServer, WalletClient
 from issuer.catalog import CountryInfo, TenantSpec, load_country
-from issuer.federation import federation_router, keepers_lifespan, trust_mark_keepers
+from issuer.federation import federation_router, trust_mark_keepers
 from issuer.keys import load_mdoc_keys, load_oauth_signer, load_tenant_keys
 from issuer.operators import operator_clients
 from issuer.routes.credential import credential_router
@@ -38,6 +38,7 @@ from lintas.oauth import ClientCredentialsServer
 from lintas.problem import install_error_handlers, limit_body
 from lintas.ratelimit import SlidingWindowLimiter
 from lintas.server import closing_lifespan, secure_app
+from lintas.trust_marks import with_keepers
 
 __all__ = ["create_app"]
 
@@ -122,7 +123,7 @@ def create_app(
     owned: list[KeyValueStore | httpx.Client] = [kv] if owns_store else []
     if http is not None:
         owned.append(http)
-    lifespan = keepers_lifespan(closing_lifespan(owned), keepers)
+    lifespan = with_keepers(closing_lifespan(owned), keepers.values())
 
     app = FastAPI(
         title=f"Lintas national issuer ({settings.country})",

@@ -25,7 +25,7 @@
   "recognised PID issuer" mark (:data:`idcore.trust.federation_marks.RECOGNISED_PID_ISSUER`) in its
   ``trust_marks`` while the registry grants it: a :class:`lintas.trust_marks.TrustMarkKeeper` per such
   tenant, subject its Credential Issuer Identifier, runs in the app's lifespan
-  (:func:`keepers_lifespan`). Tenants of other types carry none. The issuer is not configured with
+  (:func:`lintas.trust_marks.with_keepers`). Tenants of other types carry none. The issuer is not configured with
   the trust anchor's keys, so the keeper checks everything of a mark but its signature (type,
   ``alg``, ``sub``, ``trust_mark_type``, ``iat``/``exp``); relying parties verify the signature
   themselves (:func:`idcore.trust.federation_marks.valid_trust_marks`), so a forged mark served by
@@ -42,13 +42,12 @@ served (404): an entity with no ``authority_hints`` would claim to be a trust an
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import httpx
 from fastapi import APIRouter
-from fastapi.responses import Response
 
 from idcore.ports import Clock, Signer
 from idcore.trust import VCT_PID
@@ -58,16 +57,13 @@ from idcore.trust.federation_marks import RECOGNISED_PID_ISSUER
 from issuer.keys import load_federation_signer
 from issuer.settings import IssuerSettings
 from issuer.tenant import Tenant
-from lintas.entity_configuration import CachedConfiguration
+from lintas.entity_configuration import CachedConfiguration, add_configuration_route
 from lintas.trust_marks import TrustMarkKeeper
 
-__all__ = ["federation_router", "keepers_lifespan", "trust_mark_keepers"]
+__all__ = ["federation_router", "trust_mark_keepers"]
 
-ENTITY_STATEMENT_MEDIA_TYPE = "application/entity-statement+jwt"
 #: The trust marks a tenant carries at ``now`` (Section 3.1 ``trust_marks``): its keeper's ``current``.
 Marks = Callable[[int], list[dict[str, str]]]
-#: Caches may keep a configuration briefly; a rotated key reaches verifiers within this window.
-_CACHE = {"Cache-Control": "public, max-age=300"}
 
 
 def _credential_jwks(tenant: Tenant) -> list[dict[str, str]]:
@@ -158,38 +154,6 @@ def leaf_entities(
     ]
 
 
-def keepers_lifespan(
-    inner: Callable[[Any], AbstractAsyncContextManager[None]], keepers: Mapping[str, TrustMarkKeeper]
-) -> Callable[[Any], AbstractAsyncContextManager[None]]:
-    """The app's ``lifespan``: ``inner``, with every trust mark keeper running in the background."""
-    if not keepers:
-        return inner
-
-    @asynccontextmanager
-    async def lifespan(app: Any) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            await stack.enter_async_context(inner(app))  # entered first, left last: resources outlive the keepers
-            for keeper in keepers.values():
-                await stack.enter_async_context(keeper.running())
-            yield
-
-    return lifespan
-
-
-def _add_route(router: APIRouter, leaf: LeafEntity, clock: Clock) -> None:
-    media: dict[int | str, dict[str, Any]] = {200: {"content": {ENTITY_STATEMENT_MEDIA_TYPE: {}}}}
-
-    @router.get(
-        f"{leaf.tenant.spec.path}{WELL_KNOWN_PATH}",
-        response_class=Response,
-        responses=media,
-        summary="OpenID Federation entity configuration",
-        tags=["metadata"],
-    )
-    def configuration() -> Response:
-        return Response(leaf.configuration(clock.now()), media_type=ENTITY_STATEMENT_MEDIA_TYPE, headers=_CACHE)
-
-
 def federation_router(
     settings: IssuerSettings,
     tenants: Sequence[Tenant],
@@ -199,5 +163,9 @@ def federation_router(
     """One entity configuration route per tenant (none without ``federation_authority_hints``)."""
     router = APIRouter()
     for leaf in leaf_entities(settings, tenants, keepers):
-        _add_route(router, leaf, clock)
+        add_configuration_route(router, f"{leaf.tenant.spec.path}{WELL_KNOWN_PATH}", partial(_signed_now, leaf, clock))
     return router
+
+
+def _signed_now(leaf: LeafEntity, clock: Clock) -> str:
+    return leaf.configuration(clock.now())

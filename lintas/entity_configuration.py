@@ -10,7 +10,8 @@ a mark the entity no longer holds. Issuer tenants and the verifier are built on 
 
 It adds the claims every configuration has (``iat``, ``exp``, ``jwks`` with the federation key,
 ``trust_marks`` when there are any); the caller gives the rest (``iss``, ``sub``,
-``authority_hints``, ``metadata``).
+``authority_hints``, ``metadata``). :func:`add_configuration_route` serves it, the same way for
+every leaf entity: public, ``application/entity-statement+jwt``, cacheable five minutes.
 """
 
 from __future__ import annotations
@@ -19,12 +20,19 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from fastapi import APIRouter
+from fastapi.responses import Response
+
 from idcore.jwk import public_key_from_jwk
 from idcore.ports import Signer
 from idcore.trust.federation import sign_entity_statement
 from idcore.trust.federation_keys import normalise_jwk
+from lintas.federation_fetch import MEDIA_TYPE
 
-__all__ = ["CachedConfiguration"]
+__all__ = ["CachedConfiguration", "add_configuration_route"]
+
+#: Caches may keep a configuration briefly; a rotated key or a dropped mark reaches relying parties within this.
+_CACHE = {"Cache-Control": "public, max-age=300"}
 
 #: The carried trust marks (Section 3.1 ``trust_marks``): ``[{"trust_mark_type", "trust_mark"}]``.
 Marks = Callable[[int], list[dict[str, str]]]
@@ -65,3 +73,18 @@ class CachedConfiguration:
                 token = sign_entity_statement(self.statement_claims(now, marks), self._signer, self.jwk["kid"])
                 signed = self._signed = (token, now, marks)
             return signed[0]
+
+
+def add_configuration_route(router: APIRouter, path: str, configuration: Callable[[], str]) -> None:
+    """``GET path``: the entity configuration ``configuration()`` gives now (Section 9), public and cacheable."""
+    media: dict[int | str, dict[str, Any]] = {200: {"content": {MEDIA_TYPE: {}}}}
+
+    @router.get(
+        path,
+        response_class=Response,
+        responses=media,
+        summary="OpenID Federation entity configuration",
+        tags=["metadata"],
+    )
+    def entity_configuration() -> Response:
+        return Response(configuration(), media_type=MEDIA_TYPE, headers=_CACHE)

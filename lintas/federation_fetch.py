@@ -29,7 +29,14 @@ import httpx
 from lintas.devmode import is_loopback_host
 from lintas.trust_fetch import read_bounded
 
-__all__ = ["MAX_STATEMENT_BYTES", "FetchRefused", "StatementFetcher", "check_trust_mark_endpoint", "endpoint_allowed"]
+__all__ = [
+    "MAX_STATEMENT_BYTES",
+    "MEDIA_TYPE",
+    "FetchRefused",
+    "StatementFetcher",
+    "check_trust_mark_endpoint",
+    "endpoint_allowed",
+]
 
 MEDIA_TYPE = "application/entity-statement+jwt"
 #: Largest statement read: the limit of idcore's statement parser (``idcore.trust.federation``), which

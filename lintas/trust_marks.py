@@ -36,8 +36,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -52,7 +52,7 @@ from idcore.trust.federation_marks import TRUST_MARK_TYP
 from lintas.federation_fetch import endpoint_allowed
 from lintas.trust_fetch import read_bounded
 
-__all__ = ["TrustMarkKeeper"]
+__all__ = ["TrustMarkKeeper", "with_keepers"]
 
 log = logging.getLogger("lintas.trust_marks")
 
@@ -226,6 +226,26 @@ class TrustMarkKeeper:
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
+
+
+Lifespan = Callable[[Any], AbstractAsyncContextManager[None]]
+
+
+def with_keepers(inner: Lifespan, keepers: Iterable[TrustMarkKeeper]) -> Lifespan:
+    """An app's ``lifespan``: ``inner``, with every keeper running in the background (``inner`` if none)."""
+    running = list(keepers)
+    if not running:
+        return inner
+
+    @asynccontextmanager
+    async def lifespan(app: Any) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            await stack.enter_async_context(inner(app))  # entered first, left last: resources outlive the keepers
+            for keeper in running:
+                await stack.enter_async_context(keeper.running())
+            yield
+
+    return lifespan
 
 
 class _Unavailable(Exception):

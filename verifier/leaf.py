@@ -34,14 +34,13 @@ changes. Without configured superiors no configuration is served (404): an entit
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI
 from fastapi.params import Depends
-from fastapi.responses import Response
 
 from idcore.jwk import jwk_thumbprint
 from idcore.keystore import KeyStore
@@ -51,17 +50,14 @@ from idcore.oid4vp.jwe import ENC_ALGS
 from idcore.ports import Clock, Signer
 from idcore.trust.federation import VERIFIER_ENTITY_TYPE, WELL_KNOWN_PATH
 from idcore.trust.federation_marks import REGISTERED_RELYING_PARTY
-from lintas.entity_configuration import CachedConfiguration
-from lintas.trust_marks import TrustMarkKeeper
+from lintas.entity_configuration import CachedConfiguration, add_configuration_route
+from lintas.trust_marks import TrustMarkKeeper, with_keepers
 from verifier.federation import load_anchor
 from verifier.keys import VerifierKeys, federation_signer
 from verifier.settings import VerifierSettings
 
 __all__ = ["VerifierLeaf"]
 
-ENTITY_STATEMENT_MEDIA_TYPE = "application/entity-statement+jwt"
-#: Caches may keep a configuration briefly; a rotated key reaches relying parties within this window.
-_CACHE = {"Cache-Control": "public, max-age=300"}
 _FORMAT_MSO_MDOC = "mso_mdoc"
 
 
@@ -174,31 +170,11 @@ class VerifierLeaf:
         if entity is None:
             return
         router = APIRouter()
-        media: dict[int | str, dict[str, Any]] = {200: {"content": {ENTITY_STATEMENT_MEDIA_TYPE: {}}}}
-
-        @router.get(
-            WELL_KNOWN_PATH,
-            response_class=Response,
-            responses=media,
-            summary="OpenID Federation entity configuration",
-            tags=["metadata"],
-        )
-        def configuration() -> Response:
-            return Response(entity.configuration(clock.now()), media_type=ENTITY_STATEMENT_MEDIA_TYPE, headers=_CACHE)
-
+        add_configuration_route(router, WELL_KNOWN_PATH, lambda: entity.configuration(clock.now()))
         app.include_router(router, dependencies=list(dependencies))
 
     def lifespan(
         self, inner: Callable[[Any], AbstractAsyncContextManager[None]]
     ) -> Callable[[Any], AbstractAsyncContextManager[None]]:
         """The app's ``lifespan``: ``inner``, with the trust mark keeper running in the background when there is one."""
-        keeper = self.keeper
-        if keeper is None:
-            return inner
-
-        @asynccontextmanager
-        async def lifespan(app: Any) -> AsyncIterator[None]:
-            async with inner(app), keeper.running():
-                yield
-
-        return lifespan
+        return with_keepers(inner, [self.keeper] if self.keeper is not None else [])

@@ -20,7 +20,7 @@ from typing import Any
 from idcore.errors import IdcoreError, Reason, TrustError
 from idcore.jwk import jwk_thumbprint, public_key_from_jwk
 
-__all__ = ["MAX_FEDERATION_KEYS", "FederationKeys", "normalise_jwk"]
+__all__ = ["MAX_FEDERATION_KEYS", "FederationKeys", "normalise_jwk", "parse_key_set"]
 
 MAX_FEDERATION_KEYS = 2
 _PUBLIC_MEMBERS = ("kty", "crv", "x", "y")
@@ -45,6 +45,16 @@ def normalise_jwk(jwk: Any) -> dict[str, str]:
     return {**public, "kid": kid}
 
 
+def parse_key_set(raw: Any, owner: str) -> tuple[dict[str, str], ...]:
+    """1 to :data:`MAX_FEDERATION_KEYS` distinct public P-256 keys of ``owner``, checked by :func:`normalise_jwk`."""
+    if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_FEDERATION_KEYS:
+        raise _invalid(f"{owner}: 1 to {MAX_FEDERATION_KEYS} federation keys")
+    keys = tuple(normalise_jwk(k) for k in raw)
+    if len({k["kid"] for k in keys}) != len(keys):
+        raise _invalid(f"{owner}: a federation key is listed twice")
+    return keys
+
+
 @dataclass(frozen=True, slots=True)
 class FederationKeys:
     """The federation entity keys registered for one issuer."""
@@ -61,10 +71,4 @@ class FederationKeys:
         """Parse and check (1 to :data:`MAX_FEDERATION_KEYS` distinct public P-256 keys)."""
         if not isinstance(value, dict) or set(value) != {"issuer", "keys"} or not isinstance(value["issuer"], str):
             raise _invalid("federation keys are {issuer, keys}")
-        raw = value["keys"]
-        if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_FEDERATION_KEYS:
-            raise _invalid(f"{value['issuer']}: 1 to {MAX_FEDERATION_KEYS} federation keys")
-        keys = tuple(normalise_jwk(k) for k in raw)
-        if len({k["kid"] for k in keys}) != len(keys):
-            raise _invalid(f"{value['issuer']}: a federation key is listed twice")
-        return cls(value["issuer"], keys)
+        return cls(value["issuer"], parse_key_set(value["keys"], value["issuer"]))

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from idcore.errors import Reason, TrustError
-from idcore.trust.federation_keys import MAX_FEDERATION_KEYS, normalise_jwk
+from idcore.trust.federation_keys import parse_key_set
 from idcore.trust.model import check_identifier
 from idcore.trust.vct import ASEAN_COUNTRIES
 
@@ -96,19 +96,14 @@ class VerifierEntity:
 
     @classmethod
     def from_json(cls, value: Any) -> VerifierEntity:
-        """Parse and check one registration (its keys as :func:`normalise_jwk` admits them)."""
+        """Parse and check one registration (its keys as :func:`.federation_keys.parse_key_set` admits them)."""
         if not isinstance(value, dict) or not _MEMBERS <= set(value) <= _MEMBERS | {"until"}:
             raise _invalid("a verifier entity is {entity_id, country, keys, from[, until]}")
         entity_id = check_identifier(value["entity_id"], allow_loopback_http=True)
         country = value["country"]
         if country not in ASEAN_COUNTRIES:
             raise _invalid(f"{entity_id}: {country!r} is not an ASEAN member state")
-        raw = value["keys"]
-        if not isinstance(raw, list) or not 1 <= len(raw) <= MAX_FEDERATION_KEYS:
-            raise _invalid(f"{entity_id}: 1 to {MAX_FEDERATION_KEYS} federation keys")
-        keys = tuple(normalise_jwk(k) for k in raw)
-        if len({k["kid"] for k in keys}) != len(keys):
-            raise _invalid(f"{entity_id}: a federation key is listed twice")
+        keys = parse_key_set(value["keys"], entity_id)
         since = _time(value["from"], "from")
         until = _time(value["until"], "until") if "until" in value else None
         if until is not None and until < since:

@@ -27,21 +27,24 @@ BUDGET = {
     # relying-party access CAs in the list (idcore.trust.rp_ca, the ETSI service type)
     # +7: the verifier entity type, the registered-relying-party trust mark and its typ, verifier entity
     # registrations (idcore.trust.verifier_entities: the record, its parser, its two bounds, active_registrations)
-    "idcore": 425,
+    # +1: the one federation key-set parser issuers' and verifiers' registrations share
+    "idcore": 426,
     # +2: the registry pin set (moved from verifier.pins so the wallet demo need not copy it) and
     # read_bounded, the one capped streamed read of every bounded fetch
     # +3: the federation statement fetcher (moved from verifier.federation: the registry's resolve endpoint uses it too)
     # +3: the shared cached entity configuration, the trust mark keeper and its endpoint rule (issue #16 item 2)
     # +1: the one trust-mark-endpoint setting check the issuer and the verifier share
-    "lintas": 77,
+    # +3: the one entity-configuration route, the one keeper lifespan and the statement media type,
+    # shared by issuer, verifier and registry instead of a copy in each
+    "lintas": 80,
     "lintas_cli": 12,
     # +4: member states as federation intermediates, relying-party CA governance and its CLI
     # +6: the resolve endpoint path, verifier entity registration and withdrawal and its operator command
     # (with the operator client the rp-ca command now shares)
     # +4: the resolve endpoint (OpenID Federation 1.0 Section 8.3): its resolver, refusal, media type and router
     "trust_registry": 80,
-    # +2: the PID tenants' trust mark keepers and the lifespan that runs them (issue #16 item 2, used by issuer.app)
-    "issuer": 74,
+    # +1: the PID tenants' trust mark keepers (issue #16 item 2, used by issuer.app)
+    "issuer": 73,
     # +2: the verifier as a federation leaf entity (VerifierLeaf) and its federation key (for the CLI)
     "verifier": 77,  # -1: pin_set moved to lintas
     # +4: the relying-party demo's DC API routes, their call limit and the app's body cap, the registry-listed RP CAs

@@ -26,13 +26,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from lintas.federation_fetch import MEDIA_TYPE as ENTITY_STATEMENT_MEDIA_TYPE
 from lintas.ratelimit import SlidingWindowLimiter
 from trust_registry.federation import FETCH_PATH, LIST_PATH, TRUST_MARK_PATH
 from trust_registry.service import RegistryService
 
 __all__ = ["federation_router"]
 
-ENTITY_STATEMENT_MEDIA_TYPE = "application/entity-statement+jwt"
 TRUST_MARK_MEDIA_TYPE = "application/trust-mark+jwt"
 _CACHE = "public, max-age=60"
 
