@@ -203,8 +203,7 @@ def _register_verifier_entity(registry: Any, verifier: Any, countries: Sequence[
     key already in force (a second start) is left alone.
     """
     from idcore.trust.federation_keys import normalise_jwk
-    from trust_registry.ledger import Change
-    from trust_registry.verifier_entities import register_verifier_entity
+    from trust_registry.verifier_entities import registration
     from verifier.keys import federation_signer
 
     service = registry.state.registry
@@ -215,19 +214,9 @@ def _register_verifier_entity(registry: Any, verifier: Any, countries: Sequence[
         if earlier is not None and (earlier.until is not None or list(earlier.keys) == [jwk]):
             continue  # registered already (or withdrawn by hand: left as the registry has it)
 
-        def build(trust_list: Any, current: Any, now: int, seq: int, cc: str = cc) -> tuple[Any, dict[str, Any]]:
-            new, entry = register_verifier_entity(
-                current.verifier_entities,
-                cc,
-                entity_id,
-                [jwk],
-                now,
-                registry_url=service.settings.public_url,
-                development=True,
-            )
-            payload = {"verifier_entity": entry.to_json(), "note": "lintas demo"}
-            return Change(trust_list, "register_verifier_entity", payload, verifier_entities=new), payload
-
+        build = registration(
+            cc, entity_id, [jwk], "lintas demo", registry_url=service.settings.public_url, development=True
+        )
         service.change_fabric("demo-launcher", "register_verifier_entity", build)
 
 

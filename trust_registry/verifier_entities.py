@@ -21,10 +21,14 @@ from dataclasses import replace
 from typing import Any
 
 from idcore.errors import TrustError
+from idcore.trust.model import TrustList
+from idcore.trust.recognition import RecognitionList
 from idcore.trust.verifier_entities import MAX_VERIFIER_ENTITIES_PER_COUNTRY, MAX_WITHDRAWN_PER_COUNTRY, VerifierEntity
 from trust_registry.changes import ChangeError
+from trust_registry.ledger import Change
+from trust_registry.service import FabricBuild
 
-__all__ = ["register_verifier_entity", "withdraw_verifier_entity"]
+__all__ = ["register_verifier_entity", "registration", "withdraw_verifier_entity"]
 
 Registrations = tuple[VerifierEntity, ...]
 
@@ -66,6 +70,26 @@ def register_verifier_entity(
             409, "Quota exceeded", f"{country} has {MAX_VERIFIER_ENTITIES_PER_COUNTRY} active verifier entities"
         )
     return (*current, entry), entry
+
+
+def registration(
+    country: str, entity_id: str, keys: Sequence[Any], note: str, *, registry_url: str, development: bool
+) -> FabricBuild:
+    """The recognition-list change "``country`` registers ``entity_id`` with ``keys``" (audited with ``note``).
+
+    What the governance route and the demo launcher hand to
+    :meth:`~trust_registry.service.RegistryService.change_fabric`.
+    """
+
+    def build(trust_list: TrustList, current: RecognitionList, now: int, seq: int) -> tuple[Change, dict[str, Any]]:
+        new, entry = register_verifier_entity(
+            current.verifier_entities, country, entity_id, keys, now, registry_url=registry_url, development=development
+        )
+        payload = {"verifier_entity": entry.to_json(), "note": note}
+        change = Change(trust_list, "register_verifier_entity", payload, verifier_entities=new)
+        return change, {"verifier_entity": entry.to_json()}
+
+    return build
 
 
 def withdraw_verifier_entity(

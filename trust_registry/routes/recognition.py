@@ -282,21 +282,9 @@ def _verifier_routes(router: APIRouter, service: RegistryService, oauth: ClientC
         if refused is not None:
             return refused
         settings = service.settings
-
-        def build(trust_list: TrustList, current: RecognitionList, now: int, seq: int) -> Built:
-            new, entry = verifier_entities.register_verifier_entity(
-                current.verifier_entities,
-                cc,
-                body.entity_id,
-                body.keys,
-                now,
-                registry_url=settings.public_url,
-                development=settings.development,
-            )
-            payload = {"verifier_entity": entry.to_json(), "note": body.note}
-            change = Change(trust_list, "register_verifier_entity", payload, verifier_entities=new)
-            return change, {"verifier_entity": entry.to_json()}
-
+        build = verifier_entities.registration(
+            cc, body.entity_id, body.keys, body.note, registry_url=settings.public_url, development=settings.development
+        )
         return _run(service, claims, "register_verifier_entity", build, 200)
 
     @router.post("/v1/governance/countries/{cc}/verifier-entities/withdraw", response_model=None)
