@@ -33,10 +33,7 @@ from issuer.app import create_app as issuer_app
 from issuer.settings import IssuerSettings
 from lintas.testing import UvicornServer, free_port
 from lintas.trust_marks import TrustMarkKeeper
-from trust_registry.app import create_app as registry_app
-from trust_registry.settings import RegistrySettings
-
-LOOPBACK = "127.0.0.1"
+from tests.federation_stack import LOOPBACK, registry_and_issuer, th_issuer_settings
 
 
 @dataclass
@@ -87,50 +84,13 @@ class Marked:
         assert answer.status_code == 200, answer.text
 
 
-def _issuer_settings(data: Path, issuer: str, registry: str, **extra: Any) -> IssuerSettings:
-    return IssuerSettings(
-        country="TH",
-        public_url=issuer,
-        data_dir=data,
-        generate_pki=False,
-        development=True,
-        federation_authority_hints=[f"{registry}/federation/TH"],
-        **extra,
-    )
-
-
-def _start(data: Path) -> tuple[Marked, list[UvicornServer]]:
-    ports = {name: free_port() for name in ("registry", "issuer")}
-    registry, issuer = (f"http://{LOOPBACK}:{ports[n]}" for n in ("registry", "issuer"))
-    settings = RegistrySettings(data_dir=data, public_url=registry, issuer_bases={"TH": issuer}, development=True)
-    servers = [UvicornServer(registry_app(settings), port=ports["registry"])]
-    servers[0].start()
-    endpoint = f"{registry}/federation/trust-mark"
-    app = issuer_app(_issuer_settings(data, issuer, registry, federation_trust_mark_endpoint=endpoint))
-    servers.append(UvicornServer(app, port=ports["issuer"]))
-    servers[1].start()
-    return Marked(data, registry, issuer, app, httpx.Client(timeout=10)), servers
-
-
 @pytest.fixture(scope="module")
 def marked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Marked]:
-    tmp = tmp_path_factory.mktemp("marks")
-    for attempt in range(3):  # identifiers need their ports before binding: retry if another test took one
-        servers: list[UvicornServer] = []
-        try:
-            made, servers = _start(tmp / f"attempt-{attempt}")
-        except (RuntimeError, OSError):
-            for server in servers:
-                server.stop()
-            continue
-        try:
-            yield made
-        finally:
-            made.http.close()
-            for server in reversed(servers):
-                server.stop()
-        return
-    raise RuntimeError("could not start registry and issuer on free loopback ports")
+    def extra(registry: str) -> dict[str, Any]:
+        return {"federation_trust_mark_endpoint": f"{registry}/federation/trust-mark"}
+
+    with registry_and_issuer(tmp_path_factory.mktemp("marks"), extra) as stack, httpx.Client(timeout=10) as http:
+        yield Marked(stack.data, stack.registry, stack.issuer, stack.issuer_app, http)
 
 
 def carrying(marked: Marked) -> dict[str, Any]:
@@ -185,7 +145,7 @@ def test_a_suspended_issuer_loses_its_mark_at_the_next_refresh(marked: Marked) -
 
 
 def test_without_the_endpoint_no_tenant_carries_a_mark(marked: Marked, tmp_path: Path) -> None:
-    settings = _issuer_settings(marked.data, marked.issuer, marked.registry)
+    settings = th_issuer_settings(marked.data, marked.issuer, marked.registry)
     app = issuer_app(settings, clock=SystemClock())
     assert app.state.trust_mark_keepers == {}
     port = free_port()

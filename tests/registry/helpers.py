@@ -79,3 +79,15 @@ def start_registry(settings: RegistrySettings, store: KeyValueStore, clock: Fixe
         listening.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     http = httpx.Client(base_url=server.base_url, timeout=10)
     return Registry(settings, store, clock, server, http)
+
+
+def run_operator_command(
+    registry: Registry, workdir: Path, command: str, action: str, country: str, operator: str, *extra: str
+) -> int:
+    """``lintas registry <command> <action>`` as ``operator`` (its secret in a file), against ``registry``."""
+    from lintas_cli.main import main
+
+    secret = workdir / f"{operator}.secret"
+    secret.write_text(registry.secret(operator))
+    base = ["registry", command, action, "--registry", str(registry.server.base_url), "--country", country]
+    return main([*base, "--client-id", operator, "--client-secret-file", str(secret), *extra])

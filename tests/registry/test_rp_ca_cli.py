@@ -12,29 +12,13 @@ from idcore.trust.rp_ca import RelyingPartyCAStatus
 from idcore.x509 import certificate_to_pem
 from lintas_cli.main import main
 
-from .helpers import Registry
+from .helpers import Registry, run_operator_command
 from .test_rp_cas import rp_ca
 
 
 def _run(registry: Registry, tmp_path: Path, action: str, country: str, operator: str, *extra: str) -> int:
-    secret = tmp_path / f"{operator}.secret"
-    secret.write_text(registry.secret(operator))
-    return main(
-        [
-            "registry",
-            "rp-ca",
-            action,
-            "--registry",
-            str(registry.server.base_url),
-            "--country",
-            country,
-            "--client-id",
-            operator,
-            "--client-secret-file",
-            str(secret),
-            *extra,
-            str(tmp_path / "ca.pem"),
-        ]
+    return run_operator_command(
+        registry, tmp_path, "rp-ca", action, country, operator, *extra, str(tmp_path / "ca.pem")
     )
 
 

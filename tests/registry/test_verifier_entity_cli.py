@@ -14,31 +14,14 @@ from idcore.jwk import public_jwk
 from idcore.trust.recognition import verify_recognition_list
 from lintas_cli.main import main
 
-from .helpers import Registry
+from .helpers import Registry, run_operator_command
 
 BANK = "https://verifier.bank.my.example"
 
 
 def _run(registry: Registry, tmp_path: Path, action: str, country: str, operator: str, *extra: str) -> int:
-    secret = tmp_path / f"{operator}.secret"
-    secret.write_text(registry.secret(operator))
-    return main(
-        [
-            "registry",
-            "verifier-entity",
-            action,
-            "--registry",
-            str(registry.server.base_url),
-            "--country",
-            country,
-            "--client-id",
-            operator,
-            "--client-secret-file",
-            str(secret),
-            "--entity-id",
-            BANK,
-            *extra,
-        ]
+    return run_operator_command(
+        registry, tmp_path, "verifier-entity", action, country, operator, "--entity-id", BANK, *extra
     )
 
 

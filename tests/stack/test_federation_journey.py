@@ -38,33 +38,38 @@ from idcore.ports import SystemClock
 from idcore.trust.federation import parse_statement
 from idcore.trust.federation_keys import normalise_jwk
 from idcore.trust.federation_marks import RECOGNISED_PID_ISSUER
-from issuer.app import create_app as issuer_app
 from issuer.operators import clients_file
-from issuer.settings import IssuerSettings
 from lintas.kv import open_store
 from lintas.testing import UvicornServer, free_port
+from tests.federation_stack import RegistryAndIssuer, registry_and_issuer
 from tests.issuer.wallet_client import Issued
 from tests.issuer.wallet_client import ScriptedWallet as IssuanceWallet
 from tests.verifier.wallet_client import ScriptedWallet as PresentationWallet
-from trust_registry.app import create_app as registry_app
-from trust_registry.settings import RegistrySettings
 from verifier.app import create_app as verifier_app
 from verifier.checkconfig import run_checks
 from verifier.settings import VerifierSettings
 
 SOMCHAI = "th-somchai-jaidee"
-LOOPBACK = "127.0.0.1"
 
 
 @dataclass
 class Federation:
     """Registry and TH issuer on sockets, and what the operators hold."""
 
-    data: Path
-    registry: str
-    issuer: str
+    stack: RegistryAndIssuer
     http: httpx.Client
-    servers: list[UvicornServer]
+
+    @property
+    def data(self) -> Path:
+        return self.stack.data
+
+    @property
+    def registry(self) -> str:
+        return self.stack.registry
+
+    @property
+    def issuer(self) -> str:
+        return self.stack.issuer
 
     @property
     def pid(self) -> str:
@@ -93,11 +98,7 @@ class Federation:
 
     def restart_issuer(self, **extra: Any) -> Any:
         """Stop the TH issuer and start it again on its port with ``extra`` settings; the new app."""
-        self.servers[1].stop()
-        app = issuer_app(_issuer_settings(self.data, self.issuer, self.registry, **extra))
-        self.servers[1] = UvicornServer(app, port=int(self.issuer.rsplit(":", 1)[1]))
-        self.servers[1].start()
-        return app
+        return self.stack.restart_issuer(iat_window=0, **extra)
 
     def issue(self) -> Issued:
         """A PID for Somchai over the real offer, token and credential endpoints."""
@@ -112,51 +113,13 @@ class Federation:
         return wallet.obtain(wallet.resolve_offer(created.json()["offer_link_by_value"]), created.json()["tx_code"])
 
 
-def _issuer_settings(data: Path, issuer: str, registry: str, **extra: Any) -> IssuerSettings:
-    return IssuerSettings(
-        country="TH",
-        public_url=issuer,
-        data_dir=data,
-        generate_pki=False,
-        development=True,
-        iat_window=0,  # a credential's iat is its issuance time: before or after the suspension, not random
-        federation_authority_hints=[f"{registry}/federation/TH"],
-        **extra,
-    )
-
-
-def _start(data: Path) -> tuple[Federation, list[UvicornServer]]:
-    ports = {name: free_port() for name in ("registry", "issuer")}
-    registry, issuer = (f"http://{LOOPBACK}:{ports[n]}" for n in ("registry", "issuer"))
-    registry_settings = RegistrySettings(
-        data_dir=data, public_url=registry, issuer_bases={"TH": issuer}, development=True
-    )
-    servers = [UvicornServer(registry_app(registry_settings), port=ports["registry"])]
-    servers[0].start()
-    servers.append(UvicornServer(issuer_app(_issuer_settings(data, issuer, registry)), port=ports["issuer"]))
-    servers[1].start()
-    return Federation(data, registry, issuer, httpx.Client(timeout=10), servers), servers
-
-
 @pytest.fixture(scope="module")
 def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]:
-    tmp = tmp_path_factory.mktemp("federation")
-    for attempt in range(3):  # identifiers need their ports before binding: retry if another test took one
-        servers: list[UvicornServer] = []
-        try:
-            made, servers = _start(tmp / f"attempt-{attempt}")
-        except (RuntimeError, OSError):
-            for server in servers:
-                server.stop()
-            continue
-        try:
-            yield made
-        finally:
-            made.http.close()
-            for server in reversed(servers):
-                server.stop()
-        return
-    raise RuntimeError("could not start registry and issuer on free loopback ports")
+    def extra(registry: str) -> dict[str, Any]:
+        return {"iat_window": 0}  # a credential's iat is its issuance time: before or after the suspension
+
+    with registry_and_issuer(tmp_path_factory.mktemp("federation"), extra) as stack, httpx.Client(timeout=10) as http:
+        yield Federation(stack, http)
 
 
 @dataclass
