@@ -146,25 +146,13 @@ def _register_rp_ca(registry: Any, ca_pem: Path, countries: Sequence[str]) -> No
     earlier: left as the registry has it.
     """
     from trust_registry.changes import ChangeError, parse_certificate
-    from trust_registry.rp_cas import add_rp_ca
+    from trust_registry.rp_cas import rp_ca_change
 
     cert = parse_certificate(ca_pem.read_text(encoding="ascii"))
     service = registry.state.registry
     for cc in sorted(set(countries)):
-
-        def build(current: Any, now: int, cc: str = cc) -> tuple[Any, dict[str, Any], dict[str, Any]]:
-            new, entry = add_rp_ca(current, cc, cert, now)
-            audit = {
-                "country": cc,
-                "sha256": entry.sha256,
-                "from": entry.since,
-                "status": "granted",
-                "note": "lintas demo",
-            }
-            return new, audit, {}
-
         try:
-            service.change("demo-launcher", "add_rp_ca", build)
+            service.change("demo-launcher", "add_rp_ca", rp_ca_change(cc, cert, "", "lintas demo"))
         except ChangeError as exc:
             if exc.status != 409:  # 409: listed (or withdrawn) already
                 raise

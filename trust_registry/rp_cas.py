@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import replace
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -32,8 +33,9 @@ from idcore.trust.rp_ca import (
     check_rp_ca_certificate,
 )
 from trust_registry.changes import ChangeError, country_entry, with_country
+from trust_registry.service import Build
 
-__all__ = ["add_rp_ca", "withdraw_rp_ca"]
+__all__ = ["add_rp_ca", "rp_ca_change", "withdraw_rp_ca"]
 
 
 def add_rp_ca(
@@ -75,3 +77,20 @@ def withdraw_rp_ca(
     withdrawn = replace(found, status=RelyingPartyCAStatus.WITHDRAWN, until=max(now, found.since))
     cas = tuple(withdrawn if ca is found else ca for ca in country.relying_party_cas)
     return with_country(trust_list, replace(country, relying_party_cas=cas)), withdrawn
+
+
+def rp_ca_change(country_code: str, cert: x509.Certificate | None, sha256_hex: str, note: str) -> Build:
+    """The list change the governance route and the demo launcher make: list ``cert`` for
+    ``country_code``, or (``cert`` None) withdraw the CA with ``sha256_hex``; audited with ``note``
+    and the entry, named by its hash (the list itself holds the certificate)."""
+
+    def build(current: TrustList, now: int) -> tuple[TrustList, dict[str, Any], dict[str, Any]]:
+        if cert is not None:
+            new, entry = add_rp_ca(current, country_code, cert, now)
+        else:
+            new, entry = withdraw_rp_ca(current, country_code, sha256_hex, now)
+        audit = {"country": country_code, "sha256": entry.sha256, **entry.to_json(), "note": note}
+        audit.pop("certificate")
+        return new, audit, {"country": country_code, "sha256": entry.sha256, "relying_party_ca": entry.to_json()}
+
+    return build

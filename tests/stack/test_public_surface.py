@@ -42,8 +42,8 @@ BUDGET = {
     # +6: the resolve endpoint path, verifier entity registration and withdrawal and its operator command
     # (with the operator client the rp-ca command now shares)
     # +4: the resolve endpoint (OpenID Federation 1.0 Section 8.3): its resolver, refusal, media type and router
-    # +1: the verifier-entity registration change the governance route and the demo launcher share
-    "trust_registry": 81,
+    # +2: the verifier-entity and relying-party-CA changes the governance routes and the demo launcher share
+    "trust_registry": 82,
     # +1: the PID tenants' trust mark keepers (issue #16 item 2, used by issuer.app)
     "issuer": 73,
     # +2: the verifier as a federation leaf entity (VerifierLeaf) and its federation key (for the CLI)

@@ -281,16 +281,7 @@ def _rp_ca_action(
     except changes.ChangeError as exc:
         return problem(exc.status, exc.title, exc.detail)
 
-    def build(current: TrustList, now: int) -> tuple[TrustList, dict[str, Any], dict[str, Any]]:
-        if cert is not None:
-            new, entry = rp_cas.add_rp_ca(current, cc, cert, now)
-        else:
-            new, entry = rp_cas.withdraw_rp_ca(current, cc, value, now)
-        audit = {"country": cc, "sha256": entry.sha256, **entry.to_json(), "note": note}
-        audit.pop("certificate")  # the hash names it; the list itself holds the certificate
-        return new, audit, {"country": cc, "sha256": entry.sha256, "relying_party_ca": entry.to_json()}
-
-    return _run(service, claims, action, build)
+    return _run(service, claims, action, rp_cas.rp_ca_change(cc, cert, value, note))
 
 
 def _single_certificate(value: str) -> x509.Certificate:
